@@ -1,0 +1,36 @@
+export {
+  type AuthenticateResult,
+  type CallOptions,
+  type ChangePasswordInput,
+  type CreateAccountInput,
+  type CreateInterfaceInput,
+  type CreateSvmInput,
+  createOntapClient,
+  ENDPOINTS,
+  type OntapClient,
+  type OntapClientOptions,
+  type OntapClusterConfig,
+  type OntapRequestEvent,
+} from "./client.js";
+export { isOntapError, OntapError, type OntapErrorKind } from "./errors.js";
+export { type WaitForJobOptions } from "./jobs.js";
+export {
+  combineLookups,
+  createMetroCluster,
+  type MetroCluster,
+  type SvmLookup,
+  type SvmOnCluster,
+} from "./metrocluster.js";
+export { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./retry.js";
+export type {
+  Account,
+  Aggregate,
+  ClusterInfo,
+  Job,
+  JobRef,
+  JobState,
+  Lif,
+  OntapNode,
+  Svm,
+  SvmState,
+} from "./schemas.js";

@@ -1,0 +1,196 @@
+import { readFileSync } from "node:fs";
+import { Pool } from "undici";
+import { connectionError, invalidResponse, isOntapError, type RequestContext, timeoutError } from "./errors.js";
+import { abortReason } from "./retry.js";
+
+/**
+ * One HTTPS connection pool per cluster: keep-alive, TLS verified against the configured CA (or the system
+ * store), basic auth, a per-request timeout. Knows nothing about ONTAP resources; answers every HTTP status
+ * as a value and throws only when there is no answer (OntapError "connection" or "timeout").
+ */
+
+export interface TransportConfig {
+  name: string;
+  url: string;
+  username: string;
+  password: string;
+  caFile?: string;
+  ca?: string;
+  insecureSkipTlsVerify?: boolean;
+  timeoutMs?: number;
+}
+
+export interface TransportLogger {
+  warn(obj: object, msg: string): void;
+  debug?(obj: object, msg: string): void;
+}
+
+export type HttpMethod = "GET" | "POST" | "PATCH" | "DELETE";
+
+export interface Credentials {
+  username: string;
+  password: string;
+}
+
+export interface TransportRequest {
+  method: HttpMethod;
+  /** Path and query, e.g. `/api/svm/svms?name=p1`. */
+  path: string;
+  body?: unknown;
+  signal?: AbortSignal;
+  /** Other credentials for this one request (an SVM user); default: the cluster's admin account. */
+  credentials?: Credentials;
+}
+
+export interface TransportResponse {
+  status: number;
+  /** Parsed JSON, or undefined for an empty or non-JSON body. */
+  body: unknown;
+  /** The raw text when the body was not JSON (e.g. a proxy's HTML error page), for error messages. */
+  text?: string;
+}
+
+export interface Transport {
+  readonly cluster: string;
+  readonly origin: string;
+  readonly timeoutMs: number;
+  /** Strings that must never show up in an error message for requests sent with the default credentials. */
+  readonly secrets: readonly string[];
+  send(req: TransportRequest, ctx: RequestContext): Promise<TransportResponse>;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_TIMEOUT_MS = 30_000;
+const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+
+export function basicAuthorization(credentials: Credentials): string {
+  return `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`, "utf8").toString("base64")}`;
+}
+
+/** The password and the header value built from it: both must be scrubbed from anything we report. */
+export function secretsOf(credentials: Credentials): string[] {
+  return [credentials.password, basicAuthorization(credentials).slice("Basic ".length)];
+}
+
+/** Parses and checks the cluster URL. Credentials in the URL are refused so they cannot end up in a log. */
+export function parseClusterUrl(name: string, url: string): URL {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    // The URL itself is not echoed: it may be where someone put the password.
+    throw new TypeError(`ONTAP ${name}: url is not a valid URL`);
+  }
+  if (parsed.username !== "" || parsed.password !== "") {
+    throw new TypeError(`ONTAP ${name}: url must not contain credentials; use username and password`);
+  }
+  if (parsed.protocol !== "https:") {
+    throw new TypeError(`ONTAP ${name}: url must use https (got ${parsed.protocol})`);
+  }
+  return parsed;
+}
+
+/** The CA bundle to verify against: the PEM string wins over the file; neither means the system store. */
+export function loadCa(cfg: Pick<TransportConfig, "name" | "ca" | "caFile">): string | undefined {
+  if (cfg.ca !== undefined && cfg.ca.trim() !== "") return cfg.ca;
+  if (cfg.caFile === undefined || cfg.caFile === "") return undefined;
+  try {
+    return readFileSync(cfg.caFile, "utf8");
+  } catch (err) {
+    const code = (err as { code?: string }).code ?? "unknown";
+    throw new Error(`ONTAP ${cfg.name}: cannot read caFile ${cfg.caFile} (${code})`, { cause: err });
+  }
+}
+
+export function isJsonContentType(contentType: string | undefined): boolean {
+  if (contentType === undefined) return false;
+  const mime = contentType.split(";")[0]?.trim().toLowerCase() ?? "";
+  return mime === "application/json" || mime === "application/hal+json" || mime.endsWith("+json");
+}
+
+export function createTransport(cfg: TransportConfig, logger?: TransportLogger): Transport {
+  const url = parseClusterUrl(cfg.name, cfg.url);
+  const ca = loadCa(cfg);
+  const timeoutMs = cfg.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  if (!(timeoutMs > 0)) throw new RangeError(`ONTAP ${cfg.name}: timeoutMs must be positive`);
+  const insecure = cfg.insecureSkipTlsVerify === true;
+  if (insecure) {
+    const msg = "TLS certificate verification is disabled for this ONTAP cluster (insecureSkipTlsVerify)";
+    if (logger) logger.warn({ cluster: cfg.name, url: url.origin }, msg);
+    else process.emitWarning(`ONTAP ${cfg.name}: ${msg}`, { code: "ONTAP_INSECURE_TLS" });
+  }
+  const adminCredentials: Credentials = { username: cfg.username, password: cfg.password };
+  const adminAuthorization = basicAuthorization(adminCredentials);
+  const secrets = secretsOf(adminCredentials);
+
+  const pool = new Pool(url.origin, {
+    // ONTAP speaks HTTP/1.1; pinning it keeps reset/hang behaviour the same as the real thing.
+    allowH2: false,
+    connections: 8,
+    keepAliveTimeout: 30_000,
+    keepAliveMaxTimeout: 120_000,
+    // Backstops only: the AbortSignal below is the real per-request deadline.
+    headersTimeout: timeoutMs + 1_000,
+    bodyTimeout: timeoutMs + 1_000,
+    connectTimeout: Math.min(timeoutMs, 10_000),
+    maxResponseSize: MAX_RESPONSE_BYTES,
+    connect: {
+      rejectUnauthorized: !insecure,
+      ...(ca !== undefined ? { ca } : {}),
+    },
+  });
+
+  async function send(req: TransportRequest, ctx: RequestContext): Promise<TransportResponse> {
+    const timeoutSignal = AbortSignal.timeout(timeoutMs);
+    const signal = req.signal ? AbortSignal.any([req.signal, timeoutSignal]) : timeoutSignal;
+    const headers: Record<string, string> = {
+      accept: "application/hal+json, application/json",
+      authorization: req.credentials ? basicAuthorization(req.credentials) : adminAuthorization,
+    };
+    let payload: string | undefined;
+    if (req.body !== undefined) {
+      payload = JSON.stringify(req.body);
+      headers["content-type"] = "application/json";
+    }
+    try {
+      const res = await pool.request({
+        method: req.method,
+        path: req.path,
+        headers,
+        body: payload ?? null,
+        signal,
+      });
+      const raw = await res.body.text();
+      const contentType = headerValue(res.headers["content-type"]);
+      if (raw.trim() === "") return { status: res.statusCode, body: undefined };
+      if (isJsonContentType(contentType)) {
+        try {
+          return { status: res.statusCode, body: JSON.parse(raw) };
+        } catch (err) {
+          throw invalidResponse(ctx, `${res.statusCode} body is not valid JSON`, err);
+        }
+      }
+      return { status: res.statusCode, body: undefined, text: raw.slice(0, 500) };
+    } catch (err) {
+      if (isOntapError(err)) throw err;
+      if (req.signal?.aborted) throw abortReason(req.signal);
+      if (timeoutSignal.aborted) throw timeoutError(ctx, timeoutMs, err);
+      throw connectionError(ctx, err);
+    }
+  }
+
+  return {
+    cluster: cfg.name,
+    origin: url.origin,
+    timeoutMs,
+    secrets,
+    send,
+    async close() {
+      await pool.close();
+    },
+  };
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
