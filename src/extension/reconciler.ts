@@ -1,0 +1,260 @@
+import type { KubeClient } from "../kube/client.js";
+import { Extensions } from "../kube/resources.js";
+import type { ReconcileResult } from "../runtime/controller.js";
+import type { Actuator, ActuatorContext, ActuatorResult } from "./actuator.js";
+import { classifyError } from "./errors.js";
+import { decideOperation, hasFinalizer, lastOperationTypeFor, type Operation } from "./operation.js";
+import { buildStatusPatch, type StatusUpdate, statusPatchIsNoop } from "./status.js";
+import { type Cluster, type Extension, FINALIZER, type LastOperationType, OPERATION_ANNOTATION } from "./types.js";
+
+/**
+ * Gardener's generic Extension reconciler: the contract (finalizer, operation annotation, order of
+ * operations, status with optimistic concurrency, escalation) around an actuator that knows the storage.
+ */
+
+export interface EscalationPolicy {
+  consecutiveFailures: number;
+  afterMs: number;
+}
+
+export interface ReconcilerObserver {
+  onReconcile?(op: Operation, result: "succeeded" | "requeued" | "error" | "failed", seconds: number): void;
+  onFailureCount?(namespace: string, name: string, failures: number, escalated: boolean): void;
+  event?(extension: Extension, type: "Normal" | "Warning", reason: string, message: string): void;
+  log?: {
+    info(obj: object, msg: string): void;
+    warn(obj: object, msg: string): void;
+    error(obj: object, msg: string): void;
+  };
+}
+
+export interface ExtensionReconcilerDeps {
+  kube: KubeClient;
+  actuator: Actuator;
+  /** Read from the informer cache; a stale read is caught by the resourceVersion of every write. */
+  getExtension(namespace: string, name: string): Extension | undefined;
+  getCluster(name: string): Promise<Cluster | undefined>;
+  escalation: EscalationPolicy;
+  observer?: ReconcilerObserver;
+  now?: () => Date;
+}
+
+interface FailureRecord {
+  count: number;
+  since: number;
+  escalated: boolean;
+}
+
+const STATUS_CONFLICT_RETRIES = 5;
+
+export function createExtensionReconciler(deps: ExtensionReconcilerDeps) {
+  const now = deps.now ?? (() => new Date());
+  const failures = new Map<string, FailureRecord>();
+  const obs = deps.observer ?? {};
+
+  async function reconcile(key: string, signal: AbortSignal): Promise<ReconcileResult> {
+    const [namespace = "", name = ""] = key.split("/");
+    let extension = deps.getExtension(namespace, name);
+    if (!extension) {
+      failures.delete(key);
+      return { kind: "done" };
+    }
+    const cluster = await deps.getCluster(namespace);
+    const op = decideOperation(extension, cluster);
+    if (op === "skip-failed-shoot") {
+      obs.log?.info({ extension: key }, "shoot is marked failed; skipping");
+      return { kind: "done" };
+    }
+    if ((op === "delete" || op === "force-delete") && !hasFinalizer(extension)) return { kind: "done" };
+
+    const started = Date.now();
+    const type = lastOperationTypeFor(op, extension);
+    extension = await prepare(extension, op);
+
+    const ctx: ActuatorContext = {
+      extension,
+      cluster,
+      signal,
+      recordProviderStatus: async (fields) => {
+        extension = await writeStatus(extension as Extension, (current) => ({
+          providerStatus: { ...(current.status?.providerStatus ?? {}), ...fields },
+        }));
+      },
+    };
+    const seconds = () => (Date.now() - started) / 1000;
+    try {
+      extension = await writeOperationStatus(extension, { type, state: "Processing", description: `${type} in progress`, progress: 10 }, true);
+      ctx.extension = extension;
+      const result = await runOperation(op, ctx);
+      extension = ctx.extension;
+      if (result.kind === "requeue") {
+        extension = await writeOperationStatus(extension, {
+          type,
+          state: "Processing",
+          description: `${result.reason}; checking again in ${Math.round(result.afterMs / 1000)}s`,
+          progress: 50,
+          providerStatus: result.providerStatus,
+        });
+        obs.onReconcile?.(op, "requeued", seconds());
+        return { kind: "requeue", afterMs: result.afterMs, reason: result.reason };
+      }
+      await finish(extension, op, type, result);
+      obs.onReconcile?.(op, "succeeded", seconds());
+      return { kind: "done" };
+    } catch (err) {
+      const { codes, retriable, message } = classifyError(err);
+      const record = recordFailure(key);
+      const state = retriable ? "Error" : "Failed";
+      const description = retriable ? message : `${message} (not retried until the spec changes)`;
+      obs.log?.warn({ extension: key, operation: op, codes, failures: record.count, err: message }, "operation failed");
+      obs.event?.(extension, "Warning", `${type}Failed`, description);
+      try {
+        await writeOperationStatus(extension, {
+          type,
+          state,
+          description,
+          error: { description, codes },
+          escalation: escalationFor(record),
+        });
+      } catch (statusErr) {
+        obs.log?.error({ extension: key, err: (statusErr as Error).message }, "could not record the failure in status");
+      }
+      if (record.escalated && !record.announced) {
+        record.announced = true;
+        obs.event?.(extension, "Warning", "Escalated", escalationFor(record).message);
+      }
+      obs.onFailureCount?.(namespace, name, record.count, record.escalated);
+      obs.onReconcile?.(op, retriable ? "error" : "failed", seconds());
+      if (retriable) throw err;
+      return { kind: "done" };
+    }
+  }
+
+  /**
+   * Finalizer first (so nothing is created that a delete could miss), then consume the operation annotation.
+   * A migrate keeps its annotation until it is done, so a crash mid-migrate repeats the migrate.
+   */
+  async function prepare(extension: Extension, op: Operation): Promise<Extension> {
+    const needsFinalizer = (op === "reconcile" || op === "restore") && !hasFinalizer(extension);
+    const consumeAnnotation =
+      OPERATION_ANNOTATION in (extension.metadata.annotations ?? {}) && (op === "reconcile" || op === "restore");
+    if (!needsFinalizer && !consumeAnnotation) return extension;
+    const metadata: Record<string, unknown> = { resourceVersion: extension.metadata.resourceVersion };
+    if (needsFinalizer) metadata.finalizers = [...(extension.metadata.finalizers ?? []), FINALIZER];
+    if (consumeAnnotation) metadata.annotations = { [OPERATION_ANNOTATION]: null };
+    return deps.kube.mergePatch<Extension>(Extensions, extension.metadata.namespace, extension.metadata.name, {
+      metadata,
+    });
+  }
+
+  function runOperation(op: Operation, ctx: ActuatorContext): Promise<ActuatorResult> {
+    switch (op) {
+      case "delete":
+        return deps.actuator.delete(ctx);
+      case "force-delete":
+        return deps.actuator.forceDelete(ctx);
+      case "migrate":
+        return deps.actuator.migrate(ctx);
+      case "restore":
+        return deps.actuator.restore(ctx);
+      default:
+        return deps.actuator.reconcile(ctx);
+    }
+  }
+
+  async function finish(extension: Extension, op: Operation, type: LastOperationType, result: Extract<ActuatorResult, { kind: "done" }>) {
+    const key = `${extension.metadata.namespace}/${extension.metadata.name}`;
+    const previous = failures.get(key);
+    failures.delete(key);
+    if (previous) obs.onFailureCount?.(extension.metadata.namespace ?? "", extension.metadata.name, 0, false);
+    if (op === "delete" || op === "force-delete" || op === "migrate") {
+      if (op === "migrate") {
+        await writeOperationStatus(extension, { type, state: "Succeeded", description: result.description, observedGeneration: extension.metadata.generation });
+      }
+      // The finalizer goes last: once it is gone the object may vanish at any moment.
+      const annotations = op === "migrate" ? { [OPERATION_ANNOTATION]: null } : undefined;
+      await deps.kube.mergePatch(Extensions, extension.metadata.namespace, extension.metadata.name, {
+        metadata: {
+          resourceVersion: extension.metadata.resourceVersion,
+          finalizers: (extension.metadata.finalizers ?? []).filter((f) => op === "migrate" ? false : f !== FINALIZER),
+          ...(annotations ? { annotations } : {}),
+        },
+      }).catch((err) => {
+        if ((err as { reason?: string }).reason === "NotFound") return undefined;
+        throw err;
+      });
+      obs.event?.(extension, "Normal", `${type}Succeeded`, result.description);
+      return;
+    }
+    await writeOperationStatus(extension, {
+      type,
+      state: "Succeeded",
+      description: result.description,
+      progress: 100,
+      observedGeneration: extension.metadata.generation,
+      providerStatus: result.providerStatus,
+      escalation: previous?.escalated ? { escalated: false, reason: "Recovered", message: "the last reconcile succeeded" } : undefined,
+    });
+  }
+
+  function recordFailure(key: string): FailureRecord & { announced?: boolean } {
+    const record = (failures.get(key) ?? { count: 0, since: Date.now(), escalated: false }) as FailureRecord & {
+      announced?: boolean;
+    };
+    record.count++;
+    record.escalated =
+      record.count >= deps.escalation.consecutiveFailures || Date.now() - record.since >= deps.escalation.afterMs;
+    failures.set(key, record);
+    return record;
+  }
+
+  function escalationFor(record: FailureRecord): StatusUpdate["escalation"] {
+    if (!record.escalated) return undefined;
+    const minutes = Math.round((Date.now() - record.since) / 60_000);
+    return {
+      escalated: true,
+      reason: "RepeatedFailures",
+      message: `${record.count} consecutive failures over ${minutes} min without success; an operator should look (gardener-extension-ontap doctor)`,
+    };
+  }
+
+  function writeOperationStatus(extension: Extension, update: StatusUpdate, skipIfSettled = false): Promise<Extension> {
+    // A periodic re-check of a settled Extension need not announce Processing: it writes only on change.
+    if (skipIfSettled) {
+      const last = extension.status?.lastOperation;
+      const settled =
+        last?.state === "Succeeded" &&
+        extension.status?.observedGeneration === extension.metadata.generation &&
+        !extension.metadata.deletionTimestamp &&
+        (last.type === "Reconcile" || last.type === "Create") &&
+        (update.type === "Reconcile" || update.type === "Create");
+      if (settled) return Promise.resolve(extension);
+    }
+    return writeStatus(extension, (current) => buildStatusPatch(current, update, now()));
+  }
+
+  /** Merge-patches status with the object's resourceVersion; on conflict re-reads and re-applies our fields only. */
+  async function writeStatus(extension: Extension, makePatch: (current: Extension) => Record<string, unknown>): Promise<Extension> {
+    let current = extension;
+    for (let attempt = 0; ; attempt++) {
+      const patch = makePatch(current);
+      if (statusPatchIsNoop(current, patch)) return current;
+      try {
+        return await deps.kube.mergePatch<Extension>(
+          Extensions,
+          current.metadata.namespace,
+          current.metadata.name,
+          { metadata: { resourceVersion: current.metadata.resourceVersion }, status: patch },
+          { subresource: "status" },
+        );
+      } catch (err) {
+        if ((err as { reason?: string }).reason !== "Conflict" || attempt >= STATUS_CONFLICT_RETRIES) throw err;
+        const fresh = await deps.kube.get<Extension>(Extensions, current.metadata.namespace, current.metadata.name);
+        if (!fresh) throw err;
+        current = fresh;
+      }
+    }
+  }
+
+  return { reconcile };
+}

@@ -1,0 +1,90 @@
+import type { GardenerErrorCode, LastOperationState, LastOperationType, Condition, Extension } from "./types.js";
+
+export const ESCALATION_CONDITION = "ReconcileEscalated";
+
+export interface StatusUpdate {
+  type: LastOperationType;
+  state: LastOperationState;
+  description: string;
+  progress?: number;
+  /** Set on success: the generation this status describes. */
+  observedGeneration?: number;
+  error?: { description: string; codes: GardenerErrorCode[] };
+  providerStatus?: Record<string, unknown>;
+  escalation?: { escalated: boolean; reason: string; message: string };
+}
+
+/**
+ * Builds the merge patch for `status`, touching only the fields this controller owns. Timestamps move only
+ * when content moves, so a reconcile that changes nothing writes nothing (see `statusPatchIsNoop`).
+ */
+export function buildStatusPatch(current: Extension, update: StatusUpdate, now: Date): Record<string, unknown> {
+  const time = now.toISOString().replace(/\.\d{3}Z$/, "Z");
+  const status = current.status ?? {};
+  const lastOperation = {
+    type: update.type,
+    state: update.state,
+    description: update.description,
+    progress: update.progress ?? (update.state === "Succeeded" ? 100 : 50),
+    lastUpdateTime: time,
+  };
+  const patch: Record<string, unknown> = { lastOperation };
+  if (update.observedGeneration !== undefined) patch.observedGeneration = update.observedGeneration;
+  if (update.error) {
+    patch.lastError = { description: update.error.description, codes: update.error.codes, lastUpdateTime: time };
+  } else if (update.state === "Succeeded" && status.lastError) {
+    patch.lastError = null;
+  }
+  if (update.providerStatus) patch.providerStatus = { ...(status.providerStatus ?? {}), ...update.providerStatus };
+  if (update.escalation) {
+    patch.conditions = upsertCondition(status.conditions ?? [], {
+      type: ESCALATION_CONDITION,
+      status: update.escalation.escalated ? "True" : "False",
+      reason: update.escalation.reason,
+      message: update.escalation.message,
+      time,
+    });
+  }
+  return patch;
+}
+
+function upsertCondition(
+  conditions: Condition[],
+  next: { type: string; status: Condition["status"]; reason: string; message: string; time: string },
+): Condition[] {
+  const existing = conditions.find((c) => c.type === next.type);
+  const unchanged = existing && existing.status === next.status && existing.reason === next.reason && existing.message === next.message;
+  const condition: Condition = {
+    type: next.type,
+    status: next.status,
+    reason: next.reason,
+    message: next.message,
+    lastTransitionTime: existing && existing.status === next.status ? existing.lastTransitionTime : next.time,
+    lastUpdateTime: unchanged ? existing.lastUpdateTime : next.time,
+  };
+  return [...conditions.filter((c) => c.type !== next.type), condition];
+}
+
+/** True when applying the patch would change nothing but timestamps: the write can be skipped. */
+export function statusPatchIsNoop(current: Extension, patch: Record<string, unknown>): boolean {
+  const status = (current.status ?? {}) as Record<string, unknown>;
+  return Object.entries(patch).every(([key, value]) => sameIgnoringTimes(status[key], value));
+}
+
+function sameIgnoringTimes(a: unknown, b: unknown): boolean {
+  if (b === null) return a === undefined || a === null;
+  return JSON.stringify(stripTimes(a)) === JSON.stringify(stripTimes(b));
+}
+
+function stripTimes(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(stripTimes);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>)
+        .filter(([k]) => k !== "lastUpdateTime" && k !== "lastTransitionTime")
+        .sort(([x], [y]) => x.localeCompare(y))
+        .map(([k, v]) => [k, stripTimes(v)]),
+    );
+  }
+  return value;
+}

@@ -1,0 +1,85 @@
+/** The subset of Gardener's `extensions.gardener.cloud/v1alpha1` types this controller reads and writes. */
+
+export const OPERATION_ANNOTATION = "gardener.cloud/operation";
+export const FORCE_DELETION_ANNOTATION = "confirmation.gardener.cloud/force-deletion";
+export const FINALIZER = "extensions.gardener.cloud/ontap";
+
+export type LastOperationType = "Create" | "Reconcile" | "Delete" | "Migrate" | "Restore";
+export type LastOperationState = "Processing" | "Succeeded" | "Error" | "Failed" | "Aborted";
+
+export const GARDENER_ERROR_CODES = [
+  "ERR_INFRA_UNAUTHENTICATED",
+  "ERR_INFRA_UNAUTHORIZED",
+  "ERR_INFRA_QUOTA_EXCEEDED",
+  "ERR_INFRA_RATE_LIMITS_EXCEEDED",
+  "ERR_INFRA_DEPENDENCIES",
+  "ERR_INFRA_RESOURCES_DEPLETED",
+  "ERR_CONFIGURATION_PROBLEM",
+  "ERR_RETRYABLE_CONFIGURATION_PROBLEM",
+  "ERR_RETRYABLE_INFRA_DEPENDENCIES",
+  "ERR_CLEANUP_CLUSTER_RESOURCES",
+  "ERR_PROBLEMATIC_WEBHOOK",
+] as const;
+export type GardenerErrorCode = (typeof GARDENER_ERROR_CODES)[number];
+
+export interface LastOperation {
+  type: LastOperationType;
+  state: LastOperationState;
+  description: string;
+  progress: number;
+  lastUpdateTime: string;
+}
+
+export interface LastError {
+  description: string;
+  codes?: GardenerErrorCode[];
+  taskID?: string;
+  lastUpdateTime: string;
+}
+
+export interface Condition {
+  type: string;
+  status: "True" | "False" | "Unknown";
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+  lastUpdateTime: string;
+}
+
+export interface ObjectMeta {
+  name: string;
+  namespace?: string;
+  uid?: string;
+  generation?: number;
+  resourceVersion?: string;
+  annotations?: Record<string, string>;
+  labels?: Record<string, string>;
+  finalizers?: string[];
+  deletionTimestamp?: string;
+}
+
+export interface Extension {
+  apiVersion?: string;
+  kind?: string;
+  metadata: ObjectMeta;
+  spec: { type: string; class?: string; providerConfig?: unknown };
+  status?: {
+    observedGeneration?: number;
+    lastOperation?: LastOperation;
+    lastError?: LastError;
+    conditions?: Condition[];
+    providerStatus?: Record<string, unknown>;
+  };
+}
+
+export interface Cluster {
+  metadata: ObjectMeta;
+  spec: {
+    shoot?: {
+      metadata?: { name?: string; annotations?: Record<string, string> };
+      status?: { lastOperation?: { state?: string; type?: string } };
+    };
+    seed?: unknown;
+    cloudProfile?: unknown;
+  };
+}

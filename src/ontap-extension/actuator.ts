@@ -1,0 +1,197 @@
+import type { ComponentConfig } from "../config/component-config.js";
+import type { Actuator, ActuatorContext, ActuatorResult } from "../extension/actuator.js";
+import { ExtensionError } from "../extension/errors.js";
+import type { KubeClient } from "../kube/client.js";
+import { Secrets } from "../kube/resources.js";
+import type { MetroCluster, OntapClient } from "../ontap/index.js";
+import {
+  MANAGED_RESOURCE_NAMES,
+  renderShootWebhookConfiguration,
+  renderTridentManagedResources,
+  SHOOT_WEBHOOK_MR_NAME,
+} from "../trident/index.js";
+import { ensureCredentials } from "./credentials.js";
+import { decodeShootInputs } from "./inputs.js";
+import { ensureLifs } from "./lifs.js";
+import { planShoot, type ShootPlan } from "./plan.js";
+import { ensureSvm } from "./svm.js";
+import { teardownOntap } from "./teardown.js";
+import { deleteManagedResources, deployManagedResources } from "./trident.js";
+
+export type StepName = "svm" | "lifs" | "credentials" | "seed_secret_write" | "trident" | "webhook";
+
+export interface ActuatorDeps {
+  kube: KubeClient;
+  metro: MetroCluster;
+  clients: ReadonlyMap<string, OntapClient>;
+  config: ComponentConfig;
+  /** The shoot webhook's address and CA, when this controller serves one. */
+  shootWebhook?: { url: string; caBundle: string };
+  onStep?: (step: StepName, outcome: "ok" | "requeue" | "failed") => void;
+  event?: (ctx: ActuatorContext, type: "Normal" | "Warning", reason: string, message: string) => void;
+  pollMs?: number;
+  now?: () => Date;
+}
+
+/** The ONTAP storage actuator: plan -> svm -> lifs -> credentials -> trident -> webhook; and teardown. */
+export function createOntapActuator(deps: ActuatorDeps): Actuator {
+  const pollMs = deps.pollMs ?? 2000;
+  const now = deps.now ?? (() => new Date());
+
+  async function step<T>(name: StepName, run: () => Promise<T>): Promise<T> {
+    try {
+      const value = await run();
+      const isRequeue = (value as { kind?: string } | undefined)?.kind === "requeue";
+      deps.onStep?.(name, isRequeue ? "requeue" : "ok");
+      return value;
+    } catch (err) {
+      deps.onStep?.(name, "failed");
+      if (err instanceof ExtensionError) throw err;
+      const cause = err as { message?: string; transient?: boolean; status?: number };
+      throw new ExtensionError(
+        `step ${name} failed: ${cause.message ?? String(err)}; will retry`,
+        [cause.status === 401 ? "ERR_INFRA_UNAUTHENTICATED" : cause.status === 403 ? "ERR_INFRA_UNAUTHORIZED" : "ERR_RETRYABLE_INFRA_DEPENDENCIES"],
+        true,
+        { cause: err },
+      );
+    }
+  }
+
+  async function reconcile(ctx: ActuatorContext): Promise<ActuatorResult> {
+    const plan = planShoot(decodeShootInputs(ctx.extension, ctx.cluster));
+    const recorded = ctx.extension.status?.providerStatus as { cluster?: string } | undefined;
+
+    const svmStep = await step("svm", () =>
+      ensureSvm(
+        {
+          metro: deps.metro,
+          clients: deps.clients,
+          recordedCluster: recorded?.cluster,
+          recordPlacement: (cluster) => ctx.recordProviderStatus({ cluster, svmName: plan.svmName }),
+          pollMs,
+        },
+        plan,
+      ),
+    );
+    if (svmStep.kind === "requeue") return svmStep;
+    const { cluster, client, svm } = svmStep.value;
+
+    const lifs = await step("lifs", () => ensureLifs(client, svm, plan));
+    for (const name of lifs.created) deps.event?.(ctx, "Normal", "LifCreated", `created LIF ${name} on SVM ${svm.name}`);
+    for (const name of lifs.repaired) deps.event?.(ctx, "Normal", "LifRepaired", `repaired the address of LIF ${name} on SVM ${svm.name}`);
+
+    const creds = await step("credentials", () =>
+      ensureCredentials(
+        { kube: deps.kube, ontap: client, onSecretWrite: (outcome) => deps.onStep?.("seed_secret_write", outcome === "ok" ? "ok" : "failed") },
+        plan,
+        svm,
+      ),
+    );
+    if (creds.outcome !== "verified") {
+      deps.event?.(ctx, "Normal", "CredentialsRepaired", `SVM user ${creds.username}: ${creds.outcome}`);
+    }
+
+    const firewall = deps.config.clusterwideNetworkPolicy;
+    const plans = renderTridentManagedResources({
+      svmName: plan.svmName,
+      managementLif: plan.inputs.managementLif,
+      dataLifs: plan.inputs.dataLifs,
+      username: creds.username,
+      password: creds.password,
+      firewallNamespaceExists: firewall,
+      operatorImage: deps.config.tridentOperatorImage,
+    });
+    const trident = await step("trident", () =>
+      deployManagedResources(deps.kube, plan.inputs.shootNamespace, plans, {
+        waitHealthy: new Set([MANAGED_RESOURCE_NAMES.crds]),
+        pollMs,
+      }),
+    );
+    if (trident.kind === "requeue") return trident;
+
+    if (deps.shootWebhook) {
+      const webhookPlan = renderShootWebhookConfiguration(deps.shootWebhook);
+      const webhook = await step("webhook", () =>
+        deployManagedResources(deps.kube, plan.inputs.shootNamespace, [webhookPlan], { waitHealthy: new Set(), pollMs }),
+      );
+      if (webhook.kind === "requeue") return webhook;
+    }
+
+    return {
+      kind: "done",
+      description: `SVM ${svm.name} on ${cluster} with ${plan.lifs.length} LIFs, user ${creds.username} verified, Trident deployed`,
+      providerStatus: {
+        cluster,
+        svmName: svm.name,
+        svmUuid: svm.uuid,
+        lifs: lifs.lifs,
+        user: creds.username,
+        secretRef: { namespace: plan.secret.namespace, name: plan.secret.name },
+        lastVerification: now().toISOString(),
+      },
+    };
+  }
+
+  /** ManagedResources first (webhook last, each gone before the next), then ONTAP, then the Secret. */
+  async function remove(ctx: ActuatorContext): Promise<ActuatorResult> {
+    const plan = planShootForTeardown(ctx);
+    const namespace = ctx.extension.metadata.namespace ?? "";
+    const tridentLeft = await step("trident", () => deleteManagedResources(deps.kube, namespace, tridentMrNamesInDeleteOrder()));
+    if (tridentLeft.length > 0) return { kind: "requeue", afterMs: pollMs, reason: `waiting for ManagedResources ${tridentLeft.join(", ")} to be deleted` };
+    const webhookLeft = await step("webhook", () => deleteManagedResources(deps.kube, namespace, [SHOOT_WEBHOOK_MR_NAME]));
+    if (webhookLeft.length > 0) return { kind: "requeue", afterMs: pollMs, reason: `waiting for ManagedResource ${SHOOT_WEBHOOK_MR_NAME} to be deleted` };
+    if (!plan) return deleteSeedSecrets(undefined, namespace, "no valid inputs; removed seed-side state only");
+
+    const teardown = await step("svm", () =>
+      teardownOntap({ metro: deps.metro, clients: deps.clients, policy: deps.config.svmDeletionPolicy, pollMs }, plan),
+    );
+    if (teardown.kind === "requeue") return teardown;
+    return deleteSeedSecrets(plan, namespace, teardown.value);
+  }
+
+  async function deleteSeedSecrets(plan: ShootPlan | undefined, namespace: string, description: string): Promise<ActuatorResult> {
+    await step("seed_secret_write", async () => {
+      await deps.kube.delete(Secrets, plan?.secret.namespace ?? namespace, plan?.secret.name ?? "ontap-svm-credentials");
+      if (plan) await deps.kube.delete(Secrets, plan.legacySecret.namespace, plan.legacySecret.name);
+    });
+    return { kind: "done", description };
+  }
+
+  /** Delete must work even when the inputs went bad after creation: then only seed-side state is removed. */
+  function planShootForTeardown(ctx: ActuatorContext): ShootPlan | undefined {
+    try {
+      return planShoot(decodeShootInputs(ctx.extension, ctx.cluster));
+    } catch {
+      return undefined;
+    }
+  }
+
+  return {
+    reconcile,
+    restore: reconcile,
+    delete: remove,
+    // Force-delete is the operator saying ONTAP cannot be reached or must not be waited for: only seed-side
+    // state goes; the SVM user stays on ONTAP and is visible to `doctor`.
+    async forceDelete(ctx) {
+      const namespace = ctx.extension.metadata.namespace ?? "";
+      await deleteManagedResources(deps.kube, namespace, [...tridentMrNamesInDeleteOrder(), SHOOT_WEBHOOK_MR_NAME]);
+      return deleteSeedSecrets(planShootForTeardown(ctx), namespace, "force-deleted: seed-side state removed, ONTAP left as is");
+    },
+    // Migrate releases seed-side state only, keeping the shoot's objects (keepObjects) and ONTAP untouched;
+    // restore on the new seed rebuilds it, the credentials step re-creating the Secret.
+    async migrate(ctx) {
+      const namespace = ctx.extension.metadata.namespace ?? "";
+      await deleteManagedResources(deps.kube, namespace, [...tridentMrNamesInDeleteOrder(), SHOOT_WEBHOOK_MR_NAME], { keepObjects: true });
+      const plan = planShootForTeardown(ctx);
+      await deps.kube.delete(Secrets, plan?.secret.namespace ?? namespace, plan?.secret.name ?? "ontap-svm-credentials");
+      return { kind: "done", description: "migrated: seed-side state released, shoot objects and ONTAP kept" };
+    },
+  };
+}
+
+function tridentMrNamesInDeleteOrder(): string[] {
+  const n = MANAGED_RESOURCE_NAMES;
+  // Reverse of creation: the operator and backends go before their CRDs.
+  return [n.init, n.cwnp, n.svmSecret, n.backends, n.crds];
+}
+

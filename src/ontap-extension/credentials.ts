@@ -1,0 +1,200 @@
+import { ExtensionError } from "../extension/errors.js";
+import { Secrets } from "../kube/resources.js";
+import type { KubeClient } from "../kube/client.js";
+import type { OntapClient, Svm } from "../ontap/index.js";
+import { generatePassword } from "./password.js";
+import type { ShootPlan } from "./plan.js";
+
+/**
+ * The secret-first credentials protocol. A password reaches ONTAP only after it is stored in the seed
+ * Secret (as `pendingPassword`), and every reconcile proves the stored password by authenticating as the
+ * user, so a lost Secret write, a lost ONTAP answer or a crash between any two calls is repaired next time.
+ */
+
+export interface SecretObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata: {
+    name: string;
+    namespace: string;
+    resourceVersion?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
+  type?: string;
+  data?: Record<string, string>;
+}
+
+export interface StoredCredentials {
+  username?: string;
+  password?: string;
+  pendingPassword?: string;
+}
+
+export type CredentialsOutcome =
+  | "verified"
+  | "promoted-pending"
+  | "cleared-stale-pending"
+  | "adopted-legacy"
+  | "rotated";
+
+export interface CredentialsResult {
+  username: string;
+  password: string;
+  outcome: CredentialsOutcome;
+}
+
+export interface CredentialsDeps {
+  kube: KubeClient;
+  /** The client of the cluster that holds the SVM. */
+  ontap: OntapClient;
+  /** Counts every write of the seed Secret, ok or failed (the article's failure must be visible). */
+  onSecretWrite?: (outcome: "ok" | "failed") => void;
+  generate?: () => string;
+}
+
+export const CREDENTIALS_LABELS = {
+  "app.kubernetes.io/managed-by": "gardener-extension-ontap",
+  "ontap.extensions.gardener.cloud/purpose": "svm-credentials",
+};
+
+export function decodeCredentials(secret: SecretObject | undefined): StoredCredentials {
+  const data = secret?.data ?? {};
+  const read = (key: string) => {
+    const raw = data[key];
+    if (raw === undefined) return undefined;
+    const value = Buffer.from(raw, "base64").toString("utf8");
+    return value === "" ? undefined : value;
+  };
+  return { username: read("username"), password: read("password"), pendingPassword: read("pendingPassword") };
+}
+
+function encode(creds: StoredCredentials): Record<string, string> {
+  const data: Record<string, string> = {};
+  for (const [key, value] of Object.entries(creds)) {
+    if (value !== undefined) data[key] = Buffer.from(value, "utf8").toString("base64");
+  }
+  return data;
+}
+
+export async function ensureCredentials(
+  deps: CredentialsDeps,
+  plan: ShootPlan,
+  svm: Svm,
+): Promise<CredentialsResult> {
+  const { kube, ontap } = deps;
+  const username = plan.username;
+  let secret = await kube.get<SecretObject>(Secrets, plan.secret.namespace, plan.secret.name);
+  const stored = decodeCredentials(secret);
+
+  if (stored.username === username && stored.password) {
+    const check = await verify(ontap, username, stored.password);
+    if (check === "ok") {
+      if (stored.pendingPassword) {
+        // A rotation wrote its pending password but never reached ONTAP: the stored one is still live.
+        secret = await writeSecret(deps, plan, secret, { username, password: stored.password });
+        return { username, password: stored.password, outcome: "cleared-stale-pending" };
+      }
+      return { username, password: stored.password, outcome: "verified" };
+    }
+  }
+  if (stored.username === username && stored.pendingPassword) {
+    if ((await verify(ontap, username, stored.pendingPassword)) === "ok") {
+      await writeSecret(deps, plan, secret, { username, password: stored.pendingPassword });
+      return { username, password: stored.pendingPassword, outcome: "promoted-pending" };
+    }
+  }
+  if (!secret) {
+    const adopted = await adoptLegacySecret(deps, plan);
+    if (adopted) return adopted;
+  }
+
+  // Neither stored password works (or there is none): rotate, storing the new password first.
+  const password = (deps.generate ?? generatePassword)();
+  secret = await writeSecret(deps, plan, secret, {
+    username,
+    password: stored.username === username ? stored.password : undefined,
+    pendingPassword: password,
+  });
+  const account = await ontap.getAccount(svm.uuid, username);
+  if (account) {
+    await ontap.changePassword({ svmName: svm.name, name: username, password });
+  } else {
+    await ontap.createAccount({ ownerUuid: svm.uuid, name: username, password, role: "vsadmin" });
+  }
+  await writeSecret(deps, plan, secret, { username, password });
+  const after = await verify(ontap, username, password);
+  if (after !== "ok") {
+    throw new ExtensionError(
+      `the new password of ONTAP user ${username} on SVM ${svm.name} was set but does not authenticate; will retry`,
+      ["ERR_RETRYABLE_INFRA_DEPENDENCIES"],
+      true,
+    );
+  }
+  return { username, password, outcome: "rotated" };
+}
+
+/** ok, or wrong; an ONTAP that cannot answer is an error, never a reason to rotate. */
+async function verify(ontap: OntapClient, name: string, password: string): Promise<"ok" | "wrong"> {
+  const answer = await ontap.authenticateAs({ name, password });
+  if (answer.result === "ok") return "ok";
+  if (answer.result === "wrong-password") return "wrong";
+  throw new ExtensionError(
+    `cannot verify the stored password of ONTAP user ${name}: ${answer.error.message}; will retry`,
+    ["ERR_RETRYABLE_INFRA_DEPENDENCIES"],
+    true,
+    { cause: answer.error },
+  );
+}
+
+/**
+ * The Go extension kept the credentials in the seed's kube-system. Adopt them only once the password is
+ * proven live, then remove the old Secret so exactly one copy exists.
+ */
+async function adoptLegacySecret(deps: CredentialsDeps, plan: ShootPlan): Promise<CredentialsResult | undefined> {
+  const { kube, ontap } = deps;
+  const legacy = await kube.get<SecretObject>(Secrets, plan.legacySecret.namespace, plan.legacySecret.name);
+  const creds = decodeCredentials(legacy);
+  if (!legacy || creds.username !== plan.username || !creds.password) return undefined;
+  if ((await verify(ontap, plan.username, creds.password)) !== "ok") return undefined;
+  await writeSecret(deps, plan, undefined, { username: plan.username, password: creds.password });
+  await kube.delete(Secrets, plan.legacySecret.namespace, plan.legacySecret.name);
+  return { username: plan.username, password: creds.password, outcome: "adopted-legacy" };
+}
+
+/** Creates or replaces the seed Secret with exactly these credentials (optimistic concurrency on update). */
+async function writeSecret(
+  deps: CredentialsDeps,
+  plan: ShootPlan,
+  current: SecretObject | undefined,
+  creds: StoredCredentials,
+): Promise<SecretObject> {
+  const body: SecretObject = {
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: {
+      name: plan.secret.name,
+      namespace: plan.secret.namespace,
+      labels: { ...CREDENTIALS_LABELS },
+      annotations: { "ontap.extensions.gardener.cloud/svm": plan.svmName },
+      ...(current?.metadata.resourceVersion ? { resourceVersion: current.metadata.resourceVersion } : {}),
+    },
+    type: "Opaque",
+    data: encode(creds),
+  };
+  try {
+    const written = current
+      ? await deps.kube.update<SecretObject>(Secrets, body)
+      : await deps.kube.create<SecretObject>(Secrets, body);
+    deps.onSecretWrite?.("ok");
+    return written;
+  } catch (err) {
+    deps.onSecretWrite?.("failed");
+    throw new ExtensionError(
+      `failed to write the seed Secret ${plan.secret.namespace}/${plan.secret.name}: ${(err as Error).message}; no password was changed on ONTAP by this step; will retry`,
+      ["ERR_RETRYABLE_INFRA_DEPENDENCIES"],
+      true,
+      { cause: err },
+    );
+  }
+}
