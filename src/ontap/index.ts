@@ -13,7 +13,7 @@ export {
   type OntapRequestEvent,
 } from "./client.js";
 export { isOntapError, OntapError, type OntapErrorKind } from "./errors.js";
-export { type WaitForJobOptions } from "./jobs.js";
+export type { WaitForJobOptions } from "./jobs.js";
 export {
   combineLookups,
   createMetroCluster,
