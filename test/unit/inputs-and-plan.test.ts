@@ -1,0 +1,66 @@
+import { describe, expect, it } from "vitest";
+import { decodeShootInputs, InputError } from "../../src/ontap-extension/inputs.js";
+import { generatePassword, PASSWORD_LENGTH } from "../../src/ontap-extension/password.js";
+import { planShoot, svmNameFor, usernameFor } from "../../src/ontap-extension/plan.js";
+
+const projectId = "0a1b2c3d-aaaa-bbbb-cccc-1234567890ab";
+const cluster = { spec: { shoot: { metadata: { annotations: { "cluster.metal-stack.io/project": projectId } } } } };
+const ext = (providerConfig: unknown, namespace = "shoot--proj1--my-shoot") => ({
+  metadata: { namespace },
+  spec: { providerConfig },
+});
+const good = { svmIpaddresses: { managementLif: "10.0.0.10", dataLifs: ["10.0.0.11", "10.0.0.12"] } };
+
+describe("shoot inputs", () => {
+  it("decodes a valid providerConfig and the project annotation", () => {
+    const inputs = decodeShootInputs(ext(good), cluster);
+    expect(inputs).toMatchObject({ projectId, gardenerProject: "proj1", shootName: "my-shoot", dataLifs: ["10.0.0.11", "10.0.0.12"] });
+  });
+
+  it.each([
+    [undefined, /spec\.providerConfig: is required/],
+    [{ svmIpaddresses: { managementLif: "10.0.0.300", dataLifs: ["10.0.0.11"] } }, /svmIpaddresses\.managementLif: "10\.0\.0\.300" is not a valid IP/],
+    [{ svmIpaddresses: { managementLif: "10.0.0.10", dataLifs: [] } }, /svmIpaddresses\.dataLifs: needs at least one data LIF/],
+    [{ svmIpaddresses: { managementLif: "10.0.0.10", dataLifs: ["10.0.0.11", "10.0.0.11"] } }, /dataLifs\[1\]: "10\.0\.0\.11" duplicates dataLifs\[0\]/],
+    [{ svmIpaddresses: { managementLif: "10.0.0.10", dataLifs: ["10.0.0.10"] } }, /dataLifs\[0\]: "10\.0\.0\.10" is also the managementLif/],
+    [{ svmIpaddresses: { dataLifs: ["10.0.0.11"] } }, /svmIpaddresses\.managementLif: is required/],
+    [{ svmIpaddresses: { managementLif: "10.0.0.10", dataLifs: ["x"] }, extra: 1 }, /spec\.providerConfig: .*extra/],
+  ])("rejects bad providerConfig %j with a field-named error", (providerConfig, message) => {
+    expect(() => decodeShootInputs(ext(providerConfig), cluster)).toThrow(InputError);
+    expect(() => decodeShootInputs(ext(providerConfig), cluster)).toThrow(message);
+  });
+
+  it("rejects a missing project annotation and a non-shoot namespace", () => {
+    expect(() => decodeShootInputs(ext(good), { spec: { shoot: { metadata: {} } } })).toThrow(/cluster\.metal-stack\.io\/project.*is missing/);
+    expect(() => decodeShootInputs(ext(good, "garden"), cluster)).toThrow(/metadata\.namespace/);
+  });
+});
+
+describe("plan", () => {
+  it("derives the Go extension's names", () => {
+    expect(svmNameFor(projectId)).toBe("p0a1b2c3daaaabbbbcccc1234567890ab");
+    expect(usernameFor("a-very-long-shoot-name-that-goes-on")).toBe("a-very-long-shoot-name-th");
+    const plan = planShoot(decodeShootInputs(ext(good), cluster));
+    expect(plan.lifs.map((l) => [l.name, l.ipAddress, l.servicePolicy])).toEqual([
+      ["datalif0", "10.0.0.11", "default-data-nvme-tcp"],
+      ["datalif1", "10.0.0.12", "default-data-nvme-tcp"],
+      ["managementlif", "10.0.0.10", "default-management"],
+    ]);
+    expect(plan.secret).toEqual({ namespace: "shoot--proj1--my-shoot", name: "ontap-svm-credentials" });
+    expect(plan.legacySecret).toEqual({ namespace: "kube-system", name: `${plan.svmName}-proj1--my-shoot-credentials` });
+  });
+});
+
+describe("passwords", () => {
+  it("are long, mixed and different every time", () => {
+    const seen = new Set(Array.from({ length: 200 }, () => generatePassword()));
+    expect(seen.size).toBe(200);
+    for (const p of seen) {
+      expect(p).toHaveLength(PASSWORD_LENGTH);
+      expect(p).toMatch(/[a-z]/);
+      expect(p).toMatch(/[A-Z]/);
+      expect(p).toMatch(/[0-9]/);
+    }
+    expect(PASSWORD_LENGTH * Math.log2(62)).toBeGreaterThan(128);
+  });
+});
