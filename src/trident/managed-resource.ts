@@ -1,0 +1,161 @@
+import { createHash } from "node:crypto";
+import type { V1ObjectMeta, V1Secret } from "@kubernetes/client-node";
+import { stringify } from "yaml";
+import { CONTENT_HASH_ANNOTATION, LABEL_NO_CLEANUP, managedResourceSecretName } from "./names.js";
+import { type ManagedResourcePlan, TridentRenderError } from "./types.js";
+
+export const MANAGED_RESOURCE_API_VERSION = "resources.gardener.cloud/v1alpha1";
+
+export interface ManagedResourceCondition {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+  lastTransitionTime?: string;
+  lastUpdateTime?: string;
+}
+
+export interface ManagedResource {
+  apiVersion: typeof MANAGED_RESOURCE_API_VERSION;
+  kind: "ManagedResource";
+  metadata: V1ObjectMeta & {
+    name: string;
+    namespace: string;
+    labels: Record<string, string>;
+    annotations: Record<string, string>;
+  };
+  spec: {
+    secretRefs: { name: string }[];
+    keepObjects: boolean;
+    injectLabels: Record<string, string>;
+    class?: string;
+  };
+  status?: { observedGeneration?: number; conditions?: ManagedResourceCondition[] };
+}
+
+/** A Secret whose data keys hold the ManagedResource's manifests, base64-encoded YAML like Gardener's helper. */
+export interface ManagedResourceSecret extends V1Secret {
+  apiVersion: "v1";
+  kind: "Secret";
+  metadata: V1ObjectMeta & { name: string; namespace: string; annotations: Record<string, string> };
+  type: "Opaque";
+  data: Record<string, string>;
+}
+
+export interface ManagedResourceObjects {
+  secret: ManagedResourceSecret;
+  managedResource: ManagedResource;
+  /** sha256 (hex) over everything rendered into the Secret and the ManagedResource's spec. */
+  contentHash: string;
+}
+
+export interface ManagedResourceTarget {
+  /** The shoot namespace on the seed (`shoot--<project>--<shoot>`). */
+  namespace: string;
+  /** Value of the ManagedResource's `origin` label, e.g. MANAGED_RESOURCE_ORIGIN. */
+  origin: string;
+}
+
+/** Labels the gardener-resource-manager adds to every object of a shoot ManagedResource. */
+const INJECT_LABELS = { [LABEL_NO_CLEANUP]: "true" };
+
+/**
+ * Serializes a plan into its Secret and ManagedResource. Deterministic: keys are sorted at every level, so the same
+ * plan yields byte-identical objects and the same hash, and the caller can skip writes when the hash is unchanged.
+ *
+ * The Secret has a fixed name and is rewritten in place when the content changes; it is deliberately not labelled
+ * `resources.gardener.cloud/garbage-collectable-reference`, which is only meant for immutable, hash-named Secrets.
+ */
+export function toManagedResourceObjects(
+  plan: ManagedResourcePlan,
+  target: ManagedResourceTarget,
+): ManagedResourceObjects {
+  if (target.namespace === "") throw new TridentRenderError("target namespace is empty");
+  if (target.origin === "") throw new TridentRenderError("origin is empty");
+  const secretName = managedResourceSecretName(plan.name);
+  const data = serializeObjects(plan);
+  const contentHash = hashContent(plan, target, data);
+  const annotations = { [CONTENT_HASH_ANNOTATION]: contentHash };
+
+  const secret: ManagedResourceSecret = {
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: { name: secretName, namespace: target.namespace, annotations: { ...annotations } },
+    type: "Opaque",
+    data,
+  };
+  const managedResource: ManagedResource = {
+    apiVersion: MANAGED_RESOURCE_API_VERSION,
+    kind: "ManagedResource",
+    metadata: {
+      name: plan.name,
+      namespace: target.namespace,
+      labels: { origin: target.origin },
+      annotations: { ...annotations },
+    },
+    spec: {
+      secretRefs: [{ name: secretName }],
+      keepObjects: plan.keepObjects,
+      injectLabels: { ...INJECT_LABELS },
+    },
+  };
+  return { secret, managedResource, contentHash };
+}
+
+/** The content hash a ManagedResource or its Secret was written with, if any. */
+export function contentHashOf(object: { metadata?: { annotations?: Record<string, string> } }): string | undefined {
+  return object.metadata?.annotations?.[CONTENT_HASH_ANNOTATION];
+}
+
+function serializeObjects(plan: ManagedResourcePlan): Record<string, string> {
+  const entries: [string, string][] = [];
+  const seen = new Set<string>();
+  for (const [index, object] of plan.objects.entries()) {
+    const key = dataKey(plan.name, index, object);
+    if (seen.has(key)) {
+      throw new TridentRenderError(`managed resource ${plan.name}: two objects map to the same data key ${key}`);
+    }
+    seen.add(key);
+    const yaml = stringify(object, { sortMapEntries: true, lineWidth: 0 });
+    entries.push([key, Buffer.from(yaml, "utf8").toString("base64")]);
+  }
+  entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return Object.fromEntries(entries);
+}
+
+/** Gardener's registry names data keys `<kind>__<namespace>__<name>.yaml`; the same keeps Secrets comparable. */
+function dataKey(planName: string, index: number, object: object): string {
+  const o = object as { apiVersion?: unknown; kind?: unknown; metadata?: { name?: unknown; namespace?: unknown } };
+  if (typeof o.apiVersion !== "string" || o.apiVersion === "" || typeof o.kind !== "string" || o.kind === "") {
+    throw new TridentRenderError(`managed resource ${planName}: object ${index} has no apiVersion or kind`);
+  }
+  const name = o.metadata?.name;
+  if (typeof name !== "string" || name === "") {
+    throw new TridentRenderError(`managed resource ${planName}: object ${index} (${o.kind}) has no metadata.name`);
+  }
+  const namespace = typeof o.metadata?.namespace === "string" ? o.metadata.namespace : "";
+  return `${o.kind.toLowerCase()}__${namespace}__${name.replaceAll(":", "_")}.yaml`;
+}
+
+function hashContent(plan: ManagedResourcePlan, target: ManagedResourceTarget, data: Record<string, string>): string {
+  const hash = createHash("sha256");
+  // Length-prefixed fields: no two different inputs can produce the same byte stream.
+  const field = (value: string) => {
+    hash.update(`${Buffer.byteLength(value, "utf8")}:`);
+    hash.update(value, "utf8");
+  };
+  field("v1");
+  field(plan.name);
+  field(target.namespace);
+  field(target.origin);
+  field(String(plan.keepObjects));
+  for (const [key, value] of Object.entries(INJECT_LABELS).sort()) {
+    field(key);
+    field(value);
+  }
+  for (const key of Object.keys(data)) {
+    field(key);
+    field(data[key]!);
+  }
+  return hash.digest("hex");
+}

@@ -1,0 +1,85 @@
+/**
+ * Every name the Trident deployment puts into the seed or the shoot, in one place. The values match the Go
+ * extension (metal-stack/gardener-extension-ontap) so this implementation can take over a shoot it left
+ * behind without orphaning or duplicating objects.
+ */
+
+/** ManagedResources in the shoot namespace on the seed, in the order they are applied. */
+export const MR_TRIDENT_CRDS = "trident-crds";
+export const MR_TRIDENT_BACKENDS = "trident-backends";
+export const MR_TRIDENT_SVM_SECRET = "trident-svm-secret";
+export const MR_TRIDENT_CWNP = "trident-cwnp";
+export const MR_TRIDENT_INIT = "trident-init";
+/** The shoot webhook's ManagedResource (Gardener's convention `extension-<name>-shoot`); deleted last. */
+export const MR_SHOOT_WEBHOOK = "extension-ontap-shoot";
+
+export const TRIDENT_MANAGED_RESOURCE_NAMES = [
+  MR_TRIDENT_CRDS,
+  MR_TRIDENT_BACKENDS,
+  MR_TRIDENT_SVM_SECRET,
+  MR_TRIDENT_CWNP,
+  MR_TRIDENT_INIT,
+] as const;
+export type TridentManagedResourceName = (typeof TRIDENT_MANAGED_RESOURCE_NAMES)[number];
+
+/** The same names by role, for callers that address one ManagedResource. */
+export const MANAGED_RESOURCE_NAMES = {
+  crds: MR_TRIDENT_CRDS,
+  backends: MR_TRIDENT_BACKENDS,
+  svmSecret: MR_TRIDENT_SVM_SECRET,
+  cwnp: MR_TRIDENT_CWNP,
+  init: MR_TRIDENT_INIT,
+  shootWebhook: MR_SHOOT_WEBHOOK,
+} as const;
+export const SHOOT_WEBHOOK_MR_NAME = MR_SHOOT_WEBHOOK;
+
+/** Value of the `origin` label on every ManagedResource this extension writes (never `gardener`). */
+export const MANAGED_RESOURCE_ORIGIN = "gardener-extension-ontap";
+
+/** Gardener's helper names a ManagedResource's Secret like this; kept so the Go extension's Secrets are reused. */
+export function managedResourceSecretName(managedResourceName: string): string {
+  return `managedresource-${managedResourceName}`;
+}
+
+/** Annotation on the ManagedResource and its Secret: sha256 of everything rendered into them. */
+export const CONTENT_HASH_ANNOTATION = "ontap.extensions.gardener.cloud/content-hash";
+
+/** Shoot-side namespaces. */
+export const SHOOT_SYSTEM_NAMESPACE = "kube-system";
+export const FIREWALL_NAMESPACE = "firewall";
+
+/** The Secret in the shoot's kube-system that Trident's backend reads the SVM user's credentials from. */
+export function shootCredentialsSecretName(svmName: string): string {
+  return `ontap-svm-${svmName}-credentials`;
+}
+
+/** TridentBackendConfig object name, and the backend name Trident shows for it. */
+export function backendConfigName(svmName: string): string {
+  return `ontap-${svmName}-backend`;
+}
+export function backendName(svmName: string): string {
+  return `ontap-${svmName}`;
+}
+
+export const STORAGE_CLASS_GOLD = "ontap-gold";
+export const STORAGE_CLASS_ENCRYPTED = "ontap-encrypted";
+/** Secret the user puts next to a PVC of `ontap-encrypted`, holding the LUKS passphrase. */
+export const LUKS_SECRET_NAME = "storage-encryption-key";
+export const CWNP_NAME = "allow-to-ontap";
+
+export const TRIDENT_CSI_DRIVER = "csi.trident.netapp.io";
+export const TRIDENT_OPERATOR_NAME = "trident-operator";
+export const TRIDENT_ORCHESTRATOR_NAME = "trident";
+/** Objects the Trident operator creates in the shoot and the shoot webhook mutates. */
+export const TRIDENT_NODE_DAEMONSET = "trident-node-linux";
+export const TRIDENT_CONTROLLER_DEPLOYMENT = "trident-controller";
+/** `app` label values Trident sets on those two objects (used by the webhook's objectSelector). */
+export const TRIDENT_NODE_APP_LABEL = "node.csi.trident.netapp.io";
+export const TRIDENT_CONTROLLER_APP_LABEL = "controller.csi.trident.netapp.io";
+
+/** 25.06.2 is the newest 25.06 patch release confirmed published; the Go extension runs 25.06.1. */
+export const DEFAULT_TRIDENT_OPERATOR_IMAGE = "docker.io/netapp/trident-operator:25.06.2";
+
+/** Labels Gardener and this extension read on shoot objects. */
+export const LABEL_NO_CLEANUP = "shoot.gardener.cloud/no-cleanup";
+export const LABEL_MUTATED_BY_WEBHOOK = "ontap.extensions.gardener.cloud/mutated-by-webhook";

@@ -1,0 +1,372 @@
+import { isIP } from "node:net";
+import { renderTridentCrds } from "./crds.js";
+import {
+  backendConfigName,
+  backendName,
+  CWNP_NAME,
+  DEFAULT_TRIDENT_OPERATOR_IMAGE,
+  FIREWALL_NAMESPACE,
+  LUKS_SECRET_NAME,
+  MR_TRIDENT_BACKENDS,
+  MR_TRIDENT_CRDS,
+  MR_TRIDENT_CWNP,
+  MR_TRIDENT_INIT,
+  MR_TRIDENT_SVM_SECRET,
+  SHOOT_SYSTEM_NAMESPACE,
+  STORAGE_CLASS_ENCRYPTED,
+  STORAGE_CLASS_GOLD,
+  shootCredentialsSecretName,
+  TRIDENT_CSI_DRIVER,
+  TRIDENT_MANAGED_RESOURCE_NAMES,
+  TRIDENT_OPERATOR_NAME,
+  TRIDENT_ORCHESTRATOR_NAME,
+} from "./names.js";
+import { type ManagedResourcePlan, type TridentFacts, TridentRenderError } from "./types.js";
+
+const PART_OF_LABEL = { "app.kubernetes.io/part-of": "gardener-extension-ontap" };
+const OPERATOR_APP_LABEL = "operator.trident.netapp.io";
+/** The NVMe/TCP I/O port and the ONTAP REST port the shoot must reach through the metal-stack firewall. */
+const NVME_TCP_PORT = 4420;
+const ONTAP_HTTPS_PORT = 443;
+/** A CSI provisioner template resolved per claim (the LUKS Secret lives next to the PVC), not a placeholder of ours. */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: the literal `${pvc.namespace}` is what the CSI sidecars expect
+const PVC_NAMESPACE_TEMPLATE = "${pvc.namespace}";
+/** RFC 1123 label: the SVM name ends up inside object names. */
+const SVM_NAME_PATTERN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/**
+ * Renders Trident's shoot objects as ManagedResource plans, in the order the Go extension applies them:
+ * trident-crds, trident-backends, trident-svm-secret, trident-cwnp (only with a `firewall` namespace), trident-init.
+ * Pure: the same facts give deep-equal output. Throws TridentRenderError on facts that cannot produce valid objects.
+ */
+export function renderTridentManagedResources(facts: TridentFacts): ManagedResourcePlan[] {
+  validateFacts(facts);
+  const dataLifs = [...new Set(facts.dataLifs)];
+  const plans: ManagedResourcePlan[] = [
+    // Kept on delete: removing a CRD would delete every Trident object of that kind, volumes' metadata included.
+    { name: MR_TRIDENT_CRDS, keepObjects: true, objects: renderTridentCrds() },
+    { name: MR_TRIDENT_BACKENDS, keepObjects: false, objects: renderBackends(facts) },
+    { name: MR_TRIDENT_SVM_SECRET, keepObjects: false, objects: [renderShootCredentialsSecret(facts)] },
+  ];
+  if (facts.firewallNamespaceExists) {
+    plans.push({
+      name: MR_TRIDENT_CWNP,
+      keepObjects: false,
+      objects: [renderClusterwideNetworkPolicy(facts.managementLif, dataLifs)],
+    });
+  }
+  plans.push({
+    name: MR_TRIDENT_INIT,
+    keepObjects: false,
+    objects: renderTridentInit(facts.operatorImage ?? DEFAULT_TRIDENT_OPERATOR_IMAGE),
+  });
+  return plans;
+}
+
+/**
+ * Trident ManagedResources that exist in some rendering but not in this one (today only `trident-cwnp` when the
+ * `firewall` namespace is gone), so the caller deletes what an earlier reconcile created.
+ */
+export function obsoleteTridentManagedResourceNames(plans: readonly ManagedResourcePlan[]): string[] {
+  const rendered = new Set(plans.map((p) => p.name));
+  return TRIDENT_MANAGED_RESOURCE_NAMES.filter((name) => !rendered.has(name));
+}
+
+function validateFacts(facts: TridentFacts): void {
+  if (!SVM_NAME_PATTERN.test(facts.svmName) || facts.svmName.length > 47) {
+    throw new TridentRenderError(
+      `svmName ${JSON.stringify(facts.svmName)} is not usable in Kubernetes object names (lower-case letters, digits and '-', at most 47 characters)`,
+    );
+  }
+  if (isIP(facts.managementLif) === 0) {
+    throw new TridentRenderError(`managementLif ${JSON.stringify(facts.managementLif)} is not an IP address`);
+  }
+  if (facts.dataLifs.length === 0) throw new TridentRenderError("dataLifs is empty: at least one data LIF is required");
+  for (const [i, lif] of facts.dataLifs.entries()) {
+    if (isIP(lif) === 0) throw new TridentRenderError(`dataLifs[${i}] ${JSON.stringify(lif)} is not an IP address`);
+  }
+  // The password's value never goes into a message.
+  if (facts.username.length === 0) throw new TridentRenderError("username is empty");
+  if (facts.password.length === 0) throw new TridentRenderError("password is empty");
+  if (facts.operatorImage !== undefined && facts.operatorImage.trim() === "") {
+    throw new TridentRenderError("operatorImage is set but empty");
+  }
+}
+
+function hostCidr(ip: string): string {
+  return isIP(ip) === 6 ? `${ip}/128` : `${ip}/32`;
+}
+
+function renderBackends(facts: TridentFacts): object[] {
+  // Trident wants an IPv6 management LIF in brackets.
+  const managementLif = isIP(facts.managementLif) === 6 ? `[${facts.managementLif}]` : facts.managementLif;
+  const backendConfig = {
+    apiVersion: "trident.netapp.io/v1",
+    kind: "TridentBackendConfig",
+    metadata: { name: backendConfigName(facts.svmName), namespace: SHOOT_SYSTEM_NAMESPACE },
+    spec: {
+      version: 1,
+      backendName: backendName(facts.svmName),
+      storageDriverName: "ontap-san",
+      sanType: "nvme",
+      managementLIF: managementLif,
+      svm: facts.svmName,
+      credentials: { name: shootCredentialsSecretName(facts.svmName) },
+      storage: [
+        { labels: { luks: "true" }, defaults: { luksEncryption: "true" } },
+        { labels: { luks: "false" }, defaults: { luksEncryption: "false" } },
+      ],
+    },
+  };
+  // StorageClass parameters are immutable; these must stay exactly as the Go extension wrote them, or the
+  // gardener-resource-manager could never update the classes it finds in a shoot taken over from it.
+  const gold = {
+    apiVersion: "storage.k8s.io/v1",
+    kind: "StorageClass",
+    metadata: { name: STORAGE_CLASS_GOLD },
+    provisioner: TRIDENT_CSI_DRIVER,
+    parameters: { backendType: "ontap-san", provisioningType: "thin", selector: "luks=false", fsType: "ext4" },
+    allowVolumeExpansion: true,
+  };
+  const encrypted = {
+    apiVersion: "storage.k8s.io/v1",
+    kind: "StorageClass",
+    metadata: { name: STORAGE_CLASS_ENCRYPTED },
+    provisioner: TRIDENT_CSI_DRIVER,
+    parameters: {
+      backendType: "ontap-san",
+      provisioningType: "thin",
+      selector: "luks=true",
+      fsType: "ext4",
+      "csi.storage.k8s.io/node-expand-secret-name": LUKS_SECRET_NAME,
+      "csi.storage.k8s.io/node-expand-secret-namespace": PVC_NAMESPACE_TEMPLATE,
+      "csi.storage.k8s.io/node-stage-secret-name": LUKS_SECRET_NAME,
+      "csi.storage.k8s.io/node-stage-secret-namespace": PVC_NAMESPACE_TEMPLATE,
+    },
+    allowVolumeExpansion: true,
+  };
+  return [backendConfig, gold, encrypted];
+}
+
+function renderShootCredentialsSecret(facts: TridentFacts): object {
+  return {
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: {
+      name: shootCredentialsSecretName(facts.svmName),
+      namespace: SHOOT_SYSTEM_NAMESPACE,
+      labels: { ...PART_OF_LABEL, "ontap.metal-stack.io/project-id": facts.svmName },
+    },
+    type: "Opaque",
+    data: {
+      username: Buffer.from(facts.username, "utf8").toString("base64"),
+      password: Buffer.from(facts.password, "utf8").toString("base64"),
+    },
+  };
+}
+
+function renderClusterwideNetworkPolicy(managementLif: string, dataLifs: string[]): object {
+  return {
+    apiVersion: "metal-stack.io/v1",
+    kind: "ClusterwideNetworkPolicy",
+    metadata: { name: CWNP_NAME, namespace: FIREWALL_NAMESPACE },
+    spec: {
+      egress: [
+        { to: [{ cidr: hostCidr(managementLif) }], ports: [{ protocol: "TCP", port: ONTAP_HTTPS_PORT }] },
+        { to: dataLifs.map((ip) => ({ cidr: hostCidr(ip) })), ports: [{ protocol: "TCP", port: NVME_TCP_PORT }] },
+      ],
+    },
+  };
+}
+
+const ALL_VERBS = ["get", "list", "watch", "create", "delete", "update", "patch"];
+const MUTATE_VERBS = ["delete", "update", "patch"];
+
+/**
+ * The operator's ClusterRole, from Trident's operator bundle as the Go extension ships it, with one change: all
+ * of trident.netapp.io and groupsnapshot.storage.k8s.io instead of a list of resources. The operator creates
+ * Trident's own ClusterRoles, and Kubernetes refuses to let it grant a permission it does not hold, so a list
+ * that misses a resource a newer Trident needs (25.06 added TridentGroupSnapshot) breaks the install.
+ */
+function operatorClusterRoleRules(): object[] {
+  const core = (resources: string[], verbs: string[], resourceNames?: string[]) => ({
+    apiGroups: [""],
+    resources,
+    verbs,
+    ...(resourceNames ? { resourceNames } : {}),
+  });
+  const group = (apiGroups: string[], resources: string[], verbs: string[], resourceNames?: string[]) => ({
+    apiGroups,
+    resources,
+    verbs,
+    ...(resourceNames ? { resourceNames } : {}),
+  });
+  const tridentWorkloads = ["trident-controller", "trident-node-linux", "trident-node-windows", "trident-csi", "trident"];
+  return [
+    core(["namespaces"], ["get", "list", "create", "patch"]),
+    core(["persistentvolumes", "persistentvolumeclaims"], ALL_VERBS),
+    core(["persistentvolumeclaims/status"], ["update", "patch"]),
+    core(["events"], ["get", "list", "watch", "create", "update", "patch"]),
+    core(["secrets", "resourcequotas", "pods"], ALL_VERBS),
+    core(["pods/log"], ["get", "list", "watch"]),
+    core(["nodes"], ["get", "list", "watch", "update"]),
+    core(["pods/exec", "services", "serviceaccounts"], ["get", "list", "create"]),
+    core(["pods/exec", "services"], MUTATE_VERBS, ["trident-csi", "trident"]),
+    core(["serviceaccounts"], MUTATE_VERBS, tridentWorkloads),
+    group(["storage.k8s.io"], ["storageclasses", "csidrivers", "csinodes"], ALL_VERBS),
+    group(["storage.k8s.io"], ["volumeattachments"], ["get", "list", "watch", "update", "patch"]),
+    group(["storage.k8s.io"], ["volumeattachments/status"], ["update", "patch"]),
+    group(["snapshot.storage.k8s.io"], ["volumesnapshots", "volumesnapshotclasses"], [
+      "get",
+      "list",
+      "watch",
+      "update",
+      "patch",
+    ]),
+    group(["snapshot.storage.k8s.io"], ["volumesnapshotclasses"], ["create"]),
+    group(["snapshot.storage.k8s.io"], ["volumesnapshots/status", "volumesnapshotcontents/status"], ["update", "patch"]),
+    group(["snapshot.storage.k8s.io"], ["volumesnapshotcontents"], ALL_VERBS),
+    group(["groupsnapshot.storage.k8s.io"], ["*"], ALL_VERBS),
+    group(["csi.storage.k8s.io"], ["csidrivers", "csinodeinfos"], ALL_VERBS),
+    group(["apiextensions.k8s.io"], ["customresourcedefinitions"], ALL_VERBS),
+    group(["trident.netapp.io"], ["*"], ALL_VERBS),
+    group(["apps"], ["deployments", "daemonsets", "statefulsets"], ["get", "list", "watch", "create"]),
+    group(["apps"], ["deployments", "statefulsets"], MUTATE_VERBS, ["trident", "trident-csi", "trident-controller"]),
+    group(["apps"], ["daemonsets"], MUTATE_VERBS, [
+      "trident",
+      "trident-csi",
+      "trident-csi-windows",
+      "trident-node-linux",
+      "trident-node-windows",
+    ]),
+    group(["authorization.openshift.io", "rbac.authorization.k8s.io"], [
+      "roles",
+      "rolebindings",
+      "clusterroles",
+      "clusterrolebindings",
+    ], ["list", "create"]),
+    group(
+      ["authorization.openshift.io", "rbac.authorization.k8s.io"],
+      ["roles", "rolebindings", "clusterroles", "clusterrolebindings"],
+      MUTATE_VERBS,
+      tridentWorkloads,
+    ),
+    group(["policy"], ["podsecuritypolicies"], ["list", "create"]),
+    group(["policy"], ["podsecuritypolicies"], MUTATE_VERBS, ["tridentpods"]),
+    group(["policy"], ["podsecuritypolicies"], ["use"], [
+      "tridentpods",
+      "trident-controller",
+      "trident-node-linux",
+      "trident-node-windows",
+      "tridentoperatorpods",
+    ]),
+    group(["security.openshift.io"], ["securitycontextconstraints"], ["get", "list", "create"]),
+    group(["security.openshift.io"], ["securitycontextconstraints"], MUTATE_VERBS, [
+      "trident-controller",
+      "trident-node-linux",
+      "trident-node-windows",
+      "trident",
+    ]),
+  ];
+}
+
+function renderTridentInit(operatorImage: string): object[] {
+  const operatorLabels = { app: OPERATOR_APP_LABEL };
+  const selector = { app: OPERATOR_APP_LABEL, name: TRIDENT_OPERATOR_NAME };
+  const serviceAccount = {
+    apiVersion: "v1",
+    kind: "ServiceAccount",
+    metadata: { name: TRIDENT_OPERATOR_NAME, namespace: SHOOT_SYSTEM_NAMESPACE, labels: operatorLabels },
+  };
+  const clusterRole = {
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "ClusterRole",
+    metadata: { name: TRIDENT_OPERATOR_NAME, labels: operatorLabels },
+    rules: operatorClusterRoleRules(),
+  };
+  const clusterRoleBinding = {
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "ClusterRoleBinding",
+    metadata: { name: TRIDENT_OPERATOR_NAME, labels: operatorLabels },
+    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: TRIDENT_OPERATOR_NAME },
+    subjects: [{ kind: "ServiceAccount", name: TRIDENT_OPERATOR_NAME, namespace: SHOOT_SYSTEM_NAMESPACE }],
+  };
+  const deployment = {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name: TRIDENT_OPERATOR_NAME, namespace: SHOOT_SYSTEM_NAMESPACE, labels: operatorLabels },
+    spec: {
+      replicas: 1,
+      // Two operators reconciling the same TridentOrchestrator would fight; never run old and new together.
+      strategy: { type: "Recreate" },
+      selector: { matchLabels: selector },
+      template: {
+        metadata: {
+          labels: {
+            ...selector,
+            // Gardener's shoot network policies: the operator talks to the shoot's API server and resolves names.
+            "networking.gardener.cloud/to-apiserver": "allowed",
+            "networking.gardener.cloud/to-dns": "allowed",
+          },
+        },
+        spec: {
+          serviceAccountName: TRIDENT_OPERATOR_NAME,
+          containers: [
+            {
+              name: TRIDENT_OPERATOR_NAME,
+              image: operatorImage,
+              imagePullPolicy: "IfNotPresent",
+              command: ["/trident-operator", "--log-level=info"],
+              env: [
+                { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+                { name: "OPERATOR_NAME", value: TRIDENT_OPERATOR_NAME },
+              ],
+              resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { memory: "256Mi" } },
+              securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+            },
+          ],
+          affinity: {
+            nodeAffinity: {
+              requiredDuringSchedulingIgnoredDuringExecution: {
+                nodeSelectorTerms: [
+                  {
+                    matchExpressions: [
+                      { key: "kubernetes.io/arch", operator: "In", values: ["arm64", "amd64"] },
+                      { key: "kubernetes.io/os", operator: "In", values: ["linux"] },
+                    ],
+                  },
+                ],
+              },
+            },
+          },
+        },
+      },
+    },
+  };
+  const orchestrator = {
+    apiVersion: "trident.netapp.io/v1",
+    kind: "TridentOrchestrator",
+    metadata: { name: TRIDENT_ORCHESTRATOR_NAME },
+    // The Go extension's settings, kept so taking a shoot over does not make the operator reinstall Trident.
+    spec: {
+      namespace: SHOOT_SYSTEM_NAMESPACE,
+      enableForceDetach: false,
+      IPv6: false,
+      k8sTimeout: 0,
+      httpRequestTimeout: "90s",
+      silenceAutosupport: false,
+      autosupportInsecure: false,
+      logFormat: "text",
+      disableAuditLog: true,
+      debug: false,
+      imagePullSecrets: [],
+      imagePullPolicy: "IfNotPresent",
+      windows: false,
+      enableACP: false,
+      enableAutoBackendConfig: true,
+      iscsiSelfHealingInterval: "5m0s",
+      iscsiSelfHealingWaitTime: "7m0s",
+    },
+  };
+  return [serviceAccount, clusterRole, clusterRoleBinding, deployment, orchestrator];
+}

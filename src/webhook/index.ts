@@ -1,0 +1,4 @@
+export * from "./config.js";
+export * from "./json-patch.js";
+export * from "./mutate.js";
+export * from "./server.js";

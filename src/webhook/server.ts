@@ -1,0 +1,226 @@
+import { readFile, stat } from "node:fs/promises";
+import { createServer, type Server } from "node:https";
+import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { admit, type MutateOptions, type MutationOutcome } from "./mutate.js";
+
+/** Where the shoot's kube-apiserver posts AdmissionReviews. */
+export const SHOOT_WEBHOOK_PATH = "/webhooks/ontap";
+/** The Go extension's path, also served so a MutatingWebhookConfiguration it left behind keeps working. */
+export const LEGACY_SHOOT_WEBHOOK_PATH = "/shoot";
+/** kube-apiserver caps a request body at 3 MiB; a review carries object and oldObject (a CRD can be that large). */
+export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
+export const DEFAULT_CERT_RELOAD_INTERVAL_MS = 60_000;
+
+/** The subset of a pino logger the server uses. */
+export interface WebhookLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+  debug?(obj: object, msg?: string): void;
+}
+
+export interface WebhookServerOptions {
+  port: number;
+  host: string;
+  certFile: string;
+  keyFile: string;
+  logger?: WebhookLogger;
+  maxBodyBytes?: number;
+  /** How often the certificate files are checked for rotation; 0 disables reloading. */
+  certReloadIntervalMs?: number;
+  mutateOptions?: MutateOptions;
+  /** Called once per answered review, e.g. to count admissions in a metric. */
+  onAdmission?: (outcome: MutationOutcome, durationMs: number) => void;
+}
+
+export interface WebhookServer {
+  /** https URL of the webhook endpoint (with the actual port when `port` was 0). */
+  url: string;
+  stop(): Promise<void>;
+}
+
+export class WebhookServerError extends Error {
+  readonly code: "ERR_WEBHOOK_TLS" | "ERR_WEBHOOK_LISTEN";
+  readonly transient: boolean;
+  constructor(message: string, code: WebhookServerError["code"], transient: boolean, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "WebhookServerError";
+    this.code = code;
+    this.transient = transient;
+  }
+}
+
+const SERVED_PATHS = new Set([SHOOT_WEBHOOK_PATH, LEGACY_SHOOT_WEBHOOK_PATH]);
+
+export async function startWebhookServer(options: WebhookServerOptions): Promise<WebhookServer> {
+  const log = options.logger;
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const tls = await loadKeyPair(options.certFile, options.keyFile);
+  let loadedStamp = await fileStamp(options.certFile, options.keyFile);
+
+  const server: Server = createServer({ ...tls, minVersion: "TLSv1.2" }, (req, res) => {
+    handle(req, res, { maxBodyBytes, options }).catch((err: unknown) => {
+      log?.error({ err }, "shoot webhook request failed");
+      if (!res.headersSent) respond(res, 500, { error: "internal error" });
+      else res.destroy();
+    });
+  });
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+
+  await new Promise<void>((resolve, reject) => {
+    const onError = (cause: Error) =>
+      reject(new WebhookServerError(`cannot listen on ${options.host}:${options.port}: ${cause.message}`, "ERR_WEBHOOK_LISTEN", true, { cause }));
+    server.once("error", onError);
+    server.listen(options.port, options.host, () => {
+      server.off("error", onError);
+      resolve();
+    });
+  });
+
+  // Certificates are rotated by whoever issues them; pick the new pair up without a restart.
+  const interval = options.certReloadIntervalMs ?? DEFAULT_CERT_RELOAD_INTERVAL_MS;
+  let reloading = false;
+  const timer =
+    interval > 0
+      ? setInterval(() => {
+          if (reloading) return;
+          reloading = true;
+          reloadIfChanged()
+            .catch((err: unknown) => log?.warn({ err }, "shoot webhook certificate reload failed; keeping the current one"))
+            .finally(() => {
+              reloading = false;
+            });
+        }, interval)
+      : undefined;
+  timer?.unref();
+
+  async function reloadIfChanged(): Promise<void> {
+    const stamp = await fileStamp(options.certFile, options.keyFile);
+    if (stamp === loadedStamp) return;
+    server.setSecureContext({ ...(await loadKeyPair(options.certFile, options.keyFile)), minVersion: "TLSv1.2" });
+    loadedStamp = stamp;
+    log?.info({ certFile: options.certFile }, "shoot webhook certificate reloaded");
+  }
+
+  const address = server.address() as AddressInfo;
+  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  const displayHost = options.host === "" || options.host === "0.0.0.0" || options.host === "::" ? host : options.host.includes(":") ? `[${options.host}]` : options.host;
+  const url = `https://${displayHost}:${address.port}${SHOOT_WEBHOOK_PATH}`;
+  log?.info({ url }, "shoot webhook server listening");
+
+  return {
+    url,
+    stop: async () => {
+      if (timer) clearInterval(timer);
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}
+
+async function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: { maxBodyBytes: number; options: WebhookServerOptions },
+): Promise<void> {
+  const started = performance.now();
+  const path = (req.url ?? "/").split("?", 1)[0]!;
+  if (path === "/healthz" && req.method === "GET") {
+    respond(res, 200, { status: "ok" });
+    return;
+  }
+  if (!SERVED_PATHS.has(path)) {
+    respond(res, 404, { error: `no webhook at ${path.slice(0, 100)}` });
+    return;
+  }
+  if (req.method !== "POST") {
+    res.setHeader("Allow", "POST");
+    respond(res, 405, { error: "only POST is served" });
+    return;
+  }
+  const contentType = (req.headers["content-type"] ?? "").split(";", 1)[0]!.trim().toLowerCase();
+  if (contentType !== "application/json") {
+    respond(res, 415, { error: "content type must be application/json" });
+    return;
+  }
+  const declared = Number(req.headers["content-length"] ?? "0");
+  if (declared > ctx.maxBodyBytes) {
+    tooLarge(req, res, ctx.maxBodyBytes);
+    return;
+  }
+  const body = await readBody(req, ctx.maxBodyBytes);
+  if (body === undefined) {
+    tooLarge(req, res, ctx.maxBodyBytes);
+    return;
+  }
+
+  let review: unknown;
+  try {
+    review = JSON.parse(body.toString("utf8"));
+  } catch {
+    review = undefined; // admit() answers allowed with a warning
+  }
+  const { review: answer, outcome } = admit(review, ctx.options.mutateOptions);
+  const durationMs = performance.now() - started;
+  const log = ctx.options.logger;
+  const fields = { target: outcome.target, operations: outcome.operations, skipped: outcome.skipped, durationMs: Math.round(durationMs) };
+  if (outcome.warning) log?.warn({ ...fields, warning: outcome.warning }, "shoot webhook allowed a request it could not handle");
+  else if (outcome.operations > 0) log?.info(fields, "shoot webhook mutated an object");
+  else log?.debug?.(fields, "shoot webhook left an object unchanged");
+  ctx.options.onAdmission?.(outcome, durationMs);
+  respond(res, 200, answer);
+}
+
+/** Resolves with the body, or undefined once it grows past `limit` (the rest is discarded). */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let exceeded = false;
+    req.on("data", (chunk: Buffer) => {
+      if (exceeded) return;
+      size += chunk.length;
+      if (size > limit) {
+        exceeded = true;
+        chunks.length = 0;
+        resolve(undefined);
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on("end", () => {
+      if (!exceeded) resolve(Buffer.concat(chunks));
+    });
+    req.on("error", reject);
+  });
+}
+
+function tooLarge(req: IncomingMessage, res: ServerResponse, limit: number): void {
+  res.setHeader("Connection", "close");
+  respond(res, 413, { error: `request body exceeds ${limit} bytes` });
+  req.resume();
+}
+
+function respond(res: ServerResponse, status: number, body: unknown): void {
+  const payload = JSON.stringify(body);
+  res.writeHead(status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(payload) });
+  res.end(payload);
+}
+
+async function loadKeyPair(certFile: string, keyFile: string): Promise<{ cert: Buffer; key: Buffer }> {
+  try {
+    const [cert, key] = await Promise.all([readFile(certFile), readFile(keyFile)]);
+    return { cert, key };
+  } catch (cause) {
+    throw new WebhookServerError(`cannot read the webhook certificate or key: ${(cause as Error).message}`, "ERR_WEBHOOK_TLS", true, { cause });
+  }
+}
+
+async function fileStamp(certFile: string, keyFile: string): Promise<string> {
+  const [c, k] = await Promise.all([stat(certFile), stat(keyFile)]);
+  return `${c.mtimeMs}:${c.size}:${k.mtimeMs}:${k.size}`;
+}
