@@ -1,0 +1,133 @@
+import { z } from "zod";
+import { Codes, notFound, SimError } from "./errors.js";
+import { resolveAggregates, checkNewSvmName } from "./handlers/svms.js";
+import { parseBody } from "./http.js";
+import type { RequestContext, Route } from "./routes.js";
+import { accountKey, findSvmByName, insertSvm, SVM_STATES, type SimSvm, setDataVolumeCount } from "./state.js";
+import { svmView } from "./views.js";
+
+/**
+ * The test harness's side door under `/__sim/`: fault rules, state dumps, call counts, reset, and
+ * direct state changes that a real cluster would only show after out-of-band administration.
+ */
+
+const VolumeCount = z.object({ count: z.number().int().min(0).max(10_000) }).strict();
+const Bgp = z.object({ enabled: z.boolean() }).strict();
+const SvmStatePatch = z.object({ state: z.enum(SVM_STATES as [string, ...string[]]) }).strict();
+const SvmDirect = z
+  .object({
+    name: z.string(),
+    aggregates: z.array(z.object({ uuid: z.string().optional(), name: z.string().optional() }).strict()).optional(),
+    nvme: z.object({ enabled: z.boolean().optional(), allowed: z.boolean().optional() }).strict().optional(),
+    state: z.enum(SVM_STATES as [string, ...string[]]).optional(),
+  })
+  .strict();
+const PasswordSet = z.object({ password: z.string().min(1) }).strict();
+
+function svmNamed(ctx: RequestContext): SimSvm {
+  const svm = findSvmByName(ctx.sim.state, ctx.params.name!);
+  if (!svm) throw notFound("name");
+  return svm;
+}
+
+const ok = (body: unknown = {}) => ({ status: 200, body });
+
+export const adminRoutes: Route[] = [
+  {
+    method: "POST",
+    template: "/__sim/faults",
+    handler: (ctx) => {
+      if (ctx.body === undefined) throw new SimError(400, Codes.invalidJson, "A JSON fault rule is required.");
+      const rule = ctx.sim.faults.add(ctx.body);
+      return { status: 201, body: { id: rule.id } };
+    },
+  },
+  { method: "GET", template: "/__sim/faults", handler: (ctx) => ok({ rules: ctx.sim.faults.list(), hanging: ctx.sim.hanging.size }) },
+  {
+    method: "DELETE",
+    template: "/__sim/faults",
+    handler: (ctx) => {
+      const removed = ctx.sim.faults.list().length;
+      ctx.sim.faults.clear();
+      return ok({ removed });
+    },
+  },
+  {
+    method: "DELETE",
+    template: "/__sim/faults/{id}",
+    handler: (ctx) => {
+      if (!ctx.sim.faults.remove(ctx.params.id!)) throw notFound("id");
+      return ok();
+    },
+  },
+  { method: "GET", template: "/__sim/state", handler: (ctx) => ok(ctx.sim.snapshot()) },
+  { method: "GET", template: "/__sim/calls", handler: (ctx) => ok({ calls: ctx.sim.callCounts() }) },
+  {
+    method: "POST",
+    template: "/__sim/reset",
+    handler: (ctx) => {
+      ctx.sim.reset();
+      return ok();
+    },
+  },
+  {
+    method: "PUT",
+    template: "/__sim/svms/{name}/volumes",
+    handler: (ctx) => {
+      const { count } = parseBody(VolumeCount, ctx.body);
+      const svm = svmNamed(ctx);
+      setDataVolumeCount(ctx.sim.state, svm, count);
+      return ok({ svm: svm.name, count });
+    },
+  },
+  {
+    method: "PUT",
+    template: "/__sim/bgp",
+    handler: (ctx) => {
+      const { enabled } = parseBody(Bgp, ctx.body);
+      ctx.sim.state.bgp = enabled;
+      return ok({ enabled });
+    },
+  },
+  {
+    method: "PATCH",
+    template: "/__sim/svms/{name}",
+    handler: (ctx) => {
+      const { state } = parseBody(SvmStatePatch, ctx.body);
+      const svm = svmNamed(ctx);
+      svm.state = state as SimSvm["state"];
+      return ok(svmView(ctx.sim.state, svm));
+    },
+  },
+  {
+    method: "POST",
+    template: "/__sim/svms",
+    handler: (ctx) => {
+      const body = parseBody(SvmDirect, ctx.body);
+      const state = ctx.sim.state;
+      checkNewSvmName(state, body.name);
+      const aggregates = resolveAggregates(state, body.aggregates ?? []);
+      const svm = insertSvm(state, {
+        name: body.name,
+        state: (body.state ?? "running") as SimSvm["state"],
+        aggregateUuids: aggregates.map((a) => a.uuid),
+        nvme: { enabled: body.nvme?.enabled ?? true, allowed: body.nvme?.allowed ?? true },
+      });
+      return { status: 201, body: svmView(state, svm) };
+    },
+  },
+  {
+    method: "POST",
+    template: "/__sim/accounts/{svm}/{name}/password",
+    handler: (ctx) => {
+      const { password } = parseBody(PasswordSet, ctx.body);
+      const state = ctx.sim.state;
+      const svm = findSvmByName(state, ctx.params.svm!);
+      if (!svm) throw notFound("svm");
+      const account = state.accounts.get(accountKey(svm.uuid, ctx.params.name!));
+      if (!account) throw notFound("name");
+      account.password = password;
+      return ok();
+    },
+  },
+];

@@ -1,0 +1,64 @@
+import { z } from "zod";
+import { notFound, SimError } from "../errors.js";
+import type { SimResponse } from "../http.js";
+import { isTerminal } from "../jobs.js";
+import { type CollectionSpec, collectionResponse, parseQuery, project, START_PARAM } from "../query.js";
+import type { RequestContext } from "../routes.js";
+import type { SimJob } from "../state.js";
+import { KNOWN_FIELDS, type Rec } from "../views.js";
+
+export type CollectionKind = keyof typeof KNOWN_FIELDS;
+
+const COLLECTION_CONTROLS = ["fields", "max_records", "return_records", "return_timeout", START_PARAM] as const;
+
+/** `{uuid?, name?}` reference as ONTAP accepts it in bodies. */
+export const Ref = z.object({ uuid: z.string().optional(), name: z.string().optional() }).strict();
+
+export const byName: CollectionSpec["sortKey"] = (r) => `${String(r.name)}\u0000${String(r.uuid)}`;
+
+export function listCollection(ctx: RequestContext, kind: CollectionKind, records: Rec[], spec: CollectionSpec): SimResponse {
+  const query = parseQuery(ctx.query, { allow: COLLECTION_CONTROLS, known: KNOWN_FIELDS[kind], filters: true });
+  return { status: 200, body: collectionResponse(ctx.path, ctx.query, records, query, spec) };
+}
+
+/** A single record: all fields by default (as ONTAP does for instance GETs), `fields` narrows it. */
+export function getInstance(
+  ctx: RequestContext,
+  kind: CollectionKind,
+  record: Rec | undefined,
+  keyFields: readonly string[],
+): SimResponse {
+  const query = parseQuery(ctx.query, { allow: ["fields", "return_timeout"], known: KNOWN_FIELDS[kind] });
+  if (!record) throw notFound();
+  return { status: 200, body: query.fields === undefined ? record : project(record, query.fields, keyFields) };
+}
+
+/** Query of a write: `return_timeout` always, `return_records` where the operation supports it. */
+export function writeQuery(ctx: RequestContext, withRecords = false) {
+  const allow = withRecords ? ["return_timeout", "return_records"] : ["return_timeout"];
+  return parseQuery(ctx.query, { allow, known: new Set() });
+}
+
+export function createdResponse(location: string, record: Rec, returnRecords: boolean | undefined): SimResponse {
+  const body = returnRecords ? { num_records: 1, records: [record] } : {};
+  return { status: 201, body, headers: { Location: location } };
+}
+
+/**
+ * The answer to a call that started a job: 202 with the job link at once, or, with return_timeout,
+ * the job's outcome if it ends in time (success: `doneStatus`; failure: the job's error).
+ */
+export async function jobResponse(
+  ctx: RequestContext,
+  job: SimJob,
+  returnTimeoutSeconds: number | undefined,
+  doneStatus: number,
+  extra: Rec = {},
+): Promise<SimResponse> {
+  const body = { ...extra, job: { uuid: job.uuid, _links: { self: { href: `/api/cluster/jobs/${job.uuid}` } } } };
+  if (!returnTimeoutSeconds) return { status: 202, body };
+  const final = await ctx.sim.jobs.waitFor(job, returnTimeoutSeconds * 1000);
+  if (!isTerminal(final)) return { status: 202, body };
+  if (final.state === "failure") throw new SimError(final.failureStatus ?? 400, String(final.code), final.message);
+  return { status: doneStatus, body };
+}

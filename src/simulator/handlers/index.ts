@@ -1,0 +1,9 @@
+import type { Route } from "../routes.js";
+import { accountRoutes } from "./accounts.js";
+import { clusterRoutes } from "./cluster.js";
+import { interfaceRoutes } from "./interfaces.js";
+import { svmRoutes } from "./svms.js";
+import { volumeRoutes } from "./volumes.js";
+
+/** Every ONTAP REST route the simulator serves. */
+export const restRoutes: Route[] = [...clusterRoutes, ...svmRoutes, ...interfaceRoutes, ...accountRoutes, ...volumeRoutes];

@@ -1,0 +1,153 @@
+import { z } from "zod";
+import { Codes, notFound, SimError } from "../errors.js";
+import { parseBody } from "../http.js";
+import { type RequestContext, type Route, requireClusterAdmin, svmScope } from "../routes.js";
+import { type ClusterState, dataVolumes, findSvmByName, insertSvm, removeSvm, type SimAggregate } from "../state.js";
+import { svmView } from "../views.js";
+import { byName, createdResponse, getInstance, jobResponse, listCollection, Ref, writeQuery } from "./common.js";
+
+const keys = ["uuid", "name"] as const;
+
+const SvmCreate = z
+  .object({
+    name: z.string(),
+    aggregates: z.array(Ref).optional(),
+    nvme: z.object({ enabled: z.boolean().optional(), allowed: z.boolean().optional() }).strict().optional(),
+    comment: z.string().optional(),
+    language: z.string().optional(),
+    ipspace: Ref.optional(),
+    subtype: z.literal("default").optional(),
+  })
+  .strict();
+
+/** Letters, digits, `_`, `-`, `.`; starting with a letter or `_`; at most 47 characters. */
+const SVM_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,46}$/;
+
+export function resolveAggregates(state: ClusterState, refs: Array<{ uuid?: string; name?: string }>): SimAggregate[] {
+  return refs.map((ref, i) => {
+    const found = state.aggregates.find(
+      (a) => (ref.uuid === undefined || a.uuid === ref.uuid) && (ref.name === undefined || a.name === ref.name),
+    );
+    if (!found || (ref.uuid === undefined && ref.name === undefined)) {
+      throw new SimError(400, Codes.svmIncorrectFields, `Aggregate ${ref.uuid ?? ref.name ?? `#${i}`} not found.`, "aggregates");
+    }
+    return found;
+  });
+}
+
+/** SVM name rules shared by the REST create and the admin API's direct create. */
+export function checkNewSvmName(state: ClusterState, name: string): void {
+  if (!SVM_NAME.test(name)) {
+    throw new SimError(
+      400,
+      Codes.svmIncorrectFields,
+      `The specified SVM name "${name}" is invalid: use letters, digits, "_", "-" and "."; start with a letter or "_"; at most 47 characters.`,
+      "name",
+    );
+  }
+  if (findSvmByName(state, name) || name === state.name || name === "Default") {
+    throw new SimError(
+      400,
+      Codes.svmNameInUse,
+      `Duplicate SVM name "${name}": the name is already in use by another SVM, an IPspace or the cluster.`,
+      "name",
+    );
+  }
+}
+
+async function createSvm(ctx: RequestContext) {
+  requireClusterAdmin(ctx);
+  const query = writeQuery(ctx, true);
+  const body = parseBody(SvmCreate, ctx.body);
+  const state = ctx.sim.state;
+  checkNewSvmName(state, body.name);
+  if (body.ipspace && (body.ipspace.name ?? "Default") !== "Default") {
+    throw new SimError(400, Codes.svmIncorrectFields, `IPspace "${body.ipspace.name}" not found.`, "ipspace.name");
+  }
+  const aggregates = resolveAggregates(state, body.aggregates ?? []);
+  const nvme = { enabled: body.nvme?.enabled ?? false, allowed: body.nvme?.allowed ?? true };
+  if (nvme.enabled && !nvme.allowed) {
+    throw new SimError(400, Codes.svmIncorrectFields, "NVMe cannot be enabled when it is not allowed.", "nvme.enabled");
+  }
+  const svm = insertSvm(state, {
+    name: body.name,
+    state: "initializing",
+    aggregateUuids: aggregates.map((a) => a.uuid),
+    nvme,
+    comment: body.comment,
+    language: body.language,
+  });
+  const job = ctx.sim.jobs.start(state, {
+    operation: "POST /api/svm/svms",
+    svm: { uuid: svm.uuid, name: svm.name },
+    apply: () => {
+      if (svm.state === "initializing") svm.state = "running";
+    },
+    // A failed create leaves nothing behind on ONTAP: the half-made SVM is removed.
+    rollback: () => removeSvm(state, svm.uuid),
+  });
+  const created = createdResponse(`/api/svm/svms/${svm.uuid}`, svmView(state, svm), query.returnRecords);
+  const response = await jobResponse(ctx, job, query.returnTimeoutSeconds, 201, created.body as Record<string, unknown>);
+  return { ...response, headers: created.headers };
+}
+
+async function deleteSvm(ctx: RequestContext) {
+  requireClusterAdmin(ctx);
+  const query = writeQuery(ctx);
+  const state = ctx.sim.state;
+  const svm = state.svms.get(ctx.params.uuid!);
+  if (!svm) throw notFound();
+  if (svm.state === "initializing") {
+    throw new SimError(409, Codes.svmBeingCreated, `SVM "${svm.name}" is being created. Wait a few minutes, and then try the command again.`);
+  }
+  if (svm.state === "deleting") {
+    throw new SimError(409, Codes.svmBeingDeleted, `SVM "${svm.name}" is already being deleted.`);
+  }
+  const volumes = dataVolumes(state, svm.uuid).length;
+  if (volumes > 0) {
+    throw new SimError(
+      409,
+      Codes.svmHasVolumes,
+      `Cannot delete SVM "${svm.name}" because it contains ${volumes} volume(s) other than its root volume. Delete them first.`,
+      "uuid",
+    );
+  }
+  const before = svm.state;
+  svm.state = "deleting";
+  const job = ctx.sim.jobs.start(state, {
+    operation: `DELETE /api/svm/svms/${svm.uuid}`,
+    svm: { uuid: svm.uuid, name: svm.name },
+    // ONTAP deletes the SVM's root volume, interfaces and accounts with it.
+    apply: () => removeSvm(state, svm.uuid),
+    rollback: () => {
+      if (svm.state === "deleting") svm.state = before;
+    },
+  });
+  return jobResponse(ctx, job, query.returnTimeoutSeconds, 200);
+}
+
+export const svmRoutes: Route[] = [
+  {
+    method: "GET",
+    template: "/api/svm/svms",
+    handler: (ctx) => {
+      const s = ctx.sim.state;
+      const scope = svmScope(ctx);
+      const records = [...s.svms.values()].filter((v) => scope === undefined || v.uuid === scope).map((v) => svmView(s, v));
+      return listCollection(ctx, "svms", records, { keyFields: keys, sortKey: byName });
+    },
+  },
+  { method: "POST", template: "/api/svm/svms", handler: createSvm },
+  {
+    method: "GET",
+    template: "/api/svm/svms/{uuid}",
+    handler: (ctx) => {
+      const s = ctx.sim.state;
+      const scope = svmScope(ctx);
+      const svm = s.svms.get(ctx.params.uuid!);
+      const visible = svm && (scope === undefined || svm.uuid === scope) ? svm : undefined;
+      return getInstance(ctx, "svms", visible && svmView(s, visible), keys);
+    },
+  },
+  { method: "DELETE", template: "/api/svm/svms/{uuid}", handler: deleteSvm },
+];

@@ -1,0 +1,83 @@
+import { randomBytes } from "node:crypto";
+import { SimCluster } from "./cluster.js";
+import { ClusterServer } from "./server.js";
+import { generateTls } from "./tls.js";
+
+export interface SimulatorOptions {
+  /** Number of simulated clusters (2 = a MetroCluster pair). Default 1. */
+  clusters?: number;
+  /** Latency added to every REST request (not to /__sim). Default 0. */
+  latencyMs?: number;
+  /** Duration of asynchronous jobs (SVM create/delete). Default 20 (the CLI defaults to 200). */
+  jobMs?: number;
+  /** Where the CA and server certificate are written; default a temporary directory removed on stop. */
+  certDir?: string;
+  /** Whether the clusters start with BGP peer groups. Default true. */
+  bgp?: boolean;
+  /** Seed for probabilistic fault rules. Default 1. */
+  seed?: number;
+}
+
+export interface SimClusterInfo {
+  name: string;
+  url: string;
+  username: string;
+  password: string;
+  caFile: string;
+}
+
+export interface RunningSimulator {
+  clusters: SimClusterInfo[];
+  stop(): Promise<void>;
+}
+
+const ADMIN_USERNAME = "admin";
+
+function checkCount(name: string, value: number, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`simulator option ${name} must be an integer from ${min} to ${max}, got ${value}`);
+  }
+  return value;
+}
+
+/** Starts one HTTPS server per simulated cluster on 127.0.0.1, all trusting one generated CA. */
+export async function startSimulator(opts: SimulatorOptions = {}): Promise<RunningSimulator> {
+  const count = checkCount("clusters", opts.clusters ?? 1, 1, 32);
+  const latencyMs = checkCount("latencyMs", opts.latencyMs ?? 0, 0, 600_000);
+  const jobMs = checkCount("jobMs", opts.jobMs ?? 20, 0, 3_600_000);
+  const seed = checkCount("seed", opts.seed ?? 1, 0, 2 ** 32 - 1);
+  const tls = await generateTls(opts.certDir);
+  const servers: ClusterServer[] = [];
+  const clusters: SimClusterInfo[] = [];
+  try {
+    for (let i = 1; i <= count; i++) {
+      const name = `sim-${i}`;
+      const password = randomBytes(18).toString("base64url");
+      const sim = new SimCluster({
+        name,
+        adminUsername: ADMIN_USERNAME,
+        adminPassword: password,
+        bgp: opts.bgp ?? true,
+        jobMs,
+        latencyMs,
+        seed,
+      });
+      const server = new ClusterServer(sim, tls);
+      servers.push(server);
+      const port = await server.listen();
+      clusters.push({ name, url: `https://127.0.0.1:${port}`, username: ADMIN_USERNAME, password, caFile: tls.caFile });
+    }
+  } catch (error) {
+    await Promise.all(servers.map((s) => s.close()));
+    await tls.cleanup();
+    throw error;
+  }
+  let stopped: Promise<void> | undefined;
+  return {
+    clusters,
+    stop: () => {
+      stopped ??= Promise.all(servers.map((s) => s.close())).then(() => tls.cleanup());
+      return stopped;
+    },
+  };
+}

@@ -1,0 +1,153 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { createServer, type Server } from "node:https";
+import type { AddressInfo } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
+import { adminRoutes } from "./admin.js";
+import { authenticate } from "./auth.js";
+import type { SimCluster } from "./cluster.js";
+import { Codes, forbidden, SimError } from "./errors.js";
+import { restRoutes } from "./handlers/index.js";
+import { parseJsonBody, readBody, type SimResponse } from "./http.js";
+import { type RouteMatch, Router } from "./routes.js";
+
+const ADMIN_PREFIX = "/__sim";
+const rest = new Router(restRoutes);
+const admin = new Router(adminRoutes);
+
+/**
+ * One HTTPS listener per simulated cluster. The request pipeline for REST paths is: count the call,
+ * added latency, fault rules, authentication, routing, handler. `/__sim/` paths skip counting,
+ * latency and faults.
+ */
+export class ClusterServer {
+  private readonly server: Server;
+
+  constructor(
+    private readonly sim: SimCluster,
+    tls: { key: Buffer; cert: Buffer },
+  ) {
+    this.server = createServer({ key: tls.key, cert: tls.cert, keepAliveTimeout: 5_000 }, (req, res) => {
+      this.handle(req, res).catch((error) => send(res, errorResponse(error)));
+    });
+    // A client that breaks off a handshake must not bring the simulator down.
+    this.server.on("tlsClientError", () => {});
+  }
+
+  listen(port = 0): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once("error", reject);
+      this.server.listen(port, "127.0.0.1", () => {
+        this.server.off("error", reject);
+        resolve((this.server.address() as AddressInfo).port);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    this.sim.shutdown();
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      // Hung requests and idle keep-alive connections would otherwise hold close() open forever.
+      this.server.closeAllConnections();
+    });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const method = (req.method ?? "GET").toUpperCase();
+    const url = new URL(req.url ?? "/", "https://simulator.invalid");
+    const raw = await readBody(req);
+    if (url.pathname === ADMIN_PREFIX || url.pathname.startsWith(`${ADMIN_PREFIX}/`)) {
+      send(res, await this.dispatch(req, admin.match(method, url.pathname), url, raw, true));
+      return;
+    }
+    const match = rest.match(method, url.pathname);
+    this.sim.countCall(`${method} ${match.kind === "none" ? url.pathname : templateOf(match)}`);
+    if (this.sim.options.latencyMs > 0) await sleep(this.sim.options.latencyMs);
+    const fault = this.sim.faults.decideRest(method, url.pathname);
+    switch (fault?.type) {
+      case "error":
+        send(res, {
+          status: fault.status,
+          body: new SimError(fault.status, fault.code ?? String(fault.status), fault.message ?? "Simulated fault.").toBody(),
+        });
+        return;
+      case "delay":
+        await sleep(fault.ms);
+        break;
+      case "reset":
+        resetSocket(req);
+        return;
+      case "hang":
+        this.sim.hanging.add(res);
+        res.once("close", () => this.sim.hanging.delete(res));
+        return;
+      case "applyThenFail": {
+        await this.dispatch(req, match, url, raw, false);
+        const status = fault.status ?? 500;
+        const lost = new SimError(
+          status,
+          Codes.mightBeInconsistent,
+          "The operation might have left the configuration in an inconsistent state. Check the configuration.",
+        );
+        send(res, { status, body: lost.toBody() });
+        return;
+      }
+    }
+    send(res, await this.dispatch(req, match, url, raw, false));
+  }
+
+  /** Authentication, routing and the handler; every failure becomes an ONTAP error response. */
+  private async dispatch(req: IncomingMessage, match: RouteMatch, url: URL, raw: Buffer, adminOnly: boolean): Promise<SimResponse> {
+    try {
+      const identity = authenticate(this.sim.state, req.headers.authorization);
+      if (adminOnly && identity.kind !== "cluster") throw forbidden();
+      if (match.kind === "none") throw new SimError(404, Codes.apiNotFound, "API not found");
+      if (match.kind === "wrongMethod") {
+        throw new SimError(405, Codes.apiNotFound, `The method ${req.method} is not allowed on ${match.template}.`);
+      }
+      return await match.route.handler({
+        sim: this.sim,
+        method: match.route.method,
+        path: url.pathname,
+        params: match.params,
+        query: url.searchParams,
+        body: parseJsonBody(raw),
+        identity,
+      });
+    } catch (error) {
+      return errorResponse(error);
+    }
+  }
+}
+
+function templateOf(match: Exclude<RouteMatch, { kind: "none" }>): string {
+  return match.kind === "found" ? match.route.template : match.template;
+}
+
+function resetSocket(req: IncomingMessage): void {
+  try {
+    req.socket.resetAndDestroy();
+  } catch {
+    req.socket.destroy();
+  }
+}
+
+export function errorResponse(error: unknown): SimResponse {
+  if (error instanceof SimError) {
+    const headers: Record<string, string> = error.status === 401 ? { "WWW-Authenticate": 'Basic realm="ONTAP"' } : {};
+    return { status: error.status, body: error.toBody(), headers };
+  }
+  const internal = new SimError(500, Codes.svmInternalError, `Internal error in the simulator: ${(error as Error)?.message ?? error}`);
+  return { status: 500, body: internal.toBody() };
+}
+
+function send(res: ServerResponse, response: SimResponse): void {
+  if (res.headersSent || res.destroyed) return;
+  const payload = response.body === undefined ? "" : JSON.stringify(response.body);
+  res.writeHead(response.status, {
+    ...response.headers,
+    "Content-Type": "application/hal+json",
+    "Content-Length": Buffer.byteLength(payload),
+  });
+  res.end(payload);
+}

@@ -1,0 +1,234 @@
+import {
+  aggregateVolumeCount,
+  type ClusterState,
+  createClusterState,
+  insertSvm,
+  ownerName,
+  type SimAccount,
+  type SimAggregate,
+  type SimInterface,
+  type SimJob,
+  type SimNode,
+  type SimSvm,
+  type SimVolume,
+} from "./state.js";
+
+/** A REST record as ONTAP serializes it (before field selection). */
+export type Rec = Record<string, unknown>;
+
+export const ONTAP_VERSION = { full: "NetApp Release 9.14.1: Mon Jan 15 12:00:00 UTC 2024", generation: 9, major: 14, minor: 1 };
+
+const link = (href: string) => ({ self: { href } });
+
+function nodeRef(state: ClusterState, uuid: string): Rec {
+  const node = state.nodes.find((n) => n.uuid === uuid);
+  return { uuid, name: node?.name ?? "", _links: link(`/api/cluster/nodes/${uuid}`) };
+}
+
+function svmRef(state: ClusterState, uuid: string): Rec {
+  return { uuid, name: state.svms.get(uuid)?.name ?? "", _links: link(`/api/svm/svms/${uuid}`) };
+}
+
+function aggregateRef(state: ClusterState, uuid: string): Rec {
+  const aggregate = state.aggregates.find((a) => a.uuid === uuid);
+  return { uuid, name: aggregate?.name ?? "", _links: link(`/api/storage/aggregates/${uuid}`) };
+}
+
+const defaultIpspace = (state: ClusterState) => ({ name: "Default", uuid: state.uuid.replace(/^.{8}/, "00000000") });
+
+export function clusterView(state: ClusterState): Rec {
+  return {
+    name: state.name,
+    uuid: state.uuid,
+    version: { ...ONTAP_VERSION },
+    location: "simulated",
+    contact: "",
+    management_interfaces: [{ name: "cluster_mgmt", ip: { address: "127.0.0.1" } }],
+    _links: link("/api/cluster"),
+  };
+}
+
+export function nodeView(_state: ClusterState, node: SimNode): Rec {
+  return {
+    uuid: node.uuid,
+    name: node.name,
+    model: "FAS-SIM",
+    serial_number: node.serialNumber,
+    state: "up",
+    membership: "member",
+    version: { ...ONTAP_VERSION },
+    _links: link(`/api/cluster/nodes/${node.uuid}`),
+  };
+}
+
+export function aggregateView(state: ClusterState, aggregate: SimAggregate): Rec {
+  let used = 0;
+  for (const volume of state.volumes.values()) if (volume.aggregateUuid === aggregate.uuid) used += volume.sizeBytes;
+  return {
+    uuid: aggregate.uuid,
+    name: aggregate.name,
+    node: nodeRef(state, aggregate.nodeUuid),
+    state: "online",
+    volume_count: aggregateVolumeCount(state, aggregate.uuid),
+    space: { block_storage: { size: aggregate.sizeBytes, available: aggregate.sizeBytes - used, used } },
+    _links: link(`/api/storage/aggregates/${aggregate.uuid}`),
+  };
+}
+
+export function svmView(state: ClusterState, svm: SimSvm): Rec {
+  return {
+    uuid: svm.uuid,
+    name: svm.name,
+    state: svm.state,
+    subtype: "default",
+    language: svm.language,
+    comment: svm.comment,
+    aggregates: svm.aggregateUuids.map((uuid) => aggregateRef(state, uuid)),
+    ipspace: defaultIpspace(state),
+    nvme: { enabled: svm.nvme.enabled, allowed: svm.nvme.allowed },
+    _links: link(`/api/svm/svms/${svm.uuid}`),
+  };
+}
+
+export function volumeView(state: ClusterState, volume: SimVolume): Rec {
+  return {
+    uuid: volume.uuid,
+    name: volume.name,
+    state: "online",
+    style: "flexvol",
+    type: "rw",
+    size: volume.sizeBytes,
+    is_svm_root: volume.isSvmRoot,
+    svm: svmRef(state, volume.svmUuid),
+    aggregates: [aggregateRef(state, volume.aggregateUuid)],
+    _links: link(`/api/storage/volumes/${volume.uuid}`),
+  };
+}
+
+export function interfaceView(state: ClusterState, lif: SimInterface): Rec {
+  const node = nodeRef(state, lif.homeNodeUuid);
+  return {
+    uuid: lif.uuid,
+    name: lif.name,
+    ip: { address: lif.address, netmask: lif.netmask, family: "ipv4" },
+    enabled: lif.enabled,
+    state: lif.enabled ? "up" : "down",
+    scope: "svm",
+    vip: lif.vip,
+    svm: svmRef(state, lif.svmUuid),
+    ipspace: defaultIpspace(state),
+    location: { home_node: node, node, is_home: true },
+    service_policy: { name: lif.servicePolicy },
+    _links: link(`/api/network/ip/interfaces/${lif.uuid}`),
+  };
+}
+
+export function accountView(state: ClusterState, account: SimAccount): Rec {
+  const clusterScoped = account.ownerUuid === state.adminSvmUuid;
+  return {
+    owner: {
+      uuid: account.ownerUuid,
+      name: ownerName(state, account.ownerUuid) ?? "",
+      _links: link(`/api/svm/svms/${account.ownerUuid}`),
+    },
+    name: account.name,
+    scope: clusterScoped ? "cluster" : "svm",
+    role: { name: account.role, _links: link(`/api/security/roles/${account.ownerUuid}/${account.role}`) },
+    applications: account.applications.map((a) => ({ ...a, authentication_methods: [...a.authentication_methods] })),
+    locked: account.locked,
+    comment: account.comment,
+    _links: link(`/api/security/accounts/${account.ownerUuid}/${encodeURIComponent(account.name)}`),
+  };
+}
+
+export function bgpPeerGroupViews(state: ClusterState): Rec[] {
+  if (!state.bgp) return [];
+  return state.nodes.map((node, i) => ({
+    uuid: `${node.uuid.slice(0, 24)}b9b9b9b9b9b${i}`,
+    name: `bgp-${node.name}`,
+    ipspace: defaultIpspace(state),
+    state: "up",
+    local: { interface: { name: `bgp_lif_${i + 1}` }, port: { name: "e0c", node: { name: node.name } } },
+    peer: { address: `10.255.${i}.1`, asn: 65000 + i, is_next_hop: false },
+    _links: link(`/api/network/ip/bgp/peer-groups/${node.uuid}`),
+  }));
+}
+
+export function jobView(_state: ClusterState, job: SimJob): Rec {
+  const record: Rec = {
+    uuid: job.uuid,
+    description: job.description,
+    state: job.state,
+    message: job.message,
+    code: job.code,
+    start_time: job.startTime,
+    _links: link(`/api/cluster/jobs/${job.uuid}`),
+  };
+  if (job.endTime) record.end_time = job.endTime;
+  if (job.svm) record.svm = { ...job.svm, _links: link(`/api/svm/svms/${job.svm.uuid}`) };
+  return record;
+}
+
+/** Every dotted path present in a record, through arrays: the fields a query may name. */
+export function fieldPaths(record: unknown, prefix = "", into = new Set<string>()): Set<string> {
+  if (Array.isArray(record)) {
+    for (const item of record) fieldPaths(item, prefix, into);
+  } else if (record !== null && typeof record === "object") {
+    for (const [key, value] of Object.entries(record)) {
+      const path = prefix ? `${prefix}.${key}` : key;
+      into.add(path);
+      fieldPaths(value, path, into);
+    }
+  }
+  return into;
+}
+
+/**
+ * Known fields per collection, taken from fully populated prototype records so the list of queryable
+ * fields can never drift from what the views produce.
+ */
+function prototypeFields() {
+  const state = createClusterState({ name: "proto", adminUsername: "admin", adminPassword: "x", bgp: true });
+  const svm = insertSvm(state, {
+    name: "proto",
+    state: "running",
+    aggregateUuids: [state.aggregates[0]!.uuid],
+    nvme: { enabled: true, allowed: true },
+  });
+  const lif: SimInterface = {
+    uuid: "u",
+    name: "n",
+    svmUuid: svm.uuid,
+    address: "10.0.0.1",
+    netmask: "24",
+    homeNodeUuid: state.nodes[0]!.uuid,
+    servicePolicy: "default-management",
+    enabled: true,
+    vip: false,
+  };
+  const job: SimJob = {
+    uuid: "j",
+    description: "d",
+    state: "success",
+    message: "m",
+    code: 0,
+    startTime: "t",
+    endTime: "t",
+    svm: { uuid: svm.uuid, name: svm.name },
+  };
+  const volume = [...state.volumes.values()][0]!;
+  const account = [...state.accounts.values()][0]!;
+  return {
+    cluster: fieldPaths(clusterView(state)),
+    nodes: fieldPaths(nodeView(state, state.nodes[0]!)),
+    aggregates: fieldPaths(aggregateView(state, state.aggregates[0]!)),
+    svms: fieldPaths(svmView(state, svm)),
+    volumes: fieldPaths(volumeView(state, volume)),
+    interfaces: fieldPaths(interfaceView(state, lif)),
+    accounts: fieldPaths(accountView(state, account)),
+    bgpPeerGroups: fieldPaths(bgpPeerGroupViews(state)[0]),
+    jobs: fieldPaths(jobView(state, job)),
+  };
+}
+
+export const KNOWN_FIELDS = prototypeFields();
