@@ -1,0 +1,131 @@
+import { describe, expect, it } from "vitest";
+import { parseAllDocuments } from "yaml";
+import {
+  CONTENT_HASH_ANNOTATION,
+  contentHashOf,
+  type ManagedResourcePlan,
+  renderTridentManagedResources,
+  type TridentFacts,
+  TridentRenderError,
+  toManagedResourceObjects,
+} from "../../src/trident/index.js";
+
+const facts: TridentFacts = {
+  svmName: "pabc",
+  managementLif: "10.0.0.1",
+  dataLifs: ["10.0.0.2", "10.0.0.3"],
+  username: "s1",
+  password: "pw-1",
+  firewallNamespaceExists: true,
+};
+const target = { namespace: "shoot--p1--s1", origin: "gardener-extension-ontap" };
+
+function hashes(f: TridentFacts): Record<string, string> {
+  return Object.fromEntries(
+    renderTridentManagedResources(f).map((p) => [p.name, toManagedResourceObjects(p, target).contentHash]),
+  );
+}
+
+describe("toManagedResourceObjects", () => {
+  const plan = renderTridentManagedResources(facts).find((p) => p.name === "trident-backends")!;
+  const { secret, managedResource, contentHash } = toManagedResourceObjects(plan, target);
+
+  it("writes the manifests into Secret managedresource-<name> as base64 YAML, one data key per object", () => {
+    expect(secret.apiVersion).toBe("v1");
+    expect(secret.kind).toBe("Secret");
+    expect(secret.type).toBe("Opaque");
+    expect(secret.metadata.name).toBe("managedresource-trident-backends");
+    expect(secret.metadata.namespace).toBe("shoot--p1--s1");
+    const keys = Object.keys(secret.data);
+    expect(keys).toEqual([...keys].sort());
+    expect(keys).toEqual([
+      "storageclass____ontap-encrypted.yaml",
+      "storageclass____ontap-gold.yaml",
+      "tridentbackendconfig__kube-system__ontap-pabc-backend.yaml",
+    ]);
+    const decoded = keys.flatMap((k) =>
+      parseAllDocuments(Buffer.from(secret.data[k]!, "base64").toString("utf8")).map((d) => d.toJSON()),
+    );
+    expect(decoded).toHaveLength(plan.objects.length);
+    for (const object of plan.objects) expect(decoded).toContainEqual(object);
+  });
+
+  it("describes a shoot ManagedResource referencing that Secret, labelled with its origin", () => {
+    expect(managedResource).toEqual({
+      apiVersion: "resources.gardener.cloud/v1alpha1",
+      kind: "ManagedResource",
+      metadata: {
+        name: "trident-backends",
+        namespace: "shoot--p1--s1",
+        labels: { origin: "gardener-extension-ontap" },
+        annotations: { [CONTENT_HASH_ANNOTATION]: contentHash },
+      },
+      spec: {
+        secretRefs: [{ name: "managedresource-trident-backends" }],
+        keepObjects: false,
+        injectLabels: { "shoot.gardener.cloud/no-cleanup": "true" },
+      },
+    });
+  });
+
+  it("annotates the Secret with the same sha256 content hash and never marks it garbage-collectable", () => {
+    expect(contentHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(contentHashOf(secret)).toBe(contentHash);
+    expect(contentHashOf(managedResource)).toBe(contentHash);
+    expect(secret.metadata.labels?.["resources.gardener.cloud/garbage-collectable-reference"]).toBeUndefined();
+    expect(secret.immutable).toBeUndefined();
+  });
+
+  it("produces byte-identical objects and the same hash on every call for the same facts", () => {
+    const first = renderTridentManagedResources(facts).map((p) => toManagedResourceObjects(p, target));
+    const second = renderTridentManagedResources(structuredClone(facts)).map((p) => toManagedResourceObjects(p, target));
+    expect(JSON.stringify(second)).toBe(JSON.stringify(first));
+  });
+
+  it("hashes content, not the order in which an object's keys were written", () => {
+    const a: ManagedResourcePlan = { name: "x", keepObjects: false, objects: [{ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c" }, data: { a: "1", b: "2" } }] };
+    const b: ManagedResourcePlan = { name: "x", keepObjects: false, objects: [{ data: { b: "2", a: "1" }, metadata: { name: "c" }, kind: "ConfigMap", apiVersion: "v1" }] };
+    expect(toManagedResourceObjects(a, target).contentHash).toBe(toManagedResourceObjects(b, target).contentHash);
+    expect(toManagedResourceObjects(a, target).secret.data).toEqual(toManagedResourceObjects(b, target).secret.data);
+  });
+
+  it("changes the hash of exactly the ManagedResources a changed fact ends up in", () => {
+    const base = hashes(facts);
+    const changed = (f: Partial<TridentFacts>) => {
+      const next = hashes({ ...facts, ...f });
+      return Object.keys(next).filter((name) => next[name] !== base[name]).sort();
+    };
+    expect(changed({ password: "pw-2" })).toEqual(["trident-svm-secret"]);
+    expect(changed({ username: "s2" })).toEqual(["trident-svm-secret"]);
+    expect(changed({ managementLif: "10.0.0.9" })).toEqual(["trident-backends", "trident-cwnp"]);
+    expect(changed({ dataLifs: ["10.0.0.2"] })).toEqual(["trident-cwnp"]);
+    expect(changed({ svmName: "pdef" })).toEqual(["trident-backends", "trident-svm-secret"]);
+    expect(changed({ operatorImage: "example/trident-operator:25.06.0" })).toEqual(["trident-init"]);
+    expect(changed({ firewallNamespaceExists: false })).toEqual([]);
+  });
+
+  it("changes the hash with keepObjects, origin and namespace, which the ManagedResource carries too", () => {
+    const small: ManagedResourcePlan = { name: "x", keepObjects: false, objects: [{ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c" } }] };
+    const h = (p: ManagedResourcePlan, t = target) => toManagedResourceObjects(p, t).contentHash;
+    const all = new Set([
+      h(small),
+      h({ ...small, keepObjects: true }),
+      h(small, { ...target, origin: "other" }),
+      h(small, { ...target, namespace: "shoot--p1--s2" }),
+      h({ ...small, name: "y" }),
+    ]);
+    expect(all.size).toBe(5);
+  });
+
+  it("rejects an object without apiVersion, kind or name, and two objects with the same identity", () => {
+    const bad = (objects: object[]) => () => toManagedResourceObjects({ name: "x", keepObjects: false, objects }, target);
+    expect(bad([{ kind: "ConfigMap", metadata: { name: "c" } }])).toThrow(TridentRenderError);
+    expect(bad([{ apiVersion: "v1", metadata: { name: "c" } }])).toThrow(/apiVersion or kind/);
+    expect(bad([{ apiVersion: "v1", kind: "ConfigMap", metadata: {} }])).toThrow(/metadata.name/);
+    const cm = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c", namespace: "n" } };
+    expect(bad([cm, { ...cm }])).toThrow(/same data key/);
+    expect(() => toManagedResourceObjects({ name: "x", keepObjects: false, objects: [] }, { ...target, namespace: "" })).toThrow(
+      TridentRenderError,
+    );
+  });
+});
