@@ -147,6 +147,18 @@ export class SimAdmin {
     );
   }
 
+  /** Polls a job over REST until it is terminal; answers the final job record. */
+  async waitForJob(uuid: string, timeoutMs = 5_000): Promise<OntapRecord> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const res = await this.rest("GET", `/api/cluster/jobs/${uuid}`);
+      if (res.status !== 200) throw new SimAdminError(res.status, res.body.error?.code, `job ${uuid}: ${res.text}`);
+      if (res.body.state === "success" || res.body.state === "failure") return res.body as OntapRecord;
+      if (Date.now() > deadline) throw new Error(`job ${uuid} still ${String(res.body.state)} after ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
   async close(): Promise<void> {
     await this.agent.close();
   }
