@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Builds (or reuses) kube-apiserver and etcd for the test environment from the Go module proxy.
+#
+# k8s.io/kubernetes replaces its staging modules (k8s.io/api, ...) with ./staging paths, and Go ignores the
+# replace directives of a dependency, so `go install k8s.io/kubernetes/cmd/kube-apiserver@vX` cannot work.
+# Instead a throwaway module outside the repo requires k8s.io/kubernetes and replaces each staging module
+# with its published twin (v1.N.M -> v0.N.M). The staging list is read from the release's own go.mod so a
+# version bump needs no edit here beyond KUBE_VERSION.
+#
+# Output: the last two lines are `KUBE_APISERVER=<path>` and `ETCD=<path>`; the same lines are written to
+# $CACHE/bin/binaries.env, which test/support/testenv.ts reads.
+#
+# Env: GARDENER_EXTENSION_ONTAP_CACHE (cache root), KUBE_VERSION, ETCD_VERSION, ETCD_SOURCE (build|debian).
+set -euo pipefail
+
+KUBE_VERSION="${KUBE_VERSION:-v1.37.2}"
+ETCD_VERSION="${ETCD_VERSION:-v3.6.16}"
+# Debian bookworm's etcd-server (3.4.23) starts and serves CRUD with kube-apiserver v1.37, but every watch
+# without a resourceVersion fails with `504 Too large resource version: N, current: 1`: the watch cache needs
+# etcd's progress notifications (3.4.31+/3.5.13+). So etcd is built from its Go module like kube-apiserver;
+# ETCD_SOURCE=debian uses the package anyway.
+ETCD_SOURCE="${ETCD_SOURCE:-build}"
+CACHE="${GARDENER_EXTENSION_ONTAP_CACHE:-$HOME/.cache/gardener-extension-ontap}"
+BIN_DIR="$CACHE/bin"
+BUILD_ROOT="$CACHE/build"
+mkdir -p "$BIN_DIR" "$BUILD_ROOT"
+
+log() { printf '[build-kube-binaries %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+command -v go >/dev/null 2>&1 || { log "go is not on PATH; install Go >= the release's go directive"; exit 1; }
+# A toolchain download is impossible on these machines; fail loudly instead of trying one silently.
+export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
+export GOFLAGS="${GOFLAGS:-} -buildvcs=false"
+
+# Prints the go.mod `replace` lines for every module of $1 (a go.mod path) that replaces a k8s.io/* module
+# with a local ./staging path AND is required by that go.mod. Unrequired ones (sample-controller, ...) are
+# not in the build graph, and some of them are not even published.
+staging_modules() {
+  local gomod="$1"
+  awk '
+    /^require[[:space:]]*\(/ { inreq = 1; next }
+    /^replace[[:space:]]*\(/ { inrep = 1; next }
+    /^\)/ { inreq = 0; inrep = 0; next }
+    inreq && $1 ~ /^k8s\.io\// && $2 == "v0.0.0" { req[$1] = 1 }
+    inrep && $1 ~ /^k8s\.io\// && $3 ~ /^\.\/staging\// { rep[$1] = 1 }
+    END { for (m in rep) if (m in req) print m }
+  ' "$gomod" | sort
+}
+
+# go_build_module MODULE VERSION PACKAGE OUTPUT LDFLAGS [REPLACE_LINES...]
+go_build_module() {
+  local module="$1" version="$2" pkg="$3" out="$4" ldflags="$5"
+  shift 5
+  local dir="$BUILD_ROOT/$(basename "$out")"
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  {
+    echo "module local.build/$(basename "$out")"
+    echo
+    echo "go $(go env GOVERSION | sed -E 's/^go([0-9]+\.[0-9]+).*/\1/')"
+    echo
+    echo "require $module $version"
+    if [ "$#" -gt 0 ]; then
+      echo
+      echo "replace ("
+      printf '\t%s\n' "$@"
+      echo ")"
+    fi
+  } >"$dir/go.mod"
+  log "resolving and compiling $pkg from $module@$version ($# replace directives; many minutes on two cores)"
+  local start=$SECONDS
+  # -mod=mod lets go fill go.sum for the generated module; -trimpath/-s -w keep the binary small and
+  # independent of this machine's paths.
+  (cd "$dir" && go build -mod=mod -trimpath -ldflags="-s -w $ldflags" -o "$out.tmp" "$pkg") &
+  local pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 30
+    kill -0 "$pid" 2>/dev/null && log "still compiling $pkg ($((SECONDS - start))s so far)"
+  done
+  wait "$pid"
+  mv "$out.tmp" "$out"
+  rm -rf "$dir"
+  log "built $out in $((SECONDS - start))s ($(du -h "$out" | cut -f1))"
+}
+
+build_kube_apiserver() {
+  local out="$BIN_DIR/kube-apiserver-$KUBE_VERSION"
+  if [ -x "$out" ]; then
+    log "reusing $out"
+    echo "$out"
+    return
+  fi
+  log "reading the staging module list of k8s.io/kubernetes@$KUBE_VERSION"
+  local gomod
+  gomod="$(cd "$BUILD_ROOT" && GOFLAGS=-mod=mod go mod download -json "k8s.io/kubernetes@$KUBE_VERSION" |
+    sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p')"
+  [ -f "$gomod" ] || { log "could not download the go.mod of k8s.io/kubernetes@$KUBE_VERSION"; exit 1; }
+  local twin="v0.${KUBE_VERSION#v1.}"
+  local replaces=() m
+  while read -r m; do
+    replaces+=("$m => $m $twin")
+  done < <(staging_modules "$gomod")
+  [ "${#replaces[@]}" -gt 0 ] || { log "no staging modules found in $gomod"; exit 1; }
+  # What Kubernetes' own build (hack/lib/version.sh) stamps: without it the binary calls itself
+  # v0.0.0-master, which /version reports and clients log.
+  local minor="${KUBE_VERSION#v1.}"
+  minor="${minor%%.*}"
+  local ldflags="" pkgpath
+  for pkgpath in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ldflags+=" -X $pkgpath.gitVersion=$KUBE_VERSION -X $pkgpath.gitMajor=1 -X $pkgpath.gitMinor=$minor"
+    ldflags+=" -X $pkgpath.gitTreeState=clean -X $pkgpath.buildDate=1970-01-01T00:00:00Z"
+  done
+  go_build_module k8s.io/kubernetes "$KUBE_VERSION" k8s.io/kubernetes/cmd/kube-apiserver "$out" "$ldflags" "${replaces[@]}"
+  echo "$out"
+}
+
+build_etcd() {
+  if [ "$ETCD_SOURCE" = "debian" ]; then
+    if ! command -v etcd >/dev/null 2>&1; then
+      log "installing Debian's etcd-server"
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server >&2
+    fi
+    command -v etcd
+    return
+  fi
+  local out="$BIN_DIR/etcd-$ETCD_VERSION"
+  if [ -x "$out" ]; then
+    log "reusing $out"
+    echo "$out"
+    return
+  fi
+  # The server's main package is the root of the go.etcd.io/etcd/server/v3 module; its own go.mod has no
+  # replace directives that matter for a consumer, so no replace block is needed.
+  go_build_module go.etcd.io/etcd/server/v3 "$ETCD_VERSION" go.etcd.io/etcd/server/v3 "$out" ""
+  echo "$out"
+}
+
+total_start=$SECONDS
+KUBE_APISERVER="$(build_kube_apiserver)"
+ETCD="$(build_etcd)"
+"$KUBE_APISERVER" --version >&2
+"$ETCD" --version | head -1 >&2
+printf 'KUBE_APISERVER=%s\nETCD=%s\n' "$KUBE_APISERVER" "$ETCD" >"$BIN_DIR/binaries.env.tmp"
+mv "$BIN_DIR/binaries.env.tmp" "$BIN_DIR/binaries.env"
+log "done in $((SECONDS - total_start))s; cache: $(du -sh "$CACHE" | cut -f1) in $CACHE"
+echo "KUBE_APISERVER=$KUBE_APISERVER"
+echo "ETCD=$ETCD"
