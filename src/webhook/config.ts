@@ -29,7 +29,7 @@ export function renderShootWebhookConfiguration(target: ShootWebhookTarget): Man
   const caBundle = encodeCaBundle(target.caBundle);
 
   const common = {
-    clientConfig: { url: url.toString(), caBundle },
+    clientConfig: { url: target.url, caBundle },
     admissionReviewVersions: ["v1"],
     sideEffects: "None",
     failurePolicy: "Ignore",

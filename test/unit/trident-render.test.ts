@@ -200,12 +200,14 @@ describe("trident-backends", () => {
       expect(sc["parameters"]).toMatchObject({ backendType: "ontap-san", fsType: "ext4" });
     }
     expect(gold["parameters"].selector).toBe("luks=false");
+    // The CSI sidecars resolve this per claim: the LUKS key Secret sits next to the PVC.
+    const pvcNamespace = ["$", "{pvc.namespace}"].join("");
     expect(encrypted["parameters"]).toMatchObject({
       selector: "luks=true",
       "csi.storage.k8s.io/node-stage-secret-name": "storage-encryption-key",
-      "csi.storage.k8s.io/node-stage-secret-namespace": "${pvc.namespace}",
+      "csi.storage.k8s.io/node-stage-secret-namespace": pvcNamespace,
       "csi.storage.k8s.io/node-expand-secret-name": "storage-encryption-key",
-      "csi.storage.k8s.io/node-expand-secret-namespace": "${pvc.namespace}",
+      "csi.storage.k8s.io/node-expand-secret-namespace": pvcNamespace,
     });
     // Immutable fields the Go extension never set; setting them now would make existing classes un-updatable.
     expect(gold["reclaimPolicy"]).toBeUndefined();
