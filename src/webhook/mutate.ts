@@ -67,6 +67,8 @@ export const ANNOTATION_WAIT_FOR_CSI_NODE = "node.gardener.cloud/wait-for-csi-no
 export const LABEL_NODE_CRITICAL_COMPONENT = "node.gardener.cloud/critical-component";
 export const LABEL_TO_APISERVER = "networking.gardener.cloud/to-apiserver";
 export const LABEL_TO_DNS = "networking.gardener.cloud/to-dns";
+/** Gardener taints new nodes with this until every node-critical DaemonSet pod on them is ready. */
+export const TAINT_CRITICAL_COMPONENTS_NOT_READY = "node.gardener.cloud/critical-components-not-ready";
 
 /** Labels on Trident's controller and node pods: node-critical (Gardener waits for them before scheduling
  * workloads on a new node) and allowed to reach the shoot's API server and DNS under Gardener's network policies. */
@@ -207,8 +209,23 @@ function mutateNodeDaemonSet(daemonSet: Record<string, unknown>, options: Mutate
   // The node plugin runs with hostNetwork; `Default` resolves with the node's resolver, which works before and
   // without cluster DNS, as the Go extension does.
   podSpec["dnsPolicy"] = "Default";
+  // A node-critical DaemonSet that cannot be scheduled onto the tainted node would keep the taint forever.
+  ensureTolerated(list(podSpec, "tolerations"), TAINT_CRITICAL_COMPONENTS_NOT_READY, "NoSchedule");
   upsertFirstByName(list(podSpec, "volumes"), libModulesVolume());
   upsertFirstByName(list(podSpec, "initContainers"), nvmeTcpInitContainer(options.initContainerImage ?? DEFAULT_INIT_IMAGE));
+}
+
+function ensureTolerated(tolerations: unknown[], key: string, effect: string): void {
+  const covered = tolerations.some((t) => {
+    if (!isPlainObject(t)) return false;
+    const effectMatches = t["effect"] === undefined || t["effect"] === "" || t["effect"] === effect;
+    const anyKey = (t["key"] === undefined || t["key"] === "") && t["operator"] === "Exists";
+    // Gardener's taint has no value, so an Equal toleration covers it only with an empty value.
+    const equalsEmpty = (t["operator"] ?? "Equal") === "Equal" && (t["value"] ?? "") === "";
+    const thisKey = t["key"] === key && (t["operator"] === "Exists" || equalsEmpty);
+    return effectMatches && (anyKey || thisKey);
+  });
+  if (!covered) tolerations.push({ key, operator: "Exists", effect });
 }
 
 function libModulesVolume(): Record<string, unknown> {

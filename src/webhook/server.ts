@@ -105,9 +105,9 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   }
 
   const address = server.address() as AddressInfo;
+  // The bound address, so a test that asked for port 0 learns the port; behind a Service the caller builds its own URL.
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
-  const displayHost = options.host === "" || options.host === "0.0.0.0" || options.host === "::" ? host : options.host.includes(":") ? `[${options.host}]` : options.host;
-  const url = `https://${displayHost}:${address.port}${SHOOT_WEBHOOK_PATH}`;
+  const url = `https://${host}:${address.port}${SHOOT_WEBHOOK_PATH}`;
   log?.info({ url }, "shoot webhook server listening");
 
   return {
@@ -192,10 +192,16 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefin
       }
       chunks.push(chunk);
     });
+    let ended = false;
     req.on("end", () => {
+      ended = true;
       if (!exceeded) resolve(Buffer.concat(chunks));
     });
     req.on("error", reject);
+    // A client that goes away mid-body would otherwise leave this promise pending.
+    req.on("close", () => {
+      if (!ended && !exceeded) reject(new Error("client closed the connection before the body was complete"));
+    });
   });
 }
 

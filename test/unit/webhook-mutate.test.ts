@@ -189,6 +189,25 @@ describe("mutate: DaemonSet kube-system/trident-node-linux", () => {
     });
   });
 
+  it("tolerates Gardener's critical-components-not-ready taint unless a toleration already covers it", () => {
+    expect(pod.tolerations).toEqual([
+      { key: "node.gardener.cloud/critical-components-not-ready", operator: "Exists", effect: "NoSchedule" },
+    ]);
+    const covering = [
+      [{ operator: "Exists" }],
+      [{ operator: "Exists", effect: "NoSchedule" }],
+      [{ key: "node.gardener.cloud/critical-components-not-ready", operator: "Exists" }],
+    ];
+    for (const tolerations of covering) {
+      const ds = nodeDaemonSet();
+      ds.spec.template.spec.tolerations = tolerations;
+      expect(mutated(ds).spec.template.spec.tolerations, JSON.stringify(tolerations)).toEqual(tolerations);
+    }
+    const ds = nodeDaemonSet();
+    ds.spec.template.spec.tolerations = [{ operator: "Exists", effect: "NoExecute" }];
+    expect(mutated(ds).spec.template.spec.tolerations).toHaveLength(2);
+  });
+
   it("does not touch the selector or the Trident containers", () => {
     expect(result.spec.selector).toEqual(nodeDaemonSet().spec.selector);
     expect(pod.containers).toEqual(nodeDaemonSet().spec.template.spec.containers);
