@@ -43,6 +43,8 @@ interface FailureRecord {
   count: number;
   since: number;
   escalated: boolean;
+  /** The Warning event for this escalation was sent (once per escalation, not per failure). */
+  announced?: boolean;
 }
 
 const STATUS_CONFLICT_RETRIES = 5;
@@ -119,9 +121,10 @@ export function createExtensionReconciler(deps: ExtensionReconcilerDeps) {
       } catch (statusErr) {
         obs.log?.error({ extension: key, err: (statusErr as Error).message }, "could not record the failure in status");
       }
-      if (record.escalated && !record.announced) {
+      const escalation = escalationFor(record);
+      if (escalation && !record.announced) {
         record.announced = true;
-        obs.event?.(extension, "Warning", "Escalated", escalationFor(record).message);
+        obs.event?.(extension, "Warning", "Escalated", escalation.message);
       }
       obs.onFailureCount?.(namespace, name, record.count, record.escalated);
       obs.onReconcile?.(op, retriable ? "error" : "failed", seconds());
@@ -197,10 +200,8 @@ export function createExtensionReconciler(deps: ExtensionReconcilerDeps) {
     });
   }
 
-  function recordFailure(key: string): FailureRecord & { announced?: boolean } {
-    const record = (failures.get(key) ?? { count: 0, since: Date.now(), escalated: false }) as FailureRecord & {
-      announced?: boolean;
-    };
+  function recordFailure(key: string): FailureRecord {
+    const record = failures.get(key) ?? { count: 0, since: Date.now(), escalated: false };
     record.count++;
     record.escalated =
       record.count >= deps.escalation.consecutiveFailures || Date.now() - record.since >= deps.escalation.afterMs;

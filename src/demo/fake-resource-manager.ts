@@ -1,0 +1,84 @@
+import type { KubeClient } from "../kube/client.js";
+import { ManagedResources } from "../kube/resources.js";
+
+/**
+ * Stands in for gardener-resource-manager where none runs (tests, the demo): it reports every
+ * ManagedResource as applied and healthy for its current generation, unless told to hold one back.
+ * It applies nothing: there is no shoot to apply to.
+ */
+export interface FakeResourceManager {
+  /** ManagedResource names (any namespace) kept unhealthy, e.g. to prove "CRDs healthy before the rest". */
+  holdBack: Set<string>;
+  stop(): Promise<void>;
+}
+
+interface ManagedResourceObject {
+  metadata: { name: string; namespace: string; generation?: number };
+  status?: { observedGeneration?: number; conditions?: { type: string; status: string }[] };
+}
+
+export function startFakeResourceManager(kube: KubeClient, opts: { intervalMs?: number } = {}): FakeResourceManager {
+  const holdBack = new Set<string>();
+  const interval = opts.intervalMs ?? 200;
+  let stopped = false;
+  let wake: (() => void) | undefined;
+
+  const loop = (async () => {
+    while (!stopped) {
+      try {
+        const { items } = await kube.list<ManagedResourceObject>(ManagedResources);
+        for (const mr of items) {
+          if (holdBack.has(mr.metadata.name) || isMarkedHealthy(mr)) continue;
+          const time = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+          const condition = (type: string, status: string) => ({
+            type,
+            status,
+            reason: status === "True" ? "ApplySucceeded" : "Done",
+            message: "simulated by the fake resource manager",
+            lastTransitionTime: time,
+            lastUpdateTime: time,
+          });
+          await kube
+            .mergePatch(
+              ManagedResources,
+              mr.metadata.namespace,
+              mr.metadata.name,
+              {
+                status: {
+                  observedGeneration: mr.metadata.generation,
+                  conditions: [
+                    condition("ResourcesApplied", "True"),
+                    condition("ResourcesHealthy", "True"),
+                    condition("ResourcesProgressing", "False"),
+                  ],
+                },
+              },
+              { subresource: "status" },
+            )
+            .catch(() => undefined);
+        }
+      } catch {
+        // The API server may be going away with the test; the next round tries again.
+      }
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, interval).unref();
+      });
+    }
+  })();
+
+  return {
+    holdBack,
+    async stop() {
+      stopped = true;
+      wake?.();
+      await loop;
+    },
+  };
+}
+
+function isMarkedHealthy(mr: ManagedResourceObject): boolean {
+  if (mr.status?.observedGeneration !== mr.metadata.generation) return false;
+  const byType = new Map((mr.status?.conditions ?? []).map((c) => [c.type, c.status]));
+  return byType.get("ResourcesApplied") === "True" && byType.get("ResourcesHealthy") === "True";
+}
