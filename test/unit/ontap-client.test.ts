@@ -207,7 +207,28 @@ describe("reading cluster resources", () => {
     expect(await client.countDataVolumes(svm.uuid)).toBe(0);
     await admin(a, "PUT", `/__sim/svms/${svm.name}/volumes`, { count: 3 });
     expect(await client.countDataVolumes(svm.uuid)).toBe(3);
-    expect(typeof (await client.hasBgpPeerGroups())).toBe("boolean");
+  });
+
+  it("sees BGP peer groups come and go, and creates a /32 VIP interface only while they exist", async () => {
+    const client = clientFor(a);
+    const svm = await createRunningSvm(client, "p201");
+    const [node] = await client.listNodes();
+    const vip = {
+      name: "vip1",
+      svmUuid: svm.uuid,
+      ipAddress: "10.9.0.1",
+      netmask: "32",
+      homeNodeUuid: node!.uuid,
+      servicePolicy: "default-data-nvme-tcp",
+      vip: true,
+    };
+    await admin(a, "PUT", "/__sim/bgp", { enabled: false });
+    expect(await client.hasBgpPeerGroups()).toBe(false);
+    const refused = await caught(client.createInterface(vip));
+    expect(refused).toMatchObject({ kind: "http", status: 400, transient: false });
+    await admin(a, "PUT", "/__sim/bgp", { enabled: true });
+    expect(await client.hasBgpPeerGroups()).toBe(true);
+    expect(await client.createInterface(vip)).toMatchObject({ name: "vip1", netmask: "32" });
   });
 
   it("answers undefined for an SVM or account that does not exist", async () => {
