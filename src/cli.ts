@@ -24,4 +24,28 @@ program
     await runSimulatorCommand(opts);
   });
 
+program
+  .command("run")
+  .description("run the extension controller against the seed's API server")
+  .requiredOption("--config <file>", "component configuration (YAML): ONTAP clusters, policies")
+  .option("--kubeconfig <file>", "kubeconfig of the seed (default: in-cluster or $KUBECONFIG)")
+  .option("--max-concurrent-reconciles <n>", "parallel reconciles (Extensions of one project never run together)", "5")
+  .option("--leader-elect", "elect a leader on a Lease (default: on inside a cluster)")
+  .option("--no-leader-elect", "run without leader election")
+  .option("--leader-election-namespace <ns>", "namespace of the leader Lease", "garden")
+  .option("--leader-election-id <name>", "name of the leader Lease", "gardener-extension-ontap-leader-election")
+  .option("--health-port <port>", "port of /healthz, /readyz (and /metrics without --metrics-port)", "8081")
+  .option("--metrics-port <port>", "separate port for /metrics")
+  .option("--log-level <level>", "trace, debug, info, warn, error", "info")
+  .option("--log-file <path>", "write JSON logs to this file instead of stdout")
+  .option("--webhook-port <port>", "port of the shoot webhook server", "9443")
+  .option("--webhook-cert-file <file>", "TLS certificate of the shoot webhook server")
+  .option("--webhook-key-file <file>", "TLS key of the shoot webhook server")
+  .option("--poll-seconds <s>", "re-check interval for things not ready yet (SVM jobs, CRDs)", "2")
+  .option("--resync-minutes <m>", "re-verify every Extension this often (password and LIF drift)", "10")
+  .action(async (opts) => {
+    const { runControllerCommand } = await import("./run-command.js");
+    await runControllerCommand(opts);
+  });
+
 await program.parseAsync(process.argv);

@@ -1,0 +1,208 @@
+import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { randomBytes } from "node:crypto";
+import { KubeConfig } from "@kubernetes/client-node";
+import type { ComponentConfig } from "./config/component-config.js";
+import { createExtensionReconciler } from "./extension/reconciler.js";
+import type { Cluster, Extension } from "./extension/types.js";
+import { createKubeClient, type KubeClient } from "./kube/client.js";
+import { Clusters, Extensions } from "./kube/resources.js";
+import type { Logger } from "./log.js";
+import { createMetrics, type Metrics } from "./metrics/index.js";
+import { createMetroCluster, createOntapClient, type OntapClient } from "./ontap/index.js";
+import { createOntapActuator } from "./ontap-extension/actuator.js";
+import { createController } from "./runtime/controller.js";
+import { createEventRecorder } from "./runtime/events.js";
+import { createInformer } from "./runtime/informer.js";
+import { createManager, type Manager } from "./runtime/manager.js";
+
+/**
+ * Assembles the controller process: clients, informers, the Extension reconciler around the ONTAP actuator,
+ * and the manager (health, metrics, leader election, graceful stop). Used by `run`, the tests and the demo.
+ */
+export interface ControllerOptions {
+  config: ComponentConfig;
+  kubeconfig: KubeConfig;
+  logger: Logger;
+  metrics?: Metrics;
+  workers?: number;
+  healthPort?: number;
+  metricsPort?: number;
+  host?: string;
+  leaderElection?: { namespace: string; name?: string; identity?: string; leaseDurationSeconds?: number; renewDeadlineSeconds?: number; retryPeriodSeconds?: number };
+  shutdownTimeoutMs?: number;
+  handleSignals?: boolean;
+  /** How long to wait before re-checking something not ready yet (an SVM job, CRDs). Default 2 s. */
+  pollMs?: number;
+  /** Re-verify every settled Extension this often (credentials drift, LIF drift). Default 10 min. */
+  resyncMs?: number;
+  kubeTimeoutMs?: number;
+}
+
+export interface RunningController {
+  manager: Manager;
+  metrics: Metrics;
+  kube: KubeClient;
+  ontapClients: ReadonlyMap<string, OntapClient>;
+  /** Resolves when the manager has stopped. */
+  done: Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function extensionMatches(config: ComponentConfig) {
+  return (ext: Extension) => ext.spec?.type === "ontap" && (ext.spec.class ?? "shoot") === config.extensionClass;
+}
+
+/** Shoots of one project share an SVM: their Extensions are never reconciled at the same time. */
+export function projectOfKey(key: string): string | undefined {
+  const namespace = key.split("/")[0] ?? "";
+  return /^shoot--([a-z0-9-]+?)--/.exec(namespace)?.[1] ?? namespace;
+}
+
+export async function startController(opts: ControllerOptions): Promise<RunningController> {
+  const { config, logger } = opts;
+  const metrics = opts.metrics ?? createMetrics({ collectDefault: true });
+  for (const warning of config.warnings) logger.warn({ warning }, "component configuration");
+
+  const kube = createKubeClient(opts.kubeconfig, {
+    timeoutMs: opts.kubeTimeoutMs ?? 15_000,
+    userAgent: "gardener-extension-ontap",
+    onRequest: (ev) => metrics.kubeRequestsTotal.inc({ verb: ev.verb, resource: ev.resource, code: String(ev.code) }),
+  });
+
+  const ontapClients = new Map<string, OntapClient>();
+  for (const cluster of config.clusters) {
+    ontapClients.set(
+      cluster.name,
+      createOntapClient(
+        {
+          name: cluster.name,
+          url: cluster.url,
+          username: cluster.username,
+          password: cluster.password,
+          caFile: cluster.caFile,
+          insecureSkipTlsVerify: cluster.insecureSkipTlsVerify,
+          timeoutMs: cluster.timeoutMs,
+        },
+        {
+          logger,
+          onRequest: (ev) => {
+            metrics.ontapRequestsTotal.inc({ cluster: ev.cluster, method: ev.method, endpoint: ev.endpoint, status: String(ev.status) });
+            metrics.ontapRequestDurationSeconds.observe({ cluster: ev.cluster, method: ev.method, endpoint: ev.endpoint }, ev.durationMs / 1000);
+          },
+        },
+      ),
+    );
+  }
+  const metro = createMetroCluster([...ontapClients.values()]);
+
+  const shootWebhook = config.shootWebhook
+    ? { url: config.shootWebhook.url, caBundle: readFileSync(config.shootWebhook.caFile, "utf8") }
+    : undefined;
+
+  const events = createEventRecorder(kube, { component: "gardener-extension-ontap", logger, metrics });
+  const involved = (ext: Extension) => ({
+    apiVersion: "extensions.gardener.cloud/v1alpha1",
+    kind: "Extension",
+    namespace: ext.metadata.namespace,
+    name: ext.metadata.name,
+    uid: ext.metadata.uid,
+  });
+
+  const actuator = createOntapActuator({
+    kube,
+    metro,
+    clients: ontapClients,
+    config,
+    shootWebhook,
+    pollMs: opts.pollMs,
+    onStep: (step, outcome) => metrics.stepOutcomesTotal.inc({ step, outcome }),
+    event: (ctx, type, reason, message) => void events.event(involved(ctx.extension), type, reason, message),
+  });
+
+  const extensionInformer = createInformer<Extension>(kube, Extensions, {
+    filter: extensionMatches(config),
+    resyncMs: opts.resyncMs ?? 10 * 60_000,
+    logger,
+  });
+  const clusterInformer = createInformer<Cluster>(kube, Clusters, { logger });
+
+  const reconciler = createExtensionReconciler({
+    kube,
+    actuator,
+    getExtension: (namespace, name) => extensionInformer.get(namespace, name),
+    // The cache may not have a Cluster created a moment ago; Gardener guarantees it exists, so ask the server.
+    getCluster: async (name) => clusterInformer.get(undefined, name) ?? (await kube.get<Cluster>(Clusters, undefined, name)),
+    escalation: config.escalation,
+    observer: {
+      log: logger,
+      onReconcile: (op, result, seconds) => {
+        metrics.reconcilesTotal.inc({ operation: op, result });
+        metrics.reconcileDurationSeconds.observe({ operation: op }, seconds);
+      },
+      onFailureCount: (namespace, name, failures, escalated) => {
+        metrics.consecutiveFailures.set({ namespace, name }, failures);
+        metrics.escalated.set({ namespace, name }, escalated ? 1 : 0);
+      },
+      event: (ext, type, reason, message) => void events.event(involved(ext), type, reason, message),
+    },
+  });
+
+  const controller = createController<Extension>({
+    name: "ontap-extension",
+    informer: extensionInformer,
+    queue: {
+      rateLimiter: { baseMs: config.requeue.baseMs, capMs: config.requeue.capMs },
+      groupOf: projectOfKey,
+    },
+    reconcile: reconciler.reconcile,
+    workers: opts.workers ?? 2,
+    metrics,
+    logger,
+  });
+
+  const manager = createManager({
+    kube,
+    logger,
+    metrics,
+    healthPort: opts.healthPort ?? 0,
+    metricsPort: opts.metricsPort,
+    host: opts.host,
+    shutdownTimeoutMs: opts.shutdownTimeoutMs ?? 30_000,
+    handleSignals: opts.handleSignals,
+    leaderElection: opts.leaderElection
+      ? {
+          namespace: opts.leaderElection.namespace,
+          name: opts.leaderElection.name ?? "gardener-extension-ontap-leader-election",
+          identity: opts.leaderElection.identity ?? `${hostname()}_${randomBytes(4).toString("hex")}`,
+          leaseDurationSeconds: opts.leaderElection.leaseDurationSeconds,
+          renewDeadlineSeconds: opts.leaderElection.renewDeadlineSeconds,
+          retryPeriodSeconds: opts.leaderElection.retryPeriodSeconds,
+        }
+      : undefined,
+  });
+  manager.addInformer(clusterInformer as never);
+  manager.add(controller);
+  const done = manager.start();
+  done.catch((err) => logger.error({ err: (err as Error).message }, "manager stopped with an error"));
+
+  return {
+    manager,
+    metrics,
+    kube,
+    ontapClients,
+    done,
+    async stop() {
+      await manager.stop();
+      await done.catch(() => undefined);
+      await Promise.all([...ontapClients.values()].map((c) => c.close()));
+    },
+  };
+}
+
+export function loadKubeConfig(path?: string): KubeConfig {
+  const kc = new KubeConfig();
+  if (path) kc.loadFromFile(path);
+  else kc.loadFromDefault();
+  return kc;
+}

@@ -1,0 +1,81 @@
+import { ConfigError, loadComponentConfig } from "./config/component-config.js";
+import { loadKubeConfig, startController } from "./controller.js";
+import { createLogger } from "./log.js";
+
+export interface RunCommandOptions {
+  config: string;
+  kubeconfig?: string;
+  maxConcurrentReconciles: string;
+  leaderElect?: boolean;
+  leaderElectionNamespace: string;
+  leaderElectionId: string;
+  healthPort: string;
+  metricsPort?: string;
+  logLevel?: string;
+  logFile?: string;
+  webhookPort: string;
+  webhookCertFile?: string;
+  webhookKeyFile?: string;
+  pollSeconds: string;
+  resyncMinutes: string;
+}
+
+/** `gardener-extension-ontap run`: the controller process. Invalid configuration ends it at once, naming the field. */
+export async function runControllerCommand(opts: RunCommandOptions): Promise<void> {
+  const logger = createLogger({ level: opts.logLevel, destination: opts.logFile });
+  let config: ReturnType<typeof loadComponentConfig>;
+  try {
+    config = loadComponentConfig(opts.config);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`gardener-extension-ontap: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const workers = positiveInt(opts.maxConcurrentReconciles, "--max-concurrent-reconciles");
+  // In a cluster there are replicas to elect among; on a laptop there is one process.
+  const leaderElect = opts.leaderElect ?? Boolean(process.env["KUBERNETES_SERVICE_HOST"]);
+
+  let stopWebhook: (() => Promise<void>) | undefined;
+  if (opts.webhookCertFile && opts.webhookKeyFile) {
+    const { startWebhookServer } = await import("./webhook/index.js");
+    const server = await startWebhookServer({
+      port: positiveInt(opts.webhookPort, "--webhook-port", true),
+      host: "0.0.0.0",
+      certFile: opts.webhookCertFile,
+      keyFile: opts.webhookKeyFile,
+      logger,
+    });
+    logger.info({ url: server.url }, "shoot webhook serving");
+    stopWebhook = server.stop;
+  }
+
+  const running = await startController({
+    config,
+    kubeconfig: loadKubeConfig(opts.kubeconfig),
+    logger,
+    workers,
+    healthPort: positiveInt(opts.healthPort, "--health-port", true),
+    metricsPort: opts.metricsPort ? positiveInt(opts.metricsPort, "--metrics-port", true) : undefined,
+    leaderElection: leaderElect ? { namespace: opts.leaderElectionNamespace, name: opts.leaderElectionId } : undefined,
+    pollMs: Number(opts.pollSeconds) * 1000,
+    resyncMs: Number(opts.resyncMinutes) * 60_000,
+  });
+  logger.info(
+    { clusters: config.clusters.map((c) => c.name), workers, leaderElect, healthPort: running.manager.healthPort() },
+    "controller started",
+  );
+  await running.done;
+  await stopWebhook?.();
+  logger.info({}, "controller stopped");
+}
+
+function positiveInt(value: string, flag: string, allowZero = false): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < (allowZero ? 0 : 1)) {
+    process.stderr.write(`gardener-extension-ontap: ${flag} must be a ${allowZero ? "non-negative" : "positive"} integer, got "${value}"\n`);
+    process.exit(2);
+  }
+  return n;
+}
