@@ -1,0 +1,243 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Writable } from "node:stream";
+import type { ComponentConfig } from "../../src/config/component-config.js";
+import { loadKubeConfig, type RunningController, startController } from "../../src/controller.js";
+import { startFakeResourceManager, type FakeResourceManager } from "../../src/demo/fake-resource-manager.js";
+import type { Extension } from "../../src/extension/types.js";
+import { createKubeClient, type KubeClient } from "../../src/kube/client.js";
+import { Clusters, Extensions, Namespaces } from "../../src/kube/resources.js";
+import { createLogger } from "../../src/log.js";
+import { createMetrics, type Metrics, sumCounter } from "../../src/metrics/index.js";
+import { type RunningSimulator, startSimulator } from "../../src/simulator/index.js";
+import { type FaultProxy, startFaultProxy } from "./fault-proxy.js";
+import { checkInvariants, type ShootExpectation } from "./invariants.js";
+import { testEnv } from "./kube-test-helpers.js";
+import { SimAdmin } from "./sim-admin.js";
+
+/**
+ * One test's whole world: simulated ONTAP clusters, the real kube-apiserver (optionally behind the fault
+ * proxy), a stand-in resource manager and the controller in this process, with its logs captured so
+ * tests can scan them for secrets.
+ */
+export interface WorldOptions {
+  clusters?: number;
+  faultProxy?: boolean;
+  svmDeletionPolicy?: ComponentConfig["svmDeletionPolicy"];
+  escalation?: { consecutiveFailures: number; afterMs: number };
+  startController?: boolean;
+  jobMs?: number;
+  leaderElection?: boolean;
+}
+
+export interface Shoot extends ShootExpectation {
+  name: string;
+  extensionName: string;
+}
+
+export interface World {
+  sim: RunningSimulator;
+  admins: SimAdmin[];
+  proxy?: FaultProxy;
+  /** Talks to kube-apiserver directly, never through the fault proxy. */
+  kube: KubeClient;
+  controller?: RunningController;
+  metrics: Metrics;
+  rm: FakeResourceManager;
+  logs: string[];
+  config: ComponentConfig;
+  startController(opts?: { identity?: string; metrics?: Metrics }): Promise<RunningController>;
+  createShoot(opts: { project: string; projectId?: string; shoot?: string; dataLifs: string[]; managementLif: string; providerConfig?: unknown; annotations?: Record<string, string>; omitProjectAnnotation?: boolean }): Promise<Shoot>;
+  extension(shoot: Shoot): Promise<Extension | undefined>;
+  waitFor(shoot: Shoot, predicate: (ext: Extension) => boolean, timeoutMs?: number, what?: string): Promise<Extension>;
+  waitSucceeded(shoot: Shoot, timeoutMs?: number): Promise<Extension>;
+  annotate(shoot: Shoot, annotations: Record<string, string | null>): Promise<void>;
+  deleteShoot(shoot: Shoot): Promise<void>;
+  waitGone(shoot: Shoot, timeoutMs?: number): Promise<void>;
+  invariants(shoots: ShootExpectation[]): Promise<string[]>;
+  ontapRequests(): Promise<number>;
+  kubeRequests(): Promise<number>;
+  close(): Promise<void>;
+}
+
+let counter = 0;
+export function uniqueSuffix(): string {
+  counter++;
+  return `${Date.now().toString(36).slice(-4)}${counter.toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;
+}
+
+export function projectIdFor(project: string): string {
+  const hex = Buffer.from(project).toString("hex").padEnd(32, "0").slice(0, 32);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+export async function createWorld(opts: WorldOptions = {}): Promise<World> {
+  const env = testEnv();
+  const sim = await startSimulator({ clusters: opts.clusters ?? 2, jobMs: opts.jobMs ?? 30 });
+  const admins = sim.clusters.map((c) => new SimAdmin(c));
+  const directKc = loadKubeConfig(env.kubeconfigPath);
+  const kube = createKubeClient(directKc);
+  const dir = mkdtempSync(path.join(tmpdir(), "ontap-world-"));
+  const proxy = opts.faultProxy
+    ? await startFaultProxy({ target: env.server, caFile: env.caFile, token: env.token })
+    : undefined;
+  const controllerKc = loadKubeConfig(proxy ? proxy.kubeconfigFor(dir) : env.kubeconfigPath);
+  const rm = startFakeResourceManager(kube, { intervalMs: 100 });
+  const logs: string[] = [];
+  const metrics = createMetrics();
+  const config: ComponentConfig = {
+    clusters: sim.clusters.map((c) => ({
+      name: c.name,
+      url: c.url,
+      username: c.username,
+      password: c.password,
+      caFile: c.caFile,
+      insecureSkipTlsVerify: false,
+      timeoutMs: 3000,
+    })),
+    extensionClass: "shoot",
+    svmDeletionPolicy: opts.svmDeletionPolicy ?? "DeleteWhenUnused",
+    escalation: opts.escalation ?? { consecutiveFailures: 5, afterMs: 30 * 60_000 },
+    clusterwideNetworkPolicy: true,
+    // Any PEM serves as the bundle: the shoot side is not exercised here, only the ManagedResource.
+    shootWebhook: { url: "https://127.0.0.1:9443/webhooks/ontap", caFile: sim.clusters[0]?.caFile ?? "" },
+    requeue: { baseMs: 100, capMs: 1500 },
+    warnings: [],
+  };
+
+  const world: World = {
+    sim,
+    admins,
+    proxy,
+    kube,
+    metrics,
+    rm,
+    logs,
+    config,
+    async startController(o = {}) {
+      const logger = createLogger({
+        level: "debug",
+        stream: new Writable({
+          write(chunk, _enc, cb) {
+            logs.push(String(chunk));
+            cb();
+          },
+        }),
+      });
+      const running = await startController({
+        config,
+        kubeconfig: controllerKc,
+        logger,
+        metrics: o.metrics ?? metrics,
+        workers: 2,
+        healthPort: 0,
+        host: "127.0.0.1",
+        handleSignals: false,
+        pollMs: 150,
+        resyncMs: 0,
+        shutdownTimeoutMs: 5000,
+        kubeTimeoutMs: 3000,
+        leaderElection: opts.leaderElection
+          ? { namespace: "default", name: `lease-${uniqueSuffix()}`, identity: o.identity, leaseDurationSeconds: 4, renewDeadlineSeconds: 3, retryPeriodSeconds: 1 }
+          : undefined,
+      });
+      if (!o.metrics) world.controller = running;
+      return running;
+    },
+    async createShoot(s) {
+      const project = s.project;
+      const shootName = s.shoot ?? `s${uniqueSuffix()}`;
+      const namespace = `shoot--${project}--${shootName}`;
+      const projectId = s.projectId ?? projectIdFor(project);
+      await kube.create(Namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } });
+      await kube.create(Clusters, {
+        apiVersion: "extensions.gardener.cloud/v1alpha1",
+        kind: "Cluster",
+        metadata: { name: namespace },
+        spec: {
+          cloudProfile: { apiVersion: "core.gardener.cloud/v1beta1", kind: "CloudProfile" },
+          seed: { apiVersion: "core.gardener.cloud/v1beta1", kind: "Seed" },
+          shoot: {
+            apiVersion: "core.gardener.cloud/v1beta1",
+            kind: "Shoot",
+            metadata: {
+              name: shootName,
+              namespace: `garden-${project}`,
+              annotations: s.omitProjectAnnotation ? {} : { "cluster.metal-stack.io/project": projectId },
+            },
+          },
+        },
+      });
+      await kube.create(Extensions, {
+        apiVersion: "extensions.gardener.cloud/v1alpha1",
+        kind: "Extension",
+        metadata: { name: "ontap", namespace, annotations: { "gardener.cloud/operation": "reconcile", ...(s.annotations ?? {}) } },
+        spec: {
+          type: "ontap",
+          providerConfig: s.providerConfig ?? {
+            apiVersion: "ontap.metal.extensions.gardener.cloud/v1alpha1",
+            kind: "TridentConfig",
+            svmIpaddresses: { managementLif: s.managementLif, dataLifs: s.dataLifs },
+          },
+        },
+      });
+      return { name: shootName, extensionName: "ontap", namespace, projectId, dataLifs: s.dataLifs, managementLif: s.managementLif, firewall: true };
+    },
+    extension: (shoot) => kube.get<Extension>(Extensions, shoot.namespace, shoot.extensionName),
+    async waitFor(shoot, predicate, timeoutMs = 30_000, what = "condition") {
+      const deadline = Date.now() + timeoutMs;
+      let last: Extension | undefined;
+      for (;;) {
+        last = await world.extension(shoot);
+        if (last && predicate(last)) return last;
+        if (Date.now() > deadline) {
+          throw new Error(`timed out waiting for ${what} on ${shoot.namespace}: status ${JSON.stringify(last?.status?.lastOperation)} ${JSON.stringify(last?.status?.lastError ?? null)}`);
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    waitSucceeded(shoot, timeoutMs) {
+      return world.waitFor(
+        shoot,
+        (e) =>
+          e.status?.lastOperation?.state === "Succeeded" &&
+          e.status.observedGeneration === e.metadata.generation &&
+          !e.metadata.annotations?.["gardener.cloud/operation"],
+        timeoutMs,
+        "Succeeded",
+      );
+    },
+    async annotate(shoot, annotations) {
+      await kube.mergePatch(Extensions, shoot.namespace, shoot.extensionName, { metadata: { annotations } });
+    },
+    async deleteShoot(shoot) {
+      await kube.delete(Extensions, shoot.namespace, shoot.extensionName);
+    },
+    async waitGone(shoot, timeoutMs = 30_000) {
+      await world.waitFor(shoot, () => false, 0).catch(() => undefined);
+      const deadline = Date.now() + timeoutMs;
+      while (await world.extension(shoot)) {
+        if (Date.now() > deadline) {
+          const ext = await world.extension(shoot);
+          throw new Error(`Extension ${shoot.namespace} not gone: ${JSON.stringify(ext?.status?.lastOperation)} ${JSON.stringify(ext?.status?.lastError ?? null)}`);
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    invariants(shoots) {
+      return checkInvariants({ kube: directKc, simulators: sim.clusters, shoots });
+    },
+    ontapRequests: () => sumCounter(metrics.ontapRequestsTotal),
+    kubeRequests: () => sumCounter(metrics.kubeRequestsTotal),
+    async close() {
+      await world.controller?.stop();
+      await rm.stop();
+      await proxy?.stop();
+      await Promise.all(admins.map((a) => a.close()));
+      await sim.stop();
+    },
+  };
+  if (opts.startController !== false) await world.startController();
+  return world;
+}
