@@ -1,19 +1,99 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { createWorld, type World } from "../support/world.js";
+import { Clusters } from "../../src/kube/resources.js";
+import { sumCounter } from "../../src/metrics/index.js";
+import { createWorld, type Shoot, type World } from "../support/world.js";
 
 let world: World | undefined;
+let shoots: Shoot[] = [];
 afterEach(async () => {
-  await world?.close();
+  if (world) {
+    // Every test also proves that no password reached a log line, an event or the Extension.
+    expect(await world.leaks(shoots.map((s) => s.namespace))).toEqual([]);
+    await world.close();
+  }
   world = undefined;
+  shoots = [];
 });
+
+const lifs = (n: number) => ({ dataLifs: [`10.${n}.0.11`, `10.${n}.0.12`], managementLif: `10.${n}.0.10` });
 
 describe("controller: a shoot's storage", () => {
   it("reconciles a new shoot to Succeeded, with every invariant holding and the annotation consumed", async () => {
     world = await createWorld();
-    const shoot = await world.createShoot({ project: "alpha", dataLifs: ["10.10.0.11", "10.10.0.12"], managementLif: "10.10.0.10" });
+    const shoot = await world.createShoot({ project: "alpha", ...lifs(1) });
+    shoots.push(shoot);
     const ext = await world.waitSucceeded(shoot);
     expect(ext.metadata.finalizers).toContain("extensions.gardener.cloud/ontap");
     expect(ext.status?.providerStatus).toMatchObject({ svmName: `p${shoot.projectId.replaceAll("-", "")}`, user: shoot.name });
+    expect(await world.invariants([shoot])).toEqual([]);
+    expect(await sumCounter(world.metrics.stepOutcomesTotal, { step: "seed_secret_write", outcome: "failed" })).toBe(0);
+  });
+
+  it("creates one SVM for two shoots of one project created at once", async () => {
+    world = await createWorld();
+    const [a, b] = await Promise.all([
+      world.createShoot({ project: "beta", ...lifs(2) }),
+      world.createShoot({ project: "beta", ...lifs(2) }),
+    ]);
+    shoots.push(a, b);
+    await Promise.all([world.waitSucceeded(a), world.waitSucceeded(b)]);
+    expect(await world.invariants([a, b])).toEqual([]);
+    const svms = (await Promise.all(world.admins.map((x) => x.state()))).flatMap((s) => s.svms);
+    expect(svms.filter((s) => s.name === `p${a.projectId.replaceAll("-", "")}`)).toHaveLength(1);
+    const creates = (await Promise.all(world.admins.map((x) => x.calls()))).reduce((n, c) => n + (c["POST /api/svm/svms"] ?? 0), 0);
+    expect(creates).toBe(1);
+  });
+
+  it.each([
+    ["a bad providerConfig", { providerConfig: { svmIpaddresses: { managementLif: "10.0.0.1", dataLifs: ["10.0.0.300"] } } }, /dataLifs\[0\]: "10\.0\.0\.300" is not a valid IP address/],
+    ["a missing project annotation", { omitProjectAnnotation: true }, /cluster\.metal-stack\.io\/project.*missing/],
+  ])("marks %s Failed with ERR_CONFIGURATION_PROBLEM and makes zero ONTAP calls", async (_what, extra, message) => {
+    world = await createWorld();
+    const shoot = await world.createShoot({ project: "gamma", ...lifs(3), ...extra });
+    shoots.push(shoot);
+    const ext = await world.waitFor(shoot, (e) => e.status?.lastOperation?.state === "Failed", 20_000, "Failed");
+    expect(ext.status?.lastError?.codes).toEqual(["ERR_CONFIGURATION_PROBLEM"]);
+    expect(ext.status?.lastError?.description).toMatch(message);
+    expect(ext.status?.lastOperation?.description).toMatch(/not retried until the spec changes/);
+    // not retried: the status stays as it is and no ONTAP request is ever made
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await world.ontapRequests()).toBe(0);
+    const calls = await Promise.all(world.admins.map((a) => a.calls()));
+    expect(calls.every((c) => Object.keys(c).length === 0)).toBe(true);
+    expect(await sumCounter(world.metrics.reconcilesTotal, { result: "failed" })).toBe(1);
+  });
+
+  it("skips the Extension of a shoot marked failed", async () => {
+    world = await createWorld();
+    const shoot = await world.createShoot({ project: "delta", ...lifs(4) });
+    shoots.push(shoot);
+    await world.waitSucceeded(shoot);
+    await world.kube.mergePatch(Clusters, undefined, shoot.namespace, { spec: { shoot: { status: { lastOperation: { state: "Failed" } } } } });
+    const before = await world.ontapRequests();
+    await world.annotate(shoot, { "gardener.cloud/operation": "reconcile" });
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await world.ontapRequests()).toBe(before);
+    const ext = await world.extension(shoot);
+    // Gardener's annotation is left for the shoot's own recovery: nothing was done.
+    expect(ext?.metadata.annotations?.["gardener.cloud/operation"]).toBe("reconcile");
+  });
+
+  it("counts the requests of one create and of one no-op reconcile", async () => {
+    world = await createWorld();
+    const shoot = await world.createShoot({ project: "epsilon", ...lifs(5) });
+    shoots.push(shoot);
+    await world.waitSucceeded(shoot);
+    // Wait for the fake resource manager's health report to be seen, then measure a quiet reconcile.
+    await new Promise((r) => setTimeout(r, 500));
+    const create = { ontap: await world.ontapRequests(), kube: await world.kubeRequests() };
+    await world.annotate(shoot, { "gardener.cloud/operation": "reconcile" });
+    await world.waitSucceeded(shoot);
+    await new Promise((r) => setTimeout(r, 300));
+    const noop = { ontap: (await world.ontapRequests()) - create.ontap, kube: (await world.kubeRequests()) - create.kube };
+    process.stderr.write(`requests: create ${JSON.stringify(create)} no-op reconcile ${JSON.stringify(noop)}\n`);
+    // one SVM lookup per cluster, one LIF list, one authentication as the user
+    expect(noop.ontap).toBe(4);
+    expect(noop.kube).toBeLessThanOrEqual(20);
     expect(await world.invariants([shoot])).toEqual([]);
   });
 });

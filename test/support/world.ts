@@ -7,7 +7,7 @@ import { loadKubeConfig, type RunningController, startController } from "../../s
 import { startFakeResourceManager, type FakeResourceManager } from "../../src/demo/fake-resource-manager.js";
 import type { Extension } from "../../src/extension/types.js";
 import { createKubeClient, type KubeClient } from "../../src/kube/client.js";
-import { Clusters, Extensions, Namespaces } from "../../src/kube/resources.js";
+import { Clusters, Events, Extensions, Namespaces, Secrets } from "../../src/kube/resources.js";
 import { createLogger } from "../../src/log.js";
 import { createMetrics, type Metrics, sumCounter } from "../../src/metrics/index.js";
 import { type RunningSimulator, startSimulator } from "../../src/simulator/index.js";
@@ -56,6 +56,10 @@ export interface World {
   deleteShoot(shoot: Shoot): Promise<void>;
   waitGone(shoot: Shoot, timeoutMs?: number): Promise<void>;
   invariants(shoots: ShootExpectation[]): Promise<string[]>;
+  /** Every password the seed Secrets ever held (watched), plus the ONTAP admin passwords and extras. */
+  knownSecrets: Set<string>;
+  /** Places a known secret showed up: log lines, Events, Extension objects. Empty when nothing leaked. */
+  leaks(namespaces: string[]): Promise<string[]>;
   ontapRequests(): Promise<number>;
   kubeRequests(): Promise<number>;
   close(): Promise<void>;
@@ -96,7 +100,8 @@ export async function createWorld(opts: WorldOptions = {}): Promise<World> {
       insecureSkipTlsVerify: false,
       timeoutMs: 3000,
     })),
-    extensionClass: "shoot",
+    // A class of its own per world: Extensions left by other tests in the shared API server are not ours.
+    extensionClass: `test-${uniqueSuffix()}`,
     svmDeletionPolicy: opts.svmDeletionPolicy ?? "DeleteWhenUnused",
     escalation: opts.escalation ?? { consecutiveFailures: 5, afterMs: 30 * 60_000 },
     clusterwideNetworkPolicy: true,
@@ -106,7 +111,27 @@ export async function createWorld(opts: WorldOptions = {}): Promise<World> {
     warnings: [],
   };
 
+  const created: string[] = [];
+  const knownSecrets = new Set<string>(sim.clusters.map((c) => c.password));
+  const secretWatch = new AbortController();
+  void watchCredentialSecrets(kube, secretWatch.signal, knownSecrets);
+
   const world: World = {
+    knownSecrets,
+    async leaks(namespaces) {
+      const found: string[] = [];
+      const scan = (where: string, text: string) => {
+        for (const secret of knownSecrets) if (secret && text.includes(secret)) found.push(`${where} contains a password`);
+      };
+      logs.forEach((line, i) => scan(`log line ${i}`, line));
+      for (const ns of namespaces) {
+        const events = await kube.list(Events, ns);
+        scan(`events of ${ns}`, JSON.stringify(events.items));
+        const exts = await kube.list(Extensions, ns);
+        scan(`Extensions of ${ns}`, JSON.stringify(exts.items));
+      }
+      return found;
+    },
     sim,
     admins,
     proxy,
@@ -175,6 +200,7 @@ export async function createWorld(opts: WorldOptions = {}): Promise<World> {
         metadata: { name: "ontap", namespace, annotations: { "gardener.cloud/operation": "reconcile", ...(s.annotations ?? {}) } },
         spec: {
           type: "ontap",
+          class: config.extensionClass,
           providerConfig: s.providerConfig ?? {
             apiVersion: "ontap.metal.extensions.gardener.cloud/v1alpha1",
             kind: "TridentConfig",
@@ -182,6 +208,7 @@ export async function createWorld(opts: WorldOptions = {}): Promise<World> {
           },
         },
       });
+      created.push(namespace);
       return { name: shootName, extensionName: "ontap", namespace, projectId, dataLifs: s.dataLifs, managementLif: s.managementLif, firewall: true };
     },
     extension: (shoot) => kube.get<Extension>(Extensions, shoot.namespace, shoot.extensionName),
@@ -231,7 +258,14 @@ export async function createWorld(opts: WorldOptions = {}): Promise<World> {
     ontapRequests: () => sumCounter(metrics.ontapRequestsTotal),
     kubeRequests: () => sumCounter(metrics.kubeRequestsTotal),
     async close() {
+      secretWatch.abort();
       await world.controller?.stop();
+      // Leave nothing for the next test's controller: Extensions lose their finalizer and go.
+      for (const namespace of created) {
+        await kube.mergePatch(Extensions, namespace, "ontap", { metadata: { finalizers: null } }).catch(() => undefined);
+        await kube.delete(Extensions, namespace, "ontap").catch(() => undefined);
+        await kube.delete(Clusters, undefined, namespace).catch(() => undefined);
+      }
       await rm.stop();
       await proxy?.stop();
       await Promise.all(admins.map((a) => a.close()));
@@ -240,4 +274,24 @@ export async function createWorld(opts: WorldOptions = {}): Promise<World> {
   };
   if (opts.startController !== false) await world.startController();
   return world;
+}
+
+/** Collects every password a credentials Secret ever held, so tests can prove none leaked anywhere. */
+async function watchCredentialSecrets(kube: KubeClient, signal: AbortSignal, into: Set<string>): Promise<void> {
+  const labelSelector = "ontap.extensions.gardener.cloud/purpose=svm-credentials";
+  const collect = (secret: { data?: Record<string, string> } | undefined) => {
+    for (const key of ["password", "pendingPassword"]) {
+      const raw = secret?.data?.[key];
+      if (raw) into.add(Buffer.from(raw, "base64").toString("utf8"));
+    }
+  };
+  while (!signal.aborted) {
+    try {
+      const list = await kube.list<{ data?: Record<string, string> }>(Secrets, undefined, { labelSelector });
+      list.items.forEach(collect);
+      await kube.watch(Secrets, undefined, { resourceVersion: list.resourceVersion, signal, labelSelector }, (ev) => collect(ev.object));
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
 }
