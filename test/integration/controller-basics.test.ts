@@ -86,9 +86,7 @@ describe("controller: a shoot's storage", () => {
     // Wait for the fake resource manager's health report to be seen, then measure a quiet reconcile.
     await new Promise((r) => setTimeout(r, 500));
     const create = { ontap: await world.ontapRequests(), kube: await world.kubeRequests() };
-    await world.annotate(shoot, { "gardener.cloud/operation": "reconcile" });
-    await world.waitSucceeded(shoot);
-    await new Promise((r) => setTimeout(r, 300));
+    await world.reconcileNow(shoot);
     const noop = { ontap: (await world.ontapRequests()) - create.ontap, kube: (await world.kubeRequests()) - create.kube };
     process.stderr.write(`requests: create ${JSON.stringify(create)} no-op reconcile ${JSON.stringify(noop)}\n`);
     // one SVM lookup per cluster, one LIF list, one authentication as the user

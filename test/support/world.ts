@@ -53,6 +53,8 @@ export interface World {
   waitFor(shoot: Shoot, predicate: (ext: Extension) => boolean, timeoutMs?: number, what?: string): Promise<Extension>;
   waitSucceeded(shoot: Shoot, timeoutMs?: number): Promise<Extension>;
   annotate(shoot: Shoot, annotations: Record<string, string | null>): Promise<void>;
+  /** Gardener's trigger: annotate `reconcile`, then wait for a reconcile that finished after it, and success. */
+  reconcileNow(shoot: Shoot, timeoutMs?: number): Promise<Extension>;
   deleteShoot(shoot: Shoot): Promise<void>;
   waitGone(shoot: Shoot, timeoutMs?: number): Promise<void>;
   invariants(shoots: ShootExpectation[]): Promise<string[]>;
@@ -237,6 +239,22 @@ export async function createWorld(opts: WorldOptions = {}): Promise<World> {
     },
     async annotate(shoot, annotations) {
       await kube.mergePatch(Extensions, shoot.namespace, shoot.extensionName, { metadata: { annotations } });
+    },
+    async reconcileNow(shoot, timeoutMs = 30_000) {
+      const finished = () =>
+        Promise.all([
+          sumCounter(metrics.reconcilesTotal, { result: "succeeded" }),
+          sumCounter(metrics.reconcilesTotal, { result: "error" }),
+          sumCounter(metrics.reconcilesTotal, { result: "failed" }),
+        ]).then((n) => n.reduce((a, b) => a + b, 0));
+      const before = await finished();
+      await world.annotate(shoot, { "gardener.cloud/operation": "reconcile" });
+      const deadline = Date.now() + timeoutMs;
+      while ((await finished()) <= before) {
+        if (Date.now() > deadline) throw new Error(`no reconcile of ${shoot.namespace} finished after the trigger`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return world.waitSucceeded(shoot, timeoutMs);
     },
     async deleteShoot(shoot) {
       await kube.delete(Extensions, shoot.namespace, shoot.extensionName);
