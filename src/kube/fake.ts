@@ -296,6 +296,8 @@ export function createFakeKubeClient(): FakeKubeClient {
         if (!prev.metadata.deletionTimestamp) {
           const next = clone(prev);
           next.metadata.deletionTimestamp = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+          // As kube-apiserver does for objects that carry a generation.
+          if (next.metadata.generation !== undefined) next.metadata.generation++;
           next.metadata.resourceVersion = String(++rv);
           b.set(key, next);
           emit(t, "MODIFIED", next);
