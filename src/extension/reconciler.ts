@@ -135,12 +135,12 @@ export function createExtensionReconciler(deps: ExtensionReconcilerDeps) {
 
   /**
    * Finalizer first (so nothing is created that a delete could miss), then consume the operation annotation.
-   * A migrate keeps its annotation until it is done, so a crash mid-migrate repeats the migrate.
+   * Migrate and restore keep their annotation until they are done, so an operation that requeues or
+   * crashes is resumed as what it was, not as a plain reconcile.
    */
   async function prepare(extension: Extension, op: Operation): Promise<Extension> {
     const needsFinalizer = (op === "reconcile" || op === "restore") && !hasFinalizer(extension);
-    const consumeAnnotation =
-      OPERATION_ANNOTATION in (extension.metadata.annotations ?? {}) && (op === "reconcile" || op === "restore");
+    const consumeAnnotation = OPERATION_ANNOTATION in (extension.metadata.annotations ?? {}) && op === "reconcile";
     if (!needsFinalizer && !consumeAnnotation) return extension;
     const metadata: Record<string, unknown> = { resourceVersion: extension.metadata.resourceVersion };
     if (needsFinalizer) metadata.finalizers = [...(extension.metadata.finalizers ?? []), FINALIZER];
@@ -172,7 +172,12 @@ export function createExtensionReconciler(deps: ExtensionReconcilerDeps) {
     if (previous) obs.onFailureCount?.(extension.metadata.namespace ?? "", extension.metadata.name, 0, false);
     if (op === "delete" || op === "force-delete" || op === "migrate") {
       if (op === "migrate") {
-        await writeOperationStatus(extension, { type, state: "Succeeded", description: result.description, observedGeneration: extension.metadata.generation });
+        extension = await writeOperationStatus(extension, {
+          type,
+          state: "Succeeded",
+          description: result.description,
+          observedGeneration: extension.metadata.generation,
+        });
       }
       // The finalizer goes last: once it is gone the object may vanish at any moment.
       const annotations = op === "migrate" ? { [OPERATION_ANNOTATION]: null } : undefined;
@@ -189,7 +194,7 @@ export function createExtensionReconciler(deps: ExtensionReconcilerDeps) {
       obs.event?.(extension, "Normal", `${type}Succeeded`, result.description);
       return;
     }
-    await writeOperationStatus(extension, {
+    extension = await writeOperationStatus(extension, {
       type,
       state: "Succeeded",
       description: result.description,
@@ -198,6 +203,11 @@ export function createExtensionReconciler(deps: ExtensionReconcilerDeps) {
       providerStatus: result.providerStatus,
       escalation: previous?.escalated ? { escalated: false, reason: "Recovered", message: "the last reconcile succeeded" } : undefined,
     });
+    if (op === "restore") {
+      await deps.kube.mergePatch(Extensions, extension.metadata.namespace, extension.metadata.name, {
+        metadata: { resourceVersion: extension.metadata.resourceVersion, annotations: { [OPERATION_ANNOTATION]: null } },
+      });
+    }
   }
 
   function recordFailure(key: string): FailureRecord {

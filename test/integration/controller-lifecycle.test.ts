@@ -1,0 +1,131 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { ManagedResources, Secrets } from "../../src/kube/resources.js";
+import { createWorld, type Shoot, type World } from "../support/world.js";
+
+let world: World | undefined;
+let shoots: Shoot[] = [];
+afterEach(async () => {
+  if (world) {
+    expect(await world.leaks(shoots.map((s) => s.namespace))).toEqual([]);
+    await world.close();
+  }
+  world = undefined;
+  shoots = [];
+});
+
+const lifs = { dataLifs: ["10.20.0.11", "10.20.0.12"], managementLif: "10.20.0.10" };
+const svmName = (shoot: Shoot) => `p${shoot.projectId.replaceAll("-", "")}`;
+
+async function ontapWorld(w: World) {
+  const states = await Promise.all(w.admins.map((a) => a.state()));
+  return {
+    svms: states.flatMap((s) => s.svms),
+    accounts: states.flatMap((s) => s.accounts),
+    interfaces: states.flatMap((s) => s.interfaces),
+  };
+}
+
+describe("controller: delete", () => {
+  it("removes the shoot's user and Secret, keeping the SVM for the project's other shoot and for data volumes", async () => {
+    world = await createWorld();
+    const a = await world.createShoot({ project: "del", ...lifs });
+    const b = await world.createShoot({ project: "del", ...lifs });
+    shoots.push(a, b);
+    await Promise.all([world.waitSucceeded(a), world.waitSucceeded(b)]);
+
+    await world.deleteShoot(a);
+    await world.waitGone(a);
+    let ontap = await ontapWorld(world);
+    expect(ontap.svms.map((s) => s.name)).toEqual([svmName(a)]);
+    expect(ontap.accounts.map((x) => x.name)).not.toContain(a.name);
+    expect(ontap.accounts.map((x) => x.name)).toContain(b.name);
+    expect(await world.invariants([{ ...a, deleted: true }, b])).toEqual([]);
+
+    const hostName = (await world.extension(b))?.status?.providerStatus?.cluster as string;
+    const host = world.admins[world.sim.clusters.findIndex((c) => c.name === hostName)]!;
+    await host.setVolumes(svmName(b), 2);
+    await world.deleteShoot(b);
+    await world.waitGone(b);
+    ontap = await ontapWorld(world);
+    // the last user is gone, but the SVM holds data: it stays
+    expect(ontap.svms.map((s) => s.name)).toEqual([svmName(b)]);
+    expect(ontap.accounts.filter((x) => x.name === b.name)).toHaveLength(0);
+    expect(await world.kube.get(Secrets, b.namespace, "ontap-svm-credentials")).toBeUndefined();
+  });
+
+  it("deletes LIFs and the SVM with its last user when no data volume is left", async () => {
+    world = await createWorld();
+    const shoot = await world.createShoot({ project: "last", ...lifs });
+    shoots.push(shoot);
+    await world.waitSucceeded(shoot);
+    await world.deleteShoot(shoot);
+    await world.waitGone(shoot);
+    const ontap = await ontapWorld(world);
+    expect(ontap.svms).toHaveLength(0);
+    expect(ontap.interfaces).toHaveLength(0);
+    expect((await world.kube.list(ManagedResources, shoot.namespace)).items).toHaveLength(0);
+    expect(await world.invariants([{ ...shoot, deleted: true }])).toEqual([]);
+  });
+
+  it("keeps the SVM under svmDeletionPolicy Retain", async () => {
+    world = await createWorld({ svmDeletionPolicy: "Retain" });
+    const shoot = await world.createShoot({ project: "keep", ...lifs });
+    shoots.push(shoot);
+    await world.waitSucceeded(shoot);
+    await world.deleteShoot(shoot);
+    await world.waitGone(shoot);
+    const ontap = await ontapWorld(world);
+    expect(ontap.svms.map((s) => s.name)).toEqual([svmName(shoot)]);
+    expect(ontap.accounts.map((x) => x.name)).not.toContain(shoot.name);
+  });
+
+  it("force-deletes seed-side state without touching ONTAP", async () => {
+    world = await createWorld();
+    const shoot = await world.createShoot({ project: "force", ...lifs });
+    shoots.push(shoot);
+    await world.waitSucceeded(shoot);
+    await world.annotate(shoot, { "confirmation.gardener.cloud/force-deletion": "true" });
+    await world.admins[0]!.addFault({ path: "^/api/", action: { type: "reset" } });
+    await world.admins[1]!.addFault({ path: "^/api/", action: { type: "reset" } });
+    await world.deleteShoot(shoot);
+    await world.waitGone(shoot);
+    expect(await world.kube.get(Secrets, shoot.namespace, "ontap-svm-credentials")).toBeUndefined();
+    expect((await world.kube.list(ManagedResources, shoot.namespace)).items).toHaveLength(0);
+  });
+});
+
+describe("controller: migrate and restore", () => {
+  it("releases seed-side state on migrate, keeping ONTAP, and rebuilds it on restore", async () => {
+    world = await createWorld();
+    const shoot = await world.createShoot({ project: "mig", ...lifs });
+    shoots.push(shoot);
+    await world.waitSucceeded(shoot);
+    const before = await ontapWorld(world);
+
+    await world.annotate(shoot, { "gardener.cloud/operation": "migrate" });
+    const migrated = await world.waitFor(
+      shoot,
+      (e) => e.status?.lastOperation?.type === "Migrate" && e.status.lastOperation.state === "Succeeded" && !e.metadata.annotations?.["gardener.cloud/operation"],
+      20_000,
+      "Migrate Succeeded",
+    );
+    expect(migrated.metadata.finalizers ?? []).toEqual([]);
+    expect((await world.kube.list(ManagedResources, shoot.namespace)).items).toHaveLength(0);
+    expect(await world.kube.get(Secrets, shoot.namespace, "ontap-svm-credentials")).toBeUndefined();
+    const after = await ontapWorld(world);
+    expect(after.svms).toEqual(before.svms);
+    expect(after.accounts.map((a) => a.name).sort()).toEqual(before.accounts.map((a) => a.name).sort());
+
+    await world.annotate(shoot, { "gardener.cloud/operation": "restore" });
+    await world.waitFor(
+      shoot,
+      (e) =>
+        e.status?.lastOperation?.type === "Restore" &&
+        e.status.lastOperation.state === "Succeeded" &&
+        !e.metadata.annotations?.["gardener.cloud/operation"],
+      20_000,
+      "Restore Succeeded",
+    );
+    expect(await world.invariants([shoot])).toEqual([]);
+  });
+});
