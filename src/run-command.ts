@@ -10,6 +10,9 @@ export interface RunCommandOptions {
   leaderElectionNamespace: string;
   leaderElectionId: string;
   healthPort: string;
+  leaseDurationSeconds: string;
+  renewDeadlineSeconds: string;
+  retryPeriodSeconds: string;
   metricsPort?: string;
   logLevel?: string;
   logFile?: string;
@@ -58,7 +61,15 @@ export async function runControllerCommand(opts: RunCommandOptions): Promise<voi
     workers,
     healthPort: positiveInt(opts.healthPort, "--health-port", true),
     metricsPort: opts.metricsPort ? positiveInt(opts.metricsPort, "--metrics-port", true) : undefined,
-    leaderElection: leaderElect ? { namespace: opts.leaderElectionNamespace, name: opts.leaderElectionId } : undefined,
+    leaderElection: leaderElect
+      ? {
+          namespace: opts.leaderElectionNamespace,
+          name: opts.leaderElectionId,
+          leaseDurationSeconds: positiveInt(opts.leaseDurationSeconds, "--lease-duration-seconds"),
+          renewDeadlineSeconds: positiveInt(opts.renewDeadlineSeconds, "--renew-deadline-seconds"),
+          retryPeriodSeconds: positiveInt(opts.retryPeriodSeconds, "--retry-period-seconds"),
+        }
+      : undefined,
     pollMs: Number(opts.pollSeconds) * 1000,
     resyncMs: Number(opts.resyncMinutes) * 60_000,
   });

@@ -1,0 +1,121 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdirSync, openSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { stringify } from "yaml";
+import type { SimClusterInfo } from "../../src/simulator/index.js";
+import { freePorts } from "./testenv.js";
+
+const REPO_ROOT = path.resolve(import.meta.dirname, "..", "..");
+
+/** Writes a component configuration the way an operator would: credentials in files, not in the config. */
+export function writeControllerConfig(
+  dir: string,
+  clusters: SimClusterInfo[],
+  extra: Record<string, unknown> = {},
+): string {
+  mkdirSync(dir, { recursive: true });
+  const entries = clusters.map((c) => {
+    const credDir = path.join(dir, "credentials", c.name);
+    mkdirSync(credDir, { recursive: true });
+    writeFileSync(path.join(credDir, "username"), c.username, { mode: 0o600 });
+    writeFileSync(path.join(credDir, "password"), c.password, { mode: 0o600 });
+    return {
+      name: c.name,
+      url: c.url,
+      caFile: c.caFile,
+      usernameFile: path.join(credDir, "username"),
+      passwordFile: path.join(credDir, "password"),
+      timeoutSeconds: 3,
+    };
+  });
+  const file = path.join(dir, "config.yaml");
+  writeFileSync(
+    file,
+    stringify({
+      apiVersion: "ontap.extensions.config.gardener.cloud/v1alpha1",
+      kind: "ControllerConfiguration",
+      clusters: entries,
+      requeue: { baseSeconds: 0.1, capSeconds: 1.5 },
+      shootWebhook: { url: "https://127.0.0.1:9443/webhooks/ontap", caFile: clusters[0]?.caFile },
+      ...extra,
+    }),
+  );
+  return file;
+}
+
+export interface ControllerProcess {
+  proc: ChildProcess;
+  healthPort: number;
+  logFile: string;
+  /** The Prometheus text of the process, or undefined while it does not answer. */
+  metrics(): Promise<string | undefined>;
+  metric(name: string, labels?: Record<string, string>): Promise<number>;
+  exited: Promise<number | null>;
+  kill(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Starts `gardener-extension-ontap run` as its own process, as it runs in a seed. */
+export async function spawnController(opts: {
+  configPath: string;
+  kubeconfig: string;
+  dir: string;
+  name: string;
+  args?: string[];
+}): Promise<ControllerProcess> {
+  const [healthPort = 0] = await freePorts(1);
+  const logFile = path.join(opts.dir, `${opts.name}.log`);
+  const out = openSync(logFile, "a");
+  const proc = spawn(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      path.join(REPO_ROOT, "src", "cli.ts"),
+      "run",
+      "--config",
+      opts.configPath,
+      "--kubeconfig",
+      opts.kubeconfig,
+      "--health-port",
+      String(healthPort),
+      "--poll-seconds",
+      "0.2",
+      "--resync-minutes",
+      "0",
+      ...(opts.args ?? []),
+    ],
+    { cwd: REPO_ROOT, stdio: ["ignore", out, out], env: { ...process.env, LOG_LEVEL: "debug" } },
+  );
+  const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
+  const metrics = async () => {
+    try {
+      const res = await fetch(`http://127.0.0.1:${healthPort}/metrics`, { signal: AbortSignal.timeout(2000) });
+      return res.ok ? await res.text() : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  return {
+    proc,
+    healthPort,
+    logFile,
+    metrics,
+    async metric(name, labels = {}) {
+      const text = (await metrics()) ?? "";
+      let sum = 0;
+      for (const line of text.split("\n")) {
+        if (!line.startsWith(`gardener_extension_ontap_${name}`)) continue;
+        const m = /^([a-z_]+)(\{[^}]*\})? ([0-9.e+-]+)$/.exec(line);
+        if (!m || m[1] !== `gardener_extension_ontap_${name}`) continue;
+        const labelText = m[2] ?? "";
+        if (Object.entries(labels).every(([k, v]) => labelText.includes(`${k}="${v}"`))) sum += Number(m[3]);
+      }
+      return sum;
+    },
+    exited,
+    async kill(signal = "SIGTERM") {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+      return exited;
+    },
+  };
+}
