@@ -8,7 +8,7 @@ import type { Cluster, Extension } from "./extension/types.js";
 import { createKubeClient, type KubeClient } from "./kube/client.js";
 import { Clusters, Extensions } from "./kube/resources.js";
 import type { Logger } from "./log.js";
-import { createMetrics, type Metrics } from "./metrics/index.js";
+import { createMetrics, kubeRequestObserver, type Metrics } from "./metrics/index.js";
 import { createMetroCluster, createOntapClient, type OntapClient } from "./ontap/index.js";
 import { createOntapActuator } from "./ontap-extension/actuator.js";
 import { createController } from "./runtime/controller.js";
@@ -67,7 +67,7 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
   const kube = createKubeClient(opts.kubeconfig, {
     timeoutMs: opts.kubeTimeoutMs ?? 15_000,
     userAgent: "gardener-extension-ontap",
-    onRequest: (ev) => metrics.kubeRequestsTotal.inc({ verb: ev.verb, resource: ev.resource, code: String(ev.code) }),
+    onRequest: kubeRequestObserver(metrics),
   });
 
   const ontapClients = new Map<string, OntapClient>();

@@ -122,10 +122,12 @@ export async function createWorld(opts: WorldOptions = {}): Promise<World> {
     knownSecrets,
     async leaks(namespaces) {
       const found: string[] = [];
-      const scan = (where: string, text: string) => {
-        for (const secret of knownSecrets) if (secret && text.includes(secret)) found.push(`${where} contains a password`);
+      const scan = (where: string, text: string): void => {
+        for (const secret of knownSecrets) {
+          if (secret && text.includes(secret)) found.push(`${where} contains a password`);
+        }
       };
-      logs.forEach((line, i) => scan(`log line ${i}`, line));
+      for (const [i, line] of logs.entries()) scan(`log line ${i}`, line);
       for (const ns of namespaces) {
         const events = await kube.list(Events, ns);
         scan(`events of ${ns}`, JSON.stringify(events.items));
