@@ -27,7 +27,6 @@ mkdir -p "$BIN_DIR" "$BUILD_ROOT"
 
 log() { printf '[build-kube-binaries %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
-command -v go >/dev/null 2>&1 || { log "go is not on PATH; install Go >= the release's go directive"; exit 1; }
 # A toolchain download is impossible on these machines; fail loudly instead of trying one silently.
 export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
 export GOFLAGS="${GOFLAGS:-} -buildvcs=false"
@@ -51,6 +50,7 @@ staging_modules() {
 go_build_module() {
   local module="$1" version="$2" pkg="$3" out="$4" ldflags="$5"
   shift 5
+  command -v go >/dev/null 2>&1 || { log "go is not on PATH; install Go >= the release's go directive"; exit 1; }
   local dir="$BUILD_ROOT/$(basename "$out")"
   rm -rf "$dir"
   mkdir -p "$dir"
@@ -139,7 +139,7 @@ total_start=$SECONDS
 KUBE_APISERVER="$(build_kube_apiserver)"
 ETCD="$(build_etcd)"
 "$KUBE_APISERVER" --version >&2
-"$ETCD" --version | head -1 >&2
+"$ETCD" --version | sed -n 1p >&2
 printf 'KUBE_APISERVER=%s\nETCD=%s\n' "$KUBE_APISERVER" "$ETCD" >"$BIN_DIR/binaries.env.tmp"
 mv "$BIN_DIR/binaries.env.tmp" "$BIN_DIR/binaries.env"
 log "done in $((SECONDS - total_start))s; cache: $(du -sh "$CACHE" | cut -f1) in $CACHE"
