@@ -10,6 +10,7 @@ import {
   renderTridentManagedResources,
   SHOOT_WEBHOOK_MR_NAME,
 } from "../trident/index.js";
+import { codeForInfraError } from "./codes.js";
 import { ensureCredentials } from "./credentials.js";
 import { decodeShootInputs } from "./inputs.js";
 import { ensureLifs } from "./lifs.js";
@@ -47,10 +48,9 @@ export function createOntapActuator(deps: ActuatorDeps): Actuator {
     } catch (err) {
       deps.onStep?.(name, "failed");
       if (err instanceof ExtensionError) throw err;
-      const cause = err as { message?: string; transient?: boolean; status?: number };
       throw new ExtensionError(
-        `step ${name} failed: ${cause.message ?? String(err)}; will retry`,
-        [cause.status === 401 ? "ERR_INFRA_UNAUTHENTICATED" : cause.status === 403 ? "ERR_INFRA_UNAUTHORIZED" : "ERR_RETRYABLE_INFRA_DEPENDENCIES"],
+        `step ${name} failed: ${(err as Error | undefined)?.message ?? String(err)}; will retry`,
+        [codeForInfraError(err)],
         true,
         { cause: err },
       );

@@ -1,5 +1,6 @@
 import { ExtensionError } from "../extension/errors.js";
 import type { MetroCluster, OntapClient, Svm } from "../ontap/index.js";
+import { codesForInfraErrors } from "./codes.js";
 import type { ShootPlan } from "./plan.js";
 import { ok, requeue, type StepResult } from "./result.js";
 
@@ -31,7 +32,7 @@ export async function ensureSvm(deps: SvmDeps, plan: ShootPlan): Promise<StepRes
         `cannot tell whether SVM ${plan.svmName} exists: ${lookup.errors
           .map((e) => `cluster ${e.cluster}: ${e.error.message}`)
           .join("; ")}; no SVM is created while any cluster cannot answer; will retry`,
-        ["ERR_RETRYABLE_INFRA_DEPENDENCIES"],
+        codesForInfraErrors(lookup.errors.map((e) => e.error)),
         true,
       );
     case "several":

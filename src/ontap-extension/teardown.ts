@@ -1,5 +1,6 @@
 import { ExtensionError } from "../extension/errors.js";
 import type { MetroCluster, OntapClient } from "../ontap/index.js";
+import { codesForInfraErrors } from "./codes.js";
 import type { ShootPlan } from "./plan.js";
 import { ok, requeue, type StepResult } from "./result.js";
 
@@ -22,7 +23,7 @@ export async function teardownOntap(deps: TeardownDeps, plan: ShootPlan): Promis
   if (lookup.kind === "unknown") {
     throw new ExtensionError(
       `cannot tell where SVM ${plan.svmName} is: ${lookup.errors.map((e) => `cluster ${e.cluster}: ${e.error.message}`).join("; ")}; will retry`,
-      ["ERR_RETRYABLE_INFRA_DEPENDENCIES"],
+      codesForInfraErrors(lookup.errors.map((e) => e.error)),
       true,
     );
   }

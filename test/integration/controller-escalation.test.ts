@@ -1,0 +1,55 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { Events } from "../../src/kube/resources.js";
+import { createWorld, type Shoot, type World } from "../support/world.js";
+
+let world: World | undefined;
+let shoots: Shoot[] = [];
+afterEach(async () => {
+  if (world) {
+    expect(await world.leaks(shoots.map((s) => s.namespace))).toEqual([]);
+    await world.close();
+  }
+  world = undefined;
+  shoots = [];
+});
+
+interface EventObject {
+  type: string;
+  reason: string;
+  message: string;
+  count?: number;
+}
+
+describe("controller: escalation", () => {
+  it("escalates after N consecutive failures (condition, one Warning event, gauge) and clears it on success", async () => {
+    world = await createWorld({ clusters: 1, escalation: { consecutiveFailures: 3, afterMs: 60 * 60_000 } });
+    await world.admins[0]!.addFault({
+      method: "GET",
+      path: "^/api/svm/svms$",
+      action: { type: "error", status: 403, code: "6", message: "not authorized for that command" },
+    });
+    const shoot = await world.createShoot({ project: "esc", dataLifs: ["10.40.0.11"], managementLif: "10.40.0.10" });
+    shoots.push(shoot);
+
+    const escalated = await world.waitFor(
+      shoot,
+      (e) => e.status?.conditions?.some((c) => c.type === "ReconcileEscalated" && c.status === "True") ?? false,
+      30_000,
+      "ReconcileEscalated=True",
+    );
+    // between retries the next attempt may already have announced itself as Processing
+    expect(["Error", "Processing"]).toContain(escalated.status?.lastOperation?.state);
+    expect(escalated.status?.lastError?.codes).toEqual(["ERR_INFRA_UNAUTHORIZED"]);
+    expect(escalated.status?.conditions?.find((c) => c.type === "ReconcileEscalated")?.message).toMatch(/consecutive failures/);
+    expect(await world.metrics.escalated.get().then((m) => m.values.find((v) => v.labels.namespace === shoot.namespace)?.value)).toBe(1);
+
+    const events = (await world.kube.list<EventObject>(Events, shoot.namespace)).items;
+    expect(events.filter((e) => e.reason === "Escalated" && e.type === "Warning")).toHaveLength(1);
+
+    await world.admins[0]!.clearFaults();
+    const recovered = await world.waitSucceeded(shoot, 30_000);
+    expect(recovered.status?.conditions?.find((c) => c.type === "ReconcileEscalated")?.status).toBe("False");
+    expect(await world.metrics.escalated.get().then((m) => m.values.find((v) => v.labels.namespace === shoot.namespace)?.value)).toBe(0);
+    expect(await world.invariants([shoot])).toEqual([]);
+  });
+});
