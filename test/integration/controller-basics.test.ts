@@ -1,27 +1,16 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Clusters } from "../../src/kube/resources.js";
 import { sumCounter } from "../../src/metrics/index.js";
-import { createWorld, type Shoot, type World } from "../support/world.js";
+import { worldPerTest } from "../support/world.js";
 
-let world: World | undefined;
-let shoots: Shoot[] = [];
-afterEach(async () => {
-  if (world) {
-    // Every test also proves that no password reached a log line, an event or the Extension.
-    expect(await world.leaks(shoots.map((s) => s.namespace))).toEqual([]);
-    await world.close();
-  }
-  world = undefined;
-  shoots = [];
-});
+const newWorld = worldPerTest();
 
 const lifs = (n: number) => ({ dataLifs: [`10.${n}.0.11`, `10.${n}.0.12`], managementLif: `10.${n}.0.10` });
 
 describe("controller: a shoot's storage", () => {
   it("reconciles a new shoot to Succeeded, with every invariant holding and the annotation consumed", async () => {
-    world = await createWorld();
+    const world = await newWorld();
     const shoot = await world.createShoot({ project: "alpha", ...lifs(1) });
-    shoots.push(shoot);
     const ext = await world.waitSucceeded(shoot);
     expect(ext.metadata.finalizers).toContain("extensions.gardener.cloud/ontap");
     expect(ext.status?.providerStatus).toMatchObject({ svmName: `p${shoot.projectId.replaceAll("-", "")}`, user: shoot.name });
@@ -30,12 +19,11 @@ describe("controller: a shoot's storage", () => {
   });
 
   it("creates one SVM for two shoots of one project created at once", async () => {
-    world = await createWorld();
+    const world = await newWorld();
     const [a, b] = await Promise.all([
       world.createShoot({ project: "beta", ...lifs(2) }),
       world.createShoot({ project: "beta", ...lifs(2) }),
     ]);
-    shoots.push(a, b);
     await Promise.all([world.waitSucceeded(a), world.waitSucceeded(b)]);
     expect(await world.invariants([a, b])).toEqual([]);
     const svms = (await Promise.all(world.admins.map((x) => x.state()))).flatMap((s) => s.svms);
@@ -48,9 +36,8 @@ describe("controller: a shoot's storage", () => {
     ["a bad providerConfig", { providerConfig: { svmIpaddresses: { managementLif: "10.0.0.1", dataLifs: ["10.0.0.300"] } } }, /dataLifs\[0\]: "10\.0\.0\.300" is not a valid IP address/],
     ["a missing project annotation", { omitProjectAnnotation: true }, /cluster\.metal-stack\.io\/project.*missing/],
   ])("marks %s Failed with ERR_CONFIGURATION_PROBLEM and makes zero ONTAP calls", async (_what, extra, message) => {
-    world = await createWorld();
+    const world = await newWorld();
     const shoot = await world.createShoot({ project: "gamma", ...lifs(3), ...extra });
-    shoots.push(shoot);
     const ext = await world.waitFor(shoot, (e) => e.status?.lastOperation?.state === "Failed", 20_000, "Failed");
     expect(ext.status?.lastError?.codes).toEqual(["ERR_CONFIGURATION_PROBLEM"]);
     expect(ext.status?.lastError?.description).toMatch(message);
@@ -64,9 +51,8 @@ describe("controller: a shoot's storage", () => {
   });
 
   it("skips the Extension of a shoot marked failed", async () => {
-    world = await createWorld();
+    const world = await newWorld();
     const shoot = await world.createShoot({ project: "delta", ...lifs(4) });
-    shoots.push(shoot);
     await world.waitSucceeded(shoot);
     await world.kube.mergePatch(Clusters, undefined, shoot.namespace, { spec: { shoot: { status: { lastOperation: { state: "Failed" } } } } });
     const before = await world.ontapRequests();
@@ -79,9 +65,8 @@ describe("controller: a shoot's storage", () => {
   });
 
   it("counts the requests of one create and of one no-op reconcile", async () => {
-    world = await createWorld();
+    const world = await newWorld();
     const shoot = await world.createShoot({ project: "epsilon", ...lifs(5) });
-    shoots.push(shoot);
     await world.waitSucceeded(shoot);
     // Wait for the fake resource manager's health report to be seen, then measure a quiet reconcile.
     await new Promise((r) => setTimeout(r, 500));

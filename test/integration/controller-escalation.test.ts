@@ -1,17 +1,8 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Events } from "../../src/kube/resources.js";
-import { createWorld, type Shoot, type World } from "../support/world.js";
+import { worldPerTest } from "../support/world.js";
 
-let world: World | undefined;
-let shoots: Shoot[] = [];
-afterEach(async () => {
-  if (world) {
-    expect(await world.leaks(shoots.map((s) => s.namespace))).toEqual([]);
-    await world.close();
-  }
-  world = undefined;
-  shoots = [];
-});
+const newWorld = worldPerTest();
 
 interface EventObject {
   type: string;
@@ -22,14 +13,13 @@ interface EventObject {
 
 describe("controller: escalation", () => {
   it("escalates after N consecutive failures (condition, one Warning event, gauge) and clears it on success", async () => {
-    world = await createWorld({ clusters: 1, escalation: { consecutiveFailures: 3, afterMs: 60 * 60_000 } });
+    const world = await newWorld({ clusters: 1, escalation: { consecutiveFailures: 3, afterMs: 60 * 60_000 } });
     await world.admins[0]!.addFault({
       method: "GET",
       path: "^/api/svm/svms$",
       action: { type: "error", status: 403, code: "6", message: "not authorized for that command" },
     });
     const shoot = await world.createShoot({ project: "esc", dataLifs: ["10.40.0.11"], managementLif: "10.40.0.10" });
-    shoots.push(shoot);
 
     const escalated = await world.waitFor(
       shoot,

@@ -1,17 +1,8 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ManagedResources, Secrets } from "../../src/kube/resources.js";
-import { createWorld, type Shoot, type World } from "../support/world.js";
+import { type Shoot, type World, worldPerTest } from "../support/world.js";
 
-let world: World | undefined;
-let shoots: Shoot[] = [];
-afterEach(async () => {
-  if (world) {
-    expect(await world.leaks(shoots.map((s) => s.namespace))).toEqual([]);
-    await world.close();
-  }
-  world = undefined;
-  shoots = [];
-});
+const newWorld = worldPerTest();
 
 const lifs = { dataLifs: ["10.20.0.11", "10.20.0.12"], managementLif: "10.20.0.10" };
 const svmName = (shoot: Shoot) => `p${shoot.projectId.replaceAll("-", "")}`;
@@ -27,10 +18,9 @@ async function ontapWorld(w: World) {
 
 describe("controller: delete", () => {
   it("removes the shoot's user and Secret, keeping the SVM for the project's other shoot and for data volumes", async () => {
-    world = await createWorld();
+    const world = await newWorld();
     const a = await world.createShoot({ project: "del", ...lifs });
     const b = await world.createShoot({ project: "del", ...lifs });
-    shoots.push(a, b);
     await Promise.all([world.waitSucceeded(a), world.waitSucceeded(b)]);
 
     await world.deleteShoot(a);
@@ -54,9 +44,8 @@ describe("controller: delete", () => {
   });
 
   it("deletes LIFs and the SVM with its last user when no data volume is left", async () => {
-    world = await createWorld();
+    const world = await newWorld();
     const shoot = await world.createShoot({ project: "last", ...lifs });
-    shoots.push(shoot);
     await world.waitSucceeded(shoot);
     await world.deleteShoot(shoot);
     await world.waitGone(shoot);
@@ -68,9 +57,8 @@ describe("controller: delete", () => {
   });
 
   it("keeps the SVM under svmDeletionPolicy Retain", async () => {
-    world = await createWorld({ svmDeletionPolicy: "Retain" });
+    const world = await newWorld({ svmDeletionPolicy: "Retain" });
     const shoot = await world.createShoot({ project: "keep", ...lifs });
-    shoots.push(shoot);
     await world.waitSucceeded(shoot);
     await world.deleteShoot(shoot);
     await world.waitGone(shoot);
@@ -80,9 +68,8 @@ describe("controller: delete", () => {
   });
 
   it("force-deletes seed-side state without touching ONTAP", async () => {
-    world = await createWorld();
+    const world = await newWorld();
     const shoot = await world.createShoot({ project: "force", ...lifs });
-    shoots.push(shoot);
     await world.waitSucceeded(shoot);
     await world.annotate(shoot, { "confirmation.gardener.cloud/force-deletion": "true" });
     await world.admins[0]!.addFault({ path: "^/api/", action: { type: "reset" } });
@@ -96,9 +83,8 @@ describe("controller: delete", () => {
 
 describe("controller: migrate and restore", () => {
   it("releases seed-side state on migrate, keeping ONTAP, and rebuilds it on restore", async () => {
-    world = await createWorld();
+    const world = await newWorld();
     const shoot = await world.createShoot({ project: "mig", ...lifs });
-    shoots.push(shoot);
     await world.waitSucceeded(shoot);
     const before = await ontapWorld(world);
 

@@ -1,18 +1,9 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Secrets } from "../../src/kube/resources.js";
 import { sumCounter } from "../../src/metrics/index.js";
-import { createWorld, type Shoot, type World } from "../support/world.js";
+import { type Shoot, type World, worldPerTest } from "../support/world.js";
 
-let world: World | undefined;
-let shoots: Shoot[] = [];
-afterEach(async () => {
-  if (world) {
-    expect(await world.leaks(shoots.map((s) => s.namespace))).toEqual([]);
-    await world.close();
-  }
-  world = undefined;
-  shoots = [];
-});
+const newWorld = worldPerTest();
 
 const lifs = (n: number) => ({ dataLifs: [`10.${n}.1.11`], managementLif: `10.${n}.1.10` });
 const b64 = (s: string) => Buffer.from(s).toString("base64");
@@ -27,10 +18,9 @@ async function seedPassword(world: World, shoot: Shoot): Promise<string | undefi
 
 describe("controller: the article's failure", () => {
   it("reports a failed seed Secret create, retries, and converges once the API server accepts it", async () => {
-    world = await createWorld({ faultProxy: true });
+    const world = await newWorld({ faultProxy: true });
     world.proxy!.rules.add({ method: "POST", path: SEED_SECRET_CREATE, action: { type: "error", status: 500 } });
     const shoot = await world.createShoot({ project: "art1", ...lifs(1) });
-    shoots.push(shoot);
     const failing = await world.waitFor(shoot, (e) => e.status?.lastOperation?.state === "Error", 20_000, "Error");
     expect(failing.status?.lastOperation?.description).toMatch(/failed to write the seed Secret .*ontap-svm-credentials.*will retry/);
     expect(failing.status?.lastError?.codes).toEqual(["ERR_RETRYABLE_INFRA_DEPENDENCIES"]);
@@ -45,10 +35,9 @@ describe("controller: the article's failure", () => {
   });
 
   it("recovers when the seed Secret was created but the answer was lost", async () => {
-    world = await createWorld({ faultProxy: true });
+    const world = await newWorld({ faultProxy: true });
     world.proxy!.rules.add({ method: "POST", path: SEED_SECRET_CREATE, nth: 1, action: { type: "applyThenFail", status: 500 } });
     const shoot = await world.createShoot({ project: "art2", ...lifs(2) });
-    shoots.push(shoot);
     await world.waitSucceeded(shoot, 30_000);
     expect(world.proxy!.rules.list()[0]?.hits).toBe(1);
     expect(await sumCounter(world.metrics.stepOutcomesTotal, { step: "seed_secret_write", outcome: "failed" })).toBe(1);
@@ -74,9 +63,8 @@ describe("controller: repairs what changed behind its back", () => {
       },
     ],
   ])("repairs %s on the next reconcile", async (_what, breakIt) => {
-    world = await createWorld();
+    const world = await newWorld();
     const shoot = await world.createShoot({ project: "rep", ...lifs(3) });
-    shoots.push(shoot);
     await world.waitSucceeded(shoot);
     const before = await seedPassword(world, shoot);
     await breakIt(world, shoot);
@@ -88,11 +76,10 @@ describe("controller: repairs what changed behind its back", () => {
 
 describe("controller: MetroCluster", () => {
   it("creates no SVM anywhere while one cluster cannot answer the lookup, and converges once it is back", async () => {
-    world = await createWorld({ clusters: 2 });
+    const world = await newWorld({ clusters: 2 });
     const down = world.admins[1]!;
     await down.addFault({ method: "GET", path: "^/api/svm/svms$", action: { type: "reset" } });
     const shoot = await world.createShoot({ project: "metro", ...lifs(4) });
-    shoots.push(shoot);
     const failing = await world.waitFor(shoot, (e) => e.status?.lastOperation?.state === "Error", 20_000, "Error");
     expect(failing.status?.lastOperation?.description).toMatch(/cannot tell whether SVM .* exists: cluster sim-2.*will retry/);
     const states = await Promise.all(world.admins.map((a) => a.state()));
@@ -108,9 +95,8 @@ describe("controller: MetroCluster", () => {
 
 describe("controller: drop-in for the Go extension", () => {
   it("adopts the Go extension's legacy Secret once its password verifies, and moves it into the shoot namespace", async () => {
-    world = await createWorld({ clusters: 1, startController: false });
+    const world = await newWorld({ clusters: 1, startController: false });
     const shoot = await world.createShoot({ project: "legacy", ...lifs(5) });
-    shoots.push(shoot);
     const admin = world.admins[0]!;
     const svm = await admin.createSvmDirect({ name: svmName(shoot) });
     const legacyPassword = "Legacy-Passw0rd-from-Go";

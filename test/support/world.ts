@@ -1,4 +1,5 @@
 import { mkdtempSync } from "node:fs";
+import { afterEach, expect } from "vitest";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Writable } from "node:stream";
@@ -61,7 +62,7 @@ export interface World {
   /** Every password the seed Secrets ever held (watched), plus the ONTAP admin passwords and extras. */
   knownSecrets: Set<string>;
   /** Places a known secret showed up: log lines, Events, Extension objects. Empty when nothing leaked. */
-  leaks(namespaces: string[]): Promise<string[]>;
+  leaks(namespaces?: string[]): Promise<string[]>;
   ontapRequests(): Promise<number>;
   kubeRequests(): Promise<number>;
   close(): Promise<void>;
@@ -120,7 +121,7 @@ export async function createWorld(opts: WorldOptions = {}): Promise<World> {
 
   const world: World = {
     knownSecrets,
-    async leaks(namespaces) {
+    async leaks(namespaces = created) {
       const found: string[] = [];
       const scan = (where: string, text: string): void => {
         for (const secret of knownSecrets) {
@@ -314,4 +315,26 @@ async function watchCredentialSecrets(kube: KubeClient, signal: AbortSignal, int
       await new Promise((r) => setTimeout(r, 100));
     }
   }
+}
+
+/**
+ * One world per test, closed after it; every test also proves that no password reached a log line, an
+ * event or an Extension of the shoots it created.
+ */
+export function worldPerTest(): (opts?: WorldOptions) => Promise<World> {
+  let current: World | undefined;
+  afterEach(async () => {
+    const world = current;
+    current = undefined;
+    if (!world) return;
+    try {
+      expect(await world.leaks()).toEqual([]);
+    } finally {
+      await world.close();
+    }
+  });
+  return async (opts) => {
+    current = await createWorld(opts);
+    return current;
+  };
 }
