@@ -92,7 +92,7 @@ export async function ensureCredentials(
     if (check === "ok") {
       if (stored.pendingPassword) {
         // A rotation wrote its pending password but never reached ONTAP: the stored one is still live.
-        secret = await writeSecret(deps, plan, secret, { username, password: stored.password });
+        secret = await writeSecret(deps, plan, secret, { username, password: stored.password }, "clear a stale pendingPassword");
         return { username, password: stored.password, outcome: "cleared-stale-pending" };
       }
       return { username, password: stored.password, outcome: "verified" };
@@ -100,7 +100,7 @@ export async function ensureCredentials(
   }
   if (stored.username === username && stored.pendingPassword) {
     if ((await verify(ontap, username, stored.pendingPassword)) === "ok") {
-      await writeSecret(deps, plan, secret, { username, password: stored.pendingPassword });
+      await writeSecret(deps, plan, secret, { username, password: stored.pendingPassword }, "promote the live pendingPassword");
       return { username, password: stored.pendingPassword, outcome: "promoted-pending" };
     }
   }
@@ -111,18 +111,26 @@ export async function ensureCredentials(
 
   // Neither stored password works (or there is none): rotate, storing the new password first.
   const password = (deps.generate ?? generatePassword)();
-  secret = await writeSecret(deps, plan, secret, {
-    username,
-    password: stored.username === username ? stored.password : undefined,
-    pendingPassword: password,
-  });
+  secret = await writeSecret(
+    deps,
+    plan,
+    secret,
+    { username, password: stored.username === username ? stored.password : undefined, pendingPassword: password },
+    "store a new password before setting it on ONTAP (ONTAP is unchanged)",
+  );
   const account = await ontap.getAccount(svm.uuid, username);
   if (account) {
     await ontap.changePassword({ svmName: svm.name, name: username, password });
   } else {
     await ontap.createAccount({ ownerUuid: svm.uuid, name: username, password, role: "vsadmin" });
   }
-  await writeSecret(deps, plan, secret, { username, password });
+  await writeSecret(
+    deps,
+    plan,
+    secret,
+    { username, password },
+    "promote the new password (already set on ONTAP and kept as pendingPassword)",
+  );
   const after = await verify(ontap, username, password);
   if (after !== "ok") {
     throw new ExtensionError(
@@ -157,7 +165,7 @@ async function adoptLegacySecret(deps: CredentialsDeps, plan: ShootPlan): Promis
   const creds = decodeCredentials(legacy);
   if (!legacy || creds.username !== plan.username || !creds.password) return undefined;
   if ((await verify(ontap, plan.username, creds.password)) !== "ok") return undefined;
-  await writeSecret(deps, plan, undefined, { username: plan.username, password: creds.password });
+  await writeSecret(deps, plan, undefined, { username: plan.username, password: creds.password }, "adopt the Go extension's Secret");
   await kube.delete(Secrets, plan.legacySecret.namespace, plan.legacySecret.name);
   return { username: plan.username, password: creds.password, outcome: "adopted-legacy" };
 }
@@ -168,6 +176,7 @@ async function writeSecret(
   plan: ShootPlan,
   current: SecretObject | undefined,
   creds: StoredCredentials,
+  purpose: string,
 ): Promise<SecretObject> {
   const body: SecretObject = {
     apiVersion: "v1",
@@ -191,7 +200,7 @@ async function writeSecret(
   } catch (err) {
     deps.onSecretWrite?.("failed");
     throw new ExtensionError(
-      `failed to write the seed Secret ${plan.secret.namespace}/${plan.secret.name}: ${(err as Error).message}; no password was changed on ONTAP by this step; will retry`,
+      `failed to write the seed Secret ${plan.secret.namespace}/${plan.secret.name} (to ${purpose}): ${(err as Error).message}; will retry`,
       ["ERR_RETRYABLE_INFRA_DEPENDENCIES"],
       true,
       { cause: err },
