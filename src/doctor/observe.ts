@@ -1,0 +1,254 @@
+import type { ComponentConfig } from "../config/component-config.js";
+import { ESCALATION_CONDITION } from "../extension/status.js";
+import type { Cluster, Extension } from "../extension/types.js";
+import type { KubeClient } from "../kube/client.js";
+import { Clusters, Extensions, ManagedResources, Secrets } from "../kube/resources.js";
+import type { AuthenticateResult, OntapClient, Svm } from "../ontap/index.js";
+import { ownSvm } from "../ontap/metrocluster.js";
+import { decodeCredentials, type SecretObject } from "../ontap-extension/credentials.js";
+import { decodeShootInputs } from "../ontap-extension/inputs.js";
+import { planShoot, type ShootPlan } from "../ontap-extension/plan.js";
+import { isManagedResourceHealthy, type ManagedResourceLike, MANAGED_RESOURCE_NAMES, TRIDENT_MANAGED_RESOURCE_NAMES } from "../trident/index.js";
+import type {
+  AuthCheck,
+  ClusterAnswer,
+  ExpectedState,
+  ExtensionFacts,
+  ManagedResourceFacts,
+  Read,
+  SecretFacts,
+  ShootObservation,
+  SvmFacts,
+} from "./observation.js";
+
+/**
+ * The read-only half of `doctor`: GETs and LISTs against kube-apiserver and ONTAP, nothing else. Stored
+ * passwords are read into local variables only long enough to ask ONTAP whether they authenticate.
+ */
+export interface DoctorDeps {
+  kube: KubeClient;
+  /** One client per configured cluster, in configuration order. */
+  clients: readonly OntapClient[];
+  config: Pick<ComponentConfig, "extensionClass" | "clusterwideNetworkPolicy" | "shootWebhook">;
+  now?: () => Date;
+}
+
+export const EXTENSION_TYPE = "ontap";
+
+/** The ManagedResources a controller with this configuration keeps in every shoot namespace. */
+export function expectedManagedResources(config: DoctorDeps["config"]): string[] {
+  const names: string[] = TRIDENT_MANAGED_RESOURCE_NAMES.filter(
+    (name) => name !== MANAGED_RESOURCE_NAMES.cwnp || config.clusterwideNetworkPolicy,
+  );
+  if (config.shootWebhook) names.push(MANAGED_RESOURCE_NAMES.shootWebhook);
+  return names;
+}
+
+/** Namespaces of every Extension of type ontap that this configuration's extension class handles. */
+export async function findOntapShoots(deps: DoctorDeps): Promise<string[]> {
+  const { items } = await deps.kube.list<Extension>(Extensions);
+  return items
+    .filter((ext) => ext.spec?.type === EXTENSION_TYPE && (ext.spec.class ?? "shoot") === deps.config.extensionClass)
+    .map((ext) => ext.metadata.namespace ?? "")
+    .filter((ns) => ns !== "")
+    .sort();
+}
+
+export async function observeShoot(deps: DoctorDeps, namespace: string): Promise<ShootObservation> {
+  const observation: ShootObservation = {
+    namespace,
+    observedAt: (deps.now ?? (() => new Date()))().toISOString(),
+    extension: { ok: true, value: undefined },
+    expected: undefined,
+    clusters: [],
+  };
+  let extension: Extension | undefined;
+  try {
+    const { items } = await deps.kube.list<Extension>(Extensions, namespace);
+    extension = items.find((ext) => ext.spec?.type === EXTENSION_TYPE);
+    observation.extension = { ok: true, value: extension ? extensionFacts(extension) : undefined };
+  } catch (err) {
+    observation.extension = failed(err);
+  }
+  if (!extension) return observation;
+
+  let plan: ShootPlan;
+  try {
+    const cluster = await deps.kube.get<Cluster>(Clusters, undefined, namespace);
+    plan = planShoot(decodeShootInputs(extension, cluster));
+  } catch (err) {
+    observation.expected = failed(err);
+    return observation;
+  }
+  observation.expected = { ok: true, value: expectedState(plan, deps.config) };
+
+  const [clusters, secret, legacySecret, managedResources] = await Promise.all([
+    Promise.all(deps.clients.map((client) => askCluster(client, plan.svmName))),
+    read(() => deps.kube.get<SecretObject>(Secrets, plan.secret.namespace, plan.secret.name)),
+    read(() => deps.kube.get<SecretObject>(Secrets, plan.legacySecret.namespace, plan.legacySecret.name)),
+    read(() => deps.kube.list<ManagedResourceLike & { metadata: { name: string } }>(ManagedResources, namespace)),
+  ]);
+  observation.clusters = clusters;
+  observation.secret = secret.ok ? { ok: true, value: secretFacts(secret.value) } : secret;
+  observation.legacySecret = legacySecret.ok ? { ok: true, value: secretFacts(legacySecret.value) } : legacySecret;
+  observation.managedResources = managedResources.ok
+    ? { ok: true, value: managedResourceFacts(observation.expected.value.managedResources, managedResources.value.items) }
+    : managedResources;
+
+  const inspected = chooseInspected(clusters, extensionFacts(extension).recordedCluster);
+  const client = inspected ? deps.clients.find((c) => c.cluster === inspected.cluster) : undefined;
+  if (!inspected || !client) {
+    const why = clusters.some((c) => c.kind === "no-answer") ? "the SVM's cluster is not known" : "there is no SVM";
+    observation.password = { result: "not-checked", why };
+    return observation;
+  }
+  observation.inspectedCluster = inspected.cluster;
+  const [lifs, account] = await Promise.all([
+    read(() => client.listInterfaces(inspected.svm.uuid)),
+    read(() => client.getAccount(inspected.svm.uuid, plan.username)),
+  ]);
+  observation.lifs = lifs.ok ? { ok: true, value: lifs.value.map((l) => ({ name: l.name, ipAddress: l.ipAddress })) } : lifs;
+  observation.account = account.ok
+    ? { ok: true, value: account.value ? { found: true, role: account.value.role, locked: account.value.locked } : { found: false } }
+    : account;
+
+  // The passwords live in this scope only; the observation keeps what ONTAP answered.
+  const stored = secret.ok ? decodeCredentials(secret.value) : {};
+  const userMissing = account.ok && !account.value;
+  const check = async (password: string | undefined, what: string): Promise<AuthCheck> => {
+    if (!secret.ok) return { result: "not-checked", why: "the seed Secret could not be read" };
+    if (!password) return { result: "not-checked", why: `no ${what} is stored` };
+    if (stored.username !== plan.username) return { result: "not-checked", why: "the Secret names another user" };
+    if (userMissing) return { result: "not-checked", why: "the ONTAP user does not exist" };
+    return authCheck(await client.authenticateAs({ name: plan.username, password }));
+  };
+  observation.password = await check(stored.password, "password");
+  if (stored.pendingPassword) observation.pendingPassword = await check(stored.pendingPassword, "pendingPassword");
+  return observation;
+}
+
+function expectedState(plan: ShootPlan, config: DoctorDeps["config"]): ExpectedState {
+  return {
+    svmName: plan.svmName,
+    username: plan.username,
+    secret: plan.secret,
+    legacySecret: plan.legacySecret,
+    lifs: plan.lifs,
+    managedResources: expectedManagedResources(config),
+  };
+}
+
+function extensionFacts(ext: Extension): ExtensionFacts {
+  const status = ext.status ?? {};
+  const escalation = status.conditions?.find((c) => c.type === ESCALATION_CONDITION);
+  const provider = (status.providerStatus ?? {}) as { cluster?: unknown; lastVerification?: unknown };
+  const facts: ExtensionFacts = {
+    name: ext.metadata.name,
+    class: ext.spec.class ?? "shoot",
+    deleting: Boolean(ext.metadata.deletionTimestamp),
+  };
+  if (ext.metadata.generation !== undefined) facts.generation = ext.metadata.generation;
+  if (status.observedGeneration !== undefined) facts.observedGeneration = status.observedGeneration;
+  const operation = ext.metadata.annotations?.["gardener.cloud/operation"];
+  if (operation) facts.operationAnnotation = operation;
+  if (status.lastOperation) {
+    const op = status.lastOperation;
+    facts.lastOperation = { type: op.type, state: op.state, description: op.description, progress: op.progress, lastUpdateTime: op.lastUpdateTime };
+  }
+  if (status.lastError) {
+    facts.lastError = { description: status.lastError.description, codes: status.lastError.codes ?? [], lastUpdateTime: status.lastError.lastUpdateTime };
+  }
+  if (escalation) {
+    facts.escalation = {
+      status: escalation.status,
+      reason: escalation.reason,
+      message: escalation.message,
+      lastTransitionTime: escalation.lastTransitionTime,
+    };
+  }
+  if (typeof provider.cluster === "string") facts.recordedCluster = provider.cluster;
+  if (typeof provider.lastVerification === "string") facts.lastVerification = provider.lastVerification;
+  return facts;
+}
+
+async function askCluster(client: OntapClient, svmName: string): Promise<ClusterAnswer> {
+  let records: Svm[];
+  try {
+    records = await client.findSvmsByName(svmName);
+  } catch (err) {
+    return { cluster: client.cluster, kind: "no-answer", error: messageOf(err) };
+  }
+  const own = ownSvm(svmName, records);
+  const svm = own ?? records.find((s) => s.name === svmName || s.name === `${svmName}-mc`);
+  if (!svm) return { cluster: client.cluster, kind: "absent" };
+  const facts: SvmFacts = { uuid: svm.uuid, name: svm.name, state: svm.state, mirror: own === undefined };
+  if (svm.nvmeEnabled !== undefined) facts.nvmeEnabled = svm.nvmeEnabled;
+  if (svm.subtype !== undefined) facts.subtype = svm.subtype;
+  return { cluster: client.cluster, kind: "found", svm: facts };
+}
+
+/** The copy the other checks look at: the only one, else the recorded cluster's, else the first. */
+export function chooseInspected(
+  clusters: readonly ClusterAnswer[],
+  recorded: string | undefined,
+): { cluster: string; svm: SvmFacts } | undefined {
+  const found = clusters.flatMap((c) => (c.kind === "found" ? [{ cluster: c.cluster, svm: c.svm }] : []));
+  const own = found.filter((f) => !f.svm.mirror);
+  const candidates = own.length > 0 ? own : found;
+  return candidates.find((f) => f.cluster === recorded) ?? candidates[0];
+}
+
+function secretFacts(secret: SecretObject | undefined): SecretFacts {
+  if (!secret) return { found: false, hasPassword: false, hasPendingPassword: false };
+  const creds = decodeCredentials(secret);
+  const facts: SecretFacts = {
+    found: true,
+    hasPassword: Boolean(creds.password),
+    hasPendingPassword: Boolean(creds.pendingPassword),
+  };
+  if (creds.username !== undefined) facts.username = creds.username;
+  return facts;
+}
+
+function managedResourceFacts(
+  expected: readonly string[],
+  items: readonly (ManagedResourceLike & { metadata: { name: string } })[],
+): ManagedResourceFacts[] {
+  return expected.map((name) => {
+    const mr = items.find((item) => item.metadata.name === name);
+    const health = isManagedResourceHealthy(mr);
+    return { name, found: mr !== undefined, healthy: health.healthy, progressing: !health.healthy && isCatchingUp(mr), reason: health.reason };
+  });
+}
+
+/** Unobserved, an older generation observed, or still progressing: the resource manager is on its way. */
+function isCatchingUp(mr: ManagedResourceLike | undefined): boolean {
+  if (!mr || mr.metadata?.deletionTimestamp) return false;
+  const observed = mr.status?.observedGeneration;
+  if (observed === undefined || (mr.metadata?.generation !== undefined && observed !== mr.metadata.generation)) return true;
+  const conditions = mr.status?.conditions ?? [];
+  const failed = conditions.some((c) => (c.type === "ResourcesApplied" || c.type === "ResourcesHealthy") && c.status === "False");
+  return !failed && conditions.some((c) => c.type === "ResourcesProgressing" && c.status === "True");
+}
+
+function authCheck(answer: AuthenticateResult): AuthCheck {
+  if (answer.result === "ok") return { result: "ok" };
+  if (answer.result === "wrong-password") return { result: "rejected" };
+  return { result: "no-answer", error: answer.error.message };
+}
+
+async function read<T>(call: () => Promise<T>): Promise<Read<T>> {
+  try {
+    return { ok: true, value: await call() };
+  } catch (err) {
+    return failed(err);
+  }
+}
+
+function failed(err: unknown): { ok: false; error: string } {
+  return { ok: false, error: messageOf(err) };
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
