@@ -6,11 +6,12 @@ import type { ComponentConfig } from "./config/component-config.js";
 import { createExtensionReconciler } from "./extension/reconciler.js";
 import type { Cluster, Extension } from "./extension/types.js";
 import { createKubeClient, type KubeClient } from "./kube/client.js";
-import { Clusters, Extensions } from "./kube/resources.js";
+import { Clusters, Extensions, ManagedResources, Secrets } from "./kube/resources.js";
 import type { Logger } from "./log.js";
 import { createMetrics, kubeRequestObserver, type Metrics } from "./metrics/index.js";
 import { createMetroCluster, createOntapClient, type OntapClient } from "./ontap/index.js";
 import { createOntapActuator } from "./ontap-extension/actuator.js";
+import { ORIGIN } from "./ontap-extension/trident.js";
 import { createController } from "./runtime/controller.js";
 import { createEventRecorder } from "./runtime/events.js";
 import { createInformer } from "./runtime/informer.js";
@@ -37,6 +38,10 @@ export interface ControllerOptions {
   /** Re-verify every settled Extension this often (credentials drift, LIF drift). Default 10 min. */
   resyncMs?: number;
   kubeTimeoutMs?: number;
+}
+
+interface ManagedResourceObject {
+  metadata: { name: string; namespace?: string; annotations?: Record<string, string> };
 }
 
 export interface RunningController {
@@ -109,12 +114,26 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     uid: ext.metadata.uid,
   });
 
+  // Only this controller's objects, and only the metadata of their Secrets (the content is manifests
+  // with credentials; a hash annotation is all a no-op reconcile needs).
+  const ownLabel = `origin=${ORIGIN}`;
+  const managedResourceInformer = createInformer<ManagedResourceObject>(kube, ManagedResources, { labelSelector: ownLabel, logger });
+  const managedResourceSecretInformer = createInformer<ManagedResourceObject>(kube, Secrets, {
+    labelSelector: ownLabel,
+    metadataOnly: true,
+    logger,
+  });
+
   const actuator = createOntapActuator({
     kube,
     metro,
     clients: ontapClients,
     config,
     shootWebhook,
+    managedResourceCache: {
+      managedResource: (namespace, name) => managedResourceInformer.get(namespace, name),
+      secretMetadata: (namespace, name) => managedResourceSecretInformer.get(namespace, name),
+    },
     pollMs: opts.pollMs,
     onStep: (step, outcome) => metrics.stepOutcomesTotal.inc({ step, outcome }),
     event: (ctx, type, reason, message) => void events.event(involved(ctx.extension), type, reason, message),
@@ -182,6 +201,8 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
       : undefined,
   });
   manager.addInformer(clusterInformer as never);
+  manager.addInformer(managedResourceInformer as never);
+  manager.addInformer(managedResourceSecretInformer as never);
   manager.add(controller);
   const done = manager.start();
   done.catch((err) => logger.error({ err: (err as Error).message }, "manager stopped with an error"));

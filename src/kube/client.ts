@@ -26,6 +26,8 @@ export interface ListOptions {
   fieldSelector?: string;
   /** Page size; the client follows `continue` tokens until the list is complete. Default 500. */
   limit?: number;
+  /** Metadata only (PartialObjectMetadataList): for caches that must not hold content, e.g. Secrets. */
+  metadataOnly?: boolean;
 }
 
 export type WatchEventType = "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK" | "ERROR";
@@ -41,6 +43,8 @@ export interface WatchOptions {
   signal: AbortSignal;
   fieldSelector?: string;
   labelSelector?: string;
+  /** Metadata only (PartialObjectMetadata events). */
+  metadataOnly?: boolean;
   /** Ask for BOOKMARK events so a resumed watch starts from a recent resourceVersion. Default true. */
   allowWatchBookmarks?: boolean;
   /**
@@ -92,7 +96,16 @@ interface RequestSpec {
   query?: Record<string, string | undefined>;
   body?: unknown;
   contentType?: string;
+  /** Ask for PartialObjectMetadata(List): names, labels, annotations, resourceVersion, no content. */
+  metadataOnly?: boolean;
 }
+
+/**
+ * Server-side projection to metadata: a cache of Secrets that holds no Secret content. The plain JSON
+ * alternative lets an older server answer with full objects, which the callers tolerate.
+ */
+const METADATA_ONLY_LIST_ACCEPT = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json";
+const METADATA_ONLY_WATCH_ACCEPT = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json";
 
 interface ObjectMeta {
   name?: string;
@@ -212,7 +225,12 @@ export function createKubeClient(kc: KubeConfig, opts: KubeClientOptions = {}): 
 
   async function open(spec: RequestSpec, signal: AbortSignal): Promise<Response> {
     const { headers, dispatcher } = await auth();
-    const requestHeaders: Record<string, string> = { ...headers, accept: "application/json" };
+    const accept = spec.metadataOnly
+      ? spec.verb === "watch"
+        ? METADATA_ONLY_WATCH_ACCEPT
+        : METADATA_ONLY_LIST_ACCEPT
+      : "application/json";
+    const requestHeaders: Record<string, string> = { ...headers, accept };
     if (opts.userAgent) requestHeaders["user-agent"] = opts.userAgent;
     let body: string | undefined;
     if (spec.body !== undefined) {
@@ -321,6 +339,7 @@ export function createKubeClient(kc: KubeConfig, opts: KubeClientOptions = {}): 
             limit: String(listOpts.limit ?? 500),
             continue: continueToken,
           },
+          metadataOnly: listOpts.metadataOnly,
         };
         const { body } = await send<{ items?: T[]; metadata?: { resourceVersion?: string; continue?: string } }>(spec);
         items.push(...(body?.items ?? []));
@@ -430,6 +449,7 @@ export function createKubeClient(kc: KubeConfig, opts: KubeClientOptions = {}): 
           labelSelector: watchOpts.labelSelector,
           fieldSelector: watchOpts.fieldSelector,
         },
+        metadataOnly: watchOpts.metadataOnly,
       };
       if (watchOpts.signal.aborted) return;
       const started = performance.now();

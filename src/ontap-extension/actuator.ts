@@ -17,7 +17,7 @@ import { ensureLifs } from "./lifs.js";
 import { planShoot, type ShootPlan } from "./plan.js";
 import { ensureSvm } from "./svm.js";
 import { teardownOntap } from "./teardown.js";
-import { deleteManagedResources, deployManagedResources } from "./trident.js";
+import { deleteManagedResources, deployManagedResources, type ManagedResourceCache } from "./trident.js";
 
 export type StepName = "svm" | "lifs" | "credentials" | "seed_secret_write" | "trident" | "webhook";
 
@@ -26,6 +26,8 @@ export interface ActuatorDeps {
   metro: MetroCluster;
   clients: ReadonlyMap<string, OntapClient>;
   config: ComponentConfig;
+  /** Informer caches that spare a no-op reconcile its ManagedResource reads. */
+  managedResourceCache?: ManagedResourceCache;
   /** The shoot webhook's address and CA, when this controller serves one. */
   shootWebhook?: { url: string; caBundle: string };
   onStep?: (step: StepName, outcome: "ok" | "requeue" | "failed") => void;
@@ -105,6 +107,7 @@ export function createOntapActuator(deps: ActuatorDeps): Actuator {
       deployManagedResources(deps.kube, plan.inputs.shootNamespace, plans, {
         waitHealthy: new Set([MANAGED_RESOURCE_NAMES.crds]),
         pollMs,
+        cache: deps.managedResourceCache,
       }),
     );
     if (trident.kind === "requeue") return trident;
@@ -112,7 +115,11 @@ export function createOntapActuator(deps: ActuatorDeps): Actuator {
     if (deps.shootWebhook) {
       const webhookPlan = renderShootWebhookConfiguration(deps.shootWebhook);
       const webhook = await step("webhook", () =>
-        deployManagedResources(deps.kube, plan.inputs.shootNamespace, [webhookPlan], { waitHealthy: new Set(), pollMs }),
+        deployManagedResources(deps.kube, plan.inputs.shootNamespace, [webhookPlan], {
+          waitHealthy: new Set(),
+          pollMs,
+          cache: deps.managedResourceCache,
+        }),
       );
       if (webhook.kind === "requeue") return webhook;
     }

@@ -23,15 +23,25 @@ export interface DeployReport {
  * Writes the ManagedResources in order, each only when its content hash changed. The first plan (the CRDs)
  * must be healthy before the rest are written: Trident's objects are useless, and fail, without their types.
  */
+/**
+ * Informer caches of this controller's ManagedResources and (metadata only) their Secrets. A cache hit with
+ * the right hash on both is enough to skip a write; anything else is confirmed by a direct read first, so a
+ * stale or cold cache costs a request, never a wrong write.
+ */
+export interface ManagedResourceCache {
+  managedResource(namespace: string, name: string): KubeObject | undefined;
+  secretMetadata(namespace: string, name: string): KubeObject | undefined;
+}
+
 export async function deployManagedResources(
   kube: KubeClient,
   namespace: string,
   plans: ManagedResourcePlan[],
-  opts: { waitHealthy: ReadonlySet<string>; pollMs: number },
+  opts: { waitHealthy: ReadonlySet<string>; pollMs: number; cache?: ManagedResourceCache },
 ): Promise<StepResult<DeployReport>> {
   const report: DeployReport = { written: [], unchanged: [] };
   for (const plan of plans) {
-    const mr = await applyManagedResource(kube, namespace, plan, report);
+    const mr = await applyManagedResource(kube, namespace, plan, report, opts.cache);
     if (opts.waitHealthy.has(plan.name)) {
       const health = isManagedResourceHealthy(mr);
       if (!health.healthy) {
@@ -47,10 +57,20 @@ async function applyManagedResource(
   namespace: string,
   plan: ManagedResourcePlan,
   report: DeployReport,
+  cache: ManagedResourceCache | undefined,
 ): Promise<object> {
   const { secret, managedResource, contentHash } = toManagedResourceObjects(plan, { namespace, origin: ORIGIN });
   const typedSecret = secret as KubeObject;
   const typedMr = managedResource as KubeObject;
+  const cachedMr = cache?.managedResource(namespace, typedMr.metadata.name);
+  const cachedSecret = cache?.secretMetadata(namespace, typedSecret.metadata.name);
+  if (
+    cachedMr?.metadata.annotations?.[CONTENT_HASH_ANNOTATION] === contentHash &&
+    cachedSecret?.metadata.annotations?.[CONTENT_HASH_ANNOTATION] === contentHash
+  ) {
+    report.unchanged.push(plan.name);
+    return cachedMr;
+  }
   // Both are checked: a ManagedResource whose Secret was lost is exactly the dependency never to assume.
   const [currentSecret, currentMr] = await Promise.all([
     kube.get<KubeObject>(Secrets, namespace, typedSecret.metadata.name),

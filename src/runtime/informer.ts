@@ -12,6 +12,8 @@ export interface InformerOptions<T> {
   namespace?: string;
   fieldSelector?: string;
   labelSelector?: string;
+  /** Cache metadata only (names, labels, annotations): for Secrets, whose content must not sit in memory. */
+  metadataOnly?: boolean;
   /** Objects that fail the filter are treated as absent: never cached, and dropped (onDelete) if they stop passing. */
   filter?: (obj: T) => boolean;
   /** Every so often, replay every cached object to onUpdate(obj, obj) (same reference). 0 or unset: never. */
@@ -152,6 +154,7 @@ export function createInformer<T>(kube: KubeClient, type: ResourceType, opts: In
             const listed = await kube.list<T>(type, opts.namespace, {
               ...(opts.labelSelector ? { labelSelector: opts.labelSelector } : {}),
               ...(opts.fieldSelector ? { fieldSelector: opts.fieldSelector } : {}),
+              ...(opts.metadataOnly ? { metadataOnly: true } : {}),
             });
             if (signal.aborted) return;
             resourceVersion = listed.resourceVersion;
@@ -170,6 +173,7 @@ export function createInformer<T>(kube: KubeClient, type: ResourceType, opts: In
               signal,
               ...(opts.labelSelector ? { labelSelector: opts.labelSelector } : {}),
               ...(opts.fieldSelector ? { fieldSelector: opts.fieldSelector } : {}),
+              ...(opts.metadataOnly ? { metadataOnly: true } : {}),
               timeoutSeconds: jitterSeconds(opts.watchTimeoutSeconds ?? 300),
             },
             (ev) => {

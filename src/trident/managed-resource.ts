@@ -80,7 +80,8 @@ export function toManagedResourceObjects(
   const secret: ManagedResourceSecret = {
     apiVersion: "v1",
     kind: "Secret",
-    metadata: { name: secretName, namespace: target.namespace, annotations: { ...annotations } },
+    // The origin label lets the controller keep a metadata-only cache of exactly these Secrets.
+    metadata: { name: secretName, namespace: target.namespace, labels: { origin: target.origin }, annotations: { ...annotations } },
     type: "Opaque",
     data,
   };
