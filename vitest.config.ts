@@ -22,6 +22,17 @@ export default defineConfig({
           globalSetup: ["test/support/global-setup.ts"],
         },
       },
+      {
+        test: {
+          name: "chaos",
+          include: ["test/chaos/**/*.test.ts"],
+          // A scenario waits out client timeouts and backoff; the soak runs for minutes on its own.
+          testTimeout: 300_000,
+          hookTimeout: 600_000,
+          fileParallelism: false,
+          globalSetup: ["test/support/global-setup.ts", "test/support/chaos-report.ts"],
+        },
+      },
     ],
   },
 });

@@ -61,7 +61,18 @@ export const adminRoutes: Route[] = [
     },
   },
   { method: "GET", template: "/__sim/state", handler: (ctx) => ok(ctx.sim.snapshot()) },
-  { method: "GET", template: "/__sim/calls", handler: (ctx) => ok({ calls: ctx.sim.callCounts() }) },
+  {
+    method: "GET",
+    template: "/__sim/calls",
+    handler: (ctx) => {
+      if (ctx.query.get("log") !== "true") return ok({ calls: ctx.sim.callCounts() });
+      const since = Number(ctx.query.get("since") ?? "0");
+      if (!Number.isInteger(since) || since < 0) {
+        throw new SimError(400, Codes.invalidValue, "since: must be a non-negative integer", "since");
+      }
+      return ok({ calls: ctx.sim.callCounts(), log: ctx.sim.callLogSince(since) });
+    },
+  },
   {
     method: "POST",
     template: "/__sim/reset",

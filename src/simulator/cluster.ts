@@ -15,6 +15,26 @@ import {
   volumeView,
 } from "./views.js";
 
+/** One REST call in the order the simulator received it (admin calls are not logged). */
+export interface SimCallLogEntry {
+  /** Process-wide: the logs of several clusters of one simulator merge into one order by seq. */
+  seq: number;
+  /** Epoch milliseconds (sub-millisecond precision) when the call arrived, to merge with other logs. */
+  at: number;
+  cluster: string;
+  method: string;
+  /** The route template, as in the call counts; the raw path for an unknown path. */
+  template: string;
+  /** The query string without `?` (never a secret: credentials travel in headers and bodies). */
+  query: string;
+  /** The basic-auth user name the call carried ("" without one): the admin, or an SVM user verifying itself. */
+  username: string;
+}
+
+/** Bounds memory in long soaks; tests read the log long before it wraps. */
+const CALL_LOG_LIMIT = 100_000;
+let nextCallSeq = 1;
+
 export interface SimClusterOptions {
   name: string;
   adminUsername: string;
@@ -31,6 +51,7 @@ export class SimCluster {
   readonly faults: SimFaults;
   readonly jobs: JobRunner;
   private readonly calls = new Map<string, number>();
+  private callLog: SimCallLogEntry[] = [];
   /** Responses held open by a `hang` fault; they leave the set when the client disconnects. */
   readonly hanging = new Set<ServerResponse>();
 
@@ -44,8 +65,24 @@ export class SimCluster {
     return this.options.name;
   }
 
-  countCall(key: string): void {
+  countCall(key: string, details?: { query: string; username: string }): void {
     this.calls.set(key, (this.calls.get(key) ?? 0) + 1);
+    const space = key.indexOf(" ");
+    this.callLog.push({
+      seq: nextCallSeq++,
+      at: performance.timeOrigin + performance.now(),
+      cluster: this.options.name,
+      method: key.slice(0, space),
+      template: key.slice(space + 1),
+      query: details?.query ?? "",
+      username: details?.username ?? "",
+    });
+    if (this.callLog.length > CALL_LOG_LIMIT) this.callLog = this.callLog.slice(-CALL_LOG_LIMIT / 2);
+  }
+
+  /** The logged calls with a seq above `since`, oldest first. */
+  callLogSince(since = 0): SimCallLogEntry[] {
+    return this.callLog.filter((entry) => entry.seq > since);
   }
 
   callCounts(): Record<string, number> {
@@ -58,6 +95,7 @@ export class SimCluster {
     this.state = this.freshState();
     this.faults.clear();
     this.calls.clear();
+    this.callLog = [];
   }
 
   shutdown(): void {

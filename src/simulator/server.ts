@@ -61,7 +61,10 @@ export class ClusterServer {
       return;
     }
     const match = rest.match(method, url.pathname);
-    this.sim.countCall(`${method} ${match.kind === "none" ? url.pathname : templateOf(match)}`);
+    this.sim.countCall(`${method} ${match.kind === "none" ? url.pathname : templateOf(match)}`, {
+      query: url.search.replace(/^\?/, ""),
+      username: basicUsername(req.headers.authorization),
+    });
     if (this.sim.options.latencyMs > 0) await sleep(this.sim.options.latencyMs);
     const fault = this.sim.faults.decideRest(method, url.pathname);
     switch (fault?.type) {
@@ -122,6 +125,14 @@ export class ClusterServer {
 
 function templateOf(match: Exclude<RouteMatch, { kind: "none" }>): string {
   return match.kind === "found" ? match.route.template : match.template;
+}
+
+function basicUsername(header: string | undefined): string {
+  const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header ?? "");
+  if (!match) return "";
+  const decoded = Buffer.from(match[1]!, "base64").toString("utf8");
+  const colon = decoded.indexOf(":");
+  return colon < 0 ? "" : decoded.slice(0, colon);
 }
 
 function resetSocket(req: IncomingMessage): void {

@@ -1,0 +1,128 @@
+import { afterAll, describe, expect, inject, it } from "vitest";
+import { type ChaosLane, createChaosLane } from "../support/chaos-world.js";
+import {
+  callId,
+  DEFAULT_BOUNDS,
+  FLOW_TITLES,
+  type MatrixCall,
+  type Mode,
+  MODES,
+  recordFlows,
+  runScenario,
+  type ScenarioResult,
+} from "../support/chaos-matrix.js";
+import { type MatrixReport, writeReport } from "../support/chaos-report.js";
+
+/**
+ * A fault at every single call: each call of the recorded create and delete flows, in every fault mode, in
+ * a scenario of its own; each must converge within the bound with every invariant holding.
+ *
+ * Env: CHAOS_LANES (in-process lanes, default 2), CHAOS_PROCESS_LANES (lanes with the controller as its own
+ * process for the crash mode, default 1), CHAOS_MODES (comma list, default all), CHAOS_FILTER (a regular
+ * expression on `<flow> <mode> <call>`, for working on one scenario).
+ */
+
+const MAX_RECONCILES = 40;
+const lanesWanted = Number(process.env.CHAOS_LANES ?? 2);
+const processLanesWanted = Number(process.env.CHAOS_PROCESS_LANES ?? 1);
+const modes = (process.env.CHAOS_MODES?.split(",") as Mode[] | undefined) ?? MODES;
+const filter = process.env.CHAOS_FILTER ? new RegExp(process.env.CHAOS_FILTER) : undefined;
+const startedAt = new Date();
+
+class LanePool {
+  private waiting: ((lane: ChaosLane) => void)[] = [];
+  constructor(private readonly free: ChaosLane[]) {}
+  async use<T>(work: (lane: ChaosLane) => Promise<T>): Promise<T> {
+    const lane = this.free.pop() ?? (await new Promise<ChaosLane>((resolve) => this.waiting.push(resolve)));
+    try {
+      return await work(lane);
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next(lane);
+      else this.free.push(lane);
+    }
+  }
+}
+
+// The matrix comes from a fault-free run of the flows, so it is recorded before the tests are declared.
+const lanes = await Promise.all(
+  Array.from({ length: Math.max(1, lanesWanted) }, (_, i) => createChaosLane({ name: `lane${i}`, kind: "in-process" })),
+);
+const needProcess = modes.includes("crash");
+const processLanes = needProcess
+  ? await Promise.all(Array.from({ length: Math.max(1, processLanesWanted) }, (_, i) => createChaosLane({ name: `proc${i}`, kind: "process" })))
+  : [];
+const records = await recordFlows(lanes[0]!);
+const inProcessPool = new LanePool([...lanes]);
+const processPool = new LanePool([...processLanes]);
+const results: ScenarioResult[] = [];
+let filtered = false;
+
+function selected(call: MatrixCall, mode: Mode): boolean {
+  const ok = !filter || filter.test(`${call.flow} ${mode} ${callId(call)}`);
+  if (!ok) filtered = true;
+  return ok;
+}
+
+afterAll(async () => {
+  const report: MatrixReport = {
+    kind: "fault-matrix",
+    filtered: filtered || modes.length !== MODES.length,
+    startedAt: startedAt.toISOString(),
+    wallSeconds: (Date.now() - startedAt.getTime()) / 1000,
+    lanes: { inProcess: lanes.length, process: processLanes.length },
+    bounds: { ...DEFAULT_BOUNDS, maxReconciles: MAX_RECONCILES },
+    flows: records.map((r) => ({
+      flow: r.flow,
+      title: FLOW_TITLES[r.flow],
+      calls: r.calls.map((c) => ({ index: c.index, id: callId(c), ...(c.note ? { note: c.note } : {}) })),
+      reconciles: r.reconciles,
+      seconds: r.seconds,
+    })),
+    modes,
+    results: [...results].sort((a, b) => a.flow.localeCompare(b.flow) || a.index - b.index),
+  };
+  writeReport(inject("chaosResultsDir"), "fault-matrix", report);
+  await Promise.all([...lanes, ...processLanes].map((l) => l.close()));
+});
+
+describe("the recorded flows", () => {
+  it("record every ONTAP and Kubernetes call of create and delete, writes included", () => {
+    const ids = (flow: string) => records.find((r) => r.flow === flow)!.calls.map(callId);
+    expect(ids("create")).toEqual(expect.arrayContaining([
+      "ONTAP sim-1 POST /api/svm/svms #1",
+      "ONTAP sim-1 POST /api/security/accounts #1",
+      "kube POST /api/v1/namespaces/{ns}/secrets #1",
+      "kube PUT /api/v1/namespaces/{ns}/secrets/ontap-svm-credentials #1",
+    ]));
+    expect(ids("delete-last")).toEqual(expect.arrayContaining([
+      "ONTAP sim-1 DELETE /api/security/accounts/{owner.uuid}/{name} #1",
+      "ONTAP sim-1 DELETE /api/network/ip/interfaces/{uuid} #1",
+      "ONTAP sim-1 DELETE /api/svm/svms/{uuid} #1",
+      "kube DELETE /api/v1/namespaces/{ns}/secrets/ontap-svm-credentials #1",
+    ]));
+    expect(ids("delete-sibling")).not.toContain("ONTAP sim-1 DELETE /api/svm/svms/{uuid} #1");
+    for (const r of records) process.stderr.write(`recorded ${r.flow}: ${r.calls.length} calls, ${r.reconciles} reconciles, ${r.seconds.toFixed(1)} s\n`);
+  });
+});
+
+for (const record of records) {
+  const scenarios = record.calls.flatMap((call) => modes.filter((mode) => selected(call, mode)).map((mode) => ({ call, mode })));
+  if (scenarios.length === 0) continue;
+  describe.concurrent(`fault matrix: ${FLOW_TITLES[record.flow]}`, () => {
+    for (const { call, mode } of scenarios) {
+      {
+        const pool = mode === "crash" ? processPool : inProcessPool;
+        it(`converges after ${mode} at ${callId(call)}${call.note ? ` (${call.note})` : ""}`, async () => {
+          const result = await pool.use((lane) => runScenario(lane, call, mode));
+          results.push(result);
+          expect(result.fired, "the fault fired on its call").toBe(true);
+          expect(result.violations).toEqual([]);
+          expect(result.converged).toBe(true);
+          expect(result.reconciles).toBeLessThanOrEqual(MAX_RECONCILES);
+          if (mode === "permanent") expect(result.errorStatus).toBeDefined();
+        });
+      }
+    }
+  });
+}

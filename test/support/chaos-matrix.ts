@@ -1,0 +1,442 @@
+import type { Extension } from "../../src/extension/types.js";
+import type { FaultAction, FaultRuleSpec } from "../../src/faults/rules.js";
+import { Events } from "../../src/kube/resources.js";
+import {
+  type ChaosLane,
+  kubeFingerprint,
+  nextLifs,
+  ontapFingerprint,
+  ontapSnapshot,
+  orphans,
+  passwordOnOntapIsStored,
+  scanForSecrets,
+  sleep,
+  waitUntil,
+} from "./chaos-world.js";
+import { svmNameFor } from "./invariants.js";
+import { projectIdFor, type Shoot, uniqueSuffix } from "./world.js";
+
+/**
+ * The fault matrix: record the calls one shoot's create and delete make (ONTAP and Kubernetes, in order),
+ * then replay each flow once per (call, fault mode) with exactly that fault, clear it, and require
+ * convergence. The matrix is derived from the record, so a call added to the controller is covered without
+ * touching this file.
+ */
+
+export type Flow = "create" | "delete-sibling" | "delete-last";
+export const FLOWS: Flow[] = ["create", "delete-sibling", "delete-last"];
+export const FLOW_TITLES: Record<Flow, string> = {
+  create: "create (first shoot of a project)",
+  "delete-sibling": "delete (another shoot of the project stays)",
+  "delete-last": "delete (the project's last shoot: user, LIFs and SVM go)",
+};
+
+export type Mode = "transient" | "permanent" | "reset" | "hang" | "applyThenFail" | "crash";
+export const IN_PROCESS_MODES: Mode[] = ["transient", "permanent", "reset", "hang", "applyThenFail"];
+export const MODES: Mode[] = [...IN_PROCESS_MODES, "crash"];
+
+export interface MatrixCall {
+  flow: Flow;
+  /** Position in the recorded flow (0-based, ONTAP and Kubernetes merged by arrival time). */
+  index: number;
+  side: "ontap" | "kube";
+  method: string;
+  /**
+   * ONTAP: the route template. Kubernetes: the concrete path with the scenario's names replaced by
+   * `{ns}`, `{svm}`, `{project}`, `{shoot}`, so each scenario aims at its own objects only.
+   */
+  pattern: string;
+  cluster?: string;
+  /** This is the nth call of the same (cluster,) method and pattern in the flow. */
+  nth: number;
+  /** What the call was for, when the path alone does not say (query, who authenticated). */
+  note?: string;
+}
+
+export function callId(call: MatrixCall): string {
+  const where = call.side === "ontap" ? `ONTAP ${call.cluster}` : "kube";
+  return `${where} ${call.method} ${call.pattern} #${call.nth}`;
+}
+
+export interface ScenarioNames {
+  project: string;
+  projectId: string;
+  shoot: string;
+  namespace: string;
+  svm: string;
+}
+
+export function scenarioNames(): ScenarioNames {
+  const project = `c${uniqueSuffix()}`;
+  const shoot = `s${uniqueSuffix()}`;
+  const projectId = projectIdFor(project);
+  return { project, projectId, shoot, namespace: `shoot--${project}--${shoot}`, svm: svmNameFor(projectId) };
+}
+
+function generalize(path: string, n: ScenarioNames): string {
+  return path
+    .replaceAll(n.namespace, "{ns}")
+    .replaceAll(n.svm, "{svm}")
+    .replaceAll(n.project, "{project}")
+    .replaceAll(n.shoot, "{shoot}");
+}
+
+function concretize(pattern: string, n: ScenarioNames): string {
+  return pattern
+    .replaceAll("{ns}", n.namespace)
+    .replaceAll("{svm}", n.svm)
+    .replaceAll("{project}", n.project)
+    .replaceAll("{shoot}", n.shoot);
+}
+
+const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+function ontapNote(query: string, username: string, admin: string): string | undefined {
+  if (username && username !== admin) return "as the shoot user (password check)";
+  const params = new URLSearchParams(query);
+  if (params.get("name")) return "SVM lookup by name";
+  if (params.get("return_records") === "false") return "count";
+  if (params.get("owner.uuid")) return "accounts of the SVM";
+  return undefined;
+}
+
+/** Turns one flow's logs into matrix calls: in arrival order, each with its occurrence number. */
+export function deriveCalls(
+  flow: Flow,
+  names: ScenarioNames,
+  ontap: { at: number; cluster: string; method: string; template: string; query: string; username: string }[],
+  kube: { at: number; method: string; path: string }[],
+  adminUsername: string,
+): MatrixCall[] {
+  const merged = [
+    ...ontap.map((c) => ({ at: c.at, side: "ontap" as const, method: c.method, pattern: c.template, cluster: c.cluster, note: ontapNote(c.query, c.username, adminUsername) })),
+    ...kube
+      .filter((c) => c.path.includes(names.namespace) || c.path.includes(names.shoot))
+      .map((c) => ({ at: c.at, side: "kube" as const, method: c.method, pattern: generalize(c.path, names), cluster: undefined, note: undefined })),
+  ].sort((a, b) => a.at - b.at);
+  const seen = new Map<string, number>();
+  return merged.map((c, index) => {
+    const key = `${c.side} ${c.cluster ?? ""} ${c.method} ${c.pattern}`;
+    const nth = (seen.get(key) ?? 0) + 1;
+    seen.set(key, nth);
+    return { flow, index, side: c.side, method: c.method, pattern: c.pattern, ...(c.cluster ? { cluster: c.cluster } : {}), nth, ...(c.note ? { note: c.note } : {}) };
+  });
+}
+
+// ---- flows ----
+
+interface FlowRun {
+  /** The shoot the flow acts on. */
+  target: Shoot;
+  /** Shoots that must stay as they are (a sibling of the same project). */
+  bystanders: Shoot[];
+  /** Starts the flow (after the fault is armed). */
+  trigger(): Promise<void>;
+  /** The controller says it is done: Succeeded for create, the Extension gone for delete. */
+  done(): Promise<boolean>;
+  /** The shoots as the invariant checker should see them once the flow is done. */
+  expectations(): Shoot[];
+}
+
+async function shootWithNames(lane: ChaosLane, names: ScenarioNames, lifs = nextLifs()): Promise<Shoot> {
+  return lane.world.createShoot({ project: names.project, shoot: names.shoot, ...lifs });
+}
+
+function succeeded(e: Extension | undefined): boolean {
+  return (
+    e?.status?.lastOperation?.state === "Succeeded" &&
+    e.status.observedGeneration === e.metadata.generation &&
+    !e.metadata.annotations?.["gardener.cloud/operation"]
+  );
+}
+
+async function waitSucceeded(lane: ChaosLane, shoot: Shoot, timeoutMs: number): Promise<void> {
+  const ok = await waitUntil(async () => (succeeded(await lane.world.extension(shoot)) ? true : undefined), timeoutMs, 100);
+  if (!ok) throw new Error(`setup: ${shoot.namespace} did not succeed within ${timeoutMs} ms`);
+}
+
+/** Prepares a flow up to the point where the fault is armed; names are fixed first so the fault can name them. */
+export async function prepareFlow(lane: ChaosLane, flow: Flow, names: ScenarioNames): Promise<FlowRun> {
+  const { world } = lane;
+  if (flow === "create") {
+    let target: Shoot | undefined;
+    const lifs = nextLifs();
+    const placeholder: Shoot = {
+      name: names.shoot,
+      extensionName: "ontap",
+      namespace: names.namespace,
+      projectId: names.projectId,
+      ...lifs,
+      firewall: true,
+    };
+    return {
+      target: placeholder,
+      bystanders: [],
+      async trigger() {
+        target = await shootWithNames(lane, names, lifs);
+      },
+      done: async () => Boolean(target) && succeeded(await world.extension(placeholder)),
+      expectations: () => [placeholder],
+    };
+  }
+  // The sibling shares the project (and so the SVM and its LIFs) and the LIF addresses.
+  const lifs = nextLifs();
+  const target = await shootWithNames(lane, names, lifs);
+  const bystanders: Shoot[] = [];
+  if (flow === "delete-sibling") {
+    bystanders.push(await world.createShoot({ project: names.project, shoot: `s${uniqueSuffix()}`, ...lifs }));
+  }
+  await Promise.all([target, ...bystanders].map((s) => waitSucceeded(lane, s, 30_000)));
+  return {
+    target,
+    bystanders,
+    trigger: () => world.deleteShoot(target),
+    done: async () => (await world.extension(target)) === undefined,
+    expectations: () => [{ ...target, deleted: true }, ...bystanders],
+  };
+}
+
+// ---- recording ----
+
+export interface FlowRecord {
+  flow: Flow;
+  calls: MatrixCall[];
+  reconciles: number;
+  seconds: number;
+}
+
+/** Runs each flow once without faults and records what it called. */
+export async function recordFlows(lane: ChaosLane): Promise<FlowRecord[]> {
+  const out: FlowRecord[] = [];
+  const admin = lane.world.sim.clusters[0]?.username ?? "admin";
+  for (const flow of FLOWS) {
+    await lane.resetOntap();
+    await lane.clearFaults();
+    const names = scenarioNames();
+    const run = await prepareFlow(lane, flow, names);
+    const kubeFrom = lane.kubeSeq();
+    const ontapFrom = 0;
+    // The ONTAP log was reset with the state; setup calls of the delete flows are skipped by time.
+    const startedAt = performance.timeOrigin + performance.now();
+    const reconciles0 = await lane.controller.reconciles();
+    const t0 = Date.now();
+    await run.trigger();
+    const ok = await waitUntil(async () => ((await run.done()) ? true : undefined), 60_000, 50);
+    if (!ok) throw new Error(`recording ${flow}: the flow did not finish without faults`);
+    const seconds = (Date.now() - t0) / 1000;
+    const reconciles = (await lane.controller.reconciles()) - reconciles0;
+    // Events are sent in the background; give the last ones time to arrive.
+    await sleep(700);
+    const ontap = (await lane.ontapLog(ontapFrom)).filter((c) => c.at >= startedAt);
+    const kube = lane.kubeLog(kubeFrom);
+    out.push({ flow, calls: deriveCalls(flow, names, ontap, kube, admin), reconciles, seconds });
+    for (const s of [run.target, ...run.bystanders]) await lane.discard(s);
+  }
+  return out;
+}
+
+// ---- one scenario ----
+
+export interface ScenarioResult {
+  flow: Flow;
+  call: string;
+  index: number;
+  mode: Mode;
+  /** The fault fired on its call (else the run did not reach the call: nothing was proven). */
+  fired: boolean;
+  converged: boolean;
+  /** Reconciles from the trigger to convergence (a killed process's cut-short reconcile counts). */
+  reconciles: number;
+  /** Seconds from the trigger to convergence. */
+  seconds: number;
+  /** Seconds from clearing the fault to convergence. */
+  secondsAfterClear: number;
+  /** Permanent faults: what the operator saw while the fault held. */
+  errorStatus?: "Error" | "tolerated" | "event-only";
+  errorMessage?: string;
+  violations: string[];
+}
+
+export interface ScenarioBounds {
+  /** Time allowed after the fault is cleared. */
+  convergeMs: number;
+  /** Time a permanent fault is held before the scenario gives up waiting for an Error status. */
+  permanentHoldMs: number;
+  /** Time allowed for the armed call to be reached. */
+  reachMs: number;
+}
+
+export const DEFAULT_BOUNDS: ScenarioBounds = { convergeMs: 60_000, permanentHoldMs: 20_000, reachMs: 30_000 };
+
+const RETRYABLE_ONTAP = "13434889";
+
+function actionFor(side: "ontap" | "kube", method: string, mode: Mode): { action: FaultAction; count: number } {
+  const write = method !== "GET";
+  switch (mode) {
+    case "transient":
+      return { action: side === "ontap" ? { type: "error", status: 500, code: RETRYABLE_ONTAP } : { type: "error", status: 500 }, count: 1 };
+    case "permanent":
+      if (side === "ontap") {
+        return {
+          action: write ? { type: "error", status: 400, code: "262185", message: "Simulated permanent refusal." } : { type: "error", status: 403, code: "6", message: "not authorized for that command" },
+          count: 1_000_000,
+        };
+      }
+      return { action: write ? { type: "error", status: 422 } : { type: "error", status: 403 }, count: 1_000_000 };
+    case "reset":
+      return { action: { type: "reset" }, count: 1 };
+    case "hang":
+      return { action: { type: "hang" }, count: 1 };
+    case "applyThenFail":
+      return { action: { type: "applyThenFail", status: 500 }, count: 1 };
+    case "crash":
+      // Long enough to kill the process while the call is held; the simulator still applies the call
+      // afterwards (the server acted, the client is gone), the proxy drops it (the server never saw it).
+      return { action: { type: "delay", ms: 2500 }, count: 1 };
+  }
+}
+
+interface ArmedFault {
+  hits(): Promise<number>;
+}
+
+async function arm(lane: ChaosLane, call: MatrixCall, mode: Mode, names: ScenarioNames): Promise<ArmedFault> {
+  const { action, count } = actionFor(call.side, call.method, mode);
+  if (call.side === "kube") {
+    const rule = lane.world.proxy!.rules.add({
+      method: call.method,
+      path: `^${escapeRegex(concretize(call.pattern, names))}$`,
+      nth: call.nth,
+      count,
+      action,
+    });
+    return { hits: async () => lane.world.proxy!.rules.list().find((r) => r.id === rule.id)?.hits ?? 0 };
+  }
+  const index = lane.world.sim.clusters.findIndex((c) => c.name === call.cluster);
+  const admin = lane.admins[index];
+  if (!admin) throw new Error(`no simulated cluster ${call.cluster}`);
+  const spec: FaultRuleSpec = {
+    method: call.method,
+    path: `^${call.pattern.replace(/\{[^}]+\}/g, "[^/]+")}$`,
+    cluster: call.cluster,
+    nth: call.nth,
+    count,
+    action,
+  };
+  const id = await admin.addFault(spec);
+  return { hits: async () => (await admin.listFaults()).rules.find((r) => r.id === id)?.hits ?? 0 };
+}
+
+export async function runScenario(lane: ChaosLane, call: MatrixCall, mode: Mode, bounds: ScenarioBounds = DEFAULT_BOUNDS): Promise<ScenarioResult> {
+  const result: ScenarioResult = {
+    flow: call.flow,
+    call: callId(call),
+    index: call.index,
+    mode,
+    fired: false,
+    converged: false,
+    reconciles: 0,
+    seconds: 0,
+    secondsAfterClear: 0,
+    violations: [],
+  };
+  await lane.clearFaults();
+  await lane.resetOntap();
+  const names = scenarioNames();
+  const run = await prepareFlow(lane, call.flow, names);
+  const beforeOntap = run.bystanders.length > 0 ? ontapFingerprint(await ontapSnapshot(lane), run.bystanders[0]!) : [];
+  const beforeKube = run.bystanders.length > 0 ? await kubeFingerprint(lane, run.bystanders[0]!) : {};
+  const fault = await arm(lane, call, mode, names);
+  const reconciles0 = await lane.controller.reconciles();
+  const t0 = Date.now();
+  let cutShort = 0;
+  try {
+    await run.trigger();
+    // Wait until the armed call is reached, or the flow finishes without reaching it.
+    const reached = await waitUntil(
+      async () => ((await fault.hits()) > 0 ? "fired" : (await run.done()) ? "done" : undefined),
+      bounds.reachMs,
+      mode === "crash" ? 10 : 40,
+    );
+    result.fired = reached === "fired" || (await fault.hits()) > 0;
+    if (mode === "crash" && result.fired) {
+      await lane.controller.kill?.();
+      cutShort = 1;
+      await lane.clearFaults();
+      // Nothing runs now: the secret-first protocol must hold at this very instant.
+      result.violations.push(...(await passwordOnOntapIsStored(lane, run.target)));
+      await lane.controller.start?.();
+    }
+    if (mode === "permanent" && result.fired) {
+      const seen = await waitUntil(async () => {
+        const ext = await lane.world.extension(run.target);
+        if (ext?.status?.lastOperation?.state === "Error") return { ext };
+        if (await run.done()) return { ext: undefined };
+        return undefined;
+      }, bounds.permanentHoldMs, 100);
+      if (seen?.ext) {
+        result.errorStatus = "Error";
+        result.errorMessage = seen.ext.status?.lastError?.description ?? seen.ext.status?.lastOperation?.description;
+        if (!result.errorMessage) result.violations.push("Error status without a message");
+      } else if (seen) {
+        result.errorStatus = "tolerated";
+      } else {
+        const events = await lane.world.kube.list<{ type?: string; reason?: string; involvedObject?: { name?: string } }>(Events, run.target.namespace);
+        const warned = events.items.some((e) => e.type === "Warning" && /Failed$/.test(e.reason ?? ""));
+        // Only the status write itself can keep the Error out of the status; then the Warning event says it.
+        if (warned && /\/status$/.test(call.pattern)) result.errorStatus = "event-only";
+        else result.violations.push(`no Error status within ${bounds.permanentHoldMs} ms of a permanent fault`);
+      }
+    }
+  } finally {
+    await lane.clearFaults();
+  }
+  const tClear = Date.now();
+
+  // Converged: the controller says done and every invariant holds; give it the bound to get there.
+  let lastProblems: string[] = ["the flow did not finish"];
+  const converged = await waitUntil(
+    async () => {
+      if (!(await run.done())) {
+        lastProblems = [`the flow did not finish: ${await describe(lane, run.target)}`];
+        return undefined;
+      }
+      const problems = [
+        ...(await lane.world.invariants(run.expectations())),
+        ...orphans(await ontapSnapshot(lane), run.expectations().filter((s) => !s.deleted)),
+      ];
+      lastProblems = problems;
+      return problems.length === 0 ? true : undefined;
+    },
+    bounds.convergeMs,
+    100,
+  );
+  const t1 = Date.now();
+  result.converged = Boolean(converged);
+  result.seconds = (t1 - t0) / 1000;
+  result.secondsAfterClear = (t1 - tClear) / 1000;
+  result.reconciles = (await lane.controller.reconciles()) - reconciles0 + cutShort;
+  if (!converged) result.violations.push(...lastProblems.map((p) => `not converged within ${bounds.convergeMs} ms: ${p}`));
+
+  if (run.bystanders.length > 0) {
+    const sibling = run.bystanders[0]!;
+    const afterOntap = ontapFingerprint(await ontapSnapshot(lane), sibling);
+    const afterKube = await kubeFingerprint(lane, sibling);
+    if (JSON.stringify(afterOntap) !== JSON.stringify(beforeOntap)) {
+      result.violations.push(`the sibling's ONTAP objects changed: ${JSON.stringify(beforeOntap)} -> ${JSON.stringify(afterOntap)}`);
+    }
+    for (const [k, v] of Object.entries(beforeKube)) {
+      if (afterKube[k] !== v) result.violations.push(`the sibling's ${k} changed (${v} -> ${afterKube[k]})`);
+    }
+  }
+  result.violations.push(...scanForSecrets(lane.controller.drainLogs(), lane.world.knownSecrets));
+  for (const s of [run.target, ...run.bystanders]) await lane.discard(s);
+  return result;
+}
+
+async function describe(lane: ChaosLane, shoot: Shoot): Promise<string> {
+  const ext = await lane.world.extension(shoot);
+  if (!ext) return "Extension gone";
+  const op = ext.status?.lastOperation;
+  return `${op?.type}/${op?.state}: ${op?.description ?? ""}`.slice(0, 300);
+}

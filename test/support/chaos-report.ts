@@ -1,0 +1,186 @@
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { TestProject } from "vitest/node";
+
+/**
+ * The chaos suite's report. Each chaos test file writes its results as JSON into a directory this global
+ * setup provides; when the run ends, the results become one table per flow (call x mode -> converged,
+ * reconciles, seconds) printed to the terminal and written to docs/reliability.md with the command that
+ * produced it and the date.
+ */
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    chaosResultsDir: string;
+  }
+}
+
+const REPO_ROOT = path.resolve(import.meta.dirname, "..", "..");
+export const RELIABILITY_DOC = path.join(REPO_ROOT, "docs", "reliability.md");
+
+export interface MatrixReport {
+  kind: "fault-matrix";
+  /** Only some scenarios ran (CHAOS_FILTER): printed, but docs/reliability.md is left as it is. */
+  filtered: boolean;
+  startedAt: string;
+  wallSeconds: number;
+  lanes: { inProcess: number; process: number };
+  bounds: { convergeMs: number; permanentHoldMs: number; reachMs: number; maxReconciles: number };
+  flows: { flow: string; title: string; calls: { index: number; id: string; note?: string }[]; reconciles: number; seconds: number }[];
+  modes: string[];
+  results: {
+    flow: string;
+    call: string;
+    index: number;
+    mode: string;
+    fired: boolean;
+    converged: boolean;
+    reconciles: number;
+    seconds: number;
+    secondsAfterClear: number;
+    errorStatus?: string;
+    violations: string[];
+  }[];
+}
+
+export interface SectionReport {
+  kind: "section";
+  order: number;
+  title: string;
+  markdown: string;
+}
+
+export type ChaosReport = MatrixReport | SectionReport;
+
+export function writeReport(dir: string, name: string, report: ChaosReport): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, `${name}.json`), JSON.stringify(report, null, 1));
+}
+
+const MODE_TITLES: Record<string, string> = {
+  transient: "transient",
+  permanent: "permanent",
+  reset: "reset",
+  hang: "hang",
+  applyThenFail: "apply-then-fail",
+  crash: "crash (SIGKILL)",
+};
+
+function cell(r: MatrixReport["results"][number] | undefined): string {
+  if (!r) return "–";
+  if (!r.fired) return "not reached";
+  const mark = r.converged && r.violations.length === 0 ? "✓" : "✗";
+  const status = r.errorStatus === "tolerated" ? " tol." : r.errorStatus === "event-only" ? " ev." : "";
+  return `${mark} ${r.reconciles}r ${r.seconds.toFixed(1)}s${status}`;
+}
+
+export function renderMatrix(report: MatrixReport): { markdown: string; totals: Totals } {
+  const totals = totalsOf(report);
+  const lines: string[] = [];
+  lines.push(
+    `Every call the controller makes during one shoot's create and delete was recorded (ONTAP through the simulator's call log, Kubernetes through the fault proxy), and each flow was replayed once per call and fault mode with exactly that fault at exactly that call (its nth occurrence). A cell reads \`✓ <reconciles>r <seconds>s\`: converged (the flow finished, the invariant checker found nothing, no orphaned SVM, LIF or user, no password on ONTAP that the seed Secret does not hold, no password in a log line, a sibling untouched) after that many reconciles and seconds, counted from the start of the flow. \`tol.\`: a permanent fault the flow tolerated (an Event write). \`ev.\`: a permanent fault on the status write itself, reported by a Warning event. \`not reached\`: the run never made that call, nothing proven.`,
+  );
+  lines.push("");
+  lines.push(
+    `Modes: **transient** ONTAP 500 code 13434889 / Kubernetes 500, once; **permanent** ONTAP 400 (writes) or 403 (reads) / Kubernetes 422 (writes) or 403 (reads) on that call and every later one, held until the Extension shows \`Error\` with a message (at most ${report.bounds.permanentHoldMs / 1000} s), then cleared; **reset** the connection, once; **hang** past the client timeout (3 s both sides), once; **apply-then-fail** the server acts and the answer is lost, once; **crash** the controller process is SIGKILLed while the call is held (a 2.5 s delay: the simulator still applies it afterwards, the proxy never forwards it), then a new process starts.`,
+  );
+  lines.push("");
+  lines.push(
+    `Bound: convergence within ${report.bounds.convergeMs / 1000} s of clearing the fault and within ${report.bounds.maxReconciles} reconciles.`,
+  );
+  for (const flow of report.flows) {
+    lines.push("", `### ${flow.title}`, "");
+    lines.push(`Fault-free: ${flow.calls.length} calls, ${flow.reconciles} reconciles, ${flow.seconds.toFixed(1)} s.`, "");
+    lines.push(`| # | call | ${report.modes.map((m) => MODE_TITLES[m] ?? m).join(" | ")} |`);
+    lines.push(`|---|---|${report.modes.map(() => "---").join("|")}|`);
+    for (const call of flow.calls) {
+      const cells = report.modes.map((mode) =>
+        cell(report.results.find((r) => r.flow === flow.flow && r.index === call.index && r.mode === mode)),
+      );
+      const note = call.note ? ` (${call.note})` : "";
+      lines.push(`| ${call.index + 1} | \`${call.id}\`${note} | ${cells.join(" | ")} |`);
+    }
+  }
+  const failures = report.results.filter((r) => !r.converged || r.violations.length > 0 || !r.fired);
+  if (failures.length > 0) {
+    lines.push("", "### Scenarios that did not pass", "");
+    for (const f of failures) lines.push(`- ${f.flow} / ${f.call} / ${f.mode}: ${f.fired ? f.violations.join("; ") : "the call was not reached"}`);
+  }
+  return { markdown: lines.join("\n"), totals };
+}
+
+export interface Totals {
+  calls: number;
+  scenarios: number;
+  fired: number;
+  converged: number;
+  worstReconciles: number;
+  worstSeconds: number;
+  worstAfterClear: number;
+}
+
+export function totalsOf(report: MatrixReport): Totals {
+  const ok = report.results.filter((r) => r.fired && r.converged && r.violations.length === 0);
+  return {
+    calls: report.flows.reduce((n, f) => n + f.calls.length, 0),
+    scenarios: report.results.length,
+    fired: report.results.filter((r) => r.fired).length,
+    converged: ok.length,
+    worstReconciles: Math.max(0, ...report.results.filter((r) => r.converged).map((r) => r.reconciles)),
+    worstSeconds: Math.max(0, ...report.results.filter((r) => r.converged).map((r) => r.seconds)),
+    worstAfterClear: Math.max(0, ...report.results.filter((r) => r.converged).map((r) => r.secondsAfterClear)),
+  };
+}
+
+function renderDocument(reports: ChaosReport[], command: string, date: string): { doc: string; summary: string } | undefined {
+  const matrix = reports.find((r): r is MatrixReport => r.kind === "fault-matrix");
+  const sections = reports.filter((r): r is SectionReport => r.kind === "section").sort((a, b) => a.order - b.order);
+  if (!matrix && sections.length === 0) return undefined;
+  const parts: string[] = [
+    "# Reliability: convergence under faults",
+    "",
+    "<!-- Generated by the chaos suite (test/chaos, test/support/chaos-report.ts); do not edit by hand. -->",
+    "",
+    `Produced by \`${command}\` on ${date}.`,
+    "",
+  ];
+  let summary = "";
+  if (matrix) {
+    const { markdown, totals } = renderMatrix(matrix);
+    summary = `fault matrix: ${totals.calls} calls covered, ${totals.scenarios} scenarios run, ${totals.fired} reached their call, ${totals.converged} converged; worst case ${totals.worstReconciles} reconciles, ${totals.worstSeconds.toFixed(1)} s from the start of the flow (${totals.worstAfterClear.toFixed(1)} s after the fault was cleared); matrix wall time ${(matrix.wallSeconds / 60).toFixed(1)} min on ${matrix.lanes.inProcess} in-process + ${matrix.lanes.process} process lanes`;
+    parts.push("## Totals", "", `- ${summary.replace(/; /g, "\n- ")}`, "", "## Fault matrix", "", markdown, "");
+  }
+  for (const s of sections) parts.push(`## ${s.title}`, "", s.markdown, "");
+  return { doc: parts.join("\n"), summary };
+}
+
+export default function setup(project: TestProject): () => void {
+  const dir = path.join(tmpdir(), `ontap-chaos-results-${process.pid}`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  project.provide("chaosResultsDir", dir);
+  return () => {
+    let reports: ChaosReport[] = [];
+    try {
+      reports = readdirSync(dir)
+        .filter((f) => f.endsWith(".json"))
+        .map((f) => JSON.parse(readFileSync(path.join(dir, f), "utf8")) as ChaosReport);
+    } catch {
+      return;
+    }
+    const args = process.argv.slice(2).join(" ");
+    const command = process.env.npm_lifecycle_event === "test:chaos" && !args.includes(".test.ts")
+      ? `npm run test:chaos${process.env.CHAOS_FULL === "1" ? " (CHAOS_FULL=1)" : ""}`
+      : `vitest ${args}`;
+    const rendered = renderDocument(reports, command, new Date().toISOString().slice(0, 10));
+    rmSync(dir, { recursive: true, force: true });
+    if (!rendered) return;
+    // The document is the whole matrix or nothing: a partial run (one file, a filter) only prints.
+    const matrix = reports.find((r): r is MatrixReport => r.kind === "fault-matrix");
+    const complete = matrix !== undefined && !matrix.filtered && reports.some((r) => r.kind === "section");
+    if (complete) writeFileSync(RELIABILITY_DOC, rendered.doc);
+    const where = complete ? `wrote ${path.relative(REPO_ROOT, RELIABILITY_DOC)}` : "partial run: docs/reliability.md left as it is";
+    process.stdout.write(`\n${rendered.doc}\n\n${rendered.summary ? `chaos: ${rendered.summary}\n` : ""}chaos: ${where}\n`);
+  };
+}
