@@ -51,4 +51,28 @@ program
     await runControllerCommand(opts);
   });
 
+program
+  .command("doctor")
+  .description("read-only diagnosis of one shoot's storage (or of every shoot): expected against actual, a verdict, the next action")
+  .requiredOption("--config <file>", "the controller's component configuration (YAML): ONTAP clusters and their credentials")
+  .option("--kubeconfig <file>", "kubeconfig of the seed (default: in-cluster or $KUBECONFIG)")
+  .option("--namespace <ns>", "the shoot's namespace on the seed (shoot--<project>--<shoot>); default: every shoot")
+  .option("-o, --output <format>", "table or json", "table")
+  .option("--verbose", "with several shoots, print the rows of healthy shoots too")
+  .option("--timeout-seconds <s>", "per-request timeout for ONTAP and Kubernetes reads", "10")
+  .action(async (opts) => {
+    const { runDoctorCommand } = await import("./doctor/command.js");
+    process.exitCode = await runDoctorCommand(opts);
+  });
+
+program
+  .command("demo")
+  .description("the whole system on this machine: kube-apiserver, a simulated MetroCluster, the controller, three shoots and the article's failure")
+  .option("--keep", "leave everything running at the end and print how to reach it; Ctrl-C stops it")
+  .option("--no-tty", "print plain progress lines instead of redrawing a live view (CI, pipes)")
+  .action(async (opts) => {
+    const { runDemoCommand } = await import("./demo/command.js");
+    process.exitCode = await runDemoCommand(opts);
+  });
+
 await program.parseAsync(process.argv);

@@ -1,0 +1,197 @@
+import { formatDuration, plainRow, renderMatrix, type ShootRow } from "./view.js";
+
+/**
+ * Where the demo's progress goes: a live view redrawn in place on a terminal, or plain lines for CI and
+ * pipes (`--no-tty`). Both take the same calls; neither ever shows a log line.
+ */
+export interface Step {
+  update(text: string): void;
+  done(text?: string): void;
+  fail(text?: string): void;
+}
+
+export interface Display {
+  step(text: string): Step;
+  /** A line that stays (an event of the story). */
+  note(text: string): void;
+  /** The matrix and the lines under it. */
+  matrix(rows: readonly ShootRow[], details: readonly string[]): void;
+  /** Stops redrawing; the last frame stays on screen. */
+  close(): void;
+}
+
+type Out = { write(text: string): unknown; columns?: number };
+
+interface StepState {
+  text: string;
+  state: "running" | "done" | "failed" | "note";
+  started: number;
+  ended?: number;
+}
+
+const SPINNER = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+const ESC = "\u001b[";
+
+export function createLiveDisplay(out: Out, header: { title: string; subtitle: string }, started = Date.now()): Display {
+  const steps: StepState[] = [];
+  let rows: readonly ShootRow[] = [];
+  let details: readonly string[] = [];
+  let drawn = 0;
+  let tick = 0;
+  let closed = false;
+
+  const frame = (width: number): string[] => {
+    const spin = SPINNER[tick % SPINNER.length] ?? "";
+    const lines = [`${bold(header.title)}  ${closed ? "" : spin} ${formatDuration(Date.now() - started)}`, dim(header.subtitle), ""];
+    for (const s of steps) {
+      const mark =
+        s.state === "done" ? green("✔") : s.state === "failed" ? red("✘") : s.state === "note" ? dim("•") : yellow(closed ? "…" : spin);
+      const time = s.state === "running" ? ` ${formatDuration(Date.now() - s.started)}` : "";
+      const [first = "", ...rest] = wrapText(`${s.text}${time}`, width - 3);
+      lines.push(` ${mark} ${first}`, ...rest.map((l) => `   ${l}`));
+    }
+    if (rows.length > 0) {
+      lines.push("", ...renderMatrix(rows, { color: true, indent: "   " }));
+      if (details.length > 0) lines.push("", ...details.flatMap((d) => wrapText(d, width - 5).map((l, i) => `${i === 0 ? "   " : "     "}${yellow(l)}`)));
+    }
+    return lines;
+  };
+
+  const draw = () => {
+    const width = Math.max(40, (out.columns ?? 120) - 1);
+    const lines = frame(width).map((l) => truncateVisible(l, width));
+    const up = drawn > 0 ? `${ESC}${drawn}F` : "";
+    out.write(`${up}${ESC}J${lines.join("\n")}\n`);
+    drawn = lines.length;
+    tick++;
+  };
+
+  out.write(`${ESC}?25l`);
+  const timer = setInterval(draw, 100);
+  timer.unref();
+  draw();
+
+  return {
+    step(text) {
+      const s: StepState = { text, state: "running", started: Date.now() };
+      steps.push(s);
+      return {
+        update(t) {
+          s.text = t;
+        },
+        done(t) {
+          if (t) s.text = t;
+          s.state = "done";
+          s.ended = Date.now();
+        },
+        fail(t) {
+          if (t) s.text = t;
+          s.state = "failed";
+          s.ended = Date.now();
+        },
+      };
+    },
+    note(text) {
+      steps.push({ text, state: "note", started: Date.now() });
+    },
+    matrix(r, d) {
+      rows = r;
+      details = d;
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(timer);
+      draw();
+      out.write(`${ESC}?25h`);
+    },
+  };
+}
+
+export function createPlainDisplay(out: Out, header: { title: string; subtitle: string }, started = Date.now()): Display {
+  const stamp = () => `[${formatDuration(Date.now() - started).padStart(6)}]`;
+  const say = (text: string) => out.write(`${stamp()} ${text}\n`);
+  const lastRow = new Map<string, string>();
+  let lastDetails = new Set<string>();
+  say(`${header.title}; ${header.subtitle}`);
+  return {
+    step(text) {
+      say(`... ${text}`);
+      let current = text;
+      return {
+        update(t) {
+          if (t !== current) say(`... ${t}`);
+          current = t;
+        },
+        done(t) {
+          say(`ok  ${t ?? current}`);
+        },
+        fail(t) {
+          say(`FAILED ${t ?? current}`);
+        },
+      };
+    },
+    note(text) {
+      say(`*   ${text}`);
+    },
+    matrix(rows, details) {
+      for (const row of rows) {
+        const line = plainRow(row);
+        if (lastRow.get(row.namespace) !== line) say(line);
+        lastRow.set(row.namespace, line);
+      }
+      for (const d of details) if (!lastDetails.has(d)) say(d);
+      lastDetails = new Set(details);
+    },
+    close() {},
+  };
+}
+
+const bold = (s: string) => `${ESC}1m${s}${ESC}22m`;
+const dim = (s: string) => `${ESC}2m${s}${ESC}22m`;
+const green = (s: string) => `${ESC}32m${s}${ESC}39m`;
+const red = (s: string) => `${ESC}31m${s}${ESC}39m`;
+const yellow = (s: string) => `${ESC}33m${s}${ESC}39m`;
+
+/** Word-wraps plain text (no escape sequences) to `width` characters; a word longer than that is cut. */
+export function wrapText(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line === "") line = word;
+    else if (line.length + 1 + word.length <= width) line += ` ${word}`;
+    else {
+      lines.push(line);
+      line = word;
+    }
+    while (line.length > width) {
+      lines.push(line.slice(0, width));
+      line = line.slice(width);
+    }
+  }
+  lines.push(line);
+  return lines;
+}
+
+/** Cuts a line to `width` visible characters, keeping escape sequences intact (a wrapped line would break the redraw). */
+export function truncateVisible(line: string, width: number): string {
+  let visible = 0;
+  let out = "";
+  for (let i = 0; i < line.length; ) {
+    const m = /^\u001b\[[0-9;?]*[A-Za-z]/.exec(line.slice(i));
+    if (m) {
+      out += m[0];
+      i += m[0].length;
+      continue;
+    }
+    const ch = String.fromCodePoint(line.codePointAt(i) ?? 32);
+    if (visible >= width) {
+      i += ch.length;
+      continue;
+    }
+    out += ch;
+    visible++;
+    i += ch.length;
+  }
+  return visible >= width ? `${out}${ESC}0m` : out;
+}
