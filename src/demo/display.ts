@@ -178,6 +178,7 @@ export function truncateVisible(line: string, width: number): string {
   let visible = 0;
   let out = "";
   for (let i = 0; i < line.length; ) {
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: matching terminal escape sequences is the point.
     const m = /^\u001b\[[0-9;?]*[A-Za-z]/.exec(line.slice(i));
     if (m) {
       out += m[0];

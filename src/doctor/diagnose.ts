@@ -312,7 +312,7 @@ function secretRows(obs: ShootObservation, want: ExpectedState, reconcile: strin
   const expected = `username ${want.username} + password`;
   const secret = obs.secret;
   const legacy = obs.legacySecret?.ok ? obs.legacySecret.value : undefined;
-  if (!secret || !secret.ok) {
+  if (!secret?.ok) {
     const error = secret && !secret.ok ? secret.error : "not read";
     rows.push({
       check,

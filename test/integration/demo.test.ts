@@ -1,0 +1,153 @@
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { existsSync, statSync } from "node:fs";
+import { connect } from "node:net";
+import path from "node:path";
+import { promisify } from "node:util";
+import { afterEach, describe, expect, it } from "vitest";
+
+const repoRoot = path.resolve(import.meta.dirname, "../..");
+const tsx = path.join(repoRoot, "node_modules/.bin/tsx");
+const run = promisify(execFile);
+
+let child: ChildProcess | undefined;
+afterEach(() => {
+  // Only if a test failed half-way: the demo stops everything itself on SIGTERM.
+  if (child && child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+  child = undefined;
+});
+
+interface DemoRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function startDemo(
+  args: string[],
+  onOutput?: (stdout: string) => void,
+): { process: ChildProcess; done: Promise<DemoRun>; output: () => string } {
+  const proc = spawn(tsx, ["src/cli.ts", "demo", ...args], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
+  child = proc;
+  let stdout = "";
+  let stderr = "";
+  proc.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
+    stdout += chunk;
+    onOutput?.(stdout);
+  });
+  proc.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
+    stderr += chunk;
+  });
+  const done = new Promise<DemoRun>((resolve) => proc.on("close", (code) => resolve({ code, stdout, stderr })));
+  return { process: proc, done, output: () => stdout };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function portAnswers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: "127.0.0.1", port });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+/** Parses `stopped: kube-apiserver (pid 1), etcd (pid 2); closed ports: sim-1 3, ...; nothing left running`. */
+function stoppedLine(stdout: string): { pids: number[]; ports: number[] } {
+  const line = stdout.split("\n").find((l) => l.startsWith("stopped: "));
+  if (!line) throw new Error(`no "stopped:" line in:\n${stdout.slice(-2000)}`);
+  expect(line).toMatch(/nothing left running/);
+  const pids = [...line.matchAll(/\(pid (\d+)\)/g)].map((m) => Number(m[1]));
+  const ports = [...(line.split("closed ports: ")[1] ?? "").matchAll(/ (\d+)[,;]/g)].map((m) => Number(m[1]));
+  return { pids, ports };
+}
+
+async function expectNothingLeft(stdout: string): Promise<void> {
+  const { pids, ports } = stoppedLine(stdout);
+  expect(pids).toHaveLength(2);
+  expect(ports).toHaveLength(4);
+  for (const pid of pids) expect(isAlive(pid), `pid ${pid} still runs`).toBe(false);
+  for (const port of ports) expect(await portAnswers(port), `port ${port} still answers`).toBe(false);
+}
+
+describe("demo, end to end", () => {
+  it("plays the story non-interactively: the injected failure is reported, every shoot ends Succeeded and verified, nothing is left running", { timeout: 300_000 }, async () => {
+    const { done } = startDemo(["--no-tty"]);
+    const result = await done;
+    const { stdout } = result;
+    expect(result.code, `${stdout.slice(-3000)}\n${result.stderr}`).toBe(0);
+
+    // The article's failure was injected, reported by the Extension, retried, and cleared.
+    expect(stdout).toMatch(
+      /shoot--beta--api reports Error \[ERR_RETRYABLE_INFRA_DEPENDENCIES\]: failed to write the seed Secret shoot--beta--api\/ontap-svm-credentials .*500/,
+    );
+    const refused = Number(/fault cleared after (\d+) refused Secret creates/.exec(stdout)?.[1]);
+    expect(refused).toBeGreaterThanOrEqual(3);
+    expect(stdout).toMatch(/ReconcileEscalated=True/);
+    expect(stdout).toMatch(/recovered: every shoot Succeeded and verified/);
+
+    // The final matrix: three shoots, every cell as it should be.
+    const lines = stdout.split("\n");
+    const at = lines.findIndex((l) => l.startsWith("Final state"));
+    expect(at).toBeGreaterThan(0);
+    expect(lines[at + 1]).toMatch(/^ {2}SHOOT\s+SVM\s+DATA LIFS\s+MGMT LIF\s+USER\s+SEED SECRET\s+PASSWORD\s+TRIDENT\s+EXTENSION\s+RETRIES$/);
+    const rows = lines.slice(at + 2, at + 5).map((l) => l.trim().split(/\s{2,}/));
+    expect(rows.map((r) => r[0])).toEqual(["shoot--alpha--web", "shoot--alpha--db", "shoot--beta--api"]);
+    for (const row of rows) {
+      expect(row.slice(1, 9)).toEqual([expect.stringMatching(/^sim-[12] running$/), "2/2", "ok", "ok", "ok", "verified", "5/5", "Succeeded"]);
+    }
+    // Both shoots of project alpha share one SVM; the failing shoot needed retries, the others none.
+    expect(rows[0]![1]).toBe(rows[1]![1]);
+    expect(Number(rows[2]![9])).toBeGreaterThanOrEqual(3);
+    expect(Number(rows[0]![9])).toBe(0);
+    expect(lines[at + 5]).toBe("  doctor: shoot--alpha--web healthy, shoot--alpha--db healthy, shoot--beta--api healthy");
+
+    const secretWrites = /seed Secret writes: +(\d+) ok, (\d+) failed/.exec(stdout);
+    expect(Number(secretWrites?.[1])).toBeGreaterThanOrEqual(3);
+    expect(Number(secretWrites?.[2])).toBe(refused);
+    expect(stdout).toMatch(/ONTAP requests: +\d+ \(\d+ GET, \d+ POST/);
+
+    // Logs went to the file it names, not to the terminal.
+    const logFile = /Controller log: (\S+)/.exec(stdout)?.[1] ?? "";
+    expect(existsSync(logFile) && statSync(logFile).size > 0).toBe(true);
+    expect(lines.filter((l) => l.startsWith("{"))).toEqual([]);
+    expect(result.stderr).toBe("");
+
+    await expectNothingLeft(stdout);
+  });
+
+  it("with --keep stays up for doctor until Ctrl-C, then stops everything and exits 0", { timeout: 300_000 }, async () => {
+    let ready: () => void = () => undefined;
+    const isReady = new Promise<void>((resolve) => {
+      ready = resolve;
+    });
+    const demo = startDemo(["--keep", "--no-tty"], (out) => {
+      if (out.includes("Ctrl-C stops everything")) ready();
+    });
+    await Promise.race([isReady, demo.done.then((r) => Promise.reject(new Error(`demo ended early (${r.code}):\n${r.stdout.slice(-2000)}`)))]);
+    expect(demo.process.exitCode).toBeNull();
+
+    // The printed doctor command works against the running demo.
+    const partial = demo.output();
+    const doctorLine = /doctor: +npm run cli -- (doctor .*)/.exec(partial)?.[1];
+    expect(doctorLine).toBeDefined();
+    const doctor = await run(tsx, ["src/cli.ts", ...doctorLine!.split(" ")], { cwd: repoRoot, timeout: 60_000 });
+    expect(doctor.stdout).toMatch(/3 shoots: 3 healthy/);
+    expect(partial).toMatch(/metrics: +http:\/\/127\.0\.0\.1:\d+\/metrics/);
+    expect(partial).toMatch(/kubeconfig: +\/\S+kubeconfig/);
+
+    demo.process.kill("SIGINT");
+    const result = await demo.done;
+    expect(result.code).toBe(0);
+    await expectNothingLeft(result.stdout);
+  });
+});
