@@ -179,7 +179,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
 
     // 5. What Gardener does for each shoot: namespace, Cluster, Extension with the reconcile annotation.
     const gardener = display.step("Gardener creates the namespaces, Clusters and Extensions of 3 shoots in 2 projects");
-    for (const shoot of DEMO_SHOOTS) await createShoot(kube, shoot);
+    await Promise.all(DEMO_SHOOTS.map((shoot) => createShoot(kube, shoot)));
     activeObserver.watch(DEMO_SHOOTS.map((s) => s.namespace));
     gardener.done(`Gardener created 3 shoots: ${PROJECTS.map((p) => `project ${p.project} (${p.shoots.join(", ")})`).join(", ")}`);
 

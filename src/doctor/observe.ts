@@ -82,39 +82,50 @@ export async function observeShoot(deps: DoctorDeps, namespace: string): Promise
   }
   observation.expected = { ok: true, value: expectedState(plan, deps.config) };
 
-  const [clusters, secret, legacySecret, managedResources] = await Promise.all([
+  // ONTAP first, the Secret after: the controller writes the Secret before it touches the account, so in
+  // this order a reconcile running meanwhile can only look "Secret ahead of ONTAP" (its normal in-between
+  // state), never "user without Secret".
+  const [clusters, managedResources] = await Promise.all([
     Promise.all(deps.clients.map((client) => askCluster(client, plan.svmName))),
-    read(() => deps.kube.get<SecretObject>(Secrets, plan.secret.namespace, plan.secret.name)),
-    read(() => deps.kube.get<SecretObject>(Secrets, plan.legacySecret.namespace, plan.legacySecret.name)),
     read(() => deps.kube.list<ManagedResourceLike & { metadata: { name: string } }>(ManagedResources, namespace)),
   ]);
   observation.clusters = clusters;
-  observation.secret = secret.ok ? { ok: true, value: secretFacts(secret.value) } : secret;
-  observation.legacySecret = legacySecret.ok ? { ok: true, value: secretFacts(legacySecret.value) } : legacySecret;
   observation.managedResources = managedResources.ok
     ? { ok: true, value: managedResourceFacts(observation.expected.value.managedResources, managedResources.value.items) }
     : managedResources;
 
   const inspected = chooseInspected(clusters, extensionFacts(extension).recordedCluster);
   const client = inspected ? deps.clients.find((c) => c.cluster === inspected.cluster) : undefined;
+  let account: Read<Awaited<ReturnType<OntapClient["getAccount"]>>> | undefined;
+  if (inspected && client) {
+    observation.inspectedCluster = inspected.cluster;
+    const [lifs, accountRead] = await Promise.all([
+      read(() => client.listInterfaces(inspected.svm.uuid)),
+      read(() => client.getAccount(inspected.svm.uuid, plan.username)),
+    ]);
+    account = accountRead;
+    observation.lifs = lifs.ok ? { ok: true, value: lifs.value.map((l) => ({ name: l.name, ipAddress: l.ipAddress })) } : lifs;
+    observation.account = accountRead.ok
+      ? { ok: true, value: accountRead.value ? { found: true, role: accountRead.value.role, locked: accountRead.value.locked } : { found: false } }
+      : accountRead;
+  }
+
+  const [secret, legacySecret] = await Promise.all([
+    read(() => deps.kube.get<SecretObject>(Secrets, plan.secret.namespace, plan.secret.name)),
+    read(() => deps.kube.get<SecretObject>(Secrets, plan.legacySecret.namespace, plan.legacySecret.name)),
+  ]);
+  observation.secret = secret.ok ? { ok: true, value: secretFacts(secret.value) } : secret;
+  observation.legacySecret = legacySecret.ok ? { ok: true, value: secretFacts(legacySecret.value) } : legacySecret;
+
   if (!inspected || !client) {
     const why = clusters.some((c) => c.kind === "no-answer") ? "the SVM's cluster is not known" : "there is no SVM";
     observation.password = { result: "not-checked", why };
     return observation;
   }
-  observation.inspectedCluster = inspected.cluster;
-  const [lifs, account] = await Promise.all([
-    read(() => client.listInterfaces(inspected.svm.uuid)),
-    read(() => client.getAccount(inspected.svm.uuid, plan.username)),
-  ]);
-  observation.lifs = lifs.ok ? { ok: true, value: lifs.value.map((l) => ({ name: l.name, ipAddress: l.ipAddress })) } : lifs;
-  observation.account = account.ok
-    ? { ok: true, value: account.value ? { found: true, role: account.value.role, locked: account.value.locked } : { found: false } }
-    : account;
 
   // The passwords live in this scope only; the observation keeps what ONTAP answered.
   const stored = secret.ok ? decodeCredentials(secret.value) : {};
-  const userMissing = account.ok && !account.value;
+  const userMissing = account?.ok === true && !account.value;
   const check = async (password: string | undefined, what: string): Promise<AuthCheck> => {
     if (!secret.ok) return { result: "not-checked", why: "the seed Secret could not be read" };
     if (!password) return { result: "not-checked", why: `no ${what} is stored` };
