@@ -10,7 +10,7 @@ export class DemoError extends Error {
   override readonly name = "DemoError";
   constructor(
     message: string,
-    readonly code: "BINARIES_BUILD_FAILED" | "TIMEOUT" | "INTERRUPTED" | "START_FAILED",
+    readonly code: "BINARIES_BUILD_FAILED" | "TIMEOUT" | "INTERRUPTED",
     options?: { cause?: unknown },
   ) {
     super(message, options);

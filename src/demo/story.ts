@@ -5,7 +5,7 @@ import path from "node:path";
 import { loadComponentConfig } from "../config/component-config.js";
 import { loadKubeConfig, type RunningController, startController } from "../controller.js";
 import { createDoctorClients } from "../doctor/command.js";
-import { diagnose, type ShootDiagnosis } from "../doctor/diagnose.js";
+import { diagnose, type ShootDiagnosis, summarizeChecks } from "../doctor/diagnose.js";
 import type { ShootObservation } from "../doctor/observation.js";
 import { type DoctorDeps, observeShoot } from "../doctor/observe.js";
 import { createKubeClient, type KubeClient } from "../kube/client.js";
@@ -195,6 +195,15 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
       signal,
     );
     failing.done(`${FAILING_SHOOT} reports Error [${reported.lastError?.codes.join(", ")}]: ${reported.lastError?.description}`);
+
+    const diagnosis = activeObserver.latest().diagnoses.get(FAILING_SHOOT);
+    if (diagnosis) {
+      const failing = summarizeChecks(diagnosis.rows.filter((r) => r.status === "fail").map((r) => r.check));
+      const next = diagnosis.nextAction.startsWith("the controller is retrying")
+        ? "fix the cause of that error; the controller keeps retrying and then repairs the rest by itself"
+        : diagnosis.nextAction;
+      display.note(`doctor says ${FAILING_SHOOT} is ${diagnosis.verdict} (failing: ${failing}); next action: ${next}`);
+    }
 
     const holding = display.step(`the controller retries ${FAILING_SHOOT} with backoff; no password reaches ONTAP before it is stored`);
     const holdStart = Date.now();

@@ -17,6 +17,8 @@ export interface DoctorRow {
   status: RowStatus;
   /** What an operator should do about this row (rows that are ok have none). */
   action?: string;
+  /** A reconcile repairs this row by itself: while the controller is already retrying, its action is moot. */
+  repairable?: boolean;
 }
 
 export interface ShootDiagnosis {
@@ -35,16 +37,28 @@ export function reconcileCommand(namespace: string, extensionName = "ontap"): st
 
 export function diagnose(obs: ShootObservation): ShootDiagnosis {
   const rows = rowsFor(obs);
-  return { namespace: obs.namespace, ...verdictFor(rows) };
+  const ext = obs.extension.ok ? obs.extension.value : undefined;
+  const failingWith = ext?.lastOperation?.state === "Error" ? ext.lastError?.description : undefined;
+  return { namespace: obs.namespace, ...verdictFor(rows, { failingWith }) };
 }
 
-export function verdictFor(rows: readonly DoctorRow[]): Omit<ShootDiagnosis, "namespace"> {
+/**
+ * `failingWith`: the controller is already retrying and fails with this error. Then triggering a reconcile
+ * for a row it would repair is no advice: the error's cause is the thing to fix.
+ */
+export function verdictFor(rows: readonly DoctorRow[], context: { failingWith?: string } = {}): Omit<ShootDiagnosis, "namespace"> {
   const has = (status: RowStatus) => rows.some((r) => r.status === status);
   const verdict: Verdict = has("fail") ? "broken" : has("unknown") ? "unknown" : has("warn") ? "degraded" : "healthy";
-  const firstAction = (status: RowStatus) => rows.find((r) => r.status === status && r.action)?.action;
-  const nextAction =
-    firstAction("fail") ?? firstAction("unknown") ?? firstAction("warn") ?? "nothing to do: every check matches";
-  const actions = [...new Set(rows.flatMap((r) => (r.status !== "ok" && r.action ? [r.action] : [])))];
+  const first = (status: RowStatus) => rows.find((r) => r.status === status && r.action);
+  const row = first("fail") ?? first("unknown") ?? first("warn");
+  let nextAction = row?.action ?? "nothing to do: every check matches";
+  if (row?.repairable && context.failingWith) {
+    const pending = rows.filter((r) => r.repairable && r.status !== "ok").map((r) => r.check);
+    nextAction = `the controller is retrying and fails with: ${context.failingWith}; fix that cause: it then repairs ${summarizeChecks(pending)} by itself`;
+  }
+  const actions = [...new Set([nextAction, ...rows.flatMap((r) => (r.status !== "ok" && r.action ? [r.action] : []))])].filter(
+    (a) => a !== "nothing to do: every check matches",
+  );
   return { verdict, nextAction, actions, rows: [...rows] };
 }
 
@@ -155,6 +169,7 @@ function svmRow(obs: ShootObservation, want: ExpectedState, ext: ExtensionFacts,
       actual: `absent on every cluster (${answered(obs.clusters)})`,
       status: "fail",
       action: `SVM ${want.svmName} does not exist: ${reconcile}; the controller creates it${recorded ? ` on ${recorded}` : " on the cluster with the fewest volumes"}, with its LIFs, user and seed Secret`,
+      repairable: true,
     };
   }
   const svm = copy.svm;
@@ -199,6 +214,7 @@ function svmRow(obs: ShootObservation, want: ExpectedState, ext: ExtensionFacts,
       actual: `${actual} (providerStatus records ${recorded})`,
       status: "warn",
       action: `SVM ${want.svmName} is on ${copy.cluster}, not on ${recorded} as recorded in providerStatus (a MetroCluster switchover, or the SVM was moved): ${reconcile} to record where it is`,
+      repairable: true,
     };
   }
   if (svm.mirror) {
@@ -244,6 +260,7 @@ function lifRows(obs: ShootObservation, want: ExpectedState, reconcile: string):
         actual: "missing",
         status: "fail",
         action: `${reconcile}; the controller creates missing LIFs and repairs wrong addresses`,
+        repairable: true,
       };
     }
     if (actual !== lif.ipAddress) {
@@ -253,6 +270,7 @@ function lifRows(obs: ShootObservation, want: ExpectedState, reconcile: string):
         actual: `${actual} (wrong address)`,
         status: "fail",
         action: `${reconcile}; the controller creates missing LIFs and repairs wrong addresses`,
+        repairable: true,
       };
     }
     return { check: `LIF ${lif.name}`, expected, actual, status: "ok" };
@@ -290,6 +308,7 @@ function userRow(obs: ShootObservation, want: ExpectedState, reconcile: string):
       actual: "missing",
       status: "fail",
       action: `${reconcile}; the controller creates the ONTAP user with a new password, stored in the seed Secret before ONTAP sees it`,
+      repairable: true,
     };
   }
   const actual = `present (${account.role ?? "role not reported"}${account.locked ? ", LOCKED" : ""})`;
@@ -331,6 +350,7 @@ function secretRows(obs: ShootObservation, want: ExpectedState, reconcile: strin
       action: adopt
         ? `the seed Secret is missing: ${reconcile}; the controller adopts the Go extension's Secret ${want.legacySecret.namespace}/${want.legacySecret.name} if its password still works, else rotates the password`
         : `the seed Secret is missing: ${reconcile}; the controller re-creates it and rotates the password`,
+      repairable: true,
     });
   } else {
     const s = secret.value;
@@ -344,6 +364,7 @@ function secretRows(obs: ShootObservation, want: ExpectedState, reconcile: strin
         actual,
         status: "fail",
         action: `the seed Secret is ${s.hasPassword ? "for another user" : "empty"}: ${reconcile}; the controller rotates the password and rewrites it`,
+        repairable: true,
       });
     } else {
       rows.push({ check, expected, actual, status: "ok" });
@@ -393,6 +414,7 @@ function passwordRows(obs: ShootObservation, want: ExpectedState, reconcile: str
       actual: "rejected; pendingPassword authenticates",
       status: "warn",
       action: `a password rotation was interrupted after ONTAP accepted the new password: ${reconcile}; the controller promotes pendingPassword`,
+      repairable: true,
     });
   } else {
     rows.push({
@@ -401,6 +423,7 @@ function passwordRows(obs: ShootObservation, want: ExpectedState, reconcile: str
       actual: "rejected by ONTAP (drifted)",
       status: "fail",
       action: `the stored password does not authenticate (it was changed on ONTAP, or the user was re-created): ${reconcile}; the controller rotates it, storing the new password first`,
+      repairable: true,
     });
   }
   if (pending && pending.result !== "not-checked") {
@@ -411,9 +434,11 @@ function passwordRows(obs: ShootObservation, want: ExpectedState, reconcile: str
     } else if (pending.result === "ok") {
       row.actual = password?.result === "ok" ? "set, and also authenticates" : "set, authenticates";
       row.action = `${reconcile}; the controller promotes the pending password`;
+      row.repairable = true;
     } else {
       row.actual = "set, rejected (a rotation that never reached ONTAP)";
       row.action = `${reconcile}; the controller clears the stale pendingPassword (nothing is broken)`;
+      row.repairable = true;
     }
     rows.push(row);
   }
@@ -437,7 +462,14 @@ function managedResourceRows(obs: ShootObservation, want: ExpectedState, reconci
   return mrs.value.map((mr) => {
     const check = `ManagedResource ${mr.name}`;
     if (!mr.found) {
-      return { check, expected: "healthy", actual: "missing", status: "fail" as const, action: `${reconcile}; the controller re-creates the missing ManagedResources` };
+      return {
+        check,
+        expected: "healthy",
+        actual: "missing",
+        status: "fail" as const,
+        action: `${reconcile}; the controller re-creates the missing ManagedResources`,
+        repairable: true,
+      };
     }
     if (!mr.healthy && mr.progressing) {
       return {
@@ -531,6 +563,19 @@ function statusRows(ext: ExtensionFacts, reconcile: string): DoctorRow[] {
     rows.push({ check: "ReconcileEscalated", expected: "False", actual: esc ? `${esc.status} (${esc.reason})` : "not set", status: "ok" });
   }
   return rows;
+}
+
+/** `LIF a, LIF b, ManagedResource x, ManagedResource y` -> `2 LIFs, 2 ManagedResources`; other checks as they are. */
+export function summarizeChecks(checks: readonly string[]): string {
+  const groups = new Map<string, number>();
+  const single: string[] = [];
+  for (const check of checks) {
+    const group = ["ManagedResource", "LIF"].find((prefix) => check.startsWith(`${prefix} `));
+    if (group) groups.set(group, (groups.get(group) ?? 0) + 1);
+    else single.push(check);
+  }
+  const grouped = [...groups].map(([name, n]) => (n === 1 ? checks.find((c) => c.startsWith(`${name} `)) ?? name : `${n} ${name}s`));
+  return [...single, ...grouped].join(", ");
 }
 
 function answered(clusters: readonly ClusterAnswer[]): string {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type DoctorRow, diagnose, reconcileCommand, verdictFor, worstVerdict } from "../../src/doctor/diagnose.js";
+import { type DoctorRow, diagnose, reconcileCommand, summarizeChecks, verdictFor, worstVerdict } from "../../src/doctor/diagnose.js";
 import type { ShootObservation } from "../../src/doctor/observation.js";
 import { chooseInspected, expectedManagedResources } from "../../src/doctor/observe.js";
 
@@ -84,6 +84,30 @@ describe("doctor: verdicts from observations", () => {
       `the seed Secret is missing: ${RECONCILE}; the controller re-creates it and rotates the password`,
     );
     expect(RECONCILE).toBe(`kubectl annotate extension -n ${NS} ontap gardener.cloud/operation=reconcile --overwrite`);
+  });
+
+  it("during the article's failure names the error's cause, not a reconcile the controller is already retrying", () => {
+    const obs = healthy();
+    obs.account = { ok: true, value: { found: false } };
+    obs.secret = { ok: true, value: { found: false, hasPassword: false, hasPendingPassword: false } };
+    obs.password = { result: "not-checked", why: "no password is stored" };
+    if (!obs.extension.ok || !obs.extension.value) throw new Error("fixture");
+    const failure = "failed to write the seed Secret shoot--alpha--web/ontap-svm-credentials: ServerError (HTTP 500); will retry";
+    obs.extension.value.lastOperation = { type: "Create", state: "Error", description: failure };
+    obs.extension.value.lastError = { description: failure, codes: ["ERR_RETRYABLE_INFRA_DEPENDENCIES"] };
+    const d = diagnose(obs);
+    expect(d.verdict).toBe("broken");
+    expect(d.nextAction).toBe(
+      `the controller is retrying and fails with: ${failure}; fix that cause: it then repairs ONTAP user web, seed Secret ${NS}/ontap-svm-credentials by itself`,
+    );
+    expect(summarizeChecks(["ONTAP user x", "LIF a", "ManagedResource m", "ManagedResource n", "seed Secret s"])).toBe(
+      "ONTAP user x, seed Secret s, LIF a, 2 ManagedResources",
+    );
+    expect(d.actions[0]).toBe(d.nextAction);
+
+    // A row the controller cannot repair keeps its own advice.
+    obs.account = { ok: true, value: { found: true, role: "vsadmin", locked: true } };
+    expect(diagnose(obs).nextAction).toMatch(/^unlock ONTAP user web/);
   });
 
   it("calls a stored password that ONTAP rejects broken (drifted) and says the controller rotates it", () => {
