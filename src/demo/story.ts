@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { loadComponentConfig } from "../config/component-config.js";
@@ -18,7 +18,7 @@ import { DemoError, ensureKubeBinaries } from "./binaries.js";
 import { createLiveDisplay, createPlainDisplay, type Display } from "./display.js";
 import { startFakeResourceManager } from "./fake-resource-manager.js";
 import { type FaultProxy, startFaultProxy } from "./fault-proxy.js";
-import { startTestEnv, type TestEnv } from "./testenv.js";
+import { cacheDir, startTestEnv, type TestEnv } from "./testenv.js";
 import { renderMatrix, shootDetail, summarizeShoot } from "./view.js";
 
 /**
@@ -94,7 +94,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
 
   try {
     // 1. kube-apiserver and etcd: cached, or built once.
-    const binaries = display.step("kube-apiserver + etcd: checking the cache (~/.cache/gardener-extension-ontap)");
+    const binaries = display.step(`kube-apiserver + etcd: checking the cache (${cacheDir()})`);
     let building = false;
     const built = await ensureKubeBinaries((p) => {
       if (p.kind === "building") {
@@ -363,7 +363,6 @@ async function writeComponentConfig(dir: string, sim: RunningSimulator): Promise
     const passwordFile = path.join(credentials, `${c.name}-password`);
     await writeFile(usernameFile, c.username, { mode: 0o600 });
     await writeFile(passwordFile, c.password, { mode: 0o600 });
-    await chmod(passwordFile, 0o600);
     entries.push(
       [
         `  - name: ${c.name}`,
