@@ -92,9 +92,9 @@ export function resolveBinaries(): { kubeApiserver: string; etcd: string } {
   return { kubeApiserver, etcd };
 }
 
-/** The Gardener CRDs: TESTENV_CRD_DIR, else ../shared/crds beside the repository. */
+/** The Gardener CRDs: TESTENV_CRD_DIR, else the copy kept in the repository (hack/crds). */
 export function crdDir(): string {
-  const dir = process.env.TESTENV_CRD_DIR ?? path.resolve(repoRoot, "..", "shared", "crds");
+  const dir = process.env.TESTENV_CRD_DIR ?? path.resolve(repoRoot, "hack", "crds");
   if (!existsSync(dir)) {
     throw new TestEnvError(`CRD directory ${dir} does not exist (set TESTENV_CRD_DIR)`, "CRDS_MISSING");
   }
