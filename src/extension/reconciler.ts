@@ -221,11 +221,12 @@ export function createExtensionReconciler(deps: ExtensionReconcilerDeps) {
 
   function escalationFor(record: FailureRecord): StatusUpdate["escalation"] {
     if (!record.escalated) return undefined;
-    const minutes = Math.round((Date.now() - record.since) / 60_000);
+    const seconds = Math.round((Date.now() - record.since) / 1000);
+    const span = seconds < 120 ? `${seconds} s` : `${Math.round(seconds / 60)} min`;
     return {
       escalated: true,
       reason: "RepeatedFailures",
-      message: `${record.count} consecutive failures over ${minutes} min without success; an operator should look (gardener-extension-ontap doctor)`,
+      message: `${record.count} consecutive failures over ${span} without success; an operator should look (gardener-extension-ontap doctor)`,
     };
   }
 
