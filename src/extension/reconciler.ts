@@ -71,7 +71,6 @@ export function createExtensionReconciler(deps: ExtensionReconcilerDeps) {
 
     const started = Date.now();
     const type = lastOperationTypeFor(op, extension);
-    extension = await prepare(extension, op);
 
     const ctx: ActuatorContext = {
       extension,
@@ -85,6 +84,8 @@ export function createExtensionReconciler(deps: ExtensionReconcilerDeps) {
     };
     const seconds = () => (Date.now() - started) / 1000;
     try {
+      // Inside the try: a failed finalizer or annotation write is an error like any other, shown in status.
+      extension = await prepare(extension, op);
       extension = await writeOperationStatus(extension, { type, state: "Processing", description: `${type} in progress`, progress: 10 }, true);
       ctx.extension = extension;
       const result = await runOperation(op, ctx);
