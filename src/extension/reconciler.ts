@@ -80,6 +80,8 @@ export function createExtensionReconciler(deps: ExtensionReconcilerDeps) {
         extension = await writeStatus(extension as Extension, (current) => ({
           providerStatus: { ...(current.status?.providerStatus ?? {}), ...fields },
         }));
+        // Later writes in this reconcile start from the newest resourceVersion, not a conflict.
+        ctx.extension = extension;
       },
     };
     const seconds = () => (Date.now() - started) / 1000;
