@@ -106,6 +106,7 @@ describe("the recorded flows", () => {
   });
 });
 
+const total = records.reduce((n, r) => n + r.calls.reduce((m, call) => m + modes.filter((mode) => !filter || filter.test(`${r.flow} ${mode} ${callId(call)}`)).length, 0), 0);
 for (const record of records) {
   const scenarios = record.calls.flatMap((call) => modes.filter((mode) => selected(call, mode)).map((mode) => ({ call, mode })));
   if (scenarios.length === 0) continue;
@@ -116,6 +117,8 @@ for (const record of records) {
         it(`converges after ${mode} at ${callId(call)}${call.note ? ` (${call.note})` : ""}`, async () => {
           const result = await pool.use((lane) => runScenario(lane, call, mode));
           results.push(result);
+          const verdict = result.fired && result.converged && result.violations.length === 0 ? "ok" : "FAILED";
+          process.stderr.write(`chaos ${results.length}/${total} ${verdict} ${record.flow} ${mode} ${callId(call)}: ${result.reconciles}r ${result.seconds.toFixed(1)}s\n`);
           expect(result.fired, "the fault fired on its call").toBe(true);
           expect(result.violations).toEqual([]);
           expect(result.converged).toBe(true);

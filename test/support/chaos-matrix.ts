@@ -358,6 +358,8 @@ export async function runScenario(lane: ChaosLane, call: MatrixCall, mode: Mode,
       bounds.reachMs,
       mode === "crash" ? 10 : 40,
     );
+    // Calls after the visible end of a flow (the last Event of a delete) arrive a moment later.
+    if (reached === "done") await waitUntil(async () => ((await fault.hits()) > 0 ? true : undefined), 2000, 20);
     result.fired = reached === "fired" || (await fault.hits()) > 0;
     if (mode === "crash" && result.fired) {
       await lane.controller.kill?.();
@@ -368,24 +370,28 @@ export async function runScenario(lane: ChaosLane, call: MatrixCall, mode: Mode,
       await lane.controller.start?.();
     }
     if (mode === "permanent" && result.fired) {
+      // Only the status write itself can keep the Error out of the status; then a Warning event must say it.
+      const statusWrite = /\/extensions\/[^/]+\/status$/.test(call.pattern);
+      const warned = async () => {
+        const events = await lane.world.kube.list<{ type?: string; reason?: string }>(Events, run.target.namespace);
+        return events.items.some((e) => e.type === "Warning" && /Failed$/.test(e.reason ?? ""));
+      };
       const seen = await waitUntil(async () => {
         const ext = await lane.world.extension(run.target);
-        if (ext?.status?.lastOperation?.state === "Error") return { ext };
-        if (await run.done()) return { ext: undefined };
+        if (ext?.status?.lastOperation?.state === "Error") return { kind: "Error" as const, ext };
+        if (await run.done()) return { kind: "tolerated" as const };
+        if (statusWrite && (await warned())) return { kind: "event-only" as const };
         return undefined;
       }, bounds.permanentHoldMs, 100);
-      if (seen?.ext) {
-        result.errorStatus = "Error";
+      result.errorStatus = seen?.kind;
+      if (seen?.kind === "Error") {
         result.errorMessage = seen.ext.status?.lastError?.description ?? seen.ext.status?.lastOperation?.description;
         if (!result.errorMessage) result.violations.push("Error status without a message");
-      } else if (seen) {
-        result.errorStatus = "tolerated";
-      } else {
-        const events = await lane.world.kube.list<{ type?: string; reason?: string; involvedObject?: { name?: string } }>(Events, run.target.namespace);
-        const warned = events.items.some((e) => e.type === "Warning" && /Failed$/.test(e.reason ?? ""));
-        // Only the status write itself can keep the Error out of the status; then the Warning event says it.
-        if (warned && /\/status$/.test(call.pattern)) result.errorStatus = "event-only";
-        else result.violations.push(`no Error status within ${bounds.permanentHoldMs} ms of a permanent fault`);
+      } else if (seen?.kind === "event-only") {
+        // Hold the fault through a few more retries: they must keep failing safely, not give up.
+        await sleep(2000);
+      } else if (!seen) {
+        result.violations.push(`no Error status within ${bounds.permanentHoldMs} ms of a permanent fault`);
       }
     }
   } finally {
@@ -431,6 +437,8 @@ export async function runScenario(lane: ChaosLane, call: MatrixCall, mode: Mode,
   }
   result.violations.push(...scanForSecrets(lane.controller.drainLogs(), lane.world.knownSecrets));
   for (const s of [run.target, ...run.bystanders]) await lane.discard(s);
+  // A shoot that did not converge may still be retried by the controller: let that die down first.
+  if (!result.converged) await lane.quiesce();
   return result;
 }
 

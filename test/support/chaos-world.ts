@@ -63,6 +63,11 @@ export interface ChaosLane {
   newShoot(opts?: { project?: string; lifBase?: number }): Promise<Shoot>;
   /** Strips the finalizer and deletes what a finished scenario left in kube-apiserver. */
   discard(shoot: Shoot): Promise<void>;
+  /**
+   * Waits until ONTAP has seen no call for `quietMs`: a reconcile of a discarded shoot that was still
+   * running (an Extension in Error is retried) must not reach into the next scenario's fresh ONTAP.
+   */
+  quiesce(quietMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -134,6 +139,19 @@ export async function createChaosLane(opts: { name: string; kind: "in-process" |
       const secrets = await kube.list<{ metadata: { name: string } }>(Secrets, shoot.namespace).catch(() => ({ items: [] }));
       for (const s of secrets.items) await kube.delete(Secrets, shoot.namespace, s.metadata.name).catch(() => undefined);
       await kube.delete(Clusters, undefined, shoot.namespace).catch(() => undefined);
+    },
+    async quiesce(quietMs = 600) {
+      const deadline = Date.now() + 10_000;
+      let last = (await lane.ontapLog()).at(-1)?.seq ?? 0;
+      let quietSince = Date.now();
+      while (Date.now() < deadline && Date.now() - quietSince < quietMs) {
+        await sleep(100);
+        const seq = (await lane.ontapLog(last)).at(-1)?.seq;
+        if (seq !== undefined) {
+          last = seq;
+          quietSince = Date.now();
+        }
+      }
     },
     async close() {
       await controller.stop();
@@ -341,7 +359,8 @@ export async function kubeFingerprint(lane: ChaosLane, shoot: Shoot): Promise<Re
   for (const m of mrs.items) out[`ManagedResource ${m.metadata.name}`] = String((m.metadata as { generation?: number }).generation);
   const ext = await kube.get<Extension>(Extensions, shoot.namespace, shoot.extensionName);
   out["Extension generation"] = String(ext?.metadata.generation);
-  out["Extension lastOperation"] = `${ext?.status?.lastOperation?.type}/${ext?.status?.lastOperation?.state}`;
+  // A restarted controller re-verifies every Extension (Create -> Reconcile); what must not move is the state.
+  out["Extension lastOperation.state"] = String(ext?.status?.lastOperation?.state);
   return out;
 }
 

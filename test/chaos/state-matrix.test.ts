@@ -1,0 +1,490 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
+import { Events, Secrets } from "../../src/kube/resources.js";
+import { writeReport } from "../support/chaos-report.js";
+import {
+  authenticates,
+  createExtension,
+  createLif,
+  createSeedSecret,
+  createShootLifs,
+  createShootNamespace,
+  createSvm,
+  createUser,
+  kubeWrites,
+  ontapWrites,
+  type PlannedShoot,
+  planShoot as planShootNames,
+  SEED_SECRET,
+  seedSecret,
+  succeeded,
+} from "../support/chaos-state.js";
+import { type ChaosLane, createChaosLane, ontapSnapshot, orphans, scanForSecrets, sleep, waitUntil } from "../support/chaos-world.js";
+import type { SimAdmin } from "../support/sim-admin.js";
+
+/**
+ * The state matrix: each starting state is built directly (simulator and kube-apiserver), then the
+ * controller reconciles once more. Each row asserts what the controller did (its writes, read from the
+ * call logs of both sides) and the end state, or, where repair is unsafe, that it stopped with an Error
+ * and touched nothing.
+ */
+
+let lane: ChaosLane;
+let sim1: SimAdmin;
+let sim2: SimAdmin;
+const rows: { row: string; state: string; action: string; passed: boolean; seconds: number }[] = [];
+const startedAt = Date.now();
+
+beforeAll(async () => {
+  lane = await createChaosLane({ name: "state", kind: "in-process" });
+  [sim1, sim2] = lane.admins as [SimAdmin, SimAdmin];
+});
+beforeEach(async () => {
+  await lane.clearFaults();
+  await lane.resetOntap();
+});
+afterAll(async () => {
+  const table = [
+    "Each row builds its starting state directly (simulator admin API and REST, kube-apiserver), then lets the controller reconcile once more, and asserts the action (the writes on both sides, from the call logs) and the end state. Rows marked *Error* are those where repair would be unsafe: the controller must stop with an Error (or escalate) and write nothing.",
+    "",
+    "| starting state (SVM / data LIFs / mgmt LIF / user / seed Secret, or as named) | action asserted | result | seconds |",
+    "|---|---|---|---|",
+    ...rows.map((r) => `| ${r.state} | ${r.action} | ${r.passed ? "✓" : "✗"} | ${r.seconds.toFixed(1)} |`),
+  ];
+  writeReport(inject("chaosResultsDir"), "state-matrix", {
+    kind: "section",
+    order: 2,
+    title: "State matrix",
+    markdown: `${table.join("\n")}\n\n${rows.length} rows, ${rows.filter((r) => r.passed).length} passed, in ${((Date.now() - startedAt) / 1000).toFixed(0)} s.`,
+  });
+  await lane.close();
+});
+
+/** Shoots of the running row: discarded after it, so a row left in Error cannot act in the next one. */
+const rowShoots: PlannedShoot[] = [];
+function planShoot(): PlannedShoot {
+  const shoot = planShootNames();
+  rowShoots.push(shoot);
+  return shoot;
+}
+
+/** Runs one row and records it for the report whatever the outcome. */
+function row(state: string, action: string, body: () => Promise<void>) {
+  it(`${state}: ${action}`, async () => {
+    const t0 = Date.now();
+    let passed = false;
+    try {
+      await body();
+      passed = true;
+    } finally {
+      rows.push({ row: `${state}: ${action}`, state, action, passed, seconds: (Date.now() - t0) / 1000 });
+      for (const shoot of rowShoots.splice(0)) await lane.discard(shoot);
+      await lane.quiesce();
+    }
+  });
+}
+
+interface Marks {
+  ontap: number;
+  kube: number;
+}
+
+async function mark(): Promise<Marks> {
+  const log = await lane.ontapLog();
+  return { ontap: log.at(-1)?.seq ?? 0, kube: lane.kubeSeq() };
+}
+
+async function writesSince(m: Marks, shoot: PlannedShoot) {
+  return { ontap: ontapWrites(await lane.ontapLog(m.ontap)), kube: kubeWrites(lane.kubeLog(m.kube), shoot) };
+}
+
+async function waitForSuccess(shoot: PlannedShoot, timeoutMs = 30_000): Promise<void> {
+  const ok = await waitUntil(async () => (succeeded(await lane.world.extension(shoot)) ? true : undefined), timeoutMs, 100);
+  if (!ok) {
+    const ext = await lane.world.extension(shoot);
+    throw new Error(`${shoot.namespace} did not succeed: ${JSON.stringify(ext?.status?.lastOperation)}`);
+  }
+}
+
+async function converged(shoot: PlannedShoot): Promise<void> {
+  expect(await lane.world.invariants([shoot])).toEqual([]);
+  expect(orphans(await ontapSnapshot(lane), [shoot])).toEqual([]);
+  expect(scanForSecrets(lane.controller.drainLogs(), lane.world.knownSecrets)).toEqual([]);
+}
+
+const count = (list: string[], entry: string) => list.filter((x) => x === entry).length;
+const STRONG = "State-Matrix-Passw0rd-";
+const password = (tag: string) => `${STRONG}${tag}-${Math.random().toString(36).slice(2, 8)}`;
+
+/** A shoot converged from nothing, for the rows that change one thing behind the controller's back. */
+async function convergedShoot(): Promise<{ shoot: PlannedShoot; svmUuid: string }> {
+  const shoot = planShoot();
+  await createShootNamespace(lane, shoot);
+  await createExtension(lane, shoot);
+  await waitForSuccess(shoot);
+  const svm = (await sim1.state()).svms.find((s) => s.name === shoot.svmName)!;
+  return { shoot, svmUuid: String(svm.uuid) };
+}
+
+describe("state matrix: the rows of the Go extension's table", () => {
+  row("no / no / no / no / no", "creates SVM, 3 LIFs, user and seed Secret", async () => {
+    const shoot = planShoot();
+    await createShootNamespace(lane, shoot);
+    const m = await mark();
+    await createExtension(lane, shoot);
+    await waitForSuccess(shoot);
+    const w = await writesSince(m, shoot);
+    expect(count(w.ontap, "sim-1 POST /api/svm/svms")).toBe(1);
+    expect(count(w.ontap, "sim-1 POST /api/network/ip/interfaces")).toBe(3);
+    expect(count(w.ontap, "sim-1 POST /api/security/accounts")).toBe(1);
+    expect(w.kube).toContain("POST /api/v1/namespaces/{ns}/secrets");
+    await converged(shoot);
+  });
+
+  row("yes / no / no / no / no", "keeps the SVM, creates 3 LIFs, user and Secret", async () => {
+    const shoot = planShoot();
+    const svm = await createSvm(sim1, shoot);
+    await createShootNamespace(lane, shoot);
+    const m = await mark();
+    await createExtension(lane, shoot);
+    await waitForSuccess(shoot);
+    const w = await writesSince(m, shoot);
+    expect(w.ontap.filter((x) => x.includes("/api/svm/svms"))).toEqual([]);
+    expect(count(w.ontap, "sim-1 POST /api/network/ip/interfaces")).toBe(3);
+    expect(count(w.ontap, "sim-1 POST /api/security/accounts")).toBe(1);
+    expect((await sim1.state()).svms.map((s) => s.uuid)).toEqual([svm.uuid]);
+    await converged(shoot);
+  });
+
+  row("yes / yes / no / no / no", "creates only the management LIF, then user and Secret", async () => {
+    const shoot = planShoot();
+    const svm = await createSvm(sim1, shoot);
+    await createShootLifs(sim1, svm.uuid, shoot, { data: true, management: false });
+    await createShootNamespace(lane, shoot);
+    const m = await mark();
+    await createExtension(lane, shoot);
+    await waitForSuccess(shoot);
+    const w = await writesSince(m, shoot);
+    expect(count(w.ontap, "sim-1 POST /api/network/ip/interfaces")).toBe(1);
+    expect((await sim1.state()).interfaces.map((i) => i.name).sort()).toEqual(["datalif0", "datalif1", "managementlif"]);
+    expect(count(w.ontap, "sim-1 POST /api/security/accounts")).toBe(1);
+    await converged(shoot);
+  });
+
+  row("yes / yes / yes / no / no", "creates user and Secret, no LIF write", async () => {
+    const shoot = planShoot();
+    const svm = await createSvm(sim1, shoot);
+    await createShootLifs(sim1, svm.uuid, shoot, { data: true, management: true });
+    await createShootNamespace(lane, shoot);
+    const m = await mark();
+    await createExtension(lane, shoot);
+    await waitForSuccess(shoot);
+    const w = await writesSince(m, shoot);
+    expect(w.ontap.filter((x) => x.includes("interfaces"))).toEqual([]);
+    expect(w.ontap).toEqual(["sim-1 POST /api/security/accounts"]);
+    await converged(shoot);
+  });
+
+  row("yes / yes / yes / yes / no", "stores a new password (pending) first, then sets it on the user, then promotes it", async () => {
+    const shoot = planShoot();
+    const svm = await createSvm(sim1, shoot);
+    await createShootLifs(sim1, svm.uuid, shoot, { data: true, management: true });
+    await createUser(lane, sim1, svm.uuid, shoot.name, password("unknown"));
+    await createShootNamespace(lane, shoot);
+    const m = await mark();
+    await createExtension(lane, shoot);
+    await waitForSuccess(shoot);
+    const w = await writesSince(m, shoot);
+    expect(w.ontap).toEqual(["sim-1 POST /api/security/authentication/password"]);
+    const ontapLog = await lane.ontapLog(m.ontap);
+    const passwordSet = ontapLog.find((c) => c.method === "POST" && c.template === "/api/security/authentication/password")!;
+    const secretCreate = lane.kubeLog(m.kube).find((c) => c.method === "POST" && c.path === `/api/v1/namespaces/${shoot.namespace}/secrets`)!;
+    expect(secretCreate.at).toBeLessThan(passwordSet.at);
+    await converged(shoot);
+  });
+
+  row("yes / yes / yes / no / yes", "creates the user with a password stored (pending) before the create", async () => {
+    const shoot = planShoot();
+    const svm = await createSvm(sim1, shoot);
+    await createShootLifs(sim1, svm.uuid, shoot, { data: true, management: true });
+    await createShootNamespace(lane, shoot);
+    const stored = password("stored");
+    await createSeedSecret(lane, shoot, { username: shoot.name, password: stored });
+    const m = await mark();
+    await createExtension(lane, shoot);
+    await waitForSuccess(shoot);
+    const w = await writesSince(m, shoot);
+    expect(w.ontap).toEqual(["sim-1 POST /api/security/accounts"]);
+    const accountCreate = (await lane.ontapLog(m.ontap)).find((c) => c.method === "POST" && c.template === "/api/security/accounts")!;
+    const pendingWrite = lane.kubeLog(m.kube).find((c) => c.method === "PUT" && c.path.endsWith(`/${shoot.namespace}/secrets/${SEED_SECRET}`))!;
+    expect(pendingWrite.at).toBeLessThan(accountCreate.at);
+    expect((await seedSecret(lane, shoot))?.data.password).not.toBe(stored);
+    await converged(shoot);
+  });
+
+  row("yes / yes / yes / yes / yes (password works)", "verifies only: no write on ONTAP, none to the Secret", async () => {
+    const shoot = planShoot();
+    const svm = await createSvm(sim1, shoot);
+    await createShootLifs(sim1, svm.uuid, shoot, { data: true, management: true });
+    const live = password("live");
+    await createUser(lane, sim1, svm.uuid, shoot.name, live);
+    await createShootNamespace(lane, shoot);
+    await createSeedSecret(lane, shoot, { username: shoot.name, password: live });
+    const before = await seedSecret(lane, shoot);
+    const m = await mark();
+    await createExtension(lane, shoot);
+    await waitForSuccess(shoot);
+    const w = await writesSince(m, shoot);
+    expect(w.ontap).toEqual([]);
+    expect(w.kube.filter((x) => x.includes("ontap-svm-credentials"))).toEqual([]);
+    expect((await seedSecret(lane, shoot))?.resourceVersion).toBe(before?.resourceVersion);
+    await converged(shoot);
+  });
+
+  row("yes / yes / yes / yes / empty password", "sets a new password (stored first) and updates the Secret", async () => {
+    const shoot = planShoot();
+    const svm = await createSvm(sim1, shoot);
+    await createShootLifs(sim1, svm.uuid, shoot, { data: true, management: true });
+    await createUser(lane, sim1, svm.uuid, shoot.name, password("old"));
+    await createShootNamespace(lane, shoot);
+    await createSeedSecret(lane, shoot, { username: shoot.name, password: "" });
+    const m = await mark();
+    await createExtension(lane, shoot);
+    await waitForSuccess(shoot);
+    const w = await writesSince(m, shoot);
+    expect(w.ontap).toEqual(["sim-1 POST /api/security/authentication/password"]);
+    expect(w.kube.filter((x) => x.startsWith("PUT") && x.includes(SEED_SECRET)).length).toBe(2);
+    await converged(shoot);
+  });
+});
+
+describe("state matrix: the credentials protocol", () => {
+  row("seed Secret: password stale, pendingPassword live", "promotes the pending password; no ONTAP write", async () => {
+    const shoot = planShoot();
+    const svm = await createSvm(sim1, shoot);
+    await createShootLifs(sim1, svm.uuid, shoot, { data: true, management: true });
+    const live = password("pending-live");
+    await createUser(lane, sim1, svm.uuid, shoot.name, live);
+    await createShootNamespace(lane, shoot);
+    await createSeedSecret(lane, shoot, { username: shoot.name, password: password("stale"), pendingPassword: live });
+    const m = await mark();
+    await createExtension(lane, shoot);
+    await waitForSuccess(shoot);
+    expect((await writesSince(m, shoot)).ontap).toEqual([]);
+    expect((await seedSecret(lane, shoot))?.data).toEqual({ username: shoot.name, password: live });
+    await converged(shoot);
+  });
+
+  row("seed Secret: password live, pendingPassword not", "drops the stale pending password; no ONTAP write", async () => {
+    const shoot = planShoot();
+    const svm = await createSvm(sim1, shoot);
+    await createShootLifs(sim1, svm.uuid, shoot, { data: true, management: true });
+    const live = password("live");
+    await createUser(lane, sim1, svm.uuid, shoot.name, live);
+    await createShootNamespace(lane, shoot);
+    await createSeedSecret(lane, shoot, { username: shoot.name, password: live, pendingPassword: password("never-set") });
+    const m = await mark();
+    await createExtension(lane, shoot);
+    await waitForSuccess(shoot);
+    expect((await writesSince(m, shoot)).ontap).toEqual([]);
+    expect((await seedSecret(lane, shoot))?.data).toEqual({ username: shoot.name, password: live });
+    await converged(shoot);
+  });
+
+  row("password drifted on ONTAP (changed by hand)", "rotates: new password stored first, set on ONTAP, promoted", async () => {
+    const { shoot } = await convergedShoot();
+    const before = (await seedSecret(lane, shoot))!.data.password!;
+    const drifted = password("drifted");
+    lane.world.knownSecrets.add(drifted);
+    await sim1.setAccountPassword(shoot.svmName, shoot.name, drifted);
+    const m = await mark();
+    await lane.world.reconcileNow(shoot);
+    expect((await writesSince(m, shoot)).ontap).toEqual(["sim-1 POST /api/security/authentication/password"]);
+    const after = (await seedSecret(lane, shoot))!.data.password!;
+    expect(after).not.toBe(before);
+    expect(after).not.toBe(drifted);
+    expect(await authenticates(sim1, shoot.name, drifted)).toBe(false);
+    await converged(shoot);
+  });
+
+  row("legacy Secret of the Go extension in kube-system, user live, no seed Secret", "adopts the password, moves it, deletes the legacy Secret; no ONTAP write", async () => {
+    const shoot = planShoot();
+    const svm = await createSvm(sim1, shoot);
+    await createShootLifs(sim1, svm.uuid, shoot, { data: true, management: true });
+    const legacy = password("legacy");
+    await createUser(lane, sim1, svm.uuid, shoot.name, legacy);
+    await createShootNamespace(lane, shoot);
+    await createSeedSecret(lane, shoot, { username: shoot.name, password: legacy }, { namespace: "kube-system", name: shoot.legacySecretName });
+    const m = await mark();
+    await createExtension(lane, shoot);
+    await waitForSuccess(shoot);
+    expect((await writesSince(m, shoot)).ontap).toEqual([]);
+    expect((await seedSecret(lane, shoot))?.data.password).toBe(legacy);
+    expect(await lane.world.kube.get(Secrets, "kube-system", shoot.legacySecretName)).toBeUndefined();
+    await converged(shoot);
+  });
+
+  row("legacy Secret whose password no longer works", "leaves it, rotates into the seed Secret", async () => {
+    const shoot = planShoot();
+    const svm = await createSvm(sim1, shoot);
+    await createShootLifs(sim1, svm.uuid, shoot, { data: true, management: true });
+    await createUser(lane, sim1, svm.uuid, shoot.name, password("live-elsewhere"));
+    await createShootNamespace(lane, shoot);
+    const legacy = password("legacy-stale");
+    await createSeedSecret(lane, shoot, { username: shoot.name, password: legacy }, { namespace: "kube-system", name: shoot.legacySecretName });
+    const m = await mark();
+    await createExtension(lane, shoot);
+    await waitForSuccess(shoot);
+    expect((await writesSince(m, shoot)).ontap).toEqual(["sim-1 POST /api/security/authentication/password"]);
+    expect((await seedSecret(lane, shoot))?.data.password).not.toBe(legacy);
+    await converged(shoot);
+    await lane.world.kube.delete(Secrets, "kube-system", shoot.legacySecretName);
+  });
+});
+
+describe("state matrix: the SVM's state on ONTAP", () => {
+  for (const state of ["initializing", "starting"] as const) {
+    row(`SVM ${state}`, "waits (Processing, requeue), creates nothing, converges once it runs", async () => {
+      const shoot = planShoot();
+      const svm = await createSvm(sim1, shoot, { state });
+      await createShootNamespace(lane, shoot);
+      const m = await mark();
+      await createExtension(lane, shoot);
+      const waiting = await waitUntil(async () => {
+        const ext = await lane.world.extension(shoot);
+        return ext?.status?.lastOperation?.state === "Processing" && ext.status.lastOperation.description?.includes(state) ? ext : undefined;
+      }, 15_000);
+      expect(waiting, `Processing naming the state ${state}`).toBeDefined();
+      await sleep(1000);
+      expect((await writesSince(m, shoot)).ontap).toEqual([]);
+      await sim1.setSvmState(shoot.svmName, "running");
+      await waitForSuccess(shoot);
+      expect((await sim1.state()).svms.map((s) => s.uuid)).toEqual([svm.uuid]);
+      expect((await sim2.state()).svms).toEqual([]);
+      await converged(shoot);
+    });
+  }
+
+  row("SVM stopped", "Error naming the state and what to do; creates and deletes nothing; converges once started", async () => {
+    const shoot = planShoot();
+    const svm = await createSvm(sim1, shoot, { state: "stopped" });
+    await createShootNamespace(lane, shoot);
+    const m = await mark();
+    await createExtension(lane, shoot);
+    const failing = await waitUntil(async () => {
+      const ext = await lane.world.extension(shoot);
+      return ext?.status?.lastOperation?.state === "Error" ? ext : undefined;
+    }, 15_000);
+    expect(failing?.status?.lastError?.description).toMatch(/stopped; start it on ONTAP/);
+    await sleep(1500);
+    expect((await writesSince(m, shoot)).ontap).toEqual([]);
+    expect((await sim1.state()).svms.map((s) => [s.uuid, s.state])).toEqual([[svm.uuid, "stopped"]]);
+    await sim1.setSvmState(shoot.svmName, "running");
+    await waitForSuccess(shoot);
+    await converged(shoot);
+  });
+
+  row("SVM deleting", "waits for the deletion, creates nothing meanwhile, then creates the SVM anew", async () => {
+    const shoot = planShoot();
+    const old = await createSvm(sim1, shoot, { state: "deleting" });
+    await createShootNamespace(lane, shoot);
+    const m = await mark();
+    await createExtension(lane, shoot);
+    const waiting = await waitUntil(async () => {
+      const ext = await lane.world.extension(shoot);
+      return ext?.status?.lastOperation?.description?.includes("being deleted") ? ext : undefined;
+    }, 15_000);
+    expect(waiting?.status?.lastOperation?.state).toBe("Processing");
+    await sleep(1000);
+    expect((await writesSince(m, shoot)).ontap).toEqual([]);
+    // The deletion finishes on ONTAP.
+    await sim1.setSvmState(shoot.svmName, "running");
+    const del = await sim1.rest("DELETE", `/api/svm/svms/${old.uuid}`);
+    expect(del.status).toBe(202);
+    await waitForSuccess(shoot);
+    const svms = [...(await sim1.state()).svms, ...(await sim2.state()).svms];
+    expect(svms.map((s) => s.name)).toEqual([shoot.svmName]);
+    expect(svms[0]?.uuid).not.toBe(old.uuid);
+    await converged(shoot);
+  });
+
+  row("SVM running without NVMe", "Error asking to enable NVMe; writes nothing", async () => {
+    const shoot = planShoot();
+    await createSvm(sim1, shoot, { nvme: false });
+    await createShootNamespace(lane, shoot);
+    const m = await mark();
+    await createExtension(lane, shoot);
+    const failing = await waitUntil(async () => {
+      const ext = await lane.world.extension(shoot);
+      return ext?.status?.lastOperation?.state === "Error" ? ext : undefined;
+    }, 15_000);
+    expect(failing?.status?.lastError?.description).toMatch(/without NVMe enabled/);
+    await sleep(1000);
+    expect((await writesSince(m, shoot)).ontap).toEqual([]);
+  });
+
+  row("SVM on both MetroCluster clusters", "Error and escalation (condition, Warning event); writes nothing on either; converges once one copy is removed", async () => {
+    const shoot = planShoot();
+    const keep = await createSvm(sim1, shoot);
+    const wrong = await createSvm(sim2, shoot);
+    await createShootNamespace(lane, shoot);
+    const m = await mark();
+    await createExtension(lane, shoot);
+    // The world escalates after 5 consecutive failures.
+    const escalated = await waitUntil(async () => {
+      const ext = await lane.world.extension(shoot);
+      const cond = ext?.status?.conditions?.find((c) => c.type === "ReconcileEscalated");
+      return cond?.status === "True" ? ext : undefined;
+    }, 30_000);
+    expect(escalated?.status?.lastOperation?.state).toBe("Error");
+    expect(escalated?.status?.lastError?.description).toMatch(/exists on several clusters/);
+    const events = await lane.world.kube.list<{ type?: string; reason?: string }>(Events, shoot.namespace);
+    expect(events.items.some((e) => e.type === "Warning" && e.reason === "Escalated")).toBe(true);
+    expect((await writesSince(m, shoot)).ontap).toEqual([]);
+    expect((await sim1.state()).svms.map((s) => s.uuid)).toEqual([keep.uuid]);
+    expect((await sim2.state()).svms.map((s) => s.uuid)).toEqual([wrong.uuid]);
+
+    expect((await sim2.rest("DELETE", `/api/svm/svms/${wrong.uuid}`)).status).toBe(202);
+    await waitForSuccess(shoot);
+    expect((await sim1.state()).svms.map((s) => s.uuid)).toEqual([keep.uuid]);
+    const ext = await lane.world.extension(shoot);
+    expect(ext?.status?.conditions?.find((c) => c.type === "ReconcileEscalated")?.status).toBe("False");
+    await converged(shoot);
+  });
+});
+
+describe("state matrix: LIFs", () => {
+  row("a LIF with the wrong address", "patches that LIF in place (same uuid); creates and deletes none", async () => {
+    const { shoot, svmUuid } = await convergedShoot();
+    const lif = (await sim1.state()).interfaces.find((i) => i.name === "datalif1")!;
+    expect((await sim1.rest("PATCH", `/api/network/ip/interfaces/${lif.uuid}`, { body: { ip: { address: "10.250.250.250" } } })).status).toBe(200);
+    const m = await mark();
+    await lane.world.reconcileNow(shoot);
+    expect((await writesSince(m, shoot)).ontap).toEqual(["sim-1 PATCH /api/network/ip/interfaces/{uuid}"]);
+    const after = (await sim1.state()).interfaces.find((i) => i.name === "datalif1")!;
+    expect(after.uuid).toBe(lif.uuid);
+    expect((after.ip as { address: string }).address).toBe(shoot.dataLifs[1]);
+    expect(svmUuid).toBeDefined();
+    await converged(shoot);
+  });
+
+  row("a LIF missing", "creates that LIF only", async () => {
+    const { shoot } = await convergedShoot();
+    const lif = (await sim1.state()).interfaces.find((i) => i.name === "managementlif")!;
+    expect((await sim1.rest("DELETE", `/api/network/ip/interfaces/${lif.uuid}`)).status).toBe(200);
+    const m = await mark();
+    await lane.world.reconcileNow(shoot);
+    expect((await writesSince(m, shoot)).ontap).toEqual(["sim-1 POST /api/network/ip/interfaces"]);
+    await converged(shoot);
+  });
+
+  row("a foreign LIF on the SVM", "leaves it alone (same uuid and address); writes nothing", async () => {
+    const { shoot, svmUuid } = await convergedShoot();
+    const foreignUuid = await createLif(sim1, svmUuid, "operator-backup", "10.251.0.1", "default-data-files");
+    const m = await mark();
+    await lane.world.reconcileNow(shoot);
+    expect((await writesSince(m, shoot)).ontap).toEqual([]);
+    const foreign = (await sim1.state()).interfaces.find((i) => i.uuid === foreignUuid);
+    expect((foreign?.ip as { address?: string } | undefined)?.address).toBe("10.251.0.1");
+    expect(await lane.world.invariants([shoot])).toEqual([]);
+  });
+});
