@@ -29,6 +29,8 @@ export default defineConfig({
           // A scenario waits out client timeouts and backoff; the soak runs for minutes on its own.
           testTimeout: 300_000,
           hookTimeout: 600_000,
+          // Fault-matrix scenarios wait for a free lane; more of them in flight than lanes keeps every lane busy.
+          maxConcurrency: 10,
           fileParallelism: false,
           globalSetup: ["test/support/global-setup.ts", "test/support/chaos-report.ts"],
         },

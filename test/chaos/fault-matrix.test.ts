@@ -4,6 +4,10 @@ import {
   callId,
   DEFAULT_BOUNDS,
   FLOW_TITLES,
+  FLOWS,
+  FULL_FLOWS,
+  FULL_MODES,
+  isCrash,
   type MatrixCall,
   type Mode,
   MODES,
@@ -17,15 +21,19 @@ import { type MatrixReport, writeReport } from "../support/chaos-report.js";
  * A fault at every single call: each call of the recorded create and delete flows, in every fault mode, in
  * a scenario of its own; each must converge within the bound with every invariant holding.
  *
- * Env: CHAOS_LANES (in-process lanes, default 2), CHAOS_PROCESS_LANES (lanes with the controller as its own
- * process for the crash mode, default 1), CHAOS_MODES (comma list, default all), CHAOS_FILTER (a regular
- * expression on `<flow> <mode> <call>`, for working on one scenario).
+ * Env: CHAOS_FULL=1 widens the matrix (two more flows: a second shoot joining a project, the repair of a
+ * drifted password; one more mode: SIGKILL while the call hangs, so the server never acts on it).
+ * CHAOS_LANES (in-process lanes, default 3), CHAOS_PROCESS_LANES (lanes with the controller as its own
+ * process, for the crash modes, default 2), CHAOS_MODES (comma list), CHAOS_FILTER (a regular expression on
+ * `<flow> <mode> <call>`, for working on one scenario).
  */
 
 const MAX_RECONCILES = 40;
-const lanesWanted = Number(process.env.CHAOS_LANES ?? 2);
-const processLanesWanted = Number(process.env.CHAOS_PROCESS_LANES ?? 1);
-const modes = (process.env.CHAOS_MODES?.split(",") as Mode[] | undefined) ?? MODES;
+const full = process.env.CHAOS_FULL === "1";
+const lanesWanted = Number(process.env.CHAOS_LANES ?? 3);
+const processLanesWanted = Number(process.env.CHAOS_PROCESS_LANES ?? 2);
+const allModes = full ? FULL_MODES : MODES;
+const modes = (process.env.CHAOS_MODES?.split(",") as Mode[] | undefined) ?? allModes;
 const filter = process.env.CHAOS_FILTER ? new RegExp(process.env.CHAOS_FILTER) : undefined;
 const startedAt = new Date();
 
@@ -48,11 +56,11 @@ class LanePool {
 const lanes = await Promise.all(
   Array.from({ length: Math.max(1, lanesWanted) }, (_, i) => createChaosLane({ name: `lane${i}`, kind: "in-process" })),
 );
-const needProcess = modes.includes("crash");
+const needProcess = modes.some(isCrash);
 const processLanes = needProcess
   ? await Promise.all(Array.from({ length: Math.max(1, processLanesWanted) }, (_, i) => createChaosLane({ name: `proc${i}`, kind: "process" })))
   : [];
-const records = await recordFlows(lanes[0]!);
+const records = await recordFlows(lanes[0]!, full ? FULL_FLOWS : FLOWS);
 const inProcessPool = new LanePool([...lanes]);
 const processPool = new LanePool([...processLanes]);
 const results: ScenarioResult[] = [];
@@ -67,7 +75,7 @@ function selected(call: MatrixCall, mode: Mode): boolean {
 afterAll(async () => {
   const report: MatrixReport = {
     kind: "fault-matrix",
-    filtered: filtered || modes.length !== MODES.length,
+    filtered: filtered || modes.length !== allModes.length,
     startedAt: startedAt.toISOString(),
     wallSeconds: (Date.now() - startedAt.getTime()) / 1000,
     lanes: { inProcess: lanes.length, process: processLanes.length },
@@ -113,7 +121,7 @@ for (const record of records) {
   describe.concurrent(`fault matrix: ${FLOW_TITLES[record.flow]}`, () => {
     for (const { call, mode } of scenarios) {
       {
-        const pool = mode === "crash" ? processPool : inProcessPool;
+        const pool = isCrash(mode) ? processPool : inProcessPool;
         it(`converges after ${mode} at ${callId(call)}${call.note ? ` (${call.note})` : ""}`, async () => {
           const result = await pool.use((lane) => runScenario(lane, call, mode));
           results.push(result);

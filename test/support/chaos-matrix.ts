@@ -1,6 +1,6 @@
 import type { Extension } from "../../src/extension/types.js";
 import type { FaultAction, FaultRuleSpec } from "../../src/faults/rules.js";
-import { Events } from "../../src/kube/resources.js";
+import { Events, Secrets } from "../../src/kube/resources.js";
 import {
   type ChaosLane,
   kubeFingerprint,
@@ -23,17 +23,25 @@ import { projectIdFor, type Shoot, uniqueSuffix } from "./world.js";
  * touching this file.
  */
 
-export type Flow = "create" | "delete-sibling" | "delete-last";
+export type Flow = "create" | "delete-sibling" | "delete-last" | "create-sibling" | "rotate";
+/** The flows of every run: one shoot's create and its delete (with and without a sibling). */
 export const FLOWS: Flow[] = ["create", "delete-sibling", "delete-last"];
+/** CHAOS_FULL=1 adds a second shoot joining a project's SVM and the repair of a drifted password. */
+export const FULL_FLOWS: Flow[] = [...FLOWS, "create-sibling", "rotate"];
 export const FLOW_TITLES: Record<Flow, string> = {
   create: "create (first shoot of a project)",
   "delete-sibling": "delete (another shoot of the project stays)",
   "delete-last": "delete (the project's last shoot: user, LIFs and SVM go)",
+  "create-sibling": "create (a second shoot joins the project's SVM)",
+  rotate: "reconcile after the password drifted on ONTAP (rotation, secret first)",
 };
 
-export type Mode = "transient" | "permanent" | "reset" | "hang" | "applyThenFail" | "crash";
+export type Mode = "transient" | "permanent" | "reset" | "hang" | "applyThenFail" | "crash" | "crash-unapplied";
 export const IN_PROCESS_MODES: Mode[] = ["transient", "permanent", "reset", "hang", "applyThenFail"];
 export const MODES: Mode[] = [...IN_PROCESS_MODES, "crash"];
+/** CHAOS_FULL=1 adds a SIGKILL while the call hangs: the server never acts on it. */
+export const FULL_MODES: Mode[] = [...MODES, "crash-unapplied"];
+export const isCrash = (mode: Mode) => mode === "crash" || mode === "crash-unapplied";
 
 export interface MatrixCall {
   flow: Flow;
@@ -75,6 +83,8 @@ export function scenarioNames(): ScenarioNames {
 
 function generalize(path: string, n: ScenarioNames): string {
   return path
+    // An Event's name is made up per event (aggregation patches it by that name).
+    .replace(/\/events\/[^/]+$/, "/events/{event}")
     .replaceAll(n.namespace, "{ns}")
     .replaceAll(n.svm, "{svm}")
     .replaceAll(n.project, "{project}")
@@ -128,6 +138,8 @@ export function deriveCalls(
 interface FlowRun {
   /** The shoot the flow acts on. */
   target: Shoot;
+  /** Passwords on ONTAP that are not the controller's (set by hand): not a secret-first violation. */
+  foreignPasswords: string[];
   /** Shoots that must stay as they are (a sibling of the same project). */
   bystanders: Shoot[];
   /** Starts the flow (after the fault is armed). */
@@ -171,12 +183,55 @@ export async function prepareFlow(lane: ChaosLane, flow: Flow, names: ScenarioNa
     };
     return {
       target: placeholder,
+      foreignPasswords: [],
       bystanders: [],
       async trigger() {
         target = await shootWithNames(lane, names, lifs);
       },
       done: async () => Boolean(target) && succeeded(await world.extension(placeholder)),
       expectations: () => [placeholder],
+    };
+  }
+  if (flow === "create-sibling") {
+    // The first shoot of the project exists and is settled; the scenario's names are the second one's.
+    const lifs = nextLifs();
+    const first = await world.createShoot({ project: names.project, shoot: `s${uniqueSuffix()}`, ...lifs });
+    await waitSucceeded(lane, first, 30_000);
+    const second: Shoot = { name: names.shoot, extensionName: "ontap", namespace: names.namespace, projectId: names.projectId, ...lifs, firewall: true };
+    let created = false;
+    return {
+      target: second,
+      foreignPasswords: [],
+      bystanders: [first],
+      async trigger() {
+        await shootWithNames(lane, names, lifs);
+        created = true;
+      },
+      done: async () => created && succeeded(await world.extension(second)),
+      expectations: () => [second, first],
+    };
+  }
+  if (flow === "rotate") {
+    const target = await shootWithNames(lane, names);
+    await waitSucceeded(lane, target, 30_000);
+    const before = await storedPassword(lane, target);
+    const drifted = `Drifted-by-hand-${uniqueSuffix()}-Passw0rd`;
+    world.knownSecrets.add(drifted);
+    const host = (await ontapSnapshot(lane)).findIndex((c) => c.svms.some((s) => s.name === names.svm));
+    await lane.admins[host]!.setAccountPassword(names.svm, names.shoot, drifted);
+    return {
+      target,
+      foreignPasswords: [drifted],
+      bystanders: [],
+      trigger: () => world.annotate(target, { "gardener.cloud/operation": "reconcile" }),
+      // Done once a reconcile after the trigger rotated the password (a new one, promoted, nothing pending).
+      async done() {
+        if (!succeeded(await world.extension(target))) return false;
+        const secret = await lane.world.kube.get<{ data?: Record<string, string> }>(Secrets, target.namespace, "ontap-svm-credentials");
+        const password = secret?.data?.password ? Buffer.from(secret.data.password, "base64").toString("utf8") : undefined;
+        return password !== undefined && password !== before && !secret?.data?.pendingPassword;
+      },
+      expectations: () => [target],
     };
   }
   // The sibling shares the project (and so the SVM and its LIFs) and the LIF addresses.
@@ -189,6 +244,7 @@ export async function prepareFlow(lane: ChaosLane, flow: Flow, names: ScenarioNa
   await Promise.all([target, ...bystanders].map((s) => waitSucceeded(lane, s, 30_000)));
   return {
     target,
+    foreignPasswords: [],
     bystanders,
     trigger: () => world.deleteShoot(target),
     done: async () => (await world.extension(target)) === undefined,
@@ -205,11 +261,16 @@ export interface FlowRecord {
   seconds: number;
 }
 
+async function storedPassword(lane: ChaosLane, shoot: Shoot): Promise<string | undefined> {
+  const secret = await lane.world.kube.get<{ data?: Record<string, string> }>(Secrets, shoot.namespace, "ontap-svm-credentials");
+  return secret?.data?.password ? Buffer.from(secret.data.password, "base64").toString("utf8") : undefined;
+}
+
 /** Runs each flow once without faults and records what it called. */
-export async function recordFlows(lane: ChaosLane): Promise<FlowRecord[]> {
+export async function recordFlows(lane: ChaosLane, flows: Flow[] = FLOWS): Promise<FlowRecord[]> {
   const out: FlowRecord[] = [];
   const admin = lane.world.sim.clusters[0]?.username ?? "admin";
-  for (const flow of FLOWS) {
+  for (const flow of flows) {
     await lane.resetOntap();
     await lane.clearFaults();
     const names = scenarioNames();
@@ -224,9 +285,9 @@ export async function recordFlows(lane: ChaosLane): Promise<FlowRecord[]> {
     const ok = await waitUntil(async () => ((await run.done()) ? true : undefined), 60_000, 50);
     if (!ok) throw new Error(`recording ${flow}: the flow did not finish without faults`);
     const seconds = (Date.now() - t0) / 1000;
-    const reconciles = (await lane.controller.reconciles()) - reconciles0;
-    // Events are sent in the background; give the last ones time to arrive.
+    // Events are sent in the background, and a flow may look done a moment before its reconcile ends.
     await sleep(700);
+    const reconciles = (await lane.controller.reconciles()) - reconciles0;
     const ontap = (await lane.ontapLog(ontapFrom)).filter((c) => c.at >= startedAt);
     const kube = lane.kubeLog(kubeFrom);
     out.push({ flow, calls: deriveCalls(flow, names, ontap, kube, admin), reconciles, seconds });
@@ -293,6 +354,8 @@ function actionFor(side: "ontap" | "kube", method: string, mode: Mode): { action
       // Long enough to kill the process while the call is held; the simulator still applies the call
       // afterwards (the server acted, the client is gone), the proxy drops it (the server never saw it).
       return { action: { type: "delay", ms: 2500 }, count: 1 };
+    case "crash-unapplied":
+      return { action: { type: "hang" }, count: 1 };
   }
 }
 
@@ -305,7 +368,7 @@ async function arm(lane: ChaosLane, call: MatrixCall, mode: Mode, names: Scenari
   if (call.side === "kube") {
     const rule = lane.world.proxy!.rules.add({
       method: call.method,
-      path: `^${escapeRegex(concretize(call.pattern, names))}$`,
+      path: `^${concretize(call.pattern, names).split("{event}").map(escapeRegex).join("[^/]+")}$`,
       nth: call.nth,
       count,
       action,
@@ -356,17 +419,17 @@ export async function runScenario(lane: ChaosLane, call: MatrixCall, mode: Mode,
     const reached = await waitUntil(
       async () => ((await fault.hits()) > 0 ? "fired" : (await run.done()) ? "done" : undefined),
       bounds.reachMs,
-      mode === "crash" ? 10 : 40,
+      isCrash(mode) ? 10 : 40,
     );
     // Calls after the visible end of a flow (the last Event of a delete) arrive a moment later.
     if (reached === "done") await waitUntil(async () => ((await fault.hits()) > 0 ? true : undefined), 2000, 20);
     result.fired = reached === "fired" || (await fault.hits()) > 0;
-    if (mode === "crash" && result.fired) {
+    if (isCrash(mode) && result.fired) {
       await lane.controller.kill?.();
       cutShort = 1;
       await lane.clearFaults();
       // Nothing runs now: the secret-first protocol must hold at this very instant.
-      result.violations.push(...(await passwordOnOntapIsStored(lane, run.target)));
+      result.violations.push(...(await passwordOnOntapIsStored(lane, run.target, run.foreignPasswords)));
       await lane.controller.start?.();
     }
     if (mode === "permanent" && result.fired) {

@@ -65,6 +65,7 @@ const MODE_TITLES: Record<string, string> = {
   hang: "hang",
   applyThenFail: "apply-then-fail",
   crash: "crash (SIGKILL)",
+  "crash-unapplied": "crash, unapplied",
 };
 
 function cell(r: MatrixReport["results"][number] | undefined): string {
@@ -83,7 +84,7 @@ export function renderMatrix(report: MatrixReport): { markdown: string; totals: 
   );
   lines.push("");
   lines.push(
-    `Modes: **transient** ONTAP 500 code 13434889 / Kubernetes 500, once; **permanent** ONTAP 400 (writes) or 403 (reads) / Kubernetes 422 (writes) or 403 (reads) on that call and every later one, held until the Extension shows \`Error\` with a message (at most ${report.bounds.permanentHoldMs / 1000} s), then cleared; **reset** the connection, once; **hang** past the client timeout (3 s both sides), once; **apply-then-fail** the server acts and the answer is lost, once; **crash** the controller process is SIGKILLed while the call is held (a 2.5 s delay: the simulator still applies it afterwards, the proxy never forwards it), then a new process starts.`,
+    `Modes: **transient** ONTAP 500 code 13434889 / Kubernetes 500, once; **permanent** ONTAP 400 (writes) or 403 (reads) / Kubernetes 422 (writes) or 403 (reads) on that call and every later one, held until the Extension shows \`Error\` with a message (at most ${report.bounds.permanentHoldMs / 1000} s), then cleared; **reset** the connection, once; **hang** past the client timeout (3 s both sides), once; **apply-then-fail** the server acts and the answer is lost, once; **crash** the controller process is SIGKILLed while the call is held (a 2.5 s delay: the simulator still applies it afterwards, the proxy never forwards it), then a new process starts${report.modes.includes("crash-unapplied") ? "; **crash, unapplied** the same while the call hangs, so neither server ever acts on it" : ""}.`,
   );
   lines.push("");
   lines.push(

@@ -327,7 +327,7 @@ export function orphans(snapshot: OntapSnapshot[], live: Shoot[]): string[] {
  * Secret first: whenever the shoot's ONTAP user exists, its password is one the seed Secret holds (as
  * `password` or `pendingPassword`). Exact only while no controller runs (after a SIGKILL), otherwise racy.
  */
-export async function passwordOnOntapIsStored(lane: ChaosLane, shoot: Shoot): Promise<string[]> {
+export async function passwordOnOntapIsStored(lane: ChaosLane, shoot: Shoot, foreign: string[] = []): Promise<string[]> {
   const svm = svmNameFor(shoot.projectId);
   const user = usernameFor(shoot.namespace);
   const snapshot = await ontapSnapshot(lane);
@@ -339,7 +339,7 @@ export async function passwordOnOntapIsStored(lane: ChaosLane, shoot: Shoot): Pr
     .filter((v): v is string => Boolean(v))
     .map((v) => Buffer.from(v, "base64").toString("utf8"));
   const admin = lane.admins[host]!;
-  for (const password of stored) {
+  for (const password of [...stored, ...foreign]) {
     const res = await admin.rest("GET", "/api/svm/svms?return_records=false", { auth: { username: user, password } });
     if (res.status === 200) return [];
   }
