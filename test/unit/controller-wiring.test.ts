@@ -1,0 +1,24 @@
+import { describe, expect, it } from "vitest";
+import type { ComponentConfig } from "../../src/config/component-config.js";
+import { extensionMatches, projectOfKey } from "../../src/controller.js";
+import type { Extension } from "../../src/extension/types.js";
+
+const config = { extensionClass: "shoot" } as ComponentConfig;
+const ext = (type: string, cls?: string): Extension => ({ metadata: { name: "x" }, spec: { type, ...(cls ? { class: cls } : {}) } });
+
+describe("controller wiring", () => {
+  it("watches only ontap Extensions of its class, an unset class counting as shoot", () => {
+    const matches = extensionMatches(config);
+    expect(matches(ext("ontap"))).toBe(true);
+    expect(matches(ext("ontap", "shoot"))).toBe(true);
+    expect(matches(ext("ontap", "seed"))).toBe(false);
+    expect(matches(ext("registry-cache"))).toBe(false);
+  });
+
+  it("serializes Extensions by project: shoots of one project share a group, others do not", () => {
+    expect(projectOfKey("shoot--alpha--web/ontap")).toBe("alpha");
+    expect(projectOfKey("shoot--alpha--db/ontap")).toBe("alpha");
+    expect(projectOfKey("shoot--alpha-two--db/ontap")).toBe("alpha-two");
+    expect(projectOfKey("shoot--beta--web/ontap")).not.toBe(projectOfKey("shoot--alpha--web/ontap"));
+  });
+});
