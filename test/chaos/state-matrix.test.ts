@@ -437,8 +437,12 @@ describe("state matrix: the SVM's state on ONTAP", () => {
     }, 30_000);
     expect(escalated?.status?.lastOperation?.state).toBe("Error");
     expect(escalated?.status?.lastError?.description).toMatch(/exists on several clusters/);
-    const events = await lane.world.kube.list<{ type?: string; reason?: string }>(Events, shoot.namespace);
-    expect(events.items.some((e) => e.type === "Warning" && e.reason === "Escalated")).toBe(true);
+    // Events are sent in the background, after the status write.
+    const announced = await waitUntil(async () => {
+      const events = await lane.world.kube.list<{ type?: string; reason?: string }>(Events, shoot.namespace);
+      return events.items.some((e) => e.type === "Warning" && e.reason === "Escalated") ? true : undefined;
+    }, 10_000, 200);
+    expect(announced, "a Warning event Escalated").toBe(true);
     expect((await writesSince(m, shoot)).ontap).toEqual([]);
     expect((await sim1.state()).svms.map((s) => s.uuid)).toEqual([keep.uuid]);
     expect((await sim2.state()).svms.map((s) => s.uuid)).toEqual([wrong.uuid]);
