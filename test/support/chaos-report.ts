@@ -128,9 +128,9 @@ export function totalsOf(report: MatrixReport): Totals {
     scenarios: report.results.length,
     fired: report.results.filter((r) => r.fired).length,
     converged: ok.length,
-    worstReconciles: Math.max(0, ...report.results.filter((r) => r.converged).map((r) => r.reconciles)),
-    worstSeconds: Math.max(0, ...report.results.filter((r) => r.converged).map((r) => r.seconds)),
-    worstAfterClear: Math.max(0, ...report.results.filter((r) => r.converged).map((r) => r.secondsAfterClear)),
+    worstReconciles: Math.max(0, ...ok.map((r) => r.reconciles)),
+    worstSeconds: Math.max(0, ...ok.map((r) => r.seconds)),
+    worstAfterClear: Math.max(0, ...ok.map((r) => r.secondsAfterClear)),
   };
 }
 
