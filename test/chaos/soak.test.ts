@@ -204,5 +204,5 @@ describe("soak", () => {
     expect(svms.sort()).toEqual(projects.slice(2).map((p) => p.svmName).sort());
     expect(create.ontapFaults + create.kubeFaults).toBeGreaterThan(0);
     expect(create.restarts + remove.restarts).toBeGreaterThan(0);
-  });
+  }, (CHAOS_SECONDS * 1.5 + (2 * CONVERGE_MS) / 1000 + 180) * 1000);
 });

@@ -153,6 +153,18 @@ function renderDocument(reports: ChaosReport[], command: string, date: string): 
     parts.push("## Totals", "", `- ${summary.replace(/; /g, "\n- ")}`, "", "## Fault matrix", "", markdown, "");
   }
   for (const s of sections) parts.push(`## ${s.title}`, "", s.markdown, "");
+  parts.push(
+    "## Running it",
+    "",
+    "- `npm run test:chaos`: everything above (fault matrix, state matrix, soak) against a real kube-apiserver and the ONTAP simulator; ends with this document.",
+    "- `CHAOS_FULL=1 npm run test:chaos`: two more flows (a second shoot joining its project's SVM; the repair of a password drifted on ONTAP) and one more mode (SIGKILL while the call hangs, so neither server acts on it).",
+    "- `CHAOS_FILTER=<a regular expression on '<flow> <mode> <call>'>`, `CHAOS_MODES=transient,crash`: one scenario or a few, while working on a bug (prints the table, leaves this file alone).",
+    "- `CHAOS_LANES` / `CHAOS_PROCESS_LANES`: scenarios run in parallel lanes (default 3 with the controller in the test process, 2 with it as its own process for the crash modes); each lane has its own simulator, fault proxy and controller.",
+    "- `SOAK_SEED=<n>` repeats a soak; `SOAK_SECONDS=<n>` makes it longer (default 60 s of chaos while creating, half that while deleting).",
+    "",
+    "What the matrix does not cover call by call: the informers' list and watch requests (not one shoot's calls; the soak puts faults on them, as on every endpoint) and calls a flow makes only on some runs.",
+    "",
+  );
   return { doc: parts.join("\n"), summary };
 }
 
