@@ -134,7 +134,7 @@ export function totalsOf(report: MatrixReport): Totals {
   };
 }
 
-function renderDocument(reports: ChaosReport[], command: string, date: string): { doc: string; summary: string } | undefined {
+function renderDocument(reports: ChaosReport[], command: string, date: string, suiteSeconds: number): { doc: string; summary: string } | undefined {
   const matrix = reports.find((r): r is MatrixReport => r.kind === "fault-matrix");
   const sections = reports.filter((r): r is SectionReport => r.kind === "section").sort((a, b) => a.order - b.order);
   if (!matrix && sections.length === 0) return undefined;
@@ -150,7 +150,17 @@ function renderDocument(reports: ChaosReport[], command: string, date: string): 
   if (matrix) {
     const { markdown, totals } = renderMatrix(matrix);
     summary = `fault matrix: ${totals.calls} calls covered, ${totals.scenarios} scenarios run, ${totals.fired} reached their call, ${totals.converged} converged; worst case ${totals.worstReconciles} reconciles, ${totals.worstSeconds.toFixed(1)} s from the start of the flow (${totals.worstAfterClear.toFixed(1)} s after the fault was cleared); matrix wall time ${(matrix.wallSeconds / 60).toFixed(1)} min on ${matrix.lanes.inProcess} in-process + ${matrix.lanes.process} process lanes`;
-    parts.push("## Totals", "", `- ${summary.replace(/; /g, "\n- ")}`, "", "## Fault matrix", "", markdown, "");
+    parts.push(
+      "## Totals",
+      "",
+      `- ${summary.replace(/; /g, "\n- ")}`,
+      `- the whole chaos suite (fault matrix, state matrix, soak) took ${(suiteSeconds / 60).toFixed(1)} min`,
+      "",
+      "## Fault matrix",
+      "",
+      markdown,
+      "",
+    );
   }
   for (const s of sections) parts.push(`## ${s.title}`, "", s.markdown, "");
   parts.push(
@@ -169,6 +179,7 @@ function renderDocument(reports: ChaosReport[], command: string, date: string): 
 }
 
 export default function setup(project: TestProject): () => void {
+  const started = Date.now();
   const dir = path.join(tmpdir(), `ontap-chaos-results-${process.pid}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
@@ -186,7 +197,7 @@ export default function setup(project: TestProject): () => void {
     const command = process.env.npm_lifecycle_event === "test:chaos" && !args.includes(".test.ts")
       ? `npm run test:chaos${process.env.CHAOS_FULL === "1" ? " (CHAOS_FULL=1)" : ""}`
       : `vitest ${args}`;
-    const rendered = renderDocument(reports, command, new Date().toISOString().slice(0, 10));
+    const rendered = renderDocument(reports, command, new Date().toISOString().slice(0, 10), (Date.now() - started) / 1000);
     rmSync(dir, { recursive: true, force: true });
     if (!rendered) return;
     // The document is the whole matrix or nothing: a partial run (one file, a filter) only prints.
