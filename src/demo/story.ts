@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { clusterObject, PROJECT_ANNOTATION, shootNamespaceObject } from "./gardener-objects.js";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -323,21 +324,11 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
 }
 
 async function createShoot(kube: KubeClient, s: DemoShoot): Promise<void> {
-  await kube.create(Namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: s.namespace } });
-  await kube.create(Clusters, {
-    apiVersion: "extensions.gardener.cloud/v1alpha1",
-    kind: "Cluster",
-    metadata: { name: s.namespace },
-    spec: {
-      cloudProfile: { apiVersion: "core.gardener.cloud/v1beta1", kind: "CloudProfile" },
-      seed: { apiVersion: "core.gardener.cloud/v1beta1", kind: "Seed" },
-      shoot: {
-        apiVersion: "core.gardener.cloud/v1beta1",
-        kind: "Shoot",
-        metadata: { name: s.shoot, namespace: `garden-${s.project}`, annotations: { "cluster.metal-stack.io/project": s.projectId } },
-      },
-    },
-  });
+  await kube.create(Namespaces, shootNamespaceObject(s.namespace));
+  await kube.create(
+    Clusters,
+    clusterObject({ namespace: s.namespace, shootName: s.shoot, project: s.project, shootAnnotations: { [PROJECT_ANNOTATION]: s.projectId } }),
+  );
   await kube.create(Extensions, {
     apiVersion: "extensions.gardener.cloud/v1alpha1",
     kind: "Extension",

@@ -1,4 +1,5 @@
 import type { Extension } from "../../src/extension/types.js";
+import { clusterObject, PROJECT_ANNOTATION, shootNamespaceObject } from "../../src/demo/gardener-objects.js";
 import { Clusters, Extensions, Namespaces, Secrets } from "../../src/kube/resources.js";
 import type { ChaosLane, KubeCallLogEntry, OntapCallLogEntry } from "./chaos-world.js";
 import { nextLifs } from "./chaos-world.js";
@@ -43,21 +44,16 @@ export function planShoot(): PlannedShoot {
 /** Namespace and Cluster: what Gardener creates before the Extension. */
 export async function createShootNamespace(lane: ChaosLane, shoot: PlannedShoot): Promise<void> {
   const { kube } = lane.world;
-  await kube.create(Namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: shoot.namespace } });
-  await kube.create(Clusters, {
-    apiVersion: "extensions.gardener.cloud/v1alpha1",
-    kind: "Cluster",
-    metadata: { name: shoot.namespace },
-    spec: {
-      cloudProfile: { apiVersion: "core.gardener.cloud/v1beta1", kind: "CloudProfile" },
-      seed: { apiVersion: "core.gardener.cloud/v1beta1", kind: "Seed" },
-      shoot: {
-        apiVersion: "core.gardener.cloud/v1beta1",
-        kind: "Shoot",
-        metadata: { name: shoot.name, namespace: `garden-${shoot.project}`, annotations: { "cluster.metal-stack.io/project": shoot.projectId } },
-      },
-    },
-  });
+  await kube.create(Namespaces, shootNamespaceObject(shoot.namespace));
+  await kube.create(
+    Clusters,
+    clusterObject({
+      namespace: shoot.namespace,
+      shootName: shoot.name,
+      project: shoot.project,
+      shootAnnotations: { [PROJECT_ANNOTATION]: shoot.projectId },
+    }),
+  );
 }
 
 export async function createExtension(lane: ChaosLane, shoot: PlannedShoot): Promise<void> {

@@ -6,6 +6,7 @@ import { Writable } from "node:stream";
 import type { ComponentConfig } from "../../src/config/component-config.js";
 import { loadKubeConfig, type RunningController, startController } from "../../src/controller.js";
 import { startFakeResourceManager, type FakeResourceManager } from "../../src/demo/fake-resource-manager.js";
+import { clusterObject, PROJECT_ANNOTATION, shootNamespaceObject } from "../../src/demo/gardener-objects.js";
 import type { Extension } from "../../src/extension/types.js";
 import { createKubeClient, type KubeClient } from "../../src/kube/client.js";
 import { Clusters, Events, Extensions, Namespaces, Secrets } from "../../src/kube/resources.js";
@@ -180,25 +181,16 @@ export async function createWorld(opts: WorldOptions = {}): Promise<World> {
       const shootName = s.shoot ?? `s${uniqueSuffix()}`;
       const namespace = `shoot--${project}--${shootName}`;
       const projectId = s.projectId ?? projectIdFor(project);
-      await kube.create(Namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } });
-      await kube.create(Clusters, {
-        apiVersion: "extensions.gardener.cloud/v1alpha1",
-        kind: "Cluster",
-        metadata: { name: namespace },
-        spec: {
-          cloudProfile: { apiVersion: "core.gardener.cloud/v1beta1", kind: "CloudProfile" },
-          seed: { apiVersion: "core.gardener.cloud/v1beta1", kind: "Seed" },
-          shoot: {
-            apiVersion: "core.gardener.cloud/v1beta1",
-            kind: "Shoot",
-            metadata: {
-              name: shootName,
-              namespace: `garden-${project}`,
-              annotations: s.omitProjectAnnotation ? {} : { "cluster.metal-stack.io/project": projectId },
-            },
-          },
-        },
-      });
+      await kube.create(Namespaces, shootNamespaceObject(namespace));
+      await kube.create(
+        Clusters,
+        clusterObject({
+          namespace,
+          shootName,
+          project,
+          shootAnnotations: s.omitProjectAnnotation ? {} : { [PROJECT_ANNOTATION]: projectId },
+        }),
+      );
       await kube.create(Extensions, {
         apiVersion: "extensions.gardener.cloud/v1alpha1",
         kind: "Extension",
