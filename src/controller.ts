@@ -11,8 +11,8 @@ import type { Logger } from "./log.js";
 import { createMetrics, kubeRequestObserver, type Metrics } from "./metrics/index.js";
 import { createMetroCluster, createOntapClient, type OntapClient } from "./ontap/index.js";
 import { createOntapActuator } from "./ontap-extension/actuator.js";
-import { ORIGIN } from "./ontap-extension/trident.js";
 import { createController } from "./runtime/controller.js";
+import { MANAGED_RESOURCE_ORIGIN } from "./trident/index.js";
 import { createEventRecorder } from "./runtime/events.js";
 import { createInformer } from "./runtime/informer.js";
 import { createManager, type Manager } from "./runtime/manager.js";
@@ -116,7 +116,7 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
 
   // Only this controller's objects, and only the metadata of their Secrets (the content is manifests
   // with credentials; a hash annotation is all a no-op reconcile needs).
-  const ownLabel = `origin=${ORIGIN}`;
+  const ownLabel = `origin=${MANAGED_RESOURCE_ORIGIN}`;
   const managedResourceInformer = createInformer<ManagedResourceObject>(kube, ManagedResources, { labelSelector: ownLabel, logger });
   const managedResourceSecretInformer = createInformer<ManagedResourceObject>(kube, Secrets, {
     labelSelector: ownLabel,

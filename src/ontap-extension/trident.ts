@@ -3,12 +3,12 @@ import { ManagedResources, Secrets } from "../kube/resources.js";
 import {
   CONTENT_HASH_ANNOTATION,
   isManagedResourceHealthy,
+  MANAGED_RESOURCE_ORIGIN,
   type ManagedResourcePlan,
   toManagedResourceObjects,
 } from "../trident/index.js";
 import { ok, requeue, type StepResult } from "./result.js";
 
-export const ORIGIN = "gardener-extension-ontap";
 
 interface KubeObject {
   metadata: { name: string; namespace?: string; resourceVersion?: string; annotations?: Record<string, string> };
@@ -59,7 +59,7 @@ async function applyManagedResource(
   report: DeployReport,
   cache: ManagedResourceCache | undefined,
 ): Promise<object> {
-  const { secret, managedResource, contentHash } = toManagedResourceObjects(plan, { namespace, origin: ORIGIN });
+  const { secret, managedResource, contentHash } = toManagedResourceObjects(plan, { namespace, origin: MANAGED_RESOURCE_ORIGIN });
   const typedSecret = secret as KubeObject;
   const typedMr = managedResource as KubeObject;
   const cachedMr = cache?.managedResource(namespace, typedMr.metadata.name);

@@ -37,21 +37,11 @@ import {
   secretsOf,
   type TransportLogger,
   type TransportResponse,
+  type TransportConfig,
 } from "./transport.js";
 
-export interface OntapClusterConfig {
-  name: string;
-  url: string;
-  username: string;
-  password: string;
-  caFile?: string;
-  /** PEM; wins over caFile. */
-  ca?: string;
-  /** Explicit opt-out of certificate verification; logged once as a warning. */
-  insecureSkipTlsVerify?: boolean;
-  /** Per request (each attempt), ms. Default 30 s. */
-  timeoutMs?: number;
-}
+/** One cluster's address and credentials: exactly what the transport needs. */
+export type OntapClusterConfig = TransportConfig;
 
 /** One per HTTP attempt, for metrics ("requests per reconcile"). */
 export interface OntapRequestEvent {

@@ -15,8 +15,11 @@ export interface TransportConfig {
   username: string;
   password: string;
   caFile?: string;
+  /** PEM; wins over caFile. */
   ca?: string;
+  /** Explicit opt-out of certificate verification; logged once as a warning. */
   insecureSkipTlsVerify?: boolean;
+  /** Per request (each attempt), ms. Default 30 s. */
   timeoutMs?: number;
 }
 
