@@ -96,7 +96,7 @@ export async function clusterWithFewestVolumes(clients: ReadonlyMap<string, Onta
   const counts = await Promise.all(
     [...clients].map(async ([name, client]) => {
       const aggregates = await client.listAggregates();
-      return { name, volumes: aggregates.reduce((sum, a) => sum + (a.volumeCount ?? 0), 0) };
+      return { name, volumes: aggregates.reduce((sum, a) => sum + a.volumeCount, 0) };
     }),
   );
   counts.sort((a, b) => a.volumes - b.volumes);

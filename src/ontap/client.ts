@@ -416,7 +416,7 @@ export function createOntapClient(cfg: OntapClusterConfig, opts: OntapClientOpti
           operation: "list aggregates",
           method: "GET",
           endpoint: ENDPOINTS.aggregates,
-          query: { fields: ["uuid", "name", "volume_count"] },
+          query: { fields: ["uuid", "name", "volume-count"] },
           signal: callOpts.signal,
         },
         AggregateRecord,

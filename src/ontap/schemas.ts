@@ -36,13 +36,13 @@ function versionText(v: { full?: string; generation?: number; major?: number; mi
 export const NodeRecord = z.object({ uuid: z.string(), name: z.string() });
 export type OntapNode = z.output<typeof NodeRecord>;
 
+/**
+ * The wire name is `volume-count` (hyphen), as NetApp's own client maps it (`netapp_ontap/resources/aggregate.py`:
+ * `data_key="volume-count"`). Required: placement by load must fail loudly rather than place blind on a count of 0.
+ */
 export const AggregateRecord = z
-  .object({ uuid: z.string(), name: z.string(), volume_count: z.number().int().nonnegative().optional() })
-  .transform((r) => ({
-    uuid: r.uuid,
-    name: r.name,
-    ...(r.volume_count !== undefined ? { volumeCount: r.volume_count } : {}),
-  }));
+  .object({ uuid: z.string(), name: z.string(), "volume-count": z.number().int().nonnegative() })
+  .transform((r) => ({ uuid: r.uuid, name: r.name, volumeCount: r["volume-count"] }));
 export type Aggregate = z.output<typeof AggregateRecord>;
 
 /** Known SVM states; an unexpected one is kept as text rather than rejected, since ONTAP versions add states. */

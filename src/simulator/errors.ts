@@ -14,6 +14,12 @@ export const Codes = {
   unauthenticated: "6691623",
   /** reference: unexpected argument in a body or query. */
   unexpectedArgument: "262179",
+  /**
+   * observed: a `fields` entry the endpoint does not know. Real clusters answer 400
+   * `The value "x" is invalid for field "fields" (<field,...>)`, target `fields` (quoted in NetApp/harvest#3639,
+   * NetApp/harvest#2237, ansible-collections/netapp.ontap#189).
+   */
+  invalidFieldsEntry: "262197",
   /** simulator: a value of the wrong type or format. */
   invalidValue: "262185",
   /** simulator: a required field is missing. */
@@ -83,6 +89,10 @@ export function forbidden(): SimError {
 
 export function unexpectedArgument(field: string): SimError {
   return new SimError(400, Codes.unexpectedArgument, `Unexpected argument "${field}".`, field);
+}
+
+export function invalidFieldsEntry(field: string): SimError {
+  return new SimError(400, Codes.invalidFieldsEntry, `The value "${field}" is invalid for field "fields" (<field,...>)`, "fields");
 }
 
 export function invalidValue(field: string, detail: string): SimError {

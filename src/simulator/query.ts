@@ -1,4 +1,4 @@
-import { invalidValue, unexpectedArgument } from "./errors.js";
+import { invalidFieldsEntry, invalidValue, unexpectedArgument } from "./errors.js";
 import type { Rec } from "./views.js";
 
 /**
@@ -55,7 +55,8 @@ function applyControl(parsed: ParsedQuery, name: string, value: string, known: S
         parsed.fields = "*";
         return;
       }
-      for (const field of list) if (!known.has(field)) throw unexpectedArgument(field);
+      // The whole request fails on one unknown entry: ONTAP never answers with the fields it does know.
+      for (const field of list) if (!known.has(field)) throw invalidFieldsEntry(field);
       parsed.fields = parsed.fields === "*" ? "*" : [...(parsed.fields ?? []), ...list];
       return;
     }

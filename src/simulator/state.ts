@@ -24,7 +24,7 @@ export interface SimSvm {
   state: SvmState;
   /** The aggr-list: aggregates the SVM may use (empty when the create named none). */
   aggregateUuids: string[];
-  /** Where the SVM's volumes live; counted in that aggregate's volume_count. */
+  /** Where the SVM's volumes live; counted in that aggregate's `volume-count`. */
   homeAggregateUuid: string;
   nvme: { enabled: boolean; allowed: boolean };
   comment: string;
@@ -91,6 +91,8 @@ export interface ClusterState {
   uuid: string;
   /** The cluster's admin SVM: owner of cluster-scoped accounts such as `admin`. */
   adminSvmUuid: string;
+  /** The cluster management interface (listed in the cluster record, not an SVM interface). */
+  clusterLifUuid: string;
   nodes: SimNode[];
   aggregates: SimAggregate[];
   svms: Map<string, SimSvm>;
@@ -132,6 +134,7 @@ export function createClusterState(opts: {
     name: opts.name,
     uuid: randomUUID(),
     adminSvmUuid: randomUUID(),
+    clusterLifUuid: randomUUID(),
     nodes,
     aggregates,
     svms: new Map(),

@@ -36,14 +36,52 @@ function aggregateRef(state: ClusterState, uuid: string): Rec {
 
 const defaultIpspace = (state: ClusterState) => ({ name: "Default", uuid: state.uuid.replace(/^.{8}/, "00000000") });
 
+/** Read, write, other, total: the shape of every IOPS, latency and throughput counter. */
+const counters = () => ({ read: 0, write: 0, other: 0, total: 0 });
+
+/**
+ * What `GET /api/cluster` carries without `fields`, after the vendor's own example answer
+ * (netapp_ontap/resources/cluster.py, "Verifying the cluster information"): real clusters include `metric` and
+ * `statistics` by default, and clients (the Go extension) dereference them.
+ */
 export function clusterView(state: ClusterState): Rec {
+  const now = new Date().toISOString().replace(/\.\d+Z$/, "+00:00");
   return {
     name: state.name,
     uuid: state.uuid,
     version: { ...ONTAP_VERSION },
     location: "simulated",
     contact: "",
-    management_interfaces: [{ name: "cluster_mgmt", ip: { address: "127.0.0.1" } }],
+    dns_domains: ["sim.invalid"],
+    name_servers: ["127.0.0.53"],
+    ntp_servers: ["127.0.0.123"],
+    timezone: { name: "Etc/UTC" },
+    san_optimized: false,
+    ha: { failover_protection_level: "nplusone" },
+    peering_policy: { authentication_required: true, encryption_required: false, minimum_passphrase_length: 8 },
+    management_interfaces: [
+      {
+        uuid: state.clusterLifUuid,
+        name: "cluster_mgmt",
+        ip: { address: "127.0.0.1" },
+        _links: link(`/api/network/ip/interfaces/${state.clusterLifUuid}`),
+      },
+    ],
+    metric: {
+      timestamp: now,
+      duration: "PT15S",
+      status: "ok",
+      iops: counters(),
+      latency: counters(),
+      throughput: counters(),
+    },
+    statistics: {
+      timestamp: now,
+      status: "ok",
+      iops_raw: counters(),
+      latency_raw: counters(),
+      throughput_raw: counters(),
+    },
     _links: link("/api/cluster"),
   };
 }
@@ -69,7 +107,8 @@ export function aggregateView(state: ClusterState, aggregate: SimAggregate): Rec
     name: aggregate.name,
     node: nodeRef(state, aggregate.nodeUuid),
     state: "online",
-    volume_count: aggregateVolumeCount(state, aggregate.uuid),
+    // The vendor's wire name (netapp_ontap aggregate.py: data_key="volume-count"), not the Python attribute name.
+    "volume-count": aggregateVolumeCount(state, aggregate.uuid),
     space: { block_storage: { size: aggregate.sizeBytes, available: aggregate.sizeBytes - used, used } },
     _links: link(`/api/storage/aggregates/${aggregate.uuid}`),
   };

@@ -33,19 +33,30 @@ describe("cluster objects", () => {
     expect(cluster.status).toBe(200);
     expect(cluster.headers["content-type"]).toBe("application/hal+json");
     expect(cluster.body).toMatchObject({ name: "sim-1", version: { generation: 9 } });
+    // Without fields, what real ONTAP sends by default, including the performance blocks clients dereference.
+    expect(cluster.body).toMatchObject({
+      metric: { status: "ok", duration: "PT15S", iops: { total: 0 } },
+      statistics: { status: "ok", iops_raw: { total: 0 }, latency_raw: { total: 0 }, throughput_raw: { total: 0 } },
+    });
     const nodes = await admin.rest("GET", "/api/cluster/nodes?fields=uuid,name");
     expect(nodes.body.num_records).toBe(2);
     expect(nodes.body.records!.map((n) => n.name)).toEqual(["sim-1-01", "sim-1-02"]);
-    const aggregates = await admin.rest("GET", "/api/storage/aggregates?fields=uuid,name,volume_count");
+    const aggregates = await admin.rest("GET", "/api/storage/aggregates?fields=uuid,name,volume-count");
     expect(aggregates.body.records).toHaveLength(2);
-    expect(aggregates.body.records!.every((a) => a.volume_count === 0)).toBe(true);
+    expect(aggregates.body.records!.every((a) => a["volume-count"] === 0)).toBe(true);
+    // The Python attribute name is not a wire name: the whole request is refused, as ONTAP does.
+    const pythonName = await admin.rest("GET", "/api/storage/aggregates?fields=uuid,volume_count");
+    expect(pythonName.status).toBe(400);
+    expect(pythonName.body).toEqual({
+      error: { code: "262197", target: "fields", message: 'The value "volume_count" is invalid for field "fields" (<field,...>)' },
+    });
   });
 
   it("counts an SVM's volumes on the aggregate it was placed on, so the next SVM goes to the emptier one", async () => {
     await createSvm("p1");
     await admin.setVolumes("p1", 3);
-    const aggregates = await admin.rest("GET", "/api/storage/aggregates?fields=volume_count");
-    const counts = aggregates.body.records!.map((a) => a.volume_count).sort();
+    const aggregates = await admin.rest("GET", "/api/storage/aggregates?fields=volume-count");
+    const counts = aggregates.body.records!.map((a) => a["volume-count"]).sort();
     expect(counts).toEqual([0, 4]);
     await createSvm("p2");
     const state = await admin.state();
