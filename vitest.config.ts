@@ -24,6 +24,15 @@ export default defineConfig({
       },
       {
         test: {
+          name: "conformance",
+          include: ["test/conformance/**/*.test.ts"],
+          // Each test spawns NetApp's Python client (hack/vendor-client-venv.sh installs it).
+          testTimeout: 120_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
           name: "chaos",
           include: ["test/chaos/**/*.test.ts"],
           // A scenario waits out client timeouts and backoff; the soak runs for minutes on its own.

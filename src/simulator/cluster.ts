@@ -29,6 +29,11 @@ export interface SimCallLogEntry {
   query: string;
   /** The basic-auth user name the call carried ("" without one): the admin, or an SVM user verifying itself. */
   username: string;
+  /**
+   * The shape of a JSON body: every dotted path (through arrays) with its JSON type, never a value (bodies carry
+   * passwords). What the conformance suite checks a client's bodies against the vendor's schema with.
+   */
+  bodyFields?: Record<string, string>;
 }
 
 /** Bounds memory in long soaks; tests read the log long before it wraps. */
@@ -65,7 +70,7 @@ export class SimCluster {
     return this.options.name;
   }
 
-  countCall(key: string, details?: { query: string; username: string }): void {
+  countCall(key: string, details?: { query: string; username: string; bodyFields?: Record<string, string> }): void {
     this.calls.set(key, (this.calls.get(key) ?? 0) + 1);
     const space = key.indexOf(" ");
     this.callLog.push({
@@ -76,6 +81,7 @@ export class SimCluster {
       template: key.slice(space + 1),
       query: details?.query ?? "",
       username: details?.username ?? "",
+      ...(details?.bodyFields ? { bodyFields: details.bodyFields } : {}),
     });
     if (this.callLog.length > CALL_LOG_LIMIT) this.callLog = this.callLog.slice(-CALL_LOG_LIMIT / 2);
   }

@@ -25,6 +25,38 @@ export async function readBody(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/** The JSON type of a value, as the call log and the conformance suite name it. */
+export function jsonTypeOf(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "array";
+  return typeof value === "object" ? "object" : typeof value;
+}
+
+/** Every dotted path of a JSON body (arrays descended without an index) with its JSON type; no values. */
+export function bodyShape(raw: Buffer): Record<string, string> | undefined {
+  if (raw.length === 0) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(raw.toString("utf8"));
+  } catch {
+    return undefined;
+  }
+  const shape: Record<string, string> = {};
+  const walk = (node: unknown, prefix: string): void => {
+    if (Array.isArray(node)) {
+      for (const item of node) walk(item, prefix);
+    } else if (node !== null && typeof node === "object") {
+      for (const [key, item] of Object.entries(node)) {
+        const path = prefix ? `${prefix}.${key}` : key;
+        shape[path] = jsonTypeOf(item);
+        walk(item, path);
+      }
+    }
+  };
+  walk(value, "");
+  return shape;
+}
+
 /** Parses a JSON object body; an empty body is `undefined` so handlers can demand one. */
 export function parseJsonBody(raw: Buffer): unknown {
   if (raw.length === 0) return undefined;

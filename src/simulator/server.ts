@@ -7,7 +7,7 @@ import { authenticate } from "./auth.js";
 import type { SimCluster } from "./cluster.js";
 import { Codes, forbidden, SimError } from "./errors.js";
 import { restRoutes } from "./handlers/index.js";
-import { parseJsonBody, readBody, type SimResponse } from "./http.js";
+import { bodyShape, parseJsonBody, readBody, type SimResponse } from "./http.js";
 import { type RouteMatch, Router } from "./routes.js";
 
 const ADMIN_PREFIX = "/__sim";
@@ -64,6 +64,7 @@ export class ClusterServer {
     this.sim.countCall(`${method} ${match.kind === "none" ? url.pathname : templateOf(match)}`, {
       query: url.search.replace(/^\?/, ""),
       username: basicUsername(req.headers.authorization),
+      bodyFields: bodyShape(raw),
     });
     if (this.sim.options.latencyMs > 0) await sleep(this.sim.options.latencyMs);
     const fault = this.sim.faults.decideRest(method, url.pathname);

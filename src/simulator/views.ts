@@ -189,7 +189,7 @@ export function bgpPeerGroupViews(state: ClusterState): Rec[] {
     state: "up",
     local: { interface: { name: `bgp_lif_${i + 1}` }, port: { name: "e0c", node: { name: node.name } } },
     peer: { address: `10.255.${i}.1`, asn: 65000 + i, is_next_hop: false },
-    _links: link(`/api/network/ip/bgp/peer-groups/${node.uuid}`),
+    // No `_links` of its own: the vendor's BgpPeerGroupSchema has none (netapp_ontap/resources/bgp_peer_group.py).
   }));
 }
 
@@ -222,11 +222,29 @@ export function fieldPaths(record: unknown, prefix = "", into = new Set<string>(
   return into;
 }
 
+/** Every dotted path of a record (through arrays) with the JSON types found there. */
+export function fieldTypes(record: unknown, prefix = "", into: Record<string, string[]> = {}): Record<string, string[]> {
+  if (Array.isArray(record)) {
+    for (const item of record) fieldTypes(item, prefix, into);
+  } else if (record !== null && typeof record === "object") {
+    for (const [key, value] of Object.entries(record)) {
+      const path = prefix ? `${prefix}.${key}` : key;
+      const type = value === null ? "null" : Array.isArray(value) ? "array" : typeof value;
+      const types = into[path] ?? [];
+      if (!types.includes(type)) types.push(type);
+      into[path] = types;
+      fieldTypes(value, path, into);
+    }
+  }
+  return into;
+}
+
 /**
- * Known fields per collection, taken from fully populated prototype records so the list of queryable
- * fields can never drift from what the views produce.
+ * Fully populated prototype records, one per collection: the list of queryable fields and the list of served
+ * fields (which the conformance suite checks against the vendor's schema) both come from them, so neither can
+ * drift from what the views produce.
  */
-function prototypeFields() {
+function prototypeRecords(): Record<string, Rec> {
   const state = createClusterState({ name: "proto", adminUsername: "admin", adminPassword: "x", bgp: true });
   const svm = insertSvm(state, {
     name: "proto",
@@ -258,16 +276,40 @@ function prototypeFields() {
   const volume = [...state.volumes.values()][0]!;
   const account = [...state.accounts.values()][0]!;
   return {
-    cluster: fieldPaths(clusterView(state)),
-    nodes: fieldPaths(nodeView(state, state.nodes[0]!)),
-    aggregates: fieldPaths(aggregateView(state, state.aggregates[0]!)),
-    svms: fieldPaths(svmView(state, svm)),
-    volumes: fieldPaths(volumeView(state, volume)),
-    interfaces: fieldPaths(interfaceView(state, lif)),
-    accounts: fieldPaths(accountView(state, account)),
-    bgpPeerGroups: fieldPaths(bgpPeerGroupViews(state)[0]),
-    jobs: fieldPaths(jobView(state, job)),
+    cluster: clusterView(state),
+    nodes: nodeView(state, state.nodes[0]!),
+    aggregates: aggregateView(state, state.aggregates[0]!),
+    svms: svmView(state, svm),
+    volumes: volumeView(state, volume),
+    interfaces: interfaceView(state, lif),
+    accounts: accountView(state, account),
+    bgpPeerGroups: bgpPeerGroupViews(state)[0]!,
+    jobs: jobView(state, job),
   };
 }
 
-export const KNOWN_FIELDS = prototypeFields();
+/** The REST path each kind of record is served under (the collection, or the singleton `/api/cluster`). */
+export const SERVED_PATHS = {
+  cluster: "/api/cluster",
+  nodes: "/api/cluster/nodes",
+  aggregates: "/api/storage/aggregates",
+  svms: "/api/svm/svms",
+  volumes: "/api/storage/volumes",
+  interfaces: "/api/network/ip/interfaces",
+  accounts: "/api/security/accounts",
+  bgpPeerGroups: "/api/network/ip/bgp/peer-groups",
+  jobs: "/api/cluster/jobs",
+} as const;
+
+const PROTOTYPES = prototypeRecords() as Record<keyof typeof SERVED_PATHS, Rec>;
+
+export const KNOWN_FIELDS = Object.fromEntries(
+  Object.entries(PROTOTYPES).map(([kind, record]) => [kind, fieldPaths(record)]),
+) as Record<keyof typeof SERVED_PATHS, Set<string>>;
+
+/** Every field the simulator serves, per REST path, with its JSON types. */
+export function servedFields(): Record<string, Record<string, string[]>> {
+  return Object.fromEntries(
+    Object.entries(PROTOTYPES).map(([kind, record]) => [SERVED_PATHS[kind as keyof typeof SERVED_PATHS], fieldTypes(record)]),
+  );
+}
