@@ -1,16 +1,22 @@
 /**
- * ONTAP error codes the simulator answers with. Codes marked "reference" come from
- * /work/shared/reference/ontap-rest.md or from observed ONTAP answers; the others are chosen by the
- * simulator where the reference is silent (documented in README.md) and must not be relied on by a client.
+ * ONTAP error codes the simulator answers with, each with where it comes from (audited against vendor material;
+ * the table in README.md repeats it):
+ *  - "vendor doc": NetApp's ONTAP automation docs, "Interpreting an API response", common error codes
+ *    (docs.netapp.com/us-en/ontap-automation/rest/interpret_api_response.html; NetAppDocs/ontap-automation
+ *    rest/interpret_api_response.adoc): 1 = 409 same identifier exists, 2 = 400 invalid or missing field value,
+ *    3 = operation not supported, 4 = object not found, 6 = 403 permission denied, 8 = 409 resource in use;
+ *  - "observed": quoted from real clusters' answers in NetApp's own repositories' issues (named per code);
+ *  - "reference": /work/shared/reference/ontap-rest.md only, not confirmed from a vendor source here;
+ *  - "guess": chosen by the simulator; a client must not rely on it.
  */
 export const Codes = {
-  /** reference: 404 "entry doesn't exist". */
+  /** vendor doc (code 4) and observed 404 "entry doesn't exist" (ansible-collections/netapp.ontap#277). */
   notFound: "4",
-  /** observed: 403 "not authorized for that command". */
+  /** vendor doc (code 6, 403) and observed "not authorized for that command" (ansible-collections/netapp.ontap#139). */
   notAuthorized: "6",
-  /** simulator: 404 for a path that is no API, 405 for a method the path does not support. */
+  /** vendor doc: code 3 is "operation not supported"; its use for an unknown path (404) or method (405) is a guess. */
   apiNotFound: "3",
-  /** simulator: 401 bad or missing credentials. */
+  /** guess: 401 bad or missing credentials (no vendor source gives the body of a 401). */
   unauthenticated: "6691623",
   /** reference: unexpected argument in a body or query. */
   unexpectedArgument: "262179",
@@ -20,11 +26,11 @@ export const Codes = {
    * NetApp/harvest#2237, ansible-collections/netapp.ontap#189).
    */
   invalidFieldsEntry: "262197",
-  /** simulator: a value of the wrong type or format. */
-  invalidValue: "262185",
-  /** simulator: a required field is missing. */
-  missingField: "262186",
-  /** simulator: the body is not valid JSON or not an object. */
+  /** vendor doc (code 2, 400): a field has an invalid value. Was the made-up 262185. */
+  invalidValue: "2",
+  /** vendor doc (code 2, 400): a required field is missing. Was the made-up 262186. */
+  missingField: "2",
+  /** guess: the body is not valid JSON or not an object. */
   invalidJson: "262187",
   /** reference: SVM name in use by another SVM, IPspace or cluster. */
   svmNameInUse: "13434908",
@@ -34,9 +40,9 @@ export const Codes = {
   svmIncorrectFields: "13434884",
   /** reference: SVM is being created, wait and retry. */
   svmBeingCreated: "13434916",
-  /** simulator: SVM delete refused while non-root volumes exist (409). */
-  svmHasVolumes: "13434920",
-  /** simulator: SVM delete refused while the SVM is already being deleted (409). */
+  /** vendor doc (code 8, 409 "the resource is in use"): SVM delete refused while non-root volumes exist. Was the made-up 13434920. */
+  svmHasVolumes: "8",
+  /** guess: SVM delete refused while the SVM is already being deleted (409). */
   svmBeingDeleted: "13434921",
   /** reference: duplicate IP address. */
   duplicateIp: "1376963",
@@ -44,14 +50,14 @@ export const Codes = {
   duplicateInterfaceName: "1966140",
   /** reference: the operation might have left the configuration inconsistent (used by applyThenFail). */
   mightBeInconsistent: "1967102",
-  /** simulator: a VIP interface needs BGP peer groups on the cluster. */
+  /** guess: a VIP interface needs BGP peer groups on the cluster. */
   vipWithoutBgp: "1967150",
   /** reference: role not found. */
   roleNotFound: "1261215",
   /** reference: account name reserved. */
   reservedAccountName: "5636121",
-  /** simulator: an account with this name already exists for this owner (409). */
-  duplicateAccount: "5636122",
+  /** vendor doc (code 1, 409 "an object with the same identifier already exists"): duplicate account. Was the made-up 5636122. */
+  duplicateAccount: "1",
 } as const;
 
 export interface OntapErrorBody {

@@ -449,7 +449,7 @@ describe("transient failures are retried", () => {
 
 describe("permanent failures are not retried", () => {
   for (const [status, code] of [
-    [400, "262185"],
+    [400, "2"],
     [401, "6691623"],
     [403, "6"],
     [404, "4"],
