@@ -9,12 +9,13 @@ import { createKubeClient, type KubeClient } from "./kube/client.js";
 import { Clusters, Extensions, ManagedResources, Secrets } from "./kube/resources.js";
 import type { Logger } from "./log.js";
 import { createMetrics, kubeRequestObserver, type Metrics } from "./metrics/index.js";
-import { createMetroCluster, createOntapClient, type OntapClient } from "./ontap/index.js";
+import { createOntapClient, type OntapClient } from "./ontap/index.js";
 import { createOntapActuator } from "./ontap-extension/actuator.js";
 import { createController } from "./runtime/controller.js";
 import { MANAGED_RESOURCE_ORIGIN } from "./trident/index.js";
 import { createEventRecorder } from "./runtime/events.js";
 import { createInformer } from "./runtime/informer.js";
+import { FencedError } from "./runtime/fence.js";
 import { createManager, type Manager } from "./runtime/manager.js";
 
 /**
@@ -99,12 +100,25 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
       ),
     );
   }
-  const metro = createMetroCluster([...ontapClients.values()]);
-
   const shootWebhook = config.shootWebhook
     ? { url: config.shootWebhook.url, caBundle: readFileSync(config.shootWebhook.caFile, "utf8") }
     : undefined;
 
+  // The manager is created below; reconciles only run once it has started, so the fence can refer to it.
+  let manager: Manager | undefined;
+  const fence = (): void => {
+    if (!manager) throw new FencedError("the manager has not started");
+    manager.checkWrite();
+  };
+  /** Events are seed writes too: one from a process that stopped leading is dropped, not sent. */
+  const mayWrite = (): boolean => {
+    try {
+      fence();
+      return true;
+    } catch {
+      return false;
+    }
+  };
   const events = createEventRecorder(kube, { component: "gardener-extension-ontap", logger, metrics });
   const involved = (ext: Extension) => ({
     apiVersion: "extensions.gardener.cloud/v1alpha1",
@@ -126,7 +140,6 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
 
   const actuator = createOntapActuator({
     kube,
-    metro,
     clients: ontapClients,
     config,
     shootWebhook,
@@ -136,7 +149,10 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     },
     pollMs: opts.pollMs,
     onStep: (step, outcome) => metrics.stepOutcomesTotal.inc({ step, outcome }),
-    event: (ctx, type, reason, message) => void events.event(involved(ctx.extension), type, reason, message),
+    event: (ctx, type, reason, message) => {
+      if (mayWrite()) void events.event(involved(ctx.extension), type, reason, message);
+    },
+    fence,
   });
 
   const extensionInformer = createInformer<Extension>(kube, Extensions, {
@@ -163,8 +179,11 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
         metrics.consecutiveFailures.set({ namespace, name }, failures);
         metrics.escalated.set({ namespace, name }, escalated ? 1 : 0);
       },
-      event: (ext, type, reason, message) => void events.event(involved(ext), type, reason, message),
+      event: (ext, type, reason, message) => {
+        if (mayWrite()) void events.event(involved(ext), type, reason, message);
+      },
     },
+    fence,
   });
 
   const controller = createController<Extension>({
@@ -180,7 +199,7 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     logger,
   });
 
-  const manager = createManager({
+  manager = createManager({
     kube,
     logger,
     metrics,

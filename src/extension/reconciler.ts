@@ -1,6 +1,8 @@
 import type { KubeClient } from "../kube/client.js";
 import { Extensions } from "../kube/resources.js";
+import { scopeKubeClient } from "../kube/scoped.js";
 import type { ReconcileResult } from "../runtime/controller.js";
+import { isFencedError } from "../runtime/fence.js";
 import type { Actuator, ActuatorContext, ActuatorResult } from "./actuator.js";
 import { classifyError } from "./errors.js";
 import { decideOperation, hasFinalizer, lastOperationTypeFor, type Operation } from "./operation.js";
@@ -37,6 +39,8 @@ export interface ExtensionReconcilerDeps {
   escalation: EscalationPolicy;
   observer?: ReconcilerObserver;
   now?: () => Date;
+  /** The write fence, called immediately before every write of the Extension (see the actuator's). */
+  fence?: () => void;
 }
 
 interface FailureRecord {
@@ -55,6 +59,7 @@ export function createExtensionReconciler(deps: ExtensionReconcilerDeps) {
   const obs = deps.observer ?? {};
 
   async function reconcile(key: string, signal: AbortSignal): Promise<ReconcileResult> {
+    const kube = scopeKubeClient(deps.kube, { signal, ...(deps.fence ? { beforeWrite: deps.fence } : {}) });
     const [namespace = "", name = ""] = key.split("/");
     let extension = deps.getExtension(namespace, name);
     if (!extension) {
@@ -77,7 +82,7 @@ export function createExtensionReconciler(deps: ExtensionReconcilerDeps) {
       cluster,
       signal,
       recordProviderStatus: async (fields) => {
-        extension = await writeStatus(extension as Extension, (current) => ({
+        extension = await writeStatus(kube, extension as Extension, (current) => ({
           providerStatus: { ...(current.status?.providerStatus ?? {}), ...fields },
         }));
         // Later writes in this reconcile start from the newest resourceVersion, not a conflict.
@@ -87,13 +92,13 @@ export function createExtensionReconciler(deps: ExtensionReconcilerDeps) {
     const seconds = () => (Date.now() - started) / 1000;
     try {
       // Inside the try: a failed finalizer or annotation write is an error like any other, shown in status.
-      extension = await prepare(extension, op);
-      extension = await writeOperationStatus(extension, { type, state: "Processing", description: `${type} in progress`, progress: 10 }, true);
+      extension = await prepare(kube, extension, op);
+      extension = await writeOperationStatus(kube, extension, { type, state: "Processing", description: `${type} in progress`, progress: 10 }, true);
       ctx.extension = extension;
       const result = await runOperation(op, ctx);
       extension = ctx.extension;
       if (result.kind === "requeue") {
-        extension = await writeOperationStatus(extension, {
+        extension = await writeOperationStatus(kube, extension, {
           type,
           state: "Processing",
           description: `${result.reason}; checking again in ${Math.round(result.afterMs / 1000)}s`,
@@ -103,10 +108,16 @@ export function createExtensionReconciler(deps: ExtensionReconcilerDeps) {
         obs.onReconcile?.(op, "requeued", seconds());
         return { kind: "requeue", afterMs: result.afterMs, reason: result.reason };
       }
-      await finish(extension, op, type, result);
+      await finish(kube, extension, op, type, result);
       obs.onReconcile?.(op, "succeeded", seconds());
       return { kind: "done" };
     } catch (err) {
+      if (signal.aborted || isFencedError(err)) {
+        // The term ended (or the process stops): not a failure of this Extension, and nothing may be written;
+        // whoever leads next reconciles it.
+        obs.log?.info({ extension: key, operation: op }, "reconcile stopped: this process no longer leads or is stopping");
+        throw err;
+      }
       const { codes, retriable, message } = classifyError(err);
       const record = recordFailure(key);
       const state = retriable ? "Error" : "Failed";
@@ -114,7 +125,7 @@ export function createExtensionReconciler(deps: ExtensionReconcilerDeps) {
       obs.log?.warn({ extension: key, operation: op, codes, failures: record.count, err: message }, "operation failed");
       obs.event?.(extension, "Warning", `${type}Failed`, description);
       try {
-        await writeOperationStatus(extension, {
+        await writeOperationStatus(kube, extension, {
           type,
           state,
           description,
@@ -141,14 +152,14 @@ export function createExtensionReconciler(deps: ExtensionReconcilerDeps) {
    * Migrate and restore keep their annotation until they are done, so an operation that requeues or
    * crashes is resumed as what it was, not as a plain reconcile.
    */
-  async function prepare(extension: Extension, op: Operation): Promise<Extension> {
+  async function prepare(kube: KubeClient, extension: Extension, op: Operation): Promise<Extension> {
     const needsFinalizer = (op === "reconcile" || op === "restore") && !hasFinalizer(extension);
     const consumeAnnotation = OPERATION_ANNOTATION in (extension.metadata.annotations ?? {}) && op === "reconcile";
     if (!needsFinalizer && !consumeAnnotation) return extension;
     const metadata: Record<string, unknown> = { resourceVersion: extension.metadata.resourceVersion };
     if (needsFinalizer) metadata.finalizers = [...(extension.metadata.finalizers ?? []), FINALIZER];
     if (consumeAnnotation) metadata.annotations = { [OPERATION_ANNOTATION]: null };
-    return deps.kube.mergePatch<Extension>(Extensions, extension.metadata.namespace, extension.metadata.name, {
+    return kube.mergePatch<Extension>(Extensions, extension.metadata.namespace, extension.metadata.name, {
       metadata,
     });
   }
@@ -168,14 +179,14 @@ export function createExtensionReconciler(deps: ExtensionReconcilerDeps) {
     }
   }
 
-  async function finish(extension: Extension, op: Operation, type: LastOperationType, result: Extract<ActuatorResult, { kind: "done" }>) {
+  async function finish(kube: KubeClient, extension: Extension, op: Operation, type: LastOperationType, result: Extract<ActuatorResult, { kind: "done" }>) {
     const key = `${extension.metadata.namespace}/${extension.metadata.name}`;
     const previous = failures.get(key);
     failures.delete(key);
     if (previous) obs.onFailureCount?.(extension.metadata.namespace ?? "", extension.metadata.name, 0, false);
     if (op === "delete" || op === "force-delete" || op === "migrate") {
       if (op === "migrate") {
-        extension = await writeOperationStatus(extension, {
+        extension = await writeOperationStatus(kube, extension, {
           type,
           state: "Succeeded",
           description: result.description,
@@ -184,7 +195,7 @@ export function createExtensionReconciler(deps: ExtensionReconcilerDeps) {
       }
       // The finalizer goes last: once it is gone the object may vanish at any moment.
       const annotations = op === "migrate" ? { [OPERATION_ANNOTATION]: null } : undefined;
-      await deps.kube.mergePatch(Extensions, extension.metadata.namespace, extension.metadata.name, {
+      await kube.mergePatch(Extensions, extension.metadata.namespace, extension.metadata.name, {
         metadata: {
           resourceVersion: extension.metadata.resourceVersion,
           finalizers: (extension.metadata.finalizers ?? []).filter((f) => op === "migrate" ? false : f !== FINALIZER),
@@ -197,7 +208,7 @@ export function createExtensionReconciler(deps: ExtensionReconcilerDeps) {
       obs.event?.(extension, "Normal", `${type}Succeeded`, result.description);
       return;
     }
-    extension = await writeOperationStatus(extension, {
+    extension = await writeOperationStatus(kube, extension, {
       type,
       state: "Succeeded",
       description: result.description,
@@ -207,7 +218,7 @@ export function createExtensionReconciler(deps: ExtensionReconcilerDeps) {
       escalation: previous?.escalated ? { escalated: false, reason: "Recovered", message: "the last reconcile succeeded" } : undefined,
     });
     if (op === "restore") {
-      await deps.kube.mergePatch(Extensions, extension.metadata.namespace, extension.metadata.name, {
+      await kube.mergePatch(Extensions, extension.metadata.namespace, extension.metadata.name, {
         metadata: { resourceVersion: extension.metadata.resourceVersion, annotations: { [OPERATION_ANNOTATION]: null } },
       });
     }
@@ -233,7 +244,12 @@ export function createExtensionReconciler(deps: ExtensionReconcilerDeps) {
     };
   }
 
-  function writeOperationStatus(extension: Extension, update: StatusUpdate, skipIfSettled = false): Promise<Extension> {
+  function writeOperationStatus(
+    kube: KubeClient,
+    extension: Extension,
+    update: StatusUpdate,
+    skipIfSettled = false,
+  ): Promise<Extension> {
     // A periodic re-check of a settled Extension need not announce Processing: it writes only on change.
     if (skipIfSettled) {
       const last = extension.status?.lastOperation;
@@ -245,17 +261,20 @@ export function createExtensionReconciler(deps: ExtensionReconcilerDeps) {
         (update.type === "Reconcile" || update.type === "Create");
       if (settled) return Promise.resolve(extension);
     }
-    return writeStatus(extension, (current) => buildStatusPatch(current, update, now()));
+    return writeStatus(kube, extension, (current) => buildStatusPatch(current, update, now()));
   }
 
   /** Merge-patches status with the object's resourceVersion; on conflict re-reads and re-applies our fields only. */
-  async function writeStatus(extension: Extension, makePatch: (current: Extension) => Record<string, unknown>): Promise<Extension> {
+  async function writeStatus(
+    kube: KubeClient,
+    extension: Extension,
+    makePatch: (current: Extension) => Record<string, unknown>): Promise<Extension> {
     let current = extension;
     for (let attempt = 0; ; attempt++) {
       const patch = makePatch(current);
       if (statusPatchIsNoop(current, patch)) return current;
       try {
-        return await deps.kube.mergePatch<Extension>(
+        return await kube.mergePatch<Extension>(
           Extensions,
           current.metadata.namespace,
           current.metadata.name,
@@ -264,7 +283,7 @@ export function createExtensionReconciler(deps: ExtensionReconcilerDeps) {
         );
       } catch (err) {
         if ((err as { reason?: string }).reason !== "Conflict" || attempt >= STATUS_CONFLICT_RETRIES) throw err;
-        const fresh = await deps.kube.get<Extension>(Extensions, current.metadata.namespace, current.metadata.name);
+        const fresh = await kube.get<Extension>(Extensions, current.metadata.namespace, current.metadata.name);
         if (!fresh) throw err;
         current = fresh;
       }

@@ -1,9 +1,11 @@
 import type { ComponentConfig } from "../config/component-config.js";
 import type { Actuator, ActuatorContext, ActuatorResult } from "../extension/actuator.js";
 import { ExtensionError } from "../extension/errors.js";
+import { isFencedError } from "../runtime/fence.js";
 import type { KubeClient } from "../kube/client.js";
 import { Secrets } from "../kube/resources.js";
-import type { MetroCluster, OntapClient } from "../ontap/index.js";
+import { scopeKubeClient } from "../kube/scoped.js";
+import { createMetroCluster, type MetroCluster, type OntapClient, scopeOntapClient } from "../ontap/index.js";
 import {
   MANAGED_RESOURCE_NAMES,
   renderShootWebhookConfiguration,
@@ -23,7 +25,7 @@ export type StepName = "svm" | "lifs" | "credentials" | "seed_secret_write" | "t
 
 export interface ActuatorDeps {
   kube: KubeClient;
-  metro: MetroCluster;
+  /** One client per configured cluster; the SVM lookup across them is built per operation (scoped). */
   clients: ReadonlyMap<string, OntapClient>;
   config: ComponentConfig;
   /** Informer caches that spare a no-op reconcile its ManagedResource reads. */
@@ -34,12 +36,30 @@ export interface ActuatorDeps {
   event?: (ctx: ActuatorContext, type: "Normal" | "Warning", reason: string, message: string) => void;
   pollMs?: number;
   now?: () => Date;
+  /**
+   * The write fence, called immediately before every ONTAP and seed write (the manager's `checkWrite`):
+   * throws when this process stopped leading, so no write is sent after the term ended.
+   */
+  fence?: () => void;
+}
+
+/** The clients one operation uses: every call carries its signal, every write passes the fence. */
+interface ScopedIo {
+  kube: KubeClient;
+  clients: ReadonlyMap<string, OntapClient>;
+  metro: MetroCluster;
 }
 
 /** The ONTAP storage actuator: plan -> svm -> lifs -> credentials -> trident -> webhook; and teardown. */
 export function createOntapActuator(deps: ActuatorDeps): Actuator {
   const pollMs = deps.pollMs ?? 2000;
   const now = deps.now ?? (() => new Date());
+
+  function scoped(ctx: ActuatorContext): ScopedIo {
+    const scope = { signal: ctx.signal, ...(deps.fence ? { beforeWrite: deps.fence } : {}) };
+    const clients = new Map([...deps.clients].map(([name, client]) => [name, scopeOntapClient(client, scope)]));
+    return { kube: scopeKubeClient(deps.kube, scope), clients, metro: createMetroCluster([...clients.values()]) };
+  }
 
   async function step<T>(name: StepName, run: () => Promise<T>): Promise<T> {
     try {
@@ -49,7 +69,7 @@ export function createOntapActuator(deps: ActuatorDeps): Actuator {
       return value;
     } catch (err) {
       deps.onStep?.(name, "failed");
-      if (err instanceof ExtensionError) throw err;
+      if (err instanceof ExtensionError || isFencedError(err)) throw err;
       throw new ExtensionError(
         `step ${name} failed: ${(err as Error | undefined)?.message ?? String(err)}; will retry`,
         [codeForInfraError(err)],
@@ -61,13 +81,14 @@ export function createOntapActuator(deps: ActuatorDeps): Actuator {
 
   async function reconcile(ctx: ActuatorContext): Promise<ActuatorResult> {
     const plan = planShoot(decodeShootInputs(ctx.extension, ctx.cluster));
+    const io = scoped(ctx);
     const recorded = ctx.extension.status?.providerStatus as { cluster?: string } | undefined;
 
     const svmStep = await step("svm", () =>
       ensureSvm(
         {
-          metro: deps.metro,
-          clients: deps.clients,
+          metro: io.metro,
+          clients: io.clients,
           recordedCluster: recorded?.cluster,
           recordPlacement: (cluster) => ctx.recordProviderStatus({ cluster, svmName: plan.svmName }),
           pollMs,
@@ -84,7 +105,7 @@ export function createOntapActuator(deps: ActuatorDeps): Actuator {
 
     const creds = await step("credentials", () =>
       ensureCredentials(
-        { kube: deps.kube, ontap: client, onSecretWrite: (outcome) => deps.onStep?.("seed_secret_write", outcome === "ok" ? "ok" : "failed") },
+        { kube: io.kube, ontap: client, onSecretWrite: (outcome) => deps.onStep?.("seed_secret_write", outcome === "ok" ? "ok" : "failed") },
         plan,
         svm,
       ),
@@ -104,7 +125,7 @@ export function createOntapActuator(deps: ActuatorDeps): Actuator {
       operatorImage: deps.config.tridentOperatorImage,
     });
     const trident = await step("trident", () =>
-      deployManagedResources(deps.kube, plan.inputs.shootNamespace, plans, {
+      deployManagedResources(io.kube, plan.inputs.shootNamespace, plans, {
         waitHealthy: new Set([MANAGED_RESOURCE_NAMES.crds]),
         pollMs,
         cache: deps.managedResourceCache,
@@ -115,7 +136,7 @@ export function createOntapActuator(deps: ActuatorDeps): Actuator {
     if (deps.shootWebhook) {
       const webhookPlan = renderShootWebhookConfiguration(deps.shootWebhook);
       const webhook = await step("webhook", () =>
-        deployManagedResources(deps.kube, plan.inputs.shootNamespace, [webhookPlan], {
+        deployManagedResources(io.kube, plan.inputs.shootNamespace, [webhookPlan], {
           waitHealthy: new Set(),
           pollMs,
           cache: deps.managedResourceCache,
@@ -142,24 +163,30 @@ export function createOntapActuator(deps: ActuatorDeps): Actuator {
   /** ManagedResources first (webhook last, each gone before the next), then ONTAP, then the Secret. */
   async function remove(ctx: ActuatorContext): Promise<ActuatorResult> {
     const plan = planShootForTeardown(ctx);
+    const io = scoped(ctx);
     const namespace = ctx.extension.metadata.namespace ?? "";
-    const tridentLeft = await step("trident", () => deleteManagedResources(deps.kube, namespace, tridentMrNamesInDeleteOrder()));
+    const tridentLeft = await step("trident", () => deleteManagedResources(io.kube, namespace, tridentMrNamesInDeleteOrder()));
     if (tridentLeft.length > 0) return { kind: "requeue", afterMs: pollMs, reason: `waiting for ManagedResources ${tridentLeft.join(", ")} to be deleted` };
-    const webhookLeft = await step("webhook", () => deleteManagedResources(deps.kube, namespace, [SHOOT_WEBHOOK_MR_NAME]));
+    const webhookLeft = await step("webhook", () => deleteManagedResources(io.kube, namespace, [SHOOT_WEBHOOK_MR_NAME]));
     if (webhookLeft.length > 0) return { kind: "requeue", afterMs: pollMs, reason: `waiting for ManagedResource ${SHOOT_WEBHOOK_MR_NAME} to be deleted` };
-    if (!plan) return deleteSeedSecrets(undefined, namespace, "no valid inputs; removed seed-side state only");
+    if (!plan) return deleteSeedSecrets(io.kube, undefined, namespace, "no valid inputs; removed seed-side state only");
 
     const teardown = await step("svm", () =>
-      teardownOntap({ metro: deps.metro, clients: deps.clients, policy: deps.config.svmDeletionPolicy, pollMs }, plan),
+      teardownOntap({ metro: io.metro, clients: io.clients, policy: deps.config.svmDeletionPolicy, pollMs }, plan),
     );
     if (teardown.kind === "requeue") return teardown;
-    return deleteSeedSecrets(plan, namespace, teardown.value);
+    return deleteSeedSecrets(io.kube, plan, namespace, teardown.value);
   }
 
-  async function deleteSeedSecrets(plan: ShootPlan | undefined, namespace: string, description: string): Promise<ActuatorResult> {
+  async function deleteSeedSecrets(
+    kube: KubeClient,
+    plan: ShootPlan | undefined,
+    namespace: string,
+    description: string,
+  ): Promise<ActuatorResult> {
     await step("seed_secret_write", async () => {
-      await deps.kube.delete(Secrets, plan?.secret.namespace ?? namespace, plan?.secret.name ?? "ontap-svm-credentials");
-      if (plan) await deps.kube.delete(Secrets, plan.legacySecret.namespace, plan.legacySecret.name);
+      await kube.delete(Secrets, plan?.secret.namespace ?? namespace, plan?.secret.name ?? "ontap-svm-credentials");
+      if (plan) await kube.delete(Secrets, plan.legacySecret.namespace, plan.legacySecret.name);
     });
     return { kind: "done", description };
   }
@@ -180,17 +207,19 @@ export function createOntapActuator(deps: ActuatorDeps): Actuator {
     // Force-delete is the operator saying ONTAP cannot be reached or must not be waited for: only seed-side
     // state goes; the SVM user stays on ONTAP and is visible to `doctor`.
     async forceDelete(ctx) {
+      const { kube } = scoped(ctx);
       const namespace = ctx.extension.metadata.namespace ?? "";
-      await deleteManagedResources(deps.kube, namespace, [...tridentMrNamesInDeleteOrder(), SHOOT_WEBHOOK_MR_NAME]);
-      return deleteSeedSecrets(planShootForTeardown(ctx), namespace, "force-deleted: seed-side state removed, ONTAP left as is");
+      await deleteManagedResources(kube, namespace, [...tridentMrNamesInDeleteOrder(), SHOOT_WEBHOOK_MR_NAME]);
+      return deleteSeedSecrets(kube, planShootForTeardown(ctx), namespace, "force-deleted: seed-side state removed, ONTAP left as is");
     },
     // Migrate releases seed-side state only, keeping the shoot's objects (keepObjects) and ONTAP untouched;
     // restore on the new seed rebuilds it, the credentials step re-creating the Secret.
     async migrate(ctx) {
+      const { kube } = scoped(ctx);
       const namespace = ctx.extension.metadata.namespace ?? "";
-      await deleteManagedResources(deps.kube, namespace, [...tridentMrNamesInDeleteOrder(), SHOOT_WEBHOOK_MR_NAME], { keepObjects: true });
+      await deleteManagedResources(kube, namespace, [...tridentMrNamesInDeleteOrder(), SHOOT_WEBHOOK_MR_NAME], { keepObjects: true });
       const plan = planShootForTeardown(ctx);
-      await deps.kube.delete(Secrets, plan?.secret.namespace ?? namespace, plan?.secret.name ?? "ontap-svm-credentials");
+      await kube.delete(Secrets, plan?.secret.namespace ?? namespace, plan?.secret.name ?? "ontap-svm-credentials");
       return { kind: "done", description: "migrated: seed-side state released, shoot objects and ONTAP kept" };
     },
   };

@@ -34,3 +34,4 @@ export type {
   Svm,
   SvmState,
 } from "./schemas.js";
+export { type OntapCallScope, scopeOntapClient } from "./scoped.js";

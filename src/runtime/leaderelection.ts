@@ -40,10 +40,18 @@ export interface LeaderElectorOptions extends LeaderElectionConfig {
   logger?: Logger;
   metrics?: Metrics;
   onStartedLeading?: () => void;
-  /** Called when leadership ends for any reason: lost renewal, taken over, or stop. */
-  onStoppedLeading?: () => void;
+  /**
+   * Called when leadership ends for any reason: lost renewal, taken over, or stop. A returned promise is
+   * awaited before the elector campaigns again, so a new term never starts while the old one still drains.
+   */
+  onStoppedLeading?: () => unknown;
   /** Called whenever the observed holder changes (including to this process). */
   onNewLeader?: (identity: string) => void;
+  /**
+   * Monotonic milliseconds for every duration the elector judges (expiry, renew deadline, the fence).
+   * Default `performance.now()`: a wall-clock jump (NTP step, VM resume) must not extend or cut a term.
+   */
+  monotonicNow?: () => number;
 }
 
 export interface LeaderElector {
@@ -53,6 +61,13 @@ export interface LeaderElector {
    */
   run(signal: AbortSignal): Promise<void>;
   isLeader(): boolean;
+  /**
+   * The fence: true only while leading and the last successful renewal was sent less than renewDeadline
+   * ago by the monotonic clock. Checked immediately before every write, it stays correct when the event
+   * loop stalled and the step-down timer has not fired yet: no other candidate may take the Lease before
+   * leaseDuration (> renewDeadline) after it saw that renewal, and the renewal was sent before it landed.
+   */
+  holdsLease(): boolean;
   /** The holder last observed on the Lease ("" when free). */
   leader(): string | undefined;
 }
@@ -64,8 +79,8 @@ export function microTime(date: Date = new Date()): string {
 
 /**
  * Leader election over a coordination.k8s.io/v1 Lease, following client-go's algorithm: expiry is judged
- * by the local time at which this process last saw the lease record change (never by comparing clocks
- * across machines), every write carries the Lease's resourceVersion so two candidates cannot both win, and
+ * by the local monotonic time at which this process last saw the lease record change (never by comparing
+ * clocks across machines, never by the wall clock, which can jump), every write carries the Lease's resourceVersion so two candidates cannot both win, and
  * a leader steps down when it could not renew within renewDeadline, which is shorter than leaseDuration,
  * so it stops working before anyone else may start.
  */
@@ -88,19 +103,22 @@ export function createLeaderElector(opts: LeaderElectorOptions): LeaderElector {
     identity: opts.identity,
   });
   const { kube, identity } = opts;
+  const monotonicNow = opts.monotonicNow ?? (() => performance.now());
 
   let leading = false;
   let current: Lease | undefined;
   let observedHolder: string | undefined;
   let observedFingerprint = "";
   let observedAt = 0;
+  /** Monotonic time at which the last successful acquire or renew request was sent. */
+  let lastRenewSentAt = Number.NEGATIVE_INFINITY;
 
   function observe(lease: Lease): void {
     const spec = lease.spec ?? {};
     const fingerprint = JSON.stringify([spec.holderIdentity, spec.renewTime, spec.leaseTransitions, spec.acquireTime]);
     if (fingerprint !== observedFingerprint) {
       observedFingerprint = fingerprint;
-      observedAt = Date.now();
+      observedAt = monotonicNow();
     }
     current = lease;
     const holder = spec.holderIdentity ?? "";
@@ -108,7 +126,7 @@ export function createLeaderElector(opts: LeaderElectorOptions): LeaderElector {
       observedHolder = holder;
       if (holder) {
         logger.info({ holder }, "new leader observed");
-        safely(() => opts.onNewLeader?.(holder));
+        void safely(() => opts.onNewLeader?.(holder));
       }
     }
   }
@@ -127,12 +145,15 @@ export function createLeaderElector(opts: LeaderElectorOptions): LeaderElector {
 
   type Attempt = "acquired" | "held-by-other" | "failed";
 
+  /** One attempt; on "acquired", `lastRenewSentAt` is the time the successful write was sent. */
   async function tryAcquireOrRenew(): Promise<Attempt> {
     // Fast path while leading: update the lease we wrote last; a conflict means someone else wrote it.
     if (leading && current?.spec?.holderIdentity === identity) {
       try {
+        const sentAt = monotonicNow();
         const updated = await kube.update<Lease>(Leases, { ...current, spec: desiredSpec(current.spec) });
         observe(updated);
+        lastRenewSentAt = sentAt;
         return "acquired";
       } catch (err) {
         if (!isConflict(err)) {
@@ -150,6 +171,7 @@ export function createLeaderElector(opts: LeaderElectorOptions): LeaderElector {
     }
     if (!lease) {
       try {
+        const sentAt = monotonicNow();
         const created = await kube.create<Lease>(Leases, {
           apiVersion: "coordination.k8s.io/v1",
           kind: "Lease",
@@ -157,6 +179,7 @@ export function createLeaderElector(opts: LeaderElectorOptions): LeaderElector {
           spec: desiredSpec(undefined),
         });
         observe(created);
+        lastRenewSentAt = sentAt;
         return "acquired";
       } catch (err) {
         if (!isAlreadyExists(err)) logger.warn({ err }, "creating the lease failed");
@@ -167,10 +190,12 @@ export function createLeaderElector(opts: LeaderElectorOptions): LeaderElector {
     const spec = lease.spec ?? {};
     const holder = spec.holderIdentity ?? "";
     const durationMs = (spec.leaseDurationSeconds ?? leaseDurationSeconds) * 1000;
-    if (holder !== "" && holder !== identity && observedAt + durationMs > Date.now()) return "held-by-other";
+    if (holder !== "" && holder !== identity && observedAt + durationMs > monotonicNow()) return "held-by-other";
     try {
+      const sentAt = monotonicNow();
       const updated = await kube.update<Lease>(Leases, { ...lease, spec: desiredSpec(spec) });
       observe(updated);
+      lastRenewSentAt = sentAt;
       return "acquired";
     } catch (err) {
       if (!isConflict(err)) logger.warn({ err }, "updating the lease failed");
@@ -199,22 +224,23 @@ export function createLeaderElector(opts: LeaderElectorOptions): LeaderElector {
     }
   }
 
-  function setLeading(value: boolean): void {
+  /** Resolves when the callbacks of the transition are done (a stopped term has drained). */
+  async function setLeading(value: boolean): Promise<void> {
     if (leading === value) return;
     leading = value;
     opts.metrics?.leader.set(value ? 1 : 0);
     if (value) {
       logger.info("started leading");
-      safely(() => opts.onStartedLeading?.());
+      await safely(() => opts.onStartedLeading?.());
     } else {
       logger.info("stopped leading");
-      safely(() => opts.onStoppedLeading?.());
+      await safely(() => opts.onStoppedLeading?.());
     }
   }
 
-  function safely(fn: () => void): void {
+  async function safely(fn: () => unknown): Promise<void> {
     try {
-      fn();
+      await fn();
     } catch (err) {
       logger.error({ err }, "leader election callback threw");
     }
@@ -222,26 +248,22 @@ export function createLeaderElector(opts: LeaderElectorOptions): LeaderElector {
 
   /** Renews until the deadline passes without a successful renewal, the lease is taken, or `signal` aborts. */
   async function renewLoop(signal: AbortSignal): Promise<void> {
-    let lastRenew = Date.now();
     while (!signal.aborted) {
-      await sleep(retryPeriodMs, signal);
+      await sleep(Math.min(retryPeriodMs, Math.max(0, renewDeadlineMs - (monotonicNow() - lastRenewSentAt))), signal);
       if (signal.aborted) return;
-      const remaining = renewDeadlineMs - (Date.now() - lastRenew);
+      const remaining = renewDeadlineMs - (monotonicNow() - lastRenewSentAt);
       // A hung request must not keep a leader that can no longer prove it holds the lease.
       const attempt = await Promise.race([
         tryAcquireOrRenew(),
         sleep(Math.max(0, remaining), signal).then(() => "timeout" as const),
       ]);
       if (signal.aborted) return;
-      if (attempt === "acquired") {
-        lastRenew = Date.now();
-        continue;
-      }
+      if (attempt === "acquired" && monotonicNow() - lastRenewSentAt < renewDeadlineMs) continue;
       if (attempt === "held-by-other") {
         logger.warn({ holder: observedHolder }, "lease was taken over");
         return;
       }
-      if (Date.now() - lastRenew >= renewDeadlineMs) {
+      if (monotonicNow() - lastRenewSentAt >= renewDeadlineMs) {
         logger.warn({ renewDeadlineMs }, "could not renew the lease within the deadline");
         return;
       }
@@ -253,20 +275,24 @@ export function createLeaderElector(opts: LeaderElectorOptions): LeaderElector {
       while (!signal.aborted) {
         const attempt = await tryAcquireOrRenew();
         if (signal.aborted) break;
-        if (attempt !== "acquired") {
+        // An acquisition that took longer than the renew deadline to answer proves nothing any more.
+        if (attempt !== "acquired" || monotonicNow() - lastRenewSentAt >= renewDeadlineMs) {
           await sleep(retryPeriodMs * (1 + Math.random() * 0.2), signal);
           continue;
         }
-        setLeading(true);
+        await setLeading(true);
         await renewLoop(signal);
         if (signal.aborted) break;
-        setLeading(false);
+        // Waits for the term to drain before campaigning again.
+        await setLeading(false);
       }
       const wasLeading = leading;
+      // The term drains first (in-flight work may still write while the lease is ours), then it is released.
+      if (wasLeading) await setLeading(false);
       if (wasLeading && releaseOnCancel) await release();
-      setLeading(false);
     },
     isLeader: () => leading,
+    holdsLease: () => leading && monotonicNow() - lastRenewSentAt < renewDeadlineMs,
     leader: () => observedHolder,
   };
 }

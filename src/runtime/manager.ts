@@ -2,7 +2,8 @@ import type { KubeClient } from "../kube/client.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics/index.js";
 import type { Controller } from "./controller.js";
-import { createHealthServer, type HealthServer } from "./health.js";
+import { FencedError } from "./fence.js";
+import { type Check, createHealthServer, type HealthServer } from "./health.js";
 import type { Informer } from "./informer.js";
 import { createLeaderElector, type LeaderElectionConfig, type LeaderElector } from "./leaderelection.js";
 import { sleep } from "./sleep.js";
@@ -23,6 +24,16 @@ export interface ManagerOptions {
   shutdownTimeoutMs: number;
   /** Stop on SIGTERM and SIGINT. Default true; tests running several managers in one process turn it off. */
   handleSignals?: boolean;
+  /** Extra time granted after in-flight signals abort, for reconciles to notice and return. Default 5 s. */
+  abortGraceMs?: number;
+}
+
+/** A component's own probe contribution (e.g. a heartbeat, a webhook certificate). */
+export interface HealthContribution {
+  /** Failing readiness takes the pod out of rotation. */
+  readyz?: () => Check;
+  /** Failing liveness gets the process restarted: only for states it cannot leave by itself. */
+  healthz?: () => Check;
 }
 
 export interface Manager {
@@ -39,14 +50,22 @@ export interface Manager {
    * abort), the lease is released, informers and servers stop. Idempotent; resolves when done.
    */
   stop(): Promise<void>;
+  /** Adds a named probe contribution; its reasons are prefixed with the name. */
+  addHealthCheck(name: string, check: HealthContribution): void;
   isLeader(): boolean;
+  /**
+   * The write fence for reconciles: throws FencedError unless the controllers' term is current (with leader
+   * election: leading, and the last renewal sent less than renewDeadline ago by the monotonic clock).
+   */
+  checkWrite(): void;
   isReady(): boolean;
+  /** Liveness: false when the process is stuck in a state it cannot leave without a restart. */
+  isLive(): boolean;
   /** Bound ports, once started. */
   healthPort(): number | undefined;
   metricsPort(): number | undefined;
 }
 
-/** Extra time granted after in-flight signals abort, for reconciles to notice and return. */
 const ABORT_GRACE_MS = 5_000;
 
 export function createManager(opts: ManagerOptions): Manager {
@@ -59,6 +78,14 @@ export function createManager(opts: ManagerOptions): Manager {
   let electorDone: Promise<void> = Promise.resolve();
   let synced = false;
   let started = false;
+  const abortGraceMs = opts.abortGraceMs ?? ABORT_GRACE_MS;
+  /** Set while a term's reconciles ignore their abort signal: no new term starts until they return. */
+  let wedged: string | undefined;
+  /** A controller whose run failed (a bug): the process cannot reconcile until restarted. */
+  let controllerFailure: string | undefined;
+  /** The elector's campaign ended while the manager was not stopping. */
+  let electorFailure: string | undefined;
+  const contributions = new Map<string, HealthContribution>();
   let stopping: Promise<void> | undefined;
   let resolveStopped: () => void = () => {};
   const stopped = new Promise<void>((resolve) => {
@@ -73,12 +100,8 @@ export function createManager(opts: ManagerOptions): Manager {
     port: opts.healthPort,
     ...(opts.host ? { host: opts.host } : {}),
     logger,
-    readyz: () => {
-      const reasons: string[] = [];
-      if (stopping) reasons.push("shutting down");
-      if (!synced) reasons.push("caches not synced");
-      return { ok: reasons.length === 0, reasons };
-    },
+    readyz: () => readiness(),
+    healthz: () => liveness(),
     ...(opts.metricsPort === undefined ? { registry: opts.metrics.registry } : {}),
   });
   const metricsServer: HealthServer | undefined =
@@ -91,6 +114,35 @@ export function createManager(opts: ManagerOptions): Manager {
           logger,
         });
 
+  /** Ready: caches synced and the controllers run (a standby is ready: it campaigns and takes over). */
+  function readiness(): Check {
+    const reasons: string[] = [];
+    if (stopping) reasons.push("shutting down");
+    if (!synced) reasons.push("caches not synced");
+    reasons.push(...stuckReasons());
+    if (synced && !stopping) {
+      const leading = opts.leaderElection ? (elector?.isLeader() ?? false) : true;
+      if (leading && !round) reasons.push("controllers not running");
+    }
+    for (const [name, c] of contributions) reasons.push(...(c.readyz?.().ok === false ? prefixed(name, c.readyz()) : []));
+    return { ok: reasons.length === 0, reasons };
+  }
+
+  function liveness(): Check {
+    const reasons = stuckReasons();
+    for (const [name, c] of contributions) reasons.push(...(c.healthz?.().ok === false ? prefixed(name, c.healthz()) : []));
+    return { ok: reasons.length === 0, reasons };
+  }
+
+  function stuckReasons(): string[] {
+    return [wedged, controllerFailure, electorFailure].filter((r): r is string => r !== undefined);
+  }
+
+  function prefixed(name: string, check: Check): string[] {
+    const reasons = check.reasons?.length ? check.reasons : ["failing"];
+    return reasons.map((r) => `${name}: ${r}`);
+  }
+
   function startRound(): void {
     roundChain = roundChain.then(() => {
       if (stopping || round) return;
@@ -99,6 +151,8 @@ export function createManager(opts: ManagerOptions): Manager {
       const done = Promise.all(
         controllers.map((c) =>
           c.run(stop.signal, { abortInFlight: abortInFlight.signal }).catch((err) => {
+            // A controller that cannot run leaves the process reconciling nothing: say so on the probes.
+            controllerFailure = `controller ${c.name} ended with an error: ${(err as Error).message}`;
             logger.error({ err, controller: c.name }, "controller ended with an error");
           }),
         ),
@@ -110,7 +164,10 @@ export function createManager(opts: ManagerOptions): Manager {
 
   /**
    * Ends the current round. Graceful: in-flight reconciles get `shutdownTimeoutMs`. Not graceful (lost
-   * leadership): their signals abort at once, because another process may already be leading.
+   * leadership): their signals abort at once, because another process may already be leading. Either way
+   * the round is over only when its reconciles returned: a new term never starts beside a draining one
+   * (reconciles that ignore their signal keep the process unhealthy, so it is restarted). Only a shutdown
+   * gives up on them, since the process exits.
    */
   function stopRound(graceful: boolean): Promise<void> {
     roundChain = roundChain.then(async () => {
@@ -118,25 +175,33 @@ export function createManager(opts: ManagerOptions): Manager {
       if (!current) return;
       current.stop.abort();
       if (!graceful) current.abortInFlight.abort();
-      const deadline = new AbortController();
-      const finished = await Promise.race([
-        current.done.then(() => true),
-        sleep(graceful ? opts.shutdownTimeoutMs : 0, deadline.signal).then(() => false),
-      ]);
-      if (!finished) {
-        logger.warn({ shutdownTimeoutMs: opts.shutdownTimeoutMs }, "in-flight reconciles exceeded the deadline; aborting them");
+      if (!(await settles(current.done, graceful ? opts.shutdownTimeoutMs : 0))) {
+        if (graceful) {
+          logger.warn({ shutdownTimeoutMs: opts.shutdownTimeoutMs }, "in-flight reconciles exceeded the deadline; aborting them");
+        }
         current.abortInFlight.abort();
-        const settled = await Promise.race([
-          current.done.then(() => true),
-          sleep(ABORT_GRACE_MS, deadline.signal).then(() => false),
-        ]);
-        if (!settled) logger.error("reconciles ignored their abort signal; stopping without them");
+        if (!(await settles(current.done, abortGraceMs))) {
+          wedged = `reconciles ignored their abort signal for more than ${Math.round(abortGraceMs / 1000)} s`;
+          logger.error({ abortGraceMs }, "reconciles ignore their abort signal; no new term starts until they return");
+          if (!stopping) {
+            await current.done;
+            wedged = undefined;
+          }
+        }
       }
-      deadline.abort();
       round = undefined;
       logger.info("controllers stopped");
     });
     return roundChain;
+  }
+
+  async function settles(done: Promise<void>, ms: number): Promise<boolean> {
+    const deadline = new AbortController();
+    try {
+      return await Promise.race([done.then(() => true), sleep(ms, deadline.signal).then(() => false)]);
+    } finally {
+      deadline.abort();
+    }
   }
 
   const onSignal = (signal: NodeJS.Signals) => {
@@ -193,11 +258,18 @@ export function createManager(opts: ManagerOptions): Manager {
             logger: opts.logger,
             metrics: opts.metrics,
             onStartedLeading: () => startRound(),
-            onStoppedLeading: () => {
-              if (!stopping) void stopRound(false);
-            },
+            // Awaited by the elector: it campaigns again only after this term's reconciles returned.
+            onStoppedLeading: () => (stopping ? undefined : stopRound(false)),
           });
-          electorDone = elector.run(electorStop.signal);
+          electorDone = elector.run(electorStop.signal).then(
+            () => {
+              if (!stopping) electorFailure = "leader election ended";
+            },
+            (err) => {
+              electorFailure = `leader election failed: ${(err as Error).message}`;
+              logger.error({ err }, "leader election failed");
+            },
+          );
         } else {
           opts.metrics.leader.set(1);
           startRound();
@@ -212,8 +284,18 @@ export function createManager(opts: ManagerOptions): Manager {
       }
       return stopping;
     },
+    addHealthCheck(name, check) {
+      contributions.set(name, check);
+    },
     isLeader: () => (opts.leaderElection ? (elector?.isLeader() ?? false) : round !== undefined),
-    isReady: () => synced && !stopping,
+    checkWrite() {
+      if (!round) throw new FencedError("the controllers of this process are not running");
+      if (opts.leaderElection && !elector?.holdsLease()) {
+        throw new FencedError(`this process does not hold the lease ${opts.leaderElection.namespace}/${opts.leaderElection.name} (another replica may lead)`);
+      }
+    },
+    isReady: () => readiness().ok,
+    isLive: () => liveness().ok,
     healthPort: () => health.port(),
     metricsPort: () => metricsServer?.port() ?? health.port(),
   };

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { createFakeKubeClient } from "../../src/kube/fake.js";
 import { Leases } from "../../src/kube/resources.js";
 import { createMetrics } from "../../src/metrics/index.js";
@@ -145,6 +145,86 @@ describe("leader election", () => {
     expect(maxLeaders).toBe(1);
     ac.abort();
     await Promise.all(runs);
+  });
+
+  it("a wall-clock jump neither expires the leader's lease for a standby nor keeps a leader that cannot renew", async () => {
+    const kube = createFakeKubeClient();
+    const a = elector(kube, "a");
+    const b = elector(kube, "b");
+    const ac = new AbortController();
+    const runA = a.e.run(ac.signal);
+    await until(() => a.e.isLeader());
+    const runB = b.e.run(ac.signal);
+    await until(() => b.e.leader() === "a");
+    const realNow = Date.now.bind(Date);
+    let offset = 3_600_000;
+    const jump = vi.spyOn(Date, "now").mockImplementation(() => realNow() + offset);
+    try {
+      await new Promise((r) => setTimeout(r, 1200));
+      expect(a.e.isLeader()).toBe(true);
+      expect(b.e.isLeader()).toBe(false);
+      // Backwards now (an NTP step): a leader whose renewals fail must still step down within renewDeadline.
+      kube.inject({ verb: "update", resource: "leases", reason: "ServerError", times: 1000 });
+      kube.inject({ verb: "get", resource: "leases", reason: "ServerError", times: 1000 });
+      offset = -3_600_000;
+      const failingSince = performance.now();
+      await until(() => !a.e.isLeader(), 3000);
+      expect(performance.now() - failingSince).toBeLessThan(1000);
+    } finally {
+      jump.mockRestore();
+    }
+    ac.abort();
+    await Promise.all([runA, runB]);
+  });
+
+  it("the fence closes once renewDeadline passed on the monotonic clock, before the step-down timer fires", async () => {
+    const kube = createFakeKubeClient();
+    let stall = 0;
+    const { e } = elector(kube, "a", { monotonicNow: () => performance.now() + stall });
+    const ac = new AbortController();
+    const running = e.run(ac.signal);
+    await until(() => e.isLeader());
+    expect(e.holdsLease()).toBe(true);
+    // As after an event-loop stall: time passed, no timer has run yet.
+    stall = 700;
+    expect(e.isLeader()).toBe(true);
+    expect(e.holdsLease()).toBe(false);
+    ac.abort();
+    await running;
+  });
+
+  it("waits for the stopped term to drain before campaigning again", async () => {
+    const kube = createFakeKubeClient();
+    let releaseDrain: () => void = () => {};
+    const drain = new Promise<void>((r) => {
+      releaseDrain = r;
+    });
+    const log: string[] = [];
+    const e = createLeaderElector({
+      kube,
+      namespace: "kube-system",
+      name: "ontap-leader",
+      identity: "a",
+      ...FAST,
+      onStartedLeading: () => log.push("start"),
+      onStoppedLeading: () => {
+        log.push("stop");
+        return drain;
+      },
+    });
+    const ac = new AbortController();
+    const running = e.run(ac.signal);
+    await until(() => e.isLeader());
+    kube.inject({ verb: "update", resource: "leases", reason: "ServerError", times: 8 });
+    kube.inject({ verb: "get", resource: "leases", reason: "ServerError", times: 8 });
+    await until(() => log.includes("stop"));
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(log).toEqual(["start", "stop"]);
+    releaseDrain();
+    await until(() => log.length === 3);
+    expect(log).toEqual(["start", "stop", "start"]);
+    ac.abort();
+    await running;
   });
 
   it("rejects timings where the renew deadline is not below the lease duration", () => {

@@ -5,6 +5,7 @@ import { Extensions, Leases } from "../../src/kube/resources.js";
 import { createLogger } from "../../src/log.js";
 import { createMetrics } from "../../src/metrics/index.js";
 import { createController, type ReconcileResult } from "../../src/runtime/controller.js";
+import { FencedError } from "../../src/runtime/fence.js";
 import { createHealthServer } from "../../src/runtime/health.js";
 import { createInformer } from "../../src/runtime/informer.js";
 import { createManager } from "../../src/runtime/manager.js";
@@ -167,6 +168,77 @@ describe("manager", () => {
     expect(Date.now() - stopAt).toBeLessThan(1000);
     await b.manager.stop();
     await startedB;
+  });
+
+  it("after the lease is lost and re-acquired while a reconcile ignores its abort, the controllers run again; the drain fences writes and fails liveness", async () => {
+    const kube = createFakeKubeClient();
+    await kube.create(Extensions, { metadata: { name: "a", namespace: "n" }, spec: {} });
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const seen: string[] = [];
+    let fencedAfterLoss: unknown;
+    let drained = false;
+    const holder: { manager?: ReturnType<typeof build>["manager"] } = {};
+    const a = build(
+      async (key) => {
+        seen.push(key);
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        try {
+          if (key === "n/a" && seen.filter((k) => k === "n/a").length === 1) {
+            // Ignores its signal (as a call that never saw it would), outliving the abort grace.
+            await new Promise((r) => setTimeout(r, 6_000));
+            try {
+              holder.manager?.checkWrite();
+            } catch (err) {
+              fencedAfterLoss = err;
+            }
+            drained = true;
+          }
+          return { kind: "done" };
+        } finally {
+          inFlight--;
+        }
+      },
+      { leader: "a", kube },
+    );
+    holder.manager = a.manager;
+    const started = a.manager.start();
+    await until(() => a.controller.inFlight() === 1);
+    expect(() => a.manager.checkWrite()).not.toThrow();
+    // The API server is gone for a moment: renewals fail, the term ends, the lease is re-acquired later.
+    kube.inject({ verb: "update", resource: "leases", reason: "ServerError", times: 12 });
+    kube.inject({ verb: "get", resource: "leases", reason: "ServerError", times: 12 });
+    await until(() => !a.manager.isLeader(), 3000);
+    expect(() => a.manager.checkWrite()).toThrow(FencedError);
+    await until(async () => (await status(a.manager.healthPort()!, "/healthz")) === 503, 8000);
+    expect(a.manager.isLive()).toBe(false);
+    await until(() => drained, 8000);
+    expect(fencedAfterLoss).toBeInstanceOf(FencedError);
+    await kube.create(Extensions, { metadata: { name: "b", namespace: "n" }, spec: {} });
+    await until(() => seen.includes("n/b"), 8000);
+    expect(a.manager.isLeader()).toBe(true);
+    expect(a.manager.isLive()).toBe(true);
+    expect(await status(a.manager.healthPort()!, "/readyz")).toBe(200);
+    // The new term never ran beside the draining one.
+    expect(maxInFlight).toBe(1);
+    await a.manager.stop();
+    await started;
+  }, 30_000);
+
+  it("is not ready and not live when a controller cannot run", async () => {
+    const { kube, manager, controller } = build(async () => ({ kind: "done" }));
+    await kube.create(Extensions, { metadata: { name: "a", namespace: "n" }, spec: {} });
+    // A controller already running elsewhere (the bug this guards against) makes the manager's run fail.
+    const elsewhere = new AbortController();
+    const other = controller.run(elsewhere.signal);
+    const started = manager.start();
+    await until(async () => manager.healthPort() !== undefined && (await status(manager.healthPort()!, "/healthz")) === 503);
+    expect(manager.isReady()).toBe(false);
+    elsewhere.abort();
+    await other;
+    await manager.stop();
+    await started;
   });
 
   it("stop before start finishes still resolves start", async () => {

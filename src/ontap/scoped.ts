@@ -1,0 +1,76 @@
+import type { CallOptions, OntapClient } from "./client.js";
+
+/** What one unit of work (a reconcile) imposes on every ONTAP call it makes. */
+export interface OntapCallScope {
+  /** Handed to every call: an abort cancels the HTTP request and stops retries. */
+  signal?: AbortSignal;
+  /** Called immediately before every write operation; throws to keep it from being sent. */
+  beforeWrite?: () => void;
+}
+
+/**
+ * An OntapClient whose every call carries the scope's signal and whose every write passes `beforeWrite`
+ * first. Listed method by method (no Proxy) so a new client method cannot be forgotten: it fails to compile.
+ */
+export function scopeOntapClient(client: OntapClient, scope: OntapCallScope): OntapClient {
+  const { signal, beforeWrite } = scope;
+  const withSignal = (opts?: CallOptions): CallOptions => ({ ...opts, ...(signal ? { signal: anySignal(signal, opts?.signal) } : {}) });
+  const write = (): void => {
+    signal?.throwIfAborted();
+    beforeWrite?.();
+  };
+  return {
+    cluster: client.cluster,
+    getCluster: (o) => client.getCluster(withSignal(o)),
+    listNodes: (o) => client.listNodes(withSignal(o)),
+    listAggregates: (o) => client.listAggregates(withSignal(o)),
+    findSvmsByName: (name, o) => client.findSvmsByName(name, withSignal(o)),
+    getSvm: (uuid, o) => client.getSvm(uuid, withSignal(o)),
+    createSvm: async (input, o) => {
+      write();
+      return client.createSvm(input, withSignal(o));
+    },
+    deleteSvm: async (uuid, o) => {
+      write();
+      return client.deleteSvm(uuid, withSignal(o));
+    },
+    getJob: (uuid, o) => client.getJob(uuid, withSignal(o)),
+    waitForJob: (job, o) => client.waitForJob(job, { ...o, ...(signal ? { signal: anySignal(signal, o?.signal) } : {}) }),
+    listInterfaces: (svmUuid, o) => client.listInterfaces(svmUuid, withSignal(o)),
+    createInterface: async (input, o) => {
+      write();
+      return client.createInterface(input, withSignal(o));
+    },
+    patchInterface: async (uuid, change, o) => {
+      write();
+      return client.patchInterface(uuid, change, withSignal(o));
+    },
+    deleteInterface: async (uuid, o) => {
+      write();
+      return client.deleteInterface(uuid, withSignal(o));
+    },
+    hasBgpPeerGroups: (o) => client.hasBgpPeerGroups(withSignal(o)),
+    getAccount: (owner, name, o) => client.getAccount(owner, name, withSignal(o)),
+    listAccounts: (owner, o) => client.listAccounts(owner, withSignal(o)),
+    createAccount: async (input, o) => {
+      write();
+      return client.createAccount(input, withSignal(o));
+    },
+    deleteAccount: async (owner, name, o) => {
+      write();
+      return client.deleteAccount(owner, name, withSignal(o));
+    },
+    changePassword: async (input, o) => {
+      write();
+      return client.changePassword(input, withSignal(o));
+    },
+    countDataVolumes: (svmUuid, o) => client.countDataVolumes(svmUuid, withSignal(o)),
+    authenticateAs: (credentials, o) => client.authenticateAs(credentials, withSignal(o)),
+    // Closing is the owner's business, not a reconcile's.
+    close: async () => {},
+  };
+}
+
+function anySignal(a: AbortSignal, b: AbortSignal | undefined): AbortSignal {
+  return b ? AbortSignal.any([a, b]) : a;
+}
