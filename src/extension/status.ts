@@ -2,6 +2,25 @@ import type { GardenerErrorCode, LastOperationState, LastOperationType, Conditio
 
 export const ESCALATION_CONDITION = "ReconcileEscalated";
 
+/** Longest description written to status (Gardener shows it in the dashboard; events are cut at 1024 too). */
+export const MAX_STATUS_MESSAGE = 1024;
+
+/** Replaces C0 control characters and DEL (terminal escapes, newlines in a one-line field). */
+export function withoutControlCharacters(text: string, replacement: string): string {
+  let out = "";
+  for (const ch of text) {
+    const code = ch.charCodeAt(0);
+    out += code < 0x20 || code === 0x7f ? replacement : ch;
+  }
+  return out;
+}
+
+/** Cuts a message to `max` characters and replaces control characters: whatever an error carried. */
+export function boundMessage(message: string, max = MAX_STATUS_MESSAGE): string {
+  const printable = withoutControlCharacters(message, " ");
+  return printable.length > max ? `${printable.slice(0, max - 3)}...` : printable;
+}
+
 export interface StatusUpdate {
   type: LastOperationType;
   state: LastOperationState;
@@ -24,14 +43,14 @@ export function buildStatusPatch(current: Extension, update: StatusUpdate, now: 
   const lastOperation = {
     type: update.type,
     state: update.state,
-    description: update.description,
+    description: boundMessage(update.description),
     progress: update.progress ?? (update.state === "Succeeded" ? 100 : 50),
     lastUpdateTime: time,
   };
   const patch: Record<string, unknown> = { lastOperation };
   if (update.observedGeneration !== undefined) patch.observedGeneration = update.observedGeneration;
   if (update.error) {
-    patch.lastError = { description: update.error.description, codes: update.error.codes, lastUpdateTime: time };
+    patch.lastError = { description: boundMessage(update.error.description), codes: update.error.codes, lastUpdateTime: time };
   } else if (update.state === "Succeeded" && status.lastError) {
     patch.lastError = null;
   }
@@ -41,7 +60,7 @@ export function buildStatusPatch(current: Extension, update: StatusUpdate, now: 
       type: ESCALATION_CONDITION,
       status: update.escalation.escalated ? "True" : "False",
       reason: update.escalation.reason,
-      message: update.escalation.message,
+      message: boundMessage(update.escalation.message),
       time,
     });
   }

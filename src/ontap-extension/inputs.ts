@@ -1,6 +1,7 @@
-import { isIP } from "node:net";
 import { z } from "zod";
 import { formatIssues } from "../config/issues.js";
+import { boundMessage } from "../extension/status.js";
+import { checkLifAddress, quoteValue } from "./addresses.js";
 
 /** The shoot's `providerConfig`, as the Go extension defined it (same apiVersion, same fields). */
 export const TridentConfig = z
@@ -12,30 +13,31 @@ export const TridentConfig = z
         managementLif: z.string({ error: "is required: the IP address of the SVM's management interface" }),
         dataLifs: z
           .array(z.string(), { error: "is required: a list of IP addresses for the SVM's NVMe/TCP data interfaces" })
-          .min(1, "needs at least one data LIF address"),
+          .min(1, "needs at least one data LIF address")
+          .max(16, "has more than 16 addresses; an SVM needs a few data LIFs (one per node), not a list this long"),
       })
       .strict(),
   })
   .strict()
   .superRefine((cfg, ctx) => {
     const { managementLif, dataLifs } = cfg.svmIpaddresses;
-    if (!isIP(managementLif)) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["svmIpaddresses", "managementLif"],
-        message: `"${managementLif}" is not a valid IP address`,
-      });
-    }
+    const management = checkLifAddress(managementLif);
+    if (!management.ok) ctx.addIssue({ code: "custom", path: ["svmIpaddresses", "managementLif"], message: management.problem });
+    // Compared as addresses (canonical form), not as the strings someone typed.
     const seen = new Map<string, number>();
     dataLifs.forEach((ip, i) => {
       const path = ["svmIpaddresses", "dataLifs", i];
-      if (!isIP(ip)) ctx.addIssue({ code: "custom", path, message: `"${ip}" is not a valid IP address` });
-      const first = seen.get(ip);
+      const data = checkLifAddress(ip);
+      if (!data.ok) {
+        ctx.addIssue({ code: "custom", path, message: data.problem });
+        return;
+      }
+      const first = seen.get(data.canonical);
       if (first !== undefined) {
-        ctx.addIssue({ code: "custom", path, message: `"${ip}" duplicates dataLifs[${first}]` });
-      } else seen.set(ip, i);
-      if (ip === managementLif) {
-        ctx.addIssue({ code: "custom", path, message: `"${ip}" is also the managementLif; use distinct addresses` });
+        ctx.addIssue({ code: "custom", path, message: `${quoteValue(ip)} duplicates dataLifs[${first}]` });
+      } else seen.set(data.canonical, i);
+      if (management.ok && data.canonical === management.canonical) {
+        ctx.addIssue({ code: "custom", path, message: `${quoteValue(ip)} is also the managementLif; use distinct addresses` });
       }
     });
   });
@@ -73,7 +75,7 @@ export function decodeShootInputs(extension: ExtensionLike, cluster: ClusterLike
   const namespace = extension.metadata?.namespace ?? "";
   const match = /^shoot--([a-z0-9-]+?)--([a-z0-9][a-z0-9-]*)$/.exec(namespace);
   if (!match) {
-    throw new InputError(`metadata.namespace: "${namespace}" is not a shoot namespace (shoot--<project>--<shoot>)`);
+    throw new InputError(`metadata.namespace: ${quoteValue(namespace)} is not a shoot namespace (shoot--<project>--<shoot>)`);
   }
   const [, gardenerProject = "", shootName = ""] = match;
 
@@ -84,7 +86,7 @@ export function decodeShootInputs(extension: ExtensionLike, cluster: ClusterLike
   }
   const parsed = TridentConfig.safeParse(extension.spec.providerConfig);
   if (!parsed.success) {
-    throw new InputError(`spec.providerConfig: ${formatIssues(parsed.error.issues)}`);
+    throw new InputError(boundMessage(`spec.providerConfig: ${formatIssues(parsed.error.issues)}`));
   }
 
   if (!cluster) {
@@ -100,7 +102,7 @@ export function decodeShootInputs(extension: ExtensionLike, cluster: ClusterLike
   }
   if (!/^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/.test(projectId)) {
     throw new InputError(
-      `Cluster ${namespace}: spec.shoot.metadata.annotations["${PROJECT_ANNOTATION}"]: "${projectId}" is not a valid project id`,
+      `Cluster ${namespace}: spec.shoot.metadata.annotations["${PROJECT_ANNOTATION}"]: ${quoteValue(projectId)} is not a valid project id`,
     );
   }
   return {

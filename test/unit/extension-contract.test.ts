@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { classifyError, ExtensionError } from "../../src/extension/errors.js";
 import { decideOperation, lastOperationTypeFor } from "../../src/extension/operation.js";
-import { buildStatusPatch, statusPatchIsNoop } from "../../src/extension/status.js";
+import { buildStatusPatch, statusPatchIsNoop, withoutControlCharacters } from "../../src/extension/status.js";
 import type { Cluster, Condition, Extension } from "../../src/extension/types.js";
 
 const ext = (meta: Partial<Extension["metadata"]> = {}, status?: Extension["status"]): Extension => ({
@@ -73,5 +73,19 @@ describe("error classification", () => {
     expect(classifyError(Object.assign(new Error("no"), { status: 401 }))).toMatchObject({ retriable: true, codes: ["ERR_INFRA_UNAUTHENTICATED"] });
     expect(classifyError(new Error("reset"))).toMatchObject({ retriable: true, codes: ["ERR_RETRYABLE_INFRA_DEPENDENCIES"] });
     expect(classifyError(new ExtensionError("x", ["ERR_INFRA_DEPENDENCIES"], true))).toMatchObject({ codes: ["ERR_INFRA_DEPENDENCIES"] });
+  });
+});
+
+describe("status messages", () => {
+  it("are bounded and free of control characters, whatever an error carried", () => {
+    const current = { metadata: { name: "e", namespace: "n", generation: 1 }, status: {} } as never;
+    const long = `step lifs failed: ${"\u001b[31mx".repeat(10_000)}`;
+    const patch = buildStatusPatch(current, { type: "Reconcile", state: "Error", description: long, error: { description: long, codes: [] } }, new Date());
+    const op = patch.lastOperation as { description: string };
+    const err = patch.lastError as { description: string };
+    for (const text of [op.description, err.description]) {
+      expect(text.length).toBeLessThanOrEqual(1024);
+      expect(text).toBe(withoutControlCharacters(text, "#"));
+    }
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { withoutControlCharacters } from "../../src/extension/status.js";
 import { decodeShootInputs, InputError } from "../../src/ontap-extension/inputs.js";
 import { generatePassword, PASSWORD_LENGTH } from "../../src/ontap-extension/password.js";
 import { planShoot, svmNameFor, usernameFor } from "../../src/ontap-extension/plan.js";
@@ -28,6 +29,43 @@ describe("shoot inputs", () => {
   ])("rejects bad providerConfig %j with a field-named error", (providerConfig, message) => {
     expect(() => decodeShootInputs(ext(providerConfig), cluster)).toThrow(InputError);
     expect(() => decodeShootInputs(ext(providerConfig), cluster)).toThrow(message);
+  });
+
+  it.each([
+    ["fd00::10", /managementLif: "fd00::10" is an IPv6 address; .*IPv4 only/],
+    ["127.0.0.1", /managementLif: "127\.0\.0\.1" is a loopback address/],
+    ["224.0.0.5", /managementLif: "224\.0\.0\.5" is a multicast address/],
+    ["0.0.0.0", /managementLif: "0\.0\.0\.0" is an unspecified/],
+    ["255.255.255.255", /managementLif: "255\.255\.255\.255" is a reserved or broadcast address/],
+    ["169.254.1.1", /managementLif: "169\.254\.1\.1" is a link-local address/],
+  ])("refuses managementLif %s with a message saying why", (managementLif, message) => {
+    const cfg = { svmIpaddresses: { managementLif, dataLifs: ["10.0.0.11"] } };
+    expect(() => decodeShootInputs(ext(cfg), cluster)).toThrow(message);
+  });
+
+  it("refuses an IPv4-mapped IPv6 spelling of a data LIF instead of comparing strings", () => {
+    const cfg = { svmIpaddresses: { managementLif: "10.0.0.10", dataLifs: ["10.0.0.11", "::ffff:10.0.0.11"] } };
+    expect(() => decodeShootInputs(ext(cfg), cluster)).toThrow(/dataLifs\[1\]: "::ffff:10\.0\.0\.11" is an IPv6 address/);
+  });
+
+  it("bounds what it quotes back: a huge or control-character value cannot blow up status", () => {
+    const huge = `10.0.0.1${"\u0007x".repeat(50_000)}`;
+    const many = Array.from({ length: 2000 }, (_, i) => `bad-${i}`);
+    for (const cfg of [
+      { svmIpaddresses: { managementLif: huge, dataLifs: ["10.0.0.11"] } },
+      { svmIpaddresses: { managementLif: "10.0.0.10", dataLifs: many } },
+      { svmIpaddresses: { managementLif: "10.0.0.10", dataLifs: ["10.0.0.11"] }, [`k${"y".repeat(5000)}`]: 1 },
+    ]) {
+      let message = "";
+      try {
+        decodeShootInputs(ext(cfg), cluster);
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message).toMatch(/^spec\.providerConfig: /);
+      expect(message.length).toBeLessThanOrEqual(1024);
+      expect(message).toBe(withoutControlCharacters(message, "#"));
+    }
   });
 
   it("rejects a missing project annotation and a non-shoot namespace", () => {
