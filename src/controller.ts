@@ -70,6 +70,14 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
   const metrics = opts.metrics ?? createMetrics({ collectDefault: true });
   for (const warning of config.warnings) logger.warn({ warning }, "component configuration");
 
+  const kubeCluster = opts.kubeconfig.getCurrentCluster();
+  if (kubeCluster?.skipTLSVerify) {
+    // As loud as the ONTAP opt-out: anyone on the path to the API server can read the seed's Secrets.
+    logger.warn(
+      { cluster: kubeCluster.name },
+      "TLS certificate verification is disabled for the Kubernetes API server (kubeconfig insecure-skip-tls-verify)",
+    );
+  }
   const kube = createKubeClient(opts.kubeconfig, {
     timeoutMs: opts.kubeTimeoutMs ?? 15_000,
     userAgent: "gardener-extension-ontap",

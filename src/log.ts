@@ -6,16 +6,33 @@ export const REDACTED = "[REDACTED]";
 
 /**
  * Keys whose values are never logged, wherever they appear in a logged object. Compared case-insensitively
- * so `Authorization` (a header) and `authorization` are both caught. `stringData` and a Secret's `data`
- * hold credentials in plain or base64 form; base64 is not protection.
+ * and without `-`/`_`, so `Authorization` (a header), `client-key-data` (kubeconfig) and `client_secret`
+ * are all caught. `stringData` and a Secret's `data` hold credentials in plain or base64 form; base64 is
+ * not protection.
  */
-const SECRET_KEYS = new Set(["password", "pendingpassword", "token", "authorization", "stringdata"]);
+const SECRET_KEYS = new Set([
+  "authorization",
+  "proxyauthorization",
+  "cookie",
+  "setcookie",
+  "stringdata",
+  "credentials",
+  "clientkeydata",
+]);
+/** Suffixes of secret-bearing key names: `pendingPassword`, `accessToken`, `clientSecret`, `x-api-key`. */
+const SECRET_KEY_SUFFIXES = ["password", "passwd", "passphrase", "token", "secret", "apikey", "privatekey", "keydata"];
 
 const MAX_DEPTH = 12;
 
-function isSecretKey(key: string): boolean {
-  return SECRET_KEYS.has(key.toLowerCase());
+function isSecretKey(key: string, value: unknown): boolean {
+  const normalized = key.toLowerCase().replace(/[-_]/g, "");
+  // A key named just `secret` usually holds a Secret object (whose `data` is redacted below); a string is a value.
+  if (normalized === "secret") return typeof value === "string";
+  return SECRET_KEYS.has(normalized) || SECRET_KEY_SUFFIXES.some((suffix) => normalized.endsWith(suffix));
 }
+
+/** An HTTP credential in a string value (a header logged under a harmless key). */
+const CREDENTIAL_VALUE = /\b(Basic|Bearer)\s+[A-Za-z0-9+/=._~-]{8,}/g;
 
 function isSecretObject(value: Record<string, unknown>): boolean {
   return value["kind"] === "Secret";
@@ -31,6 +48,7 @@ export function redactSecrets<T>(value: T): T {
 }
 
 function redactValue(value: unknown, depth: number, seen: WeakSet<object>): unknown {
+  if (typeof value === "string") return value.replace(CREDENTIAL_VALUE, `$1 ${REDACTED}`);
   if (value === null || typeof value !== "object") return value;
   if (seen.has(value)) return "[Circular]";
   if (depth > MAX_DEPTH) return "[Truncated]";
@@ -49,7 +67,7 @@ function redactValue(value: unknown, depth: number, seen: WeakSet<object>): unkn
     const secretObject = isSecretObject(source);
     const out: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(source)) {
-      if (isSecretKey(key) || (secretObject && key === "data")) {
+      if (isSecretKey(key, item) || (secretObject && key === "data")) {
         out[key] = REDACTED;
       } else {
         out[key] = redactValue(item, depth + 1, seen);

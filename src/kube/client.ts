@@ -125,6 +125,7 @@ const WATCH_GRACE_MS = 30_000;
 export function createKubeClient(kc: KubeConfig, opts: KubeClientOptions = {}): KubeClient {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error("kubeconfig has no current cluster");
+  assertServerWithoutCredentials(cluster.name, cluster.server);
   const server = cluster.server.replace(/\/+$/, "");
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const onRequest = opts.onRequest;
@@ -556,4 +557,22 @@ function errorCode(err: unknown): string | undefined {
     current = (current as { cause?: unknown }).cause;
   }
   return undefined;
+}
+
+/**
+ * A server URL with `user:password@` would put the password into every error that names the URL (fetch
+ * refuses such URLs, quoting them). Refused up front, without echoing the URL.
+ */
+export function assertServerWithoutCredentials(clusterName: string, server: string): void {
+  let url: URL;
+  try {
+    url = new URL(server);
+  } catch {
+    throw new Error(`kubeconfig cluster ${clusterName}: server is not a valid URL`);
+  }
+  if (url.username !== "" || url.password !== "") {
+    throw new Error(
+      `kubeconfig cluster ${clusterName}: the server URL contains credentials; remove them from the URL and use a token, a client certificate or the user's username/password fields`,
+    );
+  }
 }

@@ -103,7 +103,9 @@ export function readErrorBody(body: unknown): OntapErrorBody {
   const e = error as Record<string, unknown>;
   const out: OntapErrorBody = {};
   if (typeof e.message === "string") out.message = e.message;
-  if (typeof e.code === "string" || typeof e.code === "number") out.code = String(e.code);
+  // ONTAP codes are numbers (as strings); anything else is not a code, and could be whatever a proxy echoed.
+  const code = typeof e.code === "string" || typeof e.code === "number" ? String(e.code) : undefined;
+  if (code !== undefined && /^\d{1,12}$/.test(code)) out.code = code;
   if (typeof e.target === "string") out.target = e.target;
   return out;
 }
@@ -143,7 +145,7 @@ export function invalidResponse(ctx: RequestContext, why: string, cause?: unknow
     // A malformed answer is a client/server mismatch; repeating the request will not fix it.
     transient: false,
     detail: `invalid response: ${redact(why, ctx.secrets)}`,
-    cause,
+    cause: sanitizeCause(cause, ctx.secrets),
   });
 }
 

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { Pool } from "undici";
-import { connectionError, invalidResponse, isOntapError, type RequestContext, timeoutError } from "./errors.js";
+import { connectionError, invalidResponse, isOntapError, type RequestContext, redact, timeoutError } from "./errors.js";
 import { abortReason } from "./retry.js";
 
 /**
@@ -169,11 +169,13 @@ export function createTransport(cfg: TransportConfig, logger?: TransportLogger):
       if (isJsonContentType(contentType)) {
         try {
           return { status: res.statusCode, body: JSON.parse(raw) };
-        } catch (err) {
-          throw invalidResponse(ctx, `${res.statusCode} body is not valid JSON`, err);
+        } catch {
+          // No cause: a SyntaxError quotes a slice of the body, and a slice can hold part of a secret.
+          throw invalidResponse(ctx, `${res.statusCode} body is not valid JSON`);
         }
       }
-      return { status: res.statusCode, body: undefined, text: raw.slice(0, 500) };
+      // Redacted before it is cut: a cut through a secret would leave a part that no longer matches.
+      return { status: res.statusCode, body: undefined, text: redact(raw, ctx.secrets).slice(0, 500) };
     } catch (err) {
       if (isOntapError(err)) throw err;
       if (req.signal?.aborted) throw abortReason(req.signal);
