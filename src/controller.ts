@@ -11,6 +11,7 @@ import type { Logger } from "./log.js";
 import { createMetrics, kubeRequestObserver, type Metrics } from "./metrics/index.js";
 import { createOntapClient, type OntapClient } from "./ontap/index.js";
 import { createOntapActuator } from "./ontap-extension/actuator.js";
+import { PROJECT_ANNOTATION } from "./ontap-extension/inputs.js";
 import { createController } from "./runtime/controller.js";
 import { MANAGED_RESOURCE_ORIGIN } from "./trident/index.js";
 import { createEventRecorder } from "./runtime/events.js";
@@ -59,10 +60,22 @@ export function extensionMatches(config: ComponentConfig) {
   return (ext: Extension) => ext.spec?.type === "ontap" && (ext.spec.class ?? "shoot") === config.extensionClass;
 }
 
-/** Shoots of one project share an SVM: their Extensions are never reconciled at the same time. */
+/** The Gardener project part of a key's namespace (`shoot--<project>--<shoot>`), or the namespace. */
 export function projectOfKey(key: string): string | undefined {
   const namespace = key.split("/")[0] ?? "";
   return /^shoot--([a-z0-9-]+?)--/.exec(namespace)?.[1] ?? namespace;
+}
+
+/**
+ * The serialization group of an Extension: what owns its SVM, the metal-stack project of the shoot (the
+ * Cluster's `cluster.metal-stack.io/project` annotation, from the cache), so two shoots that share an SVM
+ * are never reconciled at once even when they belong to different Gardener projects. Without a cached
+ * Cluster the Gardener project stands in (the reconcile itself will fail or fetch the Cluster).
+ */
+export function svmOwnerGroup(key: string, clusterOf: (namespace: string) => Cluster | undefined): string | undefined {
+  const namespace = key.split("/")[0] ?? "";
+  const projectId = clusterOf(namespace)?.spec?.shoot?.metadata?.annotations?.[PROJECT_ANNOTATION]?.trim();
+  return projectId ? `metal-stack:${projectId}` : `gardener:${projectOfKey(key)}`;
 }
 
 export async function startController(opts: ControllerOptions): Promise<RunningController> {
@@ -187,6 +200,11 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
         metrics.consecutiveFailures.set({ namespace, name }, failures);
         metrics.escalated.set({ namespace, name }, escalated ? 1 : 0);
       },
+      // A deleted Extension leaves no series behind (they would alert on a shoot that no longer exists).
+      onGone: (namespace, name) => {
+        metrics.consecutiveFailures.remove({ namespace, name });
+        metrics.escalated.remove({ namespace, name });
+      },
       event: (ext, type, reason, message) => {
         if (mayWrite()) void events.event(involved(ext), type, reason, message);
       },
@@ -199,7 +217,7 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     informer: extensionInformer,
     queue: {
       rateLimiter: { baseMs: config.requeue.baseMs, capMs: config.requeue.capMs },
-      groupOf: projectOfKey,
+      groupOf: (key) => svmOwnerGroup(key, (namespace) => clusterInformer.get(undefined, namespace)),
     },
     reconcile: reconciler.reconcile,
     workers: opts.workers ?? 2,

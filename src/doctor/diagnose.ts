@@ -168,7 +168,7 @@ function svmRow(obs: ShootObservation, want: ExpectedState, ext: ExtensionFacts,
       expected,
       actual: `absent on every cluster (${answered(obs.clusters)})`,
       status: "fail",
-      action: `SVM ${want.svmName} does not exist: ${reconcile}; the controller creates it${recorded ? ` on ${recorded}` : " on the cluster with the fewest volumes"}, with its LIFs, user and seed Secret`,
+      action: `SVM ${want.svmName} does not exist: ${reconcile}; the controller creates it${recorded ? ` on ${recorded}` : " on the cluster its placement hash picks"}, with its LIFs, user and seed Secret`,
       repairable: true,
     };
   }
@@ -259,18 +259,19 @@ function lifRows(obs: ShootObservation, want: ExpectedState, reconcile: string):
         expected,
         actual: "missing",
         status: "fail",
-        action: `${reconcile}; the controller creates missing LIFs and repairs wrong addresses`,
+        action: `${reconcile}; the controller creates missing LIFs`,
         repairable: true,
       };
     }
     if (actual !== lif.ipAddress) {
+      // Not repairable by a reconcile: a LIF in use is never moved (it carries the project's NVMe/TCP paths).
       return {
         check: `LIF ${lif.name}`,
         expected,
-        actual: `${actual} (wrong address)`,
+        actual: `${actual} (differs from this shoot's providerConfig)`,
         status: "fail",
-        action: `${reconcile}; the controller creates missing LIFs and repairs wrong addresses`,
-        repairable: true,
+        action: `set this shoot's providerConfig address for ${lif.name} to ${actual} (the address the project's shared SVM uses), or move the LIF on ONTAP first; the controller never moves a LIF in use`,
+        repairable: false,
       };
     }
     return { check: `LIF ${lif.name}`, expected, actual, status: "ok" };

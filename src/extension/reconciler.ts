@@ -6,7 +6,7 @@ import { isFencedError } from "../runtime/fence.js";
 import type { Actuator, ActuatorContext, ActuatorResult } from "./actuator.js";
 import { classifyError } from "./errors.js";
 import { decideOperation, hasFinalizer, lastOperationTypeFor, type Operation } from "./operation.js";
-import { buildStatusPatch, type StatusUpdate, statusPatchIsNoop } from "./status.js";
+import { buildStatusPatch, ESCALATION_CONDITION, type StatusUpdate, statusPatchIsNoop } from "./status.js";
 import { type Cluster, type Extension, FINALIZER, type LastOperationType, OPERATION_ANNOTATION } from "./types.js";
 
 /**
@@ -22,6 +22,8 @@ export interface EscalationPolicy {
 export interface ReconcilerObserver {
   onReconcile?(op: Operation, result: "succeeded" | "requeued" | "error" | "failed", seconds: number): void;
   onFailureCount?(namespace: string, name: string, failures: number, escalated: boolean): void;
+  /** The Extension is gone (or lost its finalizer on delete): per-Extension series can go too. */
+  onGone?(namespace: string, name: string): void;
   event?(extension: Extension, type: "Normal" | "Warning", reason: string, message: string): void;
   log?: {
     info(obj: object, msg: string): void;
@@ -47,15 +49,35 @@ interface FailureRecord {
   count: number;
   since: number;
   escalated: boolean;
-  /** The Warning event for this escalation was sent (once per escalation, not per failure). */
-  announced?: boolean;
+  /** Escalated before this failure: the Warning event went out then (once per escalation, not per failure). */
+  announced: boolean;
+}
+
+/**
+ * The consecutive failures, kept in `status.providerStatus.failures` (this controller's own status field)
+ * rather than in memory, so a restart or a new leader continues the count and the escalation clock
+ * instead of starting over (and never escalating a shoot that fails on every leader for an hour).
+ */
+export const FAILURES_FIELD = "failures";
+
+interface StoredFailures {
+  count?: number;
+  since?: string;
+}
+
+function storedFailures(extension: Extension): StoredFailures | undefined {
+  const value = (extension.status?.providerStatus as Record<string, unknown> | undefined)?.[FAILURES_FIELD];
+  return value && typeof value === "object" ? (value as StoredFailures) : undefined;
+}
+
+function isEscalated(extension: Extension): boolean {
+  return extension.status?.conditions?.some((c) => c.type === ESCALATION_CONDITION && c.status === "True") ?? false;
 }
 
 const STATUS_CONFLICT_RETRIES = 5;
 
 export function createExtensionReconciler(deps: ExtensionReconcilerDeps) {
   const now = deps.now ?? (() => new Date());
-  const failures = new Map<string, FailureRecord>();
   const obs = deps.observer ?? {};
 
   async function reconcile(key: string, signal: AbortSignal): Promise<ReconcileResult> {
@@ -63,7 +85,7 @@ export function createExtensionReconciler(deps: ExtensionReconcilerDeps) {
     const [namespace = "", name = ""] = key.split("/");
     let extension = deps.getExtension(namespace, name);
     if (!extension) {
-      failures.delete(key);
+      obs.onGone?.(namespace, name);
       return { kind: "done" };
     }
     const cluster = await deps.getCluster(namespace);
@@ -119,7 +141,7 @@ export function createExtensionReconciler(deps: ExtensionReconcilerDeps) {
         throw err;
       }
       const { codes, retriable, message } = classifyError(err);
-      const record = recordFailure(key);
+      const record = recordFailure(extension);
       const state = retriable ? "Error" : "Failed";
       const description = retriable ? message : `${message} (not retried until the spec changes)`;
       obs.log?.warn({ extension: key, operation: op, codes, failures: record.count, err: message }, "operation failed");
@@ -131,13 +153,13 @@ export function createExtensionReconciler(deps: ExtensionReconcilerDeps) {
           description,
           error: { description, codes },
           escalation: escalationFor(record),
+          providerStatus: { [FAILURES_FIELD]: { count: record.count, since: new Date(record.since).toISOString() } },
         });
       } catch (statusErr) {
         obs.log?.error({ extension: key, err: (statusErr as Error).message }, "could not record the failure in status");
       }
       const escalation = escalationFor(record);
       if (escalation && !record.announced) {
-        record.announced = true;
         obs.event?.(extension, "Warning", "Escalated", escalation.message);
       }
       obs.onFailureCount?.(namespace, name, record.count, record.escalated);
@@ -180,10 +202,10 @@ export function createExtensionReconciler(deps: ExtensionReconcilerDeps) {
   }
 
   async function finish(kube: KubeClient, extension: Extension, op: Operation, type: LastOperationType, result: Extract<ActuatorResult, { kind: "done" }>) {
-    const key = `${extension.metadata.namespace}/${extension.metadata.name}`;
-    const previous = failures.get(key);
-    failures.delete(key);
-    if (previous) obs.onFailureCount?.(extension.metadata.namespace ?? "", extension.metadata.name, 0, false);
+    const previous = storedFailures(extension);
+    const wasEscalated = isEscalated(extension);
+    const clearFailures = previous ? { [FAILURES_FIELD]: null } : {};
+    if (previous || wasEscalated) obs.onFailureCount?.(extension.metadata.namespace ?? "", extension.metadata.name, 0, false);
     if (op === "delete" || op === "force-delete" || op === "migrate") {
       if (op === "migrate") {
         extension = await writeOperationStatus(kube, extension, {
@@ -206,6 +228,7 @@ export function createExtensionReconciler(deps: ExtensionReconcilerDeps) {
         throw err;
       });
       obs.event?.(extension, "Normal", `${type}Succeeded`, result.description);
+      if (op !== "migrate") obs.onGone?.(extension.metadata.namespace ?? "", extension.metadata.name);
       return;
     }
     extension = await writeOperationStatus(kube, extension, {
@@ -214,8 +237,8 @@ export function createExtensionReconciler(deps: ExtensionReconcilerDeps) {
       description: result.description,
       progress: 100,
       observedGeneration: extension.metadata.generation,
-      providerStatus: result.providerStatus,
-      escalation: previous?.escalated ? { escalated: false, reason: "Recovered", message: "the last reconcile succeeded" } : undefined,
+      providerStatus: result.providerStatus || previous ? { ...(result.providerStatus ?? {}), ...clearFailures } : undefined,
+      escalation: wasEscalated ? { escalated: false, reason: "Recovered", message: "the last reconcile succeeded" } : undefined,
     });
     if (op === "restore") {
       await kube.mergePatch(Extensions, extension.metadata.namespace, extension.metadata.name, {
@@ -224,18 +247,19 @@ export function createExtensionReconciler(deps: ExtensionReconcilerDeps) {
     }
   }
 
-  function recordFailure(key: string): FailureRecord {
-    const record = failures.get(key) ?? { count: 0, since: Date.now(), escalated: false };
-    record.count++;
-    record.escalated =
-      record.count >= deps.escalation.consecutiveFailures || Date.now() - record.since >= deps.escalation.afterMs;
-    failures.set(key, record);
-    return record;
+  /** This failure added to the ones status already counts (from whichever process wrote them). */
+  function recordFailure(extension: Extension): FailureRecord {
+    const stored = storedFailures(extension);
+    const storedSince = stored?.since ? Date.parse(stored.since) : Number.NaN;
+    const since = Number.isFinite(storedSince) ? storedSince : now().getTime();
+    const count = (typeof stored?.count === "number" && stored.count > 0 ? stored.count : 0) + 1;
+    const escalated = count >= deps.escalation.consecutiveFailures || now().getTime() - since >= deps.escalation.afterMs;
+    return { count, since, escalated, announced: isEscalated(extension) };
   }
 
   function escalationFor(record: FailureRecord): StatusUpdate["escalation"] {
     if (!record.escalated) return undefined;
-    const seconds = Math.round((Date.now() - record.since) / 1000);
+    const seconds = Math.round((now().getTime() - record.since) / 1000);
     const span = seconds < 120 ? `${seconds} s` : `${Math.round(seconds / 60)} min`;
     return {
       escalated: true,

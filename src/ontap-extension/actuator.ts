@@ -101,7 +101,6 @@ export function createOntapActuator(deps: ActuatorDeps): Actuator {
 
     const lifs = await step("lifs", () => ensureLifs(client, svm, plan));
     for (const name of lifs.created) deps.event?.(ctx, "Normal", "LifCreated", `created LIF ${name} on SVM ${svm.name}`);
-    for (const name of lifs.repaired) deps.event?.(ctx, "Normal", "LifRepaired", `repaired the address of LIF ${name} on SVM ${svm.name}`);
 
     const creds = await step("credentials", () =>
       ensureCredentials(

@@ -20,7 +20,7 @@ export function checkLifAddress(value: string): AddressCheck {
   if (isIPv6(value)) {
     return { ok: false, problem: `${quoteValue(value)} is an IPv6 address; ONTAP LIFs for metal-stack shoots are IPv4 only: use the IPv4 address` };
   }
-  if (!isIPv4(value)) return { ok: false, problem: `${quoteValue(value)} is not a valid IPv4 address` };
+  if (!isIPv4(value)) return { ok: false, problem: `${quoteValue(value)} is not a valid IP address (an IPv4 address is expected)` };
   const [a = 0, b = 0] = value.split(".").map(Number);
   const kind =
     a === 0 ? "an unspecified (0.0.0.0/8) address"

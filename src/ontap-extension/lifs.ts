@@ -4,7 +4,6 @@ import type { DesiredLif, ShootPlan } from "./plan.js";
 
 export interface LifReport {
   created: string[];
-  repaired: string[];
   /** LIFs on the SVM this shoot does not ask for; left alone (another shoot or an operator may need them). */
   foreign: string[];
   lifs: { name: string; ipAddress: string }[];
@@ -12,22 +11,32 @@ export interface LifReport {
 
 const DUPLICATE_IP = "1376963";
 
-/** One list call; create what is missing, repair a wrong address, leave every other LIF alone. */
+/**
+ * One list call; create what is missing, leave every existing LIF alone, and refuse (before any write) when
+ * an existing LIF has another address than this shoot asks for.
+ *
+ * Which shoot's addresses win: the LIF as it exists on ONTAP. The shoots of a project share the SVM and
+ * its LIFs, and so do shoots of that project on other seeds, which this controller cannot see; a LIF that
+ * exists carries the NVMe/TCP paths of whichever shoots already use it, and moving it cuts them. The Go
+ * extension left a wrong address alone for the same reason. So the first shoot to create a LIF decides its
+ * address, no reconcile moves it (siblings with different providerConfigs can never flap it back and forth),
+ * and a shoot that disagrees fails with a configuration error naming its field and the address to use.
+ */
 export async function ensureLifs(client: OntapClient, svm: Svm, plan: ShootPlan): Promise<LifReport> {
   const existing = await client.listInterfaces(svm.uuid);
   const byName = new Map(existing.map((lif) => [lif.name, lif]));
   const missing = plan.lifs.filter((want) => !byName.has(want.name));
-  const wrong = plan.lifs.filter((want) => {
+  const conflicts = plan.lifs.flatMap((want) => {
     const have = byName.get(want.name);
-    return have !== undefined && have.ipAddress !== want.ipAddress;
+    return have !== undefined && have.ipAddress !== want.ipAddress ? [{ want, have }] : [];
   });
+  if (conflicts.length > 0) throw lifConflictError(svm, plan, conflicts);
   const report: LifReport = {
     created: [],
-    repaired: [],
     foreign: existing.filter((lif) => !plan.lifs.some((want) => want.name === lif.name)).map((lif) => lif.name),
     lifs: plan.lifs.map((want) => ({ name: want.name, ipAddress: want.ipAddress })),
   };
-  if (missing.length === 0 && wrong.length === 0) return report;
+  if (missing.length === 0) return report;
 
   // Only a change needs the topology: nodes for home placement, BGP for VIP vs. subnet addressing.
   const [nodes, bgp] = await Promise.all([client.listNodes(), client.hasBgpPeerGroups()]);
@@ -35,11 +44,6 @@ export async function ensureLifs(client: OntapClient, svm: Svm, plan: ShootPlan)
     throw new ExtensionError(`cluster has no nodes to home LIFs of SVM ${svm.name} on`, ["ERR_INFRA_DEPENDENCIES"], true);
   }
   const netmask = bgp ? "32" : "24";
-  for (const want of wrong) {
-    const have = byName.get(want.name) as Lif;
-    await guardDuplicateIp(want, svm, () => client.patchInterface(have.uuid, { ipAddress: want.ipAddress, netmask }));
-    report.repaired.push(want.name);
-  }
   let dataIndex = 0;
   for (const want of plan.lifs) {
     const index = want.role === "data" ? dataIndex++ : 0;
@@ -59,6 +63,25 @@ export async function ensureLifs(client: OntapClient, svm: Svm, plan: ShootPlan)
     report.created.push(want.name);
   }
   return report;
+}
+
+/** The providerConfig field of a planned LIF, for messages: `dataLifs[1]` or `managementLif`. */
+export function fieldOf(plan: ShootPlan, want: DesiredLif): string {
+  const index = plan.lifs.filter((l) => l.role === "data").indexOf(want);
+  return want.role === "data" ? `svmIpaddresses.dataLifs[${index}]` : "svmIpaddresses.managementLif";
+}
+
+function lifConflictError(svm: Svm, plan: ShootPlan, conflicts: { want: DesiredLif; have: Lif }[]): ExtensionError {
+  const details = conflicts
+    .map(({ want, have }) => `${fieldOf(plan, want)} is ${want.ipAddress} but LIF ${want.name} has ${have.ipAddress}`)
+    .join("; ");
+  const fix = conflicts.map(({ want, have }) => `${fieldOf(plan, want)}: ${have.ipAddress}`).join(", ");
+  return new ExtensionError(
+    `spec.providerConfig: ${details} on SVM ${svm.name}, which this shoot shares with the other shoots of its project; ` +
+      `a LIF in use is never moved (it carries their NVMe/TCP paths): set ${fix}, or move the LIF on ONTAP first`,
+    ["ERR_CONFIGURATION_PROBLEM"],
+    false,
+  );
 }
 
 async function guardDuplicateIp(want: DesiredLif, svm: Svm, call: () => Promise<unknown>): Promise<void> {

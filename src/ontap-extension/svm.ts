@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { ExtensionError } from "../extension/errors.js";
 import type { MetroCluster, OntapClient, Svm } from "../ontap/index.js";
 import { codesForInfraErrors } from "./codes.js";
@@ -77,7 +78,7 @@ async function createSvm(deps: SvmDeps, plan: ShootPlan, pollMs: number): Promis
   const cluster =
     deps.recordedCluster && deps.clients.has(deps.recordedCluster)
       ? deps.recordedCluster
-      : await clusterWithFewestVolumes(deps.clients);
+      : await placementCluster(deps.clients, plan.svmName);
   const client = clientFor(deps, cluster);
   await deps.recordPlacement(cluster);
   const aggregates = await client.listAggregates();
@@ -91,16 +92,24 @@ async function createSvm(deps: SvmDeps, plan: ShootPlan, pollMs: number): Promis
   return requeue(pollMs, `SVM ${plan.svmName} is being created on ${cluster}${created.job ? ` (job ${created.job.uuid})` : ""}`);
 }
 
-/** Placement by load: the cluster whose aggregates hold the fewest volumes; ties go to the first configured. */
-export async function clusterWithFewestVolumes(clients: ReadonlyMap<string, OntapClient>): Promise<string> {
-  const counts = await Promise.all(
+/**
+ * Where a new SVM goes: rendezvous hashing of the SVM name over the ONTAP clusters' own UUIDs (the highest
+ * sha256(svmName/uuid) wins). Every controller that sees the same clusters, on any seed, whatever it calls
+ * them or in whichever order it lists them, picks the same cluster for the same SVM, so two controllers
+ * racing to create one project's SVM both send the create to one cluster, where the name is unique: the
+ * second create cannot succeed twice (it meets "duplicate" and finds the first). A load-based choice (fewest
+ * volumes) could send them to two clusters, since the counts they read differ while SVMs are created.
+ * SVMs still spread evenly by count across clusters.
+ */
+export async function placementCluster(clients: ReadonlyMap<string, OntapClient>, svmName: string): Promise<string> {
+  const scored = await Promise.all(
     [...clients].map(async ([name, client]) => {
-      const aggregates = await client.listAggregates();
-      return { name, volumes: aggregates.reduce((sum, a) => sum + a.volumeCount, 0) };
+      const { uuid } = await client.getCluster();
+      return { name, score: createHash("sha256").update(`${svmName}/${uuid}`).digest("hex") };
     }),
   );
-  counts.sort((a, b) => a.volumes - b.volumes);
-  const first = counts[0];
+  scored.sort((a, b) => (a.score < b.score ? 1 : a.score > b.score ? -1 : 0));
+  const first = scored[0];
   if (!first) throw new ExtensionError("no ONTAP cluster is configured", ["ERR_CONFIGURATION_PROBLEM"], false);
   return first.name;
 }

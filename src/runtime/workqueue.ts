@@ -40,6 +40,8 @@ export class WorkQueue<K extends string> {
   private readonly dirty = new Set<K>();
   private readonly processing = new Set<K>();
   private readonly busyGroups = new Map<string, K>();
+  /** The group each handed-out key took, so `done` frees that one even if `groupOf` answers differently now. */
+  private readonly groupTaken = new Map<K, string>();
   private readonly waiters: Array<(key: K | undefined) => void> = [];
   private readonly delayed = new Map<K, Delayed>();
   private readonly idleWaiters: Array<() => void> = [];
@@ -117,7 +119,8 @@ export class WorkQueue<K extends string> {
 
   done(key: K): void {
     if (!this.processing.delete(key)) return;
-    const group = this.groupOf?.(key);
+    const group = this.groupTaken.get(key);
+    this.groupTaken.delete(key);
     if (group !== undefined && this.busyGroups.get(group) === key) this.busyGroups.delete(group);
     if (this.dirty.has(key) && !this.shuttingDown) this.queue.push(key);
     this.changed();
@@ -198,7 +201,10 @@ export class WorkQueue<K extends string> {
       this.dirty.delete(key);
       this.processing.add(key);
       const group = this.groupOf?.(key);
-      if (group !== undefined) this.busyGroups.set(group, key);
+      if (group !== undefined) {
+        this.busyGroups.set(group, key);
+        this.groupTaken.set(key, group);
+      }
       resolve(key);
     }
   }

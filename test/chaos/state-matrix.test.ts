@@ -457,19 +457,32 @@ describe("state matrix: the SVM's state on ONTAP", () => {
 });
 
 describe("state matrix: LIFs", () => {
-  row("a LIF with the wrong address", "patches that LIF in place (same uuid); creates and deletes none", async () => {
-    const { shoot, svmUuid } = await convergedShoot();
-    const lif = (await sim1.state()).interfaces.find((i) => i.name === "datalif1")!;
-    expect((await sim1.rest("PATCH", `/api/network/ip/interfaces/${lif.uuid}`, { body: { ip: { address: "10.250.250.250" } } })).status).toBe(200);
-    const m = await mark();
-    await lane.world.reconcileNow(shoot);
-    expect((await writesSince(m, shoot)).ontap).toEqual(["sim-1 PATCH /api/network/ip/interfaces/{uuid}"]);
-    const after = (await sim1.state()).interfaces.find((i) => i.name === "datalif1")!;
-    expect(after.uuid).toBe(lif.uuid);
-    expect((after.ip as { address: string }).address).toBe(shoot.dataLifs[1]);
-    expect(svmUuid).toBeDefined();
-    await converged(shoot);
-  });
+  row(
+    "a LIF with another address than the providerConfig",
+    "moves nothing (no ONTAP write: the LIF may carry other shoots' I/O); Failed with ERR_CONFIGURATION_PROBLEM naming dataLifs[1] and the address to use",
+    async () => {
+      const { shoot } = await convergedShoot();
+      const lif = (await sim1.state()).interfaces.find((i) => i.name === "datalif1")!;
+      expect((await sim1.rest("PATCH", `/api/network/ip/interfaces/${lif.uuid}`, { body: { ip: { address: "10.250.250.250" } } })).status).toBe(200);
+      const m = await mark();
+      await lane.world.reconcileNow(shoot);
+      const ext = await waitUntil(async () => {
+        const e = await lane.world.extension(shoot);
+        return e?.status?.lastOperation?.state === "Failed" ? e : undefined;
+      }, 30_000);
+      expect(ext?.status?.lastError?.codes).toContain("ERR_CONFIGURATION_PROBLEM");
+      expect(ext?.status?.lastError?.description).toContain(
+        `svmIpaddresses.dataLifs[1] is ${shoot.dataLifs[1]} but LIF datalif1 has 10.250.250.250`,
+      );
+      expect((await writesSince(m, shoot)).ontap).toEqual([]);
+      const after = (await sim1.state()).interfaces.find((i) => i.name === "datalif1")!;
+      expect((after.ip as { address: string }).address).toBe("10.250.250.250");
+      // Put back as it was, so the lane's later rows start from a converged world.
+      expect((await sim1.rest("PATCH", `/api/network/ip/interfaces/${lif.uuid}`, { body: { ip: { address: shoot.dataLifs[1] } } })).status).toBe(200);
+      await lane.world.reconcileNow(shoot);
+      await converged(shoot);
+    },
+  );
 
   row("a LIF missing", "creates that LIF only", async () => {
     const { shoot } = await convergedShoot();

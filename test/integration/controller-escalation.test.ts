@@ -42,4 +42,48 @@ describe("controller: escalation", () => {
     expect(await world.metrics.escalated.get().then((m) => m.values.find((v) => v.labels.namespace === shoot.namespace)?.value)).toBe(0);
     expect(await world.invariants([shoot])).toEqual([]);
   });
+
+  it("keeps counting across a restart (the count lives in status), announces once, and drops the series when the Extension goes", async () => {
+    const world = await newWorld({ clusters: 1, escalation: { consecutiveFailures: 3, afterMs: 60 * 60_000 } });
+    await world.admins[0]!.addFault({
+      method: "GET",
+      path: "^/api/svm/svms$",
+      action: { type: "error", status: 403, code: "6", message: "not authorized for that command" },
+    });
+    const shoot = await world.createShoot({ project: "esc2", dataLifs: ["10.40.1.11"], managementLif: "10.40.1.10" });
+    const failuresOf = (e: { status?: { providerStatus?: Record<string, unknown> } }) =>
+      ((e.status?.providerStatus?.failures as { count?: number } | undefined)?.count ?? 0);
+    await world.waitFor(shoot, (e) => failuresOf(e) >= 2, 30_000, "two failures");
+    // A restart (as a new leader would be) before the threshold: the count goes on from status.
+    await world.controller?.stop();
+    const before = failuresOf((await world.extension(shoot))!);
+    await world.startController();
+    const escalated = await world.waitFor(
+      shoot,
+      (e) => e.status?.conditions?.some((c) => c.type === "ReconcileEscalated" && c.status === "True") ?? false,
+      30_000,
+      "ReconcileEscalated=True",
+    );
+    expect(failuresOf(escalated)).toBeGreaterThanOrEqual(Math.max(3, before + 1));
+    await world.waitFor(shoot, (e) => failuresOf(e) >= 5, 30_000, "more failures");
+    await world.controller?.stop();
+    await world.startController();
+    await world.waitFor(shoot, (e) => failuresOf(e) >= 6, 30_000, "a failure after the second restart");
+    const events = (await world.kube.list<EventObject>(Events, shoot.namespace)).items;
+    expect(events.filter((e) => e.reason === "Escalated" && e.type === "Warning")).toHaveLength(1);
+
+    await world.admins[0]!.clearFaults();
+    const recovered = await world.waitSucceeded(shoot, 30_000);
+    expect(recovered.status?.providerStatus?.failures).toBeUndefined();
+    expect(recovered.status?.conditions?.find((c) => c.type === "ReconcileEscalated")?.status).toBe("False");
+
+    await world.deleteShoot(shoot);
+    await world.waitGone(shoot, 30_000);
+    const series = async () =>
+      [...(await world.metrics.escalated.get()).values, ...(await world.metrics.consecutiveFailures.get()).values].filter(
+        (v) => v.labels.namespace === shoot.namespace,
+      );
+    for (let i = 0; i < 50 && (await series()).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await series()).toEqual([]);
+  });
 });

@@ -31,6 +31,8 @@ export interface WorldOptions {
   startController?: boolean;
   jobMs?: number;
   leaderElection?: boolean;
+  /** The controller's periodic re-check of every settled Extension; default 0 (off). */
+  resyncMs?: number;
 }
 
 export interface Shoot extends ShootExpectation {
@@ -49,8 +51,9 @@ export interface World {
   rm: FakeResourceManager;
   logs: string[];
   config: ComponentConfig;
-  startController(opts?: { identity?: string; metrics?: Metrics }): Promise<RunningController>;
-  createShoot(opts: { project: string; projectId?: string; shoot?: string; dataLifs: string[]; managementLif: string; providerConfig?: unknown; annotations?: Record<string, string>; omitProjectAnnotation?: boolean }): Promise<Shoot>;
+  /** `config` replaces parts of the world's component configuration (a second seed: its own class, its cluster order). */
+  startController(opts?: { identity?: string; metrics?: Metrics; config?: Partial<ComponentConfig> }): Promise<RunningController>;
+  createShoot(opts: { project: string; projectId?: string; shoot?: string; dataLifs: string[]; managementLif: string; providerConfig?: unknown; annotations?: Record<string, string>; omitProjectAnnotation?: boolean; extensionClass?: string }): Promise<Shoot>;
   extension(shoot: Shoot): Promise<Extension | undefined>;
   waitFor(shoot: Shoot, predicate: (ext: Extension) => boolean, timeoutMs?: number, what?: string): Promise<Extension>;
   waitSucceeded(shoot: Shoot, timeoutMs?: number): Promise<Extension>;
@@ -116,6 +119,7 @@ export async function createWorld(opts: WorldOptions = {}): Promise<World> {
   };
 
   const created: string[] = [];
+  const extraControllers: RunningController[] = [];
   const knownSecrets = new Set<string>(sim.clusters.map((c) => c.password));
   const secretWatch = new AbortController();
   void watchCredentialSecrets(kube, secretWatch.signal, knownSecrets);
@@ -157,7 +161,7 @@ export async function createWorld(opts: WorldOptions = {}): Promise<World> {
         }),
       });
       const running = await startController({
-        config,
+        config: { ...config, ...(o.config ?? {}) },
         kubeconfig: controllerKc,
         logger,
         metrics: o.metrics ?? metrics,
@@ -166,7 +170,7 @@ export async function createWorld(opts: WorldOptions = {}): Promise<World> {
         host: "127.0.0.1",
         handleSignals: false,
         pollMs: 150,
-        resyncMs: 0,
+        resyncMs: opts.resyncMs ?? 0,
         shutdownTimeoutMs: 5000,
         kubeTimeoutMs: 3000,
         leaderElection: opts.leaderElection
@@ -174,6 +178,7 @@ export async function createWorld(opts: WorldOptions = {}): Promise<World> {
           : undefined,
       });
       if (!o.metrics) world.controller = running;
+      else extraControllers.push(running);
       return running;
     },
     async createShoot(s) {
@@ -197,7 +202,7 @@ export async function createWorld(opts: WorldOptions = {}): Promise<World> {
         metadata: { name: "ontap", namespace, annotations: { "gardener.cloud/operation": "reconcile", ...(s.annotations ?? {}) } },
         spec: {
           type: "ontap",
-          class: config.extensionClass,
+          class: s.extensionClass ?? config.extensionClass,
           providerConfig: s.providerConfig ?? {
             apiVersion: "ontap.metal.extensions.gardener.cloud/v1alpha1",
             kind: "TridentConfig",
@@ -273,6 +278,7 @@ export async function createWorld(opts: WorldOptions = {}): Promise<World> {
     async close() {
       secretWatch.abort();
       await world.controller?.stop();
+      await Promise.all(extraControllers.map((c) => c.stop()));
       // Leave nothing for the next test's controller: Extensions lose their finalizer and go.
       for (const namespace of created) {
         await kube.mergePatch(Extensions, namespace, "ontap", { metadata: { finalizers: null } }).catch(() => undefined);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ComponentConfig } from "../../src/config/component-config.js";
-import { extensionMatches, projectOfKey } from "../../src/controller.js";
+import { extensionMatches, projectOfKey, svmOwnerGroup } from "../../src/controller.js";
 import type { Extension } from "../../src/extension/types.js";
 
 const config = { extensionClass: "shoot" } as ComponentConfig;
@@ -20,5 +20,21 @@ describe("controller wiring", () => {
     expect(projectOfKey("shoot--alpha--db/ontap")).toBe("alpha");
     expect(projectOfKey("shoot--alpha-two--db/ontap")).toBe("alpha-two");
     expect(projectOfKey("shoot--beta--web/ontap")).not.toBe(projectOfKey("shoot--alpha--web/ontap"));
+  });
+
+  it("serializes on what owns the SVM: the metal-stack project annotation, across Gardener projects", () => {
+    const clusters: Record<string, string | undefined> = {
+      "shoot--alpha--web": "0a1b-metal",
+      "shoot--beta--db": "0a1b-metal",
+      "shoot--alpha--api": "9f9f-other",
+    };
+    const clusterOf = (ns: string) => {
+      const id = clusters[ns];
+      return id ? ({ metadata: { name: ns }, spec: { shoot: { metadata: { annotations: { "cluster.metal-stack.io/project": id } } } } } as never) : undefined;
+    };
+    expect(svmOwnerGroup("shoot--alpha--web/ontap", clusterOf)).toBe(svmOwnerGroup("shoot--beta--db/ontap", clusterOf));
+    expect(svmOwnerGroup("shoot--alpha--web/ontap", clusterOf)).not.toBe(svmOwnerGroup("shoot--alpha--api/ontap", clusterOf));
+    // No cached Cluster yet: the Gardener project stands in.
+    expect(svmOwnerGroup("shoot--gamma--x/ontap", clusterOf)).toBe("gardener:gamma");
   });
 });

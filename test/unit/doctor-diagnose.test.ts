@@ -212,14 +212,16 @@ describe("doctor: verdicts from observations", () => {
     expect(diagnose(noNvme).nextAction).toMatch(/enable the NVMe service/);
   });
 
-  it("flags a missing LIF and a LIF with a wrong address, and lists foreign LIFs without judging them", () => {
+  it("flags a missing LIF, and a LIF whose address differs as a providerConfig fix (never moved), and lists foreign LIFs without judging them", () => {
     const obs = healthy();
     obs.lifs = { ok: true, value: [{ name: "managementlif", ipAddress: "10.9.9.9" }, { name: "extra", ipAddress: "10.1.0.99" }] };
     const d = diagnose(obs);
     expect(row(d, "LIF datalif0")).toMatchObject({ status: "fail", actual: "missing", expected: "10.1.0.11 (default-data-nvme-tcp)" });
-    expect(row(d, "LIF managementlif")).toMatchObject({ status: "fail", actual: "10.9.9.9 (wrong address)" });
+    expect(row(d, "LIF managementlif")).toMatchObject({ status: "fail", actual: "10.9.9.9 (differs from this shoot's providerConfig)", repairable: false });
+    expect(row(d, "LIF managementlif")?.action).toMatch(/set this shoot's providerConfig address for managementlif to 10\.9\.9\.9/);
     expect(row(d, "other LIFs")).toMatchObject({ status: "ok", actual: "extra 10.1.0.99" });
-    expect(d.actions).toHaveLength(1);
+    // One for the reconcile that creates the missing LIF, one for the providerConfig fix.
+    expect(d.actions).toHaveLength(2);
   });
 
   it("flags a missing and a locked ONTAP user differently", () => {

@@ -74,6 +74,22 @@ describe("work queue", () => {
     expect(await waiting).toBe("p:b");
   });
 
+  it("frees the group a key took even when its group changed while it was processed (a Cluster arrived in the cache)", async () => {
+    const groups = new Map([["a", "ns-a"]]);
+    const q = new WorkQueue<string>({ groupOf: (k) => groups.get(k) ?? "project-p" });
+    q.add("a");
+    expect(await q.get()).toBe("a");
+    groups.set("a", "project-p");
+    q.done("a");
+    q.add("b");
+    q.add("a");
+    expect(await q.get()).toBe("b");
+    const waiting = q.get();
+    expect(await Promise.race([waiting, new Promise((r) => setTimeout(() => r("pending"), 5))])).toBe("pending");
+    q.done("b");
+    expect(await waiting).toBe("a");
+  });
+
   it("adds after a delay, keeping the earliest deadline per key", async () => {
     vi.useFakeTimers();
     const q = new WorkQueue<string>();
