@@ -8,6 +8,7 @@ import { loadKubeConfig, type RunningController, startController } from "../../s
 import { startFakeResourceManager, type FakeResourceManager } from "../../src/demo/fake-resource-manager.js";
 import { clusterObject, PROJECT_ANNOTATION, shootNamespaceObject } from "../../src/demo/gardener-objects.js";
 import type { Extension } from "../../src/extension/types.js";
+import type { KubeConfig } from "@kubernetes/client-node";
 import { createKubeClient, type KubeClient } from "../../src/kube/client.js";
 import { Clusters, Events, Extensions, Namespaces, Secrets } from "../../src/kube/resources.js";
 import { createLogger } from "../../src/log.js";
@@ -52,7 +53,15 @@ export interface World {
   logs: string[];
   config: ComponentConfig;
   /** `config` replaces parts of the world's component configuration (a second seed: its own class, its cluster order). */
-  startController(opts?: { identity?: string; metrics?: Metrics; config?: Partial<ComponentConfig> }): Promise<RunningController>;
+  startController(opts?: {
+    identity?: string;
+    metrics?: Metrics;
+    config?: Partial<ComponentConfig>;
+    /** Another way to the API server (its own fault proxy). */
+    kubeconfig?: KubeConfig;
+    /** Campaign for this Lease (shared by the controllers that compete); implies leader election. */
+    leaseName?: string;
+  }): Promise<RunningController>;
   createShoot(opts: { project: string; projectId?: string; shoot?: string; dataLifs: string[]; managementLif: string; providerConfig?: unknown; annotations?: Record<string, string>; omitProjectAnnotation?: boolean; extensionClass?: string }): Promise<Shoot>;
   extension(shoot: Shoot): Promise<Extension | undefined>;
   waitFor(shoot: Shoot, predicate: (ext: Extension) => boolean, timeoutMs?: number, what?: string): Promise<Extension>;
@@ -162,7 +171,7 @@ export async function createWorld(opts: WorldOptions = {}): Promise<World> {
       });
       const running = await startController({
         config: { ...config, ...(o.config ?? {}) },
-        kubeconfig: controllerKc,
+        kubeconfig: o.kubeconfig ?? controllerKc,
         logger,
         metrics: o.metrics ?? metrics,
         workers: 2,
@@ -173,8 +182,8 @@ export async function createWorld(opts: WorldOptions = {}): Promise<World> {
         resyncMs: opts.resyncMs ?? 0,
         shutdownTimeoutMs: 5000,
         kubeTimeoutMs: 3000,
-        leaderElection: opts.leaderElection
-          ? { namespace: "default", name: `lease-${uniqueSuffix()}`, identity: o.identity, leaseDurationSeconds: 4, renewDeadlineSeconds: 3, retryPeriodSeconds: 1 }
+        leaderElection: opts.leaderElection || o.leaseName
+          ? { namespace: "default", name: o.leaseName ?? `lease-${uniqueSuffix()}`, identity: o.identity, leaseDurationSeconds: 4, renewDeadlineSeconds: 3, retryPeriodSeconds: 1 }
           : undefined,
       });
       if (!o.metrics) world.controller = running;
