@@ -32,7 +32,11 @@ program
   .option("--max-concurrent-reconciles <n>", "parallel reconciles (Extensions of one project never run together)", "5")
   .option("--leader-elect", "elect a leader on a Lease (default: on inside a cluster)")
   .option("--no-leader-elect", "run without leader election")
-  .option("--leader-election-namespace <ns>", "namespace of the leader Lease", "garden")
+  .option(
+    "--leader-election-namespace <ns>",
+    "namespace of the leader Lease (default: $LEADER_ELECTION_NAMESPACE, else $POD_NAMESPACE, else garden)",
+    process.env.LEADER_ELECTION_NAMESPACE || process.env.POD_NAMESPACE || "garden",
+  )
   .option("--leader-election-id <name>", "name of the leader Lease", "gardener-extension-ontap-leader-election")
   .option("--lease-duration-seconds <s>", "leader lease duration", "15")
   .option("--renew-deadline-seconds <s>", "a leader that cannot renew for this long steps down", "10")
@@ -42,8 +46,23 @@ program
   .option("--log-level <level>", "trace, debug, info, warn, error", "info")
   .option("--log-file <path>", "write JSON logs to this file instead of stdout")
   .option("--webhook-port <port>", "port of the shoot webhook server", "9443")
-  .option("--webhook-cert-file <file>", "TLS certificate of the shoot webhook server")
-  .option("--webhook-key-file <file>", "TLS key of the shoot webhook server")
+  .option("--no-webhook", "serve no shoot webhook")
+  .option(
+    "--webhook-namespace <ns>",
+    "namespace of the webhook Service and of its certificate Secrets (default: $POD_NAMESPACE; unset: no webhook unless cert files are given)",
+    process.env.POD_NAMESPACE || undefined,
+  )
+  .option("--webhook-service-name <name>", "the Service the shoots' API servers reach the webhook through", "gardener-extension-extension-ontap")
+  .option("--webhook-service-port <port>", "port of that Service", "443")
+  .option("--webhook-max-concurrent-reviews <n>", "admission reviews handled at once; more are answered 429", "16")
+  .option("--webhook-cert-file <file>", "hand-made TLS certificate of the shoot webhook server (default: generated and rotated)")
+  .option("--webhook-key-file <file>", "hand-made TLS key of the shoot webhook server")
+  .option(
+    "--heartbeat-namespace <ns>",
+    "namespace of Gardener's heartbeat Lease gardener-extension-heartbeat (default: $POD_NAMESPACE; unset: no heartbeat)",
+    process.env.POD_NAMESPACE || undefined,
+  )
+  .option("--heartbeat-renew-interval-seconds <s>", "how often the leader renews the heartbeat Lease", "30")
   .option("--poll-seconds <s>", "re-check interval for things not ready yet (SVM jobs, CRDs)", "2")
   .option("--resync-minutes <m>", "re-verify every Extension this often (password and LIF drift)", "10")
   .action(async (opts) => {

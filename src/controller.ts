@@ -13,10 +13,13 @@ import { createOntapClient, type OntapClient } from "./ontap/index.js";
 import { createOntapActuator } from "./ontap-extension/actuator.js";
 import { PROJECT_ANNOTATION } from "./ontap-extension/inputs.js";
 import { createController } from "./runtime/controller.js";
-import { MANAGED_RESOURCE_ORIGIN } from "./trident/index.js";
+import { MANAGED_RESOURCE_NAMES, MANAGED_RESOURCE_ORIGIN, managedResourceSecretName } from "./trident/index.js";
 import { createEventRecorder } from "./runtime/events.js";
 import { createInformer } from "./runtime/informer.js";
 import { FencedError } from "./runtime/fence.js";
+import { createHeartbeat } from "./runtime/heartbeat.js";
+import { type CertPolicy, createWebhookCertificates, type WebhookCertificates } from "./webhook/cert-manager.js";
+import { LEGACY_SHOOT_WEBHOOK_PATH, startWebhookServer, type WebhookServer } from "./webhook/server.js";
 import { createManager, type Manager } from "./runtime/manager.js";
 
 /**
@@ -35,6 +38,24 @@ export interface ControllerOptions {
   leaderElection?: { namespace: string; name?: string; identity?: string; leaseDurationSeconds?: number; renewDeadlineSeconds?: number; retryPeriodSeconds?: number };
   shutdownTimeoutMs?: number;
   handleSignals?: boolean;
+  /** Gardener's heartbeat Lease (gardener-extension-heartbeat), renewed by the leader; omit for none. */
+  heartbeat?: { namespace: string; renewIntervalSeconds?: number };
+  /**
+   * The shoot webhook with certificates of its own: a CA and serving certificate generated, kept in Secrets of
+   * `namespace` and rotated (src/webhook/cert-manager.ts), served on `port`, and reached by the shoots at
+   * https://<serviceName>.<namespace>:<servicePort>/shoot. Ignored when the configuration names a
+   * `shootWebhook` (hand-made TLS). Omit for no webhook.
+   */
+  managedWebhook?: {
+    namespace: string;
+    serviceName: string;
+    servicePort: number;
+    port: number;
+    host?: string;
+    certPolicy?: Partial<CertPolicy>;
+    now?: () => Date;
+    maxConcurrentReviews?: number;
+  };
   /** How long to wait before re-checking something not ready yet (an SVM job, CRDs). Default 2 s. */
   pollMs?: number;
   /** Re-verify every settled Extension this often (credentials drift, LIF drift). Default 10 min. */
@@ -51,10 +72,15 @@ export interface RunningController {
   metrics: Metrics;
   kube: KubeClient;
   ontapClients: ReadonlyMap<string, OntapClient>;
+  /** The self-managed shoot webhook, when it runs. */
+  webhook?: { server: WebhookServer; certificates: WebhookCertificates; url: string };
   /** Resolves when the manager has stopped. */
   done: Promise<void>;
   stop(): Promise<void>;
 }
+
+/** The Secrets of this controller's ManagedResources in every shoot namespace, by name. */
+export const MANAGED_RESOURCE_SECRET_NAMES: readonly string[] = Object.values(MANAGED_RESOURCE_NAMES).map(managedResourceSecretName);
 
 export function extensionMatches(config: ComponentConfig) {
   return (ext: Extension) => ext.spec?.type === "ontap" && (ext.spec.class ?? "shoot") === config.extensionClass;
@@ -121,9 +147,36 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
       ),
     );
   }
-  const shootWebhook = config.shootWebhook
+  let shootWebhook: { url: string; readonly caBundle: string } | undefined = config.shootWebhook
     ? { url: config.shootWebhook.url, caBundle: readFileSync(config.shootWebhook.caFile, "utf8") }
     : undefined;
+  let webhook: RunningController["webhook"];
+  if (!shootWebhook && opts.managedWebhook) {
+    const w = opts.managedWebhook;
+    // The names the shoots' API servers may use for the Service (they use the first form).
+    const dnsNames = [`${w.serviceName}.${w.namespace}`, `${w.serviceName}.${w.namespace}.svc`, `${w.serviceName}.${w.namespace}.svc.cluster.local`, w.serviceName];
+    const certificates = createWebhookCertificates({ kube, namespace: w.namespace, dnsNames, policy: w.certPolicy, now: w.now, logger });
+    await certificates.check();
+    const server = await startWebhookServer({
+      port: w.port,
+      host: w.host ?? "0.0.0.0",
+      keyPair: certificates.serverKeyPair(),
+      maxConcurrentReviews: w.maxConcurrentReviews,
+      logger,
+    });
+    certificates.onServerCertificate((pair) => server.setKeyPair(pair));
+    certificates.start();
+    const url = `https://${w.serviceName}.${w.namespace}:${w.servicePort}${LEGACY_SHOOT_WEBHOOK_PATH}`;
+    // A getter: every reconcile renders the webhook configuration with the bundle of that moment.
+    shootWebhook = {
+      url,
+      get caBundle() {
+        return certificates.caBundle();
+      },
+    };
+    webhook = { server, certificates, url };
+    logger.info({ url, listening: server.url }, "shoot webhook serving with its own certificates");
+  }
 
   // The manager is created below; reconciles only run once it has started, so the fence can refer to it.
   let manager: Manager | undefined;
@@ -153,11 +206,20 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
   // with credentials; a hash annotation is all a no-op reconcile needs).
   const ownLabel = `origin=${MANAGED_RESOURCE_ORIGIN}`;
   const managedResourceInformer = createInformer<ManagedResourceObject>(kube, ManagedResources, { labelSelector: ownLabel, logger });
-  const managedResourceSecretInformer = createInformer<ManagedResourceObject>(kube, Secrets, {
-    labelSelector: ownLabel,
-    metadataOnly: true,
-    logger,
-  });
+  // One watch per Secret name (field selector metadata.name): RBAC can then grant these Secrets by name
+  // (list and watch with that selector are checked against resourceNames), and the controller needs no
+  // right to read every Secret of the seed. See charts/gardener-extension-ontap/templates/clusterrole.yaml.
+  const managedResourceSecretInformers = new Map(
+    MANAGED_RESOURCE_SECRET_NAMES.map((secretName) => [
+      secretName,
+      createInformer<ManagedResourceObject>(kube, Secrets, {
+        labelSelector: ownLabel,
+        fieldSelector: `metadata.name=${secretName}`,
+        metadataOnly: true,
+        logger,
+      }),
+    ]),
+  );
 
   const actuator = createOntapActuator({
     kube,
@@ -166,7 +228,7 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     shootWebhook,
     managedResourceCache: {
       managedResource: (namespace, name) => managedResourceInformer.get(namespace, name),
-      secretMetadata: (namespace, name) => managedResourceSecretInformer.get(namespace, name),
+      secretMetadata: (namespace, name) => managedResourceSecretInformers.get(name)?.get(namespace, name),
     },
     pollMs: opts.pollMs,
     onStep: (step, outcome) => metrics.stepOutcomesTotal.inc({ step, outcome }),
@@ -247,9 +309,29 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
   });
   manager.addInformer(clusterInformer as never);
   manager.addInformer(managedResourceInformer as never);
-  manager.addInformer(managedResourceSecretInformer as never);
+  for (const informer of managedResourceSecretInformers.values()) manager.addInformer(informer as never);
   manager.add(controller);
+  // A new CA bundle must reach every shoot's webhook ManagedResource, not only the next one reconciled.
+  webhook?.certificates.onCaBundle(() => {
+    for (const ext of extensionInformer.list()) controller.enqueue(`${ext.metadata.namespace}/${ext.metadata.name}`);
+  });
+  if (opts.heartbeat) {
+    manager.add(
+      createHeartbeat({
+        kube,
+        namespace: opts.heartbeat.namespace,
+        extensionName: "gardener-extension-ontap",
+        renewIntervalSeconds: opts.heartbeat.renewIntervalSeconds,
+        logger,
+      }),
+    );
+  }
   const done = manager.start();
+  const stopWebhook = () => {
+    webhook?.certificates.stop();
+    void webhook?.server.stop();
+  };
+  done.then(stopWebhook, stopWebhook);
   done.catch((err) => logger.error({ err: (err as Error).message }, "manager stopped with an error"));
 
   return {
@@ -257,10 +339,13 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     metrics,
     kube,
     ontapClients,
+    webhook,
     done,
     async stop() {
       await manager.stop();
       await done.catch(() => undefined);
+      webhook?.certificates.stop();
+      await webhook?.server.stop();
       await Promise.all([...ontapClients.values()].map((c) => c.close()));
     },
   };

@@ -17,8 +17,16 @@ export interface RunCommandOptions {
   logLevel?: string;
   logFile?: string;
   webhookPort: string;
+  /** false with --no-webhook */
+  webhook?: boolean;
+  webhookNamespace?: string;
+  webhookServiceName: string;
+  webhookServicePort: string;
+  webhookMaxConcurrentReviews: string;
   webhookCertFile?: string;
   webhookKeyFile?: string;
+  heartbeatNamespace?: string;
+  heartbeatRenewIntervalSeconds: string;
   pollSeconds: string;
   resyncMinutes: string;
 }
@@ -41,13 +49,16 @@ export async function runControllerCommand(opts: RunCommandOptions): Promise<voi
   const leaderElect = opts.leaderElect ?? Boolean(process.env["KUBERNETES_SERVICE_HOST"]);
 
   let stopWebhook: (() => Promise<void>) | undefined;
-  if (opts.webhookCertFile && opts.webhookKeyFile) {
+  const webhookPort = positiveInt(opts.webhookPort, "--webhook-port", true);
+  const maxConcurrentReviews = positiveInt(opts.webhookMaxConcurrentReviews, "--webhook-max-concurrent-reviews");
+  if (opts.webhook !== false && opts.webhookCertFile && opts.webhookKeyFile) {
     const { startWebhookServer } = await import("./webhook/index.js");
     const server = await startWebhookServer({
-      port: positiveInt(opts.webhookPort, "--webhook-port", true),
+      port: webhookPort,
       host: "0.0.0.0",
       certFile: opts.webhookCertFile,
       keyFile: opts.webhookKeyFile,
+      maxConcurrentReviews,
       logger,
     });
     logger.info({ url: server.url }, "shoot webhook serving");
@@ -70,6 +81,20 @@ export async function runControllerCommand(opts: RunCommandOptions): Promise<voi
           retryPeriodSeconds: positiveInt(opts.retryPeriodSeconds, "--retry-period-seconds"),
         }
       : undefined,
+    heartbeat: opts.heartbeatNamespace
+      ? { namespace: opts.heartbeatNamespace, renewIntervalSeconds: positiveInt(opts.heartbeatRenewIntervalSeconds, "--heartbeat-renew-interval-seconds") }
+      : undefined,
+    // Certificates of its own unless hand-made ones are given (or the webhook is off, or no namespace is known).
+    managedWebhook:
+      opts.webhook !== false && !opts.webhookCertFile && opts.webhookNamespace
+        ? {
+            namespace: opts.webhookNamespace,
+            serviceName: opts.webhookServiceName,
+            servicePort: positiveInt(opts.webhookServicePort, "--webhook-service-port"),
+            port: webhookPort,
+            maxConcurrentReviews,
+          }
+        : undefined,
     pollMs: Number(opts.pollSeconds) * 1000,
     resyncMs: Number(opts.resyncMinutes) * 60_000,
   });

@@ -35,7 +35,16 @@ export interface FaultProxy {
   kubeconfigFor(dir: string, opts?: { token?: string }): string;
   rules: FaultRuleSet;
   calls(): Record<string, number>;
+  /** Every request in order, with its query and the status answered (0 while a watch is still open). */
+  requests(): ProxiedRequest[];
   stop(): Promise<void>;
+}
+
+export interface ProxiedRequest {
+  method: string;
+  /** Path and query as the client sent them. */
+  url: string;
+  status: number;
 }
 
 export interface FaultProxyOptions {
@@ -135,6 +144,7 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
   const agent = new https.Agent({ keepAlive: true, ca });
   const rules = new FaultRuleSet(opts.seed ?? 1);
   let counts = new Map<string, number>();
+  let requestLog: ProxiedRequest[] = [];
 
   const forward = (
     req: IncomingMessage,
@@ -183,6 +193,11 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
     const verb = method === "GET" && isWatch(url) ? "WATCH" : method;
     const key = `${verb} ${pathTemplate(url.pathname)}`;
     counts.set(key, (counts.get(key) ?? 0) + 1);
+    const entry: ProxiedRequest = { method, url: req.url ?? "/", status: 0 };
+    requestLog.push(entry);
+    res.on("close", () => {
+      entry.status = res.headersSent ? res.statusCode : 0;
+    });
 
     const rule = rules.decide({ method, path: url.pathname });
     if (!rule) return forward(req, res);
@@ -228,6 +243,7 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
   const admin = http.createServer((req, res) => {
     handleAdmin(req, res, rules, () => counts, () => {
       counts = new Map();
+      requestLog = [];
     }).catch((error: unknown) => {
       sendJson(res, 500, { error: error instanceof Error ? error.message : String(error) });
     });
@@ -241,6 +257,7 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
     adminUrl: `http://127.0.0.1:${adminPort}`,
     rules,
     calls: () => Object.fromEntries([...counts.entries()].sort(([a], [b]) => a.localeCompare(b))),
+    requests: () => [...requestLog],
     kubeconfigFor(dir: string, kubeconfigOpts: { token?: string } = {}): string {
       const file = path.join(dir, "kubeconfig-fault-proxy");
       // Synchronous: callers load it on the next line. Owner-only: it may hold a token.

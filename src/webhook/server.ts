@@ -11,6 +11,12 @@ export const LEGACY_SHOOT_WEBHOOK_PATH = "/shoot";
 /** kube-apiserver caps a request body at 3 MiB; a review carries object and oldObject (a CRD can be that large). */
 export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_CERT_RELOAD_INTERVAL_MS = 60_000;
+/**
+ * Reviews handled at once; more are answered 429 at once (the API server then applies failurePolicy Ignore).
+ * With the body limit this bounds the memory the webhook can take: about 16 x 8 MiB of bodies plus their
+ * parsed form, measured in test/integration/webhook-load.test.ts.
+ */
+export const DEFAULT_MAX_CONCURRENT_REVIEWS = 16;
 
 /** The subset of a pino logger the server uses. */
 export interface WebhookLogger {
@@ -23,10 +29,13 @@ export interface WebhookLogger {
 export interface WebhookServerOptions {
   port: number;
   host: string;
-  certFile: string;
-  keyFile: string;
+  /** Certificate and key files (reloaded when they change), or `keyPair` in memory (replaced with setKeyPair). */
+  certFile?: string;
+  keyFile?: string;
+  keyPair?: { certPem: string; keyPem: string };
   logger?: WebhookLogger;
   maxBodyBytes?: number;
+  maxConcurrentReviews?: number;
   /** How often the certificate files are checked for rotation; 0 disables reloading. */
   certReloadIntervalMs?: number;
   mutateOptions?: MutateOptions;
@@ -37,6 +46,10 @@ export interface WebhookServerOptions {
 export interface WebhookServer {
   /** https URL of the webhook endpoint (with the actual port when `port` was 0). */
   url: string;
+  /** Serves new connections with this certificate from now on (a rotated one); open ones keep theirs. */
+  setKeyPair(pair: { certPem: string; keyPem: string }): void;
+  /** Reviews being handled right now. */
+  inFlight(): number;
   stop(): Promise<void>;
 }
 
@@ -56,15 +69,38 @@ const SERVED_PATHS = new Set([SHOOT_WEBHOOK_PATH, LEGACY_SHOOT_WEBHOOK_PATH]);
 export async function startWebhookServer(options: WebhookServerOptions): Promise<WebhookServer> {
   const log = options.logger;
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  const tls = await loadKeyPair(options.certFile, options.keyFile);
-  let loadedStamp = await fileStamp(options.certFile, options.keyFile);
+  const maxConcurrent = options.maxConcurrentReviews ?? DEFAULT_MAX_CONCURRENT_REVIEWS;
+  const files = options.certFile && options.keyFile ? { certFile: options.certFile, keyFile: options.keyFile } : undefined;
+  if (!files && !options.keyPair) {
+    throw new WebhookServerError("the webhook server needs certFile and keyFile, or a keyPair", "ERR_WEBHOOK_TLS", false);
+  }
+  const tls = files ? await loadKeyPair(files.certFile, files.keyFile) : { cert: Buffer.from(options.keyPair!.certPem), key: Buffer.from(options.keyPair!.keyPem) };
+  let loadedStamp = files ? await fileStamp(files.certFile, files.keyFile) : "";
+  let inFlight = 0;
 
   const server: Server = createServer({ ...tls, minVersion: "TLSv1.2" }, (req, res) => {
-    handle(req, res, { maxBodyBytes, options }).catch((err: unknown) => {
-      log?.error({ err }, "shoot webhook request failed");
-      if (!res.headersSent) respond(res, 500, { error: "internal error" });
-      else res.destroy();
-    });
+    if (inFlight >= maxConcurrent && req.url?.split("?", 1)[0] !== "/healthz") {
+      res.setHeader("Retry-After", "1");
+      respond(res, 429, { error: `more than ${maxConcurrent} reviews at once` });
+      req.resume();
+      return;
+    }
+    inFlight++;
+    let released = false;
+    const release = () => {
+      if (!released) {
+        released = true;
+        inFlight--;
+      }
+    };
+    res.on("close", release);
+    handle(req, res, { maxBodyBytes, options })
+      .catch((err: unknown) => {
+        log?.error({ err }, "shoot webhook request failed");
+        if (!res.headersSent) respond(res, 500, { error: "internal error" });
+        else res.destroy();
+      })
+      .finally(release);
   });
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
@@ -80,7 +116,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   });
 
   // Certificates are rotated by whoever issues them; pick the new pair up without a restart.
-  const interval = options.certReloadIntervalMs ?? DEFAULT_CERT_RELOAD_INTERVAL_MS;
+  const interval = files ? (options.certReloadIntervalMs ?? DEFAULT_CERT_RELOAD_INTERVAL_MS) : 0;
   let reloading = false;
   const timer =
     interval > 0
@@ -97,9 +133,10 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   timer?.unref();
 
   async function reloadIfChanged(): Promise<void> {
-    const stamp = await fileStamp(options.certFile, options.keyFile);
+    if (!files) return;
+    const stamp = await fileStamp(files.certFile, files.keyFile);
     if (stamp === loadedStamp) return;
-    server.setSecureContext({ ...(await loadKeyPair(options.certFile, options.keyFile)), minVersion: "TLSv1.2" });
+    server.setSecureContext({ ...(await loadKeyPair(files.certFile, files.keyFile)), minVersion: "TLSv1.2" });
     loadedStamp = stamp;
     log?.info({ certFile: options.certFile }, "shoot webhook certificate reloaded");
   }
@@ -112,6 +149,11 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
 
   return {
     url,
+    setKeyPair(pair) {
+      server.setSecureContext({ cert: pair.certPem, key: pair.keyPem, minVersion: "TLSv1.2" });
+      log?.info({}, "shoot webhook serving certificate replaced");
+    },
+    inFlight: () => inFlight,
     stop: async () => {
       if (timer) clearInterval(timer);
       await new Promise<void>((resolve) => {

@@ -1,0 +1,186 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { MANAGED_RESOURCE_SECRET_NAMES } from "../../src/controller.js";
+import { SECRET_NAME } from "../../src/ontap-extension/plan.js";
+import { MANAGED_RESOURCE_NAMES } from "../../src/trident/names.js";
+import { CHART_DIR, findObject, helm, type RenderedObject, renderChart, writeValues } from "../support/chart.js";
+
+/**
+ * The chart through real helm (built from its Go module by hack/build-chart-tools.sh): lint and template with
+ * the default values and with a values file that sets everything, and the Gardener conventions a seed needs.
+ */
+const dir = mkdtempSync(path.join(tmpdir(), "chart-test-"));
+const namespace = "extension-ontap-5f8c2";
+
+const FULL_VALUES = {
+  image: { repository: "registry.example/ontap", tag: "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" },
+  replicaCount: 3,
+  resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "768Mi" } },
+  controller: { maxConcurrentReconciles: 8, healthPort: 8082, logLevel: "debug", shutdownTimeoutSeconds: 40, terminationGracePeriodSeconds: 90 },
+  leaderElection: { id: "extension-ontap-leader-election", namespace: "" },
+  heartbeat: { renewIntervalSeconds: 30 },
+  webhook: { enabled: true, servicePort: 8443, serverPort: 10251, maxConcurrentReviews: 8 },
+  metrics: { enableScraping: true },
+  config: {
+    extensionClass: "shoot",
+    svmDeletionPolicy: "Retain",
+    escalation: { consecutiveFailures: 3, afterMinutes: 10 },
+    clusterwideNetworkPolicy: false,
+    tridentOperatorImage: "docker.io/netapp/trident-operator:25.06.3",
+    requeue: { baseSeconds: 1, capSeconds: 120 },
+    clusters: [
+      { name: "metro-a", url: "https://10.0.0.10", username: "admin", password: "s3cr3t-a", ca: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", timeoutSeconds: 20 },
+      { name: "metro-b", url: "https://10.0.0.20", credentialsSecret: "ontap-admin-metro-b", caSecret: "ontap-ca-metro-b" },
+    ],
+  },
+  gardener: { version: "v1.149.3", seed: { name: "seed-1" } },
+};
+
+describe("the Helm chart, rendered by real helm", () => {
+  it("passes helm lint with the default values and with a full values file", async () => {
+    const lintDefault = await helm(["lint", CHART_DIR, "--strict"]);
+    expect(lintDefault.stdout).toContain("1 chart(s) linted, 0 chart(s) failed");
+    const full = writeValues(dir, "full.yaml", FULL_VALUES);
+    const lintFull = await helm(["lint", CHART_DIR, "--strict", "--values", full]);
+    expect(lintFull.stdout).toContain("1 chart(s) linted, 0 chart(s) failed");
+  });
+
+  it("renders the default values: Gardener's labels, priority, PDB, probes and a config the controller can read", async () => {
+    const objects = await renderChart({ namespace });
+    const kinds = objects.map((o) => `${o.kind}/${o.metadata.name}`).sort();
+    expect(kinds).toEqual(
+      [
+        "ClusterRole/gardener-extension-extension-ontap",
+        "ClusterRoleBinding/gardener-extension-extension-ontap",
+        "ConfigMap/gardener-extension-extension-ontap-config",
+        "Deployment/gardener-extension-extension-ontap",
+        "PodDisruptionBudget/gardener-extension-extension-ontap",
+        "Role/gardener-extension-extension-ontap",
+        "Role/gardener-extension-extension-ontap-go-extension-secrets",
+        "Role/gardener-extension-extension-ontap-leader-election",
+        "RoleBinding/gardener-extension-extension-ontap",
+        "RoleBinding/gardener-extension-extension-ontap-leader-election",
+        "RoleBinding/gardener-extension-extension-ontap-go-extension-secrets",
+        "Service/gardener-extension-extension-ontap",
+        "ServiceAccount/gardener-extension-extension-ontap",
+      ].sort(),
+    );
+    const deployment = findObject(objects, "Deployment");
+    const pod = deployment.spec.template;
+    expect(pod.metadata.labels).toMatchObject({
+      "networking.gardener.cloud/to-runtime-apiserver": "allowed",
+      "networking.gardener.cloud/to-dns": "allowed",
+      "networking.gardener.cloud/to-private-networks": "allowed",
+      "networking.gardener.cloud/to-public-networks": "allowed",
+      "networking.resources.gardener.cloud/to-all-shoots-kube-apiserver-tcp-443": "allowed",
+    });
+    expect(pod.metadata.annotations).toMatchObject({ "prometheus.io/scrape": "true", "prometheus.io/port": "8081" });
+    expect(pod.spec.priorityClassName).toBe("gardener-system-900");
+    expect(pod.spec.terminationGracePeriodSeconds).toBeGreaterThan(30);
+    const container = pod.spec.containers[0];
+    expect(container.args).toContain(`--leader-election-namespace=${namespace}`);
+    expect(container.args).toContain("--leader-election-id=extension-ontap-leader-election");
+    expect(container.args).toContain(`--heartbeat-namespace=${namespace}`);
+    expect(container.args).toContain("--heartbeat-renew-interval-seconds=30");
+    expect(container.env).toContainEqual({ name: "POD_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } });
+    expect(container.env).toContainEqual({ name: "LEADER_ELECTION_NAMESPACE", value: namespace });
+    expect(container.livenessProbe.httpGet.path).toBe("/healthz");
+    expect(container.readinessProbe.httpGet.path).toBe("/readyz");
+
+    const pdb = findObject(objects, "PodDisruptionBudget");
+    expect(pdb.spec.unhealthyPodEvictionPolicy).toBe("AlwaysAllow");
+    expect(pdb.spec.selector.matchLabels).toEqual(deployment.spec.selector.matchLabels);
+
+    const service = findObject(objects, "Service");
+    expect(service.metadata.annotations).toMatchObject({
+      "networking.resources.gardener.cloud/from-all-webhook-targets-allowed-ports": '[{"protocol":"TCP","port":10250}]',
+      "networking.resources.gardener.cloud/from-all-seed-scrape-targets-allowed-ports": '[{"protocol":"TCP","port":8081}]',
+      "networking.resources.gardener.cloud/pod-label-selector-namespace-alias": "extensions",
+    });
+    expect(service.spec.selector).toEqual(deployment.spec.selector.matchLabels);
+
+    const config = parse(findObject(objects, "ConfigMap").data["config.yaml"]);
+    expect(config).toMatchObject({ kind: "ControllerConfiguration", clusters: [], extensionClass: "shoot" });
+  });
+
+  it("renders a full values file: credentials Secrets, mounts with mode 0400, the webhook, and a checksum that follows the config", async () => {
+    const full = writeValues(dir, "full.yaml", FULL_VALUES);
+    const objects = await renderChart({ namespace, valuesFiles: [full] });
+    const deployment = findObject(objects, "Deployment");
+    expect(deployment.spec.replicas).toBe(3);
+    const pod = deployment.spec.template.spec;
+    expect(deployment.spec.template.spec.containers[0].image).toBe(`registry.example/ontap@${FULL_VALUES.image.tag}`);
+    expect(pod.terminationGracePeriodSeconds).toBe(90);
+
+    // metro-a's credentials and CA come from the values: the chart creates one Secret for them.
+    const created = findObject(objects, "Secret", "gardener-extension-extension-ontap-ontap-metro-a");
+    expect(Buffer.from(created.data.username, "base64").toString()).toBe("admin");
+    expect(Buffer.from(created.data.password, "base64").toString()).toBe("s3cr3t-a");
+    expect(Buffer.from(created.data["ca.crt"], "base64").toString()).toContain("BEGIN CERTIFICATE");
+    // metro-b's come from existing Secrets: the chart creates none for it.
+    expect(objects.filter((o) => o.kind === "Secret").map((o) => o.metadata.name)).toEqual(["gardener-extension-extension-ontap-ontap-metro-a"]);
+
+    const secretVolumes = pod.volumes.filter((v: { secret?: unknown }) => v.secret);
+    expect(secretVolumes.map((v: { secret: { secretName: string } }) => v.secret.secretName).sort()).toEqual(
+      ["gardener-extension-extension-ontap-ontap-metro-a", "gardener-extension-extension-ontap-ontap-metro-a", "ontap-admin-metro-b", "ontap-ca-metro-b"].sort(),
+    );
+    for (const v of secretVolumes) expect(v.secret.defaultMode, v.name).toBe(0o400);
+
+    const config = parse(findObject(objects, "ConfigMap").data["config.yaml"]);
+    expect(JSON.stringify(config)).not.toContain("s3cr3t-a");
+    expect(config.clusters).toEqual([
+      {
+        name: "metro-a",
+        url: "https://10.0.0.10",
+        caFile: "/etc/gardener-extension-ontap/ca/metro-a/ca.crt",
+        usernameFile: "/etc/gardener-extension-ontap/credentials/metro-a/username",
+        passwordFile: "/etc/gardener-extension-ontap/credentials/metro-a/password",
+        timeoutSeconds: 20,
+      },
+      {
+        name: "metro-b",
+        url: "https://10.0.0.20",
+        caFile: "/etc/gardener-extension-ontap/ca/metro-b/ca.crt",
+        usernameFile: "/etc/gardener-extension-ontap/credentials/metro-b/username",
+        passwordFile: "/etc/gardener-extension-ontap/credentials/metro-b/password",
+      },
+    ]);
+    // The webhook URL is the controller's to build at run time, from the Service and POD_NAMESPACE.
+    expect(config.shootWebhook).toBeUndefined();
+    expect(deployment.spec.template.spec.containers[0].args).toEqual(
+      expect.arrayContaining(["--webhook-port=10251", "--webhook-service-name=gardener-extension-extension-ontap", "--webhook-service-port=8443", "--webhook-max-concurrent-reviews=8"]),
+    );
+    const service = findObject(objects, "Service");
+    expect(service.spec.ports).toContainEqual({ name: "webhook", port: 8443, targetPort: "webhook", protocol: "TCP" });
+    expect(service.metadata.annotations?.["networking.resources.gardener.cloud/from-all-webhook-targets-allowed-ports"]).toBe('[{"protocol":"TCP","port":10251}]');
+    expect(config).toMatchObject({ svmDeletionPolicy: "Retain", clusterwideNetworkPolicy: false, requeue: { baseSeconds: 1, capSeconds: 120 } });
+
+    // Changing the configuration changes the pod template, so the pods roll.
+    const changed = writeValues(dir, "changed.yaml", { ...FULL_VALUES, config: { ...FULL_VALUES.config, svmDeletionPolicy: "DeleteWhenUnused" } });
+    const rerendered = findObject(await renderChart({ namespace, valuesFiles: [changed] }), "Deployment");
+    const checksum = (d: RenderedObject) => d.spec.template.metadata.annotations["checksum/config"];
+    expect(checksum(rerendered)).not.toBe(checksum(deployment));
+  });
+
+  it("refuses a cluster without credentials, naming the field and the fix", async () => {
+    const bad = writeValues(dir, "bad.yaml", { config: { clusters: [{ name: "metro-a", url: "https://10.0.0.10" }] } });
+    await expect(renderChart({ namespace, valuesFiles: [bad] })).rejects.toThrow(
+      /config\.clusters\[metro-a\]: set credentialsSecret .* or both username and password/,
+    );
+  });
+
+  it("grants Secrets and ManagedResources by exactly the names the controller uses", async () => {
+    const objects = await renderChart({ namespace });
+    const rules = findObject(objects, "ClusterRole").rules as Array<{ resources: string[]; resourceNames?: string[]; verbs: string[] }>;
+    const secretNames = rules.find((r) => r.resources.includes("secrets") && r.resourceNames)?.resourceNames ?? [];
+    expect([...secretNames].sort()).toEqual([SECRET_NAME, ...MANAGED_RESOURCE_SECRET_NAMES].sort());
+    const mrNames = rules.find((r) => r.resources.includes("managedresources") && r.resourceNames)?.resourceNames ?? [];
+    expect([...mrNames].sort()).toEqual(Object.values(MANAGED_RESOURCE_NAMES).sort());
+    // No rule reads every Secret of the seed.
+    const wideSecretReads = rules.filter((r) => r.resources.includes("secrets") && !r.resourceNames && r.verbs.some((v) => ["get", "list", "watch"].includes(v)));
+    expect(wideSecretReads).toEqual([]);
+  });
+});

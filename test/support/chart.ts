@@ -1,0 +1,74 @@
+import { execFile } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { promisify } from "node:util";
+import { parseAllDocuments, stringify } from "yaml";
+import { cacheDir } from "../../src/demo/testenv.js";
+
+const run = promisify(execFile);
+export const REPO_ROOT = path.resolve(import.meta.dirname, "..", "..");
+export const CHART_DIR = path.join(REPO_ROOT, "charts", "gardener-extension-ontap");
+
+/** A rendered Kubernetes object, loosely typed: tests read the fields they assert on. */
+export interface RenderedObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  // biome-ignore lint/suspicious/noExplicitAny: rendered manifests are free-form
+  [field: string]: any;
+}
+
+/**
+ * The helm and promtool that hack/build-chart-tools.sh built from their Go modules (HELM_BIN / PROMTOOL_BIN
+ * override). `npm test` builds them first; a missing one is an error saying how to build it.
+ */
+export function chartTools(): { helm: string; promtool: string } {
+  const envFile = path.join(cacheDir(), "bin", "chart-tools.env");
+  const fromFile: Record<string, string> = {};
+  if (existsSync(envFile)) {
+    for (const line of readFileSync(envFile, "utf8").split("\n")) {
+      const [key, ...rest] = line.split("=");
+      if (key) fromFile[key] = rest.join("=");
+    }
+  }
+  const helm = process.env.HELM_BIN ?? fromFile.HELM ?? "";
+  const promtool = process.env.PROMTOOL_BIN ?? fromFile.PROMTOOL ?? "";
+  if (!helm || !existsSync(helm)) throw new Error(`helm not built: run bash hack/build-chart-tools.sh (looked in ${envFile})`);
+  return { helm, promtool };
+}
+
+export async function helm(args: string[]): Promise<{ stdout: string; stderr: string }> {
+  return run(chartTools().helm, args, { cwd: REPO_ROOT, maxBuffer: 32 * 1024 * 1024, env: { ...process.env, HELM_CACHE_HOME: path.join(cacheDir(), "helm-home") } });
+}
+
+/** Writes values to a file next to the test's other files and returns its path. */
+export function writeValues(dir: string, name: string, values: unknown): string {
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, name);
+  writeFileSync(file, stringify(values), { mode: 0o600 });
+  return file;
+}
+
+/** `helm template` as gardenlet renders the chart: release name `ontap`, the given namespace and values files. */
+export async function renderChart(opts: { namespace: string; valuesFiles?: string[]; release?: string }): Promise<RenderedObject[]> {
+  const args = ["template", opts.release ?? "ontap", CHART_DIR, "--namespace", opts.namespace];
+  for (const f of opts.valuesFiles ?? []) args.push("--values", f);
+  const { stdout } = await helm(args);
+  return parseManifests(stdout);
+}
+
+/** YAML 1.1, as Kubernetes and helm read manifests: `defaultMode: 0400` is octal there (256), not 400. */
+export function parseManifests(text: string): RenderedObject[] {
+  return parseAllDocuments(text, { version: "1.1" })
+    .map((doc) => {
+      if (doc.errors.length > 0) throw new Error(`helm rendered invalid YAML: ${doc.errors[0]?.message}`);
+      return doc.toJS() as RenderedObject | null;
+    })
+    .filter((o): o is RenderedObject => o !== null && typeof o === "object");
+}
+
+export function findObject(objects: RenderedObject[], kind: string, name?: string): RenderedObject {
+  const found = objects.find((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
+  if (!found) throw new Error(`rendered chart has no ${kind}${name ? ` ${name}` : ""}: ${objects.map((o) => `${o.kind}/${o.metadata.name}`).join(", ")}`);
+  return found;
+}
