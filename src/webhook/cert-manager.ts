@@ -175,7 +175,8 @@ export function createWebhookCertificates(opts: WebhookCertificateOptions): Webh
       logger.info({ reason, fingerprint: certificateFacts(pair.certPem).fingerprint, notAfter: certificateFacts(pair.certPem).notAfter }, "shoot webhook serving certificate written");
     }
 
-    const newBundle = [ca.certPem, ...(previous ? splitPemBundle(previous) : [])].join("");
+    // One PEM per CA, each ending in a newline: concatenated without one, TLS libraries read only the first.
+    const newBundle = [...splitPemBundle(ca.certPem), ...(previous ? splitPemBundle(previous) : [])].join("");
     if (server?.certPem !== pair.certPem) {
       server = pair;
       for (const h of serverHandlers) h(pair);

@@ -78,7 +78,8 @@ export const CLOCK_SKEW_MS = 5 * 60_000;
 export async function generateCa(opts: { commonName: string; now: Date; validityMs: number }): Promise<KeyPairPem> {
   const keys = await newKeys();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    name: `CN=${opts.commonName}`,
+    // Unique per CA: during a rotation two CAs sit in one bundle, and TLS finds an issuer by its name first.
+    name: `CN=${opts.commonName}-${Math.floor(opts.now.getTime() / 1000)}`,
     notBefore: new Date(opts.now.getTime() - CLOCK_SKEW_MS),
     notAfter: new Date(opts.now.getTime() + opts.validityMs),
     signingAlgorithm: ALGORITHM,
@@ -89,7 +90,7 @@ export async function generateCa(opts: { commonName: string; now: Date; validity
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey as never),
     ],
   });
-  return { certPem: cert.toString("pem"), keyPem: await exportKey(keys.privateKey) };
+  return { certPem: `${cert.toString("pem").trimEnd()}\n`, keyPem: await exportKey(keys.privateKey) };
 }
 
 export async function generateServerCert(opts: {
@@ -116,10 +117,10 @@ export async function generateServerCert(opts: {
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
       new x509.SubjectAlternativeNameExtension(opts.dnsNames.map((value) => ({ type: "dns" as const, value }))),
-      await x509.AuthorityKeyIdentifierExtension.create(caCert),
+      await x509.AuthorityKeyIdentifierExtension.create(caCert.publicKey),
     ],
   });
-  return { certPem: cert.toString("pem"), keyPem: await exportKey(keys.privateKey) };
+  return { certPem: `${cert.toString("pem").trimEnd()}\n`, keyPem: await exportKey(keys.privateKey) };
 }
 
 /** Splits a PEM bundle into its certificates. */
