@@ -82,7 +82,10 @@ describe("shoot webhook certificates of its own", () => {
     running = await startController({
       config: { ...world.config, shootWebhook: undefined },
       kubeconfig: loadKubeConfig(testEnv().kubeconfigPath),
-      logger: createLogger({ level: "debug", stream: new Writable({ write: (c, _e, cb) => (logs.push(String(c)), cb()) }) }),
+      logger: createLogger({ level: "debug", stream: new Writable({ write: (c, _e, cb) => {
+            logs.push(String(c));
+            cb();
+          } }) }),
       healthPort: 0,
       host: "127.0.0.1",
       handleSignals: false,
