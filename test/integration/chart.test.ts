@@ -6,7 +6,11 @@ import { parse } from "yaml";
 import { MANAGED_RESOURCE_SECRET_NAMES } from "../../src/controller.js";
 import { SECRET_NAME } from "../../src/ontap-extension/plan.js";
 import { MANAGED_RESOURCE_NAMES } from "../../src/trident/names.js";
-import { CHART_DIR, findObject, helm, type RenderedObject, renderChart, writeValues } from "../support/chart.js";
+import { execFile } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { promisify } from "node:util";
+import { stringify } from "yaml";
+import { CHART_DIR, chartTools, findObject, helm, REPO_ROOT, type RenderedObject, renderChart, writeValues } from "../support/chart.js";
 
 /**
  * The chart through real helm (built from its Go module by hack/build-chart-tools.sh): lint and template with
@@ -56,6 +60,8 @@ describe("the Helm chart, rendered by real helm", () => {
         "ClusterRole/gardener-extension-extension-ontap",
         "ClusterRoleBinding/gardener-extension-extension-ontap",
         "ConfigMap/gardener-extension-extension-ontap-config",
+        "ConfigMap/gardener-extension-extension-ontap-dashboard",
+        "PrometheusRule/gardener-extension-extension-ontap",
         "Deployment/gardener-extension-extension-ontap",
         "PodDisruptionBudget/gardener-extension-extension-ontap",
         "Role/gardener-extension-extension-ontap",
@@ -182,5 +188,84 @@ describe("the Helm chart, rendered by real helm", () => {
     // No rule reads every Secret of the seed.
     const wideSecretReads = rules.filter((r) => r.resources.includes("secrets") && !r.resourceNames && r.verbs.some((v) => ["get", "list", "watch"].includes(v)));
     expect(wideSecretReads).toEqual([]);
+  });
+
+  it("ships alert rules promtool accepts and that fire as meant, each with a runbook section, and a dashboard", async () => {
+    const objects = await renderChart({ namespace });
+    const rule = findObject(objects, "PrometheusRule");
+    expect(rule.metadata).toMatchObject({ namespace: "garden", labels: { prometheus: "seed" } });
+    const rulesFile = path.join(dir, "rules.yaml");
+    writeFileSync(rulesFile, stringify(rule.spec));
+    const promtool = chartTools().promtool;
+    const run = promisify(execFile);
+    const checked = await run(promtool, ["check", "rules", rulesFile]);
+    expect(checked.stdout).toContain("SUCCESS: 7 rules found");
+
+    const names = rule.spec.groups[0].rules.map((r: { alert: string }) => r.alert);
+    expect(names).toEqual([
+      "OntapExtensionEscalated",
+      "OntapSeedSecretWritesFailing",
+      "OntapCredentialsRejected",
+      "OntapSvmNotRunning",
+      "OntapApiErrors",
+      "OntapClusterUnreachable",
+      "OntapExtensionNoLeader",
+    ]);
+    const runbook = readFileSync(path.join(REPO_ROOT, "docs", "operations.md"), "utf8");
+    for (const r of rule.spec.groups[0].rules as Array<{ alert: string; annotations: { runbook_url: string } }>) {
+      expect(r.annotations.runbook_url).toMatch(new RegExp(`docs/operations\\.md#${r.alert.toLowerCase()}$`));
+      expect(runbook, `docs/operations.md has a section for ${r.alert}`).toContain(`\n## ${r.alert}\n`);
+    }
+
+    // promtool's rule unit tests: series in, alerts out (with the annotations as the rules template them).
+    const rules = rule.spec.groups[0].rules as Array<{ alert: string; labels: Record<string, string>; annotations: Record<string, string> }>;
+    const expected = (alert: string, labels: Record<string, string>) => {
+      const r = rules.find((x) => x.alert === alert)!;
+      const annotations = Object.fromEntries(
+        Object.entries(r.annotations).map(([k, v]) => [k, v.replace(/\{\{ \$labels\.([a-z]+) \}\}/g, (_m, l: string) => labels[l] ?? "")]),
+      );
+      return { exp_labels: { ...r.labels, ...labels }, exp_annotations: annotations };
+    };
+    const testsFile = path.join(dir, "rules-test.yaml");
+    writeFileSync(
+      testsFile,
+      stringify({
+        rule_files: [rulesFile],
+        evaluation_interval: "1m",
+        tests: [
+          {
+            interval: "1m",
+            input_series: [
+              { series: 'gardener_extension_ontap_escalated{namespace="shoot--p--a",name="ontap"}', values: "0 1x10" },
+              { series: "gardener_extension_ontap_leader", values: "1x5 0x10" },
+              { series: 'gardener_extension_ontap_ontap_requests_total{cluster="metro-a",status="error"}', values: "0+5x20" },
+              { series: 'gardener_extension_ontap_ontap_requests_total{cluster="metro-b",status="200"}', values: "0+5x20" },
+            ],
+            alert_rule_test: [
+              {
+                eval_time: "8m",
+                alertname: "OntapExtensionEscalated",
+                exp_alerts: [expected("OntapExtensionEscalated", { namespace: "shoot--p--a", name: "ontap" })],
+              },
+              { eval_time: "3m", alertname: "OntapExtensionEscalated", exp_alerts: [] },
+              { eval_time: "12m", alertname: "OntapExtensionNoLeader", exp_alerts: [expected("OntapExtensionNoLeader", {})] },
+              { eval_time: "4m", alertname: "OntapExtensionNoLeader", exp_alerts: [] },
+              // metro-a only fails without an answer: unreachable; metro-b answers: not.
+              { eval_time: "18m", alertname: "OntapClusterUnreachable", exp_alerts: [expected("OntapClusterUnreachable", { cluster: "metro-a" })] },
+            ],
+          },
+        ],
+      }),
+    );
+    const tested = await run(promtool, ["test", "rules", testsFile]).catch((err: { stdout?: string; stderr?: string }) => {
+      throw new Error(`promtool test rules failed:\n${err.stdout ?? ""}${err.stderr ?? ""}`);
+    });
+    expect(tested.stdout).toContain("SUCCESS");
+
+    const dashboard = findObject(objects, "ConfigMap", "gardener-extension-extension-ontap-dashboard");
+    expect(dashboard.metadata.labels?.["dashboard.monitoring.gardener.cloud/seed"]).toBe("true");
+    const json = JSON.parse(dashboard.data["gardener-extension-ontap.json"]) as { panels: Array<{ targets: Array<{ expr: string }> }> };
+    expect(json.panels.length).toBeGreaterThanOrEqual(6);
+    for (const p of json.panels) for (const t of p.targets) expect(t.expr).toContain("gardener_extension_ontap_");
   });
 });
