@@ -8,6 +8,7 @@ import type { Cluster, Extension } from "./extension/types.js";
 import { createKubeClient, type KubeClient } from "./kube/client.js";
 import { Clusters, Extensions, ManagedResources, Secrets } from "./kube/resources.js";
 import type { Logger } from "./log.js";
+import { checkClustersAtStartup } from "./startup-check.js";
 import { createMetrics, kubeRequestObserver, type Metrics } from "./metrics/index.js";
 import { createOntapClient, type OntapClient } from "./ontap/index.js";
 import { createOntapActuator } from "./ontap-extension/actuator.js";
@@ -61,6 +62,11 @@ export interface ControllerOptions {
   /** Re-verify every settled Extension this often (credentials drift, LIF drift). Default 10 min. */
   resyncMs?: number;
   kubeTimeoutMs?: number;
+  /**
+   * Connect to every ONTAP cluster once at start and log the result per cluster (`run` does; tests that count
+   * ONTAP calls do not). Never fails the start.
+   */
+  checkClustersAtStart?: boolean;
 }
 
 interface ManagedResourceObject {
@@ -147,6 +153,8 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
       ),
     );
   }
+  if (opts.checkClustersAtStart) void checkClustersAtStartup(config.clusters, ontapClients, logger);
+
   let shootWebhook: { url: string; readonly caBundle: string } | undefined = config.shootWebhook
     ? { url: config.shootWebhook.url, caBundle: readFileSync(config.shootWebhook.caFile, "utf8") }
     : undefined;

@@ -97,6 +97,7 @@ export async function runControllerCommand(opts: RunCommandOptions): Promise<voi
         : undefined,
     pollMs: Number(opts.pollSeconds) * 1000,
     resyncMs: Number(opts.resyncMinutes) * 60_000,
+    checkClustersAtStart: true,
   });
   logger.info(
     { clusters: config.clusters.map((c) => c.name), workers, leaderElect, healthPort: running.manager.healthPort() },

@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import type { TridentOrchestratorSettings } from "../trident/orchestrator.js";
+import { tridentReleaseOf } from "../trident/release.js";
 import { formatIssues } from "./issues.js";
 
 /**
@@ -10,7 +12,9 @@ import { formatIssues } from "./issues.js";
 const ClusterEntry = z
   .object({
     name: z.string().min(1),
-    url: z.url({ protocol: /^https$/, error: "must be an https:// URL of the cluster management interface" }),
+    url: z
+      .url({ protocol: /^https$/, error: "must be an https:// URL of the cluster management interface" })
+      .refine((u) => !/^https:\/\/[^/]*@/.test(u), "must not contain credentials; put them in usernameFile/passwordFile"),
     caFile: z.string().min(1).optional(),
     usernameFile: z.string().min(1),
     passwordFile: z.string().min(1),
@@ -19,16 +23,52 @@ const ClusterEntry = z
   })
   .strict();
 
-/** The Go extension's entries: `{name, ipaddress, username, password}` with the password inline. */
+/**
+ * The Go extension's entries: `{name, ipaddress, username, password}` with the password inline. Like the Go
+ * extension's decoder, keys it does not know are ignored (with a warning), never refused.
+ */
 const LegacyClusterEntry = z
   .object({
     name: z.string().min(1),
-    ipaddress: z.union([z.ipv4(), z.ipv6(), z.hostname()]),
+    ipaddress: z.union([z.ipv4(), z.ipv6(), z.hostname()], { error: "must be an IP address or a host name" }),
     username: z.string().min(1),
     password: z.string().min(1),
     caFile: z.string().min(1).optional(),
     insecureSkipTlsVerify: z.boolean().default(false),
   })
+  .passthrough();
+
+/**
+ * Keys of the Go extension's component configuration this controller has no use for. Accepted, so the Go
+ * chart's ConfigMap loads as it is; each named in a warning.
+ */
+const GO_ONLY_KEYS: Record<string, string> = {
+  clientConnection: "the Kubernetes client's qps/burst are not limited by this controller",
+  healthCheckConfig: "this controller reports health through the Extension status and its metrics",
+};
+/** Longest string value accepted anywhere (paths, URLs, names); a longer one is a mistake, not a value. */
+const MAX_STRING_LENGTH = 4096;
+
+const TridentOrchestrator = z
+  .object({
+    enableForceDetach: z.boolean(),
+    debug: z.boolean(),
+    IPv6: z.boolean(),
+    k8sTimeout: z.number().int().min(0),
+    httpRequestTimeout: z.string().regex(/^\d+(ms|s|m|h)$/, "must be a duration such as 90s"),
+    silenceAutosupport: z.boolean(),
+    autosupportInsecure: z.boolean(),
+    logFormat: z.enum(["text", "json"]),
+    disableAuditLog: z.boolean(),
+    imagePullSecrets: z.array(z.string().min(1)),
+    imagePullPolicy: z.enum(["IfNotPresent", "Always", "Never"]),
+    windows: z.boolean(),
+    enableACP: z.boolean(),
+    enableAutoBackendConfig: z.boolean(),
+    iscsiSelfHealingInterval: z.string().regex(/^(\d+h)?(\d+m)?(\d+s)?$/, "must be a duration such as 5m0s"),
+    iscsiSelfHealingWaitTime: z.string().regex(/^(\d+h)?(\d+m)?(\d+s)?$/, "must be a duration such as 7m0s"),
+  } satisfies Record<keyof TridentOrchestratorSettings, z.ZodType>)
+  .partial()
   .strict();
 
 const Escalation = z
@@ -42,33 +82,46 @@ export const ComponentConfigFile = z
   .object({
     apiVersion: z.string().optional(),
     kind: z.string().optional(),
-    clusters: z.array(z.union([ClusterEntry, LegacyClusterEntry])).min(1, "at least one ONTAP cluster is required"),
+    // Each entry is checked by the schema of its format (below), so every invalid field is named.
+    clusters: z.array(z.unknown()).min(1, "at least one ONTAP cluster is required"),
     extensionClass: z.string().min(1).default("shoot"),
     svmDeletionPolicy: z.enum(["DeleteWhenUnused", "Retain"]).default("DeleteWhenUnused"),
     escalation: Escalation.default({ consecutiveFailures: 5, afterMinutes: 30 }),
-    tridentOperatorImage: z.string().min(1).optional(),
-    /** metal-stack shoots have a `firewall` namespace; the ClusterwideNetworkPolicy opens egress to the LIFs. */
-    clusterwideNetworkPolicy: z.boolean().default(true),
+    tridentOperatorImage: z
+      .string()
+      .min(1)
+      .superRefine((image, ctx) => {
+        try {
+          tridentReleaseOf(image);
+        } catch (err) {
+          ctx.addIssue({ code: "custom", message: (err as Error).message.replace(/^tridentOperatorImage /, "") });
+        }
+      })
+      .optional(),
+    /** Overrides of the Go extension's TridentOrchestrator settings, each optional. */
+    tridentOrchestrator: TridentOrchestrator.optional(),
+    /**
+     * Render the ClusterwideNetworkPolicy (egress to the LIFs through the metal-stack firewall). Unset: the Go
+     * extension's rule, rendered when the seed has a namespace `firewall`.
+     */
+    clusterwideNetworkPolicy: z.boolean().optional(),
     /** Where the shoot's API server reaches this controller's webhook; without it no webhook is deployed. */
     shootWebhook: z.object({ url: z.url({ protocol: /^https$/ }), caFile: z.string().min(1) }).strict().optional(),
     requeue: z
       .object({ baseSeconds: z.number().min(0.01).default(2), capSeconds: z.number().min(0.1).default(300) })
       .strict()
+      .refine((r) => r.baseSeconds <= r.capSeconds, { path: ["baseSeconds"], message: "must not exceed requeue.capSeconds" })
       .default({ baseSeconds: 2, capSeconds: 300 }),
   })
-  .strict()
-  .superRefine((cfg, ctx) => {
-    const seen = new Set<string>();
-    cfg.clusters.forEach((c, i) => {
-      if (seen.has(c.name)) {
-        ctx.addIssue({ code: "custom", path: ["clusters", i, "name"], message: `duplicate cluster name "${c.name}"` });
-      }
-      seen.add(c.name);
-    });
-  });
+  // Unknown top-level keys are ignored with a warning (the Go extension's decoder ignores them too).
+  .passthrough();
+
+type ParsedClusterEntry = z.infer<typeof ClusterEntry> | z.infer<typeof LegacyClusterEntry>;
 
 export interface OntapClusterSettings {
   name: string;
+  /** Written in the Go extension's format (`ipaddress` + inline credentials). */
+  legacyFormat?: boolean;
   url: string;
   username: string;
   password: string;
@@ -83,7 +136,10 @@ export interface ComponentConfig {
   svmDeletionPolicy: "DeleteWhenUnused" | "Retain";
   escalation: { consecutiveFailures: number; afterMs: number };
   tridentOperatorImage?: string;
-  clusterwideNetworkPolicy: boolean;
+  /** Overrides of GO_EXTENSION_ORCHESTRATOR_SETTINGS. */
+  tridentOrchestrator?: Partial<TridentOrchestratorSettings>;
+  /** Unset: rendered when the seed has a namespace `firewall` (the Go extension's rule). */
+  clusterwideNetworkPolicy?: boolean;
   shootWebhook?: { url: string; caFile: string };
   requeue: { baseMs: number; capMs: number };
   /** Things an operator should fix but that do not stop the controller (never contain a secret). */
@@ -98,27 +154,63 @@ export class ConfigError extends Error {
 type ReadFile = (path: string) => string;
 const readTextFile: ReadFile = (path) => readFileSync(path, "utf8");
 
-/** Parses and validates the component configuration, resolving credential files. Throws ConfigError naming the field. */
+/**
+ * Parses and validates the component configuration, resolving credential files. Throws one ConfigError that
+ * names every invalid field (and never quotes a value: any of them may be a password).
+ */
 export function parseComponentConfig(text: string, source: string, readFile: ReadFile = readTextFile): ComponentConfig {
   let raw: unknown;
   try {
     raw = parseYaml(text);
   } catch (err) {
-    throw new ConfigError(`${source}: not valid YAML: ${(err as Error).message}`);
+    // The yaml library's message quotes the offending line, which may hold a password: position and code only.
+    const e = err as { code?: string; linePos?: { line: number; col: number }[] };
+    const at = e.linePos?.[0] ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : "";
+    throw new ConfigError(`${source}: not valid YAML${at}${e.code ? ` (${e.code})` : ""}`);
   }
+  const issues: z.core.$ZodIssue[] = [];
   const parsed = ComponentConfigFile.safeParse(raw);
-  if (!parsed.success) {
-    throw new ConfigError(`${source}: invalid configuration: ${formatIssues(parsed.error.issues)}`);
-  }
-  const cfg = parsed.data;
+  if (!parsed.success) issues.push(...parsed.error.issues);
+  const entries: ParsedClusterEntry[] = [];
+  // Checked even when another field is invalid, so one run names every mistake.
+  const listed = (raw as { clusters?: unknown } | null)?.clusters;
+  const rawClusters: unknown[] = Array.isArray(listed) ? listed : [];
+  rawClusters.forEach((entry, i) => {
+    const legacy = typeof entry === "object" && entry !== null && "ipaddress" in entry;
+    const result = (legacy ? LegacyClusterEntry : ClusterEntry).safeParse(entry);
+    if (!result.success) issues.push(...result.error.issues.map((issue) => ({ ...issue, path: ["clusters", i, ...issue.path] })));
+    else entries.push(result.data);
+  });
+  issues.push(...valueIssues(raw), ...duplicateIssues(rawClusters));
+  if (issues.length > 0) throw new ConfigError(`${source}: invalid configuration: ${formatIssues(issues)}`);
+  const cfg = parsed.data as z.infer<typeof ComponentConfigFile>;
+
   const warnings: string[] = [];
-  const clusters = cfg.clusters.map((entry, i): OntapClusterSettings => {
+  for (const key of Object.keys(cfg).filter((k) => !(k in ComponentConfigFile.shape))) {
+    warnings.push(
+      key in GO_ONLY_KEYS
+        ? `${key} (from the Go extension's configuration) is accepted and not used: ${GO_ONLY_KEYS[key]}`
+        : `unknown key ${key} is ignored`,
+    );
+  }
+  const fileIssues: z.core.$ZodIssue[] = [];
+  const clusters = entries.map((entry, i): OntapClusterSettings => {
+    if (entry.caFile !== undefined) {
+      try {
+        readFile(entry.caFile);
+      } catch (err) {
+        fileIssues.push(fileIssue(["clusters", i, "caFile"], `cannot read ${entry.caFile} (${(err as NodeJS.ErrnoException).code ?? "error"}); mount the CA there`));
+      }
+    }
     if ("ipaddress" in entry) {
+      const known = new Set(Object.keys(LegacyClusterEntry.shape));
+      for (const key of Object.keys(entry).filter((k) => !known.has(k))) warnings.push(`clusters[${i}] (${entry.name}): unknown key ${key} is ignored`);
       warnings.push(
         `clusters[${i}] (${entry.name}) uses the Go extension's inline password; move it to a mounted Secret and set usernameFile/passwordFile`,
       );
       return {
         name: entry.name,
+        legacyFormat: true,
         url: `https://${entry.ipaddress.includes(":") ? `[${entry.ipaddress}]` : entry.ipaddress}`,
         username: entry.username,
         password: entry.password,
@@ -137,6 +229,14 @@ export function parseComponentConfig(text: string, source: string, readFile: Rea
       timeoutMs: entry.timeoutSeconds * 1000,
     };
   });
+  if (cfg.shootWebhook) {
+    try {
+      readFile(cfg.shootWebhook.caFile);
+    } catch (err) {
+      fileIssues.push(fileIssue(["shootWebhook", "caFile"], `cannot read ${cfg.shootWebhook.caFile} (${(err as NodeJS.ErrnoException).code ?? "error"})`));
+    }
+  }
+  if (fileIssues.length > 0) throw new ConfigError(`${source}: invalid configuration: ${formatIssues(fileIssues)}`);
   clusters.forEach((c, i) => {
     if (c.insecureSkipTlsVerify) {
       warnings.push(`clusters[${i}] (${c.name}) has insecureSkipTlsVerify: true; TLS certificates are NOT verified`);
@@ -153,11 +253,50 @@ export function parseComponentConfig(text: string, source: string, readFile: Rea
       afterMs: cfg.escalation.afterMinutes * 60_000,
     },
     tridentOperatorImage: cfg.tridentOperatorImage,
+    tridentOrchestrator: cfg.tridentOrchestrator,
     clusterwideNetworkPolicy: cfg.clusterwideNetworkPolicy,
     shootWebhook: cfg.shootWebhook,
     requeue: { baseMs: cfg.requeue.baseSeconds * 1000, capMs: cfg.requeue.capSeconds * 1000 },
     warnings,
   };
+}
+
+function fileIssue(path: (string | number)[], message: string): z.core.$ZodIssue {
+  return { code: "custom", path, message, input: undefined } as z.core.$ZodIssue;
+}
+
+/** Control characters and oversized strings anywhere in the file, named by path (the value is never shown). */
+function valueIssues(raw: unknown, path: (string | number)[] = []): z.core.$ZodIssue[] {
+  if (typeof raw === "string") {
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+    if (/[\u0000-\u0008\u000b-\u001f\u007f]/.test(raw)) return [fileIssue(path, "contains control characters")];
+    if (raw.length > MAX_STRING_LENGTH) return [fileIssue(path, `is longer than ${MAX_STRING_LENGTH} characters`)];
+    return [];
+  }
+  if (Array.isArray(raw)) return raw.flatMap((v, i) => valueIssues(v, [...path, i]));
+  if (typeof raw === "object" && raw !== null) return Object.entries(raw).flatMap(([k, v]) => valueIssues(v, [...path, k]));
+  return [];
+}
+
+/** Two entries for one cluster (by name, or by address) would make the SVM lookup see it twice. */
+function duplicateIssues(entries: unknown[]): z.core.$ZodIssue[] {
+  const issues: z.core.$ZodIssue[] = [];
+  const names = new Map<string, number>();
+  const urls = new Map<string, number>();
+  entries.forEach((entry, i) => {
+    const e = (typeof entry === "object" && entry !== null ? entry : {}) as { name?: unknown; url?: unknown; ipaddress?: unknown };
+    if (typeof e.name === "string") {
+      if (names.has(e.name)) issues.push(fileIssue(["clusters", i, "name"], `duplicate cluster name "${e.name}" (also clusters[${names.get(e.name)}])`));
+      else names.set(e.name, i);
+    }
+    const field = typeof e.ipaddress === "string" ? "ipaddress" : "url";
+    const address = typeof e.ipaddress === "string" ? `https://${e.ipaddress}` : typeof e.url === "string" ? e.url : undefined;
+    if (address === undefined) return;
+    const key = address.replace(/\/+$/, "").toLowerCase();
+    if (urls.has(key)) issues.push(fileIssue(["clusters", i, field], `the same cluster as clusters[${urls.get(key)}]`));
+    else urls.set(key, i);
+  });
+  return issues;
 }
 
 export function loadComponentConfig(path: string, readFile: ReadFile = readTextFile): ComponentConfig {

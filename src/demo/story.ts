@@ -372,6 +372,8 @@ async function writeComponentConfig(dir: string, sim: RunningSimulator): Promise
       "# The demo's component configuration (what `run --config` and `doctor --config` read).",
       "clusters:",
       ...entries,
+      "# The demo's seed has no `firewall` namespace; render the ClusterwideNetworkPolicy anyway, as metal-stack seeds do.",
+      "clusterwideNetworkPolicy: true",
       "# Short backoff and early escalation so the demo shows both within seconds.",
       "requeue:",
       "  baseSeconds: 0.5",

@@ -252,7 +252,8 @@ function lifRows(obs: ShootObservation, want: ExpectedState, reconcile: string):
   const have = new Map(obs.lifs.value.map((l) => [l.name, l.ipAddress]));
   const rows: DoctorRow[] = want.lifs.map((lif) => {
     const expected = expectedOf(lif.ipAddress, lif.servicePolicy);
-    const actual = have.get(lif.name);
+    // A LIF an earlier version of this controller named `datalif<i>` counts, as the controller uses it too.
+    const actual = have.get(lif.name) ?? (lif.formerName !== undefined ? have.get(lif.formerName) : undefined);
     if (actual === undefined) {
       return {
         check: `LIF ${lif.name}`,
@@ -276,7 +277,7 @@ function lifRows(obs: ShootObservation, want: ExpectedState, reconcile: string):
     }
     return { check: `LIF ${lif.name}`, expected, actual, status: "ok" };
   });
-  const foreign = obs.lifs.value.filter((l) => !want.lifs.some((w) => w.name === l.name));
+  const foreign = obs.lifs.value.filter((l) => !want.lifs.some((w) => w.name === l.name || (w.formerName === l.name && !have.has(w.name))));
   if (foreign.length > 0) {
     rows.push({
       check: "other LIFs",

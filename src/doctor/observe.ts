@@ -2,13 +2,19 @@ import type { ComponentConfig } from "../config/component-config.js";
 import { ESCALATION_CONDITION } from "../extension/status.js";
 import type { Cluster, Extension } from "../extension/types.js";
 import type { KubeClient } from "../kube/client.js";
-import { Clusters, Extensions, ManagedResources, Secrets } from "../kube/resources.js";
+import { Clusters, Extensions, ManagedResources, Namespaces, Secrets } from "../kube/resources.js";
 import type { AuthenticateResult, OntapClient, Svm } from "../ontap/index.js";
 import { ownSvm } from "../ontap/metrocluster.js";
 import { decodeCredentials, type SecretObject } from "../ontap-extension/credentials.js";
 import { decodeShootInputs } from "../ontap-extension/inputs.js";
 import { planShoot, type ShootPlan } from "../ontap-extension/plan.js";
-import { isManagedResourceHealthy, type ManagedResourceLike, MANAGED_RESOURCE_NAMES, TRIDENT_MANAGED_RESOURCE_NAMES } from "../trident/index.js";
+import {
+  FIREWALL_NAMESPACE,
+  isManagedResourceHealthy,
+  type ManagedResourceLike,
+  MANAGED_RESOURCE_NAMES,
+  TRIDENT_MANAGED_RESOURCE_NAMES,
+} from "../trident/index.js";
 import type {
   AuthCheck,
   ClusterAnswer,
@@ -80,7 +86,11 @@ export async function observeShoot(deps: DoctorDeps, namespace: string): Promise
     observation.expected = failed(err);
     return observation;
   }
-  observation.expected = { ok: true, value: expectedState(plan, deps.config) };
+  // The controller's rule for trident-cwnp: configured, or the seed has a namespace `firewall` (Go's rule).
+  const clusterwideNetworkPolicy =
+    deps.config.clusterwideNetworkPolicy ??
+    (await deps.kube.get(Namespaces, undefined, FIREWALL_NAMESPACE).then((ns) => ns !== undefined, () => true));
+  observation.expected = { ok: true, value: expectedState(plan, { ...deps.config, clusterwideNetworkPolicy }) };
 
   // ONTAP first, the Secret after: the controller writes the Secret before it touches the account, so in
   // this order a reconcile running meanwhile can only look "Secret ahead of ONTAP" (its normal in-between

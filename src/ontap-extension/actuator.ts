@@ -8,18 +8,29 @@ import { scopeKubeClient } from "../kube/scoped.js";
 import { createMetroCluster, type MetroCluster, type OntapClient, scopeOntapClient } from "../ontap/index.js";
 import {
   MANAGED_RESOURCE_NAMES,
+  type ManagedResourcePlan,
+  MR_TRIDENT_CRDS,
   renderShootWebhookConfiguration,
   renderTridentManagedResources,
   SHOOT_WEBHOOK_MR_NAME,
+  TRIDENT_MANAGED_RESOURCE_NAMES,
 } from "../trident/index.js";
 import { codeForInfraError } from "./codes.js";
 import { ensureCredentials } from "./credentials.js";
+import { createClusterwideNetworkPolicyRule } from "./firewall.js";
 import { decodeShootInputs } from "./inputs.js";
 import { ensureLifs } from "./lifs.js";
 import { planShoot, type ShootPlan } from "./plan.js";
 import { ensureSvm } from "./svm.js";
 import { teardownOntap } from "./teardown.js";
-import { deleteManagedResources, deployManagedResources, type ManagedResourceCache } from "./trident.js";
+import { tridentCrdsToRelease } from "./release-crds.js";
+import {
+  type AbsentManagedResources,
+  deployComponents,
+  destroyComponents,
+  type ManagedResourceComponent,
+  type ManagedResourceCache,
+} from "./trident.js";
 
 export type StepName = "svm" | "lifs" | "credentials" | "seed_secret_write" | "trident" | "webhook";
 
@@ -54,6 +65,8 @@ interface ScopedIo {
 export function createOntapActuator(deps: ActuatorDeps): Actuator {
   const pollMs = deps.pollMs ?? 2000;
   const now = deps.now ?? (() => new Date());
+  const renderClusterwideNetworkPolicy = createClusterwideNetworkPolicyRule(deps.kube, deps.config.clusterwideNetworkPolicy);
+  const absentManagedResources: AbsentManagedResources = new Set();
 
   function scoped(ctx: ActuatorContext): ScopedIo {
     const scope = { signal: ctx.signal, ...(deps.fence ? { beforeWrite: deps.fence } : {}) };
@@ -113,36 +126,35 @@ export function createOntapActuator(deps: ActuatorDeps): Actuator {
       deps.event?.(ctx, "Normal", "CredentialsRepaired", `SVM user ${creds.username}: ${creds.outcome}`);
     }
 
-    const firewall = deps.config.clusterwideNetworkPolicy;
+    const namespace = plan.inputs.shootNamespace;
     const plans = renderTridentManagedResources({
       svmName: plan.svmName,
       managementLif: plan.inputs.managementLif,
       dataLifs: plan.inputs.dataLifs,
+      credentialsSecretName: plan.shootSecretName,
       username: creds.username,
       password: creds.password,
-      firewallNamespaceExists: firewall,
+      firewallNamespaceExists: await step("trident", renderClusterwideNetworkPolicy),
       operatorImage: deps.config.tridentOperatorImage,
+      orchestrator: deps.config.tridentOrchestrator,
+      releaseCrds: tridentCrdsToRelease(deps.managedResourceCache?.managedResource(namespace, MR_TRIDENT_CRDS)),
     });
     const trident = await step("trident", () =>
-      deployManagedResources(io.kube, plan.inputs.shootNamespace, plans, {
-        waitHealthy: new Set([MANAGED_RESOURCE_NAMES.crds]),
-        pollMs,
-        cache: deps.managedResourceCache,
-      }),
+      deployComponents(io.kube, namespace, tridentComponents(plans), { pollMs, cache: deps.managedResourceCache, absent: absentManagedResources }),
     );
     if (trident.kind === "requeue") return trident;
 
-    if (deps.shootWebhook) {
-      const webhookPlan = renderShootWebhookConfiguration(deps.shootWebhook);
-      const webhook = await step("webhook", () =>
-        deployManagedResources(io.kube, plan.inputs.shootNamespace, [webhookPlan], {
-          waitHealthy: new Set(),
-          pollMs,
-          cache: deps.managedResourceCache,
-        }),
-      );
-      if (webhook.kind === "requeue") return webhook;
-    }
+    // Without a webhook configured, a webhook ManagedResource left by the Go extension is destroyed, never
+    // left pointing at a Service that no longer exists.
+    const webhookPlan = deps.shootWebhook ? renderShootWebhookConfiguration(deps.shootWebhook) : undefined;
+    const webhook = await step("webhook", () =>
+      deployComponents(io.kube, namespace, [{ name: SHOOT_WEBHOOK_MR_NAME, plan: webhookPlan }], {
+        pollMs,
+        cache: deps.managedResourceCache,
+        absent: absentManagedResources,
+      }),
+    );
+    if (webhook.kind === "requeue") return webhook;
 
     return {
       kind: "done",
@@ -159,14 +171,14 @@ export function createOntapActuator(deps: ActuatorDeps): Actuator {
     };
   }
 
-  /** ManagedResources first (webhook last, each gone before the next), then ONTAP, then the Secret. */
+  /** ManagedResources first (backward, each gone before the next, the webhook last), then ONTAP, then the Secret. */
   async function remove(ctx: ActuatorContext): Promise<ActuatorResult> {
     const plan = planShootForTeardown(ctx);
     const io = scoped(ctx);
     const namespace = ctx.extension.metadata.namespace ?? "";
-    const tridentLeft = await step("trident", () => deleteManagedResources(io.kube, namespace, tridentMrNamesInDeleteOrder()));
-    if (tridentLeft.length > 0) return { kind: "requeue", afterMs: pollMs, reason: `waiting for ManagedResources ${tridentLeft.join(", ")} to be deleted` };
-    const webhookLeft = await step("webhook", () => deleteManagedResources(io.kube, namespace, [SHOOT_WEBHOOK_MR_NAME]));
+    const tridentLeft = await step("trident", () => destroyComponents(io.kube, namespace, tridentNamesInDestroyOrder(), { wait: true }));
+    if (tridentLeft.length > 0) return { kind: "requeue", afterMs: pollMs, reason: `waiting for ManagedResource ${tridentLeft.join(", ")} to be deleted` };
+    const webhookLeft = await step("webhook", () => destroyComponents(io.kube, namespace, [SHOOT_WEBHOOK_MR_NAME], { wait: true }));
     if (webhookLeft.length > 0) return { kind: "requeue", afterMs: pollMs, reason: `waiting for ManagedResource ${SHOOT_WEBHOOK_MR_NAME} to be deleted` };
     if (!plan) return deleteSeedSecrets(io.kube, undefined, namespace, "no valid inputs; removed seed-side state only");
 
@@ -204,19 +216,29 @@ export function createOntapActuator(deps: ActuatorDeps): Actuator {
     restore: reconcile,
     delete: remove,
     // Force-delete is the operator saying ONTAP cannot be reached or must not be waited for: only seed-side
-    // state goes; the SVM user stays on ONTAP and is visible to `doctor`.
+    // state goes; the SVM user stays on ONTAP and is visible to `doctor`. It issues every delete and does not
+    // wait for the resource manager: Gardener force-deletes when the shoot's control plane may be unable to
+    // finish anything, so waiting could block the deletion forever.
     async forceDelete(ctx) {
       const { kube } = scoped(ctx);
       const namespace = ctx.extension.metadata.namespace ?? "";
-      await deleteManagedResources(kube, namespace, [...tridentMrNamesInDeleteOrder(), SHOOT_WEBHOOK_MR_NAME]);
+      await destroyComponents(kube, namespace, [...tridentNamesInDestroyOrder(), SHOOT_WEBHOOK_MR_NAME], { wait: false });
       return deleteSeedSecrets(kube, planShootForTeardown(ctx), namespace, "force-deleted: seed-side state removed, ONTAP left as is");
     },
-    // Migrate releases seed-side state only, keeping the shoot's objects (keepObjects) and ONTAP untouched;
-    // restore on the new seed rebuilds it, the credentials step re-creating the Secret.
+    // Migrate releases seed-side state only, keeping the shoot's objects (keepObjects) and ONTAP untouched, and
+    // is done only once every ManagedResource is gone (else the old seed's resource manager could still act on
+    // them while the new seed restores). Restore on the new seed rebuilds it, the credentials step re-creating
+    // the Secret.
     async migrate(ctx) {
       const { kube } = scoped(ctx);
       const namespace = ctx.extension.metadata.namespace ?? "";
-      await deleteManagedResources(kube, namespace, [...tridentMrNamesInDeleteOrder(), SHOOT_WEBHOOK_MR_NAME], { keepObjects: true });
+      const left = await destroyComponents(kube, namespace, [...tridentNamesInDestroyOrder(), SHOOT_WEBHOOK_MR_NAME], {
+        keepObjects: true,
+        wait: true,
+      });
+      if (left.length > 0) {
+        return { kind: "requeue", afterMs: pollMs, reason: `migrate: waiting for ManagedResource ${left.join(", ")} to be deleted (objects kept in the shoot)` };
+      }
       const plan = planShootForTeardown(ctx);
       await kube.delete(Secrets, plan?.secret.namespace ?? namespace, plan?.secret.name ?? "ontap-svm-credentials");
       return { kind: "done", description: "migrated: seed-side state released, shoot objects and ONTAP kept" };
@@ -224,9 +246,16 @@ export function createOntapActuator(deps: ActuatorDeps): Actuator {
   };
 }
 
-function tridentMrNamesInDeleteOrder(): string[] {
-  const n = MANAGED_RESOURCE_NAMES;
-  // Reverse of creation: the operator and backends go before their CRDs.
-  return [n.init, n.cwnp, n.svmSecret, n.backends, n.crds];
+/** Trident's ManagedResources as components, in deployment order; the CRDs must be healthy before the rest. */
+function tridentComponents(plans: readonly ManagedResourcePlan[]): ManagedResourceComponent[] {
+  return TRIDENT_MANAGED_RESOURCE_NAMES.map((name) => ({
+    name,
+    plan: plans.find((p) => p.name === name),
+    waitHealthy: name === MANAGED_RESOURCE_NAMES.crds,
+  }));
 }
 
+function tridentNamesInDestroyOrder(): string[] {
+  // Reverse of creation: the operator and backends go before their CRDs.
+  return [...TRIDENT_MANAGED_RESOURCE_NAMES].reverse();
+}

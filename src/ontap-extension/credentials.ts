@@ -104,9 +104,11 @@ export async function ensureCredentials(
       return { username, password: stored.pendingPassword, outcome: "promoted-pending" };
     }
   }
+  let staleLegacySecret = false;
   if (!secret) {
-    const adopted = await adoptLegacySecret(deps, plan);
-    if (adopted) return adopted;
+    const legacy = await adoptLegacySecret(deps, plan);
+    if (legacy.adopted) return legacy.adopted;
+    staleLegacySecret = legacy.found;
   }
 
   // Neither stored password works (or there is none): rotate, storing the new password first.
@@ -139,6 +141,9 @@ export async function ensureCredentials(
       true,
     );
   }
+  // The Go extension's Secret held a password that no longer works: a stale copy of credentials helps
+  // nobody (a rollback to the Go extension would hand it to Trident), so it goes once the new one is live.
+  if (staleLegacySecret) await kube.delete(Secrets, plan.legacySecret.namespace, plan.legacySecret.name);
   return { username, password, outcome: "rotated" };
 }
 
@@ -159,15 +164,19 @@ async function verify(ontap: OntapClient, name: string, password: string): Promi
  * The Go extension kept the credentials in the seed's kube-system. Adopt them only once the password is
  * proven live, then remove the old Secret so exactly one copy exists.
  */
-async function adoptLegacySecret(deps: CredentialsDeps, plan: ShootPlan): Promise<CredentialsResult | undefined> {
+async function adoptLegacySecret(
+  deps: CredentialsDeps,
+  plan: ShootPlan,
+): Promise<{ found: boolean; adopted?: CredentialsResult }> {
   const { kube, ontap } = deps;
   const legacy = await kube.get<SecretObject>(Secrets, plan.legacySecret.namespace, plan.legacySecret.name);
+  if (!legacy) return { found: false };
   const creds = decodeCredentials(legacy);
-  if (!legacy || creds.username !== plan.username || !creds.password) return undefined;
-  if ((await verify(ontap, plan.username, creds.password)) !== "ok") return undefined;
+  if (creds.username !== plan.username || !creds.password) return { found: true };
+  if ((await verify(ontap, plan.username, creds.password)) !== "ok") return { found: true };
   await writeSecret(deps, plan, undefined, { username: plan.username, password: creds.password }, "adopt the Go extension's Secret");
   await kube.delete(Secrets, plan.legacySecret.namespace, plan.legacySecret.name);
-  return { username: plan.username, password: creds.password, outcome: "adopted-legacy" };
+  return { found: true, adopted: { username: plan.username, password: creds.password, outcome: "adopted-legacy" } };
 }
 
 /** Creates or replaces the seed Secret with exactly these credentials (optimistic concurrency on update). */

@@ -25,16 +25,20 @@ const DUPLICATE_IP = "1376963";
 export async function ensureLifs(client: OntapClient, svm: Svm, plan: ShootPlan): Promise<LifReport> {
   const existing = await client.listInterfaces(svm.uuid);
   const byName = new Map(existing.map((lif) => [lif.name, lif]));
-  const missing = plan.lifs.filter((want) => !byName.has(want.name));
+  // A LIF an earlier version of this controller created under its former name (`datalif<i>`) is the same LIF.
+  const found = (want: DesiredLif): Lif | undefined =>
+    byName.get(want.name) ?? (want.formerName !== undefined ? byName.get(want.formerName) : undefined);
+  const missing = plan.lifs.filter((want) => found(want) === undefined);
   const conflicts = plan.lifs.flatMap((want) => {
-    const have = byName.get(want.name);
+    const have = found(want);
     return have !== undefined && have.ipAddress !== want.ipAddress ? [{ want, have }] : [];
   });
   if (conflicts.length > 0) throw lifConflictError(svm, plan, conflicts);
+  const claimed = new Set(plan.lifs.map((want) => found(want)?.name ?? want.name));
   const report: LifReport = {
     created: [],
-    foreign: existing.filter((lif) => !plan.lifs.some((want) => want.name === lif.name)).map((lif) => lif.name),
-    lifs: plan.lifs.map((want) => ({ name: want.name, ipAddress: want.ipAddress })),
+    foreign: existing.filter((lif) => !claimed.has(lif.name)).map((lif) => lif.name),
+    lifs: plan.lifs.map((want) => ({ name: found(want)?.name ?? want.name, ipAddress: want.ipAddress })),
   };
   if (missing.length === 0) return report;
 
@@ -73,7 +77,7 @@ export function fieldOf(plan: ShootPlan, want: DesiredLif): string {
 
 function lifConflictError(svm: Svm, plan: ShootPlan, conflicts: { want: DesiredLif; have: Lif }[]): ExtensionError {
   const details = conflicts
-    .map(({ want, have }) => `${fieldOf(plan, want)} is ${want.ipAddress} but LIF ${want.name} has ${have.ipAddress}`)
+    .map(({ want, have }) => `${fieldOf(plan, want)} is ${want.ipAddress} but LIF ${have.name} has ${have.ipAddress}`)
     .join("; ");
   const fix = conflicts.map(({ want, have }) => `${fieldOf(plan, want)}: ${have.ipAddress}`).join(", ");
   return new ExtensionError(

@@ -5,24 +5,15 @@ import {
   isManagedResourceHealthy,
   MANAGED_RESOURCE_ORIGIN,
   type ManagedResourcePlan,
+  managedResourceSecretName,
   toManagedResourceObjects,
 } from "../trident/index.js";
 import { ok, requeue, type StepResult } from "./result.js";
-
 
 interface KubeObject {
   metadata: { name: string; namespace?: string; resourceVersion?: string; annotations?: Record<string, string> };
 }
 
-export interface DeployReport {
-  written: string[];
-  unchanged: string[];
-}
-
-/**
- * Writes the ManagedResources in order, each only when its content hash changed. The first plan (the CRDs)
- * must be healthy before the rest are written: Trident's objects are useless, and fail, without their types.
- */
 /**
  * Informer caches of this controller's ManagedResources and (metadata only) their Secrets. A cache hit with
  * the right hash on both is enough to skip a write; anything else is confirmed by a direct read first, so a
@@ -33,21 +24,68 @@ export interface ManagedResourceCache {
   secretMetadata(namespace: string, name: string): KubeObject | undefined;
 }
 
-export async function deployManagedResources(
+/**
+ * One ManagedResource as a component, like Gardener's `pkg/component` (`DeployWaiter`): deployed when
+ * rendered, destroyed when not, optionally waited for before the next one.
+ */
+export interface ManagedResourceComponent {
+  name: string;
+  /** What to deploy; undefined means "not rendered this time", so whatever exists is destroyed. */
+  plan?: ManagedResourcePlan;
+  /** Deploy waits (by requeueing) until it is healthy before the next component is deployed. */
+  waitHealthy?: boolean;
+}
+
+/**
+ * ManagedResources (`<namespace>/<name>`) this process has seen absent by a direct read. The informer cache
+ * holds only this controller's own ManagedResources, so a miss there cannot prove the Go extension's are gone;
+ * one read per shoot and process does, and later no-op reconciles cost nothing for components not rendered.
+ */
+export type AbsentManagedResources = Set<string>;
+
+export interface DeployReport {
+  written: string[];
+  unchanged: string[];
+  /** Components not rendered whose ManagedResource was deleted (or is being deleted). */
+  destroyed: string[];
+}
+
+/**
+ * Walks the components forward: each rendered one is written only when its content hash changed (and waited
+ * for when it must be healthy first: Trident's objects fail without their CRDs); each one not rendered is
+ * destroyed with the keepObjects it was written with, and the reconcile requeues until it is gone, so
+ * `Succeeded` means the shoot holds exactly what is rendered.
+ */
+export async function deployComponents(
   kube: KubeClient,
   namespace: string,
-  plans: ManagedResourcePlan[],
-  opts: { waitHealthy: ReadonlySet<string>; pollMs: number; cache?: ManagedResourceCache },
+  components: readonly ManagedResourceComponent[],
+  opts: { pollMs: number; cache?: ManagedResourceCache; absent?: AbsentManagedResources },
 ): Promise<StepResult<DeployReport>> {
-  const report: DeployReport = { written: [], unchanged: [] };
-  for (const plan of plans) {
-    const mr = await applyManagedResource(kube, namespace, plan, report, opts.cache);
-    if (opts.waitHealthy.has(plan.name)) {
+  const report: DeployReport = { written: [], unchanged: [], destroyed: [] };
+  const stillDeleting: string[] = [];
+  for (const component of components) {
+    if (!component.plan) {
+      const key = `${namespace}/${component.name}`;
+      // Confirmed gone once by this process and not in the cache of our own since: nothing to read.
+      if (opts.absent?.has(key) && opts.cache?.managedResource(namespace, component.name) === undefined) continue;
+      const outcome = await destroyManagedResource(kube, namespace, component.name, {});
+      if (outcome === "absent") opts.absent?.add(key);
+      if (outcome === "absent") continue;
+      report.destroyed.push(component.name);
+      if (outcome === "deleting") stillDeleting.push(component.name);
+      continue;
+    }
+    const mr = await applyManagedResource(kube, namespace, component.plan, report, opts.cache);
+    if (component.waitHealthy) {
       const health = isManagedResourceHealthy(mr);
       if (!health.healthy) {
-        return requeue(opts.pollMs, `ManagedResource ${plan.name} is not healthy yet (${health.reason})`);
+        return requeue(opts.pollMs, `ManagedResource ${component.name} is not healthy yet (${health.reason})`);
       }
     }
+  }
+  if (stillDeleting.length > 0) {
+    return requeue(opts.pollMs, `waiting for ManagedResources no longer rendered to be deleted: ${stillDeleting.join(", ")}`);
   }
   return ok(report);
 }
@@ -84,8 +122,18 @@ async function applyManagedResource(
   }
   if (!secretCurrent) await upsert(kube, Secrets, typedSecret, currentSecret);
   const written = mrCurrent && currentMr ? currentMr : await upsert(kube, ManagedResources, typedMr, currentMr);
+  // Taken over from the Go extension: its immutable hash-suffixed Secrets are no longer referenced. They
+  // hold manifests (and, for trident-svm-secret, the password), so they go now rather than whenever a
+  // garbage collector gets to them.
+  for (const superseded of referencedSecrets(plan.name, currentMr as ManagedResourceObject | undefined)) {
+    if (superseded !== typedSecret.metadata.name) await kube.delete(Secrets, namespace, superseded);
+  }
   report.written.push(plan.name);
   return written;
+}
+
+function withoutGcReferences(annotations: Record<string, string> | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(annotations ?? {}).filter(([key]) => !key.startsWith(GC_REFERENCE_PREFIX)));
 }
 
 async function upsert(
@@ -102,7 +150,10 @@ async function upsert(
     metadata: {
       ...current.metadata,
       ...desired.metadata,
-      annotations: { ...(current.metadata.annotations ?? {}), ...(desired.metadata.annotations ?? {}) },
+      annotations: {
+        ...withoutGcReferences(current.metadata.annotations),
+        ...(desired.metadata.annotations ?? {}),
+      },
       resourceVersion: current.metadata.resourceVersion,
     },
   };
@@ -110,30 +161,73 @@ async function upsert(
 }
 
 /**
- * Deletes ManagedResources in the given order and reports the ones still present. Nothing waits: the
- * caller requeues until every one is gone (the resource manager removes shoot objects first).
+ * Destroys ManagedResources in the given order (the caller passes the reverse of deployment). With `wait`,
+ * it stops at the first one still being deleted (the resource manager removes its shoot objects first) and
+ * reports it, so each is gone before the one before it in deployment order is touched; without `wait` it
+ * issues every delete and reports what is still there. Nothing sleeps: the caller requeues.
  */
-export async function deleteManagedResources(
+export async function destroyComponents(
   kube: KubeClient,
   namespace: string,
-  names: string[],
-  opts: { keepObjects?: boolean } = {},
+  names: readonly string[],
+  opts: { keepObjects?: boolean; wait: boolean },
 ): Promise<string[]> {
   const remaining: string[] = [];
   for (const name of names) {
-    const mr = await kube.get<KubeObject & { spec?: { keepObjects?: boolean } }>(ManagedResources, namespace, name);
-    if (mr) {
-      if (opts.keepObjects && !mr.spec?.keepObjects) {
-        await kube.mergePatch(ManagedResources, namespace, name, { spec: { keepObjects: true } });
-      }
-      await kube.delete(ManagedResources, namespace, name);
-      const still = await kube.get<KubeObject>(ManagedResources, namespace, name);
-      if (still) {
-        remaining.push(name);
-        continue;
-      }
-    }
-    await kube.delete(Secrets, namespace, `managedresource-${name}`);
+    const outcome = await destroyManagedResource(kube, namespace, name, { keepObjects: opts.keepObjects });
+    if (outcome !== "deleting") continue;
+    remaining.push(name);
+    if (opts.wait) return remaining;
   }
   return remaining;
 }
+
+type DestroyOutcome = "absent" | "deleted" | "deleting";
+
+/**
+ * Deletes one ManagedResource (switching it to keepObjects first when asked) and, once it is gone, every
+ * Secret it referenced: ours (`managedresource-<name>`) and the Go extension's immutable hash-suffixed ones,
+ * which hold manifests and, for `trident-svm-secret`, the password.
+ */
+async function destroyManagedResource(
+  kube: KubeClient,
+  namespace: string,
+  name: string,
+  opts: { keepObjects?: boolean },
+): Promise<DestroyOutcome> {
+  const mr = await kube.get<ManagedResourceObject>(ManagedResources, namespace, name);
+  const secretNames = new Set([managedResourceSecretName(name), ...referencedSecrets(name, mr)]);
+  if (mr) {
+    if (opts.keepObjects && !mr.spec?.keepObjects) {
+      await kube.mergePatch(ManagedResources, namespace, name, { spec: { keepObjects: true } });
+    }
+    if (!mr.metadata.deletionTimestamp) await kube.delete(ManagedResources, namespace, name);
+    const still = await kube.get<KubeObject>(ManagedResources, namespace, name);
+    if (still) return "deleting";
+  }
+  let deletedSecret = false;
+  for (const secretName of secretNames) {
+    const existed = await kube.get<KubeObject>(Secrets, namespace, secretName);
+    if (!existed) continue;
+    await kube.delete(Secrets, namespace, secretName);
+    deletedSecret = true;
+  }
+  return mr || deletedSecret ? "deleted" : "absent";
+}
+
+interface ManagedResourceObject extends KubeObject {
+  metadata: KubeObject["metadata"] & { deletionTimestamp?: string };
+  spec?: { keepObjects?: boolean; secretRefs?: { name: string }[] };
+}
+
+/**
+ * The data Secrets a ManagedResource references that belong to it by name: ours, or Gardener's helper's
+ * `managedresource-<name>-<hash>` (the Go extension's). Never another component's or a foreign Secret.
+ */
+function referencedSecrets(name: string, mr: ManagedResourceObject | undefined): string[] {
+  const own = managedResourceSecretName(name);
+  return (mr?.spec?.secretRefs ?? []).map((ref) => ref.name).filter((ref) => ref === own || ref.startsWith(`${own}-`));
+}
+
+/** Annotations Gardener's helper puts on a ManagedResource for its garbage collector, naming old Secrets. */
+const GC_REFERENCE_PREFIX = "reference.resources.gardener.cloud/";

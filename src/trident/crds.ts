@@ -229,11 +229,12 @@ const OPERATOR_CRDS: TridentCrdSpec[] = [
     scope: "Cluster",
     status: true,
     columns: [
-      { name: "Phase", type: "string", jsonPath: ".status.phase" },
-      { name: "Status", type: "string", jsonPath: ".status.lastOperationStatus" },
-      { name: "Cloud Provider", type: "string", jsonPath: ".status.cloudProvider" },
-      { name: "Storage Driver", type: "string", jsonPath: ".spec.storageDriverName", priority: 1 },
-      { name: "Deletion Policy", type: "string", jsonPath: ".status.deletionPolicy", priority: 1 },
+      // Descriptions as the Go extension's copy of Trident's CRD has them.
+      { name: "Phase", type: "string", jsonPath: ".status.phase", description: "The backend config phase" },
+      { name: "Status", type: "string", jsonPath: ".status.lastOperationStatus", description: "The result of the last operation" },
+      { name: "Cloud Provider", type: "string", jsonPath: ".status.cloudProvider", description: "The name of cloud provider" },
+      { name: "Storage Driver", type: "string", jsonPath: ".spec.storageDriverName", priority: 1, description: "The storage driver type" },
+      { name: "Deletion Policy", type: "string", jsonPath: ".status.deletionPolicy", priority: 1, description: "The deletion policy" },
     ],
   },
 ];
@@ -281,7 +282,27 @@ function renderCrd(spec: TridentCrdSpec): object {
   };
 }
 
-/** All 17 trident.netapp.io CRDs: the operator's two first, then Trident's 15. */
+/**
+ * The operator's two CRDs, as the Go extension's `trident-crds` holds them. Trident's installer creates and
+ * patches its other 15 itself; holding them too would make gardener-resource-manager and Trident fight over
+ * them (and change their owner on every shoot taken over from the Go extension).
+ */
 export function renderTridentCrds(): object[] {
-  return [...OPERATOR_CRDS, ...TRIDENT_OWN_CRDS].map(renderCrd);
+  return OPERATOR_CRDS.map(renderCrd);
+}
+
+/** The annotation that makes gardener-resource-manager drop an object from a ManagedResource without touching it. */
+export const MODE_ANNOTATION = "resources.gardener.cloud/mode";
+
+/**
+ * Trident's own CRDs among `names`, each marked `mode: Ignore`: gardener-resource-manager then removes them
+ * from the ManagedResource's status (and their origin annotation) and leaves them in the shoot, so the next
+ * rendering can drop them without the resource manager deleting them.
+ */
+export function renderReleasedTridentCrds(names: readonly string[]): object[] {
+  return TRIDENT_OWN_CRDS.filter((spec) => names.includes(crdName(spec))).map((spec) => {
+    const crd = renderCrd(spec) as { metadata: Record<string, unknown> };
+    crd.metadata["annotations"] = { [MODE_ANNOTATION]: "Ignore" };
+    return crd;
+  });
 }

@@ -7,3 +7,5 @@ export * from "./types.js";
 // The shoot webhook's configuration is a ManagedResource like Trident's; re-exported so the actuator renders every
 // ManagedResource from one module. It lives in src/webhook/ next to the server it points at.
 export { renderShootWebhookConfiguration, type ShootWebhookTarget } from "../webhook/config.js";
+export * from "./orchestrator.js";
+export * from "./release.js";

@@ -48,9 +48,13 @@ export const CONTENT_HASH_ANNOTATION = "ontap.extensions.gardener.cloud/content-
 export const SHOOT_SYSTEM_NAMESPACE = "kube-system";
 export const FIREWALL_NAMESPACE = "firewall";
 
-/** The Secret in the shoot's kube-system that Trident's backend reads the SVM user's credentials from. */
-export function shootCredentialsSecretName(svmName: string): string {
-  return `ontap-svm-${svmName}-credentials`;
+/**
+ * The Secret in the shoot's kube-system that Trident's backend reads the SVM user's credentials from:
+ * `<svm>-<project>--<shoot>-credentials`, the Go extension's name since Oct 2025 (the TridentBackendConfig
+ * points at it, so a takeover that renamed it would make Trident re-read its backend for nothing).
+ */
+export function shootCredentialsSecretName(svmName: string, gardenerProject: string, shootName: string): string {
+  return `${svmName}-${gardenerProject}--${shootName}-credentials`;
 }
 
 /** TridentBackendConfig object name, and the backend name Trident shows for it. */
@@ -77,8 +81,16 @@ export const TRIDENT_CONTROLLER_DEPLOYMENT = "trident-controller";
 export const TRIDENT_NODE_APP_LABEL = "node.csi.trident.netapp.io";
 export const TRIDENT_CONTROLLER_APP_LABEL = "controller.csi.trident.netapp.io";
 
-/** 25.06.2 is the newest 25.06 patch release confirmed published; the Go extension runs 25.06.1. */
-export const DEFAULT_TRIDENT_OPERATOR_IMAGE = "docker.io/netapp/trident-operator:25.06.2";
+/**
+ * The Go extension at HEAD runs 25.06.3; the default is never older, so a takeover never downgrades the
+ * operator of a live shoot. 26.06.x is supported as a configured image (see `tridentRelease`).
+ */
+export const DEFAULT_TRIDENT_OPERATOR_IMAGE = "docker.io/netapp/trident-operator:25.06.3";
+/** The oldest operator release this controller renders for (the Go extension's). */
+export const MINIMUM_TRIDENT_OPERATOR_VERSION = "25.06.3";
+
+/** The NetworkPolicy the Go extension puts next to Trident's controller (ingress and egress in 10/8). */
+export const TRIDENT_CONTROLLER_NETWORK_POLICY = "allow-to-trident-controller";
 
 /** Labels Gardener and this extension read on shoot objects. */
 export const LABEL_NO_CLEANUP = "shoot.gardener.cloud/no-cleanup";

@@ -1,5 +1,5 @@
 import { isIP } from "node:net";
-import { renderTridentCrds } from "./crds.js";
+import { renderReleasedTridentCrds, renderTridentCrds } from "./crds.js";
 import {
   backendConfigName,
   backendName,
@@ -15,12 +15,15 @@ import {
   SHOOT_SYSTEM_NAMESPACE,
   STORAGE_CLASS_ENCRYPTED,
   STORAGE_CLASS_GOLD,
-  shootCredentialsSecretName,
+  TRIDENT_CONTROLLER_APP_LABEL,
+  TRIDENT_CONTROLLER_NETWORK_POLICY,
   TRIDENT_CSI_DRIVER,
   TRIDENT_MANAGED_RESOURCE_NAMES,
   TRIDENT_OPERATOR_NAME,
   TRIDENT_ORCHESTRATOR_NAME,
 } from "./names.js";
+import { orchestratorSettings, type TridentOrchestratorSettings } from "./orchestrator.js";
+import { type TridentRelease, tridentReleaseOf } from "./release.js";
 import { type ManagedResourcePlan, type TridentFacts, TridentRenderError } from "./types.js";
 
 const PART_OF_LABEL = { "app.kubernetes.io/part-of": "gardener-extension-ontap" };
@@ -33,6 +36,10 @@ const ONTAP_HTTPS_PORT = 443;
 const PVC_NAMESPACE_TEMPLATE = "${pvc.namespace}";
 /** RFC 1123 label: the SVM name ends up inside object names. */
 const SVM_NAME_PATTERN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** RFC 1123 subdomain: the credentials Secret's name. */
+const SECRET_NAME_PATTERN = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+/** Pod CIDRs of metal-stack shoots; Go's `allow-to-trident-controller` opens Trident's controller to them. */
+const TRIDENT_CONTROLLER_PEER_CIDR = "10.0.0.0/8";
 
 /**
  * Renders Trident's shoot objects as ManagedResource plans, in the order the Go extension applies them:
@@ -41,11 +48,18 @@ const SVM_NAME_PATTERN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
  */
 export function renderTridentManagedResources(facts: TridentFacts): ManagedResourcePlan[] {
   validateFacts(facts);
+  const release = tridentReleaseOf(facts.operatorImage);
   const dataLifs = [...new Set(facts.dataLifs)];
+  // keepObjects as the Go extension sets them: a deleted Extension (or a takeover gone wrong) must never
+  // uninstall Trident or its backend from a shoot whose volumes are still in use.
   const plans: ManagedResourcePlan[] = [
     // Kept on delete: removing a CRD would delete every Trident object of that kind, volumes' metadata included.
-    { name: MR_TRIDENT_CRDS, keepObjects: true, objects: renderTridentCrds() },
-    { name: MR_TRIDENT_BACKENDS, keepObjects: false, objects: renderBackends(facts) },
+    {
+      name: MR_TRIDENT_CRDS,
+      keepObjects: true,
+      objects: [...renderTridentCrds(), ...renderReleasedTridentCrds(facts.releaseCrds ?? [])],
+    },
+    { name: MR_TRIDENT_BACKENDS, keepObjects: true, objects: renderBackends(facts) },
     { name: MR_TRIDENT_SVM_SECRET, keepObjects: false, objects: [renderShootCredentialsSecret(facts)] },
   ];
   if (facts.firewallNamespaceExists) {
@@ -57,8 +71,8 @@ export function renderTridentManagedResources(facts: TridentFacts): ManagedResou
   }
   plans.push({
     name: MR_TRIDENT_INIT,
-    keepObjects: false,
-    objects: renderTridentInit(facts.operatorImage ?? DEFAULT_TRIDENT_OPERATOR_IMAGE),
+    keepObjects: true,
+    objects: renderTridentInit(facts.operatorImage ?? DEFAULT_TRIDENT_OPERATOR_IMAGE, release, orchestratorSettings(facts.orchestrator)),
   });
   return plans;
 }
@@ -85,6 +99,11 @@ function validateFacts(facts: TridentFacts): void {
   for (const [i, lif] of facts.dataLifs.entries()) {
     if (isIP(lif) === 0) throw new TridentRenderError(`dataLifs[${i}] ${JSON.stringify(lif)} is not an IP address`);
   }
+  if (!SECRET_NAME_PATTERN.test(facts.credentialsSecretName) || facts.credentialsSecretName.length > 253) {
+    throw new TridentRenderError(
+      `credentialsSecretName ${JSON.stringify(facts.credentialsSecretName)} is not a valid Secret name (lower-case letters, digits, '-' and '.', at most 253 characters)`,
+    );
+  }
   // The password's value never goes into a message.
   if (facts.username.length === 0) throw new TridentRenderError("username is empty");
   if (facts.password.length === 0) throw new TridentRenderError("password is empty");
@@ -110,8 +129,9 @@ function renderBackends(facts: TridentFacts): object[] {
       storageDriverName: "ontap-san",
       sanType: "nvme",
       managementLIF: managementLif,
-      svm: facts.svmName,
-      credentials: { name: shootCredentialsSecretName(facts.svmName) },
+      // No `svm:`, as the Go extension removed it on purpose: Trident finds the SVM from the SVM-scoped
+      // credentials, which also works after a MetroCluster switchover to the `-mc` mirror.
+      credentials: { name: facts.credentialsSecretName },
       storage: [
         { labels: { luks: "true" }, defaults: { luksEncryption: "true" } },
         { labels: { luks: "false" }, defaults: { luksEncryption: "false" } },
@@ -153,9 +173,10 @@ function renderShootCredentialsSecret(facts: TridentFacts): object {
     apiVersion: "v1",
     kind: "Secret",
     metadata: {
-      name: shootCredentialsSecretName(facts.svmName),
+      name: facts.credentialsSecretName,
       namespace: SHOOT_SYSTEM_NAMESPACE,
-      labels: { ...PART_OF_LABEL, "ontap.metal-stack.io/project-id": facts.svmName },
+      // The Go extension's labels (its project-id label holds the SVM name).
+      labels: { ...PART_OF_LABEL, "app.kubernetes.io/managed-by": "gardener", "ontap.metal-stack.io/project-id": facts.svmName },
     },
     type: "Opaque",
     data: {
@@ -188,7 +209,9 @@ const MUTATE_VERBS = ["delete", "update", "patch"];
  * Trident's own ClusterRoles, and Kubernetes refuses to let it grant a permission it does not hold, so a list
  * that misses a resource a newer Trident needs (25.06 added TridentGroupSnapshot) breaks the install.
  */
-function operatorClusterRoleRules(): object[] {
+function operatorClusterRoleRules(release: TridentRelease): object[] {
+  // 26.06's operator also deletes VolumeAttachments (force detach) and manages the node remediation ClusterRole.
+  const is2606 = release.series === "26.06";
   const core = (resources: string[], verbs: string[], resourceNames?: string[]) => ({
     apiGroups: [""],
     resources,
@@ -214,7 +237,7 @@ function operatorClusterRoleRules(): object[] {
     core(["pods/exec", "services"], MUTATE_VERBS, ["trident-csi", "trident"]),
     core(["serviceaccounts"], MUTATE_VERBS, tridentWorkloads),
     group(["storage.k8s.io"], ["storageclasses", "csidrivers", "csinodes"], ALL_VERBS),
-    group(["storage.k8s.io"], ["volumeattachments"], ["get", "list", "watch", "update", "patch"]),
+    group(["storage.k8s.io"], ["volumeattachments"], ["get", "list", "watch", "update", "patch", ...(is2606 ? ["delete"] : [])]),
     group(["storage.k8s.io"], ["volumeattachments/status"], ["update", "patch"]),
     group(["snapshot.storage.k8s.io"], ["volumesnapshots", "volumesnapshotclasses"], [
       "get",
@@ -248,8 +271,8 @@ function operatorClusterRoleRules(): object[] {
     group(
       ["authorization.openshift.io", "rbac.authorization.k8s.io"],
       ["roles", "rolebindings", "clusterroles", "clusterrolebindings"],
-      MUTATE_VERBS,
-      tridentWorkloads,
+      is2606 ? ["get", ...MUTATE_VERBS] : MUTATE_VERBS,
+      is2606 ? ["trident-node-remediation-access", ...tridentWorkloads] : tridentWorkloads,
     ),
     group(["policy"], ["podsecuritypolicies"], ["list", "create"]),
     group(["policy"], ["podsecuritypolicies"], MUTATE_VERBS, ["tridentpods"]),
@@ -270,7 +293,7 @@ function operatorClusterRoleRules(): object[] {
   ];
 }
 
-function renderTridentInit(operatorImage: string): object[] {
+function renderTridentInit(operatorImage: string, release: TridentRelease, settings: TridentOrchestratorSettings): object[] {
   const operatorLabels = { app: OPERATOR_APP_LABEL };
   const selector = { app: OPERATOR_APP_LABEL, name: TRIDENT_OPERATOR_NAME };
   const serviceAccount = {
@@ -282,7 +305,7 @@ function renderTridentInit(operatorImage: string): object[] {
     apiVersion: "rbac.authorization.k8s.io/v1",
     kind: "ClusterRole",
     metadata: { name: TRIDENT_OPERATOR_NAME, labels: operatorLabels },
-    rules: operatorClusterRoleRules(),
+    rules: operatorClusterRoleRules(release),
   };
   const clusterRoleBinding = {
     apiVersion: "rbac.authorization.k8s.io/v1",
@@ -304,9 +327,11 @@ function renderTridentInit(operatorImage: string): object[] {
         metadata: {
           labels: {
             ...selector,
-            // Gardener's shoot network policies: the operator talks to the shoot's API server and resolves names.
+            // Gardener's shoot network policies, as the Go extension sets them: the operator talks to the shoot's
+            // API server, resolves names and pulls Trident's images from public registries.
             "networking.gardener.cloud/to-apiserver": "allowed",
             "networking.gardener.cloud/to-dns": "allowed",
+            "networking.gardener.cloud/to-public-networks": "allowed",
           },
         },
         spec: {
@@ -316,13 +341,23 @@ function renderTridentInit(operatorImage: string): object[] {
               name: TRIDENT_OPERATOR_NAME,
               image: operatorImage,
               imagePullPolicy: "IfNotPresent",
-              command: ["/trident-operator", "--log-level=info"],
+              command: ["/trident-operator", "--log-level=debug"],
               env: [
                 { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
                 { name: "OPERATOR_NAME", value: TRIDENT_OPERATOR_NAME },
               ],
-              resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { memory: "256Mi" } },
-              securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+              // Trident's bundle of each release (which the Go extension copies for 25.06): 26.06 dropped the limits.
+              resources:
+                release.series === "26.06"
+                  ? { requests: { cpu: "10m", memory: "40Mi" } }
+                  : { requests: { cpu: "10m", memory: "40Mi" }, limits: { cpu: "20m", memory: "80Mi" } },
+              // Stricter than Trident's bundle (`drop: [all]`): the restricted Pod Security Standard wants `ALL`
+              // and no privilege escalation. 26.06's bundle adds the read-only root filesystem.
+              securityContext: {
+                allowPrivilegeEscalation: false,
+                capabilities: { drop: ["ALL"] },
+                ...(release.series === "26.06" ? { readOnlyRootFilesystem: true } : {}),
+              },
             },
           ],
           affinity: {
@@ -347,26 +382,40 @@ function renderTridentInit(operatorImage: string): object[] {
     apiVersion: "trident.netapp.io/v1",
     kind: "TridentOrchestrator",
     metadata: { name: TRIDENT_ORCHESTRATOR_NAME },
-    // The Go extension's settings, kept so taking a shoot over does not make the operator reinstall Trident.
+    // The Go extension's settings unless configured otherwise, so taking a shoot over does not make the
+    // operator reinstall Trident.
     spec: {
       namespace: SHOOT_SYSTEM_NAMESPACE,
-      enableForceDetach: false,
-      IPv6: false,
-      k8sTimeout: 0,
-      httpRequestTimeout: "90s",
-      silenceAutosupport: false,
-      autosupportInsecure: false,
-      logFormat: "text",
-      disableAuditLog: true,
-      debug: false,
-      imagePullSecrets: [],
-      imagePullPolicy: "IfNotPresent",
-      windows: false,
-      enableACP: false,
-      enableAutoBackendConfig: true,
-      iscsiSelfHealingInterval: "5m0s",
-      iscsiSelfHealingWaitTime: "7m0s",
+      enableForceDetach: settings.enableForceDetach,
+      IPv6: settings.IPv6,
+      k8sTimeout: settings.k8sTimeout,
+      httpRequestTimeout: settings.httpRequestTimeout,
+      silenceAutosupport: settings.silenceAutosupport,
+      autosupportInsecure: settings.autosupportInsecure,
+      logFormat: settings.logFormat,
+      disableAuditLog: settings.disableAuditLog,
+      debug: settings.debug,
+      imagePullSecrets: [...settings.imagePullSecrets],
+      imagePullPolicy: settings.imagePullPolicy,
+      windows: settings.windows,
+      enableACP: settings.enableACP,
+      enableAutoBackendConfig: settings.enableAutoBackendConfig,
+      iscsiSelfHealingInterval: settings.iscsiSelfHealingInterval,
+      iscsiSelfHealingWaitTime: settings.iscsiSelfHealingWaitTime,
     },
   };
-  return [serviceAccount, clusterRole, clusterRoleBinding, deployment, orchestrator];
+  // Trident's controller talks to ONTAP and is reached by the node pods; shoots with a default-deny policy
+  // need this (the Go extension renders it, so dropping it would cut live shoots off their storage).
+  const controllerPolicy = {
+    apiVersion: "networking.k8s.io/v1",
+    kind: "NetworkPolicy",
+    metadata: { name: TRIDENT_CONTROLLER_NETWORK_POLICY, namespace: SHOOT_SYSTEM_NAMESPACE },
+    spec: {
+      podSelector: { matchLabels: { app: TRIDENT_CONTROLLER_APP_LABEL } },
+      policyTypes: ["Ingress", "Egress"],
+      ingress: [{ from: [{ ipBlock: { cidr: TRIDENT_CONTROLLER_PEER_CIDR } }] }],
+      egress: [{ to: [{ ipBlock: { cidr: TRIDENT_CONTROLLER_PEER_CIDR } }] }],
+    },
+  };
+  return [serviceAccount, clusterRole, clusterRoleBinding, deployment, orchestrator, controllerPolicy];
 }

@@ -1,3 +1,5 @@
+import type { TridentOrchestratorSettings } from "./orchestrator.js";
+
 /** What the renderers need to know about one shoot; everything else is derived from it. */
 export interface TridentFacts {
   /** ONTAP SVM of the shoot's project (`p` + project id without dashes). */
@@ -6,13 +8,23 @@ export interface TridentFacts {
   managementLif: string;
   /** IPs of the SVM's NVMe/TCP data LIFs. */
   dataLifs: string[];
+  /** Name of the credentials Secret in the shoot's kube-system (`shootCredentialsSecretName`). */
+  credentialsSecretName: string;
   /** The shoot's SVM-scoped ONTAP user. */
   username: string;
   password: string;
-  /** Whether the shoot has the `firewall` namespace (metal-stack firewall-controller); decides `trident-cwnp`. */
+  /** Whether to render `trident-cwnp` (Go's rule: the seed has a `firewall` namespace; configuration may override). */
   firewallNamespaceExists: boolean;
-  /** Defaults to DEFAULT_TRIDENT_OPERATOR_IMAGE. */
+  /** Defaults to DEFAULT_TRIDENT_OPERATOR_IMAGE; its tag decides the release-specific rendering. */
   operatorImage?: string;
+  /** Overrides of the Go extension's TridentOrchestrator settings. */
+  orchestrator?: Partial<TridentOrchestratorSettings>;
+  /**
+   * CRDs an earlier version of this controller put into `trident-crds` that Trident's installer owns: rendered
+   * once more with `resources.gardener.cloud/mode: Ignore`, so gardener-resource-manager releases them from the
+   * ManagedResource without deleting them (deleting a CRD deletes every object of its kind), then dropped.
+   */
+  releaseCrds?: readonly string[];
 }
 
 /** The content of one ManagedResource before it is serialized into its Secret. */

@@ -1,8 +1,12 @@
 import { MR_SHOOT_WEBHOOK, SHOOT_SYSTEM_NAMESPACE, TRIDENT_CONTROLLER_APP_LABEL, TRIDENT_NODE_APP_LABEL } from "../trident/names.js";
 import { type ManagedResourcePlan, TridentRenderError } from "../trident/types.js";
 
-/** Name of the MutatingWebhookConfiguration in the shoot, as the Go extension named it. */
-export const SHOOT_WEBHOOK_CONFIGURATION_NAME = "gardener-extension-ontap-shoot";
+/**
+ * Name of the MutatingWebhookConfiguration in the shoot: the one Gardener's webhook library gives the Go
+ * extension's (`gardener-extension-` + the extension name `extension-ontap` + `-shoot`), so a takeover
+ * replaces it in place instead of leaving it behind pointing at a Service that no longer exists.
+ */
+export const SHOOT_WEBHOOK_CONFIGURATION_NAME = "gardener-extension-extension-ontap-shoot";
 export const SHOOT_WEBHOOK_TIMEOUT_SECONDS = 10;
 
 export interface ShootWebhookTarget {

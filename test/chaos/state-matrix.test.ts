@@ -165,7 +165,7 @@ describe("state matrix: the rows of the Go extension's table", () => {
     await waitForSuccess(shoot);
     const w = await writesSince(m, shoot);
     expect(count(w.ontap, "sim-1 POST /api/network/ip/interfaces")).toBe(1);
-    expect((await sim1.state()).interfaces.map((i) => i.name).sort()).toEqual(["datalif0", "datalif1", "managementlif"]);
+    expect((await sim1.state()).interfaces.map((i) => i.name).sort()).toEqual(["datalif+0", "datalif+1", "managementlif"]);
     expect(count(w.ontap, "sim-1 POST /api/security/accounts")).toBe(1);
     await converged(shoot);
   });
@@ -323,7 +323,7 @@ describe("state matrix: the credentials protocol", () => {
     await converged(shoot);
   });
 
-  row("legacy Secret whose password no longer works", "leaves it, rotates into the seed Secret", async () => {
+  row("legacy Secret whose password no longer works", "rotates into the seed Secret, then deletes the stale legacy Secret", async () => {
     const shoot = planShoot();
     const svm = await createSvm(sim1, shoot);
     await createShootLifs(sim1, svm.uuid, shoot, { data: true, management: true });
@@ -336,8 +336,29 @@ describe("state matrix: the credentials protocol", () => {
     await waitForSuccess(shoot);
     expect((await writesSince(m, shoot)).ontap).toEqual(["sim-1 POST /api/security/authentication/password"]);
     expect((await seedSecret(lane, shoot))?.data.password).not.toBe(legacy);
+    expect(await lane.world.kube.get(Secrets, "kube-system", shoot.legacySecretName)).toBeUndefined();
     await converged(shoot);
-    await lane.world.kube.delete(Secrets, "kube-system", shoot.legacySecretName);
+  });
+
+  row("data LIFs under this project's former names datalif<i>, user and Secret live", "keeps them as the same LIFs: no ONTAP write", async () => {
+    const shoot = planShoot();
+    const svm = await createSvm(sim1, shoot);
+    for (const [i, ip] of shoot.dataLifs.entries()) await createLif(sim1, svm.uuid, `datalif${i}`, ip, "default-data-nvme-tcp");
+    await createLif(sim1, svm.uuid, "managementlif", shoot.managementLif, "default-management");
+    const live = password("former-names");
+    await createUser(lane, sim1, svm.uuid, shoot.name, live);
+    await createShootNamespace(lane, shoot);
+    await createSeedSecret(lane, shoot, { username: shoot.name, password: live });
+    const m = await mark();
+    await createExtension(lane, shoot);
+    await waitForSuccess(shoot);
+    expect((await writesSince(m, shoot)).ontap).toEqual([]);
+    expect((await sim1.state()).interfaces.filter((i) => (i.svm as { uuid?: string }).uuid === svm.uuid).map((i) => i.name).sort()).toEqual([
+      "datalif0",
+      "datalif1",
+      "managementlif",
+    ]);
+    await converged(shoot);
   });
 });
 
@@ -462,7 +483,7 @@ describe("state matrix: LIFs", () => {
     "moves nothing (no ONTAP write: the LIF may carry other shoots' I/O); Failed with ERR_CONFIGURATION_PROBLEM naming dataLifs[1] and the address to use",
     async () => {
       const { shoot } = await convergedShoot();
-      const lif = (await sim1.state()).interfaces.find((i) => i.name === "datalif1")!;
+      const lif = (await sim1.state()).interfaces.find((i) => i.name === "datalif+1")!;
       expect((await sim1.rest("PATCH", `/api/network/ip/interfaces/${lif.uuid}`, { body: { ip: { address: "10.250.250.250" } } })).status).toBe(200);
       const m = await mark();
       await lane.world.reconcileNow(shoot);
@@ -472,10 +493,10 @@ describe("state matrix: LIFs", () => {
       }, 30_000);
       expect(ext?.status?.lastError?.codes).toContain("ERR_CONFIGURATION_PROBLEM");
       expect(ext?.status?.lastError?.description).toContain(
-        `svmIpaddresses.dataLifs[1] is ${shoot.dataLifs[1]} but LIF datalif1 has 10.250.250.250`,
+        `svmIpaddresses.dataLifs[1] is ${shoot.dataLifs[1]} but LIF datalif+1 has 10.250.250.250`,
       );
       expect((await writesSince(m, shoot)).ontap).toEqual([]);
-      const after = (await sim1.state()).interfaces.find((i) => i.name === "datalif1")!;
+      const after = (await sim1.state()).interfaces.find((i) => i.name === "datalif+1")!;
       expect((after.ip as { address: string }).address).toBe("10.250.250.250");
       // Put back as it was, so the lane's later rows start from a converged world.
       expect((await sim1.rest("PATCH", `/api/network/ip/interfaces/${lif.uuid}`, { body: { ip: { address: shoot.dataLifs[1] } } })).status).toBe(200);

@@ -112,7 +112,7 @@ describe("doctor on a live installation", () => {
     const first = results.find((r) => r.diagnosis.namespace === shoots[0]!.namespace);
     const host = (await w.extension(shoots[0]!))?.status?.providerStatus?.cluster as string;
     expect(rowOf(first, `SVM ${svmName(shoots[0]!)}`).actual).toBe(`on ${host}: running, NVMe enabled`);
-    expect(rowOf(first, "LIF datalif1")).toMatchObject({ expected: "10.70.0.12 (default-data-nvme-tcp)", actual: "10.70.0.12", status: "ok" });
+    expect(rowOf(first, "LIF datalif+1")).toMatchObject({ expected: "10.70.0.12 (default-data-nvme-tcp)", actual: "10.70.0.12", status: "ok" });
     expect(rowOf(first, "ManagedResource extension-ontap-shoot").actual).toBe("healthy");
 
     const touched = newCalls(before, after);

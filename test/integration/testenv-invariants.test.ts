@@ -36,7 +36,7 @@ describe("invariant checker against kube-apiserver and the ONTAP simulator", () 
         admin.rest("POST", "/api/network/ip/interfaces", {
           body: { name, svm: { uuid: svm.uuid }, ip: { address, netmask: "24" }, service_policy: { name: policy } },
         });
-      expect((await lif("datalif0", shoot.dataLifs[0]!, "default-data-nvme-tcp")).status).toBe(201);
+      expect((await lif("datalif+0", shoot.dataLifs[0]!, "default-data-nvme-tcp")).status).toBe(201);
       expect((await lif("managementlif", shoot.managementLif, "default-management")).status).toBe(201);
       const account = await admin.rest("POST", "/api/security/accounts", {
         body: {

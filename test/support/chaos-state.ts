@@ -15,6 +15,12 @@ import { projectIdFor, type Shoot, uniqueSuffix } from "./world.js";
 
 export const SEED_SECRET = "ontap-svm-credentials";
 export const PURPOSE_LABEL = { "ontap.extensions.gardener.cloud/purpose": "svm-credentials" };
+/** The labels the Go extension puts on its seed Secret. */
+const GO_SECRET_LABELS = (shoot: { svmName: string }) => ({
+  "app.kubernetes.io/part-of": "gardener-extension-ontap",
+  "app.kubernetes.io/managed-by": "gardener",
+  "ontap.metal-stack.io/project-id": shoot.svmName,
+});
 const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64");
 
 export interface PlannedShoot extends Shoot {
@@ -82,10 +88,12 @@ export async function createSeedSecret(
   for (const v of [data.password, data.pendingPassword]) if (v) lane.world.knownSecrets.add(v);
   const encoded: Record<string, string> = {};
   for (const [k, v] of Object.entries(data)) if (v !== undefined) encoded[k] = b64(v);
+  // In kube-system it is the Go extension's Secret, with the Go extension's labels.
+  const labels = where.namespace === "kube-system" ? GO_SECRET_LABELS(shoot) : { ...PURPOSE_LABEL };
   await lane.world.kube.create(Secrets, {
     apiVersion: "v1",
     kind: "Secret",
-    metadata: { name: where.name, namespace: where.namespace, labels: { ...PURPOSE_LABEL } },
+    metadata: { name: where.name, namespace: where.namespace, labels },
     type: "Opaque",
     data: encoded,
   });
@@ -123,7 +131,7 @@ export async function createLif(admin: SimAdmin, svmUuid: string, name: string, 
 }
 
 export async function createShootLifs(admin: SimAdmin, svmUuid: string, shoot: PlannedShoot, which: { data: boolean; management: boolean }): Promise<void> {
-  if (which.data) for (const [i, ip] of shoot.dataLifs.entries()) await createLif(admin, svmUuid, `datalif${i}`, ip, "default-data-nvme-tcp");
+  if (which.data) for (const [i, ip] of shoot.dataLifs.entries()) await createLif(admin, svmUuid, `datalif+${i}`, ip, "default-data-nvme-tcp");
   if (which.management) await createLif(admin, svmUuid, "managementlif", shoot.managementLif, "default-management");
 }
 

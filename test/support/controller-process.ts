@@ -36,6 +36,8 @@ export function writeControllerConfig(
       kind: "ControllerConfiguration",
       clusters: entries,
       requeue: { baseSeconds: 0.1, capSeconds: 1.5 },
+      // Explicit: the Go extension's rule (the seed's `firewall` namespace) would depend on the shared API server.
+      clusterwideNetworkPolicy: true,
       shootWebhook: { url: "https://127.0.0.1:9443/webhooks/ontap", caFile: clusters[0]?.caFile },
       ...extra,
     }),

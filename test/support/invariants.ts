@@ -9,7 +9,7 @@ import { SimAdmin } from "./sim-admin.js";
  * Names are derived here independently of src/ (a checker that borrowed the controller's naming would bless
  * its naming bugs); they follow shared/reference/original-extension.md and the design:
  * SVM `p<projectId without ->`, user = shoot name cut to 25 characters (leading `-` -> `_`), seed Secret
- * `ontap-svm-credentials`, LIFs `datalif<i>` and `managementlif`, ManagedResources with Secrets
+ * `ontap-svm-credentials`, LIFs `datalif+<i>` and `managementlif`, ManagedResources with Secrets
  * `managedresource-<name>`.
  *
  * No violation message contains a password.
@@ -68,7 +68,7 @@ export function usernameFor(namespace: string): string {
 }
 
 export function dataLifName(index: number): string {
-  return `datalif${index}`;
+  return `datalif+${index}`;
 }
 
 export function managedResourceSecretName(name: string): string {
@@ -228,11 +228,13 @@ function checkOntapSide(
 
   const lifs = cluster.interfaces.filter((i) => i.svm?.name === svmName || (svm.uuid && i.svm?.uuid === svm.uuid));
   const expected = [
-    ...shoot.dataLifs.map((address, i) => ({ name: dataLifName(i), address, policy: DATA_SERVICE_POLICY })),
-    { name: MANAGEMENT_LIF_NAME, address: shoot.managementLif, policy: MANAGEMENT_SERVICE_POLICY },
+    ...shoot.dataLifs.map((address, i) => ({ name: dataLifName(i), former: `datalif${i}`, address, policy: DATA_SERVICE_POLICY })),
+    { name: MANAGEMENT_LIF_NAME, former: undefined, address: shoot.managementLif, policy: MANAGEMENT_SERVICE_POLICY },
   ];
   for (const want of expected) {
-    const have = lifs.filter((l) => l.name === want.name);
+    // A data LIF an earlier version of this project named `datalif<i>` is the same LIF.
+    const named = lifs.filter((l) => l.name === want.name);
+    const have = named.length > 0 ? named : lifs.filter((l) => want.former !== undefined && l.name === want.former);
     if (have.length === 0) {
       report(`${where} has no LIF ${want.name}`);
       continue;
@@ -247,7 +249,7 @@ function checkOntapSide(
   }
   // LIFs this extension names but the providerConfig no longer asks for; foreign names are left alone.
   for (const lif of lifs) {
-    const match = /^datalif(\d+)$/.exec(lif.name ?? "");
+    const match = /^datalif\+?(\d+)$/.exec(lif.name ?? "");
     if (match && Number(match[1]) >= shoot.dataLifs.length) report(`${where} has a surplus LIF ${lif.name}`);
   }
 

@@ -5,6 +5,7 @@ const files: Record<string, string> = {
   "/creds/a/username": "admin\n",
   "/creds/a/password": "s3cret-admin\n",
   "/creds/empty": "\n",
+  "/ca.pem": "-----BEGIN CERTIFICATE-----\n",
 };
 const readFile = (path: string) => {
   const v = files[path];
@@ -50,5 +51,106 @@ describe("component configuration", () => {
       /clusters\[1\]\.name: duplicate cluster name "a"/,
     );
     expect(bad("svmDeletionPolicy: Sometimes\nclusters:\n- {name: a, ipaddress: 1.1.1.1, username: u, password: p}\n")).toThrow(ConfigError);
+  });
+
+  it("loads the Go chart's configuration as it is: apiVersion, kind, clientConnection, healthCheckConfig, unknown keys", () => {
+    const goChart = [
+      "---",
+      "apiVersion: ontap.metal.extensions.config.gardener.cloud/v1alpha1",
+      "kind: ControllerConfiguration",
+      "clientConnection:",
+      "  acceptContentTypes: application/json",
+      "  contentType: application/json",
+      "  qps: 100",
+      "  burst: 130",
+      "healthCheckConfig:",
+      "  syncPeriod: 30s",
+      "clusters:",
+      "- name: cluster-a",
+      "  ipaddress: 192.168.10.11",
+      "  username: admin",
+      "  password: fsqe2020",
+      "  zone: a",
+      "somethingNewer: true",
+      "",
+    ].join("\n");
+    const cfg = parseComponentConfig(goChart, "cfg.yaml", readFile);
+    expect(cfg.clusters).toEqual([
+      expect.objectContaining({ name: "cluster-a", url: "https://192.168.10.11", username: "admin", password: "fsqe2020", insecureSkipTlsVerify: false, legacyFormat: true }),
+    ]);
+    const warnings = cfg.warnings.join("\n");
+    expect(warnings).toMatch(/clientConnection .*accepted and not used/);
+    expect(warnings).toMatch(/healthCheckConfig .*accepted and not used/);
+    expect(warnings).toMatch(/unknown key somethingNewer is ignored/);
+    expect(warnings).toMatch(/clusters\[0\] \(cluster-a\): unknown key zone is ignored/);
+    expect(warnings).toMatch(/clusters\[0\] \(cluster-a\) uses the Go extension's inline password/);
+    // TLS stays verified: no caFile means the system CAs, said in a warning.
+    expect(warnings).toMatch(/clusters\[0\] \(cluster-a\) has no caFile/);
+    expect(warnings).not.toContain("fsqe2020");
+  });
+
+  it("names every invalid field at once, never quoting a value", () => {
+    const text = [
+      "clusters:",
+      "- name: a",
+      "  url: https://admin:hunter2@10.0.0.1",
+      "  usernameFile: /creds/a/username",
+      "  passwordFile: /creds/a/password",
+      "- {name: b, ipaddress: 'not an address!', username: u, password: hunter3}",
+      "- {name: a, url: 'https://10.0.0.1', usernameFile: /creds/a/username, passwordFile: /creds/a/password}",
+      "svmDeletionPolicy: Sometimes",
+      "requeue: {baseSeconds: 10, capSeconds: 5}",
+      "",
+    ].join("\n");
+    let message = "";
+    try {
+      parseComponentConfig(text, "cfg.yaml", readFile);
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/clusters\[0\]\.url: must not contain credentials/);
+    expect(message).toMatch(/clusters\[1\]\.ipaddress: must be an IP address or a host name/);
+    expect(message).toMatch(/clusters\[2\]\.name: duplicate cluster name "a"/);
+    expect(message).toMatch(/svmDeletionPolicy: /);
+    expect(message).toMatch(/requeue\.baseSeconds: must not exceed requeue\.capSeconds/);
+    expect(message).not.toMatch(/hunter2|hunter3/);
+    expect(message.split("\n")).toHaveLength(1);
+  });
+
+  it("refuses a duplicated cluster address, a missing caFile, control characters and oversized values", () => {
+    const bad = (text: string) => () => parseComponentConfig(text, "cfg.yaml", readFile);
+    expect(bad("clusters:\n- {name: a, ipaddress: 10.0.0.1, username: u, password: p}\n- {name: b, ipaddress: 10.0.0.1, username: u, password: p}\n")).toThrow(
+      /clusters\[1\]\.ipaddress: the same cluster as clusters\[0\]/,
+    );
+    expect(bad("clusters:\n- {name: a, ipaddress: 10.0.0.1, username: u, password: p, caFile: /missing-ca.pem}\n")).toThrow(
+      /clusters\[0\]\.caFile: cannot read \/missing-ca\.pem \(ENOENT\)/,
+    );
+    expect(bad('clusters:\n- {name: "a\\u0007", ipaddress: 10.0.0.1, username: u, password: p}\n')).toThrow(/clusters\[0\]\.name: contains control characters/);
+    expect(bad(`clusters:\n- {name: a, ipaddress: 10.0.0.1, username: u, password: ${"x".repeat(5000)}}\n`)).toThrow(
+      /clusters\[0\]\.password: is longer than 4096 characters/,
+    );
+  });
+
+  it("reports a YAML syntax error by position without printing the line, which may hold a password", () => {
+    const text = "clusters:\n- name: a\n  password: \"s3cr3t-in-yaml\n  ipaddress: [10.0.0.1\n";
+    expect(() => parseComponentConfig(text, "cfg.yaml", readFile)).toThrow(/cfg\.yaml: not valid YAML at line \d+, column \d+/);
+    expect(() => parseComponentConfig(text, "cfg.yaml", readFile)).not.toThrow(/s3cr3t/);
+  });
+
+  it("refuses an operator image that would downgrade Trident, naming the field", () => {
+    expect(() =>
+      parseComponentConfig("tridentOperatorImage: docker.io/netapp/trident-operator:25.06.1\nclusters:\n- {name: a, ipaddress: 10.0.0.1, username: u, password: p}\n", "cfg.yaml", readFile),
+    ).toThrow(/tridentOperatorImage: "docker\.io\/netapp\/trident-operator:25\.06\.1" is Trident 25\.06\.1, older than 25\.06\.3/);
+    const cfg = parseComponentConfig(
+      "tridentOperatorImage: docker.io/netapp/trident-operator:26.06.0\ntridentOrchestrator: {debug: false}\nclusters:\n- {name: a, ipaddress: 10.0.0.1, username: u, password: p}\n",
+      "cfg.yaml",
+      readFile,
+    );
+    expect(cfg.tridentOperatorImage).toBe("docker.io/netapp/trident-operator:26.06.0");
+    expect(cfg.tridentOrchestrator).toEqual({ debug: false });
+    expect(() => parseComponentConfig("tridentOrchestrator: {debugg: false}\nclusters:\n- {name: a, ipaddress: 10.0.0.1, username: u, password: p}\n", "cfg.yaml", readFile)).toThrow(
+      /tridentOrchestrator: Unrecognized key: "debugg"/,
+    );
   });
 });

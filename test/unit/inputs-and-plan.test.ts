@@ -80,12 +80,15 @@ describe("plan", () => {
     expect(usernameFor("a-very-long-shoot-name-that-goes-on")).toBe("a-very-long-shoot-name-th");
     const plan = planShoot(decodeShootInputs(ext(good), cluster));
     expect(plan.lifs.map((l) => [l.name, l.ipAddress, l.servicePolicy])).toEqual([
-      ["datalif0", "10.0.0.11", "default-data-nvme-tcp"],
-      ["datalif1", "10.0.0.12", "default-data-nvme-tcp"],
+      ["datalif+0", "10.0.0.11", "default-data-nvme-tcp"],
+      ["datalif+1", "10.0.0.12", "default-data-nvme-tcp"],
       ["managementlif", "10.0.0.10", "default-management"],
     ]);
     expect(plan.secret).toEqual({ namespace: "shoot--proj1--my-shoot", name: "ontap-svm-credentials" });
     expect(plan.legacySecret).toEqual({ namespace: "kube-system", name: `${plan.svmName}-proj1--my-shoot-credentials` });
+    expect(plan.shootSecretName).toBe(`${plan.svmName}-proj1--my-shoot-credentials`);
+    // This project's earlier data LIF names, still recognised as the same LIFs.
+    expect(plan.lifs.map((l) => l.formerName)).toEqual(["datalif0", "datalif1", undefined]);
   });
 });
 

@@ -39,8 +39,8 @@ function converged(): WorldObservation {
     cluster: "sim-1",
     svms: [{ uuid: "u1", name: SVM, state: "running", nvme: { enabled: true } }],
     interfaces: [
-      { name: "datalif0", ip: { address: "10.0.0.10" }, svm: { uuid: "u1", name: SVM }, service_policy: { name: "default-data-nvme-tcp" } },
-      { name: "datalif1", ip: { address: "10.0.0.11" }, svm: { uuid: "u1", name: SVM }, service_policy: { name: "default-data-nvme-tcp" } },
+      { name: "datalif+0", ip: { address: "10.0.0.10" }, svm: { uuid: "u1", name: SVM }, service_policy: { name: "default-data-nvme-tcp" } },
+      { name: "datalif+1", ip: { address: "10.0.0.11" }, svm: { uuid: "u1", name: SVM }, service_policy: { name: "default-data-nvme-tcp" } },
       { name: "managementlif", ip: { address: "10.0.0.5" }, svm: { uuid: "u1", name: SVM }, service_policy: { name: "default-management" } },
       { name: "foreign", ip: { address: "10.0.0.99" }, svm: { uuid: "u1", name: SVM }, service_policy: { name: "x" } },
     ],
@@ -110,14 +110,14 @@ describe("invariant checker: a converged shoot", () => {
     const lifs = world.ontap[0]!.interfaces;
     lifs.splice(1, 1); // datalif1 gone
     lifs[0] = { ...lifs[0]!, ip: { address: "10.0.0.77" } };
-    lifs.push({ name: "datalif2", ip: { address: "10.0.0.12" }, svm: { name: SVM }, service_policy: { name: "default-data-nvme-tcp" } });
+    lifs.push({ name: "datalif+2", ip: { address: "10.0.0.12" }, svm: { name: SVM }, service_policy: { name: "default-data-nvme-tcp" } });
     const mgmt = lifs.find((l) => l.name === "managementlif")!;
     mgmt.service_policy = { name: "default-data-nvme-tcp" };
     expect(evaluateInvariants([shoot], world)).toEqual([
-      `${NS}: SVM ${SVM} on sim-1 LIF datalif0 has address 10.0.0.77, expected 10.0.0.10`,
-      `${NS}: SVM ${SVM} on sim-1 has no LIF datalif1`,
+      `${NS}: SVM ${SVM} on sim-1 LIF datalif+0 has address 10.0.0.77, expected 10.0.0.10`,
+      `${NS}: SVM ${SVM} on sim-1 has no LIF datalif+1`,
       `${NS}: SVM ${SVM} on sim-1 LIF managementlif has service policy default-data-nvme-tcp, expected default-management`,
-      `${NS}: SVM ${SVM} on sim-1 has a surplus LIF datalif2`,
+      `${NS}: SVM ${SVM} on sim-1 has a surplus LIF datalif+2`,
     ]);
   });
 

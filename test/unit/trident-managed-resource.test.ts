@@ -14,6 +14,7 @@ const facts: TridentFacts = {
   svmName: "pabc",
   managementLif: "10.0.0.1",
   dataLifs: ["10.0.0.2", "10.0.0.3"],
+  credentialsSecretName: "p1-proj--s1-credentials",
   username: "s1",
   password: "pw-1",
   firewallNamespaceExists: true,
@@ -62,7 +63,7 @@ describe("toManagedResourceObjects", () => {
       },
       spec: {
         secretRefs: [{ name: "managedresource-trident-backends" }],
-        keepObjects: false,
+        keepObjects: true,
         injectLabels: { "shoot.gardener.cloud/no-cleanup": "true" },
       },
     });
@@ -100,7 +101,7 @@ describe("toManagedResourceObjects", () => {
     expect(changed({ managementLif: "10.0.0.9" })).toEqual(["trident-backends", "trident-cwnp"]);
     expect(changed({ dataLifs: ["10.0.0.2"] })).toEqual(["trident-cwnp"]);
     expect(changed({ svmName: "pdef" })).toEqual(["trident-backends", "trident-svm-secret"]);
-    expect(changed({ operatorImage: "example/trident-operator:25.06.0" })).toEqual(["trident-init"]);
+    expect(changed({ operatorImage: "example/trident-operator:25.06.4" })).toEqual(["trident-init"]);
     expect(changed({ firewallNamespaceExists: false })).toEqual([]);
   });
 

@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   DEFAULT_TRIDENT_OPERATOR_IMAGE,
-  MR_TRIDENT_CWNP,
-  obsoleteTridentManagedResourceNames,
+  MODE_ANNOTATION,
   renderTridentManagedResources,
   TRIDENT_CRD_NAMES,
   TRIDENT_OPERATOR_CRD_NAMES,
@@ -15,6 +14,7 @@ const facts: TridentFacts = {
   svmName: "p5f26a3b99a4d48dba6b3d1dd4ac4abec",
   managementLif: "10.130.0.10",
   dataLifs: ["10.130.0.11", "10.130.0.12"],
+  credentialsSecretName: "p5f26a3b99a4d48dba6b3d1dd4ac4abec-p1--s1-credentials",
   username: "shoot--p1--s1",
   password: "Sup3r-Secret-Pw",
   firewallNamespaceExists: true,
@@ -53,21 +53,19 @@ describe("renderTridentManagedResources", () => {
     ]);
   });
 
-  it("leaves trident-cwnp out without a firewall namespace and reports it as obsolete", () => {
+  it("leaves trident-cwnp out without a firewall namespace", () => {
     const plans = renderTridentManagedResources({ ...facts, firewallNamespaceExists: false });
     expect(plans.map((p) => p.name)).toEqual(["trident-crds", "trident-backends", "trident-svm-secret", "trident-init"]);
-    expect(obsoleteTridentManagedResourceNames(plans)).toEqual([MR_TRIDENT_CWNP]);
-    expect(obsoleteTridentManagedResourceNames(renderTridentManagedResources(facts))).toEqual([]);
   });
 
-  it("keeps only the CRDs when a ManagedResource is deleted", () => {
+  it("keeps the CRDs, the backend and the operator in the shoot when their ManagedResource is deleted, as the Go extension does", () => {
     const keep = Object.fromEntries(renderTridentManagedResources(facts).map((p) => [p.name, p.keepObjects]));
     expect(keep).toEqual({
       "trident-crds": true,
-      "trident-backends": false,
+      "trident-backends": true,
       "trident-svm-secret": false,
       "trident-cwnp": false,
-      "trident-init": false,
+      "trident-init": true,
     });
   });
 
@@ -92,31 +90,27 @@ describe("renderTridentManagedResources", () => {
 describe("trident-crds", () => {
   const crds = objectsOf("trident-crds");
 
-  it("holds Trident's 15 own CRDs plus the operator's TridentOrchestrator and TridentConfigurator", () => {
+  it("holds the operator's two CRDs only: Trident's installer owns its other 15", () => {
     expect(TRIDENT_CRD_NAMES).toHaveLength(15);
     expect(new Set(TRIDENT_CRD_NAMES).size).toBe(15);
-    expect(crds.map((c) => c.metadata.name).sort()).toEqual([...TRIDENT_CRD_NAMES, ...TRIDENT_OPERATOR_CRD_NAMES].sort());
-    for (const name of [
-      "tridentorchestrators",
-      "tridentbackends",
-      "tridentbackendconfigs",
-      "tridentvolumes",
-      "tridentnodes",
-      "tridentstorageclasses",
-      "tridenttransactions",
-      "tridentsnapshots",
-      "tridentgroupsnapshots",
-      "tridentversions",
-      "tridentvolumepublications",
-      "tridentvolumereferences",
-      "tridentsnapshotinfos",
-      "tridentactionmirrorupdates",
-      "tridentmirrorrelationships",
-      "tridentactionsnapshotrestores",
-      "tridentconfigurators",
-    ]) {
-      expect(crds.map((c) => c.metadata.name)).toContain(`${name}.trident.netapp.io`);
-    }
+    expect(crds.map((c) => c.metadata.name)).toEqual([
+      "tridentorchestrators.trident.netapp.io",
+      "tridentconfigurators.trident.netapp.io",
+    ]);
+    expect(crds.map((c) => c.metadata.name)).toEqual([...TRIDENT_OPERATOR_CRD_NAMES]);
+  });
+
+  it("releases CRDs an earlier version put there with mode Ignore instead of dropping them (dropping would delete them)", () => {
+    const released = objectsOf("trident-crds", { ...facts, releaseCrds: ["tridentvolumes.trident.netapp.io", "tridentbackends.trident.netapp.io"] });
+    expect(released.map((c) => c.metadata.name)).toEqual([
+      "tridentorchestrators.trident.netapp.io",
+      "tridentconfigurators.trident.netapp.io",
+      "tridentbackends.trident.netapp.io",
+      "tridentvolumes.trident.netapp.io",
+    ]);
+    const annotations = (o: Obj) => (o.metadata as { annotations?: Record<string, string> }).annotations;
+    for (const crd of released.slice(2)) expect(annotations(crd)).toEqual({ [MODE_ANNOTATION]: "Ignore" });
+    for (const crd of released.slice(0, 2)) expect(annotations(crd)).toBeUndefined();
   });
 
   it("writes each as a structurally valid apiextensions.k8s.io/v1 CRD with an open schema", () => {
@@ -143,17 +137,14 @@ describe("trident-crds", () => {
     }
   });
 
-  it("keeps the status subresource where Trident writes status, and cluster scope for the operator's kinds", () => {
+  it("keeps the status subresource and cluster scope of the operator's kinds", () => {
     const byKind = Object.fromEntries(crds.map((c) => [c["spec"].names.kind, c["spec"]]));
-    for (const kind of ["TridentBackendConfig", "TridentOrchestrator", "TridentMirrorRelationship", "TridentSnapshotInfo", "TridentConfigurator"]) {
+    for (const kind of ["TridentOrchestrator", "TridentConfigurator"]) {
       expect(byKind[kind].versions[0].subresources, kind).toEqual({ status: {} });
+      expect(byKind[kind].scope).toBe("Cluster");
     }
-    expect(byKind["TridentVolume"].versions[0].subresources).toBeUndefined();
-    expect(byKind["TridentOrchestrator"].scope).toBe("Cluster");
-    expect(byKind["TridentConfigurator"].scope).toBe("Cluster");
-    expect(byKind["TridentBackendConfig"].scope).toBe("Namespaced");
-    expect(byKind["TridentBackendConfig"].names.shortNames).toContain("tbc");
-    expect(byKind["TridentOrchestrator"].names.shortNames).toContain("torc");
+    expect(byKind["TridentOrchestrator"].names.shortNames).toEqual(["torc", "torchestrator"]);
+    expect(byKind["TridentConfigurator"].names.shortNames).toEqual(["tconf", "tconfigurator"]);
   });
 });
 
@@ -170,9 +161,10 @@ describe("trident-backends", () => {
       storageDriverName: "ontap-san",
       sanType: "nvme",
       managementLIF: "10.130.0.10",
-      svm: facts.svmName,
-      credentials: { name: `ontap-svm-${facts.svmName}-credentials` },
+      credentials: { name: facts.credentialsSecretName },
     });
+    // No svm: Trident finds the SVM from the SVM-scoped credentials (also the -mc mirror after a switchover).
+    expect(tbc["spec"]).not.toHaveProperty("svm");
     const secret = find(objectsOf("trident-svm-secret"), "Secret");
     expect(tbc["spec"].credentials.name).toBe(secret.metadata.name);
     expect(secret.metadata.namespace).toBe(tbc.metadata.namespace);
@@ -221,7 +213,12 @@ describe("trident-svm-secret", () => {
     expect(rest).toEqual([]);
     expect(secret!.kind).toBe("Secret");
     expect(secret!.metadata.namespace).toBe("kube-system");
-    expect(secret!.metadata.name).toBe(`ontap-svm-${facts.svmName}-credentials`);
+    expect(secret!.metadata.name).toBe(facts.credentialsSecretName);
+    expect(secret!.metadata.labels).toEqual({
+      "app.kubernetes.io/part-of": "gardener-extension-ontap",
+      "app.kubernetes.io/managed-by": "gardener",
+      "ontap.metal-stack.io/project-id": facts.svmName,
+    });
     expect(secret!["type"]).toBe("Opaque");
     const data = secret!["data"] as Record<string, string>;
     expect(Object.keys(data).sort()).toEqual(["password", "username"]);
@@ -277,6 +274,7 @@ describe("trident-init", () => {
       "ClusterRoleBinding",
       "Deployment",
       "TridentOrchestrator",
+      "NetworkPolicy",
     ]);
     const sa = find(objects, "ServiceAccount");
     expect(sa.metadata).toMatchObject({ name: "trident-operator", namespace: "kube-system" });
@@ -288,13 +286,95 @@ describe("trident-init", () => {
     expect(torc["spec"].namespace).toBe("kube-system");
   });
 
-  it("runs the default operator image unless one is given", () => {
+  it("runs the default operator image, never older than the Go extension's 25.06.3, unless one is given", () => {
     const image = (objs: Obj[]) => find(objs, "Deployment")["spec"].template.spec.containers[0].image;
-    expect(DEFAULT_TRIDENT_OPERATOR_IMAGE).toMatch(/trident-operator:25\.06\.\d+$/);
+    expect(DEFAULT_TRIDENT_OPERATOR_IMAGE).toBe("docker.io/netapp/trident-operator:25.06.3");
     expect(image(objects)).toBe(DEFAULT_TRIDENT_OPERATOR_IMAGE);
     expect(image(objectsOf("trident-init", { ...facts, operatorImage: "registry.example/trident-operator:25.06.9" }))).toBe(
       "registry.example/trident-operator:25.06.9",
     );
+  });
+
+  it("refuses an operator image older than 25.06.3, one of an unsupported release and one without a version tag", () => {
+    expect(() => renderTridentManagedResources({ ...facts, operatorImage: "docker.io/netapp/trident-operator:25.06.2" })).toThrow(
+      /25\.06\.2, older than 25\.06\.3 .* never downgrade/,
+    );
+    expect(() => renderTridentManagedResources({ ...facts, operatorImage: "docker.io/netapp/trident-operator:25.10.0" })).toThrow(/25\.06 .* and 26\.06 only/);
+    expect(() => renderTridentManagedResources({ ...facts, operatorImage: "docker.io/netapp/trident-operator:latest" })).toThrow(/no YY\.MM\.patch tag/);
+  });
+
+  it("keeps the Go extension's pod labels, log level and 25.06 resources on the operator", () => {
+    const template = find(objects, "Deployment")["spec"].template;
+    expect(template.metadata.labels).toEqual({
+      app: "operator.trident.netapp.io",
+      name: "trident-operator",
+      "networking.gardener.cloud/to-dns": "allowed",
+      "networking.gardener.cloud/to-apiserver": "allowed",
+      "networking.gardener.cloud/to-public-networks": "allowed",
+    });
+    const container = template.spec.containers[0];
+    expect(container.command).toEqual(["/trident-operator", "--log-level=debug"]);
+    expect(container.resources).toEqual({ requests: { cpu: "10m", memory: "40Mi" }, limits: { cpu: "20m", memory: "80Mi" } });
+    expect(container.securityContext).toEqual({ allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
+  });
+
+  it("renders the TridentOrchestrator with the Go extension's settings, each overridable", () => {
+    expect(find(objects, "TridentOrchestrator")["spec"]).toEqual({
+      namespace: "kube-system",
+      enableForceDetach: true,
+      IPv6: false,
+      k8sTimeout: 0,
+      httpRequestTimeout: "90s",
+      silenceAutosupport: false,
+      autosupportInsecure: false,
+      logFormat: "text",
+      disableAuditLog: true,
+      debug: true,
+      imagePullSecrets: [],
+      imagePullPolicy: "IfNotPresent",
+      windows: false,
+      enableACP: false,
+      enableAutoBackendConfig: true,
+      iscsiSelfHealingInterval: "5m0s",
+      iscsiSelfHealingWaitTime: "7m0s",
+    });
+    const tuned = find(objectsOf("trident-init", { ...facts, orchestrator: { debug: false, enableForceDetach: false, httpRequestTimeout: "120s" } }), "TridentOrchestrator");
+    expect(tuned["spec"]).toMatchObject({ debug: false, enableForceDetach: false, httpRequestTimeout: "120s", namespace: "kube-system", IPv6: false });
+  });
+
+  it("opens Trident's controller to 10.0.0.0/8 both ways with the Go extension's allow-to-trident-controller", () => {
+    expect(find(objects, "NetworkPolicy")).toEqual({
+      apiVersion: "networking.k8s.io/v1",
+      kind: "NetworkPolicy",
+      metadata: { name: "allow-to-trident-controller", namespace: "kube-system" },
+      spec: {
+        podSelector: { matchLabels: { app: "controller.csi.trident.netapp.io" } },
+        policyTypes: ["Ingress", "Egress"],
+        ingress: [{ from: [{ ipBlock: { cidr: "10.0.0.0/8" } }] }],
+        egress: [{ to: [{ ipBlock: { cidr: "10.0.0.0/8" } }] }],
+      },
+    });
+  });
+
+  it("renders what Trident 26.06's bundle changes when a 26.06 operator is configured, and nothing else", () => {
+    const v2606 = objectsOf("trident-init", { ...facts, operatorImage: "docker.io/netapp/trident-operator:26.06.0" });
+    const container = find(v2606, "Deployment")["spec"].template.spec.containers[0];
+    expect(container.image).toBe("docker.io/netapp/trident-operator:26.06.0");
+    // 26.06 dropped the limits and runs the operator with a read-only root filesystem.
+    expect(container.resources).toEqual({ requests: { cpu: "10m", memory: "40Mi" } });
+    expect(container.securityContext).toEqual({ allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, readOnlyRootFilesystem: true });
+    const rules = (objs: Obj[]) => find(objs, "ClusterRole")["rules"] as { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] }[];
+    const va = (objs: Obj[]) => rules(objs).find((r) => r.resources.includes("volumeattachments"))!;
+    expect(va(objects).verbs).not.toContain("delete");
+    expect(va(v2606).verbs).toContain("delete");
+    const rbac = (objs: Obj[]) => rules(objs).find((r) => r.apiGroups.includes("rbac.authorization.k8s.io") && r.resourceNames !== undefined)!;
+    expect(rbac(objects).resourceNames).not.toContain("trident-node-remediation-access");
+    expect(rbac(v2606).resourceNames).toContain("trident-node-remediation-access");
+    expect(rbac(v2606).verbs).toContain("get");
+    // Everything else is the same: the other objects and the rest of the rules.
+    const without = (objs: Obj[]) => objs.filter((o) => o.kind !== "Deployment" && o.kind !== "ClusterRole");
+    expect(without(v2606)).toEqual(without(objects));
+    expect(rules(v2606).length).toBe(rules(objects).length);
   });
 
   it("selects its pods by labels the pod template carries and runs them under its ServiceAccount", () => {
@@ -334,6 +414,7 @@ describe("validation", () => {
     ["a data LIF that is no IP", { dataLifs: ["10.0.0.1", "10.0.0.300"] }, /dataLifs\[1\]/],
     ["an empty username", { username: "" }, /username/],
     ["an empty password", { password: "" }, /password/],
+    ["a credentials Secret name that is no Secret name", { credentialsSecretName: "Bad_Name" }, /credentialsSecretName/],
   ];
   for (const [what, change, message] of bad) {
     it(`rejects ${what} with ERR_CONFIGURATION_PROBLEM naming the field`, () => {

@@ -18,7 +18,7 @@ describe("renderShootWebhookConfiguration", () => {
     expect(plan.objects).toHaveLength(1);
     expect(config.apiVersion).toBe("admissionregistration.k8s.io/v1");
     expect(config.kind).toBe("MutatingWebhookConfiguration");
-    expect(config.metadata.name).toBe("gardener-extension-ontap-shoot");
+    expect(config.metadata.name).toBe("gardener-extension-extension-ontap-shoot");
     expect(() => toManagedResourceObjects(plan, { namespace: "shoot--p--s", origin: "o" })).not.toThrow();
   });
 
