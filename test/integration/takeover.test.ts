@@ -270,4 +270,17 @@ describe("takeover of shoots the Go extension created", () => {
     }
     expect(await world.invariants([a.shoot, b.shoot])).toEqual([]);
   });
+
+  it("deletes the Go webhook ManagedResource when this controller serves no webhook, never leaving it pointing at a gone Service", { timeout: 90_000 }, async () => {
+    const world = await newWorld({ startController: false });
+    world.config.shootWebhook = undefined;
+    const go = await goShoot(world, { project: "gonohook", lifs: { dataLifs: ["10.95.0.11"], managementLif: "10.95.0.10" } });
+    expect(await world.kube.get(ManagedResources, go.namespace, "extension-ontap-shoot")).toBeDefined();
+    await world.startController();
+    await world.annotate(go.shoot, { "gardener.cloud/operation": "reconcile" });
+    await waitTakenOver(world, go.shoot);
+    expect(await world.kube.get(ManagedResources, go.namespace, "extension-ontap-shoot")).toBeUndefined();
+    const left = (await world.kube.list<{ metadata: { name: string } }>(Secrets, go.namespace)).items.map((x) => x.metadata.name);
+    expect(left.filter((n) => n.startsWith("managedresource-extension-ontap-shoot"))).toEqual([]);
+  });
 });
