@@ -50,10 +50,10 @@ describe("sibling shoots of one project", () => {
     const failed = await w.waitFor(second, (e) => e.status?.lastOperation?.state === "Failed", 60_000, "Failed");
     expect(failed.status?.lastError?.codes).toContain("ERR_CONFIGURATION_PROBLEM");
     const told = failed.status?.lastError?.description ?? "";
-    expect(told).toContain("svmIpaddresses.dataLifs[0] is 10.40.9.11 but LIF datalif0 has 10.40.0.11");
+    expect(told).toContain("svmIpaddresses.dataLifs[0] is 10.40.9.11 but LIF datalif+0 has 10.40.0.11");
     expect(told).toContain("set svmIpaddresses.dataLifs[0]: 10.40.0.11");
     const events = await w.kube.list<{ type: string; message: string }>(Events, second.namespace);
-    expect(events.items.some((e) => e.type === "Warning" && e.message.includes("LIF datalif0 has 10.40.0.11"))).toBe(true);
+    expect(events.items.some((e) => e.type === "Warning" && e.message.includes("LIF datalif+0 has 10.40.0.11"))).toBe(true);
 
     const writesBefore = await ontapWrites(w);
     const reconcilesBefore = await reconciles(w);
@@ -61,7 +61,7 @@ describe("sibling shoots of one project", () => {
     expect(await reconciles(w)).toBeGreaterThan(reconcilesBefore + 4);
     expect(await ontapWrites(w)).toBe(writesBefore);
     const svmName = svmNameFor(projectIdFor("sib"));
-    expect(await lifAddresses(w, svmName)).toEqual({ datalif0: "10.40.0.11", managementlif: "10.40.0.10" });
+    expect(await lifAddresses(w, svmName)).toEqual({ "datalif+0": "10.40.0.11", managementlif: "10.40.0.10" });
     expect((await w.extension(first))?.status?.lastOperation?.state).toBe("Succeeded");
 
     // The fix the message named converges the second shoot.
