@@ -1,13 +1,15 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, inject, it } from "vitest";
 import { loadKubeConfig, type RunningController } from "../../src/controller.js";
 import type { FaultCall, FaultRule } from "../../src/faults/rules.js";
 import { createMetrics } from "../../src/metrics/index.js";
+import { writeReport } from "../support/chaos-report.js";
 import type { OntapCallLogEntry } from "../support/chaos-world.js";
 import { type FaultProxy, startFaultProxy } from "../support/fault-proxy.js";
 import { testEnv } from "../support/kube-test-helpers.js";
+import { Events } from "../../src/kube/resources.js";
 import { createWorld, uniqueSuffix, type World } from "../support/world.js";
 
 /**
@@ -20,11 +22,29 @@ import { createWorld, uniqueSuffix, type World } from "../support/world.js";
  */
 
 const PASSWORD_B = `Pw-${uniqueSuffix()}-0123456789abcdef`;
-let world: World | undefined;
-const proxies: FaultProxy[] = [];
-afterAll(async () => {
-  await world?.close();
-  await Promise.all(proxies.map((p) => p.stop()));
+
+interface ScenarioResult {
+  scenario: string;
+  passed: boolean;
+  detail: string;
+}
+const results: ScenarioResult[] = [];
+
+afterAll(() => {
+  const passed = results.filter((r) => r.passed).length;
+  writeReport(inject("chaosResultsDir"), "leadership-siblings", {
+    kind: "section",
+    order: 2,
+    title: "Leadership changes and sibling shoots",
+    markdown: [
+      "Leadership: two controllers (each with its own fault proxy to kube-apiserver and its own ONTAP admin account, so both ordered call logs say who wrote), one Lease. The leader's reconcile is held at one ONTAP write (a 6 s delay: the write lands after its client gave up) while its Lease calls are cut at its proxy. Passed means: the other controller took over and converged the shoot, the writers in the simulator's log and in the proxies' logs form one handover (never interleaved), and the invariants (the stored password authenticates, secret first) hold again after the held write landed. Siblings: two shoots of one project with resync every 400 ms; passed means no ONTAP write at all across the resyncs after the first converged, and the shoot whose addresses differ is told which to set.",
+      "",
+      "| scenario | result |",
+      "|---|---|",
+      ...results.map((r) => `| ${r.scenario} | ${r.passed ? "✓" : "✗"} ${r.detail} |`),
+    ].join("\n"),
+    totals: [`leadership and siblings: ${results.length} scenarios, ${passed} passed`],
+  });
 });
 
 interface KubeWrite {
@@ -47,10 +67,17 @@ function writerRuns(writers: string[]): string[] {
   return writers.filter((w, i) => i === 0 || writers[i - 1] !== w);
 }
 
+const HELD_WRITES = [
+  { step: "SVM create", method: "POST", path: "^/api/svm/svms$", key: "POST /api/svm/svms", before: 0 },
+  { step: "LIF create", method: "POST", path: "^/api/network/ip/interfaces$", key: "POST /api/network/ip/interfaces", before: 0 },
+  { step: "account create (credentials)", method: "POST", path: "^/api/security/accounts$", key: "POST /api/security/accounts", before: 1 },
+];
+
 describe("chaos: leadership", () => {
-  it("the leader loses its Lease while its ONTAP write hangs: one writer at a time, convergence, secret first", { timeout: 180_000 }, async () => {
+  it.each(HELD_WRITES)("the leader loses its Lease while its $step hangs on ONTAP: one writer at a time, convergence, secret first", { timeout: 180_000 }, async (held) => {
     const w = await createWorld({ clusters: 1, startController: false });
-    world = w;
+    const proxies: FaultProxy[] = [];
+    try {
     const env = testEnv();
     const kubeLog: KubeWrite[] = [];
     let seq = 0;
@@ -84,9 +111,9 @@ describe("chaos: leadership", () => {
     await until("b is ready", () => b.manager.isReady(), 30_000);
 
     // A's account create reaches ONTAP and is held there: the term ends while it is on the wire.
-    await sim.addFault({ method: "POST", path: "^/api/security/accounts$", count: 1, action: { type: "delay", ms: 6000 } });
+    await sim.addFault({ method: held.method, path: held.path, count: 1, action: { type: "delay", ms: 6000 } });
     const shoot = await w.createShoot({ project: `lead${uniqueSuffix()}`, dataLifs: ["10.77.0.11"], managementLif: "10.77.0.10" });
-    await until("a's account create on the wire", async () => ((await sim.calls())["POST /api/security/accounts"] ?? 0) >= 2, 60_000);
+    await until(`a's ${held.step} on the wire`, async () => ((await sim.calls())[held.key] ?? 0) > held.before, 60_000);
     const cut = proxies[0]!.rules.add({ path: `/leases/${leaseName}$`, action: { type: "error", status: 503 } });
     await until("b leads", () => b.manager.isLeader(), 30_000);
     expect(a.manager.isLeader()).toBe(false);
@@ -112,9 +139,64 @@ describe("chaos: leadership", () => {
       .filter((c) => c.method !== "GET" && !c.path.includes("/leases/") && !c.path.endsWith("/leases") && !c.path.includes("/events"))
       .map((c) => c.who);
     expect(writerRuns(kubeWriters)).toEqual(["a", "b"]);
-    process.stderr.write(
-      `leadership chaos: ONTAP writes a=${ontapWriters.filter((x) => x === "a").length} b=${ontapWriters.filter((x) => x === "b").length}; seed writes a=${kubeWriters.filter((x) => x === "a").length} b=${kubeWriters.filter((x) => x === "b").length}\n`,
-    );
     expect(await w.leaks()).toEqual([]);
+    const detail = `ONTAP writes a=${ontapWriters.filter((x) => x === "a").length} then b=${ontapWriters.filter((x) => x === "b").length}; seed writes a=${kubeWriters.filter((x) => x === "a").length} then b=${kubeWriters.filter((x) => x === "b").length}`;
+    results.push({ scenario: `leader's ${held.step} held, Lease cut`, passed: true, detail });
+    process.stderr.write(`leadership chaos (${held.step}): ${detail}\n`);
+    } catch (err) {
+      results.push({ scenario: `leader's ${held.step} held, Lease cut`, passed: false, detail: (err as Error).message.slice(0, 200) });
+      throw err;
+    } finally {
+      await w.close();
+      await Promise.all(proxies.map((p) => p.stop()));
+    }
+  });
+});
+
+/** POST/PATCH/DELETE requests the simulator answered, from its own call log. */
+async function ontapWrites(w: World): Promise<number> {
+  let writes = 0;
+  for (const admin of w.admins) {
+    for (const [call, count] of Object.entries(await admin.calls())) {
+      if (/^(POST|PATCH|DELETE) \/api\//.test(call)) writes += count;
+    }
+  }
+  return writes;
+}
+
+describe("chaos: sibling shoots with resync on", () => {
+  it.each([
+    { name: "different addresses", second: ["10.78.9.11"] },
+    { name: "equal addresses", second: ["10.78.0.11"] },
+  ])("siblings with $name never flap the shared LIFs", { timeout: 120_000 }, async ({ name, second }) => {
+    const w = await createWorld({ clusters: 2, resyncMs: 400 });
+    try {
+      const project = `sib${uniqueSuffix()}`;
+      const first = await w.createShoot({ project, dataLifs: ["10.78.0.11"], managementLif: "10.78.0.10" });
+      await w.waitSucceeded(first, 60_000);
+      const other = await w.createShoot({ project, dataLifs: second, managementLif: "10.78.0.10" });
+      const differs = second[0] !== "10.78.0.11";
+      const settled = await w.waitFor(other, (e) => ["Failed", "Succeeded"].includes(e.status?.lastOperation?.state ?? ""), 60_000, "settled");
+      expect(settled.status?.lastOperation?.state).toBe(differs ? "Failed" : "Succeeded");
+      if (differs) {
+        expect(settled.status?.lastError?.description).toContain(`set svmIpaddresses.dataLifs[0]: 10.78.0.11`);
+        const events = await w.kube.list<{ type: string; message: string }>(Events, other.namespace);
+        expect(events.items.some((e) => e.type === "Warning" && e.message.includes("LIF datalif0 has 10.78.0.11"))).toBe(true);
+      }
+      const before = await ontapWrites(w);
+      const reconcilesBefore = (await w.metrics.reconcilesTotal.get()).values.reduce((n, v) => n + v.value, 0);
+      await new Promise((r) => setTimeout(r, 4000));
+      const reconciles = (await w.metrics.reconcilesTotal.get()).values.reduce((n, v) => n + v.value, 0) - reconcilesBefore;
+      expect(reconciles).toBeGreaterThan(4);
+      expect(await ontapWrites(w)).toBe(before);
+      expect(await w.invariants([first, ...(differs ? [] : [other])])).toEqual([]);
+      expect(await w.leaks()).toEqual([]);
+      results.push({ scenario: `siblings, ${name}, resync 400 ms`, passed: true, detail: `${reconciles} reconciles in 4 s, 0 ONTAP writes${differs ? "; the second shoot Failed naming dataLifs[0] and the address to set" : "; both Succeeded"}` });
+    } catch (err) {
+      results.push({ scenario: `siblings, ${name}, resync 400 ms`, passed: false, detail: (err as Error).message.slice(0, 200) });
+      throw err;
+    } finally {
+      await w.close();
+    }
   });
 });

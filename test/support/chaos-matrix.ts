@@ -41,6 +41,9 @@ export const IN_PROCESS_MODES: Mode[] = ["transient", "permanent", "reset", "han
 export const MODES: Mode[] = [...IN_PROCESS_MODES, "crash"];
 /** CHAOS_FULL=1 adds a SIGKILL while the call hangs: the server never acts on it. */
 export const FULL_MODES: Mode[] = [...MODES, "crash-unapplied"];
+/** How long the crash mode holds the call it kills the process on. */
+const CRASH_HOLD_MS = 2500;
+
 export const isCrash = (mode: Mode) => mode === "crash" || mode === "crash-unapplied";
 
 export interface MatrixCall {
@@ -353,7 +356,7 @@ function actionFor(side: "ontap" | "kube", method: string, mode: Mode): { action
     case "crash":
       // Long enough to kill the process while the call is held; the simulator still applies the call
       // afterwards (the server acted, the client is gone), the proxy drops it (the server never saw it).
-      return { action: { type: "delay", ms: 2500 }, count: 1 };
+      return { action: { type: "delay", ms: CRASH_HOLD_MS }, count: 1 };
     case "crash-unapplied":
       return { action: { type: "hang" }, count: 1 };
   }
@@ -424,12 +427,20 @@ export async function runScenario(lane: ChaosLane, call: MatrixCall, mode: Mode,
     // Calls after the visible end of a flow (the last Event of a delete) arrive a moment later.
     if (reached === "done") await waitUntil(async () => ((await fault.hits()) > 0 ? true : undefined), 2000, 20);
     result.fired = reached === "fired" || (await fault.hits()) > 0;
+    const firedAt = Date.now();
     if (isCrash(mode) && result.fired) {
       await lane.controller.kill?.();
       cutShort = 1;
       await lane.clearFaults();
       // Nothing runs now: the secret-first protocol must hold at this very instant.
       result.violations.push(...(await passwordOnOntapIsStored(lane, run.target, run.foreignPasswords)));
+      if (mode === "crash" && call.side === "ontap") {
+        // The held ONTAP call still lands (the server acts though its client is dead): it must hold then too.
+        await sleep(Math.max(0, firedAt + CRASH_HOLD_MS + 300 - Date.now()));
+        result.violations.push(
+          ...(await passwordOnOntapIsStored(lane, run.target, run.foreignPasswords)).map((v) => `after the held write landed: ${v}`),
+        );
+      }
       await lane.controller.start?.();
     }
     if (mode === "permanent" && result.fired) {

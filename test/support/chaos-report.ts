@@ -49,6 +49,8 @@ export interface SectionReport {
   order: number;
   title: string;
   markdown: string;
+  /** Lines for the document's Totals (e.g. "leadership: 3 scenarios, 3 passed"). */
+  totals?: string[];
 }
 
 export type ChaosReport = MatrixReport | SectionReport;
@@ -154,7 +156,8 @@ function renderDocument(reports: ChaosReport[], command: string, date: string, s
       "## Totals",
       "",
       `- ${summary.replace(/; /g, "\n- ")}`,
-      `- the whole chaos suite (fault matrix, state matrix, soak) took ${(suiteSeconds / 60).toFixed(1)} min`,
+      ...sections.flatMap((sec) => (sec.totals ?? []).map((t) => `- ${t}`)),
+      `- the whole chaos suite (fault matrix, state matrix, leadership, siblings, soak) took ${(suiteSeconds / 60).toFixed(1)} min`,
       "",
       "## Fault matrix",
       "",
