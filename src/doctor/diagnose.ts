@@ -168,7 +168,7 @@ function svmRow(obs: ShootObservation, want: ExpectedState, ext: ExtensionFacts,
       expected,
       actual: `absent on every cluster (${answered(obs.clusters)})`,
       status: "fail",
-      action: `SVM ${want.svmName} does not exist: ${reconcile}; the controller creates it${recorded ? ` on ${recorded}` : " on the cluster its placement hash picks"}, with its LIFs, user and seed Secret`,
+      action: `SVM ${want.svmName} does not exist: ${reconcile}; the controller creates it${recorded ? ` on ${recorded}` : " on the cluster with the fewest volumes"}, with its LIFs, user and seed Secret`,
       repairable: true,
     };
   }

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { ExtensionError } from "../extension/errors.js";
 import type { MetroCluster, OntapClient, Svm } from "../ontap/index.js";
 import { codesForInfraErrors } from "./codes.js";
@@ -78,7 +77,7 @@ async function createSvm(deps: SvmDeps, plan: ShootPlan, pollMs: number): Promis
   const cluster =
     deps.recordedCluster && deps.clients.has(deps.recordedCluster)
       ? deps.recordedCluster
-      : await placementCluster(deps.clients, plan.svmName);
+      : await placementCluster(deps.clients);
   const client = clientFor(deps, cluster);
   await deps.recordPlacement(cluster);
   const aggregates = await client.listAggregates();
@@ -93,23 +92,23 @@ async function createSvm(deps: SvmDeps, plan: ShootPlan, pollMs: number): Promis
 }
 
 /**
- * Where a new SVM goes: rendezvous hashing of the SVM name over the ONTAP clusters' own UUIDs (the highest
- * sha256(svmName/uuid) wins). Every controller that sees the same clusters, on any seed, whatever it calls
- * them or in whichever order it lists them, picks the same cluster for the same SVM, so two controllers
- * racing to create one project's SVM both send the create to one cluster, where the name is unique: the
- * second create cannot succeed twice (it meets "duplicate" and finds the first). A load-based choice (fewest
- * volumes) could send them to two clusters, since the counts they read differ while SVMs are created.
- * SVMs still spread evenly by count across clusters.
+ * Where a new SVM goes: the cluster whose aggregates hold the fewest volumes; ties go to the smallest
+ * cluster name, not to the first in this controller's list. Gardener hands every seed the same component
+ * configuration, so two controllers on two seeds racing to create one project's SVM (both looked, both
+ * found nothing) read the same counts and pick the same cluster whatever order they list the clusters in;
+ * there the SVM name is unique, and the second create meets "duplicate" and finds the first instead of
+ * creating a second copy. Left open: counts that change between the two reads (a volume created in that
+ * instant); the SVM lookup then finds it on two clusters and stops with an error for an operator.
  */
-export async function placementCluster(clients: ReadonlyMap<string, OntapClient>, svmName: string): Promise<string> {
-  const scored = await Promise.all(
+export async function placementCluster(clients: ReadonlyMap<string, OntapClient>): Promise<string> {
+  const counts = await Promise.all(
     [...clients].map(async ([name, client]) => {
-      const { uuid } = await client.getCluster();
-      return { name, score: createHash("sha256").update(`${svmName}/${uuid}`).digest("hex") };
+      const aggregates = await client.listAggregates();
+      return { name, volumes: aggregates.reduce((sum, a) => sum + (a.volumeCount ?? 0), 0) };
     }),
   );
-  scored.sort((a, b) => (a.score < b.score ? 1 : a.score > b.score ? -1 : 0));
-  const first = scored[0];
+  counts.sort((a, b) => a.volumes - b.volumes || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const first = counts[0];
   if (!first) throw new ExtensionError("no ONTAP cluster is configured", ["ERR_CONFIGURATION_PROBLEM"], false);
   return first.name;
 }

@@ -486,7 +486,7 @@ describe("state matrix: LIFs", () => {
       const lif = (await sim1.state()).interfaces.find((i) => i.name === "datalif+1")!;
       expect((await sim1.rest("PATCH", `/api/network/ip/interfaces/${lif.uuid}`, { body: { ip: { address: "10.250.250.250" } } })).status).toBe(200);
       const m = await mark();
-      await lane.world.reconcileNow(shoot);
+      await lane.world.annotate(shoot, { "gardener.cloud/operation": "reconcile" });
       const ext = await waitUntil(async () => {
         const e = await lane.world.extension(shoot);
         return e?.status?.lastOperation?.state === "Failed" ? e : undefined;
