@@ -181,7 +181,7 @@ describe("chaos: sibling shoots with resync on", () => {
       if (differs) {
         expect(settled.status?.lastError?.description).toContain(`set svmIpaddresses.dataLifs[0]: 10.78.0.11`);
         const events = await w.kube.list<{ type: string; message: string }>(Events, other.namespace);
-        expect(events.items.some((e) => e.type === "Warning" && e.message.includes("LIF datalif0 has 10.78.0.11"))).toBe(true);
+        expect(events.items.some((e) => e.type === "Warning" && e.message.includes("LIF datalif+0 has 10.78.0.11"))).toBe(true);
       }
       const before = await ontapWrites(w);
       const reconcilesBefore = (await w.metrics.reconcilesTotal.get()).values.reduce((n, v) => n + v.value, 0);
