@@ -54,7 +54,7 @@ program
   )
   .option("--webhook-service-name <name>", "the Service the shoots' API servers reach the webhook through", "gardener-extension-extension-ontap")
   .option("--webhook-service-port <port>", "port of that Service", "443")
-  .option("--webhook-max-concurrent-reviews <n>", "admission reviews handled at once; more are answered 429", "16")
+  .option("--webhook-max-concurrent-reviews <n>", "admission reviews handled at once; more are answered 429", "8")
   .option("--webhook-cert-file <file>", "hand-made TLS certificate of the shoot webhook server (default: generated and rotated)")
   .option("--webhook-key-file <file>", "hand-made TLS key of the shoot webhook server")
   .option(

@@ -13,10 +13,10 @@ export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_CERT_RELOAD_INTERVAL_MS = 60_000;
 /**
  * Reviews handled at once; more are answered 429 at once (the API server then applies failurePolicy Ignore).
- * With the body limit this bounds the memory the webhook can take: about 16 x 8 MiB of bodies plus their
+ * With the body limit this bounds the memory the webhook can take: about 8 x 8 MiB of bodies plus their
  * parsed form, measured in test/integration/webhook-load.test.ts.
  */
-export const DEFAULT_MAX_CONCURRENT_REVIEWS = 16;
+export const DEFAULT_MAX_CONCURRENT_REVIEWS = 8;
 
 /** The subset of a pino logger the server uses. */
 export interface WebhookLogger {
