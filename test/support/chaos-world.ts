@@ -316,7 +316,8 @@ export function orphans(snapshot: OntapSnapshot[], live: Shoot[]): string[] {
         out.push(`${c.cluster}: LIF ${lif.name} (${lif.address}) on ${owner || "no SVM"} belongs to no live shoot`);
         continue;
       }
-      const expected = [...shoot.dataLifs.map((_, i) => `datalif+${i}`), "managementlif"];
+      // `datalif<i>`: the same data LIF under the name this project gave it before it matched the Go extension's.
+      const expected = [...shoot.dataLifs.flatMap((_, i) => [`datalif+${i}`, `datalif${i}`]), "managementlif"];
       if (!expected.includes(lif.name)) out.push(`${c.cluster}: LIF ${lif.name} on ${owner} is not one the shoot asks for`);
     }
     for (const account of c.accounts) {
