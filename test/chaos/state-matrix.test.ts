@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
 import { Events, Secrets } from "../../src/kube/resources.js";
 import { writeReport } from "../support/chaos-report.js";
@@ -116,22 +115,9 @@ const count = (list: string[], entry: string) => list.filter((x) => x === entry)
 const STRONG = "State-Matrix-Passw0rd-";
 const password = (tag: string) => `${STRONG}${tag}-${Math.random().toString(36).slice(2, 8)}`;
 
-/**
- * A shoot whose new SVM the controller places on sim-1 (rendezvous hash of the SVM name over the clusters'
- * UUIDs, as src/ontap-extension/svm.ts places it), so the rows that change things on sim-1 find them there.
- */
-async function planShootOnSim1(): Promise<PlannedShoot> {
-  const [u1 = "", u2 = ""] = await Promise.all([sim1, sim2].map(async (s) => String((await s.state()).cluster.uuid)));
-  const score = (svm: string, uuid: string) => createHash("sha256").update(`${svm}/${uuid}`).digest("hex");
-  for (;;) {
-    const shoot = planShoot();
-    if (score(shoot.svmName, u1) > score(shoot.svmName, u2)) return shoot;
-  }
-}
-
 /** A shoot converged from nothing, for the rows that change one thing behind the controller's back. */
 async function convergedShoot(): Promise<{ shoot: PlannedShoot; svmUuid: string }> {
-  const shoot = await planShootOnSim1();
+  const shoot = planShoot();
   await createShootNamespace(lane, shoot);
   await createExtension(lane, shoot);
   await waitForSuccess(shoot);
@@ -141,7 +127,7 @@ async function convergedShoot(): Promise<{ shoot: PlannedShoot; svmUuid: string 
 
 describe("state matrix: the rows of the Go extension's table", () => {
   row("no / no / no / no / no", "creates SVM, 3 LIFs, user and seed Secret", async () => {
-    const shoot = await planShootOnSim1();
+    const shoot = planShoot();
     await createShootNamespace(lane, shoot);
     const m = await mark();
     await createExtension(lane, shoot);
