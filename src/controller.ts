@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
@@ -10,7 +11,14 @@ import { Clusters, Extensions, ManagedResources, Secrets } from "./kube/resource
 import type { Logger } from "./log.js";
 import { checkClustersAtStartup } from "./startup-check.js";
 import { createMetrics, kubeRequestObserver, type Metrics } from "./metrics/index.js";
-import { createOntapClient, type OntapClient } from "./ontap/index.js";
+import {
+  type ClusterGate,
+  createClusterGate,
+  createOntapClient,
+  DEFAULT_BREAKER,
+  DEFAULT_MAX_CONCURRENT_REQUESTS,
+  type OntapClient,
+} from "./ontap/index.js";
 import { createOntapActuator } from "./ontap-extension/actuator.js";
 import { PROJECT_ANNOTATION } from "./ontap-extension/inputs.js";
 import { createController } from "./runtime/controller.js";
@@ -80,6 +88,8 @@ export interface RunningController {
   ontapClients: ReadonlyMap<string, OntapClient>;
   /** The self-managed shoot webhook, when it runs. */
   webhook?: { server: WebhookServer; certificates: WebhookCertificates; url: string };
+  /** Per cluster: the concurrency cap and circuit breaker every request to it passes. */
+  ontapGates: ReadonlyMap<string, ClusterGate>;
   /** Resolves when the manager has stopped. */
   done: Promise<void>;
   stop(): Promise<void>;
@@ -129,8 +139,26 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     onRequest: kubeRequestObserver(metrics),
   });
 
+  // Which Extension a request is for: an open breaker remembers it and requeues it when the cluster is back.
+  const reconciling = new AsyncLocalStorage<string>();
+  let requeueNow: (key: string) => void = () => {};
+  const limits = config.ontapRequests;
+  const ontapGates = new Map<string, ClusterGate>();
   const ontapClients = new Map<string, OntapClient>();
   for (const cluster of config.clusters) {
+    const gate = createClusterGate({
+      cluster: cluster.name,
+      maxConcurrent: limits?.maxConcurrentPerCluster ?? DEFAULT_MAX_CONCURRENT_REQUESTS,
+      breaker: limits?.circuitBreaker ?? DEFAULT_BREAKER,
+      currentWaiter: () => reconciling.getStore(),
+      onRecovered: (keys) => {
+        logger.info({ cluster: cluster.name, extensions: keys.length }, "requeueing the Extensions that waited for this ONTAP cluster");
+        for (const key of keys) requeueNow(key);
+      },
+      onStateChange: (state) => metrics.ontapCircuitOpen.set({ cluster: cluster.name }, state === "open" ? 1 : 0),
+      logger,
+    });
+    ontapGates.set(cluster.name, gate);
     ontapClients.set(
       cluster.name,
       createOntapClient(
@@ -145,6 +173,7 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
         },
         {
           logger,
+          gate,
           onRequest: (ev) => {
             metrics.ontapRequestsTotal.inc({ cluster: ev.cluster, method: ev.method, endpoint: ev.endpoint, status: String(ev.status) });
             metrics.ontapRequestDurationSeconds.observe({ cluster: ev.cluster, method: ev.method, endpoint: ev.endpoint }, ev.durationMs / 1000);
@@ -289,7 +318,7 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
       rateLimiter: { baseMs: config.requeue.baseMs, capMs: config.requeue.capMs },
       groupOf: (key) => svmOwnerGroup(key, (namespace) => clusterInformer.get(undefined, namespace)),
     },
-    reconcile: reconciler.reconcile,
+    reconcile: (key, signal) => reconciling.run(key, () => reconciler.reconcile(key, signal)),
     workers: opts.workers ?? 2,
     metrics,
     logger,
@@ -334,6 +363,7 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
       }),
     );
   }
+  requeueNow = (key) => controller.enqueue(key);
   const done = manager.start();
   const stopWebhook = () => {
     webhook?.certificates.stop();
@@ -348,12 +378,14 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     kube,
     ontapClients,
     webhook,
+    ontapGates,
     done,
     async stop() {
       await manager.stop();
       await done.catch(() => undefined);
       webhook?.certificates.stop();
       await webhook?.server.stop();
+      for (const gate of ontapGates.values()) gate.close();
       await Promise.all([...ontapClients.values()].map((c) => c.close()));
     },
   };

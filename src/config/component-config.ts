@@ -78,6 +78,23 @@ const Escalation = z
   })
   .strict();
 
+/** How hard this controller may press each ONTAP cluster (src/ontap/gate.ts). */
+const OntapRequests = z
+  .object({
+    /** ONTAP's management API is shared by every tenant: at most this many requests per cluster at once. */
+    maxConcurrentPerCluster: z.number().int().min(1).max(256).default(8),
+    circuitBreaker: z
+      .object({
+        /** Requests in a row that get no answer (connection error, timeout) before the breaker opens. */
+        consecutiveFailures: z.number().int().min(1).max(1000).default(5),
+        /** While open, one probe per this many seconds; everything else is refused without a request. */
+        probeIntervalSeconds: z.number().min(0.1).max(300).default(1),
+      })
+      .strict()
+      .default({ consecutiveFailures: 5, probeIntervalSeconds: 1 }),
+  })
+  .strict();
+
 export const ComponentConfigFile = z
   .object({
     apiVersion: z.string().optional(),
@@ -112,6 +129,10 @@ export const ComponentConfigFile = z
       .strict()
       .refine((r) => r.baseSeconds <= r.capSeconds, { path: ["baseSeconds"], message: "must not exceed requeue.capSeconds" })
       .default({ baseSeconds: 2, capSeconds: 300 }),
+    ontapRequests: OntapRequests.default({
+      maxConcurrentPerCluster: 8,
+      circuitBreaker: { consecutiveFailures: 5, probeIntervalSeconds: 1 },
+    }),
   })
   // Unknown top-level keys are ignored with a warning (the Go extension's decoder ignores them too).
   .passthrough();
@@ -142,8 +163,15 @@ export interface ComponentConfig {
   clusterwideNetworkPolicy?: boolean;
   shootWebhook?: { url: string; caFile: string };
   requeue: { baseMs: number; capMs: number };
+  /** Per-cluster cap on concurrent ONTAP requests and circuit breaker; absent means the defaults (8; 5 failures, 1 s probes). */
+  ontapRequests?: OntapRequestSettings;
   /** Things an operator should fix but that do not stop the controller (never contain a secret). */
   warnings: string[];
+}
+
+export interface OntapRequestSettings {
+  maxConcurrentPerCluster: number;
+  circuitBreaker: { consecutiveFailures: number; probeIntervalMs: number };
 }
 
 export class ConfigError extends Error {
@@ -257,6 +285,13 @@ export function parseComponentConfig(text: string, source: string, readFile: Rea
     clusterwideNetworkPolicy: cfg.clusterwideNetworkPolicy,
     shootWebhook: cfg.shootWebhook,
     requeue: { baseMs: cfg.requeue.baseSeconds * 1000, capMs: cfg.requeue.capSeconds * 1000 },
+    ontapRequests: {
+      maxConcurrentPerCluster: cfg.ontapRequests.maxConcurrentPerCluster,
+      circuitBreaker: {
+        consecutiveFailures: cfg.ontapRequests.circuitBreaker.consecutiveFailures,
+        probeIntervalMs: cfg.ontapRequests.circuitBreaker.probeIntervalSeconds * 1000,
+      },
+    },
     warnings,
   };
 }

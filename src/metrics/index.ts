@@ -68,6 +68,12 @@ export function createMetrics(opts: MetricsOptions = {}) {
       buckets: DURATION_BUCKETS,
       registers,
     }),
+    ontapCircuitOpen: new Gauge({
+      name: `${p}ontap_circuit_open`,
+      help: "1 while the cluster's circuit breaker is open (it did not answer; one probe per interval is sent).",
+      labelNames: ["cluster"] as const,
+      registers,
+    }),
     kubeRequestsTotal: new Counter({
       name: `${p}kube_requests_total`,
       help: "Kubernetes API requests by verb, resource and HTTP code (or 'error').",

@@ -12,7 +12,7 @@ export interface LifReport {
 const DUPLICATE_IP = "1376963";
 
 /**
- * One list call; create what is missing, leave every existing LIF alone, and refuse (before any write) when
+ * The SVM lookup's `ip_interfaces` (or, when the answer lacked them, one list call); create what is missing, leave every existing LIF alone, and refuse (before any write) when
  * an existing LIF has another address than this shoot asks for.
  *
  * Which shoot's addresses win: the LIF as it exists on ONTAP. The shoots of a project share the SVM and
@@ -23,7 +23,7 @@ const DUPLICATE_IP = "1376963";
  * and a shoot that disagrees fails with a configuration error naming its field and the address to use.
  */
 export async function ensureLifs(client: OntapClient, svm: Svm, plan: ShootPlan): Promise<LifReport> {
-  const existing = await client.listInterfaces(svm.uuid);
+  const existing = svm.interfaces ?? (await client.listInterfaces(svm.uuid));
   const byName = new Map(existing.map((lif) => [lif.name, lif]));
   // A LIF an earlier version of this controller created under its former name (`datalif<i>`) is the same LIF.
   const found = (want: DesiredLif): Lif | undefined =>

@@ -7,6 +7,7 @@ import {
   type OntapError,
   type RequestContext,
 } from "./errors.js";
+import type { ClusterGate } from "./gate.js";
 import { JOB_ENDPOINT, type WaitForJobOptions, waitForJob as waitForJobWith } from "./jobs.js";
 import { buildPath, collectPages, exactFilterValue, PaginationError, type Query, svmNameFilter } from "./query.js";
 import { createWithLookup, type RetryPolicy, resolvePolicy, withRetry } from "./retry.js";
@@ -61,6 +62,8 @@ export interface OntapClientOptions {
   logger?: TransportLogger;
   /** `max_records` for collection GETs; unset lets ONTAP choose. Small values exercise pagination. */
   pageSize?: number;
+  /** The cluster's concurrency cap and circuit breaker (gate.ts); default: one of its own with defaults. */
+  gate?: ClusterGate;
 }
 
 /** Every operation takes an optional signal; an abort rejects with the signal's reason and is never retried. */
@@ -147,7 +150,8 @@ export const ENDPOINTS = {
   volumes: "/api/storage/volumes",
 } as const;
 
-const SVM_FIELDS = ["uuid", "name", "state", "subtype", "nvme.enabled"];
+// `ip_interfaces` rides along so the LIF check of a reconcile needs no request of its own.
+const SVM_FIELDS = ["uuid", "name", "state", "subtype", "nvme.enabled", "ip_interfaces"];
 const LIF_FIELDS = ["uuid", "name", "ip.address", "ip.netmask", "location.home_node.uuid", "service_policy.name"];
 const ACCOUNT_FIELDS = ["name", "owner.uuid", "owner.name", "role.name", "locked"];
 
@@ -166,7 +170,10 @@ interface RequestSpec {
 }
 
 export function createOntapClient(cfg: OntapClusterConfig, opts: OntapClientOptions = {}): OntapClient {
-  const transport = createTransport(cfg, opts.logger);
+  const transport = createTransport(cfg, {
+    ...(opts.logger ? { logger: opts.logger } : {}),
+    ...(opts.gate ? { gate: opts.gate } : {}),
+  });
   const policy = resolvePolicy(opts.retry);
   const cluster = cfg.name;
   const pageSize = opts.pageSize;

@@ -4,7 +4,8 @@
  * Messages are built only from values we control or have scrubbed, so credentials cannot leak through them.
  */
 
-export type OntapErrorKind = "connection" | "timeout" | "http" | "job" | "invalid-response";
+/** `unavailable`: not sent, because the cluster's circuit breaker is open (see gate.ts). */
+export type OntapErrorKind = "connection" | "timeout" | "http" | "job" | "invalid-response" | "unavailable";
 
 export interface OntapErrorInit {
   cluster: string;

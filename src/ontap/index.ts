@@ -13,6 +13,14 @@ export {
   type OntapRequestEvent,
 } from "./client.js";
 export { isOntapError, OntapError, type OntapErrorKind } from "./errors.js";
+export {
+  type BreakerSettings,
+  type BreakerState,
+  type ClusterGate,
+  createClusterGate,
+  DEFAULT_BREAKER,
+  DEFAULT_MAX_CONCURRENT_REQUESTS,
+} from "./gate.js";
 export type { WaitForJobOptions } from "./jobs.js";
 export {
   combineLookups,

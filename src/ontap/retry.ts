@@ -93,6 +93,8 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, options:
       return await fn(attempt);
     } catch (err) {
       if (!isOntapError(err) || !err.transient) throw err;
+      // Refused by an open circuit breaker: retrying here would only spin; the breaker requeues the caller.
+      if (err.kind === "unavailable") throw err;
       if (options.signal?.aborted) throw abortReason(options.signal);
       if (attempt >= policy.maxAttempts) throw err;
       const delay = backoffDelayMs(attempt, policy, random);
@@ -129,7 +131,8 @@ export async function createWithLookup<T>(options: CreateWithLookupOptions<T>): 
     } catch (err) {
       if (!isOntapError(err)) throw err;
       if (err.transient) {
-        ambiguous = true;
+        // A request the breaker refused was never sent, so it leaves nothing to look up.
+        if (err.kind !== "unavailable") ambiguous = true;
         throw err;
       }
       if (ambiguous && err.kind === "http" && err.status !== 401 && err.status !== 403) {

@@ -48,6 +48,26 @@ export type Aggregate = z.output<typeof AggregateRecord>;
 /** Known SVM states; an unexpected one is kept as text rather than rejected, since ONTAP versions add states. */
 export type SvmState = "starting" | "running" | "stopping" | "stopped" | "deleting" | "initializing" | (string & {});
 
+/**
+ * One of an SVM's `ip_interfaces` (NetApp's `IpInterfaceSvmSchema`): unlike the interfaces collection,
+ * `service_policy` is a plain string here.
+ */
+const SvmInterfaceRecord = z
+  .object({
+    uuid: z.string(),
+    name: z.string(),
+    ip: z.object({ address: z.string(), netmask: z.union([z.string(), z.number()]).transform(String).optional() }),
+    location: z.object({ home_node: z.object({ uuid: z.string().optional() }).optional() }).optional(),
+    service_policy: z.string().optional(),
+  })
+  .transform((r) => {
+    const lif: Lif = { uuid: r.uuid, name: r.name, ipAddress: r.ip.address, netmask: r.ip.netmask ?? "" };
+    const home = r.location?.home_node?.uuid;
+    if (home !== undefined) lif.homeNodeUuid = home;
+    if (r.service_policy !== undefined) lif.servicePolicy = r.service_policy;
+    return lif;
+  });
+
 export const SvmRecord = z
   .object({
     uuid: z.string(),
@@ -55,11 +75,13 @@ export const SvmRecord = z
     state: z.string().optional(),
     subtype: z.string().optional(),
     nvme: z.object({ enabled: z.boolean().optional() }).optional(),
+    ip_interfaces: z.array(SvmInterfaceRecord).optional(),
   })
   .transform((r) => {
     const svm: Svm = { uuid: r.uuid, name: r.name, state: r.state ?? "unknown" };
     if (r.nvme?.enabled !== undefined) svm.nvmeEnabled = r.nvme.enabled;
     if (r.subtype !== undefined) svm.subtype = r.subtype;
+    if (r.ip_interfaces !== undefined) svm.interfaces = r.ip_interfaces;
     return svm;
   });
 export interface Svm {
@@ -69,6 +91,12 @@ export interface Svm {
   nvmeEnabled?: boolean;
   /** `default`, `sync_source`, `sync_destination`, ... (MetroCluster). */
   subtype?: string;
+  /**
+   * The SVM's IP interfaces as the lookup brought them (`ip_interfaces`), so a no-op reconcile needs no
+   * separate interface list. Absent when the answer did not carry the field (an ONTAP that omits an empty
+   * array): then the caller lists the interfaces itself.
+   */
+  interfaces?: Lif[];
 }
 
 export const InterfaceRecord = z

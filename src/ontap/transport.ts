@@ -1,12 +1,15 @@
 import { readFileSync } from "node:fs";
 import { Pool } from "undici";
 import { connectionError, invalidResponse, isOntapError, type RequestContext, redact, timeoutError } from "./errors.js";
+import { type ClusterGate, createClusterGate } from "./gate.js";
 import { abortReason } from "./retry.js";
 
 /**
  * One HTTPS connection pool per cluster: keep-alive, TLS verified against the configured CA (or the system
  * store), basic auth, a per-request timeout. Knows nothing about ONTAP resources; answers every HTTP status
- * as a value and throws only when there is no answer (OntapError "connection" or "timeout").
+ * as a value and throws only when there is no answer (OntapError "connection" or "timeout"). Every attempt
+ * passes the cluster's gate (gate.ts): a cap on concurrent requests and a circuit breaker. The timeout starts
+ * once a request holds a slot, so time spent queued behind the cap is not mistaken for a slow cluster.
  */
 
 export interface TransportConfig {
@@ -21,6 +24,16 @@ export interface TransportConfig {
   insecureSkipTlsVerify?: boolean;
   /** Per request (each attempt), ms. Default 30 s. */
   timeoutMs?: number;
+}
+
+export interface TransportOptions {
+  logger?: TransportLogger;
+  /**
+   * The cluster's concurrency cap and circuit breaker. Share one gate between every transport that talks to
+   * the same cluster (e.g. one to an SVM's management LIF), so the cap counts them together. Default: a gate
+   * of its own with the default cap and breaker.
+   */
+  gate?: ClusterGate;
 }
 
 export interface TransportLogger {
@@ -59,6 +72,7 @@ export interface Transport {
   readonly timeoutMs: number;
   /** Strings that must never show up in an error message for requests sent with the default credentials. */
   readonly secrets: readonly string[];
+  readonly gate: ClusterGate;
   send(req: TransportRequest, ctx: RequestContext): Promise<TransportResponse>;
   close(): Promise<void>;
 }
@@ -111,7 +125,9 @@ export function isJsonContentType(contentType: string | undefined): boolean {
   return mime === "application/json" || mime === "application/hal+json" || mime.endsWith("+json");
 }
 
-export function createTransport(cfg: TransportConfig, logger?: TransportLogger): Transport {
+export function createTransport(cfg: TransportConfig, options: TransportOptions | TransportLogger = {}): Transport {
+  const opts: TransportOptions = "warn" in options ? { logger: options as TransportLogger } : (options as TransportOptions);
+  const logger = opts.logger;
   const url = parseClusterUrl(cfg.name, cfg.url);
   const ca = loadCa(cfg);
   const timeoutMs = cfg.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -126,10 +142,16 @@ export function createTransport(cfg: TransportConfig, logger?: TransportLogger):
   const adminAuthorization = basicAuthorization(adminCredentials);
   const secrets = secretsOf(adminCredentials);
 
+  const ownGate = opts.gate === undefined;
+  const gate =
+    opts.gate ??
+    createClusterGate({ cluster: cfg.name, ...(logger ? { logger: { warn: (o, m) => logger.warn(o, m) } } : {}) });
+
   const pool = new Pool(url.origin, {
     // ONTAP speaks HTTP/1.1; pinning it keeps reset/hang behaviour the same as the real thing.
     allowH2: false,
-    connections: 8,
+    // The gate holds requests beyond its cap, so the pool never needs more connections than that.
+    connections: gate.maxConcurrent,
     keepAliveTimeout: 30_000,
     keepAliveMaxTimeout: 120_000,
     // Backstops only: the AbortSignal below is the real per-request deadline.
@@ -143,7 +165,19 @@ export function createTransport(cfg: TransportConfig, logger?: TransportLogger):
     },
   });
 
-  async function send(req: TransportRequest, ctx: RequestContext): Promise<TransportResponse> {
+  function send(req: TransportRequest, ctx: RequestContext): Promise<TransportResponse> {
+    return gate.run({ ctx, ...(req.signal ? { signal: req.signal } : {}) }, () => sendNow(req, ctx));
+  }
+
+  // What an open breaker sends to learn that the cluster answers again: the cheapest admin read there is.
+  gate.setProbe(() =>
+    sendNow(
+      { method: "GET", path: "/api/cluster?fields=name" },
+      { cluster: cfg.name, operation: "probe cluster", method: "GET", endpoint: "/api/cluster", secrets },
+    ),
+  );
+
+  async function sendNow(req: TransportRequest, ctx: RequestContext): Promise<TransportResponse> {
     const timeoutSignal = AbortSignal.timeout(timeoutMs);
     const signal = req.signal ? AbortSignal.any([req.signal, timeoutSignal]) : timeoutSignal;
     const headers: Record<string, string> = {
@@ -189,8 +223,10 @@ export function createTransport(cfg: TransportConfig, logger?: TransportLogger):
     origin: url.origin,
     timeoutMs,
     secrets,
+    gate,
     send,
     async close() {
+      if (ownGate) gate.close();
       await pool.close();
     },
   };

@@ -74,6 +74,23 @@ export const adminRoutes: Route[] = [
     },
   },
   {
+    method: "GET",
+    template: "/__sim/concurrency",
+    handler: (ctx) => {
+      const { inFlight, peak } = ctx.sim.concurrency();
+      return ok({ in_flight: inFlight, peak });
+    },
+  },
+  {
+    method: "DELETE",
+    template: "/__sim/concurrency",
+    handler: (ctx) => {
+      ctx.sim.resetConcurrencyPeak();
+      const { inFlight, peak } = ctx.sim.concurrency();
+      return ok({ in_flight: inFlight, peak });
+    },
+  },
+  {
     method: "POST",
     template: "/__sim/reset",
     handler: (ctx) => {

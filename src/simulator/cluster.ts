@@ -59,6 +59,9 @@ export class SimCluster {
   private callLog: SimCallLogEntry[] = [];
   /** Responses held open by a `hang` fault; they leave the set when the client disconnects. */
   readonly hanging = new Set<ServerResponse>();
+  /** REST requests received and not yet answered (or abandoned), and the most there ever were at once. */
+  private inFlight = 0;
+  private peakInFlight = 0;
 
   constructor(readonly options: SimClusterOptions) {
     this.state = this.freshState();
@@ -86,6 +89,28 @@ export class SimCluster {
     if (this.callLog.length > CALL_LOG_LIMIT) this.callLog = this.callLog.slice(-CALL_LOG_LIMIT / 2);
   }
 
+  /** One REST request arrived; the returned function marks it answered (idempotent). */
+  requestStarted(): () => void {
+    this.inFlight++;
+    if (this.inFlight > this.peakInFlight) this.peakInFlight = this.inFlight;
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      this.inFlight--;
+    };
+  }
+
+  /** What a client's concurrency cap is measured against: requests in flight now, and the peak. */
+  concurrency(): { inFlight: number; peak: number } {
+    return { inFlight: this.inFlight, peak: this.peakInFlight };
+  }
+
+  /** Starts a new measurement: the peak becomes what is in flight now. */
+  resetConcurrencyPeak(): void {
+    this.peakInFlight = this.inFlight;
+  }
+
   /** The logged calls with a seq above `since`, oldest first. */
   callLogSince(since = 0): SimCallLogEntry[] {
     return this.callLog.filter((entry) => entry.seq > since);
@@ -102,6 +127,7 @@ export class SimCluster {
     this.faults.clear();
     this.calls.clear();
     this.callLog = [];
+    this.resetConcurrencyPeak();
   }
 
   shutdown(): void {

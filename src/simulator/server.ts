@@ -66,6 +66,10 @@ export class ClusterServer {
       username: basicUsername(req.headers.authorization),
       bodyFields: bodyShape(raw),
     });
+    // In flight from arrival until the answer is written or the client goes (a reset or a hang).
+    const ended = this.sim.requestStarted();
+    res.once("finish", ended);
+    res.once("close", ended);
     if (this.sim.options.latencyMs > 0) await sleep(this.sim.options.latencyMs);
     const fault = this.sim.faults.decideRest(method, url.pathname);
     switch (fault?.type) {

@@ -114,7 +114,34 @@ export function aggregateView(state: ClusterState, aggregate: SimAggregate): Rec
   };
 }
 
-export function svmView(state: ClusterState, svm: SimSvm): Rec {
+/**
+ * The SVM's `ip_interfaces` as NetApp's schema names them (`netapp_ontap/models/ip_interface_svm.py`):
+ * `service_policy` is a plain string here, not the `{name}` object of the interfaces collection.
+ */
+export function svmInterfaceView(state: ClusterState, lif: SimInterface): Rec {
+  return {
+    uuid: lif.uuid,
+    name: lif.name,
+    ip: { address: lif.address, netmask: lif.netmask },
+    location: { home_node: nodeRef(state, lif.homeNodeUuid) },
+    service_policy: lif.servicePolicy,
+    services: lif.servicePolicy === "default-management" ? ["management_https"] : ["data_core", "data_nvme_tcp"],
+    _links: link(`/api/network/ip/interfaces/${lif.uuid}`),
+  };
+}
+
+/** Interfaces grouped by SVM, built once per request so a list of many SVMs stays linear. */
+export function interfacesBySvm(state: ClusterState): Map<string, SimInterface[]> {
+  const bySvm = new Map<string, SimInterface[]>();
+  for (const lif of state.interfaces.values()) {
+    const list = bySvm.get(lif.svmUuid);
+    if (list) list.push(lif);
+    else bySvm.set(lif.svmUuid, [lif]);
+  }
+  return bySvm;
+}
+
+export function svmView(state: ClusterState, svm: SimSvm, lifs: Map<string, SimInterface[]> = interfacesBySvm(state)): Rec {
   return {
     uuid: svm.uuid,
     name: svm.name,
@@ -125,6 +152,10 @@ export function svmView(state: ClusterState, svm: SimSvm): Rec {
     aggregates: svm.aggregateUuids.map((uuid) => aggregateRef(state, uuid)),
     ipspace: defaultIpspace(state),
     nvme: { enabled: svm.nvme.enabled, allowed: svm.nvme.allowed },
+    ip_interfaces: (lifs.get(svm.uuid) ?? [])
+      .slice()
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+      .map((lif) => svmInterfaceView(state, lif)),
     _links: link(`/api/svm/svms/${svm.uuid}`),
   };
 }
@@ -263,6 +294,8 @@ function prototypeRecords(): Record<string, Rec> {
     enabled: true,
     vip: false,
   };
+  // In the state, so the SVM prototype lists it and `ip_interfaces.*` paths are known fields.
+  state.interfaces.set(lif.uuid, lif);
   const job: SimJob = {
     uuid: "j",
     description: "d",

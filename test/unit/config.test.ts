@@ -26,6 +26,23 @@ describe("component configuration", () => {
     expect(cfg.warnings).toEqual([]);
   });
 
+  it("reads the per-cluster ONTAP request cap and circuit breaker, with defaults, and names a bad value", () => {
+    const base = `clusters:\n- {name: a, url: "https://10.0.0.1", caFile: /ca.pem, usernameFile: /creds/a/username, passwordFile: /creds/a/password}\n`;
+    expect(parseComponentConfig(base, "cfg.yaml", readFile).ontapRequests).toEqual({
+      maxConcurrentPerCluster: 8,
+      circuitBreaker: { consecutiveFailures: 5, probeIntervalMs: 1000 },
+    });
+    const tuned = parseComponentConfig(
+      `${base}ontapRequests: {maxConcurrentPerCluster: 16, circuitBreaker: {consecutiveFailures: 3, probeIntervalSeconds: 0.5}}\n`,
+      "cfg.yaml",
+      readFile,
+    );
+    expect(tuned.ontapRequests).toEqual({ maxConcurrentPerCluster: 16, circuitBreaker: { consecutiveFailures: 3, probeIntervalMs: 500 } });
+    expect(() => parseComponentConfig(`${base}ontapRequests: {maxConcurrentPerCluster: 0}\n`, "cfg.yaml", readFile)).toThrow(
+      /ontapRequests\.maxConcurrentPerCluster/,
+    );
+  });
+
   it("accepts the Go extension's inline format with a warning that never shows the password", () => {
     const cfg = parseComponentConfig(
       `clusters:\n- {name: metro-a, ipaddress: 10.1.1.1, username: admin, password: hunter2hunter2}\n`,

@@ -330,6 +330,27 @@ describe("interfaces and accounts", () => {
     await client.deleteInterface(lif.uuid);
   });
 
+  it("brings an SVM's interfaces with its lookup (ip_interfaces), in one request", async () => {
+    const { client, events } = recording(a);
+    const svm = await createRunningSvm(client, "p502");
+    expect(svm.interfaces).toEqual([]);
+    const [node] = await client.listNodes();
+    const lif = await client.createInterface({
+      name: "managementlif",
+      svmUuid: svm.uuid,
+      ipAddress: "10.0.0.21",
+      netmask: "24",
+      homeNodeUuid: node!.uuid,
+      servicePolicy: "default-management",
+    });
+    events.length = 0;
+    const [found] = (await client.findSvmsByName("p502")).filter((s) => s.name === "p502");
+    expect(events).toHaveLength(1);
+    expect(found?.interfaces).toEqual([
+      { uuid: lif.uuid, name: "managementlif", ipAddress: "10.0.0.21", netmask: "24", homeNodeUuid: node!.uuid, servicePolicy: "default-management" },
+    ]);
+  });
+
   it("reports a duplicate IP as a permanent error with ONTAP's code 1376963", async () => {
     const client = clientFor(a);
     const svm = await createRunningSvm(client, "p501");

@@ -3,7 +3,7 @@ import { Codes, notFound, SimError } from "../errors.js";
 import { parseBody } from "../http.js";
 import { type RequestContext, type Route, requireClusterAdmin, svmScope } from "../routes.js";
 import { type ClusterState, dataVolumes, findSvmByName, insertSvm, removeSvm, type SimAggregate } from "../state.js";
-import { svmView } from "../views.js";
+import { interfacesBySvm, svmView } from "../views.js";
 import { byName, createdResponse, getInstance, jobResponse, listCollection, Ref, writeQuery } from "./common.js";
 
 const keys = ["uuid", "name"] as const;
@@ -133,7 +133,8 @@ export const svmRoutes: Route[] = [
     handler: (ctx) => {
       const s = ctx.sim.state;
       const scope = svmScope(ctx);
-      const records = [...s.svms.values()].filter((v) => scope === undefined || v.uuid === scope).map((v) => svmView(s, v));
+      const lifs = interfacesBySvm(s);
+      const records = [...s.svms.values()].filter((v) => scope === undefined || v.uuid === scope).map((v) => svmView(s, v, lifs));
       return listCollection(ctx, "svms", records, { keyFields: keys, sortKey: byName });
     },
   },
