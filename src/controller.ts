@@ -22,7 +22,7 @@ import {
 import { createOntapActuator } from "./ontap-extension/actuator.js";
 import { PROJECT_ANNOTATION } from "./ontap-extension/inputs.js";
 import { createController } from "./runtime/controller.js";
-import { MANAGED_RESOURCE_NAMES, MANAGED_RESOURCE_ORIGIN, managedResourceSecretName } from "./trident/index.js";
+import { isManagedResourceHealthy, MANAGED_RESOURCE_NAMES, MANAGED_RESOURCE_ORIGIN, managedResourceSecretName } from "./trident/index.js";
 import { createEventRecorder } from "./runtime/events.js";
 import { createInformer } from "./runtime/informer.js";
 import { FencedError } from "./runtime/fence.js";
@@ -364,6 +364,16 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     );
   }
   requeueNow = (key) => controller.enqueue(key);
+  // A reconcile waits for trident-crds to be healthy by requeueing; the resource manager's status update is
+  // the moment to come back, not the next poll.
+  managedResourceInformer.onUpdate((before, after) => {
+    if (after.metadata.name !== MANAGED_RESOURCE_NAMES.crds) return;
+    if (!isManagedResourceHealthy(after as never).healthy || isManagedResourceHealthy(before as never).healthy) return;
+    const namespace = after.metadata.namespace;
+    for (const ext of extensionInformer.list()) {
+      if (ext.metadata.namespace === namespace) controller.enqueue(`${namespace}/${ext.metadata.name}`);
+    }
+  });
   const done = manager.start();
   const stopWebhook = () => {
     webhook?.certificates.stop();

@@ -85,6 +85,13 @@ function upsertCondition(
 }
 
 /** True when applying the patch would change nothing but timestamps: the write can be skipped. */
+/**
+ * Times that move on every reconcile. A patch that differs only in these is not sent, so a no-op reconcile
+ * writes nothing to status; `providerStatus.lastVerification` then says when the last verification that
+ * changed anything else ran (the verification itself still runs every time).
+ */
+const VOLATILE_TIME_FIELDS = new Set(["lastUpdateTime", "lastTransitionTime", "lastVerification"]);
+
 export function statusPatchIsNoop(current: Extension, patch: Record<string, unknown>): boolean {
   const status = (current.status ?? {}) as Record<string, unknown>;
   return Object.entries(patch).every(([key, value]) => sameIgnoringTimes(status[key], value));
@@ -100,7 +107,7 @@ function stripTimes(value: unknown): unknown {
   if (value && typeof value === "object") {
     return Object.fromEntries(
       Object.entries(value as Record<string, unknown>)
-        .filter(([k]) => k !== "lastUpdateTime" && k !== "lastTransitionTime")
+        .filter(([k]) => !VOLATILE_TIME_FIELDS.has(k))
         .sort(([x], [y]) => x.localeCompare(y))
         .map(([k, v]) => [k, stripTimes(v)]),
     );

@@ -21,7 +21,7 @@ import { createClusterwideNetworkPolicyRule } from "./firewall.js";
 import { decodeShootInputs } from "./inputs.js";
 import { ensureLifs } from "./lifs.js";
 import { planShoot, type ShootPlan } from "./plan.js";
-import { ensureSvm } from "./svm.js";
+import { createSvmJobTracker, ensureSvm } from "./svm.js";
 import { teardownOntap } from "./teardown.js";
 import { tridentCrdsToRelease } from "./release-crds.js";
 import {
@@ -67,6 +67,7 @@ export function createOntapActuator(deps: ActuatorDeps): Actuator {
   const now = deps.now ?? (() => new Date());
   const renderClusterwideNetworkPolicy = createClusterwideNetworkPolicyRule(deps.kube, deps.config.clusterwideNetworkPolicy);
   const absentManagedResources: AbsentManagedResources = new Set();
+  const svmJobs = createSvmJobTracker();
 
   function scoped(ctx: ActuatorContext): ScopedIo {
     const scope = { signal: ctx.signal, ...(deps.fence ? { beforeWrite: deps.fence } : {}) };
@@ -102,6 +103,7 @@ export function createOntapActuator(deps: ActuatorDeps): Actuator {
         {
           metro: io.metro,
           clients: io.clients,
+          jobs: svmJobs,
           recordedCluster: recorded?.cluster,
           recordPlacement: (cluster) => ctx.recordProviderStatus({ cluster, svmName: plan.svmName }),
           pollMs,

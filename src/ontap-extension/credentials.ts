@@ -113,14 +113,19 @@ export async function ensureCredentials(
 
   // Neither stored password works (or there is none): rotate, storing the new password first.
   const password = (deps.generate ?? generatePassword)();
-  secret = await writeSecret(
-    deps,
-    plan,
-    secret,
-    { username, password: stored.username === username ? stored.password : undefined, pendingPassword: password },
-    "store a new password before setting it on ONTAP (ONTAP is unchanged)",
-  );
-  const account = await ontap.getAccount(svm.uuid, username);
+  // The account read changes nothing, so it runs alongside the Secret write; the password still reaches ONTAP
+  // only after the write succeeded.
+  const [written, account] = await Promise.all([
+    writeSecret(
+      deps,
+      plan,
+      secret,
+      { username, password: stored.username === username ? stored.password : undefined, pendingPassword: password },
+      "store a new password before setting it on ONTAP (ONTAP is unchanged)",
+    ),
+    ontap.getAccount(svm.uuid, username),
+  ]);
+  secret = written;
   if (account) {
     await ontap.changePassword({ svmName: svm.name, name: username, password });
   } else {

@@ -49,23 +49,32 @@ export async function ensureLifs(client: OntapClient, svm: Svm, plan: ShootPlan)
   }
   const netmask = bgp ? "32" : "24";
   let dataIndex = 0;
+  const creates: Promise<void>[] = [];
   for (const want of plan.lifs) {
     const index = want.role === "data" ? dataIndex++ : 0;
     if (!missing.includes(want)) continue;
     const node = nodes[index % nodes.length];
-    await guardDuplicateIp(want, svm, () =>
-      client.createInterface({
-        name: want.name,
-        svmUuid: svm.uuid,
-        ipAddress: want.ipAddress,
-        netmask,
-        homeNodeUuid: node?.uuid ?? "",
-        servicePolicy: want.servicePolicy,
-        vip: bgp,
+    // Independent creates (different names and addresses) go out together: one round trip, not one per LIF.
+    creates.push(
+      guardDuplicateIp(want, svm, () =>
+        client.createInterface({
+          name: want.name,
+          svmUuid: svm.uuid,
+          ipAddress: want.ipAddress,
+          netmask,
+          homeNodeUuid: node?.uuid ?? "",
+          servicePolicy: want.servicePolicy,
+          vip: bgp,
+        }),
+      ).then(() => {
+        report.created.push(want.name);
       }),
     );
-    report.created.push(want.name);
   }
+  const outcomes = await Promise.allSettled(creates);
+  const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected");
+  if (failed) throw failed.reason;
+  report.created.sort((a, b) => plan.lifs.findIndex((l) => l.name === a) - plan.lifs.findIndex((l) => l.name === b));
   return report;
 }
 

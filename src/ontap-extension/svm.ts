@@ -1,5 +1,5 @@
 import { ExtensionError } from "../extension/errors.js";
-import type { MetroCluster, OntapClient, Svm } from "../ontap/index.js";
+import type { Job, JobRef, MetroCluster, OntapClient, Svm } from "../ontap/index.js";
 import { codesForInfraErrors } from "./codes.js";
 import type { ShootPlan } from "./plan.js";
 import { ok, requeue, type StepResult } from "./result.js";
@@ -10,8 +10,44 @@ export interface SvmOnCluster {
   svm: Svm;
 }
 
+/**
+ * SVM create jobs this process started and has not seen finish, by SVM name, shared by every shoot of the
+ * project. While one runs, a reconcile looks at the job (one request on one cluster) instead of looking the
+ * SVM up on every cluster, and comes back when the job should be done: after the duration the last job on that
+ * cluster took, then in short steps. Lost on restart, which only costs the plain lookup-and-requeue path.
+ */
+export interface SvmJobTracker {
+  pending: Map<string, { cluster: string; job: JobRef; startedAt: number }>;
+  /** Per cluster: how long the last SVM job took from its 202 to the poll that saw it succeed (ms). */
+  lastDurationMs: Map<string, number>;
+}
+
+export function createSvmJobTracker(): SvmJobTracker {
+  return { pending: new Map(), lastDurationMs: new Map() };
+}
+
+/** The shortest wait between two looks at a job. */
+export const JOB_POLL_STEP_MS = 100;
+
+/**
+ * When to look at a running job again. With the last job's duration on this cluster known: when that much
+ * time has passed, and past it in steps of a quarter of the time waited (a late job costs at most 25% more
+ * wait). Unknown: steps of half the time waited (polls at 0.1, 0.25, 0.5, 0.8, 1.3, 2, 3 s ...: a handful per
+ * job, at most 50% late). Never beyond `capMs`.
+ */
+export function nextJobPollMs(elapsedMs: number, expectedMs: number | undefined, capMs: number): number {
+  let wait: number;
+  if (expectedMs === undefined) wait = elapsedMs / 2;
+  else if (elapsedMs < expectedMs) wait = expectedMs - elapsedMs;
+  else wait = elapsedMs / 4;
+  return Math.round(Math.min(capMs, Math.max(JOB_POLL_STEP_MS, wait)));
+}
+
 export interface SvmDeps {
   metro: MetroCluster;
+  /** The SVM create jobs in flight; without it every wait is the lookup-and-requeue path. */
+  jobs?: SvmJobTracker;
+  now?: () => number;
   clients: ReadonlyMap<string, OntapClient>;
   /** The cluster an earlier run chose for this SVM, from status.providerStatus. */
   recordedCluster?: string;
@@ -25,6 +61,8 @@ const SETTLING_STATES = new Set(["initializing", "starting"]);
 /** Observe the SVM on every cluster, then decide: use it, wait for it, create it, or refuse to guess. */
 export async function ensureSvm(deps: SvmDeps, plan: ShootPlan): Promise<StepResult<SvmOnCluster>> {
   const pollMs = deps.pollMs ?? 2000;
+  const waiting = await waitForPendingJob(deps, plan, pollMs);
+  if (waiting) return waiting;
   const lookup = await deps.metro.findSvm(plan.svmName);
   switch (lookup.kind) {
     case "unknown":
@@ -73,6 +111,37 @@ export async function ensureSvm(deps: SvmDeps, plan: ShootPlan): Promise<StepRes
   }
 }
 
+/** A job this process started for the SVM: still running means requeue; done (either way) means look again. */
+async function waitForPendingJob(deps: SvmDeps, plan: ShootPlan, pollMs: number): Promise<StepResult<SvmOnCluster> | undefined> {
+  const pending = deps.jobs?.pending.get(plan.svmName);
+  const client = pending && deps.clients.get(pending.cluster);
+  if (!deps.jobs || !pending || !client) return undefined;
+  const now = deps.now ?? Date.now;
+  let job: Job;
+  try {
+    job = await client.getJob(pending.job.uuid);
+  } catch {
+    // The job cannot be read (gone, or the cluster is not answering): the lookup decides, as without a job.
+    deps.jobs.pending.delete(plan.svmName);
+    return undefined;
+  }
+  const elapsed = now() - pending.startedAt;
+  if (job.state === "success" || job.state === "failure") {
+    deps.jobs.pending.delete(plan.svmName);
+    if (job.state === "success") deps.jobs.lastDurationMs.set(pending.cluster, elapsed);
+    if (job.state === "failure") {
+      throw new ExtensionError(
+        `creating SVM ${plan.svmName} on ${pending.cluster} failed (job ${job.uuid}${job.code ? `, code ${job.code}` : ""}: ${job.message ?? "no message"}); will retry`,
+        ["ERR_RETRYABLE_INFRA_DEPENDENCIES"],
+        true,
+      );
+    }
+    return undefined;
+  }
+  const after = nextJobPollMs(elapsed, deps.jobs.lastDurationMs.get(pending.cluster), pollMs);
+  return requeue(after, `SVM ${plan.svmName} is being created on ${pending.cluster} (job ${job.uuid} ${job.state})`);
+}
+
 async function createSvm(deps: SvmDeps, plan: ShootPlan, pollMs: number): Promise<StepResult<SvmOnCluster>> {
   const cluster =
     deps.recordedCluster && deps.clients.has(deps.recordedCluster)
@@ -84,11 +153,17 @@ async function createSvm(deps: SvmDeps, plan: ShootPlan, pollMs: number): Promis
   if (aggregates.length === 0) {
     throw new ExtensionError(`cluster ${cluster} has no aggregates to place SVM ${plan.svmName} on`, ["ERR_INFRA_RESOURCES_DEPLETED"], true);
   }
+  const startedAt = (deps.now ?? Date.now)();
   const created = await client.createSvm({ name: plan.svmName, aggregateUuids: aggregates.map((a) => a.uuid) });
   if (created.svm?.state === "running" && created.svm.nvmeEnabled !== false) {
     return ok({ cluster, client, svm: created.svm });
   }
-  return requeue(pollMs, `SVM ${plan.svmName} is being created on ${cluster}${created.job ? ` (job ${created.job.uuid})` : ""}`);
+  let after = pollMs;
+  if (created.job && deps.jobs) {
+    deps.jobs.pending.set(plan.svmName, { cluster, job: created.job, startedAt });
+    after = nextJobPollMs(0, deps.jobs.lastDurationMs.get(cluster), pollMs);
+  }
+  return requeue(after, `SVM ${plan.svmName} is being created on ${cluster}${created.job ? ` (job ${created.job.uuid})` : ""}`);
 }
 
 /**

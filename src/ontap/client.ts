@@ -537,6 +537,8 @@ export function createOntapClient(cfg: OntapClusterConfig, opts: OntapClientOpti
         operation,
         method: "POST",
         endpoint: ENDPOINTS.interfaces,
+        // The created record comes back in the answer, sparing a lookup per interface.
+        query: { return_records: true },
         body: {
           name,
           ip: { address: input.ipAddress, netmask: input.netmask },
@@ -551,7 +553,10 @@ export function createOntapClient(cfg: OntapClusterConfig, opts: OntapClientOpti
       return createWithLookup<Lif>({
         ...retryOptions(spec),
         create: async (attempt) => {
-          await sendOnce(spec, attempt);
+          const res = await sendOnce(spec, attempt);
+          const returned = collectionOf(InterfaceRecord).safeParse(res.body);
+          const record = returned.success ? returned.data.records.find((l) => l.name === name) : undefined;
+          if (record) return record;
           const lif = await findInterfaceExact(svmUuid, name, operation, callOpts.signal, attempt);
           if (!lif) throw invalidResponse(contextOf(spec), "interface created but not found by name");
           return lif;

@@ -60,6 +60,13 @@ export class WorkQueue<K extends string> {
   add(key: K): void {
     if (this.shuttingDown) return;
     this.hooks.add?.();
+    // "Now" supersedes "later": the run decides afresh whether and when to come back, so a pending delayed
+    // add (a requeue, a backoff) would only cause a second, redundant run.
+    const pending = this.delayed.get(key);
+    if (pending) {
+      clearTimeout(pending.timer);
+      this.delayed.delete(key);
+    }
     if (this.dirty.has(key)) return;
     this.dirty.add(key);
     if (this.processing.has(key)) return;
@@ -74,6 +81,8 @@ export class WorkQueue<K extends string> {
       this.add(key);
       return;
     }
+    // Already due to run again (added while being processed, or waiting): that run decides about later.
+    if (this.dirty.has(key)) return;
     const readyAt = Date.now() + ms;
     const pending = this.delayed.get(key);
     if (pending) {

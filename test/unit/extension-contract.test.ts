@@ -58,6 +58,19 @@ describe("status patches", () => {
     expect(statusPatchIsNoop(current, other)).toBe(false);
   });
 
+  it("does not write status for a no-op whose only news is a later providerStatus.lastVerification", () => {
+    const current = ext({}, {
+      observedGeneration: 2,
+      lastOperation: { type: "Reconcile", state: "Succeeded", description: "ok", progress: 100, lastUpdateTime: "earlier" },
+      providerStatus: { cluster: "a", lastVerification: "2026-12-01T08:00:00.000Z" },
+    });
+    const later = { cluster: "a", lastVerification: "2026-12-01T09:00:00.000Z" };
+    const same = buildStatusPatch(current, { type: "Reconcile", state: "Succeeded", description: "ok", observedGeneration: 2, providerStatus: later }, now);
+    expect(statusPatchIsNoop(current, same)).toBe(true);
+    const moved = buildStatusPatch(current, { type: "Reconcile", state: "Succeeded", description: "ok", observedGeneration: 2, providerStatus: { ...later, cluster: "b" } }, now);
+    expect(statusPatchIsNoop(current, moved)).toBe(false);
+  });
+
   it("keeps the transition time of an unchanged escalation condition", () => {
     const escalated = { escalated: true, reason: "RepeatedFailures", message: "m" };
     const first = buildStatusPatch(ext(), { type: "Reconcile", state: "Error", description: "d", escalation: escalated }, now);

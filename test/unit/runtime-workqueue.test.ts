@@ -107,6 +107,31 @@ describe("work queue", () => {
     expect(q.len()).toBe(0);
   });
 
+  it("an add now cancels a pending delayed add of the same key (one run, not two)", async () => {
+    vi.useFakeTimers();
+    const q = new WorkQueue<string>();
+    q.addAfter("a", 1000);
+    q.add("a");
+    expect(await q.get()).toBe("a");
+    q.done("a");
+    vi.advanceTimersByTime(2000);
+    expect(q.len()).toBe(0);
+  });
+
+  it("a delayed add of a key already due to run again is dropped: that run decides about later", async () => {
+    vi.useFakeTimers();
+    const q = new WorkQueue<string>();
+    q.add("a");
+    expect(await q.get()).toBe("a");
+    q.add("a"); // an event while it runs
+    q.addAfter("a", 1000); // the running reconcile asks to come back later
+    q.done("a");
+    expect(await q.get()).toBe("a");
+    q.done("a");
+    vi.advanceTimersByTime(2000);
+    expect(q.len()).toBe(0);
+  });
+
   it("addAfter with zero or negative delay adds at once", () => {
     const q = new WorkQueue<string>();
     q.addAfter("a", 0);

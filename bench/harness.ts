@@ -1,0 +1,407 @@
+/**
+ * The benchmark's world: a real kube-apiserver + etcd, a 2-cluster simulated MetroCluster with a latency
+ * profile (in this process), a resource manager stand-in (in this process), and the controller as its own
+ * process (`node dist/cli.js run`, built from src), so its memory and CPU are its own: read from /proc.
+ */
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { loadKubeConfig } from "../src/controller.js";
+import type { Extension } from "../src/extension/types.js";
+import { createKubeClient, type KubeClient } from "../src/kube/client.js";
+import { Clusters, Extensions, ManagedResources, Namespaces } from "../src/kube/resources.js";
+import { createInformer, type Informer } from "../src/runtime/informer.js";
+import { type RunningSimulator, startSimulator } from "../src/simulator/index.js";
+import { writeControllerConfig } from "../test/support/controller-process.js";
+import { SimAdmin } from "../test/support/sim-admin.js";
+import { freePorts, startTestEnv, type TestEnv } from "../test/support/testenv.js";
+
+export const REPO_ROOT = path.resolve(import.meta.dirname, "..");
+const DIST_CLI = path.join(REPO_ROOT, "dist", "cli.js");
+
+export interface Profile {
+  name: string;
+  /** Added to every ONTAP REST call. */
+  latencyMs: number;
+  /** Duration of an SVM create or delete job. */
+  jobMs: number;
+}
+
+export const PROFILES = {
+  slow: { name: "50 ms per ONTAP call, 3 s per SVM job", latencyMs: 50, jobMs: 3000 },
+  simDefault: { name: "the simulator's CLI default: no added latency, 200 ms per SVM job", latencyMs: 0, jobMs: 200 },
+} satisfies Record<string, Profile>;
+
+export function log(msg: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+}
+
+/** Builds dist/ from src/ when any source file is newer than dist/cli.js (the controller runs as shipped). */
+export function ensureBuilt(): void {
+  const newest = (dir: string): number =>
+    readdirSync(dir, { withFileTypes: true }).reduce((m, e) => {
+      const p = path.join(dir, e.name);
+      return Math.max(m, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+    }, 0);
+  if (existsSync(DIST_CLI) && statSync(DIST_CLI).mtimeMs >= newest(path.join(REPO_ROOT, "src"))) return;
+  log("building dist/ (tsc -p tsconfig.build.json) so the controller runs as shipped");
+  execFileSync(process.execPath, [path.join(REPO_ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"], {
+    cwd: REPO_ROOT,
+    stdio: "inherit",
+  });
+}
+
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** The controller process: its /proc figures and its /metrics. */
+export interface ControllerChild {
+  proc: ChildProcess;
+  pid: number;
+  /** user + system CPU so far, ms. */
+  cpuMs(): number;
+  /** Peak resident set (VmHWM), MiB. */
+  peakRssMiB(): number;
+  rssMiB(): number;
+  metricsText(): Promise<string>;
+  /** Sum of a metric over the label sets whose labels contain every given pair. */
+  metric(name: string, where?: (labels: string) => boolean): Promise<number>;
+  stop(): Promise<void>;
+}
+
+function procStatus(pid: number, field: string): number {
+  const line = readFileSync(`/proc/${pid}/status`, "utf8")
+    .split("\n")
+    .find((l) => l.startsWith(`${field}:`));
+  return Number(/(\d+)/.exec(line ?? "")?.[1] ?? 0) / 1024;
+}
+
+export async function spawnControllerChild(opts: {
+  configPath: string;
+  kubeconfig: string;
+  dir: string;
+  workers: number;
+  pollSeconds: number;
+}): Promise<ControllerChild> {
+  const [healthPort = 0] = await freePorts(1);
+  const out = openSync(path.join(opts.dir, "controller.log"), "a");
+  const proc = spawn(
+    process.execPath,
+    [
+      DIST_CLI,
+      "run",
+      "--config",
+      opts.configPath,
+      "--kubeconfig",
+      opts.kubeconfig,
+      "--health-port",
+      String(healthPort),
+      "--poll-seconds",
+      String(opts.pollSeconds),
+      "--resync-minutes",
+      "0",
+      "--max-concurrent-reconciles",
+      String(opts.workers),
+      "--no-leader-elect",
+      "--log-level",
+      "warn",
+    ],
+    { cwd: REPO_ROOT, stdio: ["ignore", out, out] },
+  );
+  const pid = proc.pid as number;
+  const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
+  const metricsText = async () => {
+    const res = await fetch(`http://127.0.0.1:${healthPort}/metrics`, { signal: AbortSignal.timeout(10_000) });
+    return res.text();
+  };
+  // Ready once /healthz answers.
+  for (let i = 0; ; i++) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${healthPort}/healthz`, { signal: AbortSignal.timeout(1000) });
+      if (res.ok) break;
+    } catch {
+      // not up yet
+    }
+    if (proc.exitCode !== null) throw new Error(`controller exited with ${proc.exitCode}; see ${opts.dir}/controller.log`);
+    if (i > 600) throw new Error("controller did not become healthy in 60 s");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    proc,
+    pid,
+    cpuMs() {
+      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+      // After the ") ": state is field 3, utime 14 and stime 15 of the full line.
+      return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+    },
+    peakRssMiB: () => procStatus(pid, "VmHWM"),
+    rssMiB: () => procStatus(pid, "VmRSS"),
+    metricsText,
+    async metric(name, where = () => true) {
+      const text = await metricsText();
+      let sum = 0;
+      for (const line of text.split("\n")) {
+        const m = /^([a-z_]+)(\{[^}]*\})? ([0-9.e+-]+)$/.exec(line);
+        if (!m || m[1] !== `gardener_extension_ontap_${name}`) continue;
+        if (where(m[2] ?? "")) sum += Number(m[3]);
+      }
+      return sum;
+    },
+    async stop() {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGTERM");
+      const timer = setTimeout(() => proc.kill("SIGKILL"), 15_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/**
+ * Stands in for gardener-resource-manager: marks each ManagedResource applied and healthy as soon as its
+ * watch shows it (a handful of patches at once), so the controller's wait for `trident-crds` is a watch
+ * round trip, as with the real one, and not a poll of this stand-in.
+ */
+function startWatchingResourceManager(kube: KubeClient): { informer: Informer<MrObject>; stop(): Promise<void> } {
+  const informer = createInformer<MrObject>(kube, ManagedResources, {});
+  const queue: MrObject[] = [];
+  let active = 0;
+  const pump = () => {
+    while (active < 8 && queue.length > 0) {
+      const mr = queue.shift() as MrObject;
+      active++;
+      const time = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+      const condition = (type: string, status: string) => ({ type, status, reason: status === "True" ? "ApplySucceeded" : "Done", message: "bench resource manager", lastTransitionTime: time, lastUpdateTime: time });
+      kube
+        .mergePatch(
+          ManagedResources,
+          mr.metadata.namespace,
+          mr.metadata.name,
+          {
+            status: {
+              observedGeneration: mr.metadata.generation,
+              conditions: [condition("ResourcesApplied", "True"), condition("ResourcesHealthy", "True"), condition("ResourcesProgressing", "False")],
+            },
+          },
+          { subresource: "status" },
+        )
+        .catch(() => undefined)
+        .finally(() => {
+          active--;
+          pump();
+        });
+    }
+  };
+  const consider = (mr: MrObject) => {
+    if (mr.status?.observedGeneration === mr.metadata.generation && mr.status?.conditions?.some((c) => c.type === "ResourcesHealthy" && c.status === "True")) return;
+    queue.push(mr);
+    pump();
+  };
+  informer.onAdd(consider);
+  informer.onUpdate((_old, mr) => consider(mr));
+  const abort = new AbortController();
+  void informer.start(abort.signal);
+  return {
+    informer,
+    async stop() {
+      abort.abort();
+      await informer.stopped().catch(() => undefined);
+    },
+  };
+}
+
+interface MrObject {
+  metadata: { name: string; namespace: string; generation?: number };
+  status?: { observedGeneration?: number; conditions?: { type: string; status: string }[] };
+}
+
+export interface ShootSpec {
+  namespace: string;
+  project: number;
+}
+
+export interface WorldOptions {
+  profile: Profile;
+  workers: number;
+  maxConcurrentPerCluster: number;
+  /** --poll-seconds of the controller (re-check of things not ready yet). */
+  pollSeconds?: number;
+  requeue?: { baseSeconds: number; capSeconds: number };
+  breaker?: { consecutiveFailures: number; probeIntervalSeconds: number };
+}
+
+export interface World {
+  env: TestEnv;
+  sim: RunningSimulator;
+  admins: SimAdmin[];
+  kube: KubeClient;
+  controller: ControllerChild;
+  /** When each Extension was created (ms since epoch, as the create returned) and first seen ready. */
+  createdAt: Map<string, number>;
+  readyAt: Map<string, number>;
+  /** Creates namespace and Cluster of each shoot (setup, not timed). */
+  prepareShoots(shoots: ShootSpec[]): Promise<void>;
+  /** Creates the Extensions, `parallel` at a time; records their creation time. */
+  createExtensions(shoots: ShootSpec[], parallel?: number): Promise<void>;
+  /** Waits until every given key is ready; logs progress every few seconds. */
+  waitReady(keys: string[], timeoutMs: number, label: string): Promise<void>;
+  /** Marks every given key not ready (before a Gardener-triggered reconcile) and annotates it. */
+  annotateReconcile(keys: string[], parallel?: number): Promise<void>;
+  /** REST calls the simulator counted, per cluster. */
+  simCalls(): Promise<number[]>;
+  /** Peak concurrent requests per cluster since the last reset, as the simulator saw them. */
+  simPeaks(): Promise<number[]>;
+  resetSimPeaks(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export const extensionKey = (s: ShootSpec) => `${s.namespace}/ontap`;
+
+function isReady(ext: Extension): boolean {
+  return (
+    ext.status?.lastOperation?.state === "Succeeded" &&
+    ext.status.observedGeneration === ext.metadata.generation &&
+    !ext.metadata.annotations?.["gardener.cloud/operation"]
+  );
+}
+
+async function inParallel<T>(items: T[], parallel: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(parallel, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++] as T);
+    }),
+  );
+}
+
+export async function startWorld(opts: WorldOptions): Promise<World> {
+  const dir = mkdtempSync(path.join(tmpdir(), "ontap-bench-"));
+  const env = await startTestEnv();
+  const sim = await startSimulator({ clusters: 2, latencyMs: opts.profile.latencyMs, jobMs: opts.profile.jobMs });
+  const admins = sim.clusters.map((c) => new SimAdmin(c));
+  const kube = createKubeClient(loadKubeConfig(env.kubeconfigPath), { timeoutMs: 60_000 });
+  const rm = startWatchingResourceManager(kube);
+  const configPath = writeControllerConfig(dir, sim.clusters, {
+    extensionClass: "shoot",
+    requeue: opts.requeue ?? { baseSeconds: 2, capSeconds: 300 },
+    ontapRequests: {
+      maxConcurrentPerCluster: opts.maxConcurrentPerCluster,
+      circuitBreaker: opts.breaker ?? { consecutiveFailures: 5, probeIntervalSeconds: 1 },
+    },
+  });
+  const controller = await spawnControllerChild({
+    configPath,
+    kubeconfig: env.kubeconfigPath,
+    dir,
+    workers: opts.workers,
+    pollSeconds: opts.pollSeconds ?? 2,
+  });
+
+  const createdAt = new Map<string, number>();
+  const readyAt = new Map<string, number>();
+  const extensions = createInformer<Extension>(kube, Extensions, {});
+  const observe = (ext: Extension) => {
+    const key = `${ext.metadata.namespace}/${ext.metadata.name}`;
+    if (createdAt.has(key) && !readyAt.has(key) && isReady(ext)) readyAt.set(key, Date.now());
+  };
+  extensions.onAdd(observe);
+  extensions.onUpdate((_o, n) => observe(n));
+  const watchAbort = new AbortController();
+  void extensions.start(watchAbort.signal);
+
+  const world: World = {
+    env,
+    sim,
+    admins,
+    kube,
+    controller,
+    createdAt,
+    readyAt,
+    async prepareShoots(shoots) {
+      await inParallel(shoots, 16, async (s) => {
+        await kube.create(Namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: s.namespace } });
+        await kube.create(Clusters, {
+          apiVersion: "extensions.gardener.cloud/v1alpha1",
+          kind: "Cluster",
+          metadata: { name: s.namespace },
+          spec: {
+            cloudProfile: {},
+            seed: {},
+            shoot: { metadata: { annotations: { "cluster.metal-stack.io/project": `00000000-0000-0000-0000-${String(s.project).padStart(12, "0")}` } } },
+          },
+        });
+      });
+    },
+    async createExtensions(shoots, parallel = 16) {
+      await inParallel(shoots, parallel, async (s) => {
+        const p = s.project;
+        const ip = (last: number) => `10.${Math.floor(p / 250) + 10}.${p % 250}.${last}`;
+        await kube.create(Extensions, {
+          apiVersion: "extensions.gardener.cloud/v1alpha1",
+          kind: "Extension",
+          metadata: { name: "ontap", namespace: s.namespace, annotations: { "gardener.cloud/operation": "reconcile" } },
+          spec: { type: "ontap", providerConfig: { svmIpaddresses: { managementLif: ip(10), dataLifs: [ip(11), ip(12)] } } },
+        });
+        createdAt.set(extensionKey(s), Date.now());
+      });
+    },
+    async waitReady(keys, timeoutMs, label) {
+      const started = Date.now();
+      let lastLog = 0;
+      for (;;) {
+        const ready = keys.filter((k) => readyAt.has(k)).length;
+        if (ready === keys.length) return;
+        if (Date.now() - lastLog > 5_000) {
+          lastLog = Date.now();
+          log(`${label}: ${ready}/${keys.length} Succeeded after ${((Date.now() - started) / 1000).toFixed(0)} s`);
+        }
+        if (Date.now() - started > timeoutMs) throw new Error(`${label}: only ${ready}/${keys.length} Succeeded after ${timeoutMs / 1000} s`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    async annotateReconcile(keys, parallel = 16) {
+      for (const key of keys) {
+        readyAt.delete(key);
+        createdAt.set(key, Date.now());
+      }
+      await inParallel(keys, parallel, async (key) => {
+        const [namespace = "", name = ""] = key.split("/");
+        await kube.mergePatch(Extensions, namespace, name, { metadata: { annotations: { "gardener.cloud/operation": "reconcile" } } });
+      });
+    },
+    async simCalls() {
+      return Promise.all(admins.map(async (a) => Object.values(await a.calls()).reduce((n, v) => n + v, 0)));
+    },
+    async simPeaks() {
+      return Promise.all(admins.map(async (a) => ((await a.rest("GET", "/__sim/concurrency")).body as { peak: number }).peak));
+    },
+    async resetSimPeaks() {
+      await Promise.all(admins.map((a) => a.rest("DELETE", "/__sim/concurrency")));
+    },
+    async stop() {
+      await controller.stop();
+      watchAbort.abort();
+      await extensions.stopped().catch(() => undefined);
+      await rm.stop();
+      await Promise.all(admins.map((a) => a.close()));
+      await sim.stop();
+      await env.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return world;
+}
+
+export function shootsOver(count: number, projects: number, prefix: string): ShootSpec[] {
+  return Array.from({ length: count }, (_, i) => ({ namespace: `shoot--${prefix}${i % projects}--s${i}`, project: i % projects }));
+}
+
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank] as number;
+}
+
+export function median(values: number[]): number {
+  return percentile(values, 50);
+}

@@ -1,0 +1,150 @@
+/** docs/performance.md from bench/results.json: ratios first, then one table per scenario. */
+import type { FleetResult, NoopResult, RecoveryResult, TimeToReadyResult } from "./scenarios.js";
+
+interface Machine {
+  cores: number;
+  cpuModel: string;
+  memoryGiB: number;
+  node: string;
+  loadAverageAtStart: number[];
+  note: string;
+}
+
+const yes = (ok: boolean) => (ok ? "met" : "**not met**");
+
+export function renderPerformanceDoc(results: Record<string, unknown>): string {
+  const machine = results.machine as Machine;
+  const noop = results.noop as NoopResult | undefined;
+  const ttr = results.timeToReady as { latencyProfile: TimeToReadyResult; simulatorDefault: TimeToReadyResult } | undefined;
+  const fleet = (results.fleet as FleetResult[] | undefined) ?? [];
+  const recovery = results.recovery as RecoveryResult | undefined;
+  const date = String(results.date);
+  const where = `${date}, ${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, Node ${machine.node}, load average at start ${machine.loadAverageAtStart.join(" / ")}`;
+  const lines: string[] = [];
+  const p = (s = "") => lines.push(s);
+  p("# Performance");
+  p();
+  p(`Measured by \`${String(results.command)}\` (bench/reconcile.ts) on ${where}.`);
+  p(`The whole run took ${String(results.benchSeconds)} s. Raw figures: \`bench/results.json\`.`);
+  p();
+  p(`> ${machine.note}. Wall times and CPU milliseconds here are upper bounds; request counts are exact.`);
+  p();
+  p("Each scenario starts its own kube-apiserver + etcd, a 2-cluster simulated MetroCluster (in the benchmark");
+  p("process) and the controller as its own process (`node dist/cli.js run`), whose CPU and peak RSS (VmHWM) are");
+  p("read from `/proc/<pid>`. ONTAP requests are counted by the simulator, concurrency is the simulator's peak of");
+  p("requests in flight per cluster, and Kubernetes requests come from the controller's own metrics.");
+  p();
+  p("## Ratios");
+  p();
+  p("| measure | value | goal |");
+  p("|---|---|---|");
+  if (noop) {
+    p(`| ONTAP requests per no-op reconcile | ${noop.ontapRequestsPerNoop} | ≤ 3 (${yes(noop.ontapRequestsPerNoop <= 3)}) |`);
+    p(`| Kubernetes writes per no-op reconcile | ${noop.kubeWritesPerNoop} | ≤ 1 (${yes(noop.kubeWritesPerNoop <= 1)}) |`);
+    p(`| controller CPU per no-op reconcile | ${noop.cpuMsPerNoop} ms | (reported) |`);
+  }
+  if (ttr) {
+    const l = ttr.latencyProfile;
+    p(`| first shoot / critical path (${l.profile}) | ${l.firstShootOverCriticalPath}x (${l.firstShootMs} / ${l.criticalPathFirstMs} ms) | ≤ 1.2x (${yes(l.firstShootOverCriticalPath <= 1.2)}) |`);
+    p(`| second shoot / critical path | ${l.secondShootOverCriticalPath}x (${l.secondShootMs} / ${l.criticalPathSecondMs} ms) | ≤ 1.2x (${yes(l.secondShootOverCriticalPath <= 1.2)}) |`);
+    const d = ttr.simulatorDefault;
+    p(`| new shoot to Succeeded, ${d.profile} | ${(d.firstShootMs / 1000).toFixed(2)} s | < 2.7 s, the Go extension (${yes(d.firstShootMs < 2700)}) |`);
+  }
+  const big = fleet.at(-1);
+  if (big) {
+    p(`| controller peak RSS at ${big.extensions} Extensions | ${big.controllerPeakRssMiB} MiB (${((big.controllerPeakRssMiB / big.extensions) * 1000).toFixed(0)} MiB per 1,000) | ≤ 256 MiB at 1,000 (${yes(big.extensions < 1000 || big.controllerPeakRssMiB <= 256)}) |`);
+    p(`| peak concurrent ONTAP requests per cluster | ${big.peakConcurrentOntapRequestsPerCluster.join(" / ")} | ≤ cap ${big.maxConcurrentPerCluster} (${yes(!big.capExceeded)}) |`);
+  }
+  if (recovery) {
+    p(`| requests per second to an unreachable cluster | ${recovery.requestsPerSecondAfterFirst5Seconds} (after the first 5 s) | bounded: 1 probe/s (${yes(recovery.requestsPerSecondAfterFirst5Seconds <= 1.5)}) |`);
+    p(`| seconds until every affected Extension converged once it answered | ${recovery.secondsUntilEveryAffectedConverged} | ≤ 10 (${yes(recovery.secondsUntilEveryAffectedConverged <= 10)}) |`);
+  }
+  p();
+
+  if (noop) {
+    p("## noop");
+    p();
+    p(`\`npm run bench -- --full --only noop\` · ${where}`);
+    p();
+    p(`${noop.shoots} settled shoots over ${noop.projects} projects; Gardener's \`reconcile\` annotation on every one, ${noop.rounds} rounds; medians of the per-round averages. Profile: ${noop.profile}.`);
+    p();
+    p("| measure | median | per round |");
+    p("|---|---|---|");
+    p(`| ONTAP requests per no-op | ${noop.ontapRequestsPerNoop} | ${noop.ontapRequestsPerNoopByRound.join(", ")} |`);
+    p(`| Kubernetes requests per no-op | ${noop.kubeRequestsPerNoop} | |`);
+    p(`| Kubernetes writes per no-op | ${noop.kubeWritesPerNoop} | |`);
+    p(`| controller CPU ms per no-op | ${noop.cpuMsPerNoop} | ${noop.cpuMsPerNoopByRound.join(", ")} |`);
+    p();
+    p("The 3 ONTAP requests: one SVM lookup per cluster (it brings the SVM's `ip_interfaces`, so the LIF check costs");
+    p("nothing more) and one authentication as the shoot's user. The Kubernetes write consumes the annotation; the");
+    p("read is the seed Secret. CPU includes handling the watch events of the annotation and its removal.");
+    p();
+  }
+  if (ttr) {
+    for (const [label, r] of [
+      ["latency profile", ttr.latencyProfile],
+      ["simulator default", ttr.simulatorDefault],
+    ] as const) {
+      p(`## timeToReady (${label})`);
+      p();
+      p(`\`npm run bench -- --full --only timeToReady\` · ${where}`);
+      p();
+      p(`Profile: ${r.profile}. Wall time from the Extension's creation to \`Succeeded\`, for the first shoot of a project and then a second one; ${r.projects} projects, medians.`);
+      p();
+      p("| shoot | median | per project | critical path | ratio |");
+      p("|---|---|---|---|---|");
+      p(`| first | ${r.firstShootMs} ms | ${r.firstShootMsByProject.join(", ")} | ${r.criticalPathFirstMs} ms | ${r.firstShootOverCriticalPath}x |`);
+      p(`| second | ${r.secondShootMs} ms | ${r.secondShootMsByProject.join(", ")} | ${r.criticalPathSecondMs} ms | ${r.secondShootOverCriticalPath}x |`);
+      p();
+      if (label === "latency profile") {
+        p("Critical path of a first shoot (the ONTAP calls that must follow one another):");
+        p();
+        r.criticalPathFirst.forEach((c, i) => p(`${i + 1}. ${c}`));
+        p();
+        p("Of a second shoot (the SVM and its LIFs exist):");
+        p();
+        r.criticalPathSecond.forEach((c, i) => p(`${i + 1}. ${c}`));
+        p();
+        p("Not on the path, but in the measured time: the Kubernetes writes (finalizer, status, seed Secret twice,");
+        p("ManagedResources and their Secrets), the resource manager marking `trident-crds` healthy, and the second");
+        p("pass that follows it (one SVM lookup and one password proof again).");
+        p();
+      }
+    }
+  }
+  if (fleet.length > 0) {
+    p("## fleet");
+    p();
+    p(`\`npm run bench -- --full --only fleet\` · ${where}`);
+    p();
+    p(`N Extensions over N/5 projects created at once (32 at a time from the benchmark), profile: ${fleet[0]?.profile}; per-cluster cap ${fleet[0]?.maxConcurrentPerCluster}, ${fleet[0]?.workers} workers. One run per size (a 1,000 run takes minutes).`);
+    p();
+    p("| Extensions | projects | wall until all Succeeded | p50 / p95 / p99 time to ready | peak ONTAP requests in flight per cluster | ONTAP requests (per Extension) | controller peak RSS | controller CPU |");
+    p("|---|---|---|---|---|---|---|---|");
+    for (const f of fleet) {
+      p(`| ${f.extensions} | ${f.projects} | ${f.wallSecondsUntilAllSucceeded} s | ${f.timeToReadySeconds.p50} / ${f.timeToReadySeconds.p95} / ${f.timeToReadySeconds.p99} s | ${f.peakConcurrentOntapRequestsPerCluster.join(" / ")} | ${f.ontapRequestsTotal} (${f.ontapRequestsPerExtension}) | ${f.controllerPeakRssMiB} MiB | ${f.controllerCpuSeconds} s |`);
+    }
+    p();
+  }
+  if (recovery) {
+    p("## recovery");
+    p();
+    p(`\`npm run bench -- --full --only recovery\` · ${where}`);
+    p();
+    p(`A settled fleet of ${recovery.extensions}; ${recovery.unreachableCluster} stops answering (every connection reset) for ${recovery.downSeconds} s, during which Gardener asks every Extension to reconcile, so each fails (no SVM lookup may count as absent) and backs off; then it answers again. Breaker: opens after ${recovery.breaker.consecutiveFailures} requests in a row without an answer, probes once per ${recovery.breaker.probeIntervalSeconds} s. Profile: ${recovery.profile}.`);
+    p();
+    p("| measure | value |");
+    p("|---|---|");
+    p(`| requests to the unreachable cluster while down | ${recovery.requestsToDownClusterWhileDown} (${recovery.requestsPerSecondToDownClusterWhileDown}/s) |`);
+    p(`| of those after the first 5 s | ${recovery.requestsToDownClusterAfterFirst5Seconds} (${recovery.requestsPerSecondAfterFirst5Seconds}/s) |`);
+    p(`| affected Extensions (not Succeeded when it came back) | ${recovery.affectedExtensions} |`);
+    p(`| most consecutive failures of one Extension; its backoff ceiling | ${recovery.maxConsecutiveFailures}; ${recovery.maxBackoffCeilingSeconds} s |`);
+    p(`| seconds from the cluster's return until every affected Extension Succeeded | ${recovery.secondsUntilEveryAffectedConverged} |`);
+    p();
+    p("The burst before the breaker opens is the requests already in flight or sent before 5 failures in a row;");
+    p("after that the cluster sees one probe per second. When a probe is answered the breaker closes and enqueues");
+    p("every Extension that was refused or failed on that cluster meanwhile, whatever its backoff had reached.");
+    p();
+  }
+  return `${lines.join("\n")}\n`;
+}
