@@ -104,7 +104,7 @@ export async function spawnControllerChild(opts: {
       String(opts.workers),
       "--no-leader-elect",
       "--log-level",
-      "warn",
+      process.env.BENCH_LOG_LEVEL ?? "warn",
     ],
     { cwd: REPO_ROOT, stdio: ["ignore", out, out] },
   );
@@ -238,6 +238,8 @@ export interface World {
   /** When each Extension was created (ms since epoch, as the create returned) and first seen ready. */
   createdAt: Map<string, number>;
   readyAt: Map<string, number>;
+  /** The newest state of every Extension, from the benchmark's own watch. */
+  latest: Map<string, Extension>;
   /** Creates namespace and Cluster of each shoot (setup, not timed). */
   prepareShoots(shoots: ShootSpec[]): Promise<void>;
   /** Creates the Extensions, `parallel` at a time; records their creation time. */
@@ -256,7 +258,7 @@ export interface World {
 
 export const extensionKey = (s: ShootSpec) => `${s.namespace}/ontap`;
 
-function isReady(ext: Extension): boolean {
+export function isReady(ext: Extension): boolean {
   return (
     ext.status?.lastOperation?.state === "Succeeded" &&
     ext.status.observedGeneration === ext.metadata.generation &&
@@ -299,8 +301,10 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
   const createdAt = new Map<string, number>();
   const readyAt = new Map<string, number>();
   const extensions = createInformer<Extension>(kube, Extensions, {});
+  const latest = new Map<string, Extension>();
   const observe = (ext: Extension) => {
     const key = `${ext.metadata.namespace}/${ext.metadata.name}`;
+    latest.set(key, ext);
     if (createdAt.has(key) && !readyAt.has(key) && isReady(ext)) readyAt.set(key, Date.now());
   };
   extensions.onAdd(observe);
@@ -316,6 +320,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     controller,
     createdAt,
     readyAt,
+    latest,
     async prepareShoots(shoots) {
       await inParallel(shoots, 16, async (s) => {
         await kube.create(Namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: s.namespace } });

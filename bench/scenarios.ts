@@ -2,7 +2,7 @@
  * The four scenarios of `npm run bench`. Each starts its own world (API server, simulator, controller
  * process) so no scenario's objects sit in another's caches, and returns plain figures.
  */
-import { extensionKey, log, median, PROFILES, percentile, type Profile, shootsOver, startWorld, type World } from "./harness.js";
+import { extensionKey, isReady, log, median, PROFILES, percentile, type Profile, shootsOver, startWorld, type World } from "./harness.js";
 
 const WRITE_VERBS = /verb="(create|update|patch|delete)"/;
 
@@ -278,6 +278,7 @@ export interface RecoveryResult {
   requestsToDownClusterAfterFirst5Seconds: number;
   requestsPerSecondAfterFirst5Seconds: number;
   affectedExtensions: number;
+  affectedInStateError: number;
   secondsUntilEveryAffectedConverged: number;
   maxConsecutiveFailures: number;
   /** The backoff ceiling that many failures had reached: min(capSeconds, baseSeconds * 2^(n-1)), full jitter below it. */
@@ -313,7 +314,13 @@ export async function recovery(opts: { extensions: number; downSeconds: number; 
     const after5 = await callsAt();
     await new Promise((r) => setTimeout(r, opts.downSeconds * 1000 - (Date.now() - downAt)));
     const atBack = await callsAt();
-    const affected = keys.filter((k) => !world.readyAt.has(k));
+    // Affected: every Extension not settled as Succeeded when the cluster comes back (its reconcile failed, or
+    // waits in its backoff with the annotation still on). Their clocks start now.
+    const affected = keys.filter((k) => {
+      const ext = world.latest.get(k);
+      return !ext || !isReady(ext);
+    });
+    const errored = keys.filter((k) => world.latest.get(k)?.status?.lastOperation?.state === "Error").length;
     // The most consecutive failures any Extension had when the cluster came back, from the controller's gauge.
     const maxFailures = Math.max(
       0,
@@ -324,9 +331,13 @@ export async function recovery(opts: { extensions: number; downSeconds: number; 
     );
     await down.removeFault(faultId);
     const backAt = Date.now();
-    log(`recovery: ${down.cluster.name} answers again; ${affected.length} Extensions waiting`);
+    for (const k of affected) {
+      world.readyAt.delete(k);
+      world.createdAt.set(k, backAt);
+    }
+    log(`recovery: ${down.cluster.name} answers again; ${affected.length} Extensions waiting (${errored} in state Error)`);
     await world.waitReady(affected, 600_000, "recovery: converging");
-    const converged = (Math.max(...affected.map((k) => world.readyAt.get(k) as number)) - backAt) / 1000;
+    const converged = affected.length === 0 ? 0 : (Math.max(...affected.map((k) => world.readyAt.get(k) as number)) - backAt) / 1000;
     const downFor = (backAt - downAt) / 1000;
     const result: RecoveryResult = {
       profile: profile.name,
@@ -339,6 +350,7 @@ export async function recovery(opts: { extensions: number; downSeconds: number; 
       requestsToDownClusterAfterFirst5Seconds: atBack - after5,
       requestsPerSecondAfterFirst5Seconds: round((atBack - after5) / (downFor - 5), 2),
       affectedExtensions: affected.length,
+      affectedInStateError: errored,
       secondsUntilEveryAffectedConverged: round(converged, 2),
       maxConsecutiveFailures: maxFailures,
       maxBackoffCeilingSeconds: round(Math.min(300, 2 * 2 ** Math.max(0, maxFailures - 1)), 0),

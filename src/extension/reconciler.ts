@@ -123,7 +123,8 @@ export function createExtensionReconciler(deps: ExtensionReconcilerDeps) {
         extension = await writeOperationStatus(kube, extension, {
           type,
           state: "Processing",
-          description: `${result.reason}; checking again in ${Math.round(result.afterMs / 1000)}s`,
+          // "shortly" for short waits, so a wait polled often (an SVM job) keeps one description and one write.
+          description: `${result.reason}; checking again ${result.afterMs < 5_000 ? "shortly" : `in ${Math.round(result.afterMs / 1000)}s`}`,
           progress: 50,
           providerStatus: result.providerStatus,
         });

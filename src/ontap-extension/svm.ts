@@ -17,7 +17,8 @@ export interface SvmOnCluster {
  * cluster took, then in short steps. Lost on restart, which only costs the plain lookup-and-requeue path.
  */
 export interface SvmJobTracker {
-  pending: Map<string, { cluster: string; job: JobRef; startedAt: number }>;
+  /** `lastPollAt`: when it was last seen still running (the job ended between that and the next look). */
+  pending: Map<string, { cluster: string; job: JobRef; startedAt: number; lastPollAt?: number }>;
   /** Per cluster: how long the last SVM job took from its 202 to the poll that saw it succeed (ms). */
   lastDurationMs: Map<string, number>;
 }
@@ -125,10 +126,11 @@ async function waitForPendingJob(deps: SvmDeps, plan: ShootPlan, pollMs: number)
     deps.jobs.pending.delete(plan.svmName);
     return undefined;
   }
-  const elapsed = now() - pending.startedAt;
+  const at = now();
+  const elapsed = at - pending.startedAt;
   if (job.state === "success" || job.state === "failure") {
     deps.jobs.pending.delete(plan.svmName);
-    if (job.state === "success") deps.jobs.lastDurationMs.set(pending.cluster, elapsed);
+    if (job.state === "success") deps.jobs.lastDurationMs.set(pending.cluster, estimateDuration(pending, at));
     if (job.state === "failure") {
       throw new ExtensionError(
         `creating SVM ${plan.svmName} on ${pending.cluster} failed (job ${job.uuid}${job.code ? `, code ${job.code}` : ""}: ${job.message ?? "no message"}); will retry`,
@@ -138,8 +140,24 @@ async function waitForPendingJob(deps: SvmDeps, plan: ShootPlan, pollMs: number)
     }
     return undefined;
   }
+  pending.lastPollAt = at;
   const after = nextJobPollMs(elapsed, deps.jobs.lastDurationMs.get(pending.cluster), pollMs);
-  return requeue(after, `SVM ${plan.svmName} is being created on ${pending.cluster} (job ${job.uuid} ${job.state})`);
+  // The same reason on every look, so waiting does not rewrite the Extension's status each time.
+  return requeue(after, creatingReason(plan.svmName, pending.cluster, job.uuid));
+}
+
+function creatingReason(svmName: string, cluster: string, jobUuid?: string): string {
+  return `SVM ${svmName} is being created on ${cluster}${jobUuid ? ` (job ${jobUuid})` : ""}`;
+}
+
+/**
+ * How long the job took: it ended between the last look that saw it running and this one, so the midpoint.
+ * Seen done at the first look, it may have ended long before: then a little less than that wait, so the
+ * estimate shrinks towards the truth instead of keeping an overshoot forever.
+ */
+function estimateDuration(pending: { startedAt: number; lastPollAt?: number }, at: number): number {
+  if (pending.lastPollAt !== undefined) return (pending.lastPollAt + at) / 2 - pending.startedAt;
+  return 0.9 * (at - pending.startedAt);
 }
 
 async function createSvm(deps: SvmDeps, plan: ShootPlan, pollMs: number): Promise<StepResult<SvmOnCluster>> {
@@ -163,7 +181,7 @@ async function createSvm(deps: SvmDeps, plan: ShootPlan, pollMs: number): Promis
     deps.jobs.pending.set(plan.svmName, { cluster, job: created.job, startedAt });
     after = nextJobPollMs(0, deps.jobs.lastDurationMs.get(cluster), pollMs);
   }
-  return requeue(after, `SVM ${plan.svmName} is being created on ${cluster}${created.job ? ` (job ${created.job.uuid})` : ""}`);
+  return requeue(after, creatingReason(plan.svmName, cluster, created.job?.uuid));
 }
 
 /**

@@ -66,10 +66,16 @@ export class ClusterServer {
       username: basicUsername(req.headers.authorization),
       bodyFields: bodyShape(raw),
     });
-    // In flight from arrival until the answer is written or the client goes (a reset or a hang).
+    // In flight from arrival until the answer is handed to the socket (res.end) or the client goes (a reset,
+    // a hang). Not until "finish": under load that fires after the client may already have sent its next
+    // request, which would count one request twice.
     const ended = this.sim.requestStarted();
-    res.once("finish", ended);
     res.once("close", ended);
+    const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+    res.end = ((...args: unknown[]) => {
+      ended();
+      return end(...args);
+    }) as ServerResponse["end"];
     if (this.sim.options.latencyMs > 0) await sleep(this.sim.options.latencyMs);
     const fault = this.sim.faults.decideRest(method, url.pathname);
     switch (fault?.type) {

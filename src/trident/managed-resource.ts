@@ -108,6 +108,17 @@ export function contentHashOf(object: { metadata?: { annotations?: Record<string
   return object.metadata?.annotations?.[CONTENT_HASH_ANNOTATION];
 }
 
+/** Frozen objects cannot change, so their base64 YAML is computed once (the CRDs, rendered once). */
+const frozenYaml = new WeakMap<object, string>();
+
+function encodedYaml(object: object): string {
+  const cached = frozenYaml.get(object);
+  if (cached !== undefined) return cached;
+  const encoded = Buffer.from(stringify(object, { sortMapEntries: true, lineWidth: 0 }), "utf8").toString("base64");
+  if (Object.isFrozen(object)) frozenYaml.set(object, encoded);
+  return encoded;
+}
+
 function serializeObjects(plan: ManagedResourcePlan): Record<string, string> {
   const entries: [string, string][] = [];
   const seen = new Set<string>();
@@ -117,8 +128,7 @@ function serializeObjects(plan: ManagedResourcePlan): Record<string, string> {
       throw new TridentRenderError(`managed resource ${plan.name}: two objects map to the same data key ${key}`);
     }
     seen.add(key);
-    const yaml = stringify(object, { sortMapEntries: true, lineWidth: 0 });
-    entries.push([key, Buffer.from(yaml, "utf8").toString("base64")]);
+    entries.push([key, encodedYaml(object)]);
   }
   entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return Object.fromEntries(entries);
