@@ -21,7 +21,7 @@ const args = process.argv.slice(2);
 const full = args.includes("--full");
 const onlyArg = args.find((a) => a.startsWith("--only="))?.slice("--only=".length) ?? (args.includes("--only") ? args[args.indexOf("--only") + 1] : undefined);
 const only = new Set((onlyArg ?? "noop,timeToReady,fleet,recovery").split(","));
-const fleetSizes = full ? [100, 300, 1000] : [20];
+const fleetSizes = full ? (process.env.BENCH_FLEET_SIZES ?? "100,300,1000").split(",").map(Number) : [20];
 const FLEET_WORKERS = 32;
 const CAP = 8;
 
@@ -43,11 +43,11 @@ const results: Record<string, unknown> = {
 
 if (only.has("noop")) {
   log("scenario noop");
-  results.noop = await noop(full ? { shoots: 100, projects: 20, rounds: 5 } : { shoots: 10, projects: 5, rounds: 1 });
+  results.noop = await noop(full ? { shoots: 100, projects: 20, rounds: 3 } : { shoots: 10, projects: 5, rounds: 1 });
 }
 if (only.has("timeToReady")) {
   log("scenario timeToReady");
-  const projects = full ? 5 : 1;
+  const projects = full ? 3 : 1;
   results.timeToReady = {
     latencyProfile: await timeToReady({ profile: PROFILES.slow, projects, goal: "path" }),
     simulatorDefault: await timeToReady({ profile: PROFILES.simDefault, projects, goal: "goExtension" }),
@@ -63,7 +63,7 @@ if (only.has("fleet")) {
 }
 if (only.has("recovery")) {
   log("scenario recovery");
-  results.recovery = await recovery(full ? { extensions: 1000, downSeconds: 60, workers: FLEET_WORKERS, cap: CAP } : { extensions: 10, downSeconds: 8, workers: 8, cap: CAP });
+  results.recovery = await recovery(full ? { extensions: Number(process.env.BENCH_RECOVERY_EXTENSIONS ?? 300), downSeconds: 60, workers: FLEET_WORKERS, cap: CAP } : { extensions: 10, downSeconds: 8, workers: 8, cap: CAP });
 }
 results.benchSeconds = Math.round((Date.now() - started) / 1000);
 
