@@ -19,6 +19,7 @@ program
   .option("--cert-dir <dir>", "where the generated CA and server certificates are written")
   .option("--no-bgp", "simulate clusters without BGP peer groups")
   .option("--seed <n>", "seed for probabilistic fault rules", "1")
+  .option("--svm-login-on-cluster", "lenient: let SVM accounts log in on the cluster interface too (default: only at their SVM management LIF)")
   .action(async (opts) => {
     const { runSimulatorCommand } = await import("./simulator/cli.js");
     await runSimulatorCommand(opts);

@@ -18,6 +18,7 @@ import {
   DEFAULT_BREAKER,
   DEFAULT_MAX_CONCURRENT_REQUESTS,
   type OntapClient,
+  type OntapRequestEvent,
 } from "./ontap/index.js";
 import { createOntapActuator } from "./ontap-extension/actuator.js";
 import { PROJECT_ANNOTATION } from "./ontap-extension/inputs.js";
@@ -144,6 +145,10 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
   let requeueNow: (key: string) => void = () => {};
   const limits = config.ontapRequests;
   const ontapGates = new Map<string, ClusterGate>();
+  const onOntapRequest = (ev: OntapRequestEvent) => {
+    metrics.ontapRequestsTotal.inc({ cluster: ev.cluster, method: ev.method, endpoint: ev.endpoint, status: String(ev.status) });
+    metrics.ontapRequestDurationSeconds.observe({ cluster: ev.cluster, method: ev.method, endpoint: ev.endpoint }, ev.durationMs / 1000);
+  };
   const ontapClients = new Map<string, OntapClient>();
   for (const cluster of config.clusters) {
     const gate = createClusterGate({
@@ -174,10 +179,7 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
         {
           logger,
           gate,
-          onRequest: (ev) => {
-            metrics.ontapRequestsTotal.inc({ cluster: ev.cluster, method: ev.method, endpoint: ev.endpoint, status: String(ev.status) });
-            metrics.ontapRequestDurationSeconds.observe({ cluster: ev.cluster, method: ev.method, endpoint: ev.endpoint }, ev.durationMs / 1000);
-          },
+          onRequest: onOntapRequest,
         },
       ),
     );
@@ -268,6 +270,7 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
       secretMetadata: (namespace, name) => managedResourceSecretInformers.get(name)?.get(namespace, name),
     },
     pollMs: opts.pollMs,
+    onOntapRequest,
     onStep: (step, outcome) => metrics.stepOutcomesTotal.inc({ step, outcome }),
     event: (ctx, type, reason, message) => {
       if (mayWrite()) void events.event(involved(ctx.extension), type, reason, message);

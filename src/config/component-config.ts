@@ -95,6 +95,24 @@ const OntapRequests = z
   })
   .strict();
 
+/**
+ * Where the stored password of a shoot's SVM user is proven: at the SVM management LIF, with the credentials
+ * Trident will use. The URL overrides are for tests and labs only, where a LIF address is not routable.
+ */
+const CredentialsVerification = z
+  .object({
+    /** When the LIF cannot be reached, verify on the cluster management interface instead (where that works). */
+    fallbackToClusterEndpoint: z.boolean().default(false),
+    timeoutSeconds: z.number().int().min(1).max(120).default(10),
+    /** TEST/LAB ONLY: LIF address -> https URL that reaches it. */
+    managementLifUrls: z.record(z.string(), z.url({ protocol: /^https$/, error: "must be an https:// URL" })).default({}),
+    /** TEST/LAB ONLY: a JSON file with the same map, re-read on every verification (the simulator writes one). */
+    managementLifUrlsFile: z.string().min(1).optional(),
+  })
+  .strict();
+
+export type CredentialsVerificationSettings = z.output<typeof CredentialsVerification>;
+
 export const ComponentConfigFile = z
   .object({
     apiVersion: z.string().optional(),
@@ -133,6 +151,7 @@ export const ComponentConfigFile = z
       maxConcurrentPerCluster: 8,
       circuitBreaker: { consecutiveFailures: 5, probeIntervalSeconds: 1 },
     }),
+    credentialsVerification: CredentialsVerification.default({ fallbackToClusterEndpoint: false, timeoutSeconds: 10, managementLifUrls: {} }),
   })
   // Unknown top-level keys are ignored with a warning (the Go extension's decoder ignores them too).
   .passthrough();
@@ -165,6 +184,8 @@ export interface ComponentConfig {
   requeue: { baseMs: number; capMs: number };
   /** Per-cluster cap on concurrent ONTAP requests and circuit breaker; absent means the defaults (8; 5 failures, 1 s probes). */
   ontapRequests?: OntapRequestSettings;
+  /** Optional in code that builds a config by hand; parsing always fills it. Default: verify at the LIF only. */
+  credentialsVerification?: CredentialsVerificationSettings;
   /** Things an operator should fix but that do not stop the controller (never contain a secret). */
   warnings: string[];
 }
@@ -272,6 +293,12 @@ export function parseComponentConfig(text: string, source: string, readFile: Rea
       warnings.push(`clusters[${i}] (${c.name}) has no caFile; its certificate must chain to a system CA`);
     }
   });
+  const lifOverrides = cfg.credentialsVerification;
+  if (Object.keys(lifOverrides.managementLifUrls).length > 0 || lifOverrides.managementLifUrlsFile) {
+    warnings.push(
+      "credentialsVerification.managementLifUrls/managementLifUrlsFile are set: SVM management LIFs are reached at overridden URLs (meant for tests and labs only)",
+    );
+  }
   return {
     clusters,
     extensionClass: cfg.extensionClass,
@@ -292,6 +319,7 @@ export function parseComponentConfig(text: string, source: string, readFile: Rea
         probeIntervalMs: cfg.ontapRequests.circuitBreaker.probeIntervalSeconds * 1000,
       },
     },
+    credentialsVerification: cfg.credentialsVerification,
     warnings,
   };
 }

@@ -3,11 +3,12 @@ import { ESCALATION_CONDITION } from "../extension/status.js";
 import type { Cluster, Extension } from "../extension/types.js";
 import type { KubeClient } from "../kube/client.js";
 import { Clusters, Extensions, ManagedResources, Namespaces, Secrets } from "../kube/resources.js";
-import type { AuthenticateResult, OntapClient, Svm } from "../ontap/index.js";
+import type { OntapClient, Svm } from "../ontap/index.js";
 import { ownSvm } from "../ontap/metrocluster.js";
 import { decodeCredentials, type SecretObject } from "../ontap-extension/credentials.js";
 import { decodeShootInputs } from "../ontap-extension/inputs.js";
 import { planShoot, type ShootPlan } from "../ontap-extension/plan.js";
+import { createCredentialVerifier, type Verdict } from "../ontap-extension/verify-credentials.js";
 import {
   FIREWALL_NAMESPACE,
   isManagedResourceHealthy,
@@ -35,7 +36,8 @@ export interface DoctorDeps {
   kube: KubeClient;
   /** One client per configured cluster, in configuration order. */
   clients: readonly OntapClient[];
-  config: Pick<ComponentConfig, "extensionClass" | "clusterwideNetworkPolicy" | "shootWebhook">;
+  config: Pick<ComponentConfig, "extensionClass" | "clusterwideNetworkPolicy" | "shootWebhook"> &
+    Partial<Pick<ComponentConfig, "clusters" | "credentialsVerification">>;
   now?: () => Date;
 }
 
@@ -141,8 +143,15 @@ export async function observeShoot(deps: DoctorDeps, namespace: string): Promise
     if (!password) return { result: "not-checked", why: `no ${what} is stored` };
     if (stored.username !== plan.username) return { result: "not-checked", why: "the Secret names another user" };
     if (userMissing) return { result: "not-checked", why: "the ONTAP user does not exist" };
-    return authCheck(await client.authenticateAs({ name: plan.username, password }));
+    return authCheck(await verify(plan.username, password));
   };
+  // Where the controller proves it: at the SVM management LIF, with the same settings.
+  const verify = createCredentialVerifier({
+    cluster: deps.config.clusters?.find((c) => c.name === client.cluster) ?? { name: client.cluster, insecureSkipTlsVerify: false },
+    clusterClient: client,
+    managementLif: plan.inputs.managementLif,
+    ...(deps.config.credentialsVerification ? { settings: deps.config.credentialsVerification } : {}),
+  });
   observation.password = await check(stored.password, "password");
   if (stored.pendingPassword) observation.pendingPassword = await check(stored.pendingPassword, "pendingPassword");
   return observation;
@@ -252,10 +261,10 @@ function isCatchingUp(mr: ManagedResourceLike | undefined): boolean {
   return !failed && conditions.some((c) => c.type === "ResourcesProgressing" && c.status === "True");
 }
 
-function authCheck(answer: AuthenticateResult): AuthCheck {
-  if (answer.result === "ok") return { result: "ok" };
-  if (answer.result === "wrong-password") return { result: "rejected" };
-  return { result: "no-answer", error: answer.error.message };
+function authCheck(verdict: Verdict): AuthCheck {
+  if (verdict.result === "ok") return { result: "ok" };
+  if (verdict.result === "wrong") return { result: "rejected" };
+  return { result: "no-answer", error: verdict.reason };
 }
 
 async function read<T>(call: () => Promise<T>): Promise<Read<T>> {

@@ -9,8 +9,16 @@ export interface ActuatorContext {
   recordProviderStatus(fields: Record<string, unknown>): Promise<void>;
 }
 
+/** A condition an actuator reports on a successful operation (upserted by type into `status.conditions`). */
+export interface ActuatorCondition {
+  type: string;
+  status: "True" | "False" | "Unknown";
+  reason: string;
+  message: string;
+}
+
 export type ActuatorResult =
-  | { kind: "done"; description: string; providerStatus?: Record<string, unknown> }
+  | { kind: "done"; description: string; providerStatus?: Record<string, unknown>; conditions?: ActuatorCondition[] }
   | { kind: "requeue"; afterMs: number; reason: string; providerStatus?: Record<string, unknown> };
 
 /** Gardener's actuator shape: the lifecycle is explicit, never implied. Errors are thrown (see ExtensionError). */

@@ -240,6 +240,7 @@ export function createExtensionReconciler(deps: ExtensionReconcilerDeps) {
       observedGeneration: extension.metadata.generation,
       providerStatus: result.providerStatus || previous ? { ...(result.providerStatus ?? {}), ...clearFailures } : undefined,
       escalation: wasEscalated ? { escalated: false, reason: "Recovered", message: "the last reconcile succeeded" } : undefined,
+      conditions: result.conditions,
     });
     if (op === "restore") {
       await kube.mergePatch(Extensions, extension.metadata.namespace, extension.metadata.name, {

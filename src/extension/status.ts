@@ -31,6 +31,8 @@ export interface StatusUpdate {
   error?: { description: string; codes: GardenerErrorCode[] };
   providerStatus?: Record<string, unknown>;
   escalation?: { escalated: boolean; reason: string; message: string };
+  /** Further conditions to upsert by type (an actuator's, e.g. CredentialsVerified). */
+  conditions?: Array<{ type: string; status: Condition["status"]; reason: string; message: string }>;
 }
 
 /**
@@ -55,8 +57,9 @@ export function buildStatusPatch(current: Extension, update: StatusUpdate, now: 
     patch.lastError = null;
   }
   if (update.providerStatus) patch.providerStatus = { ...(status.providerStatus ?? {}), ...update.providerStatus };
+  let conditions = status.conditions ?? [];
   if (update.escalation) {
-    patch.conditions = upsertCondition(status.conditions ?? [], {
+    conditions = upsertCondition(conditions, {
       type: ESCALATION_CONDITION,
       status: update.escalation.escalated ? "True" : "False",
       reason: update.escalation.reason,
@@ -64,6 +67,8 @@ export function buildStatusPatch(current: Extension, update: StatusUpdate, now: 
       time,
     });
   }
+  for (const condition of update.conditions ?? []) conditions = upsertCondition(conditions, { ...condition, time });
+  if (update.escalation || (update.conditions?.length ?? 0) > 0) patch.conditions = conditions;
   return patch;
 }
 

@@ -5,7 +5,7 @@ import { isFencedError } from "../runtime/fence.js";
 import type { KubeClient } from "../kube/client.js";
 import { Secrets } from "../kube/resources.js";
 import { scopeKubeClient } from "../kube/scoped.js";
-import { createMetroCluster, type MetroCluster, type OntapClient, scopeOntapClient } from "../ontap/index.js";
+import { createMetroCluster, type MetroCluster, type OntapClient, type OntapRequestEvent, scopeOntapClient } from "../ontap/index.js";
 import {
   MANAGED_RESOURCE_NAMES,
   type ManagedResourcePlan,
@@ -16,7 +16,7 @@ import {
   TRIDENT_MANAGED_RESOURCE_NAMES,
 } from "../trident/index.js";
 import { codeForInfraError } from "./codes.js";
-import { ensureCredentials } from "./credentials.js";
+import { type CredentialsResult, ensureCredentials } from "./credentials.js";
 import { createClusterwideNetworkPolicyRule } from "./firewall.js";
 import { decodeShootInputs } from "./inputs.js";
 import { ensureLifs } from "./lifs.js";
@@ -31,6 +31,10 @@ import {
   type ManagedResourceComponent,
   type ManagedResourceCache,
 } from "./trident.js";
+import { createCredentialVerifier } from "./verify-credentials.js";
+
+/** Reported on every successful reconcile: whether the SVM user's stored password was proven, where, or why not. */
+export const CREDENTIALS_CONDITION = "CredentialsVerified";
 
 export type StepName = "svm" | "lifs" | "credentials" | "seed_secret_write" | "trident" | "webhook";
 
@@ -52,6 +56,8 @@ export interface ActuatorDeps {
    * throws when this process stopped leading, so no write is sent after the term ended.
    */
   fence?: () => void;
+  /** Every ONTAP request outside the cluster clients (the credential check at an SVM management LIF), for metrics. */
+  onOntapRequest?: (ev: OntapRequestEvent) => void;
 }
 
 /** The clients one operation uses: every call carries its signal, every write passes the fence. */
@@ -117,14 +123,29 @@ export function createOntapActuator(deps: ActuatorDeps): Actuator {
     const lifs = await step("lifs", () => ensureLifs(client, svm, plan));
     for (const name of lifs.created) deps.event?.(ctx, "Normal", "LifCreated", `created LIF ${name} on SVM ${svm.name}`);
 
+    const clusterSettings = deps.config.clusters.find((c) => c.name === cluster);
+    const verify = createCredentialVerifier({
+      cluster: clusterSettings ?? { name: cluster, insecureSkipTlsVerify: false },
+      clusterClient: client,
+      managementLif: plan.inputs.managementLif,
+      ...(deps.config.credentialsVerification ? { settings: deps.config.credentialsVerification } : {}),
+      ...(deps.onOntapRequest ? { onRequest: deps.onOntapRequest } : {}),
+    });
     const creds = await step("credentials", () =>
       ensureCredentials(
-        { kube: io.kube, ontap: client, onSecretWrite: (outcome) => deps.onStep?.("seed_secret_write", outcome === "ok" ? "ok" : "failed") },
+        {
+          kube: io.kube,
+          ontap: client,
+          verify,
+          onSecretWrite: (outcome) => deps.onStep?.("seed_secret_write", outcome === "ok" ? "ok" : "failed"),
+        },
         plan,
         svm,
       ),
     );
-    if (creds.outcome !== "verified") {
+    if (creds.outcome === "unverified") {
+      deps.event?.(ctx, "Warning", "CredentialsUnverified", credentialsCondition(creds, plan.inputs.managementLif).message);
+    } else if (creds.outcome !== "verified") {
       deps.event?.(ctx, "Normal", "CredentialsRepaired", `SVM user ${creds.username}: ${creds.outcome}`);
     }
 
@@ -158,9 +179,11 @@ export function createOntapActuator(deps: ActuatorDeps): Actuator {
     );
     if (webhook.kind === "requeue") return webhook;
 
+    const userState = creds.verification.verified ? "verified" : "not verified (management LIF unreachable)";
     return {
       kind: "done",
-      description: `SVM ${svm.name} on ${cluster} with ${plan.lifs.length} LIFs, user ${creds.username} verified, Trident deployed`,
+      description: `SVM ${svm.name} on ${cluster} with ${plan.lifs.length} LIFs, user ${creds.username} ${userState}, Trident deployed`,
+      conditions: [credentialsCondition(creds, plan.inputs.managementLif)],
       providerStatus: {
         cluster,
         svmName: svm.name,
@@ -245,6 +268,23 @@ export function createOntapActuator(deps: ActuatorDeps): Actuator {
       await kube.delete(Secrets, plan?.secret.namespace ?? namespace, plan?.secret.name ?? "ontap-svm-credentials");
       return { kind: "done", description: "migrated: seed-side state released, shoot objects and ONTAP kept" };
     },
+  };
+}
+
+function credentialsCondition(creds: CredentialsResult, managementLif: string) {
+  if (creds.verification.verified) {
+    return {
+      type: CREDENTIALS_CONDITION,
+      status: "True" as const,
+      reason: creds.verification.at === "management LIF" ? "VerifiedAtManagementLif" : "VerifiedAtClusterInterface",
+      message: `the password of SVM user ${creds.username} authenticates at the ${creds.verification.at}${creds.verification.at === "management LIF" ? ` ${managementLif}` : ""}`,
+    };
+  }
+  return {
+    type: CREDENTIALS_CONDITION,
+    status: "Unknown" as const,
+    reason: "ManagementLifUnreachable",
+    message: `the stored password of SVM user ${creds.username} could not be verified: ${creds.verification.reason}; it is kept and Trident uses it (no rotation while it cannot be checked)`,
   };
 }
 

@@ -4,11 +4,15 @@ import type { KubeClient } from "../kube/client.js";
 import type { OntapClient, Svm } from "../ontap/index.js";
 import { generatePassword } from "./password.js";
 import type { ShootPlan } from "./plan.js";
+import type { VerifiedAt, VerifyCredentials } from "./verify-credentials.js";
 
 /**
  * The secret-first credentials protocol. A password reaches ONTAP only after it is stored in the seed
  * Secret (as `pendingPassword`), and every reconcile proves the stored password by authenticating as the
  * user, so a lost Secret write, a lost ONTAP answer or a crash between any two calls is repaired next time.
+ * The proof is made where Trident connects (the SVM management LIF, see verify-credentials.ts): only a 401 there
+ * makes a password "wrong"; a LIF that does not answer makes it "unknown", and an unknown password is kept and
+ * used, never rotated.
  */
 
 export interface SecretObject {
@@ -36,12 +40,16 @@ export type CredentialsOutcome =
   | "promoted-pending"
   | "cleared-stale-pending"
   | "adopted-legacy"
-  | "rotated";
+  | "rotated"
+  /** The check could not be made (the LIF did not answer): the stored password is kept and used as is. */
+  | "unverified";
 
 export interface CredentialsResult {
   username: string;
   password: string;
   outcome: CredentialsOutcome;
+  /** Where the password was proven, or why it could not be. */
+  verification: { verified: true; at: VerifiedAt } | { verified: false; reason: string };
 }
 
 export interface CredentialsDeps {
@@ -51,6 +59,8 @@ export interface CredentialsDeps {
   /** Counts every write of the seed Secret, ok or failed (the article's failure must be visible). */
   onSecretWrite?: (outcome: "ok" | "failed") => void;
   generate?: () => string;
+  /** Authenticates as the user where Trident will (default: on the cluster interface through `ontap`). */
+  verify?: VerifyCredentials;
 }
 
 export const CREDENTIALS_LABELS = {
@@ -83,30 +93,38 @@ export async function ensureCredentials(
   svm: Svm,
 ): Promise<CredentialsResult> {
   const { kube, ontap } = deps;
+  const check = deps.verify ?? clusterVerifier(ontap);
   const username = plan.username;
   let secret = await kube.get<SecretObject>(Secrets, plan.secret.namespace, plan.secret.name);
   const stored = decodeCredentials(secret);
 
   if (stored.username === username && stored.password) {
-    const check = await verify(ontap, username, stored.password);
-    if (check === "ok") {
+    const verdict = await check(username, stored.password);
+    if (verdict.result === "ok") {
+      const verification = { verified: true as const, at: verdict.at };
       if (stored.pendingPassword) {
         // A rotation wrote its pending password but never reached ONTAP: the stored one is still live.
         secret = await writeSecret(deps, plan, secret, { username, password: stored.password }, "clear a stale pendingPassword");
-        return { username, password: stored.password, outcome: "cleared-stale-pending" };
+        return { username, password: stored.password, outcome: "cleared-stale-pending", verification };
       }
-      return { username, password: stored.password, outcome: "verified" };
+      return { username, password: stored.password, outcome: "verified", verification };
+    }
+    if (verdict.result === "unknown") {
+      // Unknown is never wrong: keep what is stored (a pendingPassword too) and let Trident use it.
+      return { username, password: stored.password, outcome: "unverified", verification: { verified: false, reason: verdict.reason } };
     }
   }
   if (stored.username === username && stored.pendingPassword) {
-    if ((await verify(ontap, username, stored.pendingPassword)) === "ok") {
+    const verdict = await check(username, stored.pendingPassword);
+    if (verdict.result === "ok") {
       await writeSecret(deps, plan, secret, { username, password: stored.pendingPassword }, "promote the live pendingPassword");
-      return { username, password: stored.pendingPassword, outcome: "promoted-pending" };
+      return { username, password: stored.pendingPassword, outcome: "promoted-pending", verification: { verified: true, at: verdict.at } };
     }
+    if (verdict.result === "unknown") throw cannotVerify(username, verdict.reason);
   }
   let staleLegacySecret = false;
   if (!secret) {
-    const legacy = await adoptLegacySecret(deps, plan);
+    const legacy = await adoptLegacySecret(deps, plan, check);
     if (legacy.adopted) return legacy.adopted;
     staleLegacySecret = legacy.found;
   }
@@ -138,10 +156,10 @@ export async function ensureCredentials(
     { username, password },
     "promote the new password (already set on ONTAP and kept as pendingPassword)",
   );
-  const after = await verify(ontap, username, password);
-  if (after !== "ok") {
+  const after = await check(username, password);
+  if (after.result === "wrong") {
     throw new ExtensionError(
-      `the new password of ONTAP user ${username} on SVM ${svm.name} was set but does not authenticate; will retry`,
+      `the new password of ONTAP user ${username} on SVM ${svm.name} was set but does not authenticate at the ${after.at}; will retry`,
       ["ERR_RETRYABLE_INFRA_DEPENDENCIES"],
       true,
     );
@@ -149,19 +167,26 @@ export async function ensureCredentials(
   // The Go extension's Secret held a password that no longer works: a stale copy of credentials helps
   // nobody (a rollback to the Go extension would hand it to Trident), so it goes once the new one is live.
   if (staleLegacySecret) await kube.delete(Secrets, plan.legacySecret.namespace, plan.legacySecret.name);
-  return { username, password, outcome: "rotated" };
+  const verification = after.result === "ok" ? { verified: true as const, at: after.at } : { verified: false as const, reason: after.reason };
+  return { username, password, outcome: "rotated", verification };
 }
 
-/** ok, or wrong; an ONTAP that cannot answer is an error, never a reason to rotate. */
-async function verify(ontap: OntapClient, name: string, password: string): Promise<"ok" | "wrong"> {
-  const answer = await ontap.authenticateAs({ name, password });
-  if (answer.result === "ok") return "ok";
-  if (answer.result === "wrong-password") return "wrong";
-  throw new ExtensionError(
-    `cannot verify the stored password of ONTAP user ${name}: ${answer.error.message}; will retry`,
+/** The pre-LIF check: authenticate on the cluster interface. An error there is to be retried, not a verdict. */
+function clusterVerifier(ontap: OntapClient): VerifyCredentials {
+  return async (name, password) => {
+    const answer = await ontap.authenticateAs({ name, password });
+    if (answer.result === "ok") return { result: "ok", at: "cluster management interface" };
+    if (answer.result === "wrong-password") return { result: "wrong", at: "cluster management interface" };
+    throw cannotVerify(name, answer.error.message, answer.error);
+  };
+}
+
+function cannotVerify(name: string, reason: string, cause?: unknown): ExtensionError {
+  return new ExtensionError(
+    `cannot verify the stored password of ONTAP user ${name}: ${reason}; will retry`,
     ["ERR_RETRYABLE_INFRA_DEPENDENCIES"],
     true,
-    { cause: answer.error },
+    cause === undefined ? undefined : { cause },
   );
 }
 
@@ -172,16 +197,21 @@ async function verify(ontap: OntapClient, name: string, password: string): Promi
 async function adoptLegacySecret(
   deps: CredentialsDeps,
   plan: ShootPlan,
+  check: VerifyCredentials,
 ): Promise<{ found: boolean; adopted?: CredentialsResult }> {
-  const { kube, ontap } = deps;
+  const { kube } = deps;
   const legacy = await kube.get<SecretObject>(Secrets, plan.legacySecret.namespace, plan.legacySecret.name);
   if (!legacy) return { found: false };
   const creds = decodeCredentials(legacy);
   if (creds.username !== plan.username || !creds.password) return { found: true };
-  if ((await verify(ontap, plan.username, creds.password)) !== "ok") return { found: true };
+  const verdict = await check(plan.username, creds.password);
+  if (verdict.result === "wrong") return { found: true };
+  // Unknown is kept like a stored password: adopted (one copy, in the new place) and used, not rotated.
   await writeSecret(deps, plan, undefined, { username: plan.username, password: creds.password }, "adopt the Go extension's Secret");
   await kube.delete(Secrets, plan.legacySecret.namespace, plan.legacySecret.name);
-  return { found: true, adopted: { username: plan.username, password: creds.password, outcome: "adopted-legacy" } };
+  const verification =
+    verdict.result === "ok" ? { verified: true as const, at: verdict.at } : { verified: false as const, reason: verdict.reason };
+  return { found: true, adopted: { username: plan.username, password: creds.password, outcome: "adopted-legacy", verification } };
 }
 
 /** Creates or replaces the seed Secret with exactly these credentials (optimistic concurrency on update). */

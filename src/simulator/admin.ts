@@ -23,6 +23,7 @@ const SvmDirect = z
   })
   .strict();
 const PasswordSet = z.object({ password: z.string().min(1) }).strict();
+const Reachability = z.object({ reachable: z.boolean() }).strict();
 
 function svmNamed(ctx: RequestContext): SimSvm {
   const svm = findSvmByName(ctx.sim.state, ctx.params.name!);
@@ -63,6 +64,24 @@ export const adminRoutes: Route[] = [
   { method: "GET", template: "/__sim/state", handler: (ctx) => ok(ctx.sim.snapshot()) },
   {
     method: "GET",
+    template: "/__sim/lif-endpoints",
+    handler: async (ctx) => {
+      await ctx.sim.lifEndpoints?.sync();
+      return ok({ file: ctx.sim.lifEndpoints?.file, endpoints: ctx.sim.lifEndpoints?.list() ?? {} });
+    },
+  },
+  {
+    method: "PUT",
+    template: "/__sim/lif-endpoints/{address}",
+    handler: (ctx) => {
+      const { reachable } = parseBody(Reachability, ctx.body);
+      // Marking an address that has no LIF yet is allowed: it takes effect when the LIF appears.
+      const listening = ctx.sim.lifEndpoints?.setReachable(ctx.params.address!, reachable) ?? false;
+      return ok({ address: ctx.params.address, reachable, listening });
+    },
+  },
+  {
+    method: "GET",
     template: "/__sim/calls",
     handler: (ctx) => {
       if (ctx.query.get("log") !== "true") return ok({ calls: ctx.sim.callCounts() });
@@ -95,6 +114,7 @@ export const adminRoutes: Route[] = [
     template: "/__sim/reset",
     handler: (ctx) => {
       ctx.sim.reset();
+      ctx.sim.lifEndpoints?.clearUnreachable();
       return ok();
     },
   },

@@ -31,10 +31,21 @@ function mayUseRestWithPassword(account: SimAccount): boolean {
 }
 
 /**
- * HTTP basic auth against the accounts of the cluster. Cluster-scoped accounts come first; an
- * SVM-scoped account authenticates as that SVM when its SVM exists.
+ * Where a request arrived: the cluster management interface, or one SVM's management LIF. Whether ONTAP lets an
+ * SVM-scoped account in on the cluster interface is not established, so the cluster endpoint refuses SVM accounts
+ * unless `svmAccounts` (the lenient switch) is set; an SVM management LIF admits only its own SVM's accounts.
  */
-export function authenticate(state: ClusterState, header: string | undefined): Identity {
+export type AuthScope = { endpoint: "cluster"; svmAccounts: boolean } | { endpoint: "lif"; svmUuid: string };
+
+/**
+ * HTTP basic auth against the accounts of the cluster. Cluster-scoped accounts come first; an
+ * SVM-scoped account authenticates as that SVM when its SVM exists and the endpoint admits it.
+ */
+export function authenticate(
+  state: ClusterState,
+  header: string | undefined,
+  scope: AuthScope = { endpoint: "cluster", svmAccounts: true },
+): Identity {
   const credentials = parseBasic(header);
   if (!credentials) throw unauthenticated();
   const candidates = [...state.accounts.values()]
@@ -42,8 +53,17 @@ export function authenticate(state: ClusterState, header: string | undefined): I
     .sort((a, b) => Number(b.ownerUuid === state.adminSvmUuid) - Number(a.ownerUuid === state.adminSvmUuid));
   for (const account of candidates) {
     if (!mayUseRestWithPassword(account) || !samePassword(account.password, credentials.password)) continue;
-    if (account.ownerUuid === state.adminSvmUuid) return { kind: "cluster", username: account.name };
-    if (state.svms.has(account.ownerUuid)) return { kind: "svm", username: account.name, svmUuid: account.ownerUuid };
+    const clusterAccount = account.ownerUuid === state.adminSvmUuid;
+    if (scope.endpoint === "lif") {
+      if (account.ownerUuid === scope.svmUuid && state.svms.has(account.ownerUuid)) {
+        return { kind: "svm", username: account.name, svmUuid: account.ownerUuid };
+      }
+      continue;
+    }
+    if (clusterAccount) return { kind: "cluster", username: account.name };
+    if (scope.svmAccounts && state.svms.has(account.ownerUuid)) {
+      return { kind: "svm", username: account.name, svmUuid: account.ownerUuid };
+    }
   }
   throw unauthenticated();
 }

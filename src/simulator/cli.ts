@@ -8,6 +8,7 @@ export interface SimulatorCommandOptions {
   certDir?: string;
   bgp?: boolean;
   seed?: string;
+  svmLoginOnCluster?: boolean;
 }
 
 function integerOption(name: string, value: string | undefined, fallback: number): number {
@@ -28,8 +29,10 @@ export async function runSimulatorCommand(opts: SimulatorCommandOptions): Promis
     certDir: opts.certDir,
     bgp: opts.bgp ?? true,
     seed: integerOption("seed", opts.seed, 1),
+    svmLoginOnCluster: opts.svmLoginOnCluster === true,
   });
-  process.stdout.write(`${JSON.stringify({ ready: true, clusters: sim.clusters })}\n`);
+  // lifEndpointsFile: each SVM management LIF's own listener (address -> URL), kept current while running.
+  process.stdout.write(`${JSON.stringify({ ready: true, clusters: sim.clusters, lifEndpointsFile: sim.lifEndpointsFile })}\n`);
   await new Promise<void>((resolve) => {
     const stop = () => {
       process.off("SIGTERM", stop);

@@ -1,6 +1,7 @@
 import type { ServerResponse } from "node:http";
 import { SimFaults } from "./faults.js";
 import { JobRunner } from "./jobs.js";
+import type { LifEndpoints } from "./lif-endpoints.js";
 import { type ClusterState, createClusterState } from "./state.js";
 import {
   accountView,
@@ -34,6 +35,8 @@ export interface SimCallLogEntry {
    * passwords). What the conformance suite checks a client's bodies against the vendor's schema with.
    */
   bodyFields?: Record<string, string>;
+  /** `lif <address>` for a call that reached an SVM management LIF; absent for the cluster interface. */
+  endpoint?: string;
 }
 
 /** Bounds memory in long soaks; tests read the log long before it wraps. */
@@ -48,6 +51,8 @@ export interface SimClusterOptions {
   jobMs: number;
   latencyMs: number;
   seed: number;
+  /** Lenient: SVM-scoped accounts may also log in on the cluster management interface (default: refused). */
+  svmLoginOnCluster: boolean;
 }
 
 /** One simulated cluster: its state, jobs, fault rules and call counts. The server is separate. */
@@ -62,6 +67,8 @@ export class SimCluster {
   /** REST requests received and not yet answered (or abandoned), and the most there ever were at once. */
   private inFlight = 0;
   private peakInFlight = 0;
+  /** The simulator's SVM management LIF listeners (shared by all clusters), for the admin API. */
+  lifEndpoints: LifEndpoints | undefined;
 
   constructor(readonly options: SimClusterOptions) {
     this.state = this.freshState();
@@ -73,7 +80,10 @@ export class SimCluster {
     return this.options.name;
   }
 
-  countCall(key: string, details?: { query: string; username: string; bodyFields?: Record<string, string> }): void {
+  countCall(
+    key: string,
+    details?: { query: string; username: string; bodyFields?: Record<string, string> | undefined; endpoint?: string },
+  ): void {
     this.calls.set(key, (this.calls.get(key) ?? 0) + 1);
     const space = key.indexOf(" ");
     this.callLog.push({
@@ -85,6 +95,7 @@ export class SimCluster {
       query: details?.query ?? "",
       username: details?.username ?? "",
       ...(details?.bodyFields ? { bodyFields: details.bodyFields } : {}),
+      ...(details?.endpoint ? { endpoint: details.endpoint } : {}),
     });
     if (this.callLog.length > CALL_LOG_LIMIT) this.callLog = this.callLog.slice(-CALL_LOG_LIMIT / 2);
   }

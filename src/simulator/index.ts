@@ -1,5 +1,7 @@
 import { randomBytes } from "node:crypto";
+import { join } from "node:path";
 import { SimCluster } from "./cluster.js";
+import { type LifEndpointInfo, LifEndpoints } from "./lif-endpoints.js";
 import { ClusterServer } from "./server.js";
 import { generateTls } from "./tls.js";
 
@@ -16,6 +18,11 @@ export interface SimulatorOptions {
   bgp?: boolean;
   /** Seed for probabilistic fault rules. Default 1. */
   seed?: number;
+  /**
+   * Lenient: SVM-scoped accounts may also log in on the cluster management interface. Default false: they are
+   * refused there (401) and authenticate only at their SVM's management LIF, the endpoint Trident uses.
+   */
+  svmLoginOnCluster?: boolean;
 }
 
 export interface SimClusterInfo {
@@ -28,6 +35,12 @@ export interface SimClusterInfo {
 
 export interface RunningSimulator {
   clusters: SimClusterInfo[];
+  /**
+   * JSON file mapping each SVM management LIF address to the URL of its listener, kept current as LIFs come and
+   * go; the format of the controller's `credentialsVerification.managementLifUrlsFile`.
+   */
+  lifEndpointsFile: string;
+  lifEndpoints(): Record<string, LifEndpointInfo>;
   stop(): Promise<void>;
 }
 
@@ -49,6 +62,11 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
   const tls = await generateTls(opts.certDir);
   const servers: ClusterServer[] = [];
   const clusters: SimClusterInfo[] = [];
+  const sims: SimCluster[] = [];
+  const serverOf = new Map<SimCluster, ClusterServer>();
+  const lifs = new LifEndpoints(() => sims, tls, join(tls.dir, "lif-endpoints.json"), (req, res, target, address) =>
+    serverOf.get(target.cluster)?.handleLif(req, res, target, address),
+  );
   try {
     for (let i = 1; i <= count; i++) {
       const name = `sim-${i}`;
@@ -61,13 +79,19 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
         jobMs,
         latencyMs,
         seed,
+        svmLoginOnCluster: opts.svmLoginOnCluster ?? false,
       });
       const server = new ClusterServer(sim, tls);
+      server.lifs = lifs;
+      sim.lifEndpoints = lifs;
+      sims.push(sim);
+      serverOf.set(sim, server);
       servers.push(server);
       const port = await server.listen();
       clusters.push({ name, url: `https://127.0.0.1:${port}`, username: ADMIN_USERNAME, password, caFile: tls.caFile });
     }
   } catch (error) {
+    await lifs.close();
     await Promise.all(servers.map((s) => s.close()));
     await tls.cleanup();
     throw error;
@@ -75,8 +99,13 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
   let stopped: Promise<void> | undefined;
   return {
     clusters,
+    lifEndpointsFile: lifs.file,
+    lifEndpoints: () => lifs.list(),
     stop: () => {
-      stopped ??= Promise.all(servers.map((s) => s.close())).then(() => tls.cleanup());
+      stopped ??= lifs
+        .close()
+        .then(() => Promise.all(servers.map((s) => s.close())))
+        .then(() => tls.cleanup());
       return stopped;
     },
   };

@@ -3,10 +3,11 @@ import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { adminRoutes } from "./admin.js";
-import { authenticate } from "./auth.js";
+import { type AuthScope, authenticate } from "./auth.js";
 import type { SimCluster } from "./cluster.js";
 import { Codes, forbidden, SimError } from "./errors.js";
 import { restRoutes } from "./handlers/index.js";
+import type { LifEndpoints, LifTarget } from "./lif-endpoints.js";
 import { bodyShape, parseJsonBody, readBody, type SimResponse } from "./http.js";
 import { type RouteMatch, Router } from "./routes.js";
 
@@ -22,12 +23,15 @@ const admin = new Router(adminRoutes);
 export class ClusterServer {
   private readonly server: Server;
 
+  /** The SVM management LIF listeners of the whole simulator; kept in step with every change a request makes. */
+  lifs: LifEndpoints | undefined;
+
   constructor(
     private readonly sim: SimCluster,
     tls: { key: Buffer; cert: Buffer },
   ) {
     this.server = createServer({ key: tls.key, cert: tls.cert, keepAliveTimeout: 5_000 }, (req, res) => {
-      this.handle(req, res).catch((error) => send(res, errorResponse(error)));
+      this.handle(req, res, undefined).catch((error) => send(res, errorResponse(error)));
     });
     // A client that breaks off a handshake must not bring the simulator down.
     this.server.on("tlsClientError", () => {});
@@ -52,12 +56,22 @@ export class ClusterServer {
     });
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /** A request that reached one SVM's management LIF: the same pipeline, authenticated for that SVM only. */
+  handleLif(req: IncomingMessage, res: ServerResponse, target: LifTarget, address: string): void {
+    this.handle(req, res, { svmUuid: target.svmUuid, address }).catch((error) => send(res, errorResponse(error)));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse, lif: { svmUuid: string; address: string } | undefined): Promise<void> {
     const method = (req.method ?? "GET").toUpperCase();
     const url = new URL(req.url ?? "/", "https://simulator.invalid");
     const raw = await readBody(req);
-    if (url.pathname === ADMIN_PREFIX || url.pathname.startsWith(`${ADMIN_PREFIX}/`)) {
-      send(res, await this.dispatch(req, admin.match(method, url.pathname), url, raw, true));
+    const scope: AuthScope = lif
+      ? { endpoint: "lif", svmUuid: lif.svmUuid }
+      : { endpoint: "cluster", svmAccounts: this.sim.options.svmLoginOnCluster };
+    if (!lif && (url.pathname === ADMIN_PREFIX || url.pathname.startsWith(`${ADMIN_PREFIX}/`))) {
+      const response = await this.dispatch(req, admin.match(method, url.pathname), url, raw, true, scope);
+      await this.lifs?.sync();
+      send(res, response);
       return;
     }
     const match = rest.match(method, url.pathname);
@@ -65,6 +79,7 @@ export class ClusterServer {
       query: url.search.replace(/^\?/, ""),
       username: basicUsername(req.headers.authorization),
       bodyFields: bodyShape(raw),
+      ...(lif ? { endpoint: `lif ${lif.address}` } : {}),
     });
     // In flight from arrival until the answer is handed to the socket (res.end) or the client goes (a reset,
     // a hang). Not until "finish": under load that fires after the client may already have sent its next
@@ -96,7 +111,8 @@ export class ClusterServer {
         res.once("close", () => this.sim.hanging.delete(res));
         return;
       case "applyThenFail": {
-        await this.dispatch(req, match, url, raw, false);
+        await this.dispatch(req, match, url, raw, false, scope);
+        await this.lifs?.sync();
         const status = fault.status ?? 500;
         const lost = new SimError(
           status,
@@ -107,13 +123,24 @@ export class ClusterServer {
         return;
       }
     }
-    send(res, await this.dispatch(req, match, url, raw, false));
+    const response = await this.dispatch(req, match, url, raw, false, scope);
+    // A management LIF created by this request listens before the answer leaves, so a client that verifies
+    // credentials right after creating it finds it.
+    await this.lifs?.sync();
+    send(res, response);
   }
 
   /** Authentication, routing and the handler; every failure becomes an ONTAP error response. */
-  private async dispatch(req: IncomingMessage, match: RouteMatch, url: URL, raw: Buffer, adminOnly: boolean): Promise<SimResponse> {
+  private async dispatch(
+    req: IncomingMessage,
+    match: RouteMatch,
+    url: URL,
+    raw: Buffer,
+    adminOnly: boolean,
+    scope: AuthScope,
+  ): Promise<SimResponse> {
     try {
-      const identity = authenticate(this.sim.state, req.headers.authorization);
+      const identity = authenticate(this.sim.state, req.headers.authorization, scope);
       if (adminOnly && identity.kind !== "cluster") throw forbidden();
       if (match.kind === "none") throw new SimError(404, Codes.apiNotFound, "API not found");
       if (match.kind === "wrongMethod") {

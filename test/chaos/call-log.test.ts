@@ -19,7 +19,7 @@ describe("the simulator's ordered call log", () => {
   let sim: RunningSimulator;
   let admins: SimAdmin[];
   beforeAll(async () => {
-    sim = await startSimulator({ clusters: 2 });
+    sim = await startSimulator({ clusters: 2, svmLoginOnCluster: true });
     admins = sim.clusters.map((c) => new SimAdmin(c));
   });
   afterAll(async () => {

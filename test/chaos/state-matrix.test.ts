@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
-import { Events, Secrets } from "../../src/kube/resources.js";
+import { Events, ManagedResources, Secrets } from "../../src/kube/resources.js";
 import { writeReport } from "../support/chaos-report.js";
 import {
   authenticates,
@@ -16,6 +16,7 @@ import {
   planShoot as planShootNames,
   SEED_SECRET,
   seedSecret,
+  setLifReachable,
   succeeded,
 } from "../support/chaos-state.js";
 import { type ChaosLane, createChaosLane, ontapSnapshot, orphans, scanForSecrets, sleep, waitUntil } from "../support/chaos-world.js";
@@ -302,9 +303,55 @@ describe("state matrix: the credentials protocol", () => {
     const after = (await seedSecret(lane, shoot))!.data.password!;
     expect(after).not.toBe(before);
     expect(after).not.toBe(drifted);
-    expect(await authenticates(sim1, shoot.name, drifted)).toBe(false);
+    expect(await authenticates(sim1, shoot.managementLif, shoot.name, drifted)).toBe(false);
     await converged(shoot);
   });
+
+  row(
+    "management LIF unreachable from the seed (password also drifted on ONTAP)",
+    "no rotation: keeps the stored password, Trident stays deployed with it, condition CredentialsVerified Unknown; rotates once the LIF answers 401",
+    async () => {
+      const { shoot } = await convergedShoot();
+      const before = (await seedSecret(lane, shoot))!;
+      const drifted = password("unreachable");
+      lane.world.knownSecrets.add(drifted);
+      // On a reachable LIF this drift would be a 401 and a rotation; unreachable, it must stay "unknown".
+      await sim1.setAccountPassword(shoot.svmName, shoot.name, drifted);
+      await setLifReachable(sim1, shoot.managementLif, false);
+      const m = await mark();
+      await lane.world.reconcileNow(shoot);
+      const w = await writesSince(m, shoot);
+      expect(w.ontap).toEqual([]);
+      expect(w.kube.filter((x) => x.includes(SEED_SECRET))).toEqual([]);
+      expect((await seedSecret(lane, shoot))?.resourceVersion).toBe(before.resourceVersion);
+      const ext = await lane.world.extension(shoot);
+      expect(ext?.status?.lastOperation?.state).toBe("Succeeded");
+      const condition = ext?.status?.conditions?.find((c) => c.type === "CredentialsVerified");
+      expect(condition).toMatchObject({ status: "Unknown", reason: "ManagementLifUnreachable" });
+      expect(condition?.message).toContain(shoot.managementLif);
+      expect(condition?.message).toContain("could not be verified");
+      for (const mr of ["trident-backends", "trident-svm-secret", "trident-init"]) {
+        expect(await lane.world.kube.get(ManagedResources, shoot.namespace, mr), mr).toBeDefined();
+      }
+      const warned = await waitUntil(async () => {
+        const events = await lane.world.kube.list<{ reason?: string }>(Events, shoot.namespace);
+        return events.items.some((e) => e.reason === "CredentialsUnverified") ? true : undefined;
+      }, 10_000, 100);
+      expect(warned).toBe(true);
+
+      // The LIF answers again: now the 401 is real, and the protocol rotates.
+      await setLifReachable(sim1, shoot.managementLif, true);
+      const m2 = await mark();
+      await lane.world.reconcileNow(shoot);
+      expect((await writesSince(m2, shoot)).ontap).toEqual(["sim-1 POST /api/security/authentication/password"]);
+      const recovered = await lane.world.extension(shoot);
+      expect(recovered?.status?.conditions?.find((c) => c.type === "CredentialsVerified")).toMatchObject({
+        status: "True",
+        reason: "VerifiedAtManagementLif",
+      });
+      await converged(shoot);
+    },
+  );
 
   row("legacy Secret of the Go extension in kube-system, user live, no seed Secret", "adopts the password, moves it, deletes the legacy Secret; no ONTAP write", async () => {
     const shoot = planShoot();

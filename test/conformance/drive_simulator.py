@@ -64,6 +64,8 @@ def check_answer(response, *_args, **_kwargs):
     global responses
     responses += 1
     path = urlparse(response.url).path
+    if path.startswith("/__sim/"):
+        return  # the simulator's own admin API, not ONTAP
     seen.append(f"{response.request.method} {path}")
     label = f"{response.request.method} {path} -> {response.status_code}"
     ctype = response.headers.get("Content-Type", "")
@@ -247,9 +249,26 @@ def main():
         def volumes(svm):
             expect(Volume.count_collection(**{"svm.uuid": svm.uuid, "is_svm_root": False}) == 0, "data volumes")
 
-        @op("SVM user authenticates with its new password and sees only its SVM")
-        def svm_user():
+        @op("SVM user: refused on the cluster interface, authenticates at its SVM management LIF and sees only its SVM")
+        def svm_user(svm, node):
             with connect(target, user, second):
+                try:
+                    Svm.count_collection()
+                    raise AssertionError("an SVM account logged in on the cluster management interface")
+                except NetAppRestError as err:
+                    expect(err.http_err_response.http_response.status_code == 401, f"cluster interface: {err}")
+            IpInterface(
+                name="managementlif",
+                ip={"address": "10.130.0.12", "netmask": "24"},
+                svm={"uuid": svm.uuid},
+                location={"home_node": {"uuid": node.uuid}},
+                service_policy={"name": "default-management"},
+                enabled=True,
+            ).post()
+            endpoints = admin.session.get(f"{admin.origin}/__sim/lif-endpoints").json()["endpoints"]
+            lif_url = urlparse(endpoints["10.130.0.12"]["url"])
+            lif = {**target, "host": lif_url.hostname, "port": lif_url.port}
+            with connect(lif, user, second):
                 seen = list(Svm.get_collection(fields="name"))
                 expect([s.name for s in seen] == [svm_name], f"SVM user sees {seen}")
 
@@ -281,7 +300,7 @@ def main():
             accounts(svm)
             change_password()
             volumes(svm)
-            svm_user()
+            svm_user(svm, found_nodes[0])
             delete_account(svm)
             delete_svm(svm)
 

@@ -21,7 +21,10 @@ describe("controller process: leader election", () => {
   it("lets only the leader reconcile, hands over within the lease duration when it is killed, and exits 0 on SIGTERM", async () => {
     world = await createWorld({ clusters: 1, startController: false });
     const dir = mkdtempSync(path.join(tmpdir(), "ontap-leader-"));
-    const configPath = writeControllerConfig(dir, world.sim.clusters, { extensionClass: world.config.extensionClass });
+    const configPath = writeControllerConfig(dir, world.sim.clusters, {
+      extensionClass: world.config.extensionClass,
+      credentialsVerification: { managementLifUrlsFile: world.sim.lifEndpointsFile },
+    });
     const lease = ["--leader-elect", "--leader-election-namespace", "default", "--leader-election-id", `ontap-${uniqueSuffix()}`];
     const timing = ["--lease-duration-seconds", "4", "--renew-deadline-seconds", "3", "--retry-period-seconds", "1"];
     const start = (name: string) =>

@@ -233,7 +233,8 @@ describe("doctor command line", () => {
     const configFile = path.join(dir, "config.yaml");
     writeFileSync(
       configFile,
-      `extensionClass: ${w.config.extensionClass}\nclusters:\n${clusters.join("")}shootWebhook:\n  url: ${w.config.shootWebhook!.url}\n  caFile: ${w.config.shootWebhook!.caFile}\n`,
+      `extensionClass: ${w.config.extensionClass}\nclusters:\n${clusters.join("")}shootWebhook:\n  url: ${w.config.shootWebhook!.url}\n  caFile: ${w.config.shootWebhook!.caFile}\n` +
+        `credentialsVerification:\n  managementLifUrlsFile: ${w.sim.lifEndpointsFile}\n`,
     );
     const kubeconfig = w.proxy!.kubeconfigFor(dir);
     const cli = (...args: string[]) =>

@@ -149,7 +149,7 @@ describe("takeover of shoots the Go extension created", () => {
     );
     expect((await lifsOf(world, go.svmName)).map((l) => l.name).sort()).toEqual(["datalif+0", "datalif+1", "managementlif"]);
     expect(await accountsOf(world, go.svmName)).toContain(go.name);
-    expect(await authenticates(world.admins[0]!, go.name, go.password)).toBe(true);
+    expect(await authenticates(world.admins[0]!, go.managementLif, go.name, go.password)).toBe(true);
     expect(ext.status?.providerStatus).toMatchObject({ svmName: go.svmName, user: go.name, lifs: [
       { name: "datalif+0", ipAddress: "10.91.0.11" },
       { name: "datalif+1", ipAddress: "10.91.0.12" },
@@ -231,8 +231,8 @@ describe("takeover of shoots the Go extension created", () => {
     const password = b64d(own!.data["password"]!);
     expect(password).not.toBe(go.password);
     expect(own!.data["pendingPassword"]).toBeUndefined();
-    expect(await authenticates(world.admins[0]!, go.name, password)).toBe(true);
-    expect(await authenticates(world.admins[0]!, go.name, go.password)).toBe(false);
+    expect(await authenticates(world.admins[0]!, go.managementLif, go.name, password)).toBe(true);
+    expect(await authenticates(world.admins[0]!, go.managementLif, go.name, go.password)).toBe(false);
     // The Go Secret with its dead password does not stay behind.
     expect(await world.kube.get(Secrets, "kube-system", goSecretName(go))).toBeUndefined();
     expect((await lifsOf(world, go.svmName)).map((l) => l.name).sort()).toEqual(["datalif+0", "managementlif"]);

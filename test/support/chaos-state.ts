@@ -4,7 +4,7 @@ import { Clusters, Extensions, Namespaces, Secrets } from "../../src/kube/resour
 import type { ChaosLane, KubeCallLogEntry, OntapCallLogEntry } from "./chaos-world.js";
 import { nextLifs } from "./chaos-world.js";
 import { svmNameFor } from "./invariants.js";
-import type { SimAdmin } from "./sim-admin.js";
+import { SimAdmin } from "./sim-admin.js";
 import { projectIdFor, type Shoot, uniqueSuffix } from "./world.js";
 
 /**
@@ -149,9 +149,24 @@ export async function createUser(lane: ChaosLane, admin: SimAdmin, svmUuid: stri
   if (res.status !== 201) throw new Error(`creating user ${name}: ${res.status} ${res.text}`);
 }
 
-export async function authenticates(admin: SimAdmin, username: string, password: string): Promise<boolean> {
-  const res = await admin.rest("GET", "/api/svm/svms?return_records=false", { auth: { username, password } });
-  return res.status === 200;
+/** Basic auth as the user at the SVM's management LIF, where Trident authenticates (false when it does not listen). */
+export async function authenticates(admin: SimAdmin, managementLif: string, username: string, password: string): Promise<boolean> {
+  const endpoints = (await admin.rest("GET", "/__sim/lif-endpoints")).body.endpoints as Record<string, { url: string }>;
+  const url = endpoints?.[managementLif]?.url;
+  if (!url) return false;
+  const lif = new SimAdmin({ ...admin.cluster, url });
+  try {
+    const res = await lif.rest("GET", "/api/svm/svms?return_records=false", { auth: { username, password } });
+    return res.status === 200;
+  } finally {
+    await lif.close();
+  }
+}
+
+/** Makes an SVM management LIF (un)reachable, as a LIF not routable from the seed is. */
+export async function setLifReachable(admin: SimAdmin, managementLif: string, reachable: boolean): Promise<void> {
+  const res = await admin.rest("PUT", `/__sim/lif-endpoints/${managementLif}`, { body: { reachable } });
+  if (res.status !== 200) throw new Error(`PUT /__sim/lif-endpoints/${managementLif}: ${res.status} ${res.text}`);
 }
 
 /** Writes (non-GET) the controller sent to ONTAP, as `METHOD template`. */

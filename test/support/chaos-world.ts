@@ -182,6 +182,7 @@ async function processHandle(world: World, name: string): Promise<ControllerHand
   const configPath = writeControllerConfig(dir, world.sim.clusters, {
     extensionClass: world.config.extensionClass,
     svmDeletionPolicy: world.config.svmDeletionPolicy,
+    credentialsVerification: { timeoutSeconds: 3, managementLifUrlsFile: world.sim.lifEndpointsFile },
   });
   const kubeconfig = world.proxy!.kubeconfigFor(dir);
   let generation = 0;

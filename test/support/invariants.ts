@@ -371,7 +371,7 @@ export async function checkInvariants(input: {
     const hosts = ontap.filter((c) => c.svms.some((s) => s.name === svmName));
     if (!secret?.username || !secret.password || hosts.length !== 1) continue;
     const sim = input.simulators.find((s) => s.name === hosts[0]!.cluster)!;
-    passwordAuthenticates[shoot.namespace] = await authenticates(sim, secret.username, secret.password);
+    passwordAuthenticates[shoot.namespace] = await authenticates(sim, shoot.managementLif, secret.username, secret.password);
   }
   return evaluateInvariants(input.shoots, { kube, ontap, passwordAuthenticates });
 }
@@ -392,13 +392,22 @@ async function observeCluster(sim: SimulatorAccess): Promise<OntapClusterObserva
   }
 }
 
-/** Basic auth as the shoot user: what Trident will do with the stored credentials. */
-async function authenticates(sim: SimulatorAccess, username: string, password: string): Promise<boolean> {
+/**
+ * Basic auth as the shoot user at the SVM management LIF: what Trident will do with the stored credentials. A LIF
+ * the simulator does not serve (none with that address, or marked unreachable) counts as not authenticating.
+ */
+async function authenticates(sim: SimulatorAccess, managementLif: string, username: string, password: string): Promise<boolean> {
   const admin = new SimAdmin(sim);
+  let lif: SimAdmin | undefined;
   try {
-    const res = await admin.rest("GET", "/api/svm/svms", { auth: { username, password } });
+    const endpoints = (await admin.rest("GET", "/__sim/lif-endpoints")).body.endpoints as Record<string, { url: string; reachable: boolean }>;
+    const endpoint = endpoints?.[managementLif];
+    if (!endpoint?.reachable) return false;
+    lif = new SimAdmin({ ...sim, url: endpoint.url });
+    const res = await lif.rest("GET", "/api/svm/svms", { auth: { username, password } });
     return res.status === 200;
   } finally {
+    await lif?.close();
     await admin.close();
   }
 }

@@ -124,6 +124,13 @@ export async function createWorld(opts: WorldOptions = {}): Promise<World> {
     // Any PEM serves as the bundle: the shoot side is not exercised here, only the ManagedResource.
     shootWebhook: { url: "https://127.0.0.1:9443/webhooks/ontap", caFile: sim.clusters[0]?.caFile ?? "" },
     requeue: { baseMs: 100, capMs: 1500 },
+    // Each SVM management LIF is its own simulator listener; the simulator keeps the address -> URL map current.
+    credentialsVerification: {
+      fallbackToClusterEndpoint: false,
+      timeoutSeconds: 3,
+      managementLifUrls: {},
+      managementLifUrlsFile: sim.lifEndpointsFile,
+    },
     warnings: [],
   };
 

@@ -9,7 +9,9 @@ let admin: SimAdmin;
 const PASSWORD = "Shoot-Secret-1";
 
 beforeAll(async () => {
-  sim = await startSimulator({ jobMs: 0, clusters: 2 });
+  // Lenient, so SVM scoping is tested on the cluster port; the default (refused there) and the SVM management
+  // LIF endpoints are tested in simulator-lif-endpoints.test.ts.
+  sim = await startSimulator({ jobMs: 0, clusters: 2, svmLoginOnCluster: true });
   admin = new SimAdmin(sim.clusters[0]!);
 });
 afterAll(async () => {

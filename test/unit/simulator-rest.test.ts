@@ -6,7 +6,8 @@ let sim: RunningSimulator;
 let admin: SimAdmin;
 
 beforeAll(async () => {
-  sim = await startSimulator({ jobMs: 20 });
+  // Lenient: a few tests log in as SVM users on the cluster port.
+  sim = await startSimulator({ jobMs: 20, svmLoginOnCluster: true });
   admin = new SimAdmin(sim.clusters[0]!);
 });
 afterAll(async () => {
@@ -175,6 +176,8 @@ describe("SVMs and jobs", () => {
   });
 
   it("refuses to delete an SVM that is still initializing (13434916) or already deleting", async () => {
+    // A longer job, so the early DELETE cannot lose the race against a 20 ms job on a loaded machine.
+    await admin.addFault({ method: "JOB", path: "^POST /api/svm/svms$", count: 1, action: { type: "delay", ms: 1000 } });
     const res = await admin.rest("POST", "/api/svm/svms", { body: { name: "p1" } });
     const uuid = (await admin.rest("GET", "/api/svm/svms?name=p1")).body.records![0]!.uuid!;
     const early = await admin.rest("DELETE", `/api/svm/svms/${uuid}`);
