@@ -113,6 +113,28 @@ const CredentialsVerification = z
 
 export type CredentialsVerificationSettings = z.output<typeof CredentialsVerification>;
 
+/**
+ * The password rules of the SVM users' role on ONTAP (`security login role config show -role vsadmin`), which
+ * generated passwords must satisfy. The defaults meet ONTAP's defaults and the DISA STIG (one special character).
+ */
+const PasswordRulesEntry = z
+  .object({
+    length: z.number().int().min(8).max(128).default(24),
+    minLength: z.number().int().min(1).max(128).default(8),
+    minSpecialCharacters: z.number().int().min(0).max(64).default(1),
+    minUppercase: z.number().int().min(0).max(64).default(1),
+    minLowercase: z.number().int().min(0).max(64).default(1),
+    minDigits: z.number().int().min(0).max(64).default(1),
+  })
+  .strict()
+  .superRefine((r, ctx) => {
+    if (r.length < r.minLength) ctx.addIssue({ code: "custom", path: ["length"], message: `must be at least minLength (${r.minLength})` });
+    const minimums = r.minSpecialCharacters + r.minUppercase + r.minLowercase + r.minDigits;
+    if (minimums > r.length / 2) {
+      ctx.addIssue({ code: "custom", path: ["length"], message: `must be at least twice the sum of the minimums (${minimums}); raise length` });
+    }
+  });
+
 export const ComponentConfigFile = z
   .object({
     apiVersion: z.string().optional(),
@@ -151,6 +173,7 @@ export const ComponentConfigFile = z
       maxConcurrentPerCluster: 8,
       circuitBreaker: { consecutiveFailures: 5, probeIntervalSeconds: 1 },
     }),
+    passwordRules: PasswordRulesEntry.default({ length: 24, minLength: 8, minSpecialCharacters: 1, minUppercase: 1, minLowercase: 1, minDigits: 1 }),
     credentialsVerification: CredentialsVerification.default({ fallbackToClusterEndpoint: false, timeoutSeconds: 10, managementLifUrls: {} }),
   })
   // Unknown top-level keys are ignored with a warning (the Go extension's decoder ignores them too).
@@ -186,6 +209,8 @@ export interface ComponentConfig {
   ontapRequests?: OntapRequestSettings;
   /** Optional in code that builds a config by hand; parsing always fills it. Default: verify at the LIF only. */
   credentialsVerification?: CredentialsVerificationSettings;
+  /** Optional in code that builds a config by hand; parsing always fills it (see PasswordRulesEntry). */
+  passwordRules?: z.output<typeof PasswordRulesEntry>;
   /** Things an operator should fix but that do not stop the controller (never contain a secret). */
   warnings: string[];
 }
@@ -320,6 +345,7 @@ export function parseComponentConfig(text: string, source: string, readFile: Rea
       },
     },
     credentialsVerification: cfg.credentialsVerification,
+    passwordRules: cfg.passwordRules,
     warnings,
   };
 }

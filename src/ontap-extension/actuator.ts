@@ -137,6 +137,7 @@ export function createOntapActuator(deps: ActuatorDeps): Actuator {
           kube: io.kube,
           ontap: client,
           verify,
+          ...(deps.config.passwordRules ? { passwordRules: deps.config.passwordRules } : {}),
           onSecretWrite: (outcome) => deps.onStep?.("seed_secret_write", outcome === "ok" ? "ok" : "failed"),
         },
         plan,

@@ -2,7 +2,8 @@ import { ExtensionError } from "../extension/errors.js";
 import { Secrets } from "../kube/resources.js";
 import type { KubeClient } from "../kube/client.js";
 import type { OntapClient, Svm } from "../ontap/index.js";
-import { generatePassword } from "./password.js";
+import { isOntapError } from "../ontap/index.js";
+import { generatePassword, type PasswordRules } from "./password.js";
 import type { ShootPlan } from "./plan.js";
 import type { VerifiedAt, VerifyCredentials } from "./verify-credentials.js";
 
@@ -59,6 +60,8 @@ export interface CredentialsDeps {
   /** Counts every write of the seed Secret, ok or failed (the article's failure must be visible). */
   onSecretWrite?: (outcome: "ok" | "failed") => void;
   generate?: () => string;
+  /** The role's password rules the generator follows (component configuration `passwordRules`). */
+  passwordRules?: PasswordRules;
   /** Authenticates as the user where Trident will (default: on the cluster interface through `ontap`). */
   verify?: VerifyCredentials;
 }
@@ -130,7 +133,7 @@ export async function ensureCredentials(
   }
 
   // Neither stored password works (or there is none): rotate, storing the new password first.
-  const password = (deps.generate ?? generatePassword)();
+  const password = deps.generate ? deps.generate() : generatePassword(deps.passwordRules, username);
   // The account read changes nothing, so it runs alongside the Secret write; the password still reaches ONTAP
   // only after the write succeeded.
   const [written, account] = await Promise.all([
@@ -144,10 +147,14 @@ export async function ensureCredentials(
     ontap.getAccount(svm.uuid, username),
   ]);
   secret = written;
-  if (account) {
-    await ontap.changePassword({ svmName: svm.name, name: username, password });
-  } else {
-    await ontap.createAccount({ ownerUuid: svm.uuid, name: username, password, role: "vsadmin" });
+  try {
+    if (account) {
+      await ontap.changePassword({ svmName: svm.name, name: username, password });
+    } else {
+      await ontap.createAccount({ ownerUuid: svm.uuid, name: username, password, role: "vsadmin" });
+    }
+  } catch (err) {
+    throw passwordRefused(err, username, svm.name) ?? err;
   }
   await writeSecret(
     deps,
@@ -179,6 +186,25 @@ function clusterVerifier(ontap: OntapClient): VerifyCredentials {
     if (answer.result === "wrong-password") return { result: "wrong", at: "cluster management interface" };
     throw cannotVerify(name, answer.error.message, answer.error);
   };
+}
+
+/**
+ * ONTAP refusing a generated password for one of its rules is a configuration problem, not a transient one:
+ * another random password from the same rules would be refused again, so it stops (no rotation loop) and names
+ * the rule ONTAP gave and the fix.
+ */
+function passwordRefused(err: unknown, username: string, svmName: string): ExtensionError | undefined {
+  if (!isOntapError(err) || err.kind !== "http" || err.status !== 400) return undefined;
+  const aboutPassword = err.target === "password" || /password/i.test(err.message);
+  if (!aboutPassword) return undefined;
+  return new ExtensionError(
+    `ONTAP refused the generated password of SVM user ${username} on SVM ${svmName}: ${err.message}. ` +
+      `Set passwordRules in the component configuration to the rules of role vsadmin ` +
+      `(security login role config show -vserver ${svmName} -role vsadmin) and restart the controller; no other password is tried until then`,
+    ["ERR_CONFIGURATION_PROBLEM"],
+    false,
+    { cause: err },
+  );
 }
 
 function cannotVerify(name: string, reason: string, cause?: unknown): ExtensionError {

@@ -53,6 +53,16 @@ export interface SimClusterOptions {
   seed: number;
   /** Lenient: SVM-scoped accounts may also log in on the cluster management interface (default: refused). */
   svmLoginOnCluster: boolean;
+  /** The role password rules (`security login role config`); the minimum length is never below 8. */
+  passwordRules: SimPasswordRules;
+}
+
+export interface SimPasswordRules {
+  minLength?: number;
+  minSpecialCharacters?: number;
+  minUppercase?: number;
+  minLowercase?: number;
+  minDigits?: number;
 }
 
 /** One simulated cluster: its state, jobs, fault rules and call counts. The server is separate. */

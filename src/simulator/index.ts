@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import { SimCluster } from "./cluster.js";
+import { SimCluster, type SimPasswordRules } from "./cluster.js";
 import { type LifEndpointInfo, LifEndpoints } from "./lif-endpoints.js";
 import { ClusterServer } from "./server.js";
 import { generateTls } from "./tls.js";
@@ -23,6 +23,8 @@ export interface SimulatorOptions {
    * refused there (401) and authenticate only at their SVM's management LIF, the endpoint Trident uses.
    */
   svmLoginOnCluster?: boolean;
+  /** Password rules of the SVM users' role, enforced on account create and password change. Default: length 8. */
+  passwordRules?: SimPasswordRules;
 }
 
 export interface SimClusterInfo {
@@ -80,6 +82,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
         latencyMs,
         seed,
         svmLoginOnCluster: opts.svmLoginOnCluster ?? false,
+        passwordRules: { ...opts.passwordRules },
       });
       const server = new ClusterServer(sim, tls);
       server.lifs = lifs;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { withoutControlCharacters } from "../../src/extension/status.js";
 import { decodeShootInputs, InputError } from "../../src/ontap-extension/inputs.js";
-import { generatePassword, PASSWORD_LENGTH } from "../../src/ontap-extension/password.js";
+import { bitsOfEntropy, brokenRule, DEFAULT_PASSWORD_RULES, generatePassword, PASSWORD_LENGTH } from "../../src/ontap-extension/password.js";
 import { planShoot, svmNameFor, usernameFor } from "../../src/ontap-extension/plan.js";
 
 const projectId = "0a1b2c3d-aaaa-bbbb-cccc-1234567890ab";
@@ -93,7 +93,7 @@ describe("plan", () => {
 });
 
 describe("passwords", () => {
-  it("are long, mixed and different every time", () => {
+  it("are long, mixed, with a special character, and different every time", () => {
     const seen = new Set(Array.from({ length: 200 }, () => generatePassword()));
     expect(seen.size).toBe(200);
     for (const p of seen) {
@@ -101,7 +101,22 @@ describe("passwords", () => {
       expect(p).toMatch(/[a-z]/);
       expect(p).toMatch(/[A-Z]/);
       expect(p).toMatch(/[0-9]/);
+      expect(p).toMatch(/[-_.+=!#]/);
+      expect(brokenRule(p, DEFAULT_PASSWORD_RULES)).toBeUndefined();
     }
-    expect(PASSWORD_LENGTH * Math.log2(62)).toBeGreaterThan(128);
+    expect(bitsOfEntropy(PASSWORD_LENGTH)).toBeGreaterThan(140);
+  });
+
+  it("follow the configured rules and never contain the user name", () => {
+    const rules = { length: 16, minLength: 12, minSpecialCharacters: 3, minUppercase: 2, minLowercase: 2, minDigits: 2 };
+    for (let i = 0; i < 100; i++) {
+      const p = generatePassword(rules, "ab");
+      expect(p).toHaveLength(16);
+      expect(brokenRule(p, rules, "ab")).toBeUndefined();
+      expect(p.toLowerCase()).not.toContain("ab");
+    }
+    expect(brokenRule("Short1!", rules)).toMatch(/passwd-minlength/);
+    expect(brokenRule("NoSpecialsHere12", rules)).toMatch(/passwd-min-special-chars/);
+    expect(brokenRule("has-shoot1-In!!X2", { ...rules, minUppercase: 1 }, "SHOOT1")).toBe("must not contain the user name");
   });
 });

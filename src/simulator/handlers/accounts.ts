@@ -56,10 +56,26 @@ function resolveOwner(state: ClusterState, ref: { uuid?: string; name?: string }
   return svm.uuid;
 }
 
-function checkPassword(password: string): void {
-  if (password.length < MIN_PASSWORD_LENGTH) {
-    throw invalidValue("password", `the password must be at least ${MIN_PASSWORD_LENGTH} characters long`);
-  }
+/**
+ * The password rules of the owner's role, as `security login role config` sets them (the simulator has one set
+ * per cluster, `SimulatorOptions.passwordRules`), plus ONTAP's rule that a password must not contain the user name.
+ * A refusal is 400 with the vendor's documented code 2 and target `password`; the specific code a real cluster
+ * sends for each rule is not known (a guess), the message names the rule.
+ */
+function checkPassword(ctx: RequestContext, password: string, username: string): void {
+  const rules = ctx.sim.options.passwordRules;
+  const count = (re: RegExp) => [...password].filter((c) => re.test(c)).length;
+  const refuse = (rule: string) => {
+    throw new SimError(400, Codes.invalidValue, `The password does not meet the password rules of the role: ${rule}.`, "password");
+  };
+  const minLength = Math.max(MIN_PASSWORD_LENGTH, rules.minLength ?? 0);
+  if (password.length < minLength) refuse(`it must be at least ${minLength} characters long (passwd-minlength)`);
+  const specials = count(/[^A-Za-z0-9]/);
+  if (specials < (rules.minSpecialCharacters ?? 0)) refuse(`it must contain at least ${rules.minSpecialCharacters} special characters (passwd-min-special-chars)`);
+  if (count(/[A-Z]/) < (rules.minUppercase ?? 0)) refuse(`it must contain at least ${rules.minUppercase} upper-case letters (passwd-min-uppercase-chars)`);
+  if (count(/[a-z]/) < (rules.minLowercase ?? 0)) refuse(`it must contain at least ${rules.minLowercase} lower-case letters (passwd-min-lowercase-chars)`);
+  if (count(/[0-9]/) < (rules.minDigits ?? 0)) refuse(`it must contain at least ${rules.minDigits} digits (passwd-min-digits)`);
+  if (password.toLowerCase().includes(username.toLowerCase())) refuse("it must not contain the user name");
 }
 
 function toApplications(input: z.infer<typeof Application>[]): SimApplication[] {
@@ -93,7 +109,7 @@ function createAccount(ctx: RequestContext) {
   const applications = toApplications(body.applications);
   const needsPassword = applications.some((a) => a.authentication_methods.includes("password"));
   if (needsPassword && body.password === undefined) throw missingField("password");
-  if (body.password !== undefined) checkPassword(body.password);
+  if (body.password !== undefined) checkPassword(ctx, body.password, body.name);
   if (state.accounts.has(accountKey(ownerUuid, body.name))) {
     throw new SimError(409, Codes.duplicateAccount, `An account named "${body.name}" already exists for this owner.`, "name");
   }
@@ -135,7 +151,7 @@ function changePassword(ctx: RequestContext) {
   if (ctx.identity.kind === "svm" && ownerUuid !== scope) throw forbidden();
   const account = state.accounts.get(accountKey(ownerUuid, body.name));
   if (!account) throw new SimError(404, Codes.notFound, "entry doesn't exist", "name");
-  checkPassword(body.password);
+  checkPassword(ctx, body.password, body.name);
   account.password = body.password;
   return { status: 200, body: {} };
 }
