@@ -7,7 +7,7 @@ import { Clusters, Extensions, ManagedResources, Secrets } from "../../src/kube/
 import { sumCounter } from "../../src/metrics/index.js";
 import { type ControllerProcess, spawnController, writeControllerConfig } from "./controller-process.js";
 import { svmNameFor, usernameFor } from "./invariants.js";
-import type { SimAdmin } from "./sim-admin.js";
+import { SimAdmin } from "./sim-admin.js";
 import { createWorld, type Shoot, uniqueSuffix, type World } from "./world.js";
 
 /**
@@ -346,9 +346,17 @@ export async function passwordOnOntapIsStored(lane: ChaosLane, shoot: Shoot, for
     .filter((v): v is string => Boolean(v))
     .map((v) => Buffer.from(v, "base64").toString("utf8"));
   const admin = lane.admins[host]!;
-  for (const password of [...stored, ...foreign]) {
-    const res = await admin.rest("GET", "/api/svm/svms?return_records=false", { auth: { username: user, password } });
-    if (res.status === 200) return [];
+  // SVM users authenticate at their SVM's management LIF (the simulator refuses them on the cluster port).
+  const endpoints = (await admin.rest("GET", "/__sim/lif-endpoints")).body.endpoints as Record<string, { url: string }> | undefined;
+  const lifUrl = endpoints?.[shoot.managementLif]?.url;
+  const lif = lifUrl ? new SimAdmin({ ...admin.cluster, url: lifUrl }) : undefined;
+  try {
+    for (const password of lif ? [...stored, ...foreign] : []) {
+      const res = await lif!.rest("GET", "/api/svm/svms?return_records=false", { auth: { username: user, password } });
+      if (res.status === 200) return [];
+    }
+  } finally {
+    await lif?.close();
   }
   // An account created without a password that works (never set) is not a leak; a locked one neither.
   const unknownWorks = stored.length === 0 ? "no seed Secret password" : "neither stored password";
