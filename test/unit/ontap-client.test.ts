@@ -621,7 +621,7 @@ describe("authenticateAs", () => {
     const setup = clientFor(a);
     const mine = await createRunningSvm(setup, "p801");
     await createRunningSvm(setup, "p802");
-    const password = "Scoped-User-Passw0rd";
+    const password = "Limited-User-Passw0rd";
     rememberSecret(password, "scoped");
     await setup.createAccount({ ownerUuid: mine.uuid, name: "scoped", password });
     const asUser = clientFor(a, { username: "scoped", password });
