@@ -15,7 +15,7 @@ VENV="$CACHE/venv-netapp-ontap-$NETAPP_ONTAP_VERSION"
 log() { printf '[vendor-client-venv %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
 if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c "import netapp_ontap, sys; sys.exit(netapp_ontap.__version__ != '$NETAPP_ONTAP_VERSION')" 2>/dev/null; then
-  echo "VENDOR_PYTHON=$VENV/bin/python"
+  echo "VENDOR_PYTHON=$VENV/bin/python" | tee "$VENV/python.env"
   exit 0
 fi
 
