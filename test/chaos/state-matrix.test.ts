@@ -117,13 +117,17 @@ const STRONG = "State-Matrix-Passw0rd-";
 const password = (tag: string) => `${STRONG}${tag}-${Math.random().toString(36).slice(2, 8)}`;
 
 /** A shoot converged from nothing, for the rows that change one thing behind the controller's back. */
-async function convergedShoot(): Promise<{ shoot: PlannedShoot; svmUuid: string }> {
+async function convergedShoot(): Promise<{ shoot: PlannedShoot; svmUuid: string; host: SimAdmin; hostName: string }> {
   const shoot = planShoot();
   await createShootNamespace(lane, shoot);
   await createExtension(lane, shoot);
   await waitForSuccess(shoot);
-  const svm = (await sim1.state()).svms.find((s) => s.name === shoot.svmName)!;
-  return { shoot, svmUuid: String(svm.uuid) };
+  // Placement is by rendezvous hash over the clusters' UUIDs: the SVM may be on either cluster.
+  for (const host of [sim1, sim2]) {
+    const svm = (await host.state()).svms.find((s) => s.name === shoot.svmName);
+    if (svm) return { shoot, svmUuid: String(svm.uuid), host, hostName: host.cluster.name };
+  }
+  throw new Error(`SVM ${shoot.svmName} is on no cluster`);
 }
 
 describe("state matrix: the rows of the Go extension's table", () => {
@@ -311,13 +315,13 @@ describe("state matrix: the credentials protocol", () => {
     "management LIF unreachable from the seed (password also drifted on ONTAP)",
     "no rotation: keeps the stored password, Trident stays deployed with it, condition CredentialsVerified Unknown; rotates once the LIF answers 401",
     async () => {
-      const { shoot } = await convergedShoot();
+      const { shoot, host, hostName } = await convergedShoot();
       const before = (await seedSecret(lane, shoot))!;
       const drifted = password("unreachable");
       lane.world.knownSecrets.add(drifted);
       // On a reachable LIF this drift would be a 401 and a rotation; unreachable, it must stay "unknown".
-      await sim1.setAccountPassword(shoot.svmName, shoot.name, drifted);
-      await setLifReachable(sim1, shoot.managementLif, false);
+      await host.setAccountPassword(shoot.svmName, shoot.name, drifted);
+      await setLifReachable(host, shoot.managementLif, false);
       const m = await mark();
       await lane.world.reconcileNow(shoot);
       const w = await writesSince(m, shoot);
@@ -340,10 +344,10 @@ describe("state matrix: the credentials protocol", () => {
       expect(warned).toBe(true);
 
       // The LIF answers again: now the 401 is real, and the protocol rotates.
-      await setLifReachable(sim1, shoot.managementLif, true);
+      await setLifReachable(host, shoot.managementLif, true);
       const m2 = await mark();
       await lane.world.reconcileNow(shoot);
-      expect((await writesSince(m2, shoot)).ontap).toEqual(["sim-1 POST /api/security/authentication/password"]);
+      expect((await writesSince(m2, shoot)).ontap).toEqual([`${hostName} POST /api/security/authentication/password`]);
       const recovered = await lane.world.extension(shoot);
       expect(recovered?.status?.conditions?.find((c) => c.type === "CredentialsVerified")).toMatchObject({
         status: "True",
