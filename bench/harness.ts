@@ -289,6 +289,8 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
       maxConcurrentPerCluster: opts.maxConcurrentPerCluster,
       circuitBreaker: opts.breaker ?? { consecutiveFailures: 5, probeIntervalSeconds: 1 },
     },
+    // Each simulated SVM management LIF is its own listener; the simulator keeps the address -> URL map.
+    credentialsVerification: { managementLifUrlsFile: sim.lifEndpointsFile },
   });
   const controller = await spawnControllerChild({
     configPath,
