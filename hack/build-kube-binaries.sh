@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds (or reuses) kube-apiserver and etcd for the test environment from the Go module proxy.
+# Builds (or reuses) kube-apiserver, etcd and gardener-resource-manager for the test environment from the Go
+# module proxy.
 #
 # k8s.io/kubernetes replaces its staging modules (k8s.io/api, ...) with ./staging paths, and Go ignores the
 # replace directives of a dependency, so `go install k8s.io/kubernetes/cmd/kube-apiserver@vX` cannot work.
@@ -7,10 +8,15 @@
 # with its published twin (v1.N.M -> v0.N.M). The staging list is read from the release's own go.mod so a
 # version bump needs no edit here beyond KUBE_VERSION.
 #
-# Output: the last two lines are `KUBE_APISERVER=<path>` and `ETCD=<path>`; the same lines are written to
-# $CACHE/bin/binaries.env, which test/support/testenv.ts reads.
+# gardener-resource-manager comes from github.com/gardener/gardener the same way: that module replaces its
+# nested module github.com/gardener/gardener/pkg/apis with ./pkg/apis (and excludes a few versions), which a
+# consumer must mirror with the published twin at the same tag.
 #
-# Env: GARDENER_EXTENSION_ONTAP_CACHE (cache root), KUBE_VERSION, ETCD_VERSION, ETCD_SOURCE (build|debian).
+# Output: the last three lines are `KUBE_APISERVER=<path>`, `ETCD=<path>` and `GARDENER_RESOURCE_MANAGER=<path>`;
+# the same lines are written to $CACHE/bin/binaries.env, which src/demo/testenv.ts reads.
+#
+# Env: GARDENER_EXTENSION_ONTAP_CACHE (cache root), KUBE_VERSION, ETCD_VERSION, ETCD_SOURCE (build|debian),
+# GARDENER_VERSION.
 set -euo pipefail
 
 KUBE_VERSION="${KUBE_VERSION:-v1.37.2}"
@@ -20,6 +26,7 @@ ETCD_VERSION="${ETCD_VERSION:-v3.6.16}"
 # etcd's progress notifications (3.4.31+/3.5.13+). So etcd is built from its Go module like kube-apiserver;
 # ETCD_SOURCE=debian uses the package anyway.
 ETCD_SOURCE="${ETCD_SOURCE:-build}"
+GARDENER_VERSION="${GARDENER_VERSION:-v1.149.3}"
 CACHE="${GARDENER_EXTENSION_ONTAP_CACHE:-$HOME/.cache/gardener-extension-ontap}"
 BIN_DIR="$CACHE/bin"
 BUILD_ROOT="$CACHE/build"
@@ -47,6 +54,7 @@ staging_modules() {
 }
 
 # go_build_module MODULE VERSION PACKAGE OUTPUT LDFLAGS [REPLACE_LINES...]
+# $EXTRA_GO_MOD (optional) is appended to the generated go.mod verbatim (exclude directives).
 go_build_module() {
   local module="$1" version="$2" pkg="$3" out="$4" ldflags="$5"
   shift 5
@@ -65,6 +73,10 @@ go_build_module() {
       echo "replace ("
       printf '\t%s\n' "$@"
       echo ")"
+    fi
+    if [ -n "${EXTRA_GO_MOD:-}" ]; then
+      echo
+      printf '%s\n' "$EXTRA_GO_MOD"
     fi
   } >"$dir/go.mod"
   log "resolving and compiling $pkg from $module@$version ($# replace directives; many minutes on two cores)"
@@ -135,13 +147,72 @@ build_etcd() {
   echo "$out"
 }
 
+# Prints, for a go.mod ($1) of a module released at tag $2, the replace lines a consumer needs: a local
+# replace `M => ./dir` (a nested module of the same repository) becomes `M => M $2` (its published twin, tagged
+# together with the parent); a replace to another module version is copied as is.
+mirrored_replaces() {
+  local gomod="$1" version="$2"
+  awk -v version="$version" '
+    function emit(from, to) {
+      n = split(to, parts, /[[:space:]]+/)
+      if (parts[1] ~ /^\.\.?\//) print from " => " from " " version
+      else print from " => " to
+    }
+    /^replace[[:space:]]*\(/ { inrep = 1; next }
+    inrep && /^\)/ { inrep = 0; next }
+    inrep && /=>/ { split($0, lr, /[[:space:]]*=>[[:space:]]*/); sub(/^[[:space:]]+/, "", lr[1]); emit(lr[1], lr[2]); next }
+    /^replace[[:space:]]+[^(]/ { sub(/^replace[[:space:]]+/, ""); split($0, lr, /[[:space:]]*=>[[:space:]]*/); emit(lr[1], lr[2]) }
+  ' "$gomod"
+}
+
+# The exclude directives of a go.mod ($1), one `exclude M V` per line.
+mirrored_excludes() {
+  awk '
+    /^exclude[[:space:]]*\(/ { inex = 1; next }
+    inex && /^\)/ { inex = 0; next }
+    inex && NF >= 2 { print "exclude " $1 " " $2; next }
+    /^exclude[[:space:]]+[^(]/ { print "exclude " $2 " " $3 }
+  ' "$1"
+}
+
+build_gardener_resource_manager() {
+  local out="$BIN_DIR/gardener-resource-manager-$GARDENER_VERSION"
+  if [ -x "$out" ]; then
+    log "reusing $out"
+    echo "$out"
+    return
+  fi
+  log "reading the replace and exclude directives of github.com/gardener/gardener@$GARDENER_VERSION"
+  local gomod
+  gomod="$(cd "$BUILD_ROOT" && GOFLAGS=-mod=mod go mod download -json "github.com/gardener/gardener@$GARDENER_VERSION" |
+    sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p')"
+  [ -f "$gomod" ] || { log "could not download the go.mod of github.com/gardener/gardener@$GARDENER_VERSION"; exit 1; }
+  local replaces=() line
+  while read -r line; do
+    [ -n "$line" ] && replaces+=("$line")
+  done < <(mirrored_replaces "$gomod" "$GARDENER_VERSION")
+  # Gardener stamps k8s.io/component-base/version (hack/get-build-ld-flags.sh); `--version` then names the release.
+  local minor="${GARDENER_VERSION#v1.}"
+  minor="${minor%%.*}"
+  local ldflags="-X k8s.io/component-base/version.gitVersion=$GARDENER_VERSION -X k8s.io/component-base/version.gitMajor=1"
+  ldflags+=" -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/component-base/version.gitTreeState=clean"
+  ldflags+=" -X k8s.io/component-base/version.buildDate=1970-01-01T00:00:00Z"
+  EXTRA_GO_MOD="$(mirrored_excludes "$gomod")" go_build_module github.com/gardener/gardener "$GARDENER_VERSION" \
+    github.com/gardener/gardener/cmd/gardener-resource-manager "$out" "$ldflags" "${replaces[@]}"
+  echo "$out"
+}
+
 total_start=$SECONDS
 KUBE_APISERVER="$(build_kube_apiserver)"
 ETCD="$(build_etcd)"
+GARDENER_RESOURCE_MANAGER="$(build_gardener_resource_manager)"
 "$KUBE_APISERVER" --version >&2
 "$ETCD" --version | sed -n 1p >&2
-printf 'KUBE_APISERVER=%s\nETCD=%s\n' "$KUBE_APISERVER" "$ETCD" >"$BIN_DIR/binaries.env.tmp"
+"$GARDENER_RESOURCE_MANAGER" --version >&2
+printf 'KUBE_APISERVER=%s\nETCD=%s\nGARDENER_RESOURCE_MANAGER=%s\n' "$KUBE_APISERVER" "$ETCD" "$GARDENER_RESOURCE_MANAGER" \
+  >"$BIN_DIR/binaries.env.tmp"
 mv "$BIN_DIR/binaries.env.tmp" "$BIN_DIR/binaries.env"
 log "done in $((SECONDS - total_start))s; cache: $(du -sh "$CACHE" | cut -f1) in $CACHE"
 echo "KUBE_APISERVER=$KUBE_APISERVER"
 echo "ETCD=$ETCD"
+echo "GARDENER_RESOURCE_MANAGER=$GARDENER_RESOURCE_MANAGER"

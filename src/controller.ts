@@ -31,6 +31,7 @@ import { createHeartbeat } from "./runtime/heartbeat.js";
 import { type CertPolicy, createWebhookCertificates, type WebhookCertificates } from "./webhook/cert-manager.js";
 import { LEGACY_SHOOT_WEBHOOK_PATH, startWebhookServer, type WebhookServer } from "./webhook/server.js";
 import { createManager, type Manager } from "./runtime/manager.js";
+import { type HealthChecker, startHealthChecker } from "./health/checker.js";
 
 /**
  * Assembles the controller process: clients, informers, the Extension reconciler around the ONTAP actuator,
@@ -84,6 +85,8 @@ interface ManagedResourceObject {
 
 export interface RunningController {
   manager: Manager;
+  /** The periodic storage health check; undefined when `healthCheck.intervalMs` is 0. */
+  health?: HealthChecker;
   metrics: Metrics;
   kube: KubeClient;
   ontapClients: ReadonlyMap<string, OntapClient>;
@@ -385,6 +388,22 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
   done.then(stopWebhook, stopWebhook);
   done.catch((err) => logger.error({ err: (err as Error).message }, "manager stopped with an error"));
 
+  // Reads only (ONTAP GETs and a login as the shoot's user, the seed), writes only Extension conditions; it
+  // runs in every replica's cache but writes only while this one leads, like the reconciler.
+  const healthIntervalMs = config.healthCheck?.intervalMs ?? 0;
+  const health =
+    healthIntervalMs > 0
+      ? startHealthChecker({
+          kube,
+          clients: [...ontapClients.values()],
+          config,
+          extensions: () => (opts.leaderElection && !manager.isLeader() ? [] : extensionInformer.list()),
+          intervalMs: healthIntervalMs,
+          registry: metrics.registry,
+          logger,
+        })
+      : undefined;
+
   return {
     manager,
     metrics,
@@ -393,7 +412,9 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     webhook,
     ontapGates,
     done,
+    health,
     async stop() {
+      await health?.stop();
       await manager.stop();
       await done.catch(() => undefined);
       webhook?.certificates.stop();

@@ -175,6 +175,11 @@ export const ComponentConfigFile = z
     }),
     passwordRules: PasswordRulesEntry.default({ length: 24, minLength: 8, minSpecialCharacters: 1, minUppercase: 1, minLowercase: 1, minDigits: 1 }),
     credentialsVerification: CredentialsVerification.default({ fallbackToClusterEndpoint: false, timeoutSeconds: 10, managementLifUrls: {} }),
+    /** The periodic storage health check (src/health): how often each shoot is checked; 0 turns it off. */
+    healthCheck: z
+      .object({ intervalSeconds: z.number().min(0).default(30) })
+      .strict()
+      .default({ intervalSeconds: 30 }),
   })
   // Unknown top-level keys are ignored with a warning (the Go extension's decoder ignores them too).
   .passthrough();
@@ -211,6 +216,8 @@ export interface ComponentConfig {
   credentialsVerification?: CredentialsVerificationSettings;
   /** Optional in code that builds a config by hand; parsing always fills it (see PasswordRulesEntry). */
   passwordRules?: z.output<typeof PasswordRulesEntry>;
+  /** Storage health check interval (the file's default is 30 s); absent or 0: no health check (tests that count requests). */
+  healthCheck?: { intervalMs: number };
   /** Things an operator should fix but that do not stop the controller (never contain a secret). */
   warnings: string[];
 }
@@ -346,6 +353,7 @@ export function parseComponentConfig(text: string, source: string, readFile: Rea
     },
     credentialsVerification: cfg.credentialsVerification,
     passwordRules: cfg.passwordRules,
+    healthCheck: { intervalMs: cfg.healthCheck.intervalSeconds * 1000 },
     warnings,
   };
 }

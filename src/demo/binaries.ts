@@ -29,6 +29,8 @@ export type BuildProgress =
 export interface KubeBinaries {
   kubeApiserver: string;
   etcd: string;
+  /** Built by the same recipe; undefined only when TESTENV_* variables point at binaries built elsewhere. */
+  gardenerResourceManager?: string;
   /** True when this run compiled at least one binary. */
   built: boolean;
   seconds: number;
@@ -38,7 +40,10 @@ export interface KubeBinaries {
 export function ensureKubeBinaries(onProgress: (p: BuildProgress) => void, signal?: AbortSignal): Promise<KubeBinaries> {
   const envApiserver = process.env.TESTENV_KUBE_APISERVER_BIN;
   const envEtcd = process.env.TESTENV_ETCD_BIN;
-  if (envApiserver && envEtcd) return Promise.resolve({ kubeApiserver: envApiserver, etcd: envEtcd, built: false, seconds: 0 });
+  const envGrm = process.env.TESTENV_GARDENER_RESOURCE_MANAGER_BIN;
+  if (envApiserver && envEtcd && envGrm) {
+    return Promise.resolve({ kubeApiserver: envApiserver, etcd: envEtcd, gardenerResourceManager: envGrm, built: false, seconds: 0 });
+  }
 
   const started = Date.now();
   return new Promise((resolve, reject) => {
@@ -65,7 +70,7 @@ export function ensureKubeBinaries(onProgress: (p: BuildProgress) => void, signa
     lines(child.stderr, onStderr);
     lines(child.stdout, (line) => {
       const [key, ...rest] = line.split("=");
-      if (key === "KUBE_APISERVER" || key === "ETCD") result[key] = rest.join("=");
+      if (key === "KUBE_APISERVER" || key === "ETCD" || key === "GARDENER_RESOURCE_MANAGER") result[key] = rest.join("=");
     });
     child.on("error", (err) => {
       reject(
@@ -78,7 +83,7 @@ export function ensureKubeBinaries(onProgress: (p: BuildProgress) => void, signa
       const kubeApiserver = result.KUBE_APISERVER;
       const etcd = result.ETCD;
       if (code === 0 && kubeApiserver && etcd) {
-        resolve({ kubeApiserver, etcd, built, seconds: (Date.now() - started) / 1000 });
+        resolve({ kubeApiserver, etcd, gardenerResourceManager: result.GARDENER_RESOURCE_MANAGER, built, seconds: (Date.now() - started) / 1000 });
         return;
       }
       if (signal?.aborted) {

@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rm, rmdir, writeFile } from "node:fs/promises";
 import https from "node:https";
 import { createServer } from "node:net";
@@ -63,23 +63,34 @@ const OWNED = [
   "etcd.pid",
   "kube-apiserver.pid",
   "owner.pid",
+  // The shoot (startShootEnv) lives in DIR/shoot with the same files plus the resource manager's.
+  "shoot",
+  "gardener-resource-manager.log",
+  "gardener-resource-manager.pid",
+  "gardener-resource-manager.yaml",
+  "gardener-resource-manager-certs",
 ];
 
 export function cacheDir(): string {
   return process.env.GARDENER_EXTENSION_ONTAP_CACHE ?? path.join(os.homedir(), ".cache", "gardener-extension-ontap");
 }
 
-/** Paths of the binaries: env TESTENV_KUBE_APISERVER_BIN / TESTENV_ETCD_BIN, else the env file the build recipe writes. */
-export function resolveBinaries(): { kubeApiserver: string; etcd: string } {
+/**
+ * Paths of the binaries: env TESTENV_KUBE_APISERVER_BIN / TESTENV_ETCD_BIN / TESTENV_GARDENER_RESOURCE_MANAGER_BIN,
+ * else the env file the build recipe writes. `gardenerResourceManager` is undefined when it was never built.
+ */
+export function resolveBinaries(): { kubeApiserver: string; etcd: string; gardenerResourceManager?: string } {
   let kubeApiserver = process.env.TESTENV_KUBE_APISERVER_BIN;
   let etcd = process.env.TESTENV_ETCD_BIN;
+  let gardenerResourceManager = process.env.TESTENV_GARDENER_RESOURCE_MANAGER_BIN;
   const envFile = path.join(cacheDir(), "bin", "binaries.env");
-  if ((!kubeApiserver || !etcd) && existsSync(envFile)) {
+  if ((!kubeApiserver || !etcd || !gardenerResourceManager) && existsSync(envFile)) {
     for (const line of readFileSync(envFile, "utf8").split("\n")) {
       const [key, ...rest] = line.split("=");
       const value = rest.join("=").trim();
       if (key === "KUBE_APISERVER") kubeApiserver ??= value;
       if (key === "ETCD") etcd ??= value;
+      if (key === "GARDENER_RESOURCE_MANAGER") gardenerResourceManager ??= value;
     }
   }
   if (!kubeApiserver || !etcd || !existsSync(kubeApiserver) || !existsSync(etcd)) {
@@ -89,7 +100,15 @@ export function resolveBinaries(): { kubeApiserver: string; etcd: string } {
       "BINARIES_MISSING",
     );
   }
-  return { kubeApiserver, etcd };
+  if (gardenerResourceManager && !existsSync(gardenerResourceManager)) gardenerResourceManager = undefined;
+  // An env file written by an older copy of the recipe names only the first two; the binary may be there anyway.
+  const binDir = path.join(cacheDir(), "bin");
+  gardenerResourceManager ??= (existsSync(binDir) ? readdirSync(binDir, { withFileTypes: true }) : [])
+    .filter((e) => e.isFile() && /^gardener-resource-manager-v[\d.]+$/.test(e.name))
+    .map((e) => path.join(binDir, e.name))
+    .sort()
+    .at(-1);
+  return { kubeApiserver, etcd, gardenerResourceManager };
 }
 
 /** The Gardener CRDs: TESTENV_CRD_DIR, else the copy kept in the repository (hack/crds). */
@@ -106,19 +125,7 @@ export async function startTestEnv(opts: { dir?: string } = {}): Promise<TestEnv
   const crds = await readCrds(crdDir());
   const ownDir = opts.dir === undefined;
   await reapCrashedEnvs();
-  let dir: string;
-  if (opts.dir === undefined) {
-    await mkdir(TESTENV_ROOT, { recursive: true });
-    dir = await mkdtemp(path.join(TESTENV_ROOT, "env-"));
-    // A directory we created is ours to reap once this process is gone.
-    await writeFile(path.join(dir, "owner.pid"), String(process.pid));
-  } else {
-    dir = path.resolve(opts.dir);
-    await mkdir(dir, { recursive: true });
-    await killRecordedProcesses(dir);
-    await removeOwned(dir, ["owner.pid"]);
-  }
-
+  const dir = await prepareDir(opts.dir);
   const children: ChildProcess[] = [];
   const stop = async () => {
     await killRecordedProcesses(dir);
@@ -126,65 +133,99 @@ export async function startTestEnv(opts: { dir?: string } = {}): Promise<TestEnv
     if (ownDir) await rm(dir, { recursive: true, force: true });
     else await removeOwned(dir, []);
   };
-
   try {
-    const pki = await generatePki(path.join(dir, "pki"));
-    const token = randomBytes(24).toString("hex");
-    const tokenFile = path.join(dir, "tokens.csv");
-    await writeFile(tokenFile, `${token},admin,admin-uid,"system:masters"\n`, { mode: 0o600 });
-
-    const [etcdPort, etcdPeerPort, apiPort] = await freePorts(3);
-    const etcdUrl = `http://127.0.0.1:${etcdPort}`;
-    const peerUrl = `http://127.0.0.1:${etcdPeerPort}`;
-    const etcd = startProcess(dir, "etcd", binaries.etcd, [
-      "--name=testenv",
-      `--data-dir=${path.join(dir, "etcd-data")}`,
-      `--listen-client-urls=${etcdUrl}`,
-      `--advertise-client-urls=${etcdUrl}`,
-      `--listen-peer-urls=${peerUrl}`,
-      `--initial-advertise-peer-urls=${peerUrl}`,
-      `--initial-cluster=testenv=${peerUrl}`,
-      "--log-level=warn",
-      // Test data is disposable; fsync on a disk shared by several builds makes every write slow.
-      ...(etcdHasFlag(binaries.etcd, "--unsafe-no-fsync") ? ["--unsafe-no-fsync"] : []),
-    ]);
-    children.push(etcd);
-
-    const server = `https://127.0.0.1:${apiPort}`;
-    const apiserver = startProcess(dir, "kube-apiserver", binaries.kubeApiserver, [
-      `--etcd-servers=${etcdUrl}`,
-      "--bind-address=127.0.0.1",
-      "--advertise-address=127.0.0.1",
-      // The `kubernetes` Service endpoint would have to be a non-loopback address; nothing here needs it.
-      "--endpoint-reconciler-type=none",
-      `--secure-port=${apiPort}`,
-      `--cert-dir=${path.join(dir, "apiserver-certs")}`,
-      `--tls-cert-file=${pki.serverCert}`,
-      `--tls-private-key-file=${pki.serverKey}`,
-      `--token-auth-file=${tokenFile}`,
-      "--authorization-mode=RBAC",
-      "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-      `--service-account-key-file=${pki.serviceAccountPublicKey}`,
-      `--service-account-signing-key-file=${pki.serviceAccountKey}`,
-      "--service-cluster-ip-range=10.0.0.0/24",
-      // Pods are never run here; the ServiceAccount admission plugin would only demand token volumes.
-      "--disable-admission-plugins=ServiceAccount",
-      "--v=1",
-    ]);
-    children.push(apiserver);
-
-    await waitUntilReady({ server, token, ca: pki.caCertPem, processes: { etcd, "kube-apiserver": apiserver }, dir });
-
-    const kubeconfigPath = path.join(dir, "kubeconfig");
-    await writeFile(kubeconfigPath, renderKubeconfig({ server, token, caPem: pki.caCertPem, name: "testenv" }), {
-      mode: 0o600,
-    });
-    await installCrds({ server, token, ca: pki.caCertPem }, crds);
-    return { kubeconfigPath, server, token, caFile: pki.caCert, dir, stop };
+    const api = await startApiServer(dir, binaries, children, "testenv");
+    await installCrds(api, crds);
+    return { kubeconfigPath: api.kubeconfigPath, server: api.server, token: api.token, caFile: api.caFile, dir, stop };
   } catch (error) {
     await stop().catch(() => undefined);
     throw error;
   }
+}
+
+/** DIR for an environment: a fresh one under TESTENV_ROOT (reaped once this process is gone), or the given one, emptied of a previous run. */
+export async function prepareDir(given: string | undefined): Promise<string> {
+  if (given === undefined) {
+    await mkdir(TESTENV_ROOT, { recursive: true });
+    const dir = await mkdtemp(path.join(TESTENV_ROOT, "env-"));
+    // A directory we created is ours to reap once this process is gone.
+    await writeFile(path.join(dir, "owner.pid"), String(process.pid));
+    return dir;
+  }
+  const dir = path.resolve(given);
+  await mkdir(dir, { recursive: true });
+  await killRecordedProcesses(dir);
+  await removeOwned(dir, ["owner.pid"]);
+  return dir;
+}
+
+interface RunningApiServer {
+  server: string;
+  token: string;
+  ca: string;
+  caFile: string;
+  kubeconfigPath: string;
+}
+
+/** etcd + kube-apiserver with their files in DIR, ready to serve; the children are pushed as soon as they exist. */
+export async function startApiServer(
+  dir: string,
+  binaries: { kubeApiserver: string; etcd: string },
+  children: ChildProcess[],
+  name: string,
+  extraArgs: string[] = [],
+): Promise<RunningApiServer> {
+  const pki = await generatePki(path.join(dir, "pki"));
+  const token = randomBytes(24).toString("hex");
+  const tokenFile = path.join(dir, "tokens.csv");
+  await writeFile(tokenFile, `${token},admin,admin-uid,"system:masters"\n`, { mode: 0o600 });
+
+  const [etcdPort, etcdPeerPort, apiPort] = await freePorts(3);
+  const etcdUrl = `http://127.0.0.1:${etcdPort}`;
+  const peerUrl = `http://127.0.0.1:${etcdPeerPort}`;
+  const etcd = startProcess(dir, "etcd", binaries.etcd, [
+    "--name=testenv",
+    `--data-dir=${path.join(dir, "etcd-data")}`,
+    `--listen-client-urls=${etcdUrl}`,
+    `--advertise-client-urls=${etcdUrl}`,
+    `--listen-peer-urls=${peerUrl}`,
+    `--initial-advertise-peer-urls=${peerUrl}`,
+    `--initial-cluster=testenv=${peerUrl}`,
+    "--log-level=warn",
+    // Test data is disposable; fsync on a disk shared by several builds makes every write slow.
+    ...(etcdHasFlag(binaries.etcd, "--unsafe-no-fsync") ? ["--unsafe-no-fsync"] : []),
+  ]);
+  children.push(etcd);
+
+  const server = `https://127.0.0.1:${apiPort}`;
+  const apiserver = startProcess(dir, "kube-apiserver", binaries.kubeApiserver, [
+    `--etcd-servers=${etcdUrl}`,
+    "--bind-address=127.0.0.1",
+    "--advertise-address=127.0.0.1",
+    // The `kubernetes` Service endpoint would have to be a non-loopback address; nothing here needs it.
+    "--endpoint-reconciler-type=none",
+    `--secure-port=${apiPort}`,
+    `--cert-dir=${path.join(dir, "apiserver-certs")}`,
+    `--tls-cert-file=${pki.serverCert}`,
+    `--tls-private-key-file=${pki.serverKey}`,
+    `--token-auth-file=${tokenFile}`,
+    "--authorization-mode=RBAC",
+    "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+    `--service-account-key-file=${pki.serviceAccountPublicKey}`,
+    `--service-account-signing-key-file=${pki.serviceAccountKey}`,
+    "--service-cluster-ip-range=10.0.0.0/24",
+    // Pods are never run here; the ServiceAccount admission plugin would only demand token volumes.
+    "--disable-admission-plugins=ServiceAccount",
+    "--v=1",
+    ...extraArgs,
+  ]);
+  children.push(apiserver);
+
+  await waitUntilReady({ server, token, ca: pki.caCertPem, processes: { etcd, "kube-apiserver": apiserver }, dir });
+
+  const kubeconfigPath = path.join(dir, "kubeconfig");
+  await writeFile(kubeconfigPath, renderKubeconfig({ server, token, caPem: pki.caCertPem, name }), { mode: 0o600 });
+  return { server, token, ca: pki.caCertPem, caFile: pki.caCert, kubeconfigPath };
 }
 
 /** Stops an environment that `testenv up --dir DIR` left running and removes its data. */
@@ -224,10 +265,13 @@ export function renderKubeconfig(input: { server: string; token?: string; caPem?
   );
 }
 
-function startProcess(dir: string, name: string, binary: string, args: string[]): ChildProcess {
+export function startProcess(dir: string, name: string, binary: string, args: string[]): ChildProcess {
   const logFd = openSync(path.join(dir, `${name}.log`), "a");
-  // etcd reads every ETCD_* variable as a flag; one left in the caller's environment must not configure it.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("ETCD_")));
+  // etcd reads every ETCD_* variable as a flag, and gardener-resource-manager lets KUBECONFIG and
+  // TARGET_KUBECONFIG override its configuration: none left in the caller's environment may configure them.
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([key]) => !key.startsWith("ETCD_") && key !== "KUBECONFIG" && key !== "TARGET_KUBECONFIG"),
+  );
   try {
     // Detached: `testenv up` leaves both running after the CLI exits.
     const child = spawn(binary, args, { detached: true, env, stdio: ["ignore", logFd, logFd] });
@@ -241,7 +285,7 @@ function startProcess(dir: string, name: string, binary: string, args: string[])
   }
 }
 
-async function waitUntilReady(input: {
+export async function waitUntilReady(input: {
   server: string;
   token: string;
   ca: string;
@@ -275,7 +319,7 @@ async function waitUntilReady(input: {
   );
 }
 
-function tailLog(file: string, lines = 20): string {
+export function tailLog(file: string, lines = 20): string {
   try {
     return readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
   } catch {
@@ -283,7 +327,7 @@ function tailLog(file: string, lines = 20): string {
   }
 }
 
-function httpsRequest(
+export function httpsRequest(
   method: string,
   url: string,
   auth: { token: string; ca: string },
@@ -308,7 +352,7 @@ function httpsRequest(
   });
 }
 
-async function readCrds(dir: string): Promise<Record<string, unknown>[]> {
+export async function readCrds(dir: string): Promise<Record<string, unknown>[]> {
   const files = (await readdir(dir)).filter((f) => /\.ya?ml$/.test(f)).sort();
   const crds: Record<string, unknown>[] = [];
   for (const file of files) {
@@ -326,7 +370,7 @@ async function readCrds(dir: string): Promise<Record<string, unknown>[]> {
  * (`x_kubernetes_preserve_unknown_fields`) and silently drops the YAML's `x-kubernetes-*` keys, after which
  * kube-apiserver prunes every providerConfig and raw Shoot to `{}`.
  */
-async function installCrds(auth: { server: string; token: string; ca: string }, crds: unknown[]): Promise<void> {
+export async function installCrds(auth: { server: string; token: string; ca: string }, crds: unknown[]): Promise<void> {
   const base = `${auth.server}/apis/apiextensions.k8s.io/v1/customresourcedefinitions`;
   const names: string[] = [];
   for (const crd of crds) {
@@ -475,8 +519,10 @@ export async function freePorts(count: number): Promise<number[]> {
  * a pid reused by an unrelated process after a reboot or a long pause is left alone.
  */
 export async function killRecordedProcesses(dir: string): Promise<void> {
-  // kube-apiserver first, so it does not log a storm of etcd errors while etcd goes away.
-  for (const name of ["kube-apiserver", "etcd"]) {
+  // The shoot first (its resource manager watches this seed), then the resource manager, then kube-apiserver,
+  // so it does not log a storm of etcd errors while etcd goes away.
+  if (existsSync(path.join(dir, "shoot"))) await killRecordedProcesses(path.join(dir, "shoot"));
+  for (const name of ["gardener-resource-manager", "kube-apiserver", "etcd"]) {
     const pidFile = path.join(dir, `${name}.pid`);
     let pid: number;
     try {
@@ -526,7 +572,7 @@ async function terminate(pid: number): Promise<void> {
   }
 }
 
-function waitForExit(child: ChildProcess): Promise<void> {
+export function waitForExit(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, STOP_GRACE_MS + 1_000);
@@ -538,7 +584,7 @@ function waitForExit(child: ChildProcess): Promise<void> {
 }
 
 /** Environments that startTestEnv created for a process that no longer runs (crashed, SIGKILLed). */
-async function reapCrashedEnvs(): Promise<void> {
+export async function reapCrashedEnvs(): Promise<void> {
   let entries: string[];
   try {
     entries = await readdir(TESTENV_ROOT);
@@ -559,12 +605,12 @@ async function reapCrashedEnvs(): Promise<void> {
   }
 }
 
-async function removeOwned(dir: string, keep: string[]): Promise<void> {
+export async function removeOwned(dir: string, keep: string[]): Promise<void> {
   for (const name of OWNED) {
     if (!keep.includes(name)) await rm(path.join(dir, name), { recursive: true, force: true });
   }
 }
 
-function sleep(ms: number): Promise<void> {
+export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

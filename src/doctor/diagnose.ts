@@ -250,6 +250,7 @@ function lifRows(obs: ShootObservation, want: ExpectedState, reconcile: string):
     }));
   }
   const have = new Map(obs.lifs.value.map((l) => [l.name, l.ipAddress]));
+  const stateOf = new Map(obs.lifs.value.map((l) => [l.name, l.state]));
   const rows: DoctorRow[] = want.lifs.map((lif) => {
     const expected = expectedOf(lif.ipAddress, lif.servicePolicy);
     // A LIF an earlier version of this controller named `datalif<i>` counts, as the controller uses it too.
@@ -273,6 +274,15 @@ function lifRows(obs: ShootObservation, want: ExpectedState, reconcile: string):
         status: "fail",
         action: `set this shoot's providerConfig address for ${lif.name} to ${actual} (the address the project's shared SVM uses), or move the LIF on ONTAP first; the controller never moves a LIF in use`,
         repairable: false,
+      };
+    }
+    if (stateOf.get(lif.name) === "down") {
+      return {
+        check: `LIF ${lif.name}`,
+        expected: `${expected}, up`,
+        actual: `${actual}, down`,
+        status: "fail",
+        action: `LIF ${lif.name} on ${obs.inspectedCluster} is down: check its home port and node (network interface show -vserver ${want.svmName}); the controller never changes a LIF's state under live I/O`,
       };
     }
     return { check: `LIF ${lif.name}`, expected, actual, status: "ok" };

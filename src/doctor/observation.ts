@@ -86,7 +86,7 @@ export interface ShootObservation {
   clusters: ClusterAnswer[];
   /** The cluster whose SVM the following checks looked at (undefined: no SVM to look at). */
   inspectedCluster?: string;
-  lifs?: Read<{ name: string; ipAddress: string }[]>;
+  lifs?: Read<{ name: string; ipAddress: string; state?: string }[]>;
   account?: Read<{ found: boolean; role?: string; locked?: boolean }>;
   secret?: Read<SecretFacts>;
   legacySecret?: Read<SecretFacts>;

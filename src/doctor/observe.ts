@@ -116,7 +116,9 @@ export async function observeShoot(deps: DoctorDeps, namespace: string): Promise
       read(() => client.getAccount(inspected.svm.uuid, plan.username)),
     ]);
     account = accountRead;
-    observation.lifs = lifs.ok ? { ok: true, value: lifs.value.map((l) => ({ name: l.name, ipAddress: l.ipAddress })) } : lifs;
+    observation.lifs = lifs.ok
+      ? { ok: true, value: lifs.value.map((l) => ({ name: l.name, ipAddress: l.ipAddress, ...(l.state !== undefined ? { state: l.state } : {}) })) }
+      : lifs;
     observation.account = accountRead.ok
       ? { ok: true, value: accountRead.value ? { found: true, role: accountRead.value.role, locked: accountRead.value.locked } : { found: false } }
       : accountRead;

@@ -39,11 +39,14 @@ export interface LastError {
 
 export interface Condition {
   type: string;
-  status: "True" | "False" | "Unknown";
+  /** Progressing: Gardener's fourth status, used by health checks while something is still rolling out. */
+  status: "True" | "False" | "Unknown" | "Progressing";
   reason: string;
   message: string;
   lastTransitionTime: string;
   lastUpdateTime: string;
+  /** Gardener error codes (ERR_INFRA_*), on health conditions. */
+  codes?: string[];
 }
 
 export interface ObjectMeta {

@@ -152,7 +152,8 @@ export const ENDPOINTS = {
 
 // `ip_interfaces` rides along so the LIF check of a reconcile needs no request of its own.
 const SVM_FIELDS = ["uuid", "name", "state", "subtype", "nvme.enabled", "ip_interfaces"];
-const LIF_FIELDS = ["uuid", "name", "ip.address", "ip.netmask", "location.home_node.uuid", "service_policy.name"];
+// `state` (up/down) is only read by the health check; the reconcile never changes a LIF's state.
+const LIF_FIELDS = ["uuid", "name", "ip.address", "ip.netmask", "location.home_node.uuid", "service_policy.name", "state"];
 const ACCOUNT_FIELDS = ["name", "owner.uuid", "owner.name", "role.name", "locked"];
 
 interface RequestSpec {

@@ -106,9 +106,11 @@ export const InterfaceRecord = z
     ip: z.object({ address: z.string(), netmask: z.union([z.string(), z.number()]).transform(String) }),
     location: z.object({ home_node: z.object({ uuid: z.string().optional() }).optional() }).optional(),
     service_policy: z.object({ name: z.string().optional() }).optional(),
+    state: z.string().optional(),
   })
   .transform((r) => {
     const lif: Lif = { uuid: r.uuid, name: r.name, ipAddress: r.ip.address, netmask: r.ip.netmask };
+    if (r.state !== undefined) lif.state = r.state;
     const home = r.location?.home_node?.uuid;
     if (home !== undefined) lif.homeNodeUuid = home;
     if (r.service_policy?.name !== undefined) lif.servicePolicy = r.service_policy.name;
@@ -121,6 +123,8 @@ export interface Lif {
   netmask: string;
   homeNodeUuid?: string;
   servicePolicy?: string;
+  /** Operational state as ONTAP reports it: "up" or "down". */
+  state?: string;
 }
 
 export const AccountRecord = z

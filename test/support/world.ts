@@ -6,6 +6,10 @@ import { Writable } from "node:stream";
 import type { ComponentConfig } from "../../src/config/component-config.js";
 import { loadKubeConfig, type RunningController, startController } from "../../src/controller.js";
 import { startFakeResourceManager, type FakeResourceManager } from "../../src/demo/fake-resource-manager.js";
+import { type ShootEnv, startShootEnv } from "../../src/demo/shoot-env.js";
+import { type ShootWorkloads, startShootWorkloads } from "../../src/demo/shoot-workloads.js";
+import { generateServingCert } from "../../src/demo/testenv.js";
+import { startWebhookServer, type WebhookServer } from "../../src/webhook/index.js";
 import { clusterObject, PROJECT_ANNOTATION, shootNamespaceObject } from "../../src/demo/gardener-objects.js";
 import type { Extension } from "../../src/extension/types.js";
 import type { KubeConfig } from "@kubernetes/client-node";
@@ -21,8 +25,15 @@ import { SimAdmin } from "./sim-admin.js";
 
 /**
  * One test's whole world: simulated ONTAP clusters, the real kube-apiserver (optionally behind the fault
- * proxy), a stand-in resource manager and the controller in this process, with its logs captured so
- * tests can scan them for secrets.
+ * proxy), the controller in this process, with its logs captured so tests can scan them for secrets, and
+ * what applies its ManagedResources:
+ * - with `shoot`: a shoot kube-apiserver and the real gardener-resource-manager for that one shoot namespace
+ *   (as in Gardener: one resource manager per shoot namespace), the controller's shoot webhook server on
+ *   loopback, and the workload stand-in of shoot-workloads.ts;
+ * - without: the stand-in resource manager (src/demo/fake-resource-manager.ts), which applies nothing and
+ *   marks every ManagedResource healthy. Tests of the controller's own logic (retries, faults, ONTAP state,
+ *   request counts) use it: they never look into a shoot, and a shoot API server per test would cost both
+ *   cores for seconds each time.
  */
 export interface WorldOptions {
   clusters?: number;
@@ -34,6 +45,23 @@ export interface WorldOptions {
   leaderElection?: boolean;
   /** The controller's periodic re-check of every settled Extension; default 0 (off). */
   resyncMs?: number;
+  /** Run the real gardener-resource-manager into a shoot API server for the shoot `shoot--<project>--<shoot>`. */
+  shoot?: { project: string; shoot: string; healthSyncSeconds?: number };
+  /** Run the storage health check this often (off by default: it would add requests to counted windows). */
+  healthCheckMs?: number;
+}
+
+/** The shoot side of a world with `shoot`. */
+export interface ShootWorld {
+  env: ShootEnv;
+  /** Admin client of the shoot's kube-apiserver. */
+  kube: KubeClient;
+  namespace: string;
+  workloads: ShootWorkloads;
+  /** The controller's shoot webhook server (the shoot's kube-apiserver calls it on loopback). */
+  webhook: WebhookServer;
+  /** Stops the webhook server (to prove failurePolicy Ignore) or starts it again on the same port. */
+  setWebhookRunning(running: boolean): Promise<void>;
 }
 
 export interface Shoot extends ShootExpectation {
@@ -49,7 +77,9 @@ export interface World {
   kube: KubeClient;
   controller?: RunningController;
   metrics: Metrics;
-  rm: FakeResourceManager;
+  /** The stand-in resource manager; undefined in a world with a shoot (the real one runs there). */
+  rm?: FakeResourceManager;
+  shoot?: ShootWorld;
   logs: string[];
   config: ComponentConfig;
   /** `config` replaces parts of the world's component configuration (a second seed: its own class, its cluster order). */
@@ -103,7 +133,8 @@ export async function createWorld(opts: WorldOptions = {}): Promise<World> {
     ? await startFaultProxy({ target: env.server, caFile: env.caFile, token: env.token })
     : undefined;
   const controllerKc = loadKubeConfig(proxy ? proxy.kubeconfigFor(dir) : env.kubeconfigPath);
-  const rm = startFakeResourceManager(kube, { intervalMs: 100 });
+  const shoot = opts.shoot ? await startShootWorld(env.kubeconfigPath, dir, opts.shoot) : undefined;
+  const rm = shoot ? undefined : startFakeResourceManager(kube, { intervalMs: 100 });
   const logs: string[] = [];
   const metrics = createMetrics();
   const config: ComponentConfig = {
@@ -121,8 +152,10 @@ export async function createWorld(opts: WorldOptions = {}): Promise<World> {
     svmDeletionPolicy: opts.svmDeletionPolicy ?? "DeleteWhenUnused",
     escalation: opts.escalation ?? { consecutiveFailures: 5, afterMs: 30 * 60_000 },
     clusterwideNetworkPolicy: true,
-    // Any PEM serves as the bundle: the shoot side is not exercised here, only the ManagedResource.
-    shootWebhook: { url: "https://127.0.0.1:9443/webhooks/ontap", caFile: sim.clusters[0]?.caFile ?? "" },
+    // Without a shoot any PEM serves as the bundle: only the ManagedResource is looked at.
+    shootWebhook: shoot
+      ? { url: shoot.webhook.url, caFile: shoot.webhookCaFile }
+      : { url: "https://127.0.0.1:9443/webhooks/ontap", caFile: sim.clusters[0]?.caFile ?? "" },
     requeue: { baseMs: 100, capMs: 1500 },
     // Each SVM management LIF is its own simulator listener; the simulator keeps the address -> URL map current.
     credentialsVerification: {
@@ -131,6 +164,7 @@ export async function createWorld(opts: WorldOptions = {}): Promise<World> {
       managementLifUrls: {},
       managementLifUrlsFile: sim.lifEndpointsFile,
     },
+    healthCheck: { intervalMs: opts.healthCheckMs ?? 0 },
     warnings: [],
   };
 
@@ -164,6 +198,7 @@ export async function createWorld(opts: WorldOptions = {}): Promise<World> {
     kube,
     metrics,
     rm,
+    shoot,
     logs,
     config,
     async startController(o = {}) {
@@ -301,13 +336,51 @@ export async function createWorld(opts: WorldOptions = {}): Promise<World> {
         await kube.delete(Extensions, namespace, "ontap").catch(() => undefined);
         await kube.delete(Clusters, undefined, namespace).catch(() => undefined);
       }
-      await rm.stop();
+      await rm?.stop();
+      if (shoot) {
+        await shoot.workloads.stop();
+        await shoot.webhook.stop();
+        await shoot.env.stop();
+      }
       await proxy?.stop();
       await Promise.all(admins.map((a) => a.close()));
       await sim.stop();
     },
   };
   if (opts.startController !== false) await world.startController();
+  return world;
+}
+
+async function startShootWorld(
+  seedKubeconfigPath: string,
+  dir: string,
+  opts: NonNullable<WorldOptions["shoot"]>,
+): Promise<ShootWorld & { webhookCaFile: string }> {
+  const namespace = `shoot--${opts.project}--${opts.shoot}`;
+  const cert = await generateServingCert(path.join(dir, "webhook"), "gardener-extension-ontap-webhook");
+  let webhook = await startWebhookServer({ port: 0, host: "127.0.0.1", certFile: cert.cert, keyFile: cert.key, certReloadIntervalMs: 0 });
+  const port = Number(new URL(webhook.url).port);
+  const env = await startShootEnv({ seedKubeconfigPath, namespaces: [namespace], healthSyncSeconds: opts.healthSyncSeconds ?? 15 });
+  const kube = createKubeClient(loadKubeConfig(env.kubeconfigPath));
+  const workloads = startShootWorkloads(kube);
+  let running = true;
+  const world: ShootWorld & { webhookCaFile: string } = {
+    env,
+    kube,
+    namespace,
+    workloads,
+    webhook,
+    webhookCaFile: cert.caCert,
+    async setWebhookRunning(want) {
+      if (want === running) return;
+      if (!want) await webhook.stop();
+      else {
+        webhook = await startWebhookServer({ port, host: "127.0.0.1", certFile: cert.cert, keyFile: cert.key, certReloadIntervalMs: 0 });
+        world.webhook = webhook;
+      }
+      running = want;
+    },
+  };
   return world;
 }
 

@@ -1,0 +1,239 @@
+import { readFile } from "node:fs/promises";
+import { Agent, request } from "undici";
+import type { Gauge, Registry } from "prom-client";
+import { Gauge as PromGauge } from "prom-client";
+import type { ComponentConfig } from "../config/component-config.js";
+import { rowsFor } from "../doctor/diagnose.js";
+import { observeShoot } from "../doctor/observe.js";
+import type { Condition, Extension } from "../extension/types.js";
+import { KubeError } from "../kube/errors.js";
+import type { KubeClient } from "../kube/client.js";
+import { Extensions } from "../kube/resources.js";
+import type { Logger } from "../log.js";
+import { METRIC_PREFIX } from "../metrics/index.js";
+import type { OntapClient } from "../ontap/index.js";
+import { evaluateHealth, type HealthCondition, type HealthReport, type WebhookProbe } from "./evaluate.js";
+
+/**
+ * The periodic storage health check: every `intervalMs`, for each settled Extension this controller handles,
+ * observe the shoot read-only (the doctor's observation: SVM, LIFs, the stored password authenticating,
+ * ManagedResources) and probe the shoot webhook, then write the conditions of evaluate.ts into the Extension's
+ * status and the per-shoot gauges. Nothing is written to ONTAP; the only write is the status subresource,
+ * and only when a condition changed or its last update is older than the interval (gardenlet treats
+ * health conditions that stop being updated as outdated, so they are refreshed, like Gardener's library does).
+ */
+export interface HealthCheckerOptions {
+  kube: KubeClient;
+  clients: readonly OntapClient[];
+  config: Pick<ComponentConfig, "extensionClass" | "clusterwideNetworkPolicy" | "shootWebhook">;
+  /** The Extensions to check (the controller's informer cache, already filtered by type and class). */
+  extensions: () => Extension[];
+  intervalMs: number;
+  registry: Registry;
+  logger: Logger;
+  now?: () => Date;
+}
+
+export interface HealthChecker {
+  /** One round over every Extension now (tests; the loop calls it every interval). */
+  checkAll(): Promise<void>;
+  checkOne(namespace: string, name: string): Promise<HealthReport | undefined>;
+  stop(): Promise<void>;
+}
+
+interface HealthGauges {
+  svmState: Gauge<"namespace" | "state">;
+  lifsUp: Gauge<"namespace">;
+  lifsExpected: Gauge<"namespace">;
+  credentialsValid: Gauge<"namespace">;
+  conditionStatus: Gauge<"namespace" | "condition">;
+  lastCheck: Gauge<"namespace">;
+}
+
+/** The SVM states ONTAP reports; each shoot has exactly one set to 1. */
+const SVM_STATES = ["running", "stopped", "starting", "stopping", "initializing", "deleting", "absent", "unknown"];
+
+function gauges(registry: Registry): HealthGauges {
+  const p = `${METRIC_PREFIX}shoot_`;
+  const registers = [registry];
+  const existing = (name: string) => registry.getSingleMetric(name) as Gauge<string> | undefined;
+  const gauge = <L extends string>(name: string, help: string, labelNames: L[]): Gauge<L> =>
+    (existing(name) as Gauge<L> | undefined) ?? new PromGauge({ name, help, labelNames, registers });
+  return {
+    svmState: gauge(`${p}svm_state`, "1 for the state the shoot's SVM is in (running, stopped, ..., absent, unknown), 0 for the others.", ["namespace", "state"]),
+    lifsUp: gauge(`${p}lifs_up`, "The shoot's LIFs that exist with their address and are up.", ["namespace"]),
+    lifsExpected: gauge(`${p}lifs_expected`, "The LIFs the shoot's providerConfig asks for.", ["namespace"]),
+    credentialsValid: gauge(`${p}credentials_valid`, "1 when the stored password authenticates at ONTAP, 0 when ONTAP rejects it, -1 when it could not be told.", ["namespace"]),
+    conditionStatus: gauge(`${p}health_condition`, "1 when the Extension's health condition is True, 0 when False, -1 when Unknown or Progressing.", ["namespace", "condition"]),
+    lastCheck: gauge(`${p}health_last_check_timestamp_seconds`, "Unix time of the last completed storage health check.", ["namespace"]),
+  };
+}
+
+export function startHealthChecker(opts: HealthCheckerOptions): HealthChecker {
+  const metrics = gauges(opts.registry);
+  const now = opts.now ?? (() => new Date());
+  const deps = { kube: opts.kube, clients: opts.clients, config: opts.config, now };
+  const probe = createWebhookProbe(opts.config.shootWebhook);
+  let stopped = false;
+  let wake: (() => void) | undefined;
+
+  const checkOne = async (namespace: string, name: string): Promise<HealthReport | undefined> => {
+    const ext = opts.extensions().find((e) => e.metadata.namespace === namespace && e.metadata.name === name);
+    if (!ext || !due(ext)) return undefined;
+    const [observation, webhook] = await Promise.all([observeShoot(deps, namespace), probe()]);
+    const report = evaluateHealth({ observation, rows: rowsFor(observation), webhook });
+    await writeConditions(opts.kube, namespace, name, report.conditions, now(), opts.intervalMs);
+    record(metrics, namespace, report);
+    return report;
+  };
+
+  const checkAll = async () => {
+    for (const ext of opts.extensions()) {
+      if (stopped) return;
+      const { namespace, name } = ext.metadata;
+      if (!namespace) continue;
+      try {
+        await checkOne(namespace, name);
+      } catch (err) {
+        // A failed round is retried next interval; the conditions keep their last value meanwhile.
+        opts.logger.warn({ namespace, err: (err as Error).message }, "storage health check failed");
+      }
+    }
+  };
+
+  const loop = (async () => {
+    while (!stopped) {
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, opts.intervalMs).unref();
+      });
+      if (!stopped) await checkAll();
+    }
+  })();
+
+  return {
+    checkAll,
+    checkOne,
+    async stop() {
+      stopped = true;
+      wake?.();
+      await loop;
+      await probe.close();
+    },
+  };
+}
+
+/**
+ * Only Extensions whose reconcile has succeeded at least once and that are not being deleted or migrated: a
+ * check of a shoot still being created only repeats what lastOperation says, and a migrated Extension belongs
+ * to the new seed (Gardener's library skips those too).
+ */
+function due(ext: Extension): boolean {
+  if (ext.metadata.deletionTimestamp) return false;
+  if (ext.metadata.annotations?.["gardener.cloud/operation"] === "migrate") return false;
+  const op = ext.status?.lastOperation;
+  if (op?.type === "Migrate") return false;
+  return ext.status?.observedGeneration !== undefined;
+}
+
+function record(m: HealthGauges, namespace: string, report: HealthReport): void {
+  const f = report.facts;
+  const state = f.svmState ?? "absent";
+  for (const s of SVM_STATES) m.svmState.set({ namespace, state: s }, s === state ? 1 : 0);
+  m.lifsUp.set({ namespace }, f.lifsUp);
+  m.lifsExpected.set({ namespace }, f.lifsExpected);
+  m.credentialsValid.set({ namespace }, f.credentialsValid === undefined ? -1 : f.credentialsValid ? 1 : 0);
+  for (const c of report.conditions) {
+    m.conditionStatus.set({ namespace, condition: c.type }, c.status === "True" ? 1 : c.status === "False" ? 0 : -1);
+  }
+  m.lastCheck.set({ namespace }, Date.now() / 1000);
+}
+
+/**
+ * Merge-patches `status.conditions` with the Extension's resourceVersion: the reconciler writes its own
+ * condition (ReconcileEscalated) the same way, so neither overwrites the other; a conflict is retried once
+ * on a fresh read, else left for the next round.
+ */
+async function writeConditions(
+  kube: KubeClient,
+  namespace: string,
+  name: string,
+  conditions: HealthCondition[],
+  now: Date,
+  intervalMs: number,
+): Promise<void> {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const ext = await kube.get<Extension>(Extensions, namespace, name);
+    if (!ext) return;
+    const current = ext.status?.conditions ?? [];
+    const merged = mergeConditions(current, conditions, now, intervalMs);
+    if (merged === undefined) return;
+    try {
+      await kube.mergePatch(
+        Extensions,
+        namespace,
+        name,
+        { metadata: { resourceVersion: ext.metadata.resourceVersion }, status: { conditions: merged } },
+        { subresource: "status" },
+      );
+      return;
+    } catch (err) {
+      if (!(err instanceof KubeError && err.reason === "Conflict") || attempt === 1) throw err;
+    }
+  }
+}
+
+/** The conditions after this check, or undefined when nothing changed and none is due for a refresh. */
+export function mergeConditions(
+  current: readonly Condition[],
+  next: readonly HealthCondition[],
+  now: Date,
+  intervalMs: number,
+): Condition[] | undefined {
+  const time = now.toISOString().replace(/\.\d{3}Z$/, "Z");
+  let changed = false;
+  const out = current.filter((c) => !next.some((n) => n.type === c.type));
+  for (const n of next) {
+    const old = current.find((c) => c.type === n.type);
+    const same = old && old.status === n.status && old.reason === n.reason && old.message === n.message && sameCodes(old.codes, n.codes);
+    const stale = !old || now.getTime() - Date.parse(old.lastUpdateTime) >= intervalMs;
+    if (!same || stale) changed = true;
+    const condition: Condition = {
+      type: n.type,
+      status: n.status,
+      reason: n.reason,
+      message: n.message,
+      lastTransitionTime: old && old.status === n.status ? old.lastTransitionTime : time,
+      lastUpdateTime: same && !stale ? old.lastUpdateTime : time,
+    };
+    if (n.codes.length > 0) condition.codes = n.codes;
+    out.push(condition);
+  }
+  return changed ? out : undefined;
+}
+
+function sameCodes(a: readonly string[] | undefined, b: readonly string[]): boolean {
+  return JSON.stringify([...(a ?? [])].sort()) === JSON.stringify([...b].sort());
+}
+
+/**
+ * GET <webhook origin>/healthz with the webhook's CA: the shoot's kube-apiserver reaches the same URL. A
+ * Service URL in a cluster resolves from the controller's pod too.
+ */
+function createWebhookProbe(webhook: ComponentConfig["shootWebhook"]): (() => Promise<WebhookProbe>) & { close(): Promise<void> } {
+  if (!webhook) return Object.assign(async (): Promise<WebhookProbe> => ({ result: "not-configured" }), { close: async () => undefined });
+  let agent: Agent | undefined;
+  const probe = async (): Promise<WebhookProbe> => {
+    try {
+      agent ??= new Agent({ connect: { ca: await readFile(webhook.caFile, "utf8") }, connectTimeout: 5_000 });
+      const url = new URL("/healthz", webhook.url);
+      const res = await request(url, { dispatcher: agent, method: "GET", headersTimeout: 5_000, bodyTimeout: 5_000 });
+      await res.body.text();
+      return res.statusCode === 200 ? { result: "ok" } : { result: "unreachable", error: `GET ${url.pathname} answered HTTP ${res.statusCode}` };
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      return { result: "unreachable", error: cause?.code ?? cause?.message ?? (err as Error).message };
+    }
+  };
+  return Object.assign(probe, { close: async () => agent?.close() });
+}

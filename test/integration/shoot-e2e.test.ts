@@ -1,0 +1,372 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseAllDocuments } from "yaml";
+import type { KubeClient } from "../../src/kube/client.js";
+import { KubeError } from "../../src/kube/errors.js";
+import { CustomResourceDefinitions, ManagedResources, Secrets, type ResourceType } from "../../src/kube/resources.js";
+import {
+  isManagedResourceHealthy,
+  LABEL_MUTATED_BY_WEBHOOK,
+  LABEL_NO_CLEANUP,
+  MANAGED_RESOURCE_ORIGIN,
+  SHOOT_SYSTEM_NAMESPACE,
+  TRIDENT_CONTROLLER_APP_LABEL,
+  TRIDENT_CONTROLLER_DEPLOYMENT,
+  TRIDENT_NODE_APP_LABEL,
+  TRIDENT_NODE_DAEMONSET,
+} from "../../src/trident/index.js";
+import { renderReleasedTridentCrds, renderTridentCrds, TRIDENT_CRD_NAMES } from "../../src/trident/crds.js";
+import { ANNOTATION_WAIT_FOR_CSI_NODE, INIT_CONTAINER_NAME, TRIDENT_POD_LABELS } from "../../src/webhook/mutate.js";
+import { eventually } from "../support/kube-test-helpers.js";
+import { createWorld, type Shoot, type World } from "../support/world.js";
+
+/**
+ * End to end through the real gardener-resource-manager: the controller writes ManagedResources into the seed,
+ * gardener-resource-manager (built from github.com/gardener/gardener) applies them to a second kube-apiserver
+ * that plays the shoot, and the shoot's kube-apiserver calls the controller's webhook server on loopback.
+ * The steps run in order on one world (a shoot API server and a resource manager cost seconds of both cores):
+ * each step starts from the state the previous one left, as in a shoot's life.
+ */
+
+const PROJECT = "e2e";
+const SHOOT = "s1";
+const LIFS = { dataLifs: ["10.40.0.11", "10.40.0.12"], managementLif: "10.40.0.10" };
+
+interface ShootObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string>; generation?: number; resourceVersion?: string };
+  [key: string]: unknown;
+}
+
+interface MrObject {
+  metadata: { name: string; generation?: number; finalizers?: string[] };
+  spec: { keepObjects?: boolean; secretRefs: { name: string }[] };
+  status?: { observedGeneration?: number; conditions?: { type: string; status: string; reason?: string; message?: string }[] };
+}
+
+/** The kube-client ResourceType of a rendered object (its plural by the usual rule, checked by the API server). */
+function typeOf(obj: { apiVersion: string; kind: string; metadata: { namespace?: string } }): ResourceType {
+  const [group, version] = obj.apiVersion.includes("/") ? obj.apiVersion.split("/") : ["", obj.apiVersion];
+  const lower = obj.kind.toLowerCase();
+  const plural = lower.endsWith("y") ? `${lower.slice(0, -1)}ies` : lower.endsWith("s") ? `${lower}es` : `${lower}s`;
+  return { group: group!, version: version!, plural, kind: obj.kind, namespaced: obj.metadata.namespace !== undefined };
+}
+
+/** Every object a ManagedResource's Secret holds, decoded from its YAML documents. */
+async function renderedObjects(seed: KubeClient, namespace: string, mr: MrObject): Promise<ShootObject[]> {
+  const objects: ShootObject[] = [];
+  for (const ref of mr.spec.secretRefs) {
+    const secret = await seed.get<{ data?: Record<string, string> }>(Secrets, namespace, ref.name);
+    for (const value of Object.values(secret?.data ?? {})) {
+      for (const doc of parseAllDocuments(Buffer.from(value, "base64").toString("utf8"))) {
+        const obj = doc.toJS() as ShootObject | null;
+        if (obj) objects.push(obj);
+      }
+    }
+  }
+  return objects;
+}
+
+/**
+ * kube-apiserver drops a printer column's zero `priority` (omitempty), and the rendered CRDs carry it as the Go
+ * extension's do: the stored CRD differs from the rendered one there, and only there.
+ */
+function withoutZeroPriority(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutZeroPriority);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>).filter(([k, v]) => !(k === "priority" && v === 0)).map(([k, v]) => [k, withoutZeroPriority(v)]),
+    );
+  }
+  return value;
+}
+
+/** What of a rendered object must be found on the live one (metadata other than labels/annotations is the server's). */
+function content(obj: ShootObject): Record<string, unknown> {
+  if (obj.kind === "CustomResourceDefinition") obj = withoutZeroPriority(obj) as ShootObject;
+  const { apiVersion: _a, kind: _k, metadata, ...rest } = obj;
+  const out: Record<string, unknown> = { ...rest };
+  if (obj.kind === "Secret" && rest.stringData) {
+    // The API server folds stringData into data.
+    out.data = Object.fromEntries(
+      Object.entries(rest.stringData as Record<string, string>).map(([k, v]) => [k, Buffer.from(v).toString("base64")]),
+    );
+    delete out.stringData;
+  }
+  out.metadata = { labels: metadata.labels ?? {}, annotations: metadata.annotations ?? {} };
+  return out;
+}
+
+function tridentNodeDaemonSet(): ShootObject {
+  const labels = { app: TRIDENT_NODE_APP_LABEL };
+  return {
+    apiVersion: "apps/v1",
+    kind: "DaemonSet",
+    metadata: { name: TRIDENT_NODE_DAEMONSET, namespace: SHOOT_SYSTEM_NAMESPACE, labels },
+    spec: {
+      selector: { matchLabels: labels },
+      template: {
+        metadata: { labels },
+        spec: { hostNetwork: true, containers: [{ name: "trident-main", image: "netapp/trident:25.06.2" }] },
+      },
+    },
+  };
+}
+
+function tridentControllerDeployment(): ShootObject {
+  const labels = { app: TRIDENT_CONTROLLER_APP_LABEL };
+  return {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name: TRIDENT_CONTROLLER_DEPLOYMENT, namespace: SHOOT_SYSTEM_NAMESPACE, labels },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: labels },
+      template: { metadata: { labels }, spec: { containers: [{ name: "trident-main", image: "netapp/trident:25.06.2" }] } },
+    },
+  };
+}
+
+const DaemonSets = typeOf(tridentNodeDaemonSet());
+const Deployments = typeOf(tridentControllerDeployment());
+
+function expectNodeDaemonSetMutated(ds: ShootObject | undefined): void {
+  const spec = ds?.spec as { template: { metadata: { labels: Record<string, string>; annotations?: Record<string, string> }; spec: Record<string, unknown> } };
+  expect(ds?.metadata.labels).toMatchObject({ [LABEL_NO_CLEANUP]: "true", [LABEL_MUTATED_BY_WEBHOOK]: "true" });
+  expect(spec.template.metadata.labels).toMatchObject(TRIDENT_POD_LABELS);
+  expect(spec.template.metadata.annotations?.[ANNOTATION_WAIT_FOR_CSI_NODE]).toBe("csi.trident.netapp.io");
+  expect(spec.template.spec.dnsPolicy).toBe("Default");
+  const init = (spec.template.spec.initContainers as { name: string }[] | undefined) ?? [];
+  expect(init.map((c) => c.name)).toEqual([INIT_CONTAINER_NAME]);
+  const volumes = (spec.template.spec.volumes as { hostPath?: { path: string } }[] | undefined) ?? [];
+  expect(volumes.some((v) => v.hostPath?.path === "/lib/modules")).toBe(true);
+}
+
+describe("end to end: the real gardener-resource-manager into a shoot API server", () => {
+  let world: World;
+  let shoot: Shoot;
+  /** Rendered objects per ManagedResource, as the last successful reconcile wrote them. */
+  const rendered = new Map<string, { keepObjects: boolean; objects: ShootObject[] }>();
+
+  const shootKube = () => world.shoot!.kube;
+  const managedResources = async () =>
+    (await world.kube.list<MrObject>(ManagedResources, shoot.namespace, { labelSelector: `origin=${MANAGED_RESOURCE_ORIGIN}` })).items;
+  const allHealthy = async () => {
+    const items = await managedResources();
+    expect(items.length).toBeGreaterThan(0);
+    for (const mr of items) {
+      const health = isManagedResourceHealthy(mr);
+      expect(health.healthy, `${mr.metadata.name}: ${health.reason}`).toBe(true);
+    }
+    return items;
+  };
+  const recordRendered = async () => {
+    rendered.clear();
+    for (const mr of await managedResources()) {
+      rendered.set(mr.metadata.name, { keepObjects: mr.spec.keepObjects === true, objects: await renderedObjects(world.kube, shoot.namespace, mr) });
+    }
+  };
+
+  /**
+   * Trident's operator installs its own 15 CRDs when it starts (TridentBackendConfig among them); no operator
+   * runs here, so the test installs the missing ones as it would. Those trident-crds already delivers are left
+   * to gardener-resource-manager.
+   */
+  const installTridentOwnCrds = async () => {
+    // Their definitions as this project knows them (the release rendering, whose mode annotation is dropped below).
+    const crds = new Map(
+      [...renderTridentCrds(), ...renderReleasedTridentCrds(TRIDENT_CRD_NAMES)].map((c) => [(c as ShootObject).metadata.name, c as ShootObject]),
+    );
+    for (const name of TRIDENT_CRD_NAMES) {
+      if (await shootKube().get(CustomResourceDefinitions, undefined, name)) continue;
+      const { metadata, ...rest } = crds.get(name)!;
+      await shootKube()
+        .create(CustomResourceDefinitions, { ...rest, metadata: { name: metadata.name } })
+        .catch((err: unknown) => {
+          // gardener-resource-manager may have created it a moment ago.
+          if (!(err instanceof KubeError && err.reason === "AlreadyExists")) throw err;
+        });
+    }
+  };
+
+  beforeAll(async () => {
+    world = await createWorld({ shoot: { project: PROJECT, shoot: SHOOT } });
+    shoot = await world.createShoot({ project: PROJECT, shoot: SHOOT, ...LIFS });
+    await installTridentOwnCrds();
+  }, 300_000);
+
+  afterAll(async () => {
+    if (!world) return;
+    try {
+      expect(await world.leaks()).toEqual([]);
+    } finally {
+      await world.close();
+    }
+  }, 120_000);
+
+  it("a create reaches Succeeded, the resource manager reports every ManagedResource applied and healthy, and every rendered object is in the shoot", async () => {
+    await world.waitSucceeded(shoot, 120_000);
+    const items = await eventually(allHealthy, { timeoutMs: 90_000, intervalMs: 500 });
+    for (const mr of items) {
+      // Conditions written by gardener-resource-manager itself, not the stand-in.
+      const applied = mr.status?.conditions?.find((c) => c.type === "ResourcesApplied");
+      expect(applied?.reason).toBe("ApplySucceeded");
+      expect(applied?.message ?? "").not.toContain("fake resource manager");
+      expect(mr.metadata.finalizers ?? []).toContain("resources.gardener.cloud/gardener-resource-manager");
+    }
+    await recordRendered();
+
+    for (const [name, { objects }] of rendered) {
+      expect(objects.length, `${name} renders objects`).toBeGreaterThan(0);
+      for (const obj of objects) {
+        const live = await shootKube().get<ShootObject>(typeOf(obj), obj.metadata.namespace, obj.metadata.name);
+        expect(live, `${obj.kind} ${obj.metadata.namespace ?? ""}/${obj.metadata.name} of ${name} in the shoot`).toBeDefined();
+        expect(live!.metadata.labels?.[LABEL_NO_CLEANUP], "injected label").toBe("true");
+        expect(live).toMatchObject(content(obj));
+      }
+    }
+  });
+
+  it("the operator CRDs are Established in the shoot, and Trident's backend reads the shoot credentials Secret the seed Secret feeds", async () => {
+    const crds = (rendered.get("trident-crds")?.objects ?? []).map((o) => o.metadata.name);
+    expect(crds).toEqual(expect.arrayContaining(["tridentorchestrators.trident.netapp.io", "tridentconfigurators.trident.netapp.io"]));
+    for (const name of crds) {
+      const crd = await shootKube().get<{ status?: { conditions?: { type: string; status: string }[] } }>(CustomResourceDefinitions, undefined, name);
+      expect(crd?.status?.conditions?.find((c) => c.type === "Established")?.status, name).toBe("True");
+    }
+    const orchestrator = rendered.get("trident-init")?.objects.find((o) => o.kind === "TridentOrchestrator");
+    expect(orchestrator).toBeDefined();
+    expect(await shootKube().get(typeOf(orchestrator!), undefined, orchestrator!.metadata.name)).toBeDefined();
+
+    const backend = rendered.get("trident-backends")?.objects.find((o) => o.kind === "TridentBackendConfig");
+    const live = await shootKube().get<ShootObject & { spec: { credentials: { name: string } } }>(typeOf(backend!), SHOOT_SYSTEM_NAMESPACE, backend!.metadata.name);
+    const credentials = await shootKube().get<{ data: Record<string, string> }>(Secrets, SHOOT_SYSTEM_NAMESPACE, live!.spec.credentials.name);
+    const seedSecret = await world.kube.get<{ data: Record<string, string> }>(Secrets, shoot.namespace, "ontap-svm-credentials");
+    expect(credentials?.data.password).toBe(seedSecret?.data.password);
+    expect(Buffer.from(credentials!.data.username!, "base64").toString()).toBe(shoot.name);
+    const classes = rendered.get("trident-backends")!.objects.filter((o) => o.kind === "StorageClass").map((o) => o.metadata.name);
+    expect(classes.sort()).toEqual(["ontap-encrypted", "ontap-gold"]);
+  });
+
+  it("the shoot webhook registered by its ManagedResource mutates Trident's DaemonSet, Deployment and CRDs, and a second update changes nothing", async () => {
+    // Trident's operator would create these; none runs here, so the test does what it does. It also
+    // re-applies its CRDs on every start: an update the webhook sees.
+    await shootKube().create(DaemonSets, tridentNodeDaemonSet());
+    await shootKube().create(Deployments, tridentControllerDeployment());
+    for (const name of TRIDENT_CRD_NAMES) {
+      const crd = await shootKube().get<ShootObject>(CustomResourceDefinitions, undefined, name);
+      await shootKube().update(CustomResourceDefinitions, crd!);
+    }
+
+    const ds = await shootKube().get<ShootObject>(DaemonSets, SHOOT_SYSTEM_NAMESPACE, TRIDENT_NODE_DAEMONSET);
+    expectNodeDaemonSetMutated(ds);
+    const deployment = await shootKube().get<ShootObject & { spec: { template: { metadata: { labels: Record<string, string> } } } }>(
+      Deployments,
+      SHOOT_SYSTEM_NAMESPACE,
+      TRIDENT_CONTROLLER_DEPLOYMENT,
+    );
+    expect(deployment?.metadata.labels).toMatchObject({ [LABEL_MUTATED_BY_WEBHOOK]: "true" });
+    expect(deployment?.spec.template.metadata.labels).toMatchObject(TRIDENT_POD_LABELS);
+    for (const name of TRIDENT_CRD_NAMES) {
+      const crd = await shootKube().get<ShootObject>(CustomResourceDefinitions, undefined, name);
+      expect(crd?.metadata.labels, name).toMatchObject({ [LABEL_NO_CLEANUP]: "true", [LABEL_MUTATED_BY_WEBHOOK]: "true" });
+    }
+
+    // A second update of what the webhook already mutated: no new generation, the same spec.
+    const again = await shootKube().update<ShootObject>(DaemonSets, ds!);
+    expect(again.metadata.generation).toBe(ds!.metadata.generation);
+    expect(again.spec).toEqual(ds!.spec);
+  });
+
+  it("with the webhook down, objects are admitted unmutated (failurePolicy Ignore), and mutated again once it is back", async () => {
+    await shootKube().delete(DaemonSets, SHOOT_SYSTEM_NAMESPACE, TRIDENT_NODE_DAEMONSET);
+    await eventually(async () => expect(await shootKube().get(DaemonSets, SHOOT_SYSTEM_NAMESPACE, TRIDENT_NODE_DAEMONSET)).toBeUndefined());
+    await world.shoot!.setWebhookRunning(false);
+    try {
+      const created = await shootKube().create<ShootObject>(DaemonSets, tridentNodeDaemonSet());
+      expect(created.metadata.labels?.[LABEL_MUTATED_BY_WEBHOOK]).toBeUndefined();
+      expect((created.spec as { template: { spec: { initContainers?: unknown[] } } }).template.spec.initContainers).toBeUndefined();
+    } finally {
+      await world.shoot!.setWebhookRunning(true);
+    }
+    const current = await shootKube().get<ShootObject>(DaemonSets, SHOOT_SYSTEM_NAMESPACE, TRIDENT_NODE_DAEMONSET);
+    // The shoot's kube-apiserver keeps a connection pool; the first call after the restart may still fail open.
+    await eventually(
+      async () => {
+        const fresh = await shootKube().get<ShootObject>(DaemonSets, SHOOT_SYSTEM_NAMESPACE, TRIDENT_NODE_DAEMONSET);
+        expectNodeDaemonSetMutated(await shootKube().update<ShootObject>(DaemonSets, fresh ?? current!));
+      },
+      { timeoutMs: 30_000, intervalMs: 500 },
+    );
+  });
+
+  it("a password rotation reaches the shoot's credentials Secret, and the backend still references it", async () => {
+    const seedBefore = await world.kube.get<{ data: Record<string, string> }>(Secrets, shoot.namespace, "ontap-svm-credentials");
+    const svm = `p${shoot.projectId.replaceAll("-", "")}`;
+    // A password changed on ONTAP behind the controller's back: the next reconcile rotates to a stored one.
+    for (const admin of world.admins) await admin.setAccountPassword(svm, shoot.name, "changed-by-hand-1").catch(() => undefined);
+    world.knownSecrets.add("changed-by-hand-1");
+    await world.reconcileNow(shoot, 60_000);
+    const seedAfter = await world.kube.get<{ data: Record<string, string> }>(Secrets, shoot.namespace, "ontap-svm-credentials");
+    expect(seedAfter?.data.password).not.toBe(seedBefore?.data.password);
+
+    const backend = rendered.get("trident-backends")!.objects.find((o) => o.kind === "TridentBackendConfig")!;
+    await eventually(
+      async () => {
+        const live = await shootKube().get<{ spec: { credentials: { name: string } } }>(typeOf(backend), SHOOT_SYSTEM_NAMESPACE, backend.metadata.name);
+        const secret = await shootKube().get<{ data: Record<string, string> }>(Secrets, SHOOT_SYSTEM_NAMESPACE, live!.spec.credentials.name);
+        expect(secret?.data.password).toBe(seedAfter?.data.password);
+      },
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
+    await eventually(allHealthy, { timeoutMs: 60_000, intervalMs: 500 });
+    await recordRendered();
+  });
+
+  it("migrate releases the ManagedResources keeping every object in the shoot; restore adopts them again", async () => {
+    await world.annotate(shoot, { "gardener.cloud/operation": "migrate" });
+    await world.waitFor(
+      shoot,
+      (e) => e.status?.lastOperation?.type === "Migrate" && e.status.lastOperation.state === "Succeeded" && !e.metadata.annotations?.["gardener.cloud/operation"],
+      120_000,
+      "Migrate Succeeded",
+    );
+    // Nothing hangs on the resource manager's finalizer: the ManagedResources are gone from the seed.
+    await eventually(async () => expect(await managedResources()).toEqual([]), { timeoutMs: 60_000, intervalMs: 500 });
+    for (const [name, { objects }] of rendered) {
+      for (const obj of objects) {
+        const live = await shootKube().get(typeOf(obj), obj.metadata.namespace, obj.metadata.name);
+        expect(live, `${obj.kind} ${obj.metadata.name} of ${name} kept in the shoot on migrate`).toBeDefined();
+      }
+    }
+
+    await world.annotate(shoot, { "gardener.cloud/operation": "restore" });
+    await world.waitFor(
+      shoot,
+      (e) => e.status?.lastOperation?.type === "Restore" && e.status.lastOperation.state === "Succeeded" && !e.metadata.annotations?.["gardener.cloud/operation"],
+      120_000,
+      "Restore Succeeded",
+    );
+    await eventually(allHealthy, { timeoutMs: 90_000, intervalMs: 500 });
+  });
+
+  it("delete removes from the shoot what is not kept and leaves what keepObjects keeps; nothing hangs on a finalizer", async () => {
+    await recordRendered();
+    await world.deleteShoot(shoot);
+    await world.waitGone(shoot, 120_000);
+    expect(await managedResources()).toEqual([]);
+    for (const [name, { keepObjects, objects }] of rendered) {
+      for (const obj of objects) {
+        const where = `${obj.kind} ${obj.metadata.namespace ?? ""}/${obj.metadata.name} of ${name} (keepObjects ${keepObjects})`;
+        await eventually(
+          async () => {
+            const live = await shootKube().get(typeOf(obj), obj.metadata.namespace, obj.metadata.name);
+            if (keepObjects) expect(live, where).toBeDefined();
+            else expect(live, where).toBeUndefined();
+          },
+          { timeoutMs: 30_000, intervalMs: 500 },
+        );
+      }
+    }
+  });
+});
