@@ -1,5 +1,6 @@
 import type { KubeClient } from "../kube/client.js";
 import { ManagedResources } from "../kube/resources.js";
+import { startPollingLoop } from "./polling-loop.js";
 
 /**
  * Stands in for gardener-resource-manager where none runs (tests, the demo): it reports every
@@ -20,61 +21,41 @@ interface ManagedResourceObject {
 export function startFakeResourceManager(kube: KubeClient, opts: { intervalMs?: number } = {}): FakeResourceManager {
   const holdBack = new Set<string>();
   const interval = opts.intervalMs ?? 200;
-  let stopped = false;
-  let wake: (() => void) | undefined;
-
-  const loop = (async () => {
-    while (!stopped) {
-      try {
-        const { items } = await kube.list<ManagedResourceObject>(ManagedResources);
-        for (const mr of items) {
-          if (holdBack.has(mr.metadata.name) || isMarkedHealthy(mr)) continue;
-          const time = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
-          const condition = (type: string, status: string) => ({
-            type,
-            status,
-            reason: status === "True" ? "ApplySucceeded" : "Done",
-            message: "simulated by the fake resource manager",
-            lastTransitionTime: time,
-            lastUpdateTime: time,
-          });
-          await kube
-            .mergePatch(
-              ManagedResources,
-              mr.metadata.namespace,
-              mr.metadata.name,
-              {
-                status: {
-                  observedGeneration: mr.metadata.generation,
-                  conditions: [
-                    condition("ResourcesApplied", "True"),
-                    condition("ResourcesHealthy", "True"),
-                    condition("ResourcesProgressing", "False"),
-                  ],
-                },
-              },
-              { subresource: "status" },
-            )
-            .catch(() => undefined);
-        }
-      } catch {
-        // The API server may be going away with the test; the next round tries again.
-      }
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        setTimeout(resolve, interval).unref();
+  const loop = startPollingLoop(async () => {
+    const { items } = await kube.list<ManagedResourceObject>(ManagedResources);
+    for (const mr of items) {
+      if (holdBack.has(mr.metadata.name) || isMarkedHealthy(mr)) continue;
+      const time = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+      const condition = (type: string, status: string) => ({
+        type,
+        status,
+        reason: status === "True" ? "ApplySucceeded" : "Done",
+        message: "simulated by the fake resource manager",
+        lastTransitionTime: time,
+        lastUpdateTime: time,
       });
+      await kube
+        .mergePatch(
+          ManagedResources,
+          mr.metadata.namespace,
+          mr.metadata.name,
+          {
+            status: {
+              observedGeneration: mr.metadata.generation,
+              conditions: [
+                condition("ResourcesApplied", "True"),
+                condition("ResourcesHealthy", "True"),
+                condition("ResourcesProgressing", "False"),
+              ],
+            },
+          },
+          { subresource: "status" },
+        )
+        .catch(() => undefined);
     }
-  })();
+  }, interval);
 
-  return {
-    holdBack,
-    async stop() {
-      stopped = true;
-      wake?.();
-      await loop;
-    },
-  };
+  return { holdBack, stop: loop.stop };
 }
 
 function isMarkedHealthy(mr: ManagedResourceObject): boolean {

@@ -1,5 +1,6 @@
 import type { KubeClient } from "../kube/client.js";
 import type { ResourceType } from "../kube/resources.js";
+import { startPollingLoop } from "./polling-loop.js";
 
 /**
  * The shoot of the test world is a bare kube-apiserver: no kube-controller-manager, no scheduler, no kubelet
@@ -40,9 +41,6 @@ const FOREGROUND = "foregroundDeletion";
 export function startShootWorkloads(shoot: KubeClient, opts: { intervalMs?: number } = {}): ShootWorkloads {
   const holdBack = new Set<string>();
   const interval = opts.intervalMs ?? 250;
-  let stopped = false;
-  let wake: (() => void) | undefined;
-
   const round = async (type: ResourceType) => {
     const { items } = await shoot.list<Workload>(type);
     for (const w of items) {
@@ -66,30 +64,12 @@ export function startShootWorkloads(shoot: KubeClient, opts: { intervalMs?: numb
     }
   };
 
-  const loop = (async () => {
-    while (!stopped) {
-      for (const type of [Deployments, StatefulSets, DaemonSets]) {
-        try {
-          await round(type);
-        } catch {
-          // The shoot may be going away with the test; the next round tries again.
-        }
-      }
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        setTimeout(resolve, interval).unref();
-      });
-    }
-  })();
+  // Each kind on its own: a failed round of one kind does not hold back the others.
+  const loop = startPollingLoop(async () => {
+    for (const type of [Deployments, StatefulSets, DaemonSets]) await round(type).catch(() => undefined);
+  }, interval);
 
-  return {
-    holdBack,
-    async stop() {
-      stopped = true;
-      wake?.();
-      await loop;
-    },
-  };
+  return { holdBack, stop: loop.stop };
 }
 
 function podNames(w: Workload): string[] {
