@@ -145,6 +145,10 @@ describe("the chart's RBAC, as the controller's only permissions", () => {
     const heartbeat = await world.kube.get<{ spec?: { holderIdentity?: string; renewTime?: string } }>(Leases, namespace, "gardener-extension-heartbeat");
     expect(heartbeat?.spec?.holderIdentity).toBe("gardener-extension-ontap");
     expect(Date.now() - Date.parse(heartbeat?.spec?.renewTime ?? "0")).toBeLessThan(120_000);
+    // ...and renewed (a patch) on its 3 s interval, not only created: a fast run must not end before that.
+    await expect
+      .poll(async () => (await world.kube.get<{ spec?: { renewTime?: string } }>(Leases, namespace, "gardener-extension-heartbeat"))?.spec?.renewTime, { timeout: 20_000 })
+      .not.toBe(heartbeat?.spec?.renewTime);
     // The webhook ManagedResource points at the release's Service and trusts the rotated CA and the old one.
     const webhookMr = await world.kube.get<{ data?: Record<string, string> }>(Secrets, shoot.namespace, "managedresource-extension-ontap-shoot");
     const webhookConfig = Buffer.from(Object.values(webhookMr?.data ?? {})[0] ?? "", "base64").toString("utf8");
