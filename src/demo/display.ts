@@ -1,4 +1,4 @@
-import { formatDuration, plainRow, renderMatrix, type ShootRow } from "./view.js";
+import { type Cell, formatDuration, plainCells, plainRow, renderMatrix, renderTable, type ShootRow } from "./view.js";
 
 /**
  * Where the demo's progress goes: a live view redrawn in place on a terminal, or plain lines for CI and
@@ -16,6 +16,8 @@ export interface Display {
   note(text: string): void;
   /** The matrix and the lines under it. */
   matrix(rows: readonly ShootRow[], details: readonly string[]): void;
+  /** The second table: what arrived in each shoot (a header and one row of cells per shoot). */
+  shoots(header: readonly string[], rows: readonly Cell[][]): void;
   /** Stops redrawing; the last frame stays on screen. */
   close(): void;
 }
@@ -36,6 +38,7 @@ export function createLiveDisplay(out: Out, header: { title: string; subtitle: s
   const steps: StepState[] = [];
   let rows: readonly ShootRow[] = [];
   let details: readonly string[] = [];
+  let shootTable: { header: readonly string[]; rows: readonly Cell[][] } = { header: [], rows: [] };
   let drawn = 0;
   let tick = 0;
   let closed = false;
@@ -53,6 +56,10 @@ export function createLiveDisplay(out: Out, header: { title: string; subtitle: s
     if (rows.length > 0) {
       lines.push("", ...renderMatrix(rows, { color: true, indent: "   " }));
       if (details.length > 0) lines.push("", ...details.flatMap((d) => wrapText(d, width - 5).map((l, i) => `${i === 0 ? "   " : "     "}${yellow(l)}`)));
+    }
+    if (shootTable.rows.length > 0) {
+      lines.push("", `   ${dim("in the shoots (each shoot's kube-apiserver, applied by gardener-resource-manager):")}`);
+      lines.push(...renderTable(shootTable.header, shootTable.rows, { color: true, indent: "   " }));
     }
     return lines;
   };
@@ -98,6 +105,9 @@ export function createLiveDisplay(out: Out, header: { title: string; subtitle: s
       rows = r;
       details = d;
     },
+    shoots(header, r) {
+      shootTable = { header, rows: r };
+    },
     close() {
       if (closed) return;
       closed = true;
@@ -113,6 +123,7 @@ export function createPlainDisplay(out: Out, header: { title: string; subtitle: 
   const say = (text: string) => out.write(`${stamp()} ${text}\n`);
   const lastRow = new Map<string, string>();
   let lastDetails = new Set<string>();
+  const lastShootRow = new Map<string, string>();
   say(`${header.title}; ${header.subtitle}`);
   return {
     step(text) {
@@ -142,6 +153,14 @@ export function createPlainDisplay(out: Out, header: { title: string; subtitle: 
       }
       for (const d of details) if (!lastDetails.has(d)) say(d);
       lastDetails = new Set(details);
+    },
+    shoots(header, rows) {
+      for (const row of rows) {
+        const name = row[0]?.text ?? "";
+        const line = `in shoot ${plainCells(header, row)}`;
+        if (lastShootRow.get(name) !== line) say(line);
+        lastShootRow.set(name, line);
+      }
     },
     close() {},
   };

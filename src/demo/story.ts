@@ -17,16 +17,25 @@ import type { OntapClient } from "../ontap/index.js";
 import { type RunningSimulator, startSimulator } from "../simulator/index.js";
 import { DemoError, ensureKubeBinaries } from "./binaries.js";
 import { createLiveDisplay, createPlainDisplay, type Display } from "./display.js";
-import { startFakeResourceManager } from "./fake-resource-manager.js";
 import { type FaultProxy, startFaultProxy } from "./fault-proxy.js";
-import { cacheDir, startTestEnv, type TestEnv } from "./testenv.js";
-import { renderMatrix, shootDetail, summarizeShoot } from "./view.js";
+import { type ShootEnv, startShootEnv } from "./shoot-env.js";
+import { observeShootCluster, SHOOT_MATRIX_HEADER, type ShootClusterObservation, shootClusterCells, shootClusterComplete } from "./shoot-view.js";
+import { startShootWorkloads } from "./shoot-workloads.js";
+import { cacheDir, generateServingCert, startTestEnv, type TestEnv } from "./testenv.js";
+import { startTridentOperatorStandIn } from "./trident-operator.js";
+import { type Cell, renderMatrix, renderTable, shootDetail, summarizeShoot } from "./view.js";
+import { startWebhookServer } from "../webhook/server.js";
 
 /**
  * The demo plays what Gardener does on a seed: for three shoots in two projects it creates the shoot
  * namespace, the Cluster and the Extension, and the controller (in this process, against a real
  * kube-apiserver and a simulated two-cluster MetroCluster) provisions their storage. One shoot meets the
  * failure this project exists for: kube-apiserver refuses to create its seed Secret for a while.
+ *
+ * Each shoot is real too, as far as it can be here: its own kube-apiserver + etcd and the real
+ * gardener-resource-manager applying its ManagedResources to it (one per shoot namespace, as in Gardener), the
+ * controller's shoot webhook on loopback, and two stand-ins for what needs kubelets: the workload controllers'
+ * rollout status (shoot-workloads.ts) and Trident's operator (trident-operator.ts).
  */
 export interface DemoOptions {
   /** Leave everything running after the story until the signal aborts. */
@@ -72,6 +81,8 @@ const PHASE_TIMEOUT_MS = 120_000;
 interface Snapshot {
   observations: Map<string, ShootObservation>;
   diagnoses: Map<string, ShootDiagnosis>;
+  /** What each shoot's own kube-apiserver holds. */
+  shootClusters: Map<string, ShootClusterObservation>;
 }
 
 export async function runDemo(opts: DemoOptions): Promise<number> {
@@ -85,6 +96,8 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   const signal = opts.signal;
 
   let env: TestEnv | undefined;
+  const shootEnvs = new Map<string, ShootEnv>();
+  let webhookUrl: string | undefined;
   let sim: RunningSimulator | undefined;
   let proxy: FaultProxy | undefined;
   let controller: RunningController | undefined;
@@ -94,24 +107,31 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   let exitCode = 0;
 
   try {
-    // 1. kube-apiserver and etcd: cached, or built once.
-    const binaries = display.step(`kube-apiserver + etcd: checking the cache (${cacheDir()})`);
+    // 1. kube-apiserver, etcd and gardener-resource-manager: cached, or built once.
+    const what = "kube-apiserver, etcd, gardener-resource-manager";
+    const binaries = display.step(`${what}: checking the cache (${cacheDir()})`);
     let building = false;
     const built = await ensureKubeBinaries((p) => {
       if (p.kind === "building") {
         if (!building) {
-          display.note("first run: building kube-apiserver and etcd from the Go module proxy (several minutes on two cores; later runs reuse them)");
+          display.note(
+            "first run: building kube-apiserver, etcd and gardener-resource-manager (github.com/gardener/gardener) from the Go module proxy " +
+              "(kube-apiserver about 5 minutes on two idle cores, gardener-resource-manager longer; later runs reuse them)",
+          );
         }
         building = true;
-        binaries.update(`kube-apiserver + etcd: ${p.line}`);
-      } else if (p.kind === "downloads") binaries.update(`kube-apiserver + etcd: downloading Go modules (${p.count} so far)`);
-      else if (p.kind === "log" && building) binaries.update(`kube-apiserver + etcd: ${p.line}`);
+        binaries.update(`${what}: ${p.line}`);
+      } else if (p.kind === "downloads") binaries.update(`${what}: downloading Go modules (${p.count} so far)`);
+      else if (p.kind === "log" && building) binaries.update(`${what}: ${p.line}`);
     }, signal);
-    binaries.done(
-      built.built
-        ? `kube-apiserver + etcd built in ${Math.round(built.seconds)}s (cached for the next run)`
-        : "kube-apiserver + etcd: reusing the cached binaries",
-    );
+    if (!built.gardenerResourceManager) {
+      throw new DemoError(
+        "gardener-resource-manager is missing: the build recipe named none (TESTENV_KUBE_APISERVER_BIN/TESTENV_ETCD_BIN point elsewhere?); " +
+          "set TESTENV_GARDENER_RESOURCE_MANAGER_BIN too, or run `bash hack/build-kube-binaries.sh`, which builds it into the cache",
+        "BINARIES_BUILD_FAILED",
+      );
+    }
+    binaries.done(built.built ? `${what} built in ${Math.round(built.seconds)}s (cached for the next run)` : `${what}: reusing the cached binaries`);
     throwIfAborted(signal);
 
     const apiserver = display.step("starting etcd and kube-apiserver, installing Gardener's CRDs");
@@ -126,6 +146,44 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     apiserver.done(`kube-apiserver ready at ${env.server} in ${((Date.now() - t0) / 1000).toFixed(1)}s (${pids.map((p) => `${p.name} pid ${p.pid}`).join(", ")})`);
     throwIfAborted(signal);
 
+    // The controller's shoot webhook, which each shoot's kube-apiserver calls on loopback.
+    const webhookCert = await generateServingCert(path.join(dir, "webhook"), "gardener-extension-ontap-webhook");
+    const webhook = await startWebhookServer({ port: 0, host: "127.0.0.1", certFile: webhookCert.cert, keyFile: webhookCert.key, certReloadIntervalMs: 0 });
+    webhookUrl = webhook.url;
+    stops.push({ what: "shoot webhook server", stop: () => webhook.stop() });
+
+    // One shoot per Extension: kube-apiserver + etcd, and gardener-resource-manager for that shoot namespace.
+    const shoots = display.step("starting a shoot for each of the 3 shoots: kube-apiserver + etcd and gardener-resource-manager (seed -> shoot)");
+    const t1 = Date.now();
+    const seedKubeconfig = env.kubeconfigPath;
+    const startedShoots = await Promise.allSettled(
+      DEMO_SHOOTS.map(async (s) => ({ namespace: s.namespace, env: await startShootEnv({ seedKubeconfigPath: seedKubeconfig, namespaces: [s.namespace] }) })),
+    );
+    for (const r of startedShoots) {
+      if (r.status === "fulfilled") {
+        shootEnvs.set(r.value.namespace, r.value.env);
+        const shootEnv = r.value.env;
+        stops.push({ what: `shoot ${r.value.namespace}`, stop: () => shootEnv.stop() });
+      }
+    }
+    const failedShoot = startedShoots.find((r) => r.status === "rejected");
+    if (failedShoot) throw failedShoot.reason;
+    const shootClients = new Map<string, KubeClient>();
+    for (const [namespace, shootEnv] of shootEnvs) {
+      for (const name of ["kube-apiserver", "etcd", "gardener-resource-manager"]) {
+        const pid = Number.parseInt(readFileSync(path.join(shootEnv.dir, `${name}.pid`), "utf8"), 10);
+        if (Number.isInteger(pid)) pids.push({ name: `${namespace} ${name}`, pid });
+      }
+      const client = createKubeClient(loadKubeConfig(shootEnv.kubeconfigPath), { timeoutMs: 10_000 });
+      shootClients.set(namespace, client);
+      // What kubelets, the workload controllers and Trident's operator would do in a real shoot.
+      const workloads = startShootWorkloads(client);
+      const operator = startTridentOperatorStandIn(client);
+      stops.push({ what: `stand-ins in ${namespace}`, stop: () => Promise.all([workloads.stop(), operator.stop()]) });
+    }
+    shoots.done(`3 shoots ready in ${((Date.now() - t1) / 1000).toFixed(1)}s, each with its own kube-apiserver and gardener-resource-manager; shoot webhook at ${webhook.url}`);
+    throwIfAborted(signal);
+
     // 2. ONTAP: a simulated MetroCluster pair; SVM jobs take a moment so their progress shows.
     const ontap = display.step("starting a simulated ONTAP MetroCluster (2 clusters)");
     sim = await startSimulator({ clusters: 2, jobMs: 1500 });
@@ -134,7 +192,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     ontap.done(`ONTAP MetroCluster simulated: ${sim.clusters.map((c) => `${c.name} ${c.url}`).join(", ")}`);
 
     // 3. The controller's configuration, written and loaded like a real deployment's.
-    const configFile = await writeComponentConfig(dir, sim);
+    const configFile = await writeComponentConfig(dir, sim, { url: webhook.url, caFile: webhookCert.caCert });
     const config = loadComponentConfig(configFile);
 
     const ctl = display.step("starting the controller in-process, behind a fault proxy to kube-apiserver");
@@ -142,8 +200,6 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     proxy = await startFaultProxy({ target: env.server, caFile: env.caFile, token: env.token });
     const runningProxy = proxy;
     stops.push({ what: "fault proxy", stop: () => runningProxy.stop() });
-    const rm = startFakeResourceManager(kube, { intervalMs: 200 });
-    stops.push({ what: "fake resource manager", stop: () => rm.stop() });
     const metrics = createMetrics({ collectDefault: true });
     const logger = createLogger({ level: "info", destination: logFile });
     controller = await startController({
@@ -163,11 +219,14 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     const runningController = controller;
     stops.push({ what: "controller", stop: () => runningController.stop() });
     const metricsPort = await waitFor(() => runningController.manager.healthPort(), 10_000, "the controller's health port", signal);
-    ctl.done(`controller running: 2 workers, metrics http://127.0.0.1:${metricsPort}/metrics, fake gardener-resource-manager marks ManagedResources healthy`);
+    ctl.done(`controller running: 2 workers, metrics http://127.0.0.1:${metricsPort}/metrics, its ManagedResources reach the shoots through gardener-resource-manager`);
 
     doctorClients = createDoctorClients(config, 5_000);
     const deps: DoctorDeps = { kube, clients: doctorClients, config };
-    const activeObserver = startObserver(deps, metrics, (rows, details) => display.matrix(rows, details));
+    const activeObserver = startObserver(deps, metrics, shootClients, (rows, details, shootRows) => {
+      display.matrix(rows, details);
+      display.shoots(SHOOT_MATRIX_HEADER, shootRows);
+    });
     observer = activeObserver;
 
     // 4. The article's failure, armed before Gardener creates anything.
@@ -231,11 +290,15 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     // 6. The fault clears; the next retry converges.
     proxy.rules.remove(rule.id);
     display.note(`fault cleared after ${rule.hits} refused Secret creates`);
-    const recovery = display.step("waiting for every shoot to converge: Succeeded, password verified, Trident healthy (doctor: healthy)");
+    const recovery = display.step(
+      "waiting for every shoot to converge: Succeeded, password verified, Trident healthy (doctor: healthy), and everything arrived in the shoot",
+    );
     const final = await waitFor(
       () => {
         const snap = activeObserver.latest();
-        const all = DEMO_SHOOTS.every((s) => snap.diagnoses.get(s.namespace)?.verdict === "healthy");
+        const all = DEMO_SHOOTS.every(
+          (s) => snap.diagnoses.get(s.namespace)?.verdict === "healthy" && shootClusterComplete(snap.shootClusters.get(s.namespace)),
+        );
         return all ? snap : undefined;
       },
       PHASE_TIMEOUT_MS,
@@ -246,6 +309,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     // The final matrix is printed below, once; the live view keeps only the story.
     activeObserver.onUpdate(() => undefined);
     display.matrix([], []);
+    display.shoots(SHOOT_MATRIX_HEADER, []);
     display.close();
 
     // 7. The final state matrix and what it cost.
@@ -254,6 +318,10 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     print("Final state (every cell read back from kube-apiserver and ONTAP, as `doctor` does):");
     for (const line of renderMatrix(rows, { color: opts.tty, indent: "  " })) print(line);
     print(`  doctor: ${DEMO_SHOOTS.map((s) => `${s.namespace} ${final.diagnoses.get(s.namespace)?.verdict}`).join(", ")}`);
+    print();
+    print("In the shoots (read from each shoot's kube-apiserver: gardener-resource-manager applied the ManagedResources, the shoot webhook mutated Trident's DaemonSet and Deployment):");
+    const shootRows = DEMO_SHOOTS.map((s) => shootClusterCells(final.shootClusters.get(s.namespace) ?? { namespace: s.namespace }));
+    for (const line of renderTable(SHOOT_MATRIX_HEADER, shootRows, { color: opts.tty, indent: "  " })) print(line);
     print();
     print("Metrics (the controller's own counters):");
     for (const line of await metricsSummary(metrics, rule.hits)) print(`  ${line}`);
@@ -265,6 +333,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
       print("Everything keeps running (--keep); Ctrl-C stops it all:");
       print(`  kubeconfig:  ${env.kubeconfigPath}`);
       print(`               kubectl --kubeconfig ${env.kubeconfigPath} get extensions -A`);
+      for (const [namespace, shootEnv] of shootEnvs) print(`  shoot ${namespace}: kubectl --kubeconfig ${shootEnv.kubeconfigPath} get storageclasses,crds`);
       for (const c of sim.clusters) print(`  ONTAP ${c.name}: ${c.url} (user ${c.username}, password file ${path.join(dir, "credentials", `${c.name}-password`)}, CA ${c.caFile})`);
       print(`  metrics:     http://127.0.0.1:${metricsPort}/metrics`);
       print(`  doctor:      npm run cli -- doctor --config ${configFile} --kubeconfig ${env.kubeconfigPath}`);
@@ -273,7 +342,10 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
       print();
       display = opts.tty ? createLiveDisplay(opts.out, { title: "live", subtitle: "Ctrl-C stops everything" }) : createPlainDisplay(opts.out, { title: "live", subtitle: "Ctrl-C stops everything" });
       const live = display;
-      activeObserver.onUpdate((r, d) => live.matrix(r, d));
+      activeObserver.onUpdate((r, d, sr) => {
+        live.matrix(r, d);
+        live.shoots(SHOOT_MATRIX_HEADER, sr);
+      });
       await new Promise<void>((resolve) => {
         if (signal.aborted) resolve();
         else signal.addEventListener("abort", () => resolve(), { once: true });
@@ -312,6 +384,8 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
       ...(sim?.clusters.map((c) => `${c.name} ${new URL(c.url).port}`) ?? []),
       ...(proxy ? [`fault proxy ${new URL(proxy.url).port}`] : []),
       ...(controller?.manager.healthPort() ? [`metrics ${controller.manager.healthPort()}`] : []),
+      ...(webhookUrl ? [`shoot webhook ${new URL(webhookUrl).port}`] : []),
+      ...[...shootEnvs].flatMap(([ns, e]) => [`${ns} kube-apiserver ${new URL(e.server).port}`, `${ns} gardener-resource-manager ${new URL(e.resourceManager.healthUrl).port}`]),
     ];
     if (left.length > 0) {
       print(`still running: ${left.map((p) => `${p.name} pid ${p.pid}`).join(", ")}`);
@@ -345,7 +419,7 @@ async function createShoot(kube: KubeClient, s: DemoShoot): Promise<void> {
 }
 
 /** The component configuration a deployment would mount: cluster credentials in files, never inline. */
-async function writeComponentConfig(dir: string, sim: RunningSimulator): Promise<string> {
+async function writeComponentConfig(dir: string, sim: RunningSimulator, webhook: { url: string; caFile: string }): Promise<string> {
   const credentials = path.join(dir, "credentials");
   await mkdir(credentials, { recursive: true, mode: 0o700 });
   const entries: string[] = [];
@@ -377,6 +451,10 @@ async function writeComponentConfig(dir: string, sim: RunningSimulator): Promise
       "# Lab only: each simulated SVM management LIF listens on its own local port; the simulator keeps this map.",
       "credentialsVerification:",
       `  managementLifUrlsFile: ${sim.lifEndpointsFile}`,
+      "# The shoot webhook: each shoot's kube-apiserver reaches this process on loopback.",
+      "shootWebhook:",
+      `  url: ${webhook.url}`,
+      `  caFile: ${webhook.caFile}`,
       "# Short backoff and early escalation so the demo shows both within seconds.",
       "requeue:",
       "  baseSeconds: 0.5",
@@ -397,11 +475,12 @@ async function writeComponentConfig(dir: string, sim: RunningSimulator): Promise
 function startObserver(
   deps: DoctorDeps,
   metrics: Metrics,
-  onUpdate: (rows: ReturnType<typeof summarizeShoot>[], details: string[]) => void,
+  shootClients: ReadonlyMap<string, KubeClient>,
+  onUpdate: (rows: ReturnType<typeof summarizeShoot>[], details: string[], shootRows: Cell[][]) => void,
 ) {
   let namespaces: string[] = [];
   let listener = onUpdate;
-  const snapshot: Snapshot = { observations: new Map(), diagnoses: new Map() };
+  const snapshot: Snapshot = { observations: new Map(), diagnoses: new Map(), shootClusters: new Map() };
   const lastFailures = new Map<string, number>();
   const retries = new Map<string, number>();
   let stopped = false;
@@ -422,17 +501,27 @@ function startObserver(
     while (!stopped) {
       const passStarted = Date.now();
       await sampleRetries().catch(() => undefined);
-      const observed = await Promise.all(namespaces.map((ns) => observeShoot(deps, ns).catch(() => undefined)));
+      const [observed, inShoots] = await Promise.all([
+        Promise.all(namespaces.map((ns) => observeShoot(deps, ns).catch(() => undefined))),
+        Promise.all(
+          namespaces.flatMap((ns) => {
+            const shoot = shootClients.get(ns);
+            return shoot ? [observeShootCluster({ shoot, seed: deps.kube, namespace: ns })] : [];
+          }),
+        ),
+      ]);
       for (const obs of observed) {
         if (!obs) continue;
         snapshot.observations.set(obs.namespace, obs);
         snapshot.diagnoses.set(obs.namespace, diagnose(obs));
       }
+      for (const obs of inShoots) snapshot.shootClusters.set(obs.namespace, obs);
       await sampleRetries().catch(() => undefined);
       const present = namespaces.filter((ns) => snapshot.observations.has(ns));
       const rows = present.map((ns) => summarizeShoot(snapshot.observations.get(ns)!, retries.get(ns) ?? 0));
       const details = present.flatMap((ns) => shootDetail(snapshot.observations.get(ns)!) ?? []);
-      if (!stopped) listener(rows, details);
+      const shootRows = namespaces.filter((ns) => snapshot.shootClusters.has(ns)).map((ns) => shootClusterCells(snapshot.shootClusters.get(ns)!));
+      if (!stopped) listener(rows, details, shootRows);
       await sleep(Math.max(100, 500 - (Date.now() - passStarted)));
     }
   })();
@@ -444,7 +533,11 @@ function startObserver(
     onUpdate(next: typeof onUpdate) {
       listener = next;
     },
-    latest: (): Snapshot => ({ observations: new Map(snapshot.observations), diagnoses: new Map(snapshot.diagnoses) }),
+    latest: (): Snapshot => ({
+      observations: new Map(snapshot.observations),
+      diagnoses: new Map(snapshot.diagnoses),
+      shootClusters: new Map(snapshot.shootClusters),
+    }),
     retries: (ns: string) => retries.get(ns) ?? 0,
     async stop() {
       stopped = true;

@@ -136,8 +136,13 @@ const COLORS: Record<Tone, [string, string]> = {
 
 /** Aligned matrix lines; colors (when asked) are added after padding so they never skew the columns. */
 export function renderMatrix(rows: readonly ShootRow[], opts: { color?: boolean; indent?: string } = {}): string[] {
-  const table: Cell[][] = [MATRIX_HEADER.map((h) => cell(h)), ...rows.map(rowCells)];
-  const widths = MATRIX_HEADER.map((_, i) => Math.max(...table.map((r) => [...(r[i]?.text ?? "")].length)));
+  return renderTable(MATRIX_HEADER, rows.map(rowCells), opts);
+}
+
+/** Any table of cells under a header, aligned as the matrix is. */
+export function renderTable(header: readonly string[], rows: readonly Cell[][], opts: { color?: boolean; indent?: string } = {}): string[] {
+  const table: Cell[][] = [header.map((h) => cell(h)), ...rows];
+  const widths = header.map((_, i) => Math.max(...table.map((r) => [...(r[i]?.text ?? "")].length)));
   return table.map(
     (r) =>
       (opts.indent ?? "") +
@@ -152,11 +157,16 @@ export function renderMatrix(rows: readonly ShootRow[], opts: { color?: boolean;
   );
 }
 
+/** A table row as a single line (`header value | header value`), for the plain (`--no-tty`) progress output. */
+export function plainCells(header: readonly string[], cells: readonly Cell[]): string {
+  const [first, ...rest] = cells.map((c) => c.text);
+  const names = header.slice(1).map((h) => h.toLowerCase());
+  return `${first}  ${rest.map((text, i) => `${names[i]} ${text}`).join(" | ")}`;
+}
+
 /** One shoot's row as a single line, for the plain (`--no-tty`) progress output. */
 export function plainRow(row: ShootRow): string {
-  const [, ...cells] = rowCells(row).map((c) => c.text);
-  const names = MATRIX_HEADER.slice(1).map((h) => h.toLowerCase());
-  return `${row.namespace}  ${cells.map((text, i) => `${names[i]} ${text}`).join(" | ")}`;
+  return plainCells(MATRIX_HEADER, rowCells(row));
 }
 
 /** The line under the matrix that says why a shoot is not done yet: its Extension's error or progress. */

@@ -4,8 +4,15 @@ import { connect } from "node:net";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
+import { loadKubeConfig } from "../../src/controller.js";
+import { DaemonSets } from "../../src/demo/trident-operator.js";
+import { createKubeClient } from "../../src/kube/client.js";
+import { ManagedResources, type ResourceType } from "../../src/kube/resources.js";
+import { LABEL_MUTATED_BY_WEBHOOK, SHOOT_SYSTEM_NAMESPACE, TRIDENT_NODE_DAEMONSET } from "../../src/trident/names.js";
+import { INIT_CONTAINER_NAME } from "../../src/webhook/mutate.js";
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
+const StorageClasses: ResourceType = { group: "storage.k8s.io", version: "v1", plural: "storageclasses", kind: "StorageClass", namespaced: false };
 const tsx = path.join(repoRoot, "node_modules/.bin/tsx");
 const run = promisify(execFile);
 
@@ -73,8 +80,10 @@ function stoppedLine(stdout: string): { pids: number[]; ports: number[] } {
 
 async function expectNothingLeft(stdout: string): Promise<void> {
   const { pids, ports } = stoppedLine(stdout);
-  expect(pids).toHaveLength(2);
-  expect(ports).toHaveLength(4);
+  // The seed's kube-apiserver and etcd, and per shoot its kube-apiserver, etcd and gardener-resource-manager.
+  expect(pids).toHaveLength(2 + 3 * 3);
+  // Two simulated clusters, the fault proxy, the metrics port, the shoot webhook, per shoot its kube-apiserver and resource manager.
+  expect(ports).toHaveLength(5 + 3 * 2);
   for (const pid of pids) expect(isAlive(pid), `pid ${pid} still runs`).toBe(false);
   for (const port of ports) expect(await portAnswers(port), `port ${port} still answers`).toBe(false);
 }
@@ -105,13 +114,33 @@ describe("demo, end to end", () => {
     const rows = lines.slice(at + 2, at + 5).map((l) => l.trim().split(/\s{2,}/));
     expect(rows.map((r) => r[0])).toEqual(["shoot--alpha--web", "shoot--alpha--db", "shoot--beta--api"]);
     for (const row of rows) {
-      expect(row.slice(1, 9)).toEqual([expect.stringMatching(/^sim-[12] running$/), "2/2", "ok", "ok", "ok", "verified", "5/5", "Succeeded"]);
+      // Six ManagedResources (Trident's five and the shoot webhook's), healthy as gardener-resource-manager reports them.
+      expect(row.slice(1, 9)).toEqual([expect.stringMatching(/^sim-[12] running$/), "2/2", "ok", "ok", "ok", "verified", "6/6", "Succeeded"]);
     }
     // Both shoots of project alpha share one SVM; the failing shoot needed retries, the others none.
     expect(rows[0]![1]).toBe(rows[1]![1]);
     expect(Number(rows[2]![9])).toBeGreaterThanOrEqual(3);
     expect(Number(rows[0]![9])).toBe(0);
     expect(lines[at + 5]).toBe("  doctor: shoot--alpha--web healthy, shoot--alpha--db healthy, shoot--beta--api healthy");
+
+    // What arrived in each shoot's own kube-apiserver through the real gardener-resource-manager.
+    const inShoots = lines.findIndex((l) => l.startsWith("In the shoots"));
+    expect(inShoots).toBeGreaterThan(at);
+    expect(lines[inShoots + 1]).toMatch(/^ {2}SHOOT\s+OPERATOR CRDS\s+BACKEND\s+STORAGECLASSES\s+CREDENTIALS\s+WEBHOOK$/);
+    const shootRows = lines.slice(inShoots + 2, inShoots + 5).map((l) => l.trim().split(/\s{2,}/));
+    expect(shootRows.map((r) => r[0])).toEqual(["shoot--alpha--web", "shoot--alpha--db", "shoot--beta--api"]);
+    for (const row of shootRows) {
+      expect(row.slice(1)).toEqual([
+        "2/2 Established",
+        expect.stringMatching(/^ontap-p[0-9a-f]{32}-backend$/),
+        "ontap-encrypted,ontap-gold",
+        "= seed Secret",
+        "2/2 mutated",
+      ]);
+    }
+    // The backend is the project's: both shoots of project alpha name the same SVM.
+    expect(shootRows[0]![2]).toBe(shootRows[1]![2]);
+    expect(shootRows[2]![2]).not.toBe(shootRows[0]![2]);
 
     const secretWrites = /seed Secret writes: +(\d+) ok, (\d+) failed/.exec(stdout);
     expect(Number(secretWrites?.[1])).toBeGreaterThanOrEqual(3);
@@ -146,6 +175,30 @@ describe("demo, end to end", () => {
     expect(doctor.stdout).toMatch(/3 shoots: 3 healthy/);
     expect(partial).toMatch(/metrics: +http:\/\/127\.0\.0\.1:\d+\/metrics/);
     expect(partial).toMatch(/kubeconfig: +\/\S+kubeconfig/);
+    const seed = createKubeClient(loadKubeConfig(/kubeconfig: +(\/\S+kubeconfig)/.exec(partial)![1]!));
+
+    // Each printed shoot kubeconfig reaches that shoot's kube-apiserver, where the resource manager applied the
+    // ManagedResources and the webhook mutated Trident's node DaemonSet (read here, not from the demo's view).
+    const shootKubeconfigs = [...partial.matchAll(/shoot (shoot--\S+): kubectl --kubeconfig (\S+) /g)].map((m) => ({ namespace: m[1]!, file: m[2]! }));
+    expect(shootKubeconfigs.map((s) => s.namespace)).toEqual(["shoot--alpha--web", "shoot--alpha--db", "shoot--beta--api"]);
+    for (const { namespace, file } of shootKubeconfigs) {
+      const shoot = createKubeClient(loadKubeConfig(file));
+      const classes = await shoot.list<{ metadata: { name: string }; provisioner: string }>(StorageClasses);
+      expect(classes.items.filter((c) => c.provisioner === "csi.trident.netapp.io").map((c) => c.metadata.name).sort(), namespace).toEqual(["ontap-encrypted", "ontap-gold"]);
+      const ds = await shoot.get<{ metadata: { labels?: Record<string, string> }; spec: { template: { spec: { initContainers?: { name: string }[] } } } }>(
+        DaemonSets,
+        SHOOT_SYSTEM_NAMESPACE,
+        TRIDENT_NODE_DAEMONSET,
+      );
+      expect(ds?.metadata.labels?.[LABEL_MUTATED_BY_WEBHOOK], namespace).toBe("true");
+      expect(ds?.spec.template.spec.initContainers?.map((c) => c.name), namespace).toEqual([INIT_CONTAINER_NAME]);
+      const mrs = await seed.list<{ metadata: { name: string }; status?: { conditions?: { type: string; status: string; reason?: string }[] } }>(ManagedResources, namespace);
+      expect(mrs.items.length, namespace).toBe(6);
+      for (const mr of mrs.items) {
+        // Written by gardener-resource-manager itself.
+        expect(mr.status?.conditions?.find((c) => c.type === "ResourcesApplied"), `${namespace}/${mr.metadata.name}`).toMatchObject({ status: "True", reason: "ApplySucceeded" });
+      }
+    }
 
     demo.process.kill("SIGINT");
     const result = await demo.done;
