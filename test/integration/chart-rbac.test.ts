@@ -15,6 +15,8 @@ import { chartRules, grantUses, requestAttributes, unusedGrants } from "../suppo
 import { freePorts } from "../support/testenv.js";
 import { createWorld, type Shoot, type World } from "../support/world.js";
 
+// Runs on the stand-in resource manager (src/demo/fake-resource-manager.ts) on purpose: the fault proxy records every request of the chart's identity and a shoot API server would not change what the controller asks the seed; ManagedResource conditions only gate the next step.
+
 /**
  * The chart installed for real into a namespace named the way gardenlet names it
  * (`extension-<ControllerInstallation name>`), and the controller started from the rendered Deployment's args,

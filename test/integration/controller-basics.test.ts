@@ -9,6 +9,7 @@ async function sumCounterWhere(counter: { get(): Promise<{ values: { labels: Rec
   return (await counter.get()).values.filter((v) => keep(v.labels)).reduce((n, v) => n + v.value, 0);
 }
 
+// Runs on the stand-in resource manager (src/demo/fake-resource-manager.ts) on purpose: request counts per no-op reconcile (Kubernetes and ONTAP) and the controller's own gate logic: nothing here looks into a shoot, and a shoot API server per test would cost both cores for seconds each time.
 const newWorld = worldPerTest();
 
 const lifs = (n: number) => ({ dataLifs: [`10.${n}.0.11`, `10.${n}.0.12`], managementLif: `10.${n}.0.10` });

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { Events } from "../../src/kube/resources.js";
 import { worldPerTest } from "../support/world.js";
 
+// Runs on the stand-in resource manager (src/demo/fake-resource-manager.ts) on purpose: retries, backoff and escalation on injected faults: nothing here depends on what the resource manager applies.
 const newWorld = worldPerTest();
 
 interface EventObject {

@@ -7,6 +7,8 @@ import { eventually } from "../support/kube-test-helpers.js";
 import { testEnv } from "../support/kube-test-helpers.js";
 import { createWorld, uniqueSuffix, type World } from "../support/world.js";
 
+// Runs on the stand-in resource manager (src/demo/fake-resource-manager.ts) on purpose: leader election and fencing of the controller's own writes; nothing here depends on what the resource manager applies.
+
 let world: World | undefined;
 const processes: ControllerProcess[] = [];
 afterEach(async () => {

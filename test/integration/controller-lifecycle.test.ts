@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { ManagedResources, Secrets } from "../../src/kube/resources.js";
 import { type Shoot, type World, worldPerTest } from "../support/world.js";
 
+// Runs on the stand-in resource manager (src/demo/fake-resource-manager.ts) on purpose: the ONTAP and seed-side results of delete, force-delete, migrate and restore, mostly with two shoots of one project (each would need its own shoot API server and resource manager); what the real gardener-resource-manager does with the shoot's objects on delete, migrate (keepObjects) and restore is proven in shoot-e2e.test.ts and managed-resource-components.test.ts.
 const newWorld = worldPerTest();
 
 const lifs = { dataLifs: ["10.20.0.11", "10.20.0.12"], managementLif: "10.20.0.10" };

@@ -15,6 +15,8 @@ import { isManagedResourceHealthy, type ManagedResourceLike } from "../../src/tr
 import { eventually } from "../support/kube-test-helpers.js";
 import { createWorld, type Shoot, type World } from "../support/world.js";
 
+// Runs on the stand-in resource manager (src/demo/fake-resource-manager.ts) on purpose: the doctor's read-only view of several shoots at once (one shoot API server each otherwise), and it records every KubeClient call the doctor makes; a ManagedResource's health as the real resource manager reports it is in shoot-health.test.ts.
+
 const run = promisify(execFile);
 const repoRoot = path.resolve(import.meta.dirname, "../..");
 

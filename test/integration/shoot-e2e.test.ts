@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseAllDocuments } from "yaml";
-import type { KubeClient } from "../../src/kube/client.js";
 import { KubeError } from "../../src/kube/errors.js";
-import { CustomResourceDefinitions, ManagedResources, Secrets, type ResourceType } from "../../src/kube/resources.js";
+import { CustomResourceDefinitions, ManagedResources, Secrets } from "../../src/kube/resources.js";
 import {
   isManagedResourceHealthy,
   LABEL_MUTATED_BY_WEBHOOK,
@@ -17,6 +15,7 @@ import {
 import { renderReleasedTridentCrds, renderTridentCrds, TRIDENT_CRD_NAMES } from "../../src/trident/crds.js";
 import { ANNOTATION_WAIT_FOR_CSI_NODE, INIT_CONTAINER_NAME, TRIDENT_POD_LABELS } from "../../src/webhook/mutate.js";
 import { eventually } from "../support/kube-test-helpers.js";
+import { type MrObject, renderedObjects, type ShootObject, typeOf } from "../support/shoot-objects.js";
 import { createWorld, type Shoot, type World } from "../support/world.js";
 
 /**
@@ -30,42 +29,6 @@ import { createWorld, type Shoot, type World } from "../support/world.js";
 const PROJECT = "e2e";
 const SHOOT = "s1";
 const LIFS = { dataLifs: ["10.40.0.11", "10.40.0.12"], managementLif: "10.40.0.10" };
-
-interface ShootObject {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string>; generation?: number; resourceVersion?: string };
-  [key: string]: unknown;
-}
-
-interface MrObject {
-  metadata: { name: string; generation?: number; finalizers?: string[] };
-  spec: { keepObjects?: boolean; secretRefs: { name: string }[] };
-  status?: { observedGeneration?: number; conditions?: { type: string; status: string; reason?: string; message?: string }[] };
-}
-
-/** The kube-client ResourceType of a rendered object (its plural by the usual rule, checked by the API server). */
-function typeOf(obj: { apiVersion: string; kind: string; metadata: { namespace?: string } }): ResourceType {
-  const [group, version] = obj.apiVersion.includes("/") ? obj.apiVersion.split("/") : ["", obj.apiVersion];
-  const lower = obj.kind.toLowerCase();
-  const plural = lower.endsWith("y") ? `${lower.slice(0, -1)}ies` : lower.endsWith("s") ? `${lower}es` : `${lower}s`;
-  return { group: group!, version: version!, plural, kind: obj.kind, namespaced: obj.metadata.namespace !== undefined };
-}
-
-/** Every object a ManagedResource's Secret holds, decoded from its YAML documents. */
-async function renderedObjects(seed: KubeClient, namespace: string, mr: MrObject): Promise<ShootObject[]> {
-  const objects: ShootObject[] = [];
-  for (const ref of mr.spec.secretRefs) {
-    const secret = await seed.get<{ data?: Record<string, string> }>(Secrets, namespace, ref.name);
-    for (const value of Object.values(secret?.data ?? {})) {
-      for (const doc of parseAllDocuments(Buffer.from(value, "base64").toString("utf8"))) {
-        const obj = doc.toJS() as ShootObject | null;
-        if (obj) objects.push(obj);
-      }
-    }
-  }
-  return objects;
-}
 
 /**
  * kube-apiserver drops a printer column's zero `priority` (omitempty), and the rendered CRDs carry it as the Go

@@ -23,6 +23,7 @@ import { projectIdFor, type Shoot, uniqueSuffix, type World, worldPerTest } from
  * ManagedResources with immutable hash-suffixed Secrets, its webhook ManagedResource; the Extension with its
  * finalizer and a Succeeded status), then starts this controller on it.
  */
+// Runs on the stand-in resource manager (src/demo/fake-resource-manager.ts) on purpose: the takeover's request counts ([takeover-measurement]) and the seed-side state the Go extension left, built by hand; the real resource manager applying the Go extension's hash-suffixed Secrets first is not covered here.
 const newWorld = worldPerTest();
 const b64d = (s: string) => Buffer.from(s, "base64").toString("utf8");
 

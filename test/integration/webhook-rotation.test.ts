@@ -12,6 +12,8 @@ import { certificateFacts, generateCa, splitPemBundle } from "../../src/webhook/
 import { testEnv } from "../support/kube-test-helpers.js";
 import { createWorld, type World } from "../support/world.js";
 
+// Runs on the stand-in resource manager (src/demo/fake-resource-manager.ts) on purpose: the managed webhook is reached at its Service name (https://<service>.<namespace>:<port>), which a shoot API server on loopback cannot resolve here, so admission is checked by a client that trusts the bundle of the ManagedResource; the real resource manager delivering a bundle the shoot's API server then uses is proven in shoot-e2e.test.ts.
+
 /**
  * The shoot webhook's certificates rotate under a fake clock while the controller keeps running: the CA bundle
  * in the shoot's webhook ManagedResource changes, admission keeps working for a client that trusts the bundle
