@@ -15,7 +15,7 @@ import { createInformer, type Informer } from "../src/runtime/informer.js";
 import { type RunningSimulator, startSimulator } from "../src/simulator/index.js";
 import { writeControllerConfig } from "../test/support/controller-process.js";
 import { SimAdmin } from "../test/support/sim-admin.js";
-import { freePorts, startTestEnv, type TestEnv } from "../test/support/testenv.js";
+import { freePorts, healthyStatus, startTestEnv, type TestEnv } from "../src/testenv/index.js";
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, "..");
 const DIST_CLI = path.join(REPO_ROOT, "dist", "cli.js");
@@ -169,21 +169,8 @@ function startWatchingResourceManager(kube: KubeClient): { informer: Informer<Mr
     while (active < 8 && queue.length > 0) {
       const mr = queue.shift() as MrObject;
       active++;
-      const time = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
-      const condition = (type: string, status: string) => ({ type, status, reason: status === "True" ? "ApplySucceeded" : "Done", message: "bench resource manager", lastTransitionTime: time, lastUpdateTime: time });
       kube
-        .mergePatch(
-          ManagedResources,
-          mr.metadata.namespace,
-          mr.metadata.name,
-          {
-            status: {
-              observedGeneration: mr.metadata.generation,
-              conditions: [condition("ResourcesApplied", "True"), condition("ResourcesHealthy", "True"), condition("ResourcesProgressing", "False")],
-            },
-          },
-          { subresource: "status" },
-        )
+        .mergePatch(ManagedResources, mr.metadata.namespace, mr.metadata.name, healthyStatus(mr, "bench resource manager"), { subresource: "status" })
         .catch(() => undefined)
         .finally(() => {
           active--;

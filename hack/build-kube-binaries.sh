@@ -13,7 +13,7 @@
 # consumer must mirror with the published twin at the same tag.
 #
 # Output: the last three lines are `KUBE_APISERVER=<path>`, `ETCD=<path>` and `GARDENER_RESOURCE_MANAGER=<path>`;
-# the same lines are written to $CACHE/bin/binaries.env, which src/demo/testenv.ts reads.
+# the same lines are written to $CACHE/bin/binaries.env, which src/testenv/binaries.ts reads.
 #
 # Env: GARDENER_EXTENSION_ONTAP_CACHE (cache root), KUBE_VERSION, ETCD_VERSION, ETCD_SOURCE (build|debian),
 # GARDENER_VERSION.

@@ -1,5 +1,20 @@
 import { readFileSync } from "node:fs";
-import { clusterObject, PROJECT_ANNOTATION, shootNamespaceObject } from "./gardener-objects.js";
+import {
+  cacheDir,
+  clusterObject,
+  type FaultProxy,
+  generateServingCert,
+  isAlive,
+  PROJECT_ANNOTATION,
+  type ShootEnv,
+  shootNamespaceObject,
+  sleep,
+  startFaultProxy,
+  startShootEnv,
+  startShootWorkloads,
+  startTestEnv,
+  type TestEnv,
+} from "../testenv/index.js";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -17,11 +32,7 @@ import type { OntapClient } from "../ontap/index.js";
 import { type RunningSimulator, startSimulator } from "../simulator/index.js";
 import { DemoError, ensureKubeBinaries } from "./binaries.js";
 import { createLiveDisplay, createPlainDisplay, type Display } from "./display.js";
-import { type FaultProxy, startFaultProxy } from "./fault-proxy.js";
-import { type ShootEnv, startShootEnv } from "./shoot-env.js";
 import { observeShootCluster, SHOOT_MATRIX_HEADER, type ShootClusterObservation, shootClusterCells, shootClusterComplete } from "./shoot-view.js";
-import { startShootWorkloads } from "./shoot-workloads.js";
-import { cacheDir, generateServingCert, startTestEnv, type TestEnv } from "./testenv.js";
 import { startTridentOperatorStandIn } from "./trident-operator.js";
 import { type Cell, renderMatrix, renderTable, shootDetail, summarizeShoot } from "./view.js";
 import { startWebhookServer } from "../webhook/server.js";
@@ -579,18 +590,4 @@ async function waitFor<T>(probe: () => T | undefined, timeoutMs: number, what: s
 
 function throwIfAborted(signal: AbortSignal): void {
   if (signal.aborted) throw new DemoError("interrupted", "INTERRUPTED");
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return !/^\d+ \(.*\) Z /.test(stat);
-  } catch {
-    return false;
-  }
 }

@@ -97,6 +97,8 @@ export async function generateServerCert(opts: {
   ca: KeyPairPem;
   commonName: string;
   dnsNames: string[];
+  /** IP subject alternative names (the test world serves on 127.0.0.1); the webhook needs none. */
+  ipAddresses?: string[];
   now: Date;
   validityMs: number;
 }): Promise<KeyPairPem> {
@@ -116,7 +118,10 @@ export async function generateServerCert(opts: {
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-      new x509.SubjectAlternativeNameExtension(opts.dnsNames.map((value) => ({ type: "dns" as const, value }))),
+      new x509.SubjectAlternativeNameExtension([
+        ...opts.dnsNames.map((value) => ({ type: "dns" as const, value })),
+        ...(opts.ipAddresses ?? []).map((value) => ({ type: "ip" as const, value })),
+      ]),
       await x509.AuthorityKeyIdentifierExtension.create(caCert.publicKey),
     ],
   });

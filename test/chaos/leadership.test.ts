@@ -7,7 +7,7 @@ import type { FaultCall, FaultRule } from "../../src/faults/rules.js";
 import { createMetrics } from "../../src/metrics/index.js";
 import { writeReport } from "../support/chaos-report.js";
 import type { OntapCallLogEntry } from "../support/chaos-world.js";
-import { type FaultProxy, startFaultProxy } from "../support/fault-proxy.js";
+import { type FaultProxy, startFaultProxy } from "../../src/testenv/index.js";
 import { testEnv } from "../support/kube-test-helpers.js";
 import { Events } from "../../src/kube/resources.js";
 import { createWorld, uniqueSuffix, type World } from "../support/world.js";

@@ -12,7 +12,7 @@ import { findObject, type RenderedObject, renderChart, writeValues } from "../su
 import { applyManifests, type ChartPod, deleteManifests, readLog, serviceAccountToken, startChartPod } from "../support/chart-pod.js";
 import { testEnv } from "../support/kube-test-helpers.js";
 import { chartRules, grantUses, requestAttributes, unusedGrants } from "../support/rbac.js";
-import { freePorts } from "../support/testenv.js";
+import { freePorts } from "../../src/testenv/index.js";
 import { createWorld, type Shoot, type World } from "../support/world.js";
 
 // Runs on the stand-in resource manager (src/demo/fake-resource-manager.ts) on purpose: the fault proxy records every request of the chart's identity and a shoot API server would not change what the controller asks the seed; ManagedResource conditions only gate the next step.

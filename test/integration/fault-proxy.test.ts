@@ -4,7 +4,7 @@ import path from "node:path";
 import { ApiException, CoreV1Api, type KubeConfig, Watch } from "@kubernetes/client-node";
 import { Agent, fetch as undiciFetch } from "undici";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type FaultProxy, pathTemplate, reasonFor, startFaultProxy, statusBody } from "../support/fault-proxy.js";
+import { type FaultProxy, pathTemplate, reasonFor, startFaultProxy, statusBody } from "../../src/testenv/index.js";
 import {
   deleteIgnoringNotFound,
   eventually,

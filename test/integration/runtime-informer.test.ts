@@ -7,7 +7,7 @@ import { createKubeClient, type KubeClient } from "../../src/kube/client.js";
 import { Extensions } from "../../src/kube/resources.js";
 import { createController } from "../../src/runtime/controller.js";
 import { createInformer } from "../../src/runtime/informer.js";
-import { type FaultProxy, startFaultProxy } from "../support/fault-proxy.js";
+import { type FaultProxy, startFaultProxy } from "../../src/testenv/index.js";
 import { eventually, freshNamespace, loadKubeConfig, testEnv } from "../support/kube-test-helpers.js";
 
 interface Extension {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createKubeClient, type KubeClient, type KubeRequestEvent } from "../../src/kube/client.js";
 import { KubeError } from "../../src/kube/errors.js";
 import { Extensions, Secrets } from "../../src/kube/resources.js";
-import { type FaultProxy, startFaultProxy } from "../support/fault-proxy.js";
+import { type FaultProxy, startFaultProxy } from "../../src/testenv/index.js";
 import { freshNamespace, loadKubeConfig, testEnv } from "../support/kube-test-helpers.js";
 
 interface Secret {

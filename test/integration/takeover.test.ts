@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { clusterObject, PROJECT_ANNOTATION, shootNamespaceObject } from "../../src/demo/gardener-objects.js";
+import { clusterObject, PROJECT_ANNOTATION, shootNamespaceObject } from "../../src/testenv/index.js";
 import { Clusters, ManagedResources, Namespaces, Secrets } from "../../src/kube/resources.js";
 import { authenticates } from "../support/chaos-state.js";
 import {

@@ -5,7 +5,7 @@ import path from "node:path";
 import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
 import { beforeAll, describe, expect, it } from "vitest";
 import { expectApiError, freshNamespace, loadKubeConfig, uniqueName } from "../support/kube-test-helpers.js";
-import { startTestEnv } from "../support/testenv.js";
+import { startTestEnv } from "../../src/testenv/index.js";
 
 const EXT = { group: "extensions.gardener.cloud", version: "v1alpha1" } as const;
 const RES = { group: "resources.gardener.cloud", version: "v1alpha1" } as const;

@@ -1,5 +1,5 @@
 import type { Extension } from "../../src/extension/types.js";
-import { clusterObject, PROJECT_ANNOTATION, shootNamespaceObject } from "../../src/demo/gardener-objects.js";
+import { clusterObject, PROJECT_ANNOTATION, shootNamespaceObject } from "../../src/testenv/index.js";
 import { Clusters, Extensions, Namespaces, Secrets } from "../../src/kube/resources.js";
 import type { ChaosLane, KubeCallLogEntry, OntapCallLogEntry } from "./chaos-world.js";
 import { nextLifs } from "./chaos-world.js";

@@ -5,7 +5,7 @@ import { CoreV1Api, type KubeConfig, KubernetesObjectApi, PatchStrategy } from "
 import type { KubeClient } from "../../src/kube/client.js";
 import { ConfigMaps, Secrets } from "../../src/kube/resources.js";
 import { REPO_ROOT, type RenderedObject } from "./chart.js";
-import { freePorts } from "./testenv.js";
+import { freePorts } from "../../src/testenv/index.js";
 
 /**
  * The parts of a kubelet a test needs to run the chart's pod as a local process: apply the rendered objects

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { parseAllDocuments, stringify } from "yaml";
-import { cacheDir } from "../../src/demo/testenv.js";
+import { cacheDir } from "../../src/testenv/index.js";
 
 const run = promisify(execFile);
 export const REPO_ROOT = path.resolve(import.meta.dirname, "..", "..");

@@ -3,7 +3,7 @@ import { mkdirSync, openSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { stringify } from "yaml";
 import type { SimClusterInfo } from "../../src/simulator/index.js";
-import { freePorts } from "./testenv.js";
+import { freePorts } from "../../src/testenv/index.js";
 
 const REPO_ROOT = path.resolve(import.meta.dirname, "..", "..");
 

@@ -1,5 +1,5 @@
 import type { TestProject } from "vitest/node";
-import { startTestEnv } from "./testenv.js";
+import { startTestEnv } from "../../src/testenv/index.js";
 
 /** What the integration test files get through `inject("testenv")`. */
 export interface ProvidedTestEnv {

@@ -5,12 +5,8 @@ import path from "node:path";
 import { Writable } from "node:stream";
 import type { ComponentConfig } from "../../src/config/component-config.js";
 import { loadKubeConfig, type RunningController, startController } from "../../src/controller.js";
-import { startFakeResourceManager, type FakeResourceManager } from "../../src/demo/fake-resource-manager.js";
-import { type ShootEnv, startShootEnv } from "../../src/demo/shoot-env.js";
-import { type ShootWorkloads, startShootWorkloads } from "../../src/demo/shoot-workloads.js";
-import { generateServingCert } from "../../src/demo/testenv.js";
+import { clusterObject, type FakeResourceManager, type FaultProxy, generateServingCert, PROJECT_ANNOTATION, type ShootEnv, shootNamespaceObject, type ShootWorkloads, startFakeResourceManager, startFaultProxy, startShootEnv, startShootWorkloads } from "../../src/testenv/index.js";
 import { startWebhookServer, type WebhookServer } from "../../src/webhook/index.js";
-import { clusterObject, PROJECT_ANNOTATION, shootNamespaceObject } from "../../src/demo/gardener-objects.js";
 import type { Extension } from "../../src/extension/types.js";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { createKubeClient, type KubeClient } from "../../src/kube/client.js";
@@ -18,7 +14,6 @@ import { Clusters, Events, Extensions, Namespaces, Secrets } from "../../src/kub
 import { createLogger } from "../../src/log.js";
 import { createMetrics, type Metrics, sumCounter } from "../../src/metrics/index.js";
 import { type RunningSimulator, startSimulator } from "../../src/simulator/index.js";
-import { type FaultProxy, startFaultProxy } from "./fault-proxy.js";
 import { checkInvariants, type ShootExpectation } from "./invariants.js";
 import { testEnv } from "./kube-test-helpers.js";
 import { SimAdmin } from "./sim-admin.js";
@@ -30,7 +25,7 @@ import { SimAdmin } from "./sim-admin.js";
  * - with `shoot`: a shoot kube-apiserver and the real gardener-resource-manager for that one shoot namespace
  *   (as in Gardener: one resource manager per shoot namespace), the controller's shoot webhook server on
  *   loopback, and the workload stand-in of shoot-workloads.ts;
- * - without: the stand-in resource manager (src/demo/fake-resource-manager.ts), which applies nothing and
+ * - without: the stand-in resource manager (src/testenv/fake-resource-manager.ts), which applies nothing and
  *   marks every ManagedResource healthy. Tests of the controller's own logic (retries, faults, ONTAP state,
  *   request counts) use it: they never look into a shoot, and a shoot API server per test would cost both
  *   cores for seconds each time.

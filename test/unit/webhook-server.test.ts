@@ -1,11 +1,11 @@
-import { execFileSync } from "node:child_process";
 import { X509Certificate } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { request } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TLSSocket } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { generateServingCert, type ServingCert } from "../../src/testenv/index.js";
 import { type AdmissionReview, LEGACY_SHOOT_WEBHOOK_PATH, type MutationOutcome, startWebhookServer, type WebhookServer } from "../../src/webhook/index.js";
 
 interface Reply {
@@ -15,16 +15,9 @@ interface Reply {
   certFingerprint?: string;
 }
 
-function makeCert(dir: string, name: string): { cert: string; key: string } {
-  const cert = join(dir, `${name}.crt`);
-  const key = join(dir, `${name}.key`);
-  execFileSync(
-    "openssl",
-    ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert,
-      "-days", "1", "-subj", `/CN=${name}`, "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
-    { stdio: "ignore" },
-  );
-  return { cert, key };
+/** A serving certificate from the test world's one CA (src/testenv/ca.ts), written to DIR/NAME. */
+function makeCert(dir: string, name: string): Promise<ServingCert> {
+  return generateServingCert(join(dir, name), name);
 }
 
 function call(url: string, opts: { ca?: string; method?: string; body?: string; contentType?: string; path?: string } = {}): Promise<Reply> {
@@ -81,8 +74,8 @@ describe("shoot webhook HTTPS server", () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "ontap-webhook-"));
-    const pair = makeCert(dir, "first");
-    ca = readFileSync(pair.cert, "utf8");
+    const pair = await makeCert(dir, "first");
+    ca = pair.caCertPem;
     const sink = (obj: object, msg?: string) => logged.push(`${msg ?? ""} ${JSON.stringify(obj)}`);
     server = await startWebhookServer({
       port: 0,
@@ -163,27 +156,27 @@ describe("shoot webhook certificate rotation", () => {
   it("serves a rotated certificate without a restart and stops accepting connections after stop()", async () => {
     const dir = mkdtempSync(join(tmpdir(), "ontap-webhook-rot-"));
     try {
-      const first = makeCert(dir, "first");
+      const first = await makeCert(dir, "first");
       const server = await startWebhookServer({ port: 0, host: "127.0.0.1", certFile: first.cert, keyFile: first.key, certReloadIntervalMs: 25 });
-      const firstCa = readFileSync(first.cert, "utf8");
-      const before = await call(server.url, { ca: firstCa, body: JSON.stringify(daemonSetReview) });
-      expect(before.certFingerprint).toBe(new X509Certificate(firstCa).fingerprint256);
+      // Both certificates come from one CA: the fingerprint of the served leaf tells them apart.
+      const ca = first.caCertPem;
+      const before = await call(server.url, { ca, body: JSON.stringify(daemonSetReview) });
+      expect(before.certFingerprint).toBe(new X509Certificate(first.certPem).fingerprint256);
 
       // Overwrite the files in place, as a mounted Secret update does.
-      const second = makeCert(dir, "second");
-      execFileSync("cp", [second.cert, first.cert]);
-      execFileSync("cp", [second.key, first.key]);
-      const secondCa = readFileSync(second.cert, "utf8");
-      const expected = new X509Certificate(secondCa).fingerprint256;
+      const second = await makeCert(dir, "second");
+      copyFileSync(second.cert, first.cert);
+      copyFileSync(second.key, first.key);
+      const expected = new X509Certificate(second.certPem).fingerprint256;
       let seen: string | undefined;
       for (let i = 0; i < 80 && seen !== expected; i++) {
         await new Promise((r) => setTimeout(r, 25));
-        seen = (await call(server.url, { ca: secondCa, body: JSON.stringify(daemonSetReview) }).catch(() => undefined))?.certFingerprint;
+        seen = (await call(server.url, { ca, body: JSON.stringify(daemonSetReview) }).catch(() => undefined))?.certFingerprint;
       }
       expect(seen).toBe(expected);
 
       await server.stop();
-      await expect(call(server.url, { ca: secondCa, body: "{}" })).rejects.toThrow(/ECONNREFUSED/);
+      await expect(call(server.url, { ca, body: "{}" })).rejects.toThrow(/ECONNREFUSED/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

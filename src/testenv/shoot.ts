@@ -1,28 +1,12 @@
-import type { ChildProcess } from "node:child_process";
-import { copyFile, mkdir, rm, writeFile } from "node:fs/promises";
-import http from "node:http";
+import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import {
-  freePorts,
-  generateServingCert,
-  httpsRequest,
-  installCrds,
-  killRecordedProcesses,
-  prepareDir,
-  readCrds,
-  reapCrashedEnvs,
-  removeOwned,
-  resolveBinaries,
-  sleep,
-  startApiServer,
-  startProcess,
-  startTestEnv,
-  tailLog,
-  type TestEnv,
-  TestEnvError,
-  waitForExit,
-} from "./testenv.js";
+import { type TestEnv, installCrds, readCrds, startApiServer, startTestEnv } from "./apiserver.js";
+import { resolveBinaries } from "./binaries.js";
+import { generateServingCert } from "./ca.js";
+import { TestEnvError } from "./errors.js";
+import { httpStatus, httpsRequest } from "./http.js";
+import { freePorts, openEnvDir, startProcess, waitForReadiness } from "./processes.js";
 
 /**
  * The shoot side of the test world: a second kube-apiserver + etcd that plays a shoot cluster, and the real
@@ -84,7 +68,6 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../
 /** CRDs and namespaces every metal-stack shoot has before this extension arrives (hack/crds/shoot). */
 export const SHOOT_CRD_DIR = path.join(repoRoot, "hack", "crds", "shoot");
 const SHOOT_NAMESPACES = ["firewall"];
-const GRM_READY_TIMEOUT_MS = 120_000;
 const GRM = "gardener-resource-manager";
 
 export async function startShootEnv(opts: ShootEnvOptions): Promise<ShootEnv> {
@@ -96,16 +79,7 @@ export async function startShootEnv(opts: ShootEnvOptions): Promise<ShootEnv> {
       "BINARIES_MISSING",
     );
   }
-  const ownDir = opts.dir === undefined;
-  if (ownDir) await reapCrashedEnvs();
-  const dir = await prepareDir(opts.dir);
-  const children: ChildProcess[] = [];
-  const stop = async () => {
-    await killRecordedProcesses(dir);
-    for (const child of children) await waitForExit(child);
-    if (ownDir) await rm(dir, { recursive: true, force: true });
-    else await removeOwned(dir, []);
-  };
+  const { dir, children, stop } = await openEnvDir(opts.dir);
   try {
     // Gardener runs every shoot's kube-apiserver with --allow-privileged=true: Trident's node plugin (and the
     // webhook's nvme-tcp init container) are privileged, which the default refuses.
@@ -126,8 +100,8 @@ export async function startShootEnv(opts: ShootEnvOptions): Promise<ShootEnv> {
     const certDir = path.join(dir, `${GRM}-certs`);
     const serving = await generateServingCert(path.join(dir, "pki", "grm"), GRM);
     await mkdir(certDir, { recursive: true });
-    await copyFile(serving.cert, path.join(certDir, "tls.crt"));
-    await copyFile(serving.key, path.join(certDir, "tls.key"));
+    await writeFile(path.join(certDir, "tls.crt"), serving.certPem);
+    await writeFile(path.join(certDir, "tls.key"), serving.keyPem, { mode: 0o600 });
 
     const [webhookPort, healthPort, metricsPort] = await freePorts(3);
     const namespaces = opts.namespaces ?? [];
@@ -153,7 +127,15 @@ export async function startShootEnv(opts: ShootEnvOptions): Promise<ShootEnv> {
     const grm = startProcess(dir, GRM, binaries.gardenerResourceManager, [`--config=${configFile}`]);
     children.push(grm);
     const healthUrl = `http://127.0.0.1:${healthPort}`;
-    await waitForResourceManager(healthUrl, grm, path.join(dir, `${GRM}.log`));
+    await waitForReadiness({
+      what: GRM,
+      dir,
+      processes: { [GRM]: grm },
+      async probe() {
+        const status = await httpStatus(`${healthUrl}/readyz`);
+        return status === 200 || `HTTP ${status}`;
+      },
+    });
     return {
       kubeconfigPath: api.kubeconfigPath,
       server: api.server,
@@ -233,42 +215,6 @@ export function resourceManagerConfig(input: {
       vpaInPlaceUpdates: off,
     },
   };
-}
-
-async function waitForResourceManager(healthUrl: string, child: ChildProcess, logFile: string): Promise<void> {
-  const deadline = Date.now() + GRM_READY_TIMEOUT_MS;
-  let last = "no answer yet";
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new TestEnvError(
-        `gardener-resource-manager exited (${child.exitCode ?? child.signalCode}) before it was ready; last log lines:\n${tailLog(logFile)}`,
-        "PROCESS_EXITED",
-      );
-    }
-    try {
-      const status = await httpStatus(`${healthUrl}/readyz`);
-      if (status === 200) return;
-      last = `HTTP ${status}`;
-    } catch (error) {
-      last = String(error);
-    }
-    await sleep(250);
-  }
-  throw new TestEnvError(
-    `gardener-resource-manager not ready after ${GRM_READY_TIMEOUT_MS}ms (${last}); log:\n${tailLog(logFile)}`,
-    "NOT_READY",
-  );
-}
-
-function httpStatus(url: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { timeout: 5_000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
-    req.on("timeout", () => req.destroy(new Error("timeout")));
-    req.on("error", reject);
-  });
 }
 
 /** The seed test environment with a shoot and its resource manager in DIR/shoot (`testenv up --with-shoot`). */

@@ -13,7 +13,7 @@ export interface FakeResourceManager {
   stop(): Promise<void>;
 }
 
-interface ManagedResourceObject {
+export interface ManagedResourceObject {
   metadata: { name: string; namespace: string; generation?: number };
   status?: { observedGeneration?: number; conditions?: { type: string; status: string }[] };
 }
@@ -25,32 +25,9 @@ export function startFakeResourceManager(kube: KubeClient, opts: { intervalMs?: 
     const { items } = await kube.list<ManagedResourceObject>(ManagedResources);
     for (const mr of items) {
       if (holdBack.has(mr.metadata.name) || isMarkedHealthy(mr)) continue;
-      const time = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
-      const condition = (type: string, status: string) => ({
-        type,
-        status,
-        reason: status === "True" ? "ApplySucceeded" : "Done",
-        message: "simulated by the fake resource manager",
-        lastTransitionTime: time,
-        lastUpdateTime: time,
-      });
+      const patch = healthyStatus(mr, "simulated by the fake resource manager");
       await kube
-        .mergePatch(
-          ManagedResources,
-          mr.metadata.namespace,
-          mr.metadata.name,
-          {
-            status: {
-              observedGeneration: mr.metadata.generation,
-              conditions: [
-                condition("ResourcesApplied", "True"),
-                condition("ResourcesHealthy", "True"),
-                condition("ResourcesProgressing", "False"),
-              ],
-            },
-          },
-          { subresource: "status" },
-        )
+        .mergePatch(ManagedResources, mr.metadata.namespace, mr.metadata.name, patch, { subresource: "status" })
         .catch(() => undefined);
     }
   }, interval);
@@ -62,4 +39,26 @@ function isMarkedHealthy(mr: ManagedResourceObject): boolean {
   if (mr.status?.observedGeneration !== mr.metadata.generation) return false;
   const byType = new Map((mr.status?.conditions ?? []).map((c) => [c.type, c.status]));
   return byType.get("ResourcesApplied") === "True" && byType.get("ResourcesHealthy") === "True";
+}
+
+/**
+ * The status gardener-resource-manager writes for a ManagedResource it applied and found healthy at its
+ * current generation (a merge patch of the status subresource); `message` says who played it.
+ */
+export function healthyStatus(mr: ManagedResourceObject, message: string): { status: Record<string, unknown> } {
+  const time = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+  const condition = (type: string, status: string) => ({
+    type,
+    status,
+    reason: status === "True" ? "ApplySucceeded" : "Done",
+    message,
+    lastTransitionTime: time,
+    lastUpdateTime: time,
+  });
+  return {
+    status: {
+      observedGeneration: mr.metadata.generation,
+      conditions: [condition("ResourcesApplied", "True"), condition("ResourcesHealthy", "True"), condition("ResourcesProgressing", "False")],
+    },
+  };
 }

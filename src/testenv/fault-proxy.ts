@@ -7,7 +7,8 @@ import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
 import { type FaultRule, FaultRuleSet } from "../faults/rules.js";
-import { generateServingCert, renderKubeconfig } from "./testenv.js";
+import { renderKubeconfig } from "./apiserver.js";
+import { generateServingCert } from "./ca.js";
 
 /**
  * A reverse proxy between a Kubernetes client and kube-apiserver that injects faults at the wire, with the
@@ -187,7 +188,7 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
     req.pipe(upstreamReq);
   };
 
-  const server = https.createServer({ cert: readFileSync(serving.cert), key: readFileSync(serving.key) }, (req, res) => {
+  const server = https.createServer({ cert: serving.certPem, key: serving.keyPem }, (req, res) => {
     const url = new URL(req.url ?? "/", "https://proxy");
     const method = (req.method ?? "GET").toUpperCase();
     const verb = method === "GET" && isWatch(url) ? "WATCH" : method;

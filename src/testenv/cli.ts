@@ -1,7 +1,7 @@
 import path from "node:path";
 import { Command } from "commander";
-import { startTestEnvWithShoot } from "../../src/demo/shoot-env.js";
-import { startTestEnv, stopTestEnvInDir } from "./testenv.js";
+import { startTestEnvWithShoot } from "./shoot.js";
+import { startTestEnv, stopTestEnvInDir } from "./apiserver.js";
 
 /**
  * `npm run testenv -- up --dir DIR [--with-shoot [--shoot-namespace NS]...]`: starts etcd + kube-apiserver (the

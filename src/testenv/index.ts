@@ -1,0 +1,25 @@
+/**
+ * The test world, as controller-runtime keeps pkg/envtest: real processes where they can run here, stand-ins
+ * (each saying why) where they cannot. Used by test/, bench/ and the demo; never by the controller.
+ *
+ * - apiserver.ts: the seed's kube-apiserver + etcd (`startTestEnv`), CRDs, kubeconfig
+ * - shoot.ts: a shoot's kube-apiserver + etcd and the real gardener-resource-manager (`startShootEnv`)
+ * - shoot-workloads.ts: the rollout status and foreground-deletion finalizer removal of a shoot's missing controllers
+ * - fake-resource-manager.ts: marks ManagedResources healthy where no shoot runs
+ * - fault-proxy.ts: faults at the wire between a client and kube-apiserver
+ * - gardener-objects.ts: what Gardener creates before an Extension (namespace, Cluster)
+ * - ca.ts: the one CA every server of the world gets its certificate from
+ * - processes.ts, binaries.ts, http.ts, errors.ts: the launcher's plumbing
+ * - cli.ts: `npm run testenv -- up|down`
+ */
+export { crdDir, installCrds, readCrds, renderKubeconfig, startTestEnv, stopTestEnvInDir, type TestEnv } from "./apiserver.js";
+export { cacheDir, resolveBinaries } from "./binaries.js";
+export { createTestCa, generateServingCert, type ServingCert, type TestCa, testCa } from "./ca.js";
+export { TestEnvError } from "./errors.js";
+export { type FakeResourceManager, healthyStatus, startFakeResourceManager } from "./fake-resource-manager.js";
+export { type FaultProxy, type FaultProxyOptions, pathTemplate, type ProxiedRequest, reasonFor, startFaultProxy, statusBody } from "./fault-proxy.js";
+export { clusterObject, PROJECT_ANNOTATION, type ShootIdentity, shootNamespaceObject } from "./gardener-objects.js";
+export { startPollingLoop } from "./polling-loop.js";
+export { freePorts, isAlive, sleep, TESTENV_ROOT } from "./processes.js";
+export { type ShootEnv, type ShootEnvOptions, startShootEnv, startTestEnvWithShoot, type TestEnvWithShoot } from "./shoot.js";
+export { type ShootWorkloads, startShootWorkloads } from "./shoot-workloads.js";
