@@ -33,7 +33,9 @@ function startDemo(
   args: string[],
   onOutput?: (stdout: string) => void,
 ): { process: ChildProcess; done: Promise<DemoRun>; output: () => string } {
-  const proc = spawn(tsx, ["src/cli.ts", "demo", ...args], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
+  // node with tsx's loader, not the tsx CLI: the CLI relays Ctrl-C to its child and, when the child has not
+  // acknowledged it within 30 ms (a busy 2-core machine), SIGKILLs it and exits 130 itself.
+  const proc = spawn(process.execPath, ["--import", "tsx", "src/cli.ts", "demo", ...args], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
   child = proc;
   let stdout = "";
   let stderr = "";
