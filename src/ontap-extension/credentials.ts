@@ -1,10 +1,11 @@
 import { ExtensionError } from "../extension/errors.js";
-import { Secrets } from "../kube/resources.js";
 import type { KubeClient } from "../kube/client.js";
+import { Secrets } from "../kube/resources.js";
 import type { OntapClient, Svm } from "../ontap/index.js";
 import { isOntapError } from "../ontap/index.js";
 import { generatePassword, type PasswordRules } from "./password.js";
 import type { ShootPlan } from "./plan.js";
+import { parseSuperseded, pruneSuperseded, SUPERSEDED_KEY, type SupersededPassword, serializeSuperseded, supersede } from "./superseded-passwords.js";
 import type { VerifiedAt, VerifyCredentials } from "./verify-credentials.js";
 
 /**
@@ -13,7 +14,8 @@ import type { VerifiedAt, VerifyCredentials } from "./verify-credentials.js";
  * user, so a lost Secret write, a lost ONTAP answer or a crash between any two calls is repaired next time.
  * The proof is made where Trident connects (the SVM management LIF, see verify-credentials.ts): only a 401 there
  * makes a password "wrong"; a LIF that does not answer makes it "unknown", and an unknown password is kept and
- * used, never rotated.
+ * used, never rotated. A pending password given up on stays in the Secret for a while (superseded-passwords.ts):
+ * its ONTAP write may still land after a timeout or a change of leader.
  */
 
 export interface SecretObject {
@@ -34,11 +36,15 @@ export interface StoredCredentials {
   username?: string;
   password?: string;
   pendingPassword?: string;
+  /** Pending passwords given up on whose write may still land on ONTAP. */
+  superseded?: SupersededPassword[];
 }
 
 export type CredentialsOutcome =
   | "verified"
   | "promoted-pending"
+  /** A superseded pending password authenticates: its write landed late (after a timeout or a leader change). */
+  | "promoted-superseded"
   | "cleared-stale-pending"
   | "adopted-legacy"
   | "rotated"
@@ -64,6 +70,8 @@ export interface CredentialsDeps {
   passwordRules?: PasswordRules;
   /** Authenticates as the user where Trident will (default: on the cluster interface through `ontap`). */
   verify?: VerifyCredentials;
+  /** The clock of the superseded passwords' retention (milliseconds, default Date.now). */
+  now?: () => number;
 }
 
 export const CREDENTIALS_LABELS = {
@@ -79,12 +87,19 @@ export function decodeCredentials(secret: SecretObject | undefined): StoredCrede
     const value = Buffer.from(raw, "base64").toString("utf8");
     return value === "" ? undefined : value;
   };
-  return { username: read("username"), password: read("password"), pendingPassword: read("pendingPassword") };
+  const superseded = parseSuperseded(read(SUPERSEDED_KEY));
+  return {
+    username: read("username"),
+    password: read("password"),
+    pendingPassword: read("pendingPassword"),
+    ...(superseded.length > 0 ? { superseded } : {}),
+  };
 }
 
 function encode(creds: StoredCredentials): Record<string, string> {
+  const { superseded, ...plain } = creds;
   const data: Record<string, string> = {};
-  for (const [key, value] of Object.entries(creds)) {
+  for (const [key, value] of Object.entries({ ...plain, [SUPERSEDED_KEY]: serializeSuperseded(superseded ?? []) })) {
     if (value !== undefined) data[key] = Buffer.from(value, "utf8").toString("base64");
   }
   return data;
@@ -100,14 +115,19 @@ export async function ensureCredentials(
   const username = plan.username;
   let secret = await kube.get<SecretObject>(Secrets, plan.secret.namespace, plan.secret.name);
   const stored = decodeCredentials(secret);
+  const now = deps.now ?? Date.now;
+  // Another user's leftovers are no candidates for this one.
+  const superseded = stored.username === username ? pruneSuperseded(stored.superseded ?? [], now()) : [];
 
   if (stored.username === username && stored.password) {
     const verdict = await check(username, stored.password);
     if (verdict.result === "ok") {
       const verification = { verified: true as const, at: verdict.at };
       if (stored.pendingPassword) {
-        // A rotation wrote its pending password but never reached ONTAP: the stored one is still live.
-        secret = await writeSecret(deps, plan, secret, { username, password: stored.password }, "clear a stale pendingPassword");
+        // A rotation wrote its pending password but has not reached ONTAP: the stored one is still live. Its
+        // write may yet land, so the pending password is kept among the superseded.
+        const kept = supersede(superseded, [stored.pendingPassword], now(), [stored.password]);
+        secret = await writeSecret(deps, plan, secret, { username, password: stored.password, superseded: kept }, "clear a stale pendingPassword");
         return { username, password: stored.password, outcome: "cleared-stale-pending", verification };
       }
       return { username, password: stored.password, outcome: "verified", verification };
@@ -120,8 +140,19 @@ export async function ensureCredentials(
   if (stored.username === username && stored.pendingPassword) {
     const verdict = await check(username, stored.pendingPassword);
     if (verdict.result === "ok") {
-      await writeSecret(deps, plan, secret, { username, password: stored.pendingPassword }, "promote the live pendingPassword");
+      const kept = supersede(superseded, [], now(), [stored.pendingPassword]);
+      await writeSecret(deps, plan, secret, { username, password: stored.pendingPassword, superseded: kept }, "promote the live pendingPassword");
       return { username, password: stored.pendingPassword, outcome: "promoted-pending", verification: { verified: true, at: verdict.at } };
+    }
+    if (verdict.result === "unknown") throw cannotVerify(username, verdict.reason);
+  }
+  // A write given up on that landed after all (newest first: the last one to land wins on ONTAP).
+  for (const candidate of superseded) {
+    const verdict = await check(username, candidate.password);
+    if (verdict.result === "ok") {
+      const kept = supersede(superseded, [stored.pendingPassword], now(), [candidate.password]);
+      await writeSecret(deps, plan, secret, { username, password: candidate.password, superseded: kept }, "promote a superseded password that ONTAP holds");
+      return { username, password: candidate.password, outcome: "promoted-superseded", verification: { verified: true, at: verdict.at } };
     }
     if (verdict.result === "unknown") throw cannotVerify(username, verdict.reason);
   }
@@ -132,8 +163,11 @@ export async function ensureCredentials(
     staleLegacySecret = legacy.found;
   }
 
-  // Neither stored password works (or there is none): rotate, storing the new password first.
+  // No stored password works (or there is none): rotate, storing the new password first. A pending password
+  // given up on here joins the superseded: its write may still be on the wire.
   const password = deps.generate ? deps.generate() : generatePassword(deps.passwordRules, username);
+  const previous = stored.username === username ? stored.password : undefined;
+  const keptWhileRotating = supersede(superseded, [stored.username === username ? stored.pendingPassword : undefined], now(), [password, previous]);
   // The account read changes nothing, so it runs alongside the Secret write; the password still reaches ONTAP
   // only after the write succeeded.
   const [written, account] = await Promise.all([
@@ -141,7 +175,7 @@ export async function ensureCredentials(
       deps,
       plan,
       secret,
-      { username, password: stored.username === username ? stored.password : undefined, pendingPassword: password },
+      { username, password: previous, pendingPassword: password, superseded: keptWhileRotating },
       "store a new password before setting it on ONTAP (ONTAP is unchanged)",
     ),
     ontap.getAccount(svm.uuid, username),
@@ -160,7 +194,7 @@ export async function ensureCredentials(
     deps,
     plan,
     secret,
-    { username, password },
+    { username, password, superseded: keptWhileRotating },
     "promote the new password (already set on ONTAP and kept as pendingPassword)",
   );
   const after = await check(username, password);

@@ -6,11 +6,12 @@ import { loadKubeConfig, type RunningController } from "../../src/controller.js"
 import type { FaultCall, FaultRule } from "../../src/faults/rules.js";
 import { createMetrics } from "../../src/metrics/index.js";
 import { writeReport } from "../support/chaos-report.js";
-import type { OntapCallLogEntry } from "../support/chaos-world.js";
+import { type ChaosLane, type OntapCallLogEntry, passwordOnOntapIsStored } from "../support/chaos-world.js";
 import { type FaultProxy, startFaultProxy } from "../../src/testenv/index.js";
 import { testEnv } from "../support/kube-test-helpers.js";
 import { Events } from "../../src/kube/resources.js";
-import { createWorld, uniqueSuffix, type World } from "../support/world.js";
+import { svmNameFor } from "../../src/ontap-extension/plan.js";
+import { createWorld, type Shoot, uniqueSuffix, type World } from "../support/world.js";
 
 /**
  * Two controller processes' worth of controllers (in this process, each with its own fault proxy to the one
@@ -67,16 +68,24 @@ function writerRuns(writers: string[]): string[] {
   return writers.filter((w, i) => i === 0 || writers[i - 1] !== w);
 }
 
-const HELD_WRITES = [
-  { step: "SVM create", method: "POST", path: "^/api/svm/svms$", key: "POST /api/svm/svms", before: 0 },
-  { step: "LIF create", method: "POST", path: "^/api/network/ip/interfaces$", key: "POST /api/network/ip/interfaces", before: 0 },
-  { step: "account create (credentials)", method: "POST", path: "^/api/security/accounts$", key: "POST /api/security/accounts", before: 1 },
+/**
+ * One in-flight write per kind of reconcile: create (SVM, LIF, account), delete (the account's removal), and a
+ * password rotation (the change of a password that drifted on ONTAP, with the new one already in the Secret).
+ */
+type Flow = "create" | "delete" | "rotate";
+const HELD_WRITES: { flow: Flow; step: string; method: string; path: string; key: string }[] = [
+  { flow: "create", step: "SVM create", method: "POST", path: "^/api/svm/svms$", key: "POST /api/svm/svms" },
+  { flow: "create", step: "LIF create", method: "POST", path: "^/api/network/ip/interfaces$", key: "POST /api/network/ip/interfaces" },
+  { flow: "create", step: "account create (credentials)", method: "POST", path: "^/api/security/accounts$", key: "POST /api/security/accounts" },
+  { flow: "delete", step: "account delete", method: "DELETE", path: "^/api/security/accounts/", key: "DELETE /api/security/accounts/{owner.uuid}/{name}" },
+  { flow: "rotate", step: "password change", method: "POST", path: "^/api/security/authentication/password$", key: "POST /api/security/authentication/password" },
 ];
 
 describe("chaos: leadership", () => {
-  it.each(HELD_WRITES)("the leader loses its Lease while its $step hangs on ONTAP: one writer at a time, convergence, secret first", { timeout: 180_000 }, async (held) => {
+  it.each(HELD_WRITES)("the leader loses its Lease while its $flow's $step hangs on ONTAP: one writer at a time, convergence, secret first", { timeout: 180_000 }, async (held) => {
     const w = await createWorld({ clusters: 1, startController: false });
     const proxies: FaultProxy[] = [];
+    const scenario = `${held.flow}: leader's ${held.step} held, Lease cut`;
     try {
     const env = testEnv();
     const kubeLog: KubeWrite[] = [];
@@ -110,19 +119,60 @@ describe("chaos: leadership", () => {
     });
     await until("b is ready", () => b.manager.isReady(), 30_000);
 
-    // A's account create reaches ONTAP and is held there: the term ends while it is on the wire.
+    const project = `lead${uniqueSuffix()}`;
+    const lifs = { dataLifs: ["10.77.0.11"], managementLif: "10.77.0.10" };
+    // Assigned before first use: by the trigger itself for a create.
+    let shoot!: Shoot;
+    let trigger: () => Promise<void>;
+    if (held.flow === "create") {
+      trigger = async () => {
+        shoot = await w.createShoot({ project, ...lifs });
+      };
+    } else {
+      // A created the shoot while leading; the held write belongs to the reconcile after.
+      shoot = await w.createShoot({ project, ...lifs });
+      await w.waitSucceeded(shoot, 90_000);
+      if (held.flow === "delete") {
+        trigger = () => w.deleteShoot(shoot);
+      } else {
+        const drifted = `Drifted-${uniqueSuffix()}-Passw0rd-by-hand`;
+        w.knownSecrets.add(drifted);
+        await sim.setAccountPassword(svmNameFor(shoot.projectId), shoot.name, drifted);
+        trigger = () => w.annotate(shoot, { "gardener.cloud/operation": "reconcile" });
+      }
+    }
+    const before = (await sim.calls())[held.key] ?? 0;
+
+    // A's write reaches ONTAP and is held there: the term ends while it is on the wire.
     await sim.addFault({ method: held.method, path: held.path, count: 1, action: { type: "delay", ms: 6000 } });
-    const shoot = await w.createShoot({ project: `lead${uniqueSuffix()}`, dataLifs: ["10.77.0.11"], managementLif: "10.77.0.10" });
-    await until(`a's ${held.step} on the wire`, async () => ((await sim.calls())[held.key] ?? 0) > held.before, 60_000);
+    await trigger();
+    await until(`a's ${held.step} on the wire`, async () => ((await sim.calls())[held.key] ?? 0) > before, 60_000);
     const cut = proxies[0]!.rules.add({ path: `/leases/${leaseName}$`, action: { type: "error", status: 503 } });
     await until("b leads", () => b.manager.isLeader(), 30_000);
     expect(a.manager.isLeader()).toBe(false);
 
-    await w.waitSucceeded(shoot, 90_000);
+    if (held.flow === "delete") await w.waitGone(shoot, 90_000);
+    else await w.waitSucceeded(shoot, 90_000);
     proxies[0]!.rules.remove(cut.id);
     // The held write lands (its client gave up long ago), then everything is checked again.
     await new Promise((r) => setTimeout(r, 7000));
-    expect(await w.invariants([shoot])).toEqual([]);
+    // Secret first at this instant, before anything could repair it: whatever password ONTAP holds now is one
+    // the Secret holds (a write given up on is kept among the superseded until it can no longer land).
+    if (held.flow !== "delete") {
+      expect(await passwordOnOntapIsStored({ admins: w.admins, world: w } as unknown as ChaosLane, shoot), "secret first after the held write landed").toEqual([]);
+      // The next reconcile (Gardener's periodic one) finds the password ONTAP holds and gives it to Trident.
+      // (Each controller counts in its own metrics here: the annotation going away marks the reconcile done.)
+      await w.annotate(shoot, { "gardener.cloud/operation": "reconcile" });
+      await w.waitSucceeded(shoot, 60_000);
+    }
+    const expected = held.flow === "delete" ? { ...shoot, deleted: true } : { ...shoot };
+    let problems: string[] = [];
+    const holds = async () => {
+      problems = await w.invariants([expected]);
+      return problems.length === 0;
+    };
+    await until("the invariants hold", holds, 30_000).catch(() => undefined);
+    expect(problems).toEqual([]);
     expect(b.manager.isLeader()).toBe(true);
     expect(a.manager.isLeader()).toBe(false);
     expect(a.manager.isLive()).toBe(true);
@@ -141,10 +191,10 @@ describe("chaos: leadership", () => {
     expect(writerRuns(kubeWriters)).toEqual(["a", "b"]);
     expect(await w.leaks()).toEqual([]);
     const detail = `ONTAP writes a=${ontapWriters.filter((x) => x === "a").length} then b=${ontapWriters.filter((x) => x === "b").length}; seed writes a=${kubeWriters.filter((x) => x === "a").length} then b=${kubeWriters.filter((x) => x === "b").length}`;
-    results.push({ scenario: `leader's ${held.step} held, Lease cut`, passed: true, detail });
-    process.stderr.write(`leadership chaos (${held.step}): ${detail}\n`);
+    results.push({ scenario, passed: true, detail });
+    process.stderr.write(`leadership chaos (${scenario}): ${detail}\n`);
     } catch (err) {
-      results.push({ scenario: `leader's ${held.step} held, Lease cut`, passed: false, detail: (err as Error).message.slice(0, 200) });
+      results.push({ scenario, passed: false, detail: (err as Error).message.slice(0, 200) });
       throw err;
     } finally {
       await w.close();

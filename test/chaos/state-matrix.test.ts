@@ -279,19 +279,22 @@ describe("state matrix: the credentials protocol", () => {
     await converged(shoot);
   });
 
-  row("seed Secret: password live, pendingPassword not", "drops the stale pending password; no ONTAP write", async () => {
+  row("seed Secret: password live, pendingPassword not", "moves the stale pending password to the superseded (its write may still land); no ONTAP write", async () => {
     const shoot = planShoot();
     const svm = await createSvm(sim1, shoot);
     await createShootLifs(sim1, svm.uuid, shoot, { data: true, management: true });
     const live = password("live");
     await createUser(lane, sim1, svm.uuid, shoot.name, live);
     await createShootNamespace(lane, shoot);
-    await createSeedSecret(lane, shoot, { username: shoot.name, password: live, pendingPassword: password("never-set") });
+    const neverSet = password("never-set");
+    await createSeedSecret(lane, shoot, { username: shoot.name, password: live, pendingPassword: neverSet });
     const m = await mark();
     await createExtension(lane, shoot);
     await waitForSuccess(shoot);
     expect((await writesSince(m, shoot)).ontap).toEqual([]);
-    expect((await seedSecret(lane, shoot))?.data).toEqual({ username: shoot.name, password: live });
+    const { supersededPasswords, ...plain } = (await seedSecret(lane, shoot))?.data ?? {};
+    expect(plain).toEqual({ username: shoot.name, password: live });
+    expect(JSON.parse(supersededPasswords ?? "[]").map((e: { password: string }) => e.password)).toEqual([neverSet]);
     await converged(shoot);
   });
 

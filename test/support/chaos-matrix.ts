@@ -406,10 +406,12 @@ export async function runScenario(lane: ChaosLane, call: MatrixCall, mode: Mode,
     secondsAfterClear: 0,
     violations: [],
   };
+  const tStart = Date.now();
   await lane.clearFaults();
   await lane.resetOntap();
   const names = scenarioNames();
   const run = await prepareFlow(lane, call.flow, names);
+  const tPrepared = Date.now();
   const beforeOntap = run.bystanders.length > 0 ? ontapFingerprint(await ontapSnapshot(lane), run.bystanders[0]!) : [];
   const beforeKube = run.bystanders.length > 0 ? await kubeFingerprint(lane, run.bystanders[0]!) : {};
   const fault = await arm(lane, call, mode, names);
@@ -510,9 +512,11 @@ export async function runScenario(lane: ChaosLane, call: MatrixCall, mode: Mode,
     }
   }
   result.violations.push(...scanForSecrets(lane.controller.drainLogs(), lane.world.knownSecrets));
+  const tChecked = Date.now();
   for (const s of [run.target, ...run.bystanders]) await lane.discard(s);
   // A shoot that did not converge may still be retried by the controller: let that die down first.
   if (!result.converged) await lane.quiesce();
+  if (process.env.CHAOS_TIMING) process.stderr.write(`timing ${lane.name} prepare ${tPrepared - tStart} run ${t0 - tPrepared}+${t1 - t0} check ${tChecked - t1} discard ${Date.now() - tChecked}\n`);
   return result;
 }
 

@@ -5,6 +5,7 @@ import type { Extension } from "../../src/extension/types.js";
 import type { FaultCall, FaultRule } from "../../src/faults/rules.js";
 import { Clusters, Extensions, ManagedResources, Secrets } from "../../src/kube/resources.js";
 import { sumCounter } from "../../src/metrics/index.js";
+import { decodeCredentials, type SecretObject } from "../../src/ontap-extension/credentials.js";
 import { type ControllerProcess, spawnController, writeControllerConfig } from "./controller-process.js";
 import { svmNameFor, usernameFor } from "./invariants.js";
 import { SimAdmin } from "./sim-admin.js";
@@ -332,7 +333,7 @@ export function orphans(snapshot: OntapSnapshot[], live: Shoot[]): string[] {
 
 /**
  * Secret first: whenever the shoot's ONTAP user exists, its password is one the seed Secret holds (as
- * `password` or `pendingPassword`). Exact only while no controller runs (after a SIGKILL), otherwise racy.
+ * `password`, `pendingPassword` or a superseded one). Exact only while no controller runs (after a SIGKILL), otherwise racy.
  */
 export async function passwordOnOntapIsStored(lane: ChaosLane, shoot: Shoot, foreign: string[] = []): Promise<string[]> {
   const svm = svmNameFor(shoot.projectId);
@@ -341,10 +342,10 @@ export async function passwordOnOntapIsStored(lane: ChaosLane, shoot: Shoot, for
   const host = snapshot.findIndex((c) => c.accounts.some((a) => a.owner === svm && a.name === user));
   if (host < 0) return [];
   const secret = await lane.world.kube.get<{ data?: Record<string, string> }>(Secrets, shoot.namespace, "ontap-svm-credentials");
-  const stored = ["password", "pendingPassword"]
-    .map((k) => secret?.data?.[k])
-    .filter((v): v is string => Boolean(v))
-    .map((v) => Buffer.from(v, "base64").toString("utf8"));
+  const decoded = decodeCredentials(secret as SecretObject | undefined);
+  const stored = [decoded.password, decoded.pendingPassword, ...(decoded.superseded ?? []).map((e) => e.password)].filter(
+    (v): v is string => Boolean(v),
+  );
   const admin = lane.admins[host]!;
   // SVM users authenticate at their SVM's management LIF (the simulator refuses them on the cluster port).
   const endpoints = (await admin.rest("GET", "/__sim/lif-endpoints")).body.endpoints as Record<string, { url: string }> | undefined;

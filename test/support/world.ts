@@ -14,6 +14,7 @@ import { Clusters, Events, Extensions, Namespaces, Secrets } from "../../src/kub
 import { createLogger } from "../../src/log.js";
 import { createMetrics, type Metrics, sumCounter } from "../../src/metrics/index.js";
 import { type RunningSimulator, startSimulator } from "../../src/simulator/index.js";
+import { decodeCredentials, type SecretObject } from "../../src/ontap-extension/credentials.js";
 import { checkInvariants, type ShootExpectation } from "./invariants.js";
 import { testEnv } from "./kube-test-helpers.js";
 import { SimAdmin } from "./sim-admin.js";
@@ -383,9 +384,9 @@ async function startShootWorld(
 async function watchCredentialSecrets(kube: KubeClient, signal: AbortSignal, into: Set<string>): Promise<void> {
   const labelSelector = "ontap.extensions.gardener.cloud/purpose=svm-credentials";
   const collect = (secret: { data?: Record<string, string> } | undefined) => {
-    for (const key of ["password", "pendingPassword"]) {
-      const raw = secret?.data?.[key];
-      if (raw) into.add(Buffer.from(raw, "base64").toString("utf8"));
+    const stored = decodeCredentials(secret as SecretObject | undefined);
+    for (const password of [stored.password, stored.pendingPassword, ...(stored.superseded ?? []).map((e) => e.password)]) {
+      if (password) into.add(password);
     }
   };
   while (!signal.aborted) {
