@@ -1,6 +1,7 @@
 /**
  * The test world, as controller-runtime keeps pkg/envtest: real processes where they can run here, stand-ins
- * (each saying why) where they cannot. Used by test/, bench/ and the demo; never by the controller.
+ * (each saying why) where they cannot. Used by test/, bench/ and the demo; never by the controller, and not
+ * part of the image (tsconfig.build.json leaves this folder out; test/unit/image-contents.test.ts checks it).
  *
  * - apiserver.ts: the seed's kube-apiserver + etcd (`startTestEnv`), CRDs, kubeconfig
  * - shoot.ts: a shoot's kube-apiserver + etcd and the real gardener-resource-manager (`startShootEnv`)
@@ -9,6 +10,7 @@
  * - fault-proxy.ts: faults at the wire between a client and kube-apiserver
  * - gardener-objects.ts: what Gardener creates before an Extension (namespace, Cluster)
  * - ca.ts: the one CA every server of the world gets its certificate from
+ * - fake-kube.ts: the in-memory Kubernetes of the unit tests
  * - processes.ts, binaries.ts, http.ts, errors.ts: the launcher's plumbing
  * - cli.ts: `npm run testenv -- up|down`
  */
@@ -16,6 +18,7 @@ export { crdDir, installCrds, readCrds, renderKubeconfig, startTestEnv, stopTest
 export { cacheDir, resolveBinaries } from "./binaries.js";
 export { createTestCa, generateServingCert, type ServingCert, type TestCa, testCa } from "./ca.js";
 export { TestEnvError } from "./errors.js";
+export { createFakeKubeClient } from "./fake-kube.js";
 export { type FakeResourceManager, healthyStatus, startFakeResourceManager } from "./fake-resource-manager.js";
 export { type FaultProxy, type FaultProxyOptions, pathTemplate, type ProxiedRequest, reasonFor, startFaultProxy, statusBody } from "./fault-proxy.js";
 export { clusterObject, PROJECT_ANNOTATION, type ShootIdentity, shootNamespaceObject } from "./gardener-objects.js";

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ExtensionError } from "../../src/extension/errors.js";
-import { createFakeKubeClient } from "../../src/kube/fake.js";
+import { createFakeKubeClient } from "../../src/testenv/fake-kube.js";
 import { Secrets } from "../../src/kube/resources.js";
 import { createOntapClient } from "../../src/ontap/index.js";
 import { decodeCredentials, ensureCredentials, type SecretObject } from "../../src/ontap-extension/credentials.js";

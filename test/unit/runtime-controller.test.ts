@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createFakeKubeClient } from "../../src/kube/fake.js";
+import { createFakeKubeClient } from "../../src/testenv/fake-kube.js";
 import { Extensions } from "../../src/kube/resources.js";
 import { sumCounter, createMetrics } from "../../src/metrics/index.js";
 import { createController, extensionChangePredicate, objectKey, type ReconcileResult, splitKey } from "../../src/runtime/controller.js";

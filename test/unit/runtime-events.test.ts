@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createFakeKubeClient } from "../../src/kube/fake.js";
+import { createFakeKubeClient } from "../../src/testenv/fake-kube.js";
 import { Events } from "../../src/kube/resources.js";
 import { createMetrics, sumCounter } from "../../src/metrics/index.js";
 import { createEventRecorder } from "../../src/runtime/events.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import { createFakeKubeClient } from "../../src/kube/fake.js";
+import { createFakeKubeClient } from "../../src/testenv/fake-kube.js";
 import { Leases } from "../../src/kube/resources.js";
 import { createMetrics } from "../../src/metrics/index.js";
 import { createLeaderElector, type Lease, microTime } from "../../src/runtime/leaderelection.js";

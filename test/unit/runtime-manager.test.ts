@@ -1,6 +1,6 @@
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { createFakeKubeClient } from "../../src/kube/fake.js";
+import { createFakeKubeClient } from "../../src/testenv/fake-kube.js";
 import { Extensions, Leases } from "../../src/kube/resources.js";
 import { createLogger } from "../../src/log.js";
 import { createMetrics } from "../../src/metrics/index.js";

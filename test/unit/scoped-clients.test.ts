@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { Agent, request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createFakeKubeClient } from "../../src/kube/fake.js";
+import { createFakeKubeClient } from "../../src/testenv/fake-kube.js";
 import { Secrets } from "../../src/kube/resources.js";
 import { scopeKubeClient } from "../../src/kube/scoped.js";
 import { createOntapClient, type OntapClient, scopeOntapClient } from "../../src/ontap/index.js";

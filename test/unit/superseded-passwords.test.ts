@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createFakeKubeClient } from "../../src/kube/fake.js";
+import { createFakeKubeClient } from "../../src/testenv/fake-kube.js";
 import { Secrets } from "../../src/kube/resources.js";
 import type { OntapClient, Svm } from "../../src/ontap/index.js";
 import { decodeCredentials, ensureCredentials, type SecretObject } from "../../src/ontap-extension/credentials.js";

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
-import type { KubeClient, KubeVerb, ListOptions, WatchEvent, WatchOptions } from "./client.js";
-import { KubeError, type KubeErrorReason } from "./errors.js";
-import { apiVersionOf, type ResourceType } from "./resources.js";
+import type { KubeClient, KubeVerb, ListOptions, WatchEvent, WatchOptions } from "../kube/client.js";
+import { KubeError, type KubeErrorReason } from "../kube/errors.js";
+import { apiVersionOf, type ResourceType } from "../kube/resources.js";
 
 /**
  * An in-memory KubeClient for unit tests: resourceVersions, optimistic concurrency (Conflict),
