@@ -66,6 +66,8 @@ export interface ControllerChild {
   metricsText(): Promise<string>;
   /** Sum of a metric over the label sets whose labels contain every given pair. */
   metric(name: string, where?: (labels: string) => boolean): Promise<number>;
+  /** The controller's log (JSON lines; with BENCH_LOG_LEVEL=debug every reconcile and Kubernetes request). */
+  logPath: string;
   stop(): Promise<void>;
 }
 
@@ -84,7 +86,8 @@ export async function spawnControllerChild(opts: {
   pollSeconds: number;
 }): Promise<ControllerChild> {
   const [healthPort = 0] = await freePorts(1);
-  const out = openSync(path.join(opts.dir, "controller.log"), "a");
+  const logPath = path.join(opts.dir, "controller.log");
+  const out = openSync(logPath, "a");
   const proc = spawn(
     process.execPath,
     [
@@ -137,6 +140,7 @@ export async function spawnControllerChild(opts: {
     peakRssMiB: () => procStatus(pid, "VmHWM"),
     rssMiB: () => procStatus(pid, "VmRSS"),
     metricsText,
+    logPath,
     async metric(name, where = () => true) {
       const text = await metricsText();
       let sum = 0;
@@ -379,7 +383,9 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
       await Promise.all(admins.map((a) => a.close()));
       await sim.stop();
       await env.stop();
-      rmSync(dir, { recursive: true, force: true });
+      // BENCH_KEEP=1 keeps the controller's log and configuration for a look afterwards.
+      if (process.env.BENCH_KEEP) log(`kept ${dir}`);
+      else rmSync(dir, { recursive: true, force: true });
     },
   };
   return world;

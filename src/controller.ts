@@ -20,7 +20,9 @@ import {
   type OntapClient,
   type OntapRequestEvent,
 } from "./ontap/index.js";
-import { createOntapActuator } from "./ontap-extension/actuator.js";
+import { createOntapActuator, type OntapOutcome } from "./ontap-extension/actuator.js";
+import { createCrdWaits } from "./ontap-extension/crd-waits.js";
+import { createManagementLifClients } from "./ontap-extension/lif-clients.js";
 import { PROJECT_ANNOTATION } from "./ontap-extension/inputs.js";
 import { createController } from "./runtime/controller.js";
 import { isManagedResourceHealthy, MANAGED_RESOURCE_NAMES, MANAGED_RESOURCE_ORIGIN, managedResourceSecretName } from "./trident/index.js";
@@ -137,10 +139,16 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
       "TLS certificate verification is disabled for the Kubernetes API server (kubeconfig insecure-skip-tls-verify)",
     );
   }
+  const countKubeRequest = kubeRequestObserver(metrics);
+  // At debug level every request is logged too (verb, resource, code, ms): bench/trace.ts reads the timeline.
+  const observeKubeRequest: typeof countKubeRequest = (ev) => {
+    countKubeRequest(ev);
+    if (logger.isLevelEnabled("debug")) logger.debug({ ...ev, durationMs: Math.round(ev.durationMs) }, "kube request");
+  };
   const kube = createKubeClient(opts.kubeconfig, {
     timeoutMs: opts.kubeTimeoutMs ?? 15_000,
     userAgent: "gardener-extension-ontap",
-    onRequest: kubeRequestObserver(metrics),
+    onRequest: observeKubeRequest,
   });
 
   // Which Extension a request is for: an open breaker remembers it and requeues it when the cluster is back.
@@ -263,14 +271,19 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     ]),
   );
 
+  const crdWaits = createCrdWaits<OntapOutcome>();
+  const managementLifClients = createManagementLifClients({ gates: ontapGates, onRequest: onOntapRequest });
   const actuator = createOntapActuator({
     kube,
+    crdWaits,
+    managementLifClients,
     clients: ontapClients,
     config,
     shootWebhook,
     managedResourceCache: {
       managedResource: (namespace, name) => managedResourceInformer.get(namespace, name),
       secretMetadata: (namespace, name) => managedResourceSecretInformers.get(name)?.get(namespace, name),
+      synced: () => managedResourceInformer.hasSynced() && [...managedResourceSecretInformers.values()].every((i) => i.hasSynced()),
     },
     pollMs: opts.pollMs,
     onOntapRequest,
@@ -371,13 +384,15 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
   }
   requeueNow = (key) => controller.enqueue(key);
   // A reconcile waits for trident-crds to be healthy by requeueing; the resource manager's status update is
-  // the moment to come back, not the next poll.
+  // the moment to come back, not the next poll. Only a reconcile that waits: CRDs that turn healthy while
+  // the first pass is still at ONTAP need no second pass.
   managedResourceInformer.onUpdate((before, after) => {
     if (after.metadata.name !== MANAGED_RESOURCE_NAMES.crds) return;
     if (!isManagedResourceHealthy(after as never).healthy || isManagedResourceHealthy(before as never).healthy) return;
     const namespace = after.metadata.namespace;
     for (const ext of extensionInformer.list()) {
-      if (ext.metadata.namespace === namespace) controller.enqueue(`${namespace}/${ext.metadata.name}`);
+      const key = `${namespace}/${ext.metadata.name}`;
+      if (ext.metadata.namespace === namespace && crdWaits.isWaiting(key)) controller.enqueue(key);
     }
   });
   const done = manager.start();
@@ -386,6 +401,9 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     void webhook?.server.stop();
   };
   done.then(stopWebhook, stopWebhook);
+  // Idle keep-alive sockets to the LIFs must not outlive the manager.
+  const closeLifPools = () => void managementLifClients.close();
+  done.then(closeLifPools, closeLifPools);
   done.catch((err) => logger.error({ err: (err as Error).message }, "manager stopped with an error"));
 
   // Reads only (ONTAP GETs and a login as the shoot's user, the seed), writes only Extension conditions; it
@@ -421,6 +439,7 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
       await webhook?.server.stop();
       for (const gate of ontapGates.values()) gate.close();
       await Promise.all([...ontapClients.values()].map((c) => c.close()));
+      await managementLifClients.close();
     },
   };
 }

@@ -285,7 +285,10 @@ export function createExtensionReconciler(deps: ExtensionReconcilerDeps) {
         !extension.metadata.deletionTimestamp &&
         (last.type === "Reconcile" || last.type === "Create") &&
         (update.type === "Reconcile" || update.type === "Create");
-      if (settled) return Promise.resolve(extension);
+      // A requeued operation (an SVM job, the CRDs) already says Processing, with what it waits for: rewriting
+      // it to "in progress" and back would cost two writes per look.
+      const stillProcessing = last?.state === "Processing" && last.type === update.type && update.state === "Processing";
+      if (settled || stillProcessing) return Promise.resolve(extension);
     }
     return writeStatus(kube, extension, (current) => buildStatusPatch(current, update, now()));
   }

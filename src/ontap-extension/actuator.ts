@@ -5,21 +5,24 @@ import { isFencedError } from "../runtime/fence.js";
 import type { KubeClient } from "../kube/client.js";
 import { Secrets } from "../kube/resources.js";
 import { scopeKubeClient } from "../kube/scoped.js";
-import { createMetroCluster, type MetroCluster, type OntapClient, type OntapRequestEvent, scopeOntapClient } from "../ontap/index.js";
+import { createMetroCluster, type MetroCluster, type OntapClient, type OntapRequestEvent, scopeOntapClient, type Svm } from "../ontap/index.js";
 import {
+  isManagedResourceHealthy,
   MANAGED_RESOURCE_NAMES,
   type ManagedResourcePlan,
   MR_TRIDENT_CRDS,
   renderShootWebhookConfiguration,
+  renderTridentCrdsPlan,
   renderTridentManagedResources,
   SHOOT_WEBHOOK_MR_NAME,
   TRIDENT_MANAGED_RESOURCE_NAMES,
 } from "../trident/index.js";
 import { codeForInfraError } from "./codes.js";
-import { type CredentialsResult, ensureCredentials } from "./credentials.js";
+import { type CredentialsResult, ensureCredentials, readSeedSecrets } from "./credentials.js";
+import { type CrdWaits, createCrdWaits } from "./crd-waits.js";
 import { createClusterwideNetworkPolicyRule } from "./firewall.js";
 import { decodeShootInputs } from "./inputs.js";
-import { ensureLifs } from "./lifs.js";
+import { ensureLifs, type LifReport } from "./lifs.js";
 import { planShoot, type ShootPlan } from "./plan.js";
 import { createSvmJobTracker, ensureSvm } from "./svm.js";
 import { teardownOntap } from "./teardown.js";
@@ -31,6 +34,7 @@ import {
   type ManagedResourceComponent,
   type ManagedResourceCache,
 } from "./trident.js";
+import type { ManagementLifClients } from "./lif-clients.js";
 import { createCredentialVerifier } from "./verify-credentials.js";
 
 /** Reported on every successful reconcile: whether the SVM user's stored password was proven, where, or why not. */
@@ -58,6 +62,10 @@ export interface ActuatorDeps {
   fence?: () => void;
   /** Every ONTAP request outside the cluster clients (the credential check at an SVM management LIF), for metrics. */
   onOntapRequest?: (ev: OntapRequestEvent) => void;
+  /** Pools to the SVM management LIFs under the clusters' gates, kept between reconciles; default: one per check. */
+  managementLifClients?: ManagementLifClients;
+  /** Who waits for trident-crds (shared with the controller's ManagedResource watch); default: its own. */
+  crdWaits?: CrdWaits<OntapOutcome>;
 }
 
 /** The clients one operation uses: every call carries its signal, every write passes the fence. */
@@ -74,6 +82,7 @@ export function createOntapActuator(deps: ActuatorDeps): Actuator {
   const renderClusterwideNetworkPolicy = createClusterwideNetworkPolicyRule(deps.kube, deps.config.clusterwideNetworkPolicy);
   const absentManagedResources: AbsentManagedResources = new Set();
   const svmJobs = createSvmJobTracker();
+  const waitingForCrds = deps.crdWaits ?? createCrdWaits<OntapOutcome>();
 
   function scoped(ctx: ActuatorContext): ScopedIo {
     const scope = { signal: ctx.signal, ...(deps.fence ? { beforeWrite: deps.fence } : {}) };
@@ -102,8 +111,75 @@ export function createOntapActuator(deps: ActuatorDeps): Actuator {
   async function reconcile(ctx: ActuatorContext): Promise<ActuatorResult> {
     const plan = planShoot(decodeShootInputs(ctx.extension, ctx.cluster));
     const io = scoped(ctx);
-    const recorded = ctx.extension.status?.providerStatus as { cluster?: string } | undefined;
+    const key = extensionKey(ctx);
+    const namespace = plan.inputs.shootNamespace;
+    const components = { pollMs, cache: deps.managedResourceCache, absent: absentManagedResources };
+    const releaseCrds = tridentCrdsToRelease(deps.managedResourceCache?.managedResource(namespace, MR_TRIDENT_CRDS));
+    // trident-crds depends on nothing the ONTAP steps find, and the rest of Trident waits until it is healthy:
+    // written first, the resource manager applies it while the ONTAP steps run (a no-op when unchanged).
+    const crdsWritten = step("trident", () =>
+      deployComponents(io.kube, namespace, [{ name: MR_TRIDENT_CRDS, plan: renderTridentCrdsPlan(releaseCrds) }], components),
+    );
+    // Awaited below; a failure meanwhile must not surface as an unhandled rejection.
+    crdsWritten.catch(() => undefined);
+    // The pass after a wait for trident-crds continues from what the pass before established on ONTAP.
+    const ontap = waitingForCrds.take(key, ctx.extension.metadata.generation) ?? (await ensureOntap(ctx, plan, io));
+    await crdsWritten;
+    if (ontap.kind === "requeue") return ontap;
+    const { cluster, svm, lifs, creds } = ontap;
 
+    const plans = renderTridentManagedResources({
+      svmName: plan.svmName,
+      managementLif: plan.inputs.managementLif,
+      dataLifs: plan.inputs.dataLifs,
+      credentialsSecretName: plan.shootSecretName,
+      username: creds.username,
+      password: creds.password,
+      firewallNamespaceExists: await step("trident", renderClusterwideNetworkPolicy),
+      operatorImage: deps.config.tridentOperatorImage,
+      orchestrator: deps.config.tridentOrchestrator,
+      releaseCrds,
+    });
+    // Trident's components (the CRDs healthy before the rest) and the shoot webhook do not depend on each
+    // other: both are written at once. Without a webhook configured, a webhook ManagedResource left by the Go
+    // extension is destroyed, never left pointing at a Service that no longer exists.
+    const webhookPlan = deps.shootWebhook ? renderShootWebhookConfiguration(deps.shootWebhook) : undefined;
+    const [trident, webhook] = await Promise.all([
+      step("trident", () => deployComponents(io.kube, namespace, tridentComponents(plans), components)),
+      step("webhook", () => deployComponents(io.kube, namespace, [{ name: SHOOT_WEBHOOK_MR_NAME, plan: webhookPlan }], components)),
+    ]);
+    if (trident.kind === "requeue") {
+      waitingForCrds.remember(key, ctx.extension.metadata.generation, ontap);
+      // Turned healthy after the look above but before it was remembered: the watch did not requeue it.
+      const crds = deps.managedResourceCache?.managedResource(namespace, MR_TRIDENT_CRDS);
+      if (crds && isManagedResourceHealthy(crds as never).healthy) return { ...trident, afterMs: 0 };
+      return trident;
+    }
+    if (webhook.kind === "requeue") return webhook;
+
+    const userState = creds.verification.verified ? "verified" : "not verified (management LIF unreachable)";
+    return {
+      kind: "done",
+      description: `SVM ${svm.name} on ${cluster} with ${plan.lifs.length} LIFs, user ${creds.username} ${userState}, Trident deployed`,
+      conditions: [credentialsCondition(creds, plan.inputs.managementLif)],
+      providerStatus: {
+        cluster,
+        svmName: svm.name,
+        svmUuid: svm.uuid,
+        lifs: lifs.lifs,
+        user: creds.username,
+        secretRef: { namespace: plan.secret.namespace, name: plan.secret.name },
+        lastVerification: new Date(ontap.at).toISOString(),
+      },
+    };
+  }
+
+  /** The ONTAP part of a reconcile: the SVM, its LIFs, the shoot user's proven credentials. */
+  async function ensureOntap(ctx: ActuatorContext, plan: ShootPlan, io: ScopedIo): Promise<OntapOutcome | { kind: "requeue"; afterMs: number; reason: string }> {
+    const recorded = ctx.extension.status?.providerStatus as { cluster?: string } | undefined;
+    // The seed Secret is read while the SVM is looked up (unless the pass only looks at a running SVM job).
+    const seedSecrets = svmJobs.pending.has(plan.svmName) ? undefined : readSeedSecrets(io.kube, plan);
+    seedSecrets?.catch(() => undefined);
     const svmStep = await step("svm", () =>
       ensureSvm(
         {
@@ -130,6 +206,7 @@ export function createOntapActuator(deps: ActuatorDeps): Actuator {
       managementLif: plan.inputs.managementLif,
       ...(deps.config.credentialsVerification ? { settings: deps.config.credentialsVerification } : {}),
       ...(deps.onOntapRequest ? { onRequest: deps.onOntapRequest } : {}),
+      ...(deps.managementLifClients ? { lifClients: deps.managementLifClients } : {}),
     });
     const creds = await step("credentials", () =>
       ensureCredentials(
@@ -142,6 +219,7 @@ export function createOntapActuator(deps: ActuatorDeps): Actuator {
         },
         plan,
         svm,
+        seedSecrets,
       ),
     );
     if (creds.outcome === "unverified") {
@@ -149,56 +227,12 @@ export function createOntapActuator(deps: ActuatorDeps): Actuator {
     } else if (creds.outcome !== "verified") {
       deps.event?.(ctx, "Normal", "CredentialsRepaired", `SVM user ${creds.username}: ${creds.outcome}`);
     }
-
-    const namespace = plan.inputs.shootNamespace;
-    const plans = renderTridentManagedResources({
-      svmName: plan.svmName,
-      managementLif: plan.inputs.managementLif,
-      dataLifs: plan.inputs.dataLifs,
-      credentialsSecretName: plan.shootSecretName,
-      username: creds.username,
-      password: creds.password,
-      firewallNamespaceExists: await step("trident", renderClusterwideNetworkPolicy),
-      operatorImage: deps.config.tridentOperatorImage,
-      orchestrator: deps.config.tridentOrchestrator,
-      releaseCrds: tridentCrdsToRelease(deps.managedResourceCache?.managedResource(namespace, MR_TRIDENT_CRDS)),
-    });
-    const trident = await step("trident", () =>
-      deployComponents(io.kube, namespace, tridentComponents(plans), { pollMs, cache: deps.managedResourceCache, absent: absentManagedResources }),
-    );
-    if (trident.kind === "requeue") return trident;
-
-    // Without a webhook configured, a webhook ManagedResource left by the Go extension is destroyed, never
-    // left pointing at a Service that no longer exists.
-    const webhookPlan = deps.shootWebhook ? renderShootWebhookConfiguration(deps.shootWebhook) : undefined;
-    const webhook = await step("webhook", () =>
-      deployComponents(io.kube, namespace, [{ name: SHOOT_WEBHOOK_MR_NAME, plan: webhookPlan }], {
-        pollMs,
-        cache: deps.managedResourceCache,
-        absent: absentManagedResources,
-      }),
-    );
-    if (webhook.kind === "requeue") return webhook;
-
-    const userState = creds.verification.verified ? "verified" : "not verified (management LIF unreachable)";
-    return {
-      kind: "done",
-      description: `SVM ${svm.name} on ${cluster} with ${plan.lifs.length} LIFs, user ${creds.username} ${userState}, Trident deployed`,
-      conditions: [credentialsCondition(creds, plan.inputs.managementLif)],
-      providerStatus: {
-        cluster,
-        svmName: svm.name,
-        svmUuid: svm.uuid,
-        lifs: lifs.lifs,
-        user: creds.username,
-        secretRef: { namespace: plan.secret.namespace, name: plan.secret.name },
-        lastVerification: now().toISOString(),
-      },
-    };
+    return { kind: "ok", cluster, svm, lifs, creds, at: now().getTime() };
   }
 
   /** ManagedResources first (backward, each gone before the next, the webhook last), then ONTAP, then the Secret. */
   async function remove(ctx: ActuatorContext): Promise<ActuatorResult> {
+    waitingForCrds.forget(extensionKey(ctx));
     const plan = planShootForTeardown(ctx);
     const io = scoped(ctx);
     const namespace = ctx.extension.metadata.namespace ?? "";
@@ -270,6 +304,21 @@ export function createOntapActuator(deps: ActuatorDeps): Actuator {
       return { kind: "done", description: "migrated: seed-side state released, shoot objects and ONTAP kept" };
     },
   };
+}
+
+/** What the ONTAP steps of one pass established. */
+export interface OntapOutcome {
+  kind: "ok";
+  cluster: string;
+  svm: Svm;
+  lifs: LifReport;
+  /** When the ONTAP calls were made (ms since epoch). */
+  at: number;
+  creds: CredentialsResult;
+}
+
+function extensionKey(ctx: ActuatorContext): string {
+  return `${ctx.extension.metadata.namespace ?? ""}/${ctx.extension.metadata.name}`;
 }
 
 function credentialsCondition(creds: CredentialsResult, managementLif: string) {

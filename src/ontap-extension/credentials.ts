@@ -105,15 +105,30 @@ function encode(creds: StoredCredentials): Record<string, string> {
   return data;
 }
 
+/** The seed Secret, and, only when it is absent, the Go extension's one (a takeover adopts it). */
+export interface SeedSecrets {
+  secret?: SecretObject;
+  legacy?: SecretObject;
+}
+
+/** Reads what `ensureCredentials` starts from; the caller may start it early (it reads, it changes nothing). */
+export async function readSeedSecrets(kube: KubeClient, plan: ShootPlan): Promise<SeedSecrets> {
+  const secret = await kube.get<SecretObject>(Secrets, plan.secret.namespace, plan.secret.name);
+  if (secret) return { secret };
+  return { legacy: await kube.get<SecretObject>(Secrets, plan.legacySecret.namespace, plan.legacySecret.name) };
+}
+
 export async function ensureCredentials(
   deps: CredentialsDeps,
   plan: ShootPlan,
   svm: Svm,
+  seedSecrets?: Promise<SeedSecrets>,
 ): Promise<CredentialsResult> {
   const { kube, ontap } = deps;
   const check = deps.verify ?? clusterVerifier(ontap);
   const username = plan.username;
-  let secret = await kube.get<SecretObject>(Secrets, plan.secret.namespace, plan.secret.name);
+  const read = await (seedSecrets ?? readSeedSecrets(kube, plan));
+  let secret = read.secret;
   const stored = decodeCredentials(secret);
   const now = deps.now ?? Date.now;
   // Another user's leftovers are no candidates for this one.
@@ -158,7 +173,7 @@ export async function ensureCredentials(
   }
   let staleLegacySecret = false;
   if (!secret) {
-    const legacy = await adoptLegacySecret(deps, plan, check);
+    const legacy = await adoptLegacySecret(deps, plan, check, read.legacy);
     if (legacy.adopted) return legacy.adopted;
     staleLegacySecret = legacy.found;
   }
@@ -190,14 +205,19 @@ export async function ensureCredentials(
   } catch (err) {
     throw passwordRefused(err, username, svm.name) ?? err;
   }
-  await writeSecret(
-    deps,
-    plan,
-    secret,
-    { username, password, superseded: keptWhileRotating },
-    "promote the new password (already set on ONTAP and kept as pendingPassword)",
-  );
-  const after = await check(username, password);
+  // The promotion and the proof run at once: the password is on ONTAP and stored either way. Should the
+  // write fail, the next reconcile finds it as pendingPassword and promotes it; should the proof fail, the
+  // next reconcile finds the stored password wrong and rotates.
+  const [, after] = await Promise.all([
+    writeSecret(
+      deps,
+      plan,
+      secret,
+      { username, password, superseded: keptWhileRotating },
+      "promote the new password (already set on ONTAP and kept as pendingPassword)",
+    ),
+    check(username, password),
+  ]);
   if (after.result === "wrong") {
     throw new ExtensionError(
       `the new password of ONTAP user ${username} on SVM ${svm.name} was set but does not authenticate at the ${after.at}; will retry`,
@@ -258,9 +278,9 @@ async function adoptLegacySecret(
   deps: CredentialsDeps,
   plan: ShootPlan,
   check: VerifyCredentials,
+  legacy: SecretObject | undefined,
 ): Promise<{ found: boolean; adopted?: CredentialsResult }> {
   const { kube } = deps;
-  const legacy = await kube.get<SecretObject>(Secrets, plan.legacySecret.namespace, plan.legacySecret.name);
   if (!legacy) return { found: false };
   const creds = decodeCredentials(legacy);
   if (creds.username !== plan.username || !creds.password) return { found: true };

@@ -1,10 +1,12 @@
 import type { KubeClient } from "../kube/client.js";
+import { isAlreadyExists } from "../kube/errors.js";
 import { ManagedResources, Secrets } from "../kube/resources.js";
 import {
   CONTENT_HASH_ANNOTATION,
   isManagedResourceHealthy,
   MANAGED_RESOURCE_ORIGIN,
   type ManagedResourcePlan,
+  managedResourceContentHash,
   managedResourceSecretName,
   toManagedResourceObjects,
 } from "../trident/index.js";
@@ -22,6 +24,8 @@ interface KubeObject {
 export interface ManagedResourceCache {
   managedResource(namespace: string, name: string): KubeObject | undefined;
   secretMetadata(namespace: string, name: string): KubeObject | undefined;
+  /** Both caches hold the whole list: a miss then means "probably absent" (a create is tried first). */
+  synced?(): boolean;
 }
 
 /**
@@ -54,7 +58,9 @@ export interface DeployReport {
  * Walks the components forward: each rendered one is written only when its content hash changed (and waited
  * for when it must be healthy first: Trident's objects fail without their CRDs); each one not rendered is
  * destroyed with the keepObjects it was written with, and the reconcile requeues until it is gone, so
- * `Succeeded` means the shoot holds exactly what is rendered.
+ * `Succeeded` means the shoot holds exactly what is rendered. The components between two that must be
+ * healthy first do not depend on each other, so they are written at once (a new shoot waits for one round
+ * of writes, not one per component).
  */
 export async function deployComponents(
   kube: KubeClient,
@@ -64,20 +70,16 @@ export async function deployComponents(
 ): Promise<StepResult<DeployReport>> {
   const report: DeployReport = { written: [], unchanged: [], destroyed: [] };
   const stillDeleting: string[] = [];
-  for (const component of components) {
-    if (!component.plan) {
-      const key = `${namespace}/${component.name}`;
-      // Confirmed gone once by this process and not in the cache of our own since: nothing to read.
-      if (opts.absent?.has(key) && opts.cache?.managedResource(namespace, component.name) === undefined) continue;
-      const outcome = await destroyManagedResource(kube, namespace, component.name, {});
-      if (outcome === "absent") opts.absent?.add(key);
-      if (outcome === "absent") continue;
-      report.destroyed.push(component.name);
-      if (outcome === "deleting") stillDeleting.push(component.name);
-      continue;
-    }
-    const mr = await applyManagedResource(kube, namespace, component.plan, report, opts.cache);
-    if (component.waitHealthy) {
+  for (const batch of batchesUpToEachWait(components)) {
+    const outcomes = await Promise.all(
+      batch.map(async (component) => {
+        if (component.plan) return { component, mr: await applyManagedResource(kube, namespace, component.plan, report, opts.cache) };
+        await destroyNotRendered(kube, namespace, component.name, report, stillDeleting, opts);
+        return { component, mr: undefined };
+      }),
+    );
+    for (const { component, mr } of outcomes) {
+      if (!component.waitHealthy || !mr) continue;
       const health = isManagedResourceHealthy(mr);
       if (!health.healthy) {
         return requeue(opts.pollMs, `ManagedResource ${component.name} is not healthy yet (${health.reason})`);
@@ -90,6 +92,36 @@ export async function deployComponents(
   return ok(report);
 }
 
+/** The components in runs that end at each one that must be healthy before the next run is written. */
+function batchesUpToEachWait(components: readonly ManagedResourceComponent[]): ManagedResourceComponent[][] {
+  const batches: ManagedResourceComponent[][] = [[]];
+  for (const component of components) {
+    (batches.at(-1) as ManagedResourceComponent[]).push(component);
+    if (component.waitHealthy && component.plan) batches.push([]);
+  }
+  return batches.filter((b) => b.length > 0);
+}
+
+async function destroyNotRendered(
+  kube: KubeClient,
+  namespace: string,
+  name: string,
+  report: DeployReport,
+  stillDeleting: string[],
+  opts: { cache?: ManagedResourceCache; absent?: AbsentManagedResources },
+): Promise<void> {
+  const key = `${namespace}/${name}`;
+  // Confirmed gone once by this process and not in the cache of our own since: nothing to read.
+  if (opts.absent?.has(key) && opts.cache?.managedResource(namespace, name) === undefined) return;
+  const outcome = await destroyManagedResource(kube, namespace, name, {});
+  if (outcome === "absent") {
+    opts.absent?.add(key);
+    return;
+  }
+  report.destroyed.push(name);
+  if (outcome === "deleting") stillDeleting.push(name);
+}
+
 async function applyManagedResource(
   kube: KubeClient,
   namespace: string,
@@ -97,17 +129,30 @@ async function applyManagedResource(
   report: DeployReport,
   cache: ManagedResourceCache | undefined,
 ): Promise<object> {
-  const { secret, managedResource, contentHash } = toManagedResourceObjects(plan, { namespace, origin: MANAGED_RESOURCE_ORIGIN });
-  const typedSecret = secret as KubeObject;
-  const typedMr = managedResource as KubeObject;
-  const cachedMr = cache?.managedResource(namespace, typedMr.metadata.name);
-  const cachedSecret = cache?.secretMetadata(namespace, typedSecret.metadata.name);
+  const target = { namespace, origin: MANAGED_RESOURCE_ORIGIN };
+  const cachedMr = cache?.managedResource(namespace, plan.name);
+  const cachedSecret = cache?.secretMetadata(namespace, managedResourceSecretName(plan.name));
+  // The common case, a no-op, without serializing the plan.
+  const knownHash = cachedMr && cachedSecret ? managedResourceContentHash(plan, target) : undefined;
   if (
-    cachedMr?.metadata.annotations?.[CONTENT_HASH_ANNOTATION] === contentHash &&
-    cachedSecret?.metadata.annotations?.[CONTENT_HASH_ANNOTATION] === contentHash
+    knownHash !== undefined &&
+    cachedMr?.metadata.annotations?.[CONTENT_HASH_ANNOTATION] === knownHash &&
+    cachedSecret?.metadata.annotations?.[CONTENT_HASH_ANNOTATION] === knownHash
   ) {
     report.unchanged.push(plan.name);
     return cachedMr;
+  }
+  const { secret, managedResource, contentHash } = toManagedResourceObjects(plan, target);
+  const typedSecret = secret as KubeObject;
+  const typedMr = managedResource as KubeObject;
+  // Absent from a synced cache (a new shoot): create both at once; the API server refuses a create of
+  // anything that exists after all (not ours, or not in the cache yet), and then the reads below decide.
+  if (!cachedMr && !cachedSecret && cache?.synced?.()) {
+    const created = await createBoth(kube, typedSecret, typedMr);
+    if (created) {
+      report.written.push(plan.name);
+      return created;
+    }
   }
   // Both are checked: a ManagedResource whose Secret was lost is exactly the dependency never to assume.
   const [currentSecret, currentMr] = await Promise.all([
@@ -130,6 +175,17 @@ async function applyManagedResource(
   }
   report.written.push(plan.name);
   return written;
+}
+
+/** Secret, then ManagedResource (the resource manager reads the Secret it names); undefined if either exists. */
+async function createBoth(kube: KubeClient, secret: KubeObject, mr: KubeObject): Promise<KubeObject | undefined> {
+  try {
+    await kube.create<KubeObject>(Secrets, secret);
+    return await kube.create<KubeObject>(ManagedResources, mr);
+  } catch (err) {
+    if (isAlreadyExists(err)) return undefined;
+    throw err;
+  }
 }
 
 function withoutGcReferences(annotations: Record<string, string> | undefined): Record<string, string> {

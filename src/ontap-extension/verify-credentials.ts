@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { CredentialsVerificationSettings, OntapClusterSettings } from "../config/component-config.js";
 import { createOntapClient, type OntapClient, type OntapRequestEvent } from "../ontap/index.js";
+import type { ManagementLifClients } from "./lif-clients.js";
 
 /**
  * Proving a stored SVM-user password where it counts: at the SVM's management LIF, the `managementLIF` Trident is
@@ -34,6 +35,11 @@ export interface VerifierOptions {
   readFile?: (path: string) => string;
   /** Counted like the cluster clients' requests; `cluster` is the SVM's cluster. */
   onRequest?: (ev: OntapRequestEvent) => void;
+  /**
+   * Pools kept between checks, under the cluster's gate (the controller's); without them each check builds a
+   * client of its own and closes it (the doctor, one-off tools).
+   */
+  lifClients?: ManagementLifClients;
 }
 
 /** The https URL a management LIF is reached at: a test/lab override, or the address itself on 443. */
@@ -78,25 +84,28 @@ async function verifyAtLif(
   const url = managementLifUrl(opts.managementLif, settings, opts.readFile);
   const where = `management LIF ${opts.managementLif}${url.includes(opts.managementLif) ? "" : ` (at ${url})`}`;
   let client: OntapClient;
+  const timeoutMs = settings.timeoutSeconds * 1000;
   try {
-    client = createOntapClient(
-      {
-        name: `${opts.cluster.name} ${where}`,
-        url,
-        username: name,
-        password,
-        ...(opts.cluster.caFile ? { caFile: opts.cluster.caFile } : {}),
-        insecureSkipTlsVerify: opts.cluster.insecureSkipTlsVerify,
-        timeoutMs: settings.timeoutSeconds * 1000,
-      },
-      {
-        // One quick retry: an unreachable LIF must not hold a reconcile for minutes.
-        retry: { maxAttempts: 2, maxElapsedMs: settings.timeoutSeconds * 1000 },
-        // The cluster's own client already warned once about insecureSkipTlsVerify.
-        logger: { warn: () => {} },
-        ...(opts.onRequest ? { onRequest: (ev: OntapRequestEvent) => opts.onRequest?.({ ...ev, cluster: opts.cluster.name }) } : {}),
-      },
-    );
+    client = opts.lifClients
+      ? opts.lifClients.clientFor(opts.cluster, url, timeoutMs)
+      : createOntapClient(
+          {
+            name: `${opts.cluster.name} ${where}`,
+            url,
+            username: name,
+            password,
+            ...(opts.cluster.caFile ? { caFile: opts.cluster.caFile } : {}),
+            insecureSkipTlsVerify: opts.cluster.insecureSkipTlsVerify,
+            timeoutMs,
+          },
+          {
+            // One quick retry: an unreachable LIF must not hold a reconcile for minutes.
+            retry: { maxAttempts: 2, maxElapsedMs: timeoutMs },
+            // The cluster's own client already warned once about insecureSkipTlsVerify.
+            logger: { warn: () => {} },
+            ...(opts.onRequest ? { onRequest: (ev: OntapRequestEvent) => opts.onRequest?.({ ...ev, cluster: opts.cluster.name }) } : {}),
+          },
+        );
   } catch (err) {
     return { result: "unknown", reason: `cannot reach the ${where}: ${(err as Error).message}` };
   }
@@ -106,6 +115,6 @@ async function verifyAtLif(
     if (answer.result === "wrong-password") return { result: "wrong", at: "management LIF" };
     return { result: "unknown", reason: `no answer from the ${where}: ${answer.error.message}` };
   } finally {
-    await client.close();
+    if (!opts.lifClients) await client.close();
   }
 }

@@ -64,6 +64,8 @@ export interface OntapClientOptions {
   pageSize?: number;
   /** The cluster's concurrency cap and circuit breaker (gate.ts); default: one of its own with defaults. */
   gate?: ClusterGate;
+  /** The client talks to another address of the gate's cluster: cap shared, breaker untouched (transport.ts). */
+  capOnly?: boolean;
 }
 
 /** Every operation takes an optional signal; an abort rejects with the signal's reason and is never retried. */
@@ -174,6 +176,7 @@ export function createOntapClient(cfg: OntapClusterConfig, opts: OntapClientOpti
   const transport = createTransport(cfg, {
     ...(opts.logger ? { logger: opts.logger } : {}),
     ...(opts.gate ? { gate: opts.gate } : {}),
+    ...(opts.capOnly ? { capOnly: true } : {}),
   });
   const policy = resolvePolicy(opts.retry);
   const cluster = cfg.name;

@@ -47,6 +47,12 @@ export interface ClusterGateOptions {
 export interface GatedRequest {
   signal?: AbortSignal;
   ctx: RequestContext;
+  /**
+   * `false` for a request to another address of the cluster (an SVM's management LIF): it shares the cap and
+   * is refused while the breaker is open, but its answer or silence says nothing about the cluster's
+   * management interface, so it neither opens nor closes the breaker. Default true.
+   */
+  countsForBreaker?: boolean;
 }
 
 export interface ClusterGate {
@@ -211,21 +217,23 @@ export function createClusterGate(opts: ClusterGateOptions): ClusterGate {
     cluster: opts.cluster,
     maxConcurrent,
     async run(req, send) {
+      const counts = req.countsForBreaker !== false;
       if (state === "open") {
-        remember();
+        if (counts) remember();
         throw unavailable(req.ctx);
       }
       await acquire(req.signal);
       try {
         // The breaker may have opened while this request waited for its slot.
         if ((state as BreakerState) === "open") {
-          remember();
+          if (counts) remember();
           throw unavailable(req.ctx);
         }
         const value = await send();
-        closeBreaker();
+        if (counts) closeBreaker();
         return value;
       } catch (err) {
+        if (!counts) throw err;
         if (isNoAnswer(err)) {
           remember();
           failuresInRow++;

@@ -34,6 +34,11 @@ export interface TransportOptions {
    * of its own with the default cap and breaker.
    */
   gate?: ClusterGate;
+  /**
+   * This transport talks to another address of the gate's cluster (an SVM management LIF): its requests share
+   * the cap but do not move the breaker, and it sends no probe (see GatedRequest.countsForBreaker).
+   */
+  capOnly?: boolean;
 }
 
 export interface TransportLogger {
@@ -166,11 +171,13 @@ export function createTransport(cfg: TransportConfig, options: TransportOptions 
   });
 
   function send(req: TransportRequest, ctx: RequestContext): Promise<TransportResponse> {
-    return gate.run({ ctx, ...(req.signal ? { signal: req.signal } : {}) }, () => sendNow(req, ctx));
+    return gate.run({ ctx, ...(req.signal ? { signal: req.signal } : {}), ...(opts.capOnly ? { countsForBreaker: false } : {}) }, () =>
+      sendNow(req, ctx),
+    );
   }
 
   // What an open breaker sends to learn that the cluster answers again: the cheapest admin read there is.
-  gate.setProbe(() =>
+  if (!opts.capOnly) gate.setProbe(() =>
     sendNow(
       { method: "GET", path: "/api/cluster?fields=name" },
       { cluster: cfg.name, operation: "probe cluster", method: "GET", endpoint: "/api/cluster", secrets },

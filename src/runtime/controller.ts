@@ -119,6 +119,7 @@ export function createController<T>(opts: ControllerOptions<T>): Controller {
       const key = await q.get();
       if (key === undefined) return;
       const started = performance.now();
+      logger.debug({ key }, "reconciling");
       let result: "success" | "requeue" | "error" = "success";
       try {
         const outcome = await opts.reconcile(key, inFlightSignal);

@@ -75,6 +75,7 @@ export function toManagedResourceObjects(
   const secretName = managedResourceSecretName(plan.name);
   const data = serializeObjects(plan);
   const contentHash = hashContent(plan, target, data);
+  rememberContentHash(plan, target, contentHash);
   const annotations = { [CONTENT_HASH_ANNOTATION]: contentHash };
 
   const secret: ManagedResourceSecret = {
@@ -101,6 +102,38 @@ export function toManagedResourceObjects(
     },
   };
   return { secret, managedResource, contentHash };
+}
+
+/**
+ * The content hash `toManagedResourceObjects` gives this plan, without serializing it when the same plan was
+ * serialized before: the YAML of Trident's objects costs milliseconds of CPU, and a no-op reconcile only
+ * needs the hash to see that nothing changed. Keyed by a digest of the plan's JSON (never the JSON itself: a
+ * plan may hold a password), at most CONTENT_HASH_MEMO_SIZE plans, the least recently used going first.
+ */
+export function managedResourceContentHash(plan: ManagedResourcePlan, target: ManagedResourceTarget): string {
+  const key = planDigest(plan, target);
+  const known = contentHashMemo.get(key);
+  if (known !== undefined) {
+    contentHashMemo.delete(key);
+    contentHashMemo.set(key, known);
+    return known;
+  }
+  return toManagedResourceObjects(plan, target).contentHash;
+}
+
+/** Enough for every ManagedResource of 1,000 shoots and their next rendering; about 200 bytes each. */
+export const CONTENT_HASH_MEMO_SIZE = 12_000;
+const contentHashMemo = new Map<string, string>();
+
+function planDigest(plan: ManagedResourcePlan, target: ManagedResourceTarget): string {
+  return createHash("sha256")
+    .update(JSON.stringify([plan.name, plan.keepObjects, target.namespace, target.origin, plan.objects]))
+    .digest("base64");
+}
+
+function rememberContentHash(plan: ManagedResourcePlan, target: ManagedResourceTarget, contentHash: string): void {
+  contentHashMemo.set(planDigest(plan, target), contentHash);
+  if (contentHashMemo.size > CONTENT_HASH_MEMO_SIZE) contentHashMemo.delete(contentHashMemo.keys().next().value as string);
 }
 
 /** The content hash a ManagedResource or its Secret was written with, if any. */

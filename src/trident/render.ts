@@ -53,12 +53,7 @@ export function renderTridentManagedResources(facts: TridentFacts): ManagedResou
   // keepObjects as the Go extension sets them: a deleted Extension (or a takeover gone wrong) must never
   // uninstall Trident or its backend from a shoot whose volumes are still in use.
   const plans: ManagedResourcePlan[] = [
-    // Kept on delete: removing a CRD would delete every Trident object of that kind, volumes' metadata included.
-    {
-      name: MR_TRIDENT_CRDS,
-      keepObjects: true,
-      objects: [...renderTridentCrds(), ...renderReleasedTridentCrds(facts.releaseCrds ?? [])],
-    },
+    renderTridentCrdsPlan(facts.releaseCrds ?? []),
     { name: MR_TRIDENT_BACKENDS, keepObjects: true, objects: renderBackends(facts) },
     { name: MR_TRIDENT_SVM_SECRET, keepObjects: false, objects: [renderShootCredentialsSecret(facts)] },
   ];
@@ -75,6 +70,15 @@ export function renderTridentManagedResources(facts: TridentFacts): ManagedResou
     objects: renderTridentInit(facts.operatorImage ?? DEFAULT_TRIDENT_OPERATOR_IMAGE, release, orchestratorSettings(facts.orchestrator)),
   });
   return plans;
+}
+
+/**
+ * The `trident-crds` plan alone: it depends on no fact of the shoot (only on which of Trident's CRDs are still
+ * to be released), so it can be written before the SVM and the credentials are known.
+ */
+export function renderTridentCrdsPlan(releaseCrds: readonly string[]): ManagedResourcePlan {
+  // Kept on delete: removing a CRD would delete every Trident object of that kind, volumes' metadata included.
+  return { name: MR_TRIDENT_CRDS, keepObjects: true, objects: [...renderTridentCrds(), ...renderReleasedTridentCrds(releaseCrds)] };
 }
 
 /**

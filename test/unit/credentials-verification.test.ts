@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { parseComponentConfig } from "../../src/config/component-config.js";
-import { createOntapClient, type OntapClient } from "../../src/ontap/index.js";
+import { createClusterGate, createOntapClient, type OntapClient } from "../../src/ontap/index.js";
+import { createManagementLifClients } from "../../src/ontap-extension/lif-clients.js";
 import { createCredentialVerifier, DEFAULT_VERIFICATION, managementLifUrl } from "../../src/ontap-extension/verify-credentials.js";
 import { type RunningSimulator, startSimulator } from "../../src/simulator/index.js";
 import { SimAdmin } from "../support/sim-admin.js";
@@ -127,6 +128,56 @@ describe("credential verification at the SVM management LIF", () => {
     } finally {
       await client.close();
       await setReachable(lenient, true);
+    }
+  });
+});
+
+describe("the controller's pools to the management LIFs", () => {
+  beforeEach(async () => {
+    await svmWithUserAndLif(strict);
+  });
+
+  it("reuse one pool per LIF, wait behind the cluster's cap like its own requests, and never open its breaker", async () => {
+    const c = strict.clusters[0]!;
+    const gate = createClusterGate({ cluster: c.name, maxConcurrent: 2, breaker: { consecutiveFailures: 2, probeIntervalMs: 100 } });
+    const lifClients = createManagementLifClients({ gates: new Map([[c.name, gate]]) });
+    const client = createOntapClient(c, { gate });
+    const verify = createCredentialVerifier({
+      cluster: { name: c.name, caFile: c.caFile, insecureSkipTlsVerify: false },
+      clusterClient: client,
+      managementLif: LIF,
+      settings: { ...DEFAULT_VERIFICATION, timeoutSeconds: 2, managementLifUrlsFile: strict.lifEndpointsFile },
+      lifClients,
+    });
+    const ctx = { cluster: c.name, operation: "hold a slot", method: "GET", endpoint: "/api/cluster", secrets: [] };
+    try {
+      expect(await verify("shoot1", PASSWORD)).toEqual({ result: "ok", at: "management LIF" });
+      // Both slots taken by other requests to the cluster: the check waits for one.
+      const releases: (() => void)[] = [];
+      const held = [0, 1].map(() => gate.run({ ctx }, () => new Promise<void>((r) => releases.push(r))));
+      let settled = false;
+      const waiting = verify("shoot1", PASSWORD).finally(() => {
+        settled = true;
+      });
+      await new Promise((r) => setTimeout(r, 100));
+      expect(gate.queued()).toBe(1);
+      expect(settled).toBe(false);
+      for (const release of releases) release();
+      await Promise.all(held);
+      expect(await waiting).toEqual({ result: "ok", at: "management LIF" });
+      expect(await verify("shoot1", "Not-The-Passw0rd")).toEqual({ result: "wrong", at: "management LIF" });
+      expect(lifClients.size()).toBe(1);
+
+      // A LIF the seed cannot reach is "unknown" for the password and says nothing about the cluster.
+      await setReachable(strict, false);
+      for (let i = 0; i < 3; i++) expect((await verify("shoot1", PASSWORD)).result).toBe("unknown");
+      expect(gate.state()).toBe("closed");
+      expect((await client.getCluster()).name).toBe(c.name);
+    } finally {
+      await setReachable(strict, true);
+      await lifClients.close();
+      await client.close();
+      gate.close();
     }
   });
 });

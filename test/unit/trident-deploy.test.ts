@@ -1,0 +1,120 @@
+import { describe, expect, it } from "vitest";
+import type { KubeClient } from "../../src/kube/client.js";
+import { createFakeKubeClient } from "../../src/kube/fake.js";
+import { ManagedResources } from "../../src/kube/resources.js";
+import { deployComponents, type ManagedResourceComponent } from "../../src/ontap-extension/trident.js";
+import {
+  CONTENT_HASH_ANNOTATION,
+  MANAGED_RESOURCE_ORIGIN,
+  managedResourceContentHash,
+  renderTridentManagedResources,
+  toManagedResourceObjects,
+} from "../../src/trident/index.js";
+
+/**
+ * Writing Trident's ManagedResources: what a new shoot waits for (the CRDs first, then everything else at once)
+ * and what a no-op costs (no serialization when the content hash is known).
+ */
+
+const NS = "shoot--p1--s1";
+
+function plans() {
+  return renderTridentManagedResources({
+    svmName: "p1",
+    managementLif: "10.0.0.10",
+    dataLifs: ["10.0.0.11"],
+    credentialsSecretName: "ontap-svm-credentials",
+    username: "s1",
+    password: "Passw0rd-for-a-test",
+    firewallNamespaceExists: true,
+  });
+}
+
+function components(): ManagedResourceComponent[] {
+  return plans().map((plan, i) => ({ name: plan.name, plan, waitHealthy: i === 0 }));
+}
+
+/** Counts the creates in flight at once; each takes 20 ms, as a real API server takes some. */
+function withSlowCreates(kube: KubeClient) {
+  let inFlight = 0;
+  let peak = 0;
+  const slow = {
+    ...kube,
+    async create(type: never, obj: never) {
+      inFlight++;
+      peak = Math.max(peak, inFlight);
+      try {
+        await new Promise((r) => setTimeout(r, 20));
+        return await kube.create(type, obj);
+      } finally {
+        inFlight--;
+      }
+    },
+  } as KubeClient;
+  return { kube: slow, peak: () => peak };
+}
+
+describe("deploying Trident's ManagedResources", () => {
+  it("writes the CRDs alone until they are healthy, then every other component at once", async () => {
+    const fake = createFakeKubeClient();
+    const { kube, peak } = withSlowCreates(fake);
+    const first = await deployComponents(kube, NS, components(), { pollMs: 1000 });
+    expect(first).toMatchObject({ kind: "requeue", reason: expect.stringContaining("trident-crds is not healthy yet") });
+    expect(fake.objects(ManagedResources).map((m) => m.metadata.name)).toEqual(["trident-crds"]);
+
+    const crds = await fake.get<{ metadata: { generation: number } }>(ManagedResources, NS, "trident-crds");
+    const condition = (type: string, status: string) => ({ type, status, reason: "r", message: "m" });
+    await fake.mergePatch(
+      ManagedResources,
+      NS,
+      "trident-crds",
+      { status: { observedGeneration: crds?.metadata.generation, conditions: [condition("ResourcesApplied", "True"), condition("ResourcesHealthy", "True")] } },
+      { subresource: "status" },
+    );
+    const second = await deployComponents(kube, NS, components(), { pollMs: 1000 });
+    expect(second.kind).toBe("ok");
+    expect(fake.objects(ManagedResources).map((m) => m.metadata.name).sort()).toEqual(plans().map((p) => p.name).sort());
+    // Four components after the CRDs: their Secrets (then their ManagedResources) were created together.
+    expect(peak()).toBeGreaterThanOrEqual(4);
+  });
+
+  it("creates without reading first when a synced cache has neither object, and falls back to the reads when one exists", async () => {
+    const fake = createFakeKubeClient();
+    const emptyCache = { managedResource: () => undefined, secretMetadata: () => undefined, synced: () => true };
+    const [crds, backends] = components();
+    await deployComponents(fake, NS, [{ ...crds!, waitHealthy: false }], { pollMs: 1000, cache: emptyCache });
+    expect(fake.requests).toEqual(["create secrets", "create managedresources"]);
+
+    // Someone else's ManagedResource of that name (the Go extension's, not in our cache): replaced, never a failure.
+    await fake.create(ManagedResources, { apiVersion: "resources.gardener.cloud/v1alpha1", kind: "ManagedResource", metadata: { name: "trident-backends", namespace: NS }, spec: { secretRefs: [] } });
+    fake.requests.length = 0;
+    const result = await deployComponents(fake, NS, [{ ...backends!, waitHealthy: false }], { pollMs: 1000, cache: emptyCache });
+    expect(result.kind).toBe("ok");
+    expect(fake.requests).toEqual(["create secrets", "create managedresources", "get secrets", "get managedresources", "update managedresources"]);
+    const live = await fake.get<{ metadata: { annotations?: Record<string, string> } }>(ManagedResources, NS, "trident-backends");
+    expect(live?.metadata.annotations?.[CONTENT_HASH_ANNOTATION]).toBe(
+      toManagedResourceObjects(backends!.plan!, { namespace: NS, origin: MANAGED_RESOURCE_ORIGIN }).contentHash,
+    );
+  });
+});
+
+describe("the content hash of a plan", () => {
+  it("is the one the serialized objects carry, and changes with any content (a new password)", () => {
+    const target = { namespace: NS, origin: MANAGED_RESOURCE_ORIGIN };
+    for (const plan of plans()) {
+      expect(managedResourceContentHash(plan, target)).toBe(toManagedResourceObjects(plan, target).contentHash);
+    }
+    const before = plans().find((p) => p.name === "trident-svm-secret")!;
+    const rotated = renderTridentManagedResources({
+      svmName: "p1",
+      managementLif: "10.0.0.10",
+      dataLifs: ["10.0.0.11"],
+      credentialsSecretName: "ontap-svm-credentials",
+      username: "s1",
+      password: "Another-Passw0rd-now",
+      firewallNamespaceExists: true,
+    }).find((p) => p.name === "trident-svm-secret")!;
+    expect(managedResourceContentHash(rotated, target)).not.toBe(managedResourceContentHash(before, target));
+    expect(managedResourceContentHash(rotated, target)).toBe(toManagedResourceObjects(rotated, target).contentHash);
+  });
+});
