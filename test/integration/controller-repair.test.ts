@@ -10,6 +10,12 @@ const lifs = (n: number) => ({ dataLifs: [`10.${n}.1.11`], managementLif: `10.${
 const b64 = (s: string) => Buffer.from(s).toString("base64");
 const svmName = (shoot: Shoot) => `p${shoot.projectId.replaceAll("-", "")}`;
 const SEED_SECRET_CREATE = "^/api/v1/namespaces/shoot--[^/]+/secrets$";
+/**
+ * The seed Secret's create is the second Secret create in the shoot namespace: trident-crds (whose Secret is
+ * created first) is written at the start of the first pass, the seed Secret only once the SVM exists, after
+ * ONTAP answered the lookup, the create and its job. The other ManagedResource Secrets follow the credentials.
+ */
+const SEED_SECRET_CREATE_NTH = 2;
 
 async function seedPassword(world: World, shoot: Shoot): Promise<string | undefined> {
   const secret = await world.kube.get<{ data?: Record<string, string> }>(Secrets, shoot.namespace, "ontap-svm-credentials");
@@ -20,7 +26,7 @@ async function seedPassword(world: World, shoot: Shoot): Promise<string | undefi
 describe("controller: the article's failure", () => {
   it("reports a failed seed Secret create, retries, and converges once the API server accepts it", async () => {
     const world = await newWorld({ faultProxy: true });
-    world.proxy!.rules.add({ method: "POST", path: SEED_SECRET_CREATE, action: { type: "error", status: 500 } });
+    world.proxy!.rules.add({ method: "POST", path: SEED_SECRET_CREATE, nth: SEED_SECRET_CREATE_NTH, count: 1_000, action: { type: "error", status: 500 } });
     const shoot = await world.createShoot({ project: "art1", ...lifs(1) });
     const failing = await world.waitFor(shoot, (e) => e.status?.lastOperation?.state === "Error", 20_000, "Error");
     expect(failing.status?.lastOperation?.description).toMatch(/failed to write the seed Secret .*ontap-svm-credentials.*will retry/);
@@ -37,7 +43,7 @@ describe("controller: the article's failure", () => {
 
   it("recovers when the seed Secret was created but the answer was lost", async () => {
     const world = await newWorld({ faultProxy: true });
-    world.proxy!.rules.add({ method: "POST", path: SEED_SECRET_CREATE, nth: 1, action: { type: "applyThenFail", status: 500 } });
+    world.proxy!.rules.add({ method: "POST", path: SEED_SECRET_CREATE, nth: SEED_SECRET_CREATE_NTH, action: { type: "applyThenFail", status: 500 } });
     const shoot = await world.createShoot({ project: "art2", ...lifs(2) });
     await world.waitSucceeded(shoot, 30_000);
     expect(world.proxy!.rules.list()[0]?.hits).toBe(1);
