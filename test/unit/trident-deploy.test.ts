@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { KubeClient } from "../../src/kube/client.js";
-import { createFakeKubeClient } from "../../src/kube/fake.js";
+import { createFakeKubeClient } from "../../src/testenv/fake-kube.js";
 import { ManagedResources } from "../../src/kube/resources.js";
 import { deployComponents, type ManagedResourceComponent } from "../../src/ontap-extension/trident.js";
 import {
