@@ -62,6 +62,8 @@ export interface ShootEnvOptions {
   namespaces?: string[];
   /** How often the resource manager re-checks the health of applied objects (Gardener's default 1m; its minimum 15s). */
   healthSyncSeconds?: number;
+  /** How often it re-applies every ManagedResource even when nothing changed (Gardener's default 1m). */
+  managedResourceSyncSeconds?: number;
 }
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -119,6 +121,7 @@ export async function startShootEnv(opts: ShootEnvOptions): Promise<ShootEnv> {
           metricsPort: metricsPort!,
           // It refuses less than 15s; it also re-checks when a watched object changes.
           healthSyncSeconds: Math.max(15, opts.healthSyncSeconds ?? 15),
+          managedResourceSyncSeconds: opts.managedResourceSyncSeconds ?? 60,
         }),
         null,
         2,
@@ -167,6 +170,7 @@ export function resourceManagerConfig(input: {
   healthPort: number;
   metricsPort: number;
   healthSyncSeconds: number;
+  managedResourceSyncSeconds: number;
 }): object {
   const off = { enabled: false };
   return {
@@ -192,7 +196,7 @@ export function resourceManagerConfig(input: {
       resourceClass: "resources",
       garbageCollector: { enabled: true, syncPeriod: "1m" },
       health: { concurrentSyncs: 5, syncPeriod: `${input.healthSyncSeconds}s` },
-      managedResource: { concurrentSyncs: 5, syncPeriod: "1m", alwaysUpdate: false },
+      managedResource: { concurrentSyncs: 5, syncPeriod: `${input.managedResourceSyncSeconds}s`, alwaysUpdate: false },
       tokenRequestor: { enabled: true, concurrentSyncs: 2 },
       csrApprover: off,
       nodeCriticalComponents: off,

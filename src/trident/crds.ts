@@ -263,7 +263,9 @@ function renderCrd(spec: TridentCrdSpec): object {
       type: c.type,
       jsonPath: c.jsonPath,
       ...(c.description ? { description: c.description } : {}),
-      priority: c.priority ?? 0,
+      // Only when not 0: kube-apiserver drops a zero priority (omitempty), and gardener-resource-manager, which
+      // compares the rendered object with the stored one, would send an update on every re-apply.
+      ...(c.priority ? { priority: c.priority } : {}),
     }));
   }
   const names: Record<string, unknown> = {
@@ -278,7 +280,8 @@ function renderCrd(spec: TridentCrdSpec): object {
     apiVersion: "apiextensions.k8s.io/v1",
     kind: "CustomResourceDefinition",
     metadata: { name: crdName(spec) },
-    spec: { group: TRIDENT_GROUP, scope: spec.scope, names, versions: [version] },
+    // conversion: the API server's default, written out for the same reason as the priority above.
+    spec: { group: TRIDENT_GROUP, scope: spec.scope, names, versions: [version], conversion: { strategy: "None" } },
   };
 }
 

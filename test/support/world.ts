@@ -42,7 +42,7 @@ export interface WorldOptions {
   /** The controller's periodic re-check of every settled Extension; default 0 (off). */
   resyncMs?: number;
   /** Run the real gardener-resource-manager into a shoot API server for the shoot `shoot--<project>--<shoot>`. */
-  shoot?: { project: string; shoot: string; healthSyncSeconds?: number };
+  shoot?: { project: string; shoot: string; healthSyncSeconds?: number; managedResourceSyncSeconds?: number };
   /** Run the storage health check this often (off by default: it would add requests to counted windows). */
   healthCheckMs?: number;
 }
@@ -356,7 +356,12 @@ async function startShootWorld(
   const cert = await generateServingCert(path.join(dir, "webhook"), "gardener-extension-ontap-webhook");
   let webhook = await startWebhookServer({ port: 0, host: "127.0.0.1", certFile: cert.cert, keyFile: cert.key, certReloadIntervalMs: 0 });
   const port = Number(new URL(webhook.url).port);
-  const env = await startShootEnv({ seedKubeconfigPath, namespaces: [namespace], healthSyncSeconds: opts.healthSyncSeconds ?? 15 });
+  const env = await startShootEnv({
+    seedKubeconfigPath,
+    namespaces: [namespace],
+    healthSyncSeconds: opts.healthSyncSeconds ?? 15,
+    managedResourceSyncSeconds: opts.managedResourceSyncSeconds,
+  });
   const kube = createKubeClient(loadKubeConfig(env.kubeconfigPath));
   const workloads = startShootWorkloads(kube);
   let running = true;

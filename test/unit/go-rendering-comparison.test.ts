@@ -43,6 +43,12 @@ const exampleCluster = {
 const INTENDED: Record<string, string> = {
   "trident-crds CustomResourceDefinition/tridentconfigurators.trident.netapp.io spec.names.listKind":
     "written out; the API server defaults listKind to TridentConfiguratorList, so the stored CRD is the same",
+  "trident-crds CustomResourceDefinition/tridentconfigurators.trident.netapp.io spec.versions[0].additionalPrinterColumns*":
+    "rendered as kube-apiserver stores it (it drops a printer column's zero priority and defaults conversion to None): gardener-resource-manager compares the rendered CRD with the stored one and, with Go's rendering, updated both CRDs on every re-apply (shoot-e2e.test.ts, 'a steady shoot')",
+  "trident-crds CustomResourceDefinition/tridentconfigurators.trident.netapp.io spec.conversion*":
+    "rendered as kube-apiserver stores it (it drops a printer column's zero priority and defaults conversion to None): gardener-resource-manager compares the rendered CRD with the stored one and, with Go's rendering, updated both CRDs on every re-apply (shoot-e2e.test.ts, 'a steady shoot')",
+  "trident-crds CustomResourceDefinition/tridentorchestrators.trident.netapp.io spec.conversion*":
+    "rendered as kube-apiserver stores it (it defaults conversion to None): gardener-resource-manager compares the rendered CRD with the stored one and, with Go's rendering, updated both CRDs on every re-apply (shoot-e2e.test.ts, 'a steady shoot')",
   "trident-init ClusterRole/trident-operator rules*":
     "all of trident.netapp.io and groupsnapshot.storage.k8s.io instead of Trident 25.06's list: the operator creates Trident's ClusterRoles and may only grant what it holds, so a list missing a resource a newer Trident needs breaks its install (src/trident/render.ts)",
   "trident-init Deployment/trident-operator spec.template.spec.containers[0].securityContext*":
