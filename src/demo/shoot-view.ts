@@ -7,7 +7,7 @@ import {
   TRIDENT_CONTROLLER_DEPLOYMENT,
   TRIDENT_NODE_DAEMONSET,
 } from "../trident/names.js";
-import { DaemonSets, Deployments } from "./trident-operator.js";
+import { DaemonSets, Deployments } from "../testenv/trident-operator.js";
 import type { Cell } from "./view.js";
 
 /**

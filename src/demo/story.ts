@@ -33,7 +33,7 @@ import { type RunningSimulator, startSimulator } from "../simulator/index.js";
 import { DemoError, ensureKubeBinaries } from "./binaries.js";
 import { createLiveDisplay, createPlainDisplay, type Display } from "./display.js";
 import { observeShootCluster, SHOOT_MATRIX_HEADER, type ShootClusterObservation, shootClusterCells, shootClusterComplete } from "./shoot-view.js";
-import { startTridentOperatorStandIn } from "./trident-operator.js";
+import { startTridentOperatorStandIn } from "../testenv/trident-operator.js";
 import { type Cell, renderMatrix, renderTable, shootDetail, summarizeShoot } from "./view.js";
 import { startWebhookServer } from "../webhook/server.js";
 

@@ -6,6 +6,7 @@
  * - apiserver.ts: the seed's kube-apiserver + etcd (`startTestEnv`), CRDs, kubeconfig
  * - shoot.ts: a shoot's kube-apiserver + etcd and the real gardener-resource-manager (`startShootEnv`)
  * - shoot-workloads.ts: the rollout status and foreground-deletion finalizer removal of a shoot's missing controllers
+ * - trident-operator.ts: what Trident's operator does in a shoot (its 15 CRDs, its node DaemonSet and controller Deployment)
  * - fake-resource-manager.ts: marks ManagedResources healthy where no shoot runs
  * - fault-proxy.ts: faults at the wire between a client and kube-apiserver
  * - gardener-objects.ts: what Gardener creates before an Extension (namespace, Cluster)
@@ -26,3 +27,4 @@ export { startPollingLoop } from "./polling-loop.js";
 export { freePorts, isAlive, sleep, TESTENV_ROOT } from "./processes.js";
 export { type ShootEnv, type ShootEnvOptions, startShootEnv, startTestEnvWithShoot, type TestEnvWithShoot } from "./shoot.js";
 export { type ShootWorkloads, startShootWorkloads } from "./shoot-workloads.js";
+export { installTridentOwnCrds, startTridentOperatorStandIn, type TridentOperatorStandIn } from "./trident-operator.js";

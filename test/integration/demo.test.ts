@@ -5,7 +5,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadKubeConfig } from "../../src/controller.js";
-import { DaemonSets } from "../../src/demo/trident-operator.js";
+import { DaemonSets } from "../../src/testenv/trident-operator.js";
 import { createKubeClient } from "../../src/kube/client.js";
 import { ManagedResources, type ResourceType } from "../../src/kube/resources.js";
 import { LABEL_MUTATED_BY_WEBHOOK, SHOOT_SYSTEM_NAMESPACE, TRIDENT_NODE_DAEMONSET } from "../../src/trident/names.js";

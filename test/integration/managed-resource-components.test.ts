@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { installTridentOwnCrds } from "../../src/demo/trident-operator.js";
+import { installTridentOwnCrds } from "../../src/testenv/trident-operator.js";
 import { ManagedResources, Namespaces } from "../../src/kube/resources.js";
 import { isManagedResourceHealthy, MANAGED_RESOURCE_ORIGIN } from "../../src/trident/index.js";
 import { eventually } from "../support/kube-test-helpers.js";

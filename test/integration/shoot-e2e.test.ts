@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { httpsRequest } from "../../src/demo/testenv.js";
+import { httpsRequest } from "../../src/testenv/http.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KubeError } from "../../src/kube/errors.js";
 import { CustomResourceDefinitions, ManagedResources, Secrets } from "../../src/kube/resources.js";

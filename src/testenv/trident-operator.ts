@@ -10,7 +10,7 @@ import {
   TRIDENT_NODE_DAEMONSET,
   TRIDENT_OPERATOR_NAME,
 } from "../trident/names.js";
-import { startPollingLoop } from "../testenv/index.js";
+import { startPollingLoop } from "./polling-loop.js";
 
 /**
  * Stands in for Trident's operator in a shoot of the test world, where its Deployment can never run (no
