@@ -3,6 +3,7 @@ import type { Aggregate, Job, JobRef, MetroCluster, OntapClient, Svm } from "../
 import { codesForInfraErrors } from "./codes.js";
 import type { ShootPlan } from "./plan.js";
 import { ok, requeue, type StepResult } from "./result.js";
+import { describeContents, judgeRaceCopies } from "./svm-race.js";
 
 export interface SvmOnCluster {
   cluster: string;
@@ -63,8 +64,17 @@ const SETTLING_STATES = new Set(["initializing", "starting"]);
 
 /** Observe the SVM on every cluster, then decide: use it, wait for it, create it, or refuse to guess. */
 export async function ensureSvm(deps: SvmDeps, plan: ShootPlan): Promise<StepResult<SvmOnCluster>> {
+  return observeAndDecide(deps, plan, false);
+}
+
+/**
+ * `justCreated`: this reconcile's own create answered with a running SVM. Nothing is built on it before every
+ * cluster has been asked again: a controller on another seed may have created a copy elsewhere meanwhile, and
+ * of two controllers that each create and then look, at least one sees both copies (svm-race.ts decides).
+ */
+async function observeAndDecide(deps: SvmDeps, plan: ShootPlan, justCreated: boolean): Promise<StepResult<SvmOnCluster>> {
   const pollMs = deps.pollMs ?? 2000;
-  const waiting = await waitForPendingJob(deps, plan, pollMs);
+  const waiting = justCreated ? undefined : await waitForPendingJob(deps, plan, pollMs);
   if (waiting) return waiting;
   const lookup = await deps.metro.findSvm(plan.svmName);
   switch (lookup.kind) {
@@ -76,14 +86,28 @@ export async function ensureSvm(deps: SvmDeps, plan: ShootPlan): Promise<StepRes
         codesForInfraErrors(lookup.errors.map((e) => e.error)),
         true,
       );
-    case "several":
+    case "several": {
+      const verdict = await judgeRaceCopies(lookup.found.map((f) => ({ ...f, client: clientFor(deps, f.cluster) })));
+      if (verdict.kind === "resolved") {
+        // Nothing lives on the removed copies; nothing is built on the kept one until they are gone. A copy
+        // still being created (or already being deleted) is waited for: ONTAP refuses to delete it meanwhile.
+        for (const copy of verdict.removed) {
+          if (!SETTLING_STATES.has(copy.svm.state) && copy.svm.state !== "deleting") await copy.client.deleteSvm(copy.svm.uuid);
+        }
+        return requeue(
+          pollMs,
+          `SVM ${plan.svmName} was created on ${lookup.found.length} clusters at once (two controllers raced); ` +
+            `the empty copy on ${verdict.removed.map((c) => c.cluster).join(", ")} is being removed, the one on ${verdict.kept.cluster} is kept`,
+        );
+      }
       throw new ExtensionError(
-        `SVM ${plan.svmName} exists on several clusters (${lookup.found
-          .map((f) => `${f.cluster}: ${f.svm.uuid} ${f.svm.state}`)
-          .join(", ")}); refusing to pick one: remove the wrong copy on ONTAP`,
+        `SVM ${plan.svmName} exists on several clusters, and more than one holds LIFs, accounts or volumes (${verdict.inUse
+          .map((f) => `${f.cluster}: ${f.svm.uuid} ${f.svm.state}, ${describeContents(f.contents)}`)
+          .join("; ")}); refusing to pick one: remove the wrong copy on ONTAP`,
         ["ERR_INFRA_DEPENDENCIES"],
         true,
       );
+    }
     case "found": {
       const client = clientFor(deps, lookup.cluster);
       const { svm } = lookup;
@@ -109,8 +133,12 @@ export async function ensureSvm(deps: SvmDeps, plan: ShootPlan): Promise<StepRes
         true,
       );
     }
-    case "absent":
-      return createSvm(deps, plan, pollMs);
+    case "absent": {
+      // Just created and not listed yet: look again later, never create twice.
+      if (justCreated) return requeue(pollMs, creatingReason(plan.svmName, "its cluster"));
+      const created = await createSvm(deps, plan, pollMs);
+      return created.kind === "ok" ? observeAndDecide(deps, plan, true) : created;
+    }
   }
 }
 
@@ -193,8 +221,8 @@ async function createSvm(deps: SvmDeps, plan: ShootPlan, pollMs: number): Promis
  * configuration, so two controllers on two seeds racing to create one project's SVM (both looked, both
  * found nothing) read the same counts and pick the same cluster whatever order they list the clusters in;
  * there the SVM name is unique, and the second create meets "duplicate" and finds the first instead of
- * creating a second copy. Left open: counts that change between the two reads (a volume created in that
- * instant); the SVM lookup then finds it on two clusters and stops with an error for an operator.
+ * creating a second copy. Counts that change between the two reads (a volume created in that instant) can
+ * still give two copies: the next lookup finds both, and the empty one goes (svm-race.ts).
  */
 export async function placementCluster(clients: ReadonlyMap<string, OntapClient>): Promise<string> {
   return (await placeSvm(clients)).cluster;

@@ -497,10 +497,13 @@ describe("state matrix: the SVM's state on ONTAP", () => {
     expect((await writesSince(m, shoot)).ontap).toEqual([]);
   });
 
-  row("SVM on both MetroCluster clusters", "Error and escalation (condition, Warning event); writes nothing on either; converges once one copy is removed", async () => {
+  row("SVM on both MetroCluster clusters, each holding LIFs", "Error and escalation (condition, Warning event); writes nothing on either; converges once one copy is removed", async () => {
     const shoot = planShoot();
     const keep = await createSvm(sim1, shoot);
     const wrong = await createSvm(sim2, shoot);
+    // Both copies are in use (their LIFs may carry I/O): which one is right is the operator's call.
+    await createShootLifs(sim1, keep.uuid, shoot, { data: true, management: true });
+    await createLif(sim2, wrong.uuid, "elsewhere", "10.251.0.1", "default-data-nvme-tcp");
     await createShootNamespace(lane, shoot);
     const m = await mark();
     await createExtension(lane, shoot);
@@ -522,11 +525,37 @@ describe("state matrix: the SVM's state on ONTAP", () => {
     expect((await sim1.state()).svms.map((s) => s.uuid)).toEqual([keep.uuid]);
     expect((await sim2.state()).svms.map((s) => s.uuid)).toEqual([wrong.uuid]);
 
+    for (const lif of (await sim2.state()).interfaces) await sim2.rest("DELETE", `/api/network/ip/interfaces/${lif.uuid}`);
     expect((await sim2.rest("DELETE", `/api/svm/svms/${wrong.uuid}`)).status).toBe(202);
     await waitForSuccess(shoot);
     expect((await sim1.state()).svms.map((s) => s.uuid)).toEqual([keep.uuid]);
     const ext = await lane.world.extension(shoot);
     expect(ext?.status?.conditions?.find((c) => c.type === "ReconcileEscalated")?.status).toBe("False");
+    await converged(shoot);
+  });
+
+  row("SVM on both clusters, both empty (two controllers raced to create it)", "removes the copy on the cluster whose name sorts last, keeps the other, converges", async () => {
+    const shoot = planShoot();
+    const keep = await createSvm(sim1, shoot);
+    const leftover = await createSvm(sim2, shoot);
+    await createShootNamespace(lane, shoot);
+    await createExtension(lane, shoot);
+    await waitForSuccess(shoot);
+    expect((await sim1.state()).svms.map((s) => s.uuid)).toEqual([keep.uuid]);
+    expect((await sim2.state()).svms.map((s) => s.uuid)).not.toContain(leftover.uuid);
+    await converged(shoot);
+  });
+
+  row("SVM on both clusters, only the second in use", "removes the empty copy whatever its cluster's name, keeps the one in use, converges", async () => {
+    const shoot = planShoot();
+    const leftover = await createSvm(sim1, shoot);
+    const keep = await createSvm(sim2, shoot);
+    await createShootLifs(sim2, keep.uuid, shoot, { data: true, management: true });
+    await createShootNamespace(lane, shoot);
+    await createExtension(lane, shoot);
+    await waitForSuccess(shoot);
+    expect((await sim1.state()).svms.map((s) => s.uuid)).not.toContain(leftover.uuid);
+    expect((await sim2.state()).svms.map((s) => s.uuid)).toEqual([keep.uuid]);
     await converged(shoot);
   });
 });

@@ -110,4 +110,31 @@ describe("two seeds, one ONTAP", () => {
     for (const admin of w.admins) copies.push(...(await admin.state()).svms.filter((s) => s.name === svmName).map(() => admin.cluster.name));
     expect(copies).toHaveLength(1);
   });
+
+  it("when the volume counts change between the two controllers' reads, both create a copy, and the empty one goes", async () => {
+    const w = await world({ clusters: 2, startController: false });
+    const [sim1, sim2] = w.admins as [(typeof w.admins)[0], (typeof w.admins)[0]];
+    // A's create is held on the wire after A read equal counts (and chose sim-1, the smaller name).
+    await sim1.addFault({ method: "POST", path: "^/api/svm/svms$", count: 1, action: { type: "delay", ms: 3000 } });
+    const otherClass = `${w.config.extensionClass}-b`;
+    await w.startController();
+    const projectId = projectIdFor("race2");
+    const a = await w.createShoot({ project: "race2a", projectId, dataLifs: ["10.43.0.11"], managementLif: "10.43.0.10" });
+    const svmName = svmNameFor(projectId);
+    const held = async () => ((await sim1.calls())["POST /api/svm/svms"] ?? 0) > 0;
+    for (let i = 0; i < 200 && !(await held()); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await held(), "A's create is on the wire").toBe(true);
+    // Meanwhile another project's volumes land on sim-1: B reads other counts and chooses sim-2.
+    await sim1.createSvmDirect({ name: "pbusy" });
+    await sim1.setVolumes("pbusy", 5);
+    await w.startController({ metrics: createMetrics(), config: { extensionClass: otherClass } });
+    const b = await w.createShoot({ project: "race2b", projectId, dataLifs: ["10.43.0.11"], managementLif: "10.43.0.10", extensionClass: otherClass });
+    await Promise.all([w.waitSucceeded(a, 90_000), w.waitSucceeded(b, 90_000)]);
+    const copies: string[] = [];
+    for (const admin of w.admins) copies.push(...(await admin.state()).svms.filter((s) => s.name === svmName).map(() => admin.cluster.name));
+    expect(copies).toHaveLength(1);
+    // Both copies existed at some point (the race really happened), and the one left is the one in use.
+    expect((await sim2.calls())["POST /api/svm/svms"] ?? 0).toBeGreaterThan(0);
+    expect(await w.invariants([a, b])).toEqual([]);
+  });
 });
