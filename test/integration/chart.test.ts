@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { parseComponentConfig } from "../../src/config/component-config.js";
 import { MANAGED_RESOURCE_SECRET_NAMES } from "../../src/controller.js";
 import { SECRET_NAME } from "../../src/ontap-extension/plan.js";
 import { MANAGED_RESOURCE_NAMES } from "../../src/trident/names.js";
@@ -35,6 +36,7 @@ const FULL_VALUES = {
     clusterwideNetworkPolicy: false,
     tridentOperatorImage: "docker.io/netapp/trident-operator:25.06.3",
     requeue: { baseSeconds: 1, capSeconds: 120 },
+    ontapRequests: { maxConcurrentPerCluster: 4, circuitBreaker: { consecutiveFailures: 3, probeIntervalSeconds: 2 } },
     clusters: [
       { name: "metro-a", url: "https://10.0.0.10", username: "admin", password: "s3cr3t-a", ca: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", timeoutSeconds: 20 },
       { name: "metro-b", url: "https://10.0.0.20", credentialsSecret: "ontap-admin-metro-b", caSecret: "ontap-ca-metro-b" },
@@ -110,6 +112,8 @@ describe("the Helm chart, rendered by real helm", () => {
 
     const config = parse(findObject(objects, "ConfigMap").data["config.yaml"]);
     expect(config).toMatchObject({ kind: "ControllerConfiguration", clusters: [], extensionClass: "shoot" });
+    // The per-cluster cap and breaker, as the controller's own defaults.
+    expect(config.ontapRequests).toEqual({ maxConcurrentPerCluster: 8, circuitBreaker: { consecutiveFailures: 5, probeIntervalSeconds: 1 } });
   });
 
   it("renders a full values file: credentials Secrets, mounts with mode 0400, the webhook, and a checksum that follows the config", async () => {
@@ -163,6 +167,9 @@ describe("the Helm chart, rendered by real helm", () => {
     expect(service.spec.ports).toContainEqual({ name: "webhook", port: 8443, targetPort: "webhook", protocol: "TCP" });
     expect(service.metadata.annotations?.["networking.resources.gardener.cloud/from-all-webhook-targets-allowed-ports"]).toBe('[{"protocol":"TCP","port":10251}]');
     expect(config).toMatchObject({ svmDeletionPolicy: "Retain", clusterwideNetworkPolicy: false, requeue: { baseSeconds: 1, capSeconds: 120 } });
+    // The controller reads the cap and the breaker as given (the mounted files stand in for the Secrets).
+    const read = parseComponentConfig(findObject(objects, "ConfigMap").data["config.yaml"], "config.yaml", () => "from-a-mounted-file");
+    expect(read.ontapRequests).toEqual({ maxConcurrentPerCluster: 4, circuitBreaker: { consecutiveFailures: 3, probeIntervalMs: 2000 } });
 
     // Changing the configuration changes the pod template, so the pods roll.
     const changed = writeValues(dir, "changed.yaml", { ...FULL_VALUES, config: { ...FULL_VALUES.config, svmDeletionPolicy: "DeleteWhenUnused" } });

@@ -73,6 +73,10 @@ tridentOperatorImage: {{ . }}
 requeue:
 {{ toYaml . | indent 2 }}
 {{- end }}
+{{- with .Values.config.ontapRequests }}
+ontapRequests:
+{{ toYaml . | indent 2 }}
+{{- end }}
 {{- if not .Values.config.clusters }}
 clusters: []   # set config.clusters: the controller refuses to start without an ONTAP cluster
 {{- else }}
