@@ -33,7 +33,7 @@ import { createHeartbeat } from "./runtime/heartbeat.js";
 import { type CertPolicy, createWebhookCertificates, type WebhookCertificates } from "./webhook/cert-manager.js";
 import { LEGACY_SHOOT_WEBHOOK_PATH, startWebhookServer, type WebhookServer } from "./webhook/server.js";
 import { createManager, type Manager } from "./runtime/manager.js";
-import { type HealthChecker, startHealthChecker } from "./health/checker.js";
+import { type HealthChecker, startHealthChecker, type WebhookProbeTarget } from "./health/checker.js";
 
 /**
  * Assembles the controller process: clients, informers, the Extension reconciler around the ONTAP actuator,
@@ -68,6 +68,11 @@ export interface ControllerOptions {
     certPolicy?: Partial<CertPolicy>;
     now?: () => Date;
     maxConcurrentReviews?: number;
+    /**
+     * host:port the storage health check dials to reach the webhook instead of its Service name (which it
+     * still checks the certificate against): for tests and labs where the Service name does not resolve.
+     */
+    healthProbeDialAddress?: string;
   };
   /** How long to wait before re-checking something not ready yet (an SVM job, CRDs). Default 2 s. */
   pollMs?: number;
@@ -415,6 +420,8 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
           kube,
           clients: [...ontapClients.values()],
           config,
+          // The self-managed webhook: its Service URL and the bundle of the moment (hand-made TLS: the configuration's).
+          webhook: managedWebhookProbe(webhook, opts.managedWebhook?.healthProbeDialAddress),
           extensions: () => (opts.leaderElection && !manager.isLeader() ? [] : extensionInformer.list()),
           intervalMs: healthIntervalMs,
           registry: metrics.registry,
@@ -449,4 +456,10 @@ export function loadKubeConfig(path?: string): KubeConfig {
   if (path) kc.loadFromFile(path);
   else kc.loadFromDefault();
   return kc;
+}
+
+/** The self-managed webhook as the health check probes it: its Service URL and the CA bundle of the moment. */
+function managedWebhookProbe(webhook: RunningController["webhook"], dialAddress: string | undefined): WebhookProbeTarget | undefined {
+  if (!webhook) return undefined;
+  return { url: webhook.url, caBundle: () => webhook.certificates.caBundle(), dialAddress };
 }

@@ -26,6 +26,11 @@ export interface HealthCheckerOptions {
   kube: KubeClient;
   clients: readonly OntapClient[];
   config: Pick<ComponentConfig, "extensionClass" | "clusterwideNetworkPolicy" | "shootWebhook">;
+  /**
+   * Where the webhook probe goes; without it, `config.shootWebhook` (hand-made TLS) or nothing. The controller
+   * passes its self-managed webhook here (its Service URL and the CA bundle of the moment).
+   */
+  webhook?: WebhookProbeTarget;
   /** The Extensions to check (the controller's informer cache, already filtered by type and class). */
   extensions: () => Extension[];
   intervalMs: number;
@@ -73,7 +78,10 @@ export function startHealthChecker(opts: HealthCheckerOptions): HealthChecker {
   const metrics = gauges(opts.registry);
   const now = opts.now ?? (() => new Date());
   const deps = { kube: opts.kube, clients: opts.clients, config: opts.config, now };
-  const probe = createWebhookProbe(opts.config.shootWebhook);
+  const target =
+    opts.webhook ??
+    (opts.config.shootWebhook ? { url: opts.config.shootWebhook.url, caBundle: caFileReader(opts.config.shootWebhook.caFile) } : undefined);
+  const probe = createWebhookProbe(target);
   let stopped = false;
   let wake: (() => void) | undefined;
 
@@ -216,18 +224,56 @@ function sameCodes(a: readonly string[] | undefined, b: readonly string[]): bool
   return JSON.stringify([...(a ?? [])].sort()) === JSON.stringify([...b].sort());
 }
 
+/** The webhook as the shoots' API servers reach it. */
+export interface WebhookProbeTarget {
+  /** The URL the shoots use (https://<service>.<namespace>:<port>/..., or the configured `shootWebhook.url`). */
+  url: string;
+  /** The CA bundle the shoots trust now (it changes when the self-managed CA rotates). */
+  caBundle(): string | Promise<string>;
+  /**
+   * host:port to dial instead of the URL's, keeping the URL's host for TLS (SNI and the certificate's name): for
+   * a lab or test where the Service name does not resolve. Unset, the URL's own address is dialled.
+   */
+  dialAddress?: string;
+}
+
+function caFileReader(file: string): () => Promise<string> {
+  let pem: Promise<string> | undefined;
+  return () => (pem ??= readFile(file, "utf8"));
+}
+
 /**
- * GET <webhook origin>/healthz with the webhook's CA: the shoot's kube-apiserver reaches the same URL. A
- * Service URL in a cluster resolves from the controller's pod too.
+ * GET <webhook origin>/healthz with the CA bundle the shoots trust: the shoot's kube-apiserver reaches the same
+ * URL. A Service URL in a cluster resolves from the controller's pod too, so the probe goes through the Service,
+ * as the shoots' calls do.
  */
-function createWebhookProbe(webhook: ComponentConfig["shootWebhook"]): (() => Promise<WebhookProbe>) & { close(): Promise<void> } {
+function createWebhookProbe(webhook: WebhookProbeTarget | undefined): (() => Promise<WebhookProbe>) & { close(): Promise<void> } {
   if (!webhook) return Object.assign(async (): Promise<WebhookProbe> => ({ result: "not-configured" }), { close: async () => undefined });
-  let agent: Agent | undefined;
+  const target = new URL(webhook.url);
+  // One agent per CA bundle: a rotation brings a new one, and connections made under the old trust are dropped.
+  let agent: { bundle: string; agent: Agent } | undefined;
+  const agentFor = async (): Promise<Agent> => {
+    const bundle = await webhook.caBundle();
+    if (agent?.bundle !== bundle) {
+      const old = agent?.agent;
+      // Dialling elsewhere, the certificate is still checked against the URL's host name.
+      const connect = webhook.dialAddress ? { ca: bundle, servername: target.hostname } : { ca: bundle };
+      agent = { bundle, agent: new Agent({ connect, connectTimeout: 5_000 }) };
+      void old?.close();
+    }
+    return agent.agent;
+  };
   const probe = async (): Promise<WebhookProbe> => {
     try {
-      agent ??= new Agent({ connect: { ca: await readFile(webhook.caFile, "utf8") }, connectTimeout: 5_000 });
-      const url = new URL("/healthz", webhook.url);
-      const res = await request(url, { dispatcher: agent, method: "GET", headersTimeout: 5_000, bodyTimeout: 5_000 });
+      const dispatcher = await agentFor();
+      const url = new URL("/healthz", webhook.dialAddress ? `https://${webhook.dialAddress}` : target);
+      const res = await request(url, {
+        dispatcher,
+        method: "GET",
+        ...(webhook.dialAddress ? { headers: { host: target.host } } : {}),
+        headersTimeout: 5_000,
+        bodyTimeout: 5_000,
+      });
       await res.body.text();
       return res.statusCode === 200 ? { result: "ok" } : { result: "unreachable", error: `GET ${url.pathname} answered HTTP ${res.statusCode}` };
     } catch (err) {
@@ -235,5 +281,5 @@ function createWebhookProbe(webhook: ComponentConfig["shootWebhook"]): (() => Pr
       return { result: "unreachable", error: cause?.code ?? cause?.message ?? (err as Error).message };
     }
   };
-  return Object.assign(probe, { close: async () => agent?.close() });
+  return Object.assign(probe, { close: async () => agent?.agent.close() });
 }

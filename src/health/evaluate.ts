@@ -91,7 +91,12 @@ export function evaluateHealth(input: { observation: ShootObservation; rows: rea
   const systemStatus = worst(systemParts.map((p) => p.status));
   const system =
     systemStatus === "True"
-      ? condition(SYSTEM_COMPONENTS_HEALTHY, "True", "All health checks successful", [])
+      ? condition(
+          SYSTEM_COMPONENTS_HEALTHY,
+          "True",
+          webhook.result === "ok" ? "All health checks successful; the shoot webhook is reachable" : "All health checks successful",
+          [],
+        )
       : condition(
           SYSTEM_COMPONENTS_HEALTHY,
           systemStatus,

@@ -125,6 +125,12 @@ describe("storage health evaluation", () => {
     expect(system).toMatchObject({ status: "Progressing", reason: "HealthCheckProgressing" });
   });
 
+  it("a reachable webhook is said so in a healthy SystemComponentsHealthy; none configured says nothing of it", () => {
+    expect(evaluate(healthy(), { result: "ok" }).system).toMatchObject({ status: "True", message: "All health checks successful; the shoot webhook is reachable" });
+    expect(evaluate(healthy(), { result: "ok" }).report.facts.webhookReachable).toBe(true);
+    expect(evaluate(healthy(), { result: "not-configured" }).system.message).toBe("All health checks successful");
+  });
+
   it("an unreachable webhook fails SystemComponentsHealthy and says what it means", () => {
     const { system, storage, report } = evaluate(healthy(), { result: "unreachable", error: "ECONNREFUSED" });
     expect(storage.status).toBe("True");
