@@ -241,12 +241,16 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     observer = activeObserver;
 
     // 4. The article's failure, armed before Gardener creates anything.
+    // The seed Secret's create is the second Secret create in the namespace: trident-crds' ManagedResource
+    // Secret is written first, at the start of the first pass; the seed Secret once the SVM exists.
     const rule = proxy.rules.add({
       method: "POST",
       path: `^/api/v1/namespaces/${FAILING_SHOOT}/secrets$`,
+      nth: 2,
+      count: 1_000,
       action: { type: "error", status: 500, message: "the demo's fault proxy refuses this create (the article's failure)" },
     });
-    display.note(`fault armed: kube-apiserver answers 500 to every create of a Secret in ${FAILING_SHOOT} (its seed Secret)`);
+    display.note(`fault armed: kube-apiserver answers 500 to every create of the seed Secret in ${FAILING_SHOOT}`);
 
     // 5. What Gardener does for each shoot: namespace, Cluster, Extension with the reconcile annotation.
     const gardener = display.step("Gardener creates the namespaces, Clusters and Extensions of 3 shoots in 2 projects");

@@ -21,15 +21,24 @@ export interface ManagedResourceObject {
 export function startFakeResourceManager(kube: KubeClient, opts: { intervalMs?: number } = {}): FakeResourceManager {
   const holdBack = new Set<string>();
   const interval = opts.intervalMs ?? 200;
-  const loop = startPollingLoop(async () => {
-    const { items } = await kube.list<ManagedResourceObject>(ManagedResources);
-    for (const mr of items) {
-      if (holdBack.has(mr.metadata.name) || isMarkedHealthy(mr)) continue;
-      const patch = healthyStatus(mr, "simulated by the fake resource manager");
-      await kube
-        .mergePatch(ManagedResources, mr.metadata.namespace, mr.metadata.name, patch, { subresource: "status" })
-        .catch(() => undefined);
-    }
+  const mark = async (mr: ManagedResourceObject) => {
+    if (holdBack.has(mr.metadata.name) || isMarkedHealthy(mr)) return;
+    const patch = healthyStatus(mr, "simulated by the fake resource manager");
+    await kube.mergePatch(ManagedResources, mr.metadata.namespace, mr.metadata.name, patch, { subresource: "status" }).catch(() => undefined);
+  };
+  // A list, then a watch from it for about a second: a ManagedResource is marked as soon as it is written, and
+  // the API server sees one list a second instead of one per interval (several worlds share one API server in
+  // the chaos suite). The next list also catches what `holdBack` released.
+  const loop = startPollingLoop(async (stop) => {
+    const { items, resourceVersion } = await kube.list<ManagedResourceObject>(ManagedResources);
+    for (const mr of items) await mark(mr);
+    const marking: Promise<void>[] = [];
+    await kube
+      .watch(ManagedResources, undefined, { resourceVersion, signal: stop, timeoutSeconds: 1, allowWatchBookmarks: false }, (ev) => {
+        if (ev.type === "ADDED" || ev.type === "MODIFIED") marking.push(mark(ev.object as ManagedResourceObject));
+      })
+      .catch(() => undefined);
+    await Promise.all(marking);
   }, interval);
 
   return { holdBack, stop: loop.stop };

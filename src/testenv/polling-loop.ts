@@ -3,13 +3,15 @@
  * resource manager, the shoot's workload controllers). A failed round is dropped: the API server may be going
  * away with the test, and the next round tries again. `stop` wakes the wait and resolves after the last round.
  */
-export function startPollingLoop(round: () => Promise<void>, intervalMs: number): { stop(): Promise<void> } {
+export function startPollingLoop(round: (stop: AbortSignal) => Promise<void>, intervalMs: number): { stop(): Promise<void> } {
   let stopped = false;
   let wake: (() => void) | undefined;
+  // A round that waits on the server (a watch) ends early on stop.
+  const stopSignal = new AbortController();
   const loop = (async () => {
     while (!stopped) {
       try {
-        await round();
+        await round(stopSignal.signal);
       } catch {
         // dropped on purpose, see above
       }
@@ -22,6 +24,7 @@ export function startPollingLoop(round: () => Promise<void>, intervalMs: number)
   return {
     async stop() {
       stopped = true;
+      stopSignal.abort();
       wake?.();
       await loop;
     },
