@@ -7,7 +7,7 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { loadKubeConfig } from "../src/controller.js";
+import { loadKubeConfig } from "../src/kube/config.js";
 import type { Extension } from "../src/extension/types.js";
 import { createKubeClient, type KubeClient } from "../src/kube/client.js";
 import { Clusters, Extensions, ManagedResources, Namespaces } from "../src/kube/resources.js";

@@ -2,8 +2,9 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
-import { KubeConfig } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
 import type { ComponentConfig } from "./config/component-config.js";
+import { extensionChangePredicate } from "./extension/predicate.js";
 import { createExtensionReconciler } from "./extension/reconciler.js";
 import type { Cluster, Extension } from "./extension/types.js";
 import { createKubeClient, type KubeClient } from "./kube/client.js";
@@ -29,7 +30,7 @@ import { isManagedResourceHealthy, MANAGED_RESOURCE_NAMES, MANAGED_RESOURCE_ORIG
 import { createEventRecorder } from "./runtime/events.js";
 import { createInformer } from "./runtime/informer.js";
 import { FencedError } from "./runtime/fence.js";
-import { createHeartbeat } from "./runtime/heartbeat.js";
+import { createHeartbeat } from "./extension/heartbeat.js";
 import { type CertPolicy, createWebhookCertificates, type WebhookCertificates } from "./webhook/cert-manager.js";
 import { LEGACY_SHOOT_WEBHOOK_PATH, startWebhookServer, type WebhookServer } from "./webhook/server.js";
 import { createManager, type Manager } from "./runtime/manager.js";
@@ -183,15 +184,8 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     ontapClients.set(
       cluster.name,
       createOntapClient(
-        {
-          name: cluster.name,
-          url: cluster.url,
-          username: cluster.username,
-          password: cluster.password,
-          caFile: cluster.caFile,
-          insecureSkipTlsVerify: cluster.insecureSkipTlsVerify,
-          timeoutMs: cluster.timeoutMs,
-        },
+        // OntapClusterSettings is a TransportConfig (plus legacyFormat, which the transport ignores).
+        cluster,
         {
           logger,
           gate,
@@ -338,6 +332,7 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
   const controller = createController<Extension>({
     name: "ontap-extension",
     informer: extensionInformer,
+    predicate: extensionChangePredicate,
     queue: {
       rateLimiter: { baseMs: config.requeue.baseMs, capMs: config.requeue.capMs },
       groupOf: (key) => svmOwnerGroup(key, (namespace) => clusterInformer.get(undefined, namespace)),
@@ -449,13 +444,6 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
       await managementLifClients.close();
     },
   };
-}
-
-export function loadKubeConfig(path?: string): KubeConfig {
-  const kc = new KubeConfig();
-  if (path) kc.loadFromFile(path);
-  else kc.loadFromDefault();
-  return kc;
 }
 
 /** The self-managed webhook as the health check probes it: its Service URL and the CA bundle of the moment. */

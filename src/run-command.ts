@@ -1,5 +1,6 @@
 import { ConfigError, loadComponentConfig } from "./config/component-config.js";
-import { loadKubeConfig, startController } from "./controller.js";
+import { startController } from "./controller.js";
+import { loadKubeConfig } from "./kube/config.js";
 import { createLogger } from "./log.js";
 
 export interface RunCommandOptions {

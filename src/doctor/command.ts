@@ -1,6 +1,6 @@
 import { type ComponentConfig, ConfigError, loadComponentConfig } from "../config/component-config.js";
-import { loadKubeConfig } from "../controller.js";
 import { createKubeClient } from "../kube/client.js";
+import { loadKubeConfig } from "../kube/config.js";
 import { createOntapClient, type OntapClient } from "../ontap/index.js";
 import { diagnose, type ShootDiagnosis, worstVerdict } from "./diagnose.js";
 import type { ShootObservation } from "./observation.js";
@@ -45,15 +45,7 @@ export async function runDoctor(deps: DoctorDeps, opts: { namespace?: string; co
 export function createDoctorClients(config: ComponentConfig, timeoutMs: number): OntapClient[] {
   return config.clusters.map((cluster) =>
     createOntapClient(
-      {
-        name: cluster.name,
-        url: cluster.url,
-        username: cluster.username,
-        password: cluster.password,
-        caFile: cluster.caFile,
-        insecureSkipTlsVerify: cluster.insecureSkipTlsVerify,
-        timeoutMs: Math.min(cluster.timeoutMs, timeoutMs),
-      },
+      { ...cluster, timeoutMs: Math.min(cluster.timeoutMs, timeoutMs) },
       { retry: { maxAttempts: 2, maxElapsedMs: timeoutMs } },
     ),
   );

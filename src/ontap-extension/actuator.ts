@@ -11,12 +11,14 @@ import {
   MANAGED_RESOURCE_NAMES,
   type ManagedResourcePlan,
   MR_TRIDENT_CRDS,
-  renderShootWebhookConfiguration,
   renderTridentCrdsPlan,
   renderTridentManagedResources,
   SHOOT_WEBHOOK_MR_NAME,
   TRIDENT_MANAGED_RESOURCE_NAMES,
 } from "../trident/index.js";
+// The shoot webhook's configuration is a ManagedResource like Trident's, rendered next to the server it points
+// at; webhook/ depends on trident/ (names, the plan type), never the other way round.
+import { renderShootWebhookConfiguration } from "../webhook/config.js";
 import { codeForInfraError } from "./codes.js";
 import { type CredentialsResult, ensureCredentials, readSeedSecrets } from "./credentials.js";
 import { type CrdWaits, createCrdWaits } from "./crd-waits.js";

@@ -18,19 +18,16 @@ export interface ObjectMetaLike {
   };
 }
 
-export const OPERATION_ANNOTATION = "gardener.cloud/operation";
-
 /**
- * Gardener's trigger rules for Extensions: act on a spec change (generation), on a new value of the
- * operation annotation, and when a deletion timestamp appears. Status-only and resourceVersion-only updates
- * (including the controller's own status writes and its removal of the annotation) are ignored.
+ * controller-runtime's GenerationChangedPredicate plus the start of a deletion: an update enqueues when the
+ * spec changed (generation) or a deletion timestamp appeared. Status-only and resourceVersion-only updates
+ * (including the controller's own status writes) are ignored. Kinds with triggers of their own (Gardener's
+ * operation annotation on Extensions) pass a predicate that adds them.
  */
-export function extensionChangePredicate(oldObj: unknown, newObj: unknown): boolean {
+export function specOrDeletionChangePredicate(oldObj: unknown, newObj: unknown): boolean {
   const o = (oldObj as ObjectMetaLike)?.metadata ?? {};
   const n = (newObj as ObjectMetaLike)?.metadata ?? {};
   if (o.generation !== n.generation) return true;
-  const newOperation = n.annotations?.[OPERATION_ANNOTATION];
-  if (newOperation && newOperation !== o.annotations?.[OPERATION_ANNOTATION]) return true;
   if (!o.deletionTimestamp && n.deletionTimestamp) return true;
   return false;
 }
@@ -56,7 +53,7 @@ export interface ControllerOptions<T> {
   };
   /** Default: `namespace/name`. */
   keyOf?: (obj: T) => string;
-  /** Which updates enqueue; default `extensionChangePredicate`. Adds, deletes and resyncs always enqueue. */
+  /** Which updates enqueue; default `specOrDeletionChangePredicate`. Adds, deletes and resyncs always enqueue. */
   predicate?: (oldObj: T, newObj: T) => boolean;
   /**
    * One reconcile of one key. `signal` aborts only when the process must stop at once (leadership lost, or
@@ -96,7 +93,7 @@ export interface Controller {
 export function createController<T>(opts: ControllerOptions<T>): Controller {
   const logger = (opts.logger ?? createLogger({ level: "silent" })).child({ controller: opts.name });
   const keyOf = opts.keyOf ?? objectKey;
-  const predicate = opts.predicate ?? extensionChangePredicate;
+  const predicate = opts.predicate ?? specOrDeletionChangePredicate;
   const workers = Math.max(1, opts.workers ?? 1);
   const metrics = opts.metrics;
   const queueName = opts.name;

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { loadKubeConfig } from "../../src/controller.js";
+import { loadKubeConfig } from "../../src/kube/config.js";
 import type { Extension } from "../../src/extension/types.js";
 import { Extensions, Leases, Namespaces, Secrets } from "../../src/kube/resources.js";
 import { WEBHOOK_CA_SECRET } from "../../src/webhook/cert-manager.js";

@@ -4,7 +4,7 @@ import { connect } from "node:net";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
-import { loadKubeConfig } from "../../src/controller.js";
+import { loadKubeConfig } from "../../src/kube/config.js";
 import { DaemonSets } from "../../src/testenv/trident-operator.js";
 import { createKubeClient } from "../../src/kube/client.js";
 import { ManagedResources, type ResourceType } from "../../src/kube/resources.js";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createKubeClient } from "../../src/kube/client.js";
 import { Leases } from "../../src/kube/resources.js";
-import { createHeartbeat, HEARTBEAT_LEASE_NAME } from "../../src/runtime/heartbeat.js";
+import { createHeartbeat, HEARTBEAT_LEASE_NAME } from "../../src/extension/heartbeat.js";
 import { freshNamespace, loadKubeConfig } from "../support/kube-test-helpers.js";
 
 interface Lease {

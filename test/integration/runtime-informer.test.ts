@@ -5,6 +5,7 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createKubeClient, type KubeClient } from "../../src/kube/client.js";
 import { Extensions } from "../../src/kube/resources.js";
+import { extensionChangePredicate } from "../../src/extension/predicate.js";
 import { createController } from "../../src/runtime/controller.js";
 import { createInformer } from "../../src/runtime/informer.js";
 import { type FaultProxy, startFaultProxy } from "../../src/testenv/index.js";
@@ -164,6 +165,7 @@ describe("informer against kube-apiserver", () => {
     const controller = createController<Extension>({
       name: "ext",
       informer,
+      predicate: extensionChangePredicate,
       reconcile: async (key) => {
         const e = informer.get(ns, key.split("/")[1]!);
         reconciled.push(e ? `gen${e.metadata.generation}${e.metadata.deletionTimestamp ? " deleting" : ""}` : "gone");

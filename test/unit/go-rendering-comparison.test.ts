@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { decodeShootInputs } from "../../src/ontap-extension/inputs.js";
 import { planShoot } from "../../src/ontap-extension/plan.js";
-import { renderShootWebhookConfiguration, renderTridentManagedResources } from "../../src/trident/index.js";
+import { renderTridentManagedResources } from "../../src/trident/index.js";
+import { renderShootWebhookConfiguration } from "../../src/webhook/config.js";
 import { goObjects, type GoShoot, goTridentManagedResources } from "../support/go-extension.js";
 
 /**

@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { createFakeKubeClient } from "../../src/testenv/fake-kube.js";
 import { Extensions } from "../../src/kube/resources.js";
 import { sumCounter, createMetrics } from "../../src/metrics/index.js";
-import { createController, extensionChangePredicate, objectKey, type ReconcileResult, splitKey } from "../../src/runtime/controller.js";
+import { extensionChangePredicate } from "../../src/extension/predicate.js";
+import { createController, objectKey, type ReconcileResult, specOrDeletionChangePredicate, splitKey } from "../../src/runtime/controller.js";
 import { createInformer } from "../../src/runtime/informer.js";
 
 interface Ext {
@@ -47,6 +48,18 @@ describe("extensionChangePredicate", () => {
   it("ignores status-only and resourceVersion-only updates", () => {
     expect(extensionChangePredicate(base, { ...base, status: { lastOperation: {} }, metadata: { ...base.metadata, resourceVersion: "2" } })).toBe(false);
     expect(extensionChangePredicate(base, { ...base, metadata: { ...base.metadata, resourceVersion: "3" } })).toBe(false);
+  });
+});
+
+describe("specOrDeletionChangePredicate (the runtime's default, which knows no Gardener annotation)", () => {
+  it("enqueues on a generation change and when a deletion timestamp appears", () => {
+    expect(specOrDeletionChangePredicate(base, { ...base, metadata: { ...base.metadata, generation: 2 } })).toBe(true);
+    expect(specOrDeletionChangePredicate(base, { ...base, metadata: { ...base.metadata, deletionTimestamp: "2026-01-01T00:00:00Z" } })).toBe(true);
+  });
+  it("ignores annotation-only, status-only and resourceVersion-only updates", () => {
+    const annotated = { ...base, metadata: { ...base.metadata, resourceVersion: "2", annotations: { "gardener.cloud/operation": "reconcile" } } };
+    expect(specOrDeletionChangePredicate(base, annotated)).toBe(false);
+    expect(specOrDeletionChangePredicate(base, { ...base, status: { lastOperation: {} }, metadata: { ...base.metadata, resourceVersion: "3" } })).toBe(false);
   });
 });
 

@@ -2,10 +2,10 @@ import type { KubeClient } from "../kube/client.js";
 import { isAlreadyExists, isNotFound } from "../kube/errors.js";
 import { Leases } from "../kube/resources.js";
 import { createLogger, type Logger } from "../log.js";
-import type { Controller } from "./controller.js";
-import { createInformer, type Informer } from "./informer.js";
-import { microTime } from "./leaderelection.js";
-import { sleep } from "./sleep.js";
+import type { Controller } from "../runtime/controller.js";
+import { createInformer, type Informer } from "../runtime/informer.js";
+import { microTime } from "../runtime/leaderelection.js";
+import { sleep } from "../runtime/sleep.js";
 
 /**
  * Gardener's extension heartbeat (gardener/gardener docs/extensions/heartbeat.md): the Lease
