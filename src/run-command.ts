@@ -1,5 +1,5 @@
 import { ConfigError, loadComponentConfig } from "./config/component-config.js";
-import { startController } from "./controller.js";
+import { startController } from "./process-assembly.js";
 import { loadKubeConfig } from "./kube/config.js";
 import { createLogger } from "./log.js";
 

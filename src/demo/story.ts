@@ -19,7 +19,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { loadComponentConfig } from "../config/component-config.js";
-import { type RunningController, startController } from "../controller.js";
+import { type RunningController, startController } from "../process-assembly.js";
 import { loadKubeConfig } from "../kube/config.js";
 import { createDoctorClients } from "../doctor/command.js";
 import { diagnose, type ShootDiagnosis, summarizeChecks } from "../doctor/diagnose.js";

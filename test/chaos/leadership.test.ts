@@ -2,7 +2,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, inject, it } from "vitest";
-import type { RunningController } from "../../src/controller.js";
+import type { RunningController } from "../../src/process-assembly.js";
 import { loadKubeConfig } from "../../src/kube/config.js";
 import type { FaultCall, FaultRule } from "../../src/faults/rules.js";
 import { createMetrics } from "../../src/metrics/index.js";

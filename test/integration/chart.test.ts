@@ -4,7 +4,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { parseComponentConfig } from "../../src/config/component-config.js";
-import { MANAGED_RESOURCE_SECRET_NAMES } from "../../src/controller.js";
+import { MANAGED_RESOURCE_SECRET_NAMES } from "../../src/process-assembly.js";
 import { SECRET_NAME } from "../../src/ontap-extension/plan.js";
 import { MANAGED_RESOURCE_NAMES } from "../../src/trident/names.js";
 import { execFile } from "node:child_process";

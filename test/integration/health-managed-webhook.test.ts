@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { Writable } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
-import { type RunningController, startController } from "../../src/controller.js";
+import { type RunningController, startController } from "../../src/process-assembly.js";
 import { loadKubeConfig } from "../../src/kube/config.js";
 import type { Condition } from "../../src/extension/types.js";
 import { SYSTEM_COMPONENTS_HEALTHY } from "../../src/health/evaluate.js";

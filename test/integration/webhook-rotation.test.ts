@@ -4,7 +4,7 @@ import type { TLSSocket } from "node:tls";
 import { Writable } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { type RunningController, startController } from "../../src/controller.js";
+import { type RunningController, startController } from "../../src/process-assembly.js";
 import { loadKubeConfig } from "../../src/kube/config.js";
 import { Namespaces, Secrets } from "../../src/kube/resources.js";
 import { createLogger } from "../../src/log.js";

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Writable } from "node:stream";
 import type { ComponentConfig } from "../../src/config/component-config.js";
-import { type RunningController, startController } from "../../src/controller.js";
+import { type RunningController, startController } from "../../src/process-assembly.js";
 import { loadKubeConfig } from "../../src/kube/config.js";
 import { clusterObject, type FakeResourceManager, type FaultProxy, generateServingCert, PROJECT_ANNOTATION, type ShootEnv, shootNamespaceObject, type ShootWorkloads, startFakeResourceManager, startFaultProxy, startShootEnv, startShootWorkloads } from "../../src/testenv/index.js";
 import { startWebhookServer, type WebhookServer } from "../../src/webhook/index.js";

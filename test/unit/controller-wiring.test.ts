@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ComponentConfig } from "../../src/config/component-config.js";
-import { extensionMatches, projectOfKey, svmOwnerGroup } from "../../src/controller.js";
+import { extensionMatches, projectOfKey, svmOwnerGroup } from "../../src/process-assembly.js";
 import type { Extension } from "../../src/extension/types.js";
 
 const config = { extensionClass: "shoot" } as ComponentConfig;

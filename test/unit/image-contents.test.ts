@@ -17,7 +17,7 @@ describe("the image's contents", () => {
   it("the entry point's production commands (run, sim, doctor) reach no test-only module", () => {
     const reached = reachableFrom(path.join(SRC, "cli.ts"));
     // The walk follows the lazy `import()` of each subcommand, so it sees what the image would load.
-    for (const entry of ["src/run-command.ts", "src/simulator/cli.ts", "src/doctor/command.ts", "src/controller.ts"]) {
+    for (const entry of ["src/run-command.ts", "src/simulator/cli.ts", "src/doctor/command.ts", "src/process-assembly.ts"]) {
       expect([...reached.keys()].map(rel), entry).toContain(entry);
     }
     const leaks = [...reached.entries()].filter(([file]) => isTestOnly(file)).map(([, via]) => via.map(rel).join(" -> "));

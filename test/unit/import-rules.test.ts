@@ -7,7 +7,7 @@ import { cycles, importsOf, rel, SRC, sourceFiles } from "../support/import-grap
  * src/, or a file at its top. Each may import only the layers listed here; adding an edge means changing this
  * table, in the open. The generic parts know nothing of Gardener or ONTAP: runtime/ (controller machinery),
  * kube/ and ontap/ (clients). extension/ is the Gardener contract and knows nothing of ONTAP; only
- * ontap-extension/ joins them, and only the process assembly (controller.ts) wires everything.
+ * ontap-extension/ joins them, and only the process assembly (process-assembly.ts) wires everything.
  */
 const MAY_IMPORT: Record<string, string[]> = {
   log: [],
@@ -27,12 +27,12 @@ const MAY_IMPORT: Record<string, string[]> = {
   // An independent ONTAP: it shares no code with the client, so a client bug is not mirrored by a simulator bug.
   simulator: ["faults"],
   "startup-check": ["config", "ontap", "log"],
-  controller: ["runtime", "extension", "ontap-extension", "health", "webhook", "trident", "kube", "ontap", "config", "startup-check", "log", "metrics"],
-  "run-command": ["controller", "webhook", "kube", "config", "log"],
+  "process-assembly": ["runtime", "extension", "ontap-extension", "health", "webhook", "trident", "kube", "ontap", "config", "startup-check", "log", "metrics"],
+  "run-command": ["process-assembly", "webhook", "kube", "config", "log"],
   cli: ["run-command", "doctor", "simulator"],
   // The test world may use the production parts it stands beside, never the process assembly or the demo.
   testenv: ["kube", "faults", "webhook", "trident", "runtime", "log", "metrics"],
-  demo: ["testenv", "controller", "doctor", "simulator", "webhook", "trident", "extension", "kube", "ontap", "config", "log", "metrics"],
+  demo: ["testenv", "process-assembly", "doctor", "simulator", "webhook", "trident", "extension", "kube", "ontap", "config", "log", "metrics"],
 };
 
 const layerOf = (file: string) => path.relative(SRC, file).split(path.sep)[0]!.replace(/\.ts$/, "");
@@ -70,7 +70,7 @@ describe("import rules under src/", () => {
   it("the checks see real edges (a broken parser would pass everything)", () => {
     const edges = [...imports.values()].reduce((n, list) => n + list.length, 0);
     expect(edges).toBeGreaterThan(200);
-    const controller = imports.get(path.join(SRC, "controller.ts"))!.map((i) => rel(i.target));
+    const controller = imports.get(path.join(SRC, "process-assembly.ts"))!.map((i) => rel(i.target));
     expect(controller).toContain("src/extension/predicate.ts");
     expect(cycles(new Map([["a", ["b"]], ["b", ["a"]], ["c", ["a"]]]))).toEqual([["a", "b"]]);
   });
