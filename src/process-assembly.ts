@@ -419,6 +419,7 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
           webhook: managedWebhookProbe(webhook, opts.managedWebhook?.healthProbeDialAddress),
           extensions: () => (opts.leaderElection && !manager.isLeader() ? [] : extensionInformer.list()),
           intervalMs: healthIntervalMs,
+          lifClients: managementLifClients,
           registry: metrics.registry,
           logger,
         })

@@ -8,6 +8,7 @@ import { ownSvm } from "../ontap/metrocluster.js";
 import { decodeCredentials, type SecretObject } from "../ontap-extension/credentials.js";
 import { decodeShootInputs } from "../ontap-extension/inputs.js";
 import { planShoot, type ShootPlan } from "../ontap-extension/plan.js";
+import type { ManagementLifClients } from "../ontap-extension/lif-clients.js";
 import { createCredentialVerifier, type Verdict } from "../ontap-extension/verify-credentials.js";
 import {
   FIREWALL_NAMESPACE,
@@ -39,6 +40,8 @@ export interface DoctorDeps {
   config: Pick<ComponentConfig, "extensionClass" | "clusterwideNetworkPolicy" | "shootWebhook"> &
     Partial<Pick<ComponentConfig, "clusters" | "credentialsVerification">>;
   now?: () => Date;
+  /** The controller's pools to the management LIFs, under its per-cluster gates (the health check); default: a client per check. */
+  lifClients?: ManagementLifClients;
 }
 
 export const EXTENSION_TYPE = "ontap";
@@ -153,6 +156,7 @@ export async function observeShoot(deps: DoctorDeps, namespace: string): Promise
     clusterClient: client,
     managementLif: plan.inputs.managementLif,
     ...(deps.config.credentialsVerification ? { settings: deps.config.credentialsVerification } : {}),
+    ...(deps.lifClients ? { lifClients: deps.lifClients } : {}),
   });
   observation.password = await check(stored.password, "password");
   if (stored.pendingPassword) observation.pendingPassword = await check(stored.pendingPassword, "pendingPassword");

@@ -12,6 +12,7 @@ import { Extensions } from "../kube/resources.js";
 import type { Logger } from "../log.js";
 import { METRIC_PREFIX } from "../metrics/index.js";
 import type { OntapClient } from "../ontap/index.js";
+import type { ManagementLifClients } from "../ontap-extension/lif-clients.js";
 import { evaluateHealth, type HealthCondition, type HealthReport, type WebhookProbe } from "./evaluate.js";
 
 /**
@@ -37,6 +38,8 @@ export interface HealthCheckerOptions {
   registry: Registry;
   logger: Logger;
   now?: () => Date;
+  /** Pools to the SVM management LIFs under the clusters' gates, so the password checks count against the cap. */
+  lifClients?: ManagementLifClients;
 }
 
 export interface HealthChecker {
@@ -77,7 +80,7 @@ function gauges(registry: Registry): HealthGauges {
 export function startHealthChecker(opts: HealthCheckerOptions): HealthChecker {
   const metrics = gauges(opts.registry);
   const now = opts.now ?? (() => new Date());
-  const deps = { kube: opts.kube, clients: opts.clients, config: opts.config, now };
+  const deps = { kube: opts.kube, clients: opts.clients, config: opts.config, now, ...(opts.lifClients ? { lifClients: opts.lifClients } : {}) };
   const target =
     opts.webhook ??
     (opts.config.shootWebhook ? { url: opts.config.shootWebhook.url, caBundle: caFileReader(opts.config.shootWebhook.caFile) } : undefined);
