@@ -4,7 +4,7 @@ import type { Gauge, Registry } from "prom-client";
 import { Gauge as PromGauge } from "prom-client";
 import type { ComponentConfig } from "../config/component-config.js";
 import { rowsFor } from "../doctor/diagnose.js";
-import { observeShoot } from "../doctor/observe.js";
+import { type DoctorDeps, observeShoot } from "../doctor/observe.js";
 import type { Condition, Extension } from "../extension/types.js";
 import { KubeError } from "../kube/errors.js";
 import type { KubeClient } from "../kube/client.js";
@@ -12,7 +12,6 @@ import { Extensions } from "../kube/resources.js";
 import type { Logger } from "../log.js";
 import { METRIC_PREFIX } from "../metrics/index.js";
 import type { OntapClient } from "../ontap/index.js";
-import type { ManagementLifClients } from "../ontap-extension/lif-clients.js";
 import { evaluateHealth, type HealthCondition, type HealthReport, type WebhookProbe } from "./evaluate.js";
 
 /**
@@ -39,7 +38,7 @@ export interface HealthCheckerOptions {
   logger: Logger;
   now?: () => Date;
   /** Pools to the SVM management LIFs under the clusters' gates, so the password checks count against the cap. */
-  lifClients?: ManagementLifClients;
+  lifClients?: DoctorDeps["lifClients"];
 }
 
 export interface HealthChecker {
