@@ -1,0 +1,158 @@
+import { connectionError, isOntapError } from "./errors.js";
+import { exactFilterValue } from "./query.js";
+import { createWithLookup } from "./retry.js";
+import { type Account, AccountRecord } from "./schemas.js";
+import { secretsOf } from "./transport.js";
+import type { AuthenticateResult, OntapClient } from "./client.js";
+import { type CallOptions, ENDPOINTS, type RequestSpec, type Requester } from "./request.js";
+
+const ACCOUNT_FIELDS = ["name", "owner.uuid", "owner.name", "role.name", "locked"];
+
+/** SVM user accounts, their passwords, and the login as one (the proof a stored password works). */
+export function accountOperations(r: Requester): Pick<OntapClient, "getAccount" | "listAccounts" | "createAccount" | "deleteAccount" | "changePassword" | "authenticateAs"> {
+  const { contextOf, sendOnce, retryOptions, request, parse, listAll, getOptional, deleteIdempotent } = r;
+  async function fetchAccount(
+    ownerUuid: string,
+    name: string,
+    operation: string,
+    signal: AbortSignal | undefined,
+    attempt: number,
+  ) {
+    const spec: RequestSpec = {
+      operation,
+      method: "GET",
+      endpoint: ENDPOINTS.account,
+      params: { "owner.uuid": ownerUuid, name },
+      query: { fields: ACCOUNT_FIELDS },
+      signal,
+    };
+    try {
+      const res = await sendOnce(spec, attempt);
+      return parse(AccountRecord, res.body, spec);
+    } catch (err) {
+      if (isOntapError(err) && err.kind === "http" && err.status === 404) return undefined;
+      throw err;
+    }
+  }
+
+  async function authenticateAs(
+    user: { name: string; password: string },
+    callOpts: CallOptions = {},
+  ): Promise<AuthenticateResult> {
+    const spec: RequestSpec = {
+      operation: `authenticate as ${user.name}`,
+      method: "GET",
+      endpoint: ENDPOINTS.svms,
+      query: { return_records: false },
+      signal: callOpts.signal,
+      credentials: { username: user.name, password: user.password },
+      secrets: secretsOf({ username: user.name, password: user.password }),
+    };
+    try {
+      await request(spec);
+      return { result: "ok" };
+    } catch (err) {
+      if (isOntapError(err)) {
+        if (err.kind === "http" && err.status === 401) return { result: "wrong-password" };
+        return { result: "error", error: err };
+      }
+      return { result: "error", error: connectionError(contextOf(spec), err) };
+    }
+  }
+
+  const ops: Pick<OntapClient, "getAccount" | "listAccounts" | "createAccount" | "deleteAccount" | "changePassword" | "authenticateAs"> = {
+      getAccount(ownerUuid, name, callOpts = {}) {
+        return getOptional(
+          {
+            operation: `get account ${name} of SVM ${ownerUuid}`,
+            method: "GET",
+            endpoint: ENDPOINTS.account,
+            params: { "owner.uuid": ownerUuid, name },
+            query: { fields: ACCOUNT_FIELDS },
+            signal: callOpts.signal,
+          },
+          AccountRecord,
+        );
+      },
+
+      listAccounts(ownerUuid, callOpts = {}) {
+        return listAll(
+          {
+            operation: `list accounts of SVM ${ownerUuid}`,
+            method: "GET",
+            endpoint: ENDPOINTS.accounts,
+            query: { "owner.uuid": exactFilterValue(ownerUuid, "SVM uuid"), fields: ACCOUNT_FIELDS },
+            signal: callOpts.signal,
+          },
+          AccountRecord,
+        );
+      },
+
+      async createAccount(input, callOpts = {}) {
+        const role = input.role ?? "vsadmin";
+        const operation = `create account ${input.name} on SVM ${input.ownerUuid}`;
+        const spec: RequestSpec = {
+          operation,
+          method: "POST",
+          endpoint: ENDPOINTS.accounts,
+          body: {
+            name: input.name,
+            owner: { uuid: input.ownerUuid },
+            role: { name: role },
+            applications: [{ application: "http", authentication_methods: ["password"] }],
+            password: input.password,
+            locked: false,
+          },
+          signal: callOpts.signal,
+          secrets: [input.password],
+        };
+        return createWithLookup<Account>({
+          ...retryOptions(spec),
+          create: async (attempt) => {
+            await sendOnce(spec, attempt);
+            return { name: input.name, ownerUuid: input.ownerUuid, role, locked: false };
+          },
+          lookup: (attempt) => fetchAccount(input.ownerUuid, input.name, operation, callOpts.signal, attempt),
+        });
+      },
+
+      async deleteAccount(ownerUuid, name, callOpts = {}) {
+        await deleteIdempotent({
+          operation: `delete account ${name} of SVM ${ownerUuid}`,
+          method: "DELETE",
+          endpoint: ENDPOINTS.account,
+          params: { "owner.uuid": ownerUuid, name },
+          signal: callOpts.signal,
+        });
+      },
+
+      async changePassword(input, callOpts = {}) {
+        const spec: RequestSpec = {
+          operation: `change password of ${input.name} on SVM ${input.svmName}`,
+          method: "POST",
+          endpoint: ENDPOINTS.password,
+          body: { owner: { name: input.svmName }, name: input.name, password: input.password },
+          signal: callOpts.signal,
+          secrets: [input.password],
+        };
+        // Setting a password twice is harmless, but ONTAP may refuse a password equal to the current one, so
+        // after a lost answer the "lookup" is: does the new password already work?
+        await createWithLookup<true>({
+          ...retryOptions(spec),
+          create: async (attempt) => {
+            await sendOnce(spec, attempt);
+            return true;
+          },
+          lookup: async () => {
+            const auth = await authenticateAs({ name: input.name, password: input.password }, callOpts);
+            if (auth.result === "ok") return true;
+            if (auth.result === "error") throw auth.error;
+            return undefined;
+          },
+        });
+      },
+
+    authenticateAs,
+  };
+  return ops;
+}

@@ -1,0 +1,130 @@
+import { waitForJob as waitForJobWith } from "./jobs.js";
+import { exactFilterValue, svmNameFilter } from "./query.js";
+import { createWithLookup } from "./retry.js";
+import { collectionOf, JobRecord, type JobRef, type Svm, SvmRecord } from "./schemas.js";
+import type { OntapClient } from "./client.js";
+import { ENDPOINTS, type RequestSpec, type Requester } from "./request.js";
+
+// `ip_interfaces` rides along so the LIF check of a reconcile needs no request of its own.
+const SVM_FIELDS = ["uuid", "name", "state", "subtype", "nvme.enabled", "ip_interfaces"];
+
+/** SVMs, their jobs and the volume count that decides whether one may go. */
+export function svmOperations(r: Requester): Pick<OntapClient, "findSvmsByName" | "getSvm" | "createSvm" | "deleteSvm" | "getJob" | "waitForJob" | "countDataVolumes"> {
+  const { cluster, transport, sendOnce, retryOptions, request, parse, listAll, count, getOptional, deleteIdempotent, jobOf } = r;
+  function svmsByNameSpec(operation: string, nameFilter: string, signal?: AbortSignal): RequestSpec {
+    return {
+      operation,
+      method: "GET",
+      endpoint: ENDPOINTS.svms,
+      query: { name: nameFilter, fields: SVM_FIELDS },
+      signal,
+    };
+  }
+
+  async function findSvmExact(name: string, operation: string, signal: AbortSignal | undefined, attempt: number) {
+    // Single attempt: the caller (a create's retry loop) owns retries.
+    const spec = svmsByNameSpec(operation, name, signal);
+    const res = await sendOnce(spec, attempt);
+    const records = parse(collectionOf(SvmRecord), res.body, spec).records;
+    return records.find((s) => s.name === name);
+  }
+
+  const ops: Pick<OntapClient, "findSvmsByName" | "getSvm" | "createSvm" | "deleteSvm" | "getJob" | "waitForJob" | "countDataVolumes"> = {
+      findSvmsByName(name, callOpts = {}) {
+        return listAll(svmsByNameSpec(`find SVM ${name}`, svmNameFilter(name), callOpts.signal), SvmRecord);
+      },
+
+      getSvm(uuid, callOpts = {}) {
+        return getOptional(
+          {
+            operation: `get SVM ${uuid}`,
+            method: "GET",
+            endpoint: ENDPOINTS.svm,
+            params: { uuid },
+            query: { fields: SVM_FIELDS },
+            signal: callOpts.signal,
+          },
+          SvmRecord,
+        );
+      },
+
+      async createSvm(input, callOpts = {}) {
+        const name = exactFilterValue(input.name, "SVM name");
+        const operation = `create SVM ${name}`;
+        const spec: RequestSpec = {
+          operation,
+          method: "POST",
+          endpoint: ENDPOINTS.svms,
+          body: {
+            name,
+            aggregates: input.aggregateUuids.map((uuid) => ({ uuid })),
+            nvme: { enabled: true, allowed: true },
+          },
+          signal: callOpts.signal,
+        };
+        return createWithLookup<{ svm?: Svm; job?: JobRef }>({
+          ...retryOptions(spec),
+          create: async (attempt) => {
+            const res = await sendOnce(spec, attempt);
+            const job = jobOf(res, spec);
+            if (job) return { job };
+            // 201 without a job: the SVM exists now; fetch it so the caller gets its uuid and state.
+            const svm = await findSvmExact(name, operation, callOpts.signal, attempt);
+            return svm ? { svm } : {};
+          },
+          lookup: async (attempt) => {
+            const svm = await findSvmExact(name, operation, callOpts.signal, attempt);
+            return svm ? { svm } : undefined;
+          },
+        });
+      },
+
+      async deleteSvm(uuid, callOpts = {}) {
+        const spec: RequestSpec = {
+          operation: `delete SVM ${uuid}`,
+          method: "DELETE",
+          endpoint: ENDPOINTS.svm,
+          params: { uuid },
+          signal: callOpts.signal,
+        };
+        const res = await deleteIdempotent(spec);
+        const job = res ? jobOf(res, spec) : undefined;
+        return job ? { job } : {};
+      },
+
+      async getJob(uuid, callOpts = {}) {
+        const spec: RequestSpec = {
+          operation: `get job ${uuid}`,
+          method: "GET",
+          endpoint: ENDPOINTS.job,
+          params: { uuid },
+          query: { fields: ["uuid", "state", "code", "message"] },
+          signal: callOpts.signal,
+        };
+        return parse(JobRecord, (await request(spec)).body, spec);
+      },
+
+      waitForJob(job, waitOpts = {}) {
+        return waitForJobWith(
+          {
+            cluster,
+            secrets: transport.secrets,
+            getJob: (uuid, signal) => ops.getJob(uuid, signal ? { signal } : {}),
+          },
+          job,
+          waitOpts,
+        );
+      },
+
+      countDataVolumes(svmUuid, callOpts = {}) {
+        return count({
+          operation: `count data volumes of SVM ${svmUuid}`,
+          method: "GET",
+          endpoint: ENDPOINTS.volumes,
+          query: { "svm.uuid": exactFilterValue(svmUuid, "SVM uuid"), is_svm_root: false },
+          signal: callOpts.signal,
+        });
+      },
+  };
+  return ops;
+}
