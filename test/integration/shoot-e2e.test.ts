@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { httpsRequest } from "../../src/testenv/http.js";
+import { DaemonSets, Deployments, tridentControllerDeployment, tridentNodeDaemonSet } from "../../src/testenv/trident-operator.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KubeError } from "../../src/kube/errors.js";
 import { CustomResourceDefinitions, ManagedResources, Secrets } from "../../src/kube/resources.js";
@@ -9,9 +10,7 @@ import {
   LABEL_NO_CLEANUP,
   MANAGED_RESOURCE_ORIGIN,
   SHOOT_SYSTEM_NAMESPACE,
-  TRIDENT_CONTROLLER_APP_LABEL,
   TRIDENT_CONTROLLER_DEPLOYMENT,
-  TRIDENT_NODE_APP_LABEL,
   TRIDENT_NODE_DAEMONSET,
 } from "../../src/trident/index.js";
 import { renderReleasedTridentCrds, renderTridentCrds, TRIDENT_CRD_NAMES } from "../../src/trident/crds.js";
@@ -73,38 +72,6 @@ function content(obj: ShootObject): Record<string, unknown> {
   return out;
 }
 
-function tridentNodeDaemonSet(): ShootObject {
-  const labels = { app: TRIDENT_NODE_APP_LABEL };
-  return {
-    apiVersion: "apps/v1",
-    kind: "DaemonSet",
-    metadata: { name: TRIDENT_NODE_DAEMONSET, namespace: SHOOT_SYSTEM_NAMESPACE, labels },
-    spec: {
-      selector: { matchLabels: labels },
-      template: {
-        metadata: { labels },
-        spec: { hostNetwork: true, containers: [{ name: "trident-main", image: "netapp/trident:25.06.2" }] },
-      },
-    },
-  };
-}
-
-function tridentControllerDeployment(): ShootObject {
-  const labels = { app: TRIDENT_CONTROLLER_APP_LABEL };
-  return {
-    apiVersion: "apps/v1",
-    kind: "Deployment",
-    metadata: { name: TRIDENT_CONTROLLER_DEPLOYMENT, namespace: SHOOT_SYSTEM_NAMESPACE, labels },
-    spec: {
-      replicas: 1,
-      selector: { matchLabels: labels },
-      template: { metadata: { labels }, spec: { containers: [{ name: "trident-main", image: "netapp/trident:25.06.2" }] } },
-    },
-  };
-}
-
-const DaemonSets = typeOf(tridentNodeDaemonSet());
-const Deployments = typeOf(tridentControllerDeployment());
 
 function expectNodeDaemonSetMutated(ds: ShootObject | undefined): void {
   const spec = ds?.spec as { template: { metadata: { labels: Record<string, string>; annotations?: Record<string, string> }; spec: Record<string, unknown> } };
@@ -317,7 +284,7 @@ describe("end to end: the real gardener-resource-manager into a shoot API server
     await eventually(async () => expect(await shootKube().get(DaemonSets, SHOOT_SYSTEM_NAMESPACE, TRIDENT_NODE_DAEMONSET)).toBeUndefined());
     await world.shoot!.setWebhookRunning(false);
     try {
-      const created = await shootKube().create<ShootObject>(DaemonSets, tridentNodeDaemonSet());
+      const created = (await shootKube().create(DaemonSets, tridentNodeDaemonSet())) as ShootObject;
       expect(created.metadata.labels?.[LABEL_MUTATED_BY_WEBHOOK]).toBeUndefined();
       expect((created.spec as { template: { spec: { initContainers?: unknown[] } } }).template.spec.initContainers).toBeUndefined();
     } finally {
