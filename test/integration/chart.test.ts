@@ -85,6 +85,12 @@ describe("the Helm chart, rendered by real helm", () => {
       "networking.gardener.cloud/to-public-networks": "allowed",
       "networking.resources.gardener.cloud/to-all-shoots-kube-apiserver-tcp-443": "allowed",
     });
+    // The label gardener-resource-manager's NetworkPolicy controller derives from the Service (its name and the
+    // webhook port's target port, by name when named), so the pod's health check reaches its own webhook.
+    const service = findObject(objects, "Service");
+    const webhookPort = service.spec.ports.find((p: { name: string }) => p.name === "webhook");
+    expect(pod.metadata.labels[`networking.resources.gardener.cloud/to-${service.metadata.name}-tcp-${webhookPort.targetPort}`]).toBe("allowed");
+    expect(pod.spec.containers[0].ports.map((p: { name: string }) => p.name)).toContain(webhookPort.targetPort);
     expect(pod.metadata.annotations).toMatchObject({ "prometheus.io/scrape": "true", "prometheus.io/port": "8081" });
     expect(pod.spec.priorityClassName).toBe("gardener-system-900");
     expect(pod.spec.terminationGracePeriodSeconds).toBeGreaterThan(30);
@@ -102,7 +108,6 @@ describe("the Helm chart, rendered by real helm", () => {
     expect(pdb.spec.unhealthyPodEvictionPolicy).toBe("AlwaysAllow");
     expect(pdb.spec.selector.matchLabels).toEqual(deployment.spec.selector.matchLabels);
 
-    const service = findObject(objects, "Service");
     expect(service.metadata.annotations).toMatchObject({
       "networking.resources.gardener.cloud/from-all-webhook-targets-allowed-ports": '[{"protocol":"TCP","port":10250}]',
       "networking.resources.gardener.cloud/from-all-seed-scrape-targets-allowed-ports": '[{"protocol":"TCP","port":8081}]',
