@@ -91,6 +91,9 @@ export async function spawnControllerChild(opts: {
   const proc = spawn(
     process.execPath,
     [
+      // BENCH_CPU_PROF=DIR writes a V8 CPU profile of the controller there when it stops (for finding where
+      // a scenario's time goes; open it in Chrome DevTools).
+      ...(process.env.BENCH_CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir", process.env.BENCH_CPU_PROF] : []),
       DIST_CLI,
       "run",
       "--config",

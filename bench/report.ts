@@ -140,6 +140,10 @@ export function renderPerformanceDoc(results: Record<string, unknown>): string {
     p(`| affected Extensions (not Succeeded when it came back) | ${recovery.affectedExtensions} |`);
     p(`| most consecutive failures of one Extension; its backoff ceiling | ${recovery.maxConsecutiveFailures}; ${recovery.maxBackoffCeilingSeconds} s |`);
     p(`| seconds from the cluster's return until every affected Extension Succeeded | ${recovery.secondsUntilEveryAffectedConverged} |`);
+    if (recovery.convergence) {
+      const c = recovery.convergence;
+      p(`| per affected Extension while converging: controller CPU; Kubernetes requests (writes); ONTAP requests | ${c.controllerCpuMsPerExtension} ms; ${c.kubeRequestsPerExtension} (${c.kubeWritesPerExtension}); ${c.ontapRequestsPerExtension} |`);
+    }
     p();
     p("The burst before the breaker opens is the requests already in flight or sent before 5 failures in a row;");
     p("after that the cluster sees one probe per second. When a probe is answered the breaker closes and enqueues");

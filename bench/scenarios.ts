@@ -285,6 +285,8 @@ export interface RecoveryResult {
   affectedExtensions: number;
   affectedInStateError: number;
   secondsUntilEveryAffectedConverged: number;
+  /** What the convergence cost the controller, per affected Extension: its CPU, its Kubernetes requests and writes, its ONTAP requests. */
+  convergence: { controllerCpuMsPerExtension: number; kubeRequestsPerExtension: number; kubeWritesPerExtension: number; ontapRequestsPerExtension: number };
   maxConsecutiveFailures: number;
   /** The backoff ceiling that many failures had reached: min(capSeconds, baseSeconds * 2^(n-1)), full jitter below it. */
   maxBackoffCeilingSeconds: number;
@@ -334,6 +336,12 @@ export async function recovery(opts: { extensions: number; downSeconds: number; 
         .filter((l) => l.startsWith("gardener_extension_ontap_consecutive_failures{"))
         .map((l) => Number(l.split(" ").at(-1))),
     );
+    const costBefore = {
+      cpu: world.controller.cpuMs(),
+      kube: await world.controller.metric("kube_requests_total"),
+      writes: await world.controller.metric("kube_requests_total", (l) => WRITE_VERBS.test(l)),
+      ontap: await world.controller.metric("ontap_requests_total"),
+    };
     await down.removeFault(faultId);
     const backAt = Date.now();
     for (const k of affected) {
@@ -343,6 +351,13 @@ export async function recovery(opts: { extensions: number; downSeconds: number; 
     log(`recovery: ${down.cluster.name} answers again; ${affected.length} Extensions waiting (${errored} in state Error)`);
     await world.waitReady(affected, 600_000, "recovery: converging");
     const converged = affected.length === 0 ? 0 : (Math.max(...affected.map((k) => world.readyAt.get(k) as number)) - backAt) / 1000;
+    const per = (n: number) => round(n / Math.max(1, affected.length), 2);
+    const convergence = {
+      controllerCpuMsPerExtension: per(world.controller.cpuMs() - costBefore.cpu),
+      kubeRequestsPerExtension: per((await world.controller.metric("kube_requests_total")) - costBefore.kube),
+      kubeWritesPerExtension: per((await world.controller.metric("kube_requests_total", (l) => WRITE_VERBS.test(l))) - costBefore.writes),
+      ontapRequestsPerExtension: per((await world.controller.metric("ontap_requests_total")) - costBefore.ontap),
+    };
     const downFor = (backAt - downAt) / 1000;
     const result: RecoveryResult = {
       profile: profile.name,
@@ -357,6 +372,7 @@ export async function recovery(opts: { extensions: number; downSeconds: number; 
       affectedExtensions: affected.length,
       affectedInStateError: errored,
       secondsUntilEveryAffectedConverged: round(converged, 2),
+      convergence,
       maxConsecutiveFailures: maxFailures,
       maxBackoffCeilingSeconds: round(Math.min(300, 2 * 2 ** Math.max(0, maxFailures - 1)), 0),
       goal: "while down, a bounded request rate (breaker: one probe per second); once back, every affected Extension Succeeded within 10 s",
@@ -364,7 +380,7 @@ export async function recovery(opts: { extensions: number; downSeconds: number; 
     };
     result.goalMet = result.secondsUntilEveryAffectedConverged <= 10 && result.requestsPerSecondAfterFirst5Seconds <= 1.5;
     log(
-      `recovery: ${result.requestsToDownClusterWhileDown} requests to ${down.cluster.name} in ${result.downSeconds} s down (${result.requestsPerSecondAfterFirst5Seconds}/s after the first 5 s); ${affected.length} affected converged ${result.secondsUntilEveryAffectedConverged} s after it came back`,
+      `recovery: ${result.requestsToDownClusterWhileDown} requests to ${down.cluster.name} in ${result.downSeconds} s down (${result.requestsPerSecondAfterFirst5Seconds}/s after the first 5 s); ${affected.length} affected converged ${result.secondsUntilEveryAffectedConverged} s after it came back; per Extension: ${JSON.stringify(convergence)}`,
     );
     return result;
   } finally {
