@@ -1,3 +1,4 @@
+import { SHOW_CURSOR } from "./display.js";
 import { runDemo } from "./story.js";
 
 export interface DemoCommandOptions {
@@ -16,7 +17,7 @@ export async function runDemoCommand(opts: DemoCommandOptions): Promise<number> 
   const onSignal = () => {
     signals++;
     if (signals > 1) {
-      process.stdout.write("\u001b[?25h\nsecond interrupt: exiting without cleanup\n");
+      process.stdout.write(`${SHOW_CURSOR}\nsecond interrupt: exiting without cleanup\n`);
       process.exit(130);
     }
     interrupt.abort();

@@ -1,3 +1,6 @@
+import { styleText } from "node:util";
+import cliTruncate from "cli-truncate";
+import wrapAnsi from "wrap-ansi";
 import { type Cell, formatDuration, plainCells, plainRow, renderMatrix, renderTable, type ShootRow } from "./view.js";
 
 /**
@@ -32,7 +35,10 @@ interface StepState {
 }
 
 const SPINNER = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+/** Cursor control for the in-place redraw (colours come from util.styleText, which has no cursor moves). */
 const ESC = "\u001b[";
+/** Shows the cursor again (the live display hides it while it redraws). */
+export const SHOW_CURSOR = `${ESC}?25h`;
 
 export function createLiveDisplay(out: Out, header: { title: string; subtitle: string }, started = Date.now()): Display {
   const steps: StepState[] = [];
@@ -113,7 +119,7 @@ export function createLiveDisplay(out: Out, header: { title: string; subtitle: s
       closed = true;
       clearInterval(timer);
       draw();
-      out.write(`${ESC}?25h`);
+      out.write(SHOW_CURSOR);
     },
   };
 }
@@ -166,52 +172,20 @@ export function createPlainDisplay(out: Out, header: { title: string; subtitle: 
   };
 }
 
-const bold = (s: string) => `${ESC}1m${s}${ESC}22m`;
-const dim = (s: string) => `${ESC}2m${s}${ESC}22m`;
-const green = (s: string) => `${ESC}32m${s}${ESC}39m`;
-const red = (s: string) => `${ESC}31m${s}${ESC}39m`;
-const yellow = (s: string) => `${ESC}33m${s}${ESC}39m`;
+// Colours are asked for, not detected: this display is only created for a terminal (`--no-tty` takes the plain one).
+const style = (format: Parameters<typeof styleText>[0]) => (s: string) => styleText(format, s, { validateStream: false });
+const bold = style("bold");
+const dim = style("dim");
+const green = style("green");
+const red = style("red");
+const yellow = style("yellow");
 
-/** Word-wraps plain text (no escape sequences) to `width` characters; a word longer than that is cut. */
+/** Word-wraps plain text to `width` columns; a word longer than that is cut. */
 export function wrapText(text: string, width: number): string[] {
-  const lines: string[] = [];
-  let line = "";
-  for (const word of text.split(" ")) {
-    if (line === "") line = word;
-    else if (line.length + 1 + word.length <= width) line += ` ${word}`;
-    else {
-      lines.push(line);
-      line = word;
-    }
-    while (line.length > width) {
-      lines.push(line.slice(0, width));
-      line = line.slice(width);
-    }
-  }
-  lines.push(line);
-  return lines;
+  return wrapAnsi(text, width, { hard: true }).split("\n");
 }
 
-/** Cuts a line to `width` visible characters, keeping escape sequences intact (a wrapped line would break the redraw). */
+/** Cuts a line to `width` columns, keeping escape sequences intact (a wrapped line would break the redraw). */
 export function truncateVisible(line: string, width: number): string {
-  let visible = 0;
-  let out = "";
-  for (let i = 0; i < line.length; ) {
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: matching terminal escape sequences is the point.
-    const m = /^\u001b\[[0-9;?]*[A-Za-z]/.exec(line.slice(i));
-    if (m) {
-      out += m[0];
-      i += m[0].length;
-      continue;
-    }
-    const ch = String.fromCodePoint(line.codePointAt(i) ?? 32);
-    if (visible >= width) {
-      i += ch.length;
-      continue;
-    }
-    out += ch;
-    visible++;
-    i += ch.length;
-  }
-  return visible >= width ? `${out}${ESC}0m` : out;
+  return cliTruncate(line, width, { position: "end", truncationCharacter: "" });
 }

@@ -1,3 +1,4 @@
+import { styleText } from "node:util";
 import type { ShootObservation } from "../doctor/observation.js";
 
 /**
@@ -127,12 +128,13 @@ export function rowCells(row: ShootRow): Cell[] {
   ];
 }
 
-const COLORS: Record<Tone, [string, string]> = {
-  good: ["\u001b[32m", "\u001b[39m"],
-  bad: ["\u001b[31m", "\u001b[39m"],
-  busy: ["\u001b[33m", "\u001b[39m"],
-  plain: ["", ""],
-};
+const TONE_COLOR: Record<Tone, "green" | "red" | "yellow" | undefined> = { good: "green", bad: "red", busy: "yellow", plain: undefined };
+
+/** A cell's text in its tone's colour; asked for by the caller (a terminal), not detected from a stream. */
+function colored(c: Cell): string {
+  const color = TONE_COLOR[c.tone];
+  return color ? styleText(color, c.text, { validateStream: false }) : c.text;
+}
 
 /** Aligned matrix lines; colors (when asked) are added after padding so they never skew the columns. */
 export function renderMatrix(rows: readonly ShootRow[], opts: { color?: boolean; indent?: string } = {}): string[] {
@@ -149,8 +151,7 @@ export function renderTable(header: readonly string[], rows: readonly Cell[][], 
       r
         .map((c, i) => {
           const pad = i < r.length - 1 ? " ".repeat((widths[i] ?? 0) - [...c.text].length) : "";
-          const [on, off] = opts.color ? COLORS[c.tone] : COLORS.plain;
-          return `${on}${c.text}${off}${pad}`;
+          return `${opts.color ? colored(c) : c.text}${pad}`;
         })
         .join("  ")
         .trimEnd(),

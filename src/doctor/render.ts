@@ -1,4 +1,5 @@
-import { type DoctorRow, type ShootDiagnosis, type Verdict, worstVerdict } from "./diagnose.js";
+import { type ShootDiagnosis, type Verdict, worstVerdict } from "./diagnose.js";
+import type { DoctorRow } from "./row.js";
 import type { ShootObservation } from "./observation.js";
 
 /** Human and JSON renderings of diagnoses. Pure: text in, text out, so the shape is unit-tested. */

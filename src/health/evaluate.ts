@@ -1,4 +1,4 @@
-import type { DoctorRow } from "../doctor/diagnose.js";
+import type { DoctorRow } from "../doctor/row.js";
 import type { ShootObservation } from "../doctor/observation.js";
 
 /**

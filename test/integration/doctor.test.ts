@@ -5,7 +5,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
 import { createDoctorClients, type DoctorResult, runDoctor } from "../../src/doctor/command.js";
-import { reconcileCommand } from "../../src/doctor/diagnose.js";
+import { reconcileCommand } from "../../src/doctor/row.js";
 import type { DoctorDeps } from "../../src/doctor/observe.js";
 import { renderJson, renderReport } from "../../src/doctor/render.js";
 import type { KubeClient } from "../../src/kube/client.js";

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { type DoctorRow, diagnose, reconcileCommand, summarizeChecks, verdictFor, worstVerdict } from "../../src/doctor/diagnose.js";
+import { diagnose, summarizeChecks, verdictFor, worstVerdict } from "../../src/doctor/diagnose.js";
 import type { ShootObservation } from "../../src/doctor/observation.js";
+import { type DoctorRow, reconcileCommand } from "../../src/doctor/row.js";
 import { chooseInspected, expectedManagedResources } from "../../src/doctor/observe.js";
 
 const NS = "shoot--alpha--web";
