@@ -30,7 +30,8 @@ function startCli(args: string[]) {
   });
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const ready = new Promise<{ ready: boolean; clusters: SimClusterInfo[] }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ready line; stderr: ${stderr}`)), 15_000);
+    // tsx compiles the simulator on start: a second when idle, far more on a loaded machine.
+    const timer = setTimeout(() => reject(new Error(`no ready line; stderr: ${stderr}`)), 90_000);
     child.stdout.on("data", () => {
       const newline = stdout.indexOf("\n");
       if (newline < 0) return;
@@ -42,7 +43,7 @@ function startCli(args: string[]) {
   return { child, ready, exited, output: () => ({ stdout, stderr }) };
 }
 
-describe("sim command", () => {
+describe("sim command", { timeout: 120_000 }, () => {
   it("prints one ready line, serves every cluster with the CA in the cert dir, and stops with exit 0 on SIGTERM", async () => {
     const certDir = await mkdtemp(join(tmpdir(), "sim-cli-test-"));
     dirs.push(certDir);
