@@ -1,3 +1,4 @@
+import type { Result } from "../runtime/result.js";
 import type { Cluster, Extension } from "./types.js";
 
 /** What the generic reconciler hands an actuator for one operation on one Extension. */
@@ -17,9 +18,15 @@ export interface ActuatorCondition {
   message: string;
 }
 
-export type ActuatorResult =
-  | { kind: "done"; description: string; providerStatus?: Record<string, unknown>; conditions?: ActuatorCondition[] }
-  | { kind: "requeue"; afterMs: number; reason: string; providerStatus?: Record<string, unknown> };
+/** What an operation established, for status: the description, provider status and conditions of a success. */
+export interface ActuatorDone {
+  description: string;
+  providerStatus?: Record<string, unknown>;
+  conditions?: ActuatorCondition[];
+}
+
+/** The shared result union (`runtime/result.ts`) with what status shows of a success. */
+export type ActuatorResult = Result<ActuatorDone>;
 
 /** Gardener's actuator shape: the lifecycle is explicit, never implied. Errors are thrown (see ExtensionError). */
 export interface Actuator {

@@ -2,7 +2,7 @@ import { ExtensionError } from "../extension/errors.js";
 import type { Aggregate, Job, JobRef, MetroCluster, OntapClient, Svm } from "../ontap/index.js";
 import { codesForInfraErrors } from "./codes.js";
 import type { ShootPlan } from "./plan.js";
-import { ok, requeue, type StepResult } from "./result.js";
+import { done, requeue, type StepResult } from "../runtime/result.js";
 import { describeContents, judgeRaceCopies } from "./svm-race.js";
 
 export interface SvmOnCluster {
@@ -119,7 +119,7 @@ async function observeAndDecide(deps: SvmDeps, plan: ShootPlan, justCreated: boo
             true,
           );
         }
-        return ok({ cluster: lookup.cluster, client, svm });
+        return done({ cluster: lookup.cluster, client, svm });
       }
       if (SETTLING_STATES.has(svm.state)) {
         return requeue(pollMs, `SVM ${svm.name} on ${lookup.cluster} is ${svm.state}`);
@@ -137,7 +137,7 @@ async function observeAndDecide(deps: SvmDeps, plan: ShootPlan, justCreated: boo
       // Just created and not listed yet: look again later, never create twice.
       if (justCreated) return requeue(pollMs, creatingReason(plan.svmName, "its cluster"));
       const created = await createSvm(deps, plan, pollMs);
-      return created.kind === "ok" ? observeAndDecide(deps, plan, true) : created;
+      return created.kind === "done" ? observeAndDecide(deps, plan, true) : created;
     }
   }
 }
@@ -205,7 +205,7 @@ async function createSvm(deps: SvmDeps, plan: ShootPlan, pollMs: number): Promis
   const startedAt = (deps.now ?? Date.now)();
   const created = await client.createSvm({ name: plan.svmName, aggregateUuids: aggregates.map((a) => a.uuid) });
   if (created.svm?.state === "running" && created.svm.nvmeEnabled !== false) {
-    return ok({ cluster, client, svm: created.svm });
+    return done({ cluster, client, svm: created.svm });
   }
   let after = pollMs;
   if (created.job && deps.jobs) {

@@ -2,7 +2,7 @@ import { ExtensionError } from "../extension/errors.js";
 import type { MetroCluster, OntapClient } from "../ontap/index.js";
 import { codesForInfraErrors } from "./codes.js";
 import type { ShootPlan } from "./plan.js";
-import { ok, requeue, type StepResult } from "./result.js";
+import { done, requeue, type StepResult } from "../runtime/result.js";
 
 /** The account ONTAP creates with every SVM; it is not a shoot's user. */
 const BUILTIN_SVM_ACCOUNTS = new Set(["vsadmin"]);
@@ -34,7 +34,7 @@ export async function teardownOntap(deps: TeardownDeps, plan: ShootPlan): Promis
       true,
     );
   }
-  if (lookup.kind === "absent") return ok(`SVM ${plan.svmName} is absent; nothing left on ONTAP`);
+  if (lookup.kind === "absent") return done(`SVM ${plan.svmName} is absent; nothing left on ONTAP`);
 
   const client = deps.clients.get(lookup.cluster);
   if (!client) throw new ExtensionError(`ONTAP cluster ${lookup.cluster} is not configured`, ["ERR_CONFIGURATION_PROBLEM"], false);
@@ -42,19 +42,19 @@ export async function teardownOntap(deps: TeardownDeps, plan: ShootPlan): Promis
   if (svm.state === "deleting") return requeue(deps.pollMs, `SVM ${svm.name} is being deleted`);
 
   await client.deleteAccount(svm.uuid, plan.username);
-  if (deps.policy === "Retain") return ok(`user ${plan.username} removed; SVM ${svm.name} retained (svmDeletionPolicy Retain)`);
+  if (deps.policy === "Retain") return done(`user ${plan.username} removed; SVM ${svm.name} retained (svmDeletionPolicy Retain)`);
 
   const others = (await client.listAccounts(svm.uuid))
     .map((a) => a.name)
     .filter((name) => !BUILTIN_SVM_ACCOUNTS.has(name) && name !== plan.username);
   if (others.length > 0) {
-    return ok(`user ${plan.username} removed; SVM ${svm.name} kept for ${others.length} other shoot user(s)`);
+    return done(`user ${plan.username} removed; SVM ${svm.name} kept for ${others.length} other shoot user(s)`);
   }
   const volumes = await client.countDataVolumes(svm.uuid);
-  if (volumes > 0) return ok(`user ${plan.username} removed; SVM ${svm.name} kept: it holds ${volumes} data volume(s)`);
+  if (volumes > 0) return done(`user ${plan.username} removed; SVM ${svm.name} kept: it holds ${volumes} data volume(s)`);
 
   for (const lif of await client.listInterfaces(svm.uuid)) await client.deleteInterface(lif.uuid);
   const deleted = await client.deleteSvm(svm.uuid);
   if (deleted.job) return requeue(deps.pollMs, `SVM ${svm.name} is being deleted (job ${deleted.job.uuid})`);
-  return ok(`user ${plan.username}, the LIFs and SVM ${svm.name} removed`);
+  return done(`user ${plan.username}, the LIFs and SVM ${svm.name} removed`);
 }

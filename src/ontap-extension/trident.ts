@@ -10,7 +10,7 @@ import {
   managedResourceSecretName,
   toManagedResourceObjects,
 } from "../trident/index.js";
-import { ok, requeue, type StepResult } from "./result.js";
+import { done, requeue, type StepResult } from "../runtime/result.js";
 
 interface KubeObject {
   metadata: { name: string; namespace?: string; resourceVersion?: string; annotations?: Record<string, string> };
@@ -89,7 +89,7 @@ export async function deployComponents(
   if (stillDeleting.length > 0) {
     return requeue(opts.pollMs, `waiting for ManagedResources no longer rendered to be deleted: ${stillDeleting.join(", ")}`);
   }
-  return ok(report);
+  return done(report);
 }
 
 /** The components in runs that end at each one that must be healthy before the next run is written. */

@@ -2,10 +2,11 @@ import { createLogger, type Logger } from "../log.js";
 import type { Metrics } from "../metrics/index.js";
 import type { Informer } from "./informer.js";
 import type { RateLimiter, RateLimiterOptions } from "./ratelimiter.js";
+import type { Result } from "./result.js";
 import { WorkQueue } from "./workqueue.js";
 
-/** What a reconcile asks of the queue: nothing more, or another look after a delay ("not ready yet"). */
-export type ReconcileResult = { kind: "done" } | { kind: "requeue"; afterMs: number; reason: string };
+/** What a reconcile asks of the queue: nothing more, or another look after a delay (the shared `Result`, bare). */
+export type ReconcileResult = Result;
 
 export interface ObjectMetaLike {
   metadata?: {

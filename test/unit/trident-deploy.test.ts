@@ -72,7 +72,7 @@ describe("deploying Trident's ManagedResources", () => {
       { subresource: "status" },
     );
     const second = await deployComponents(kube, NS, components(), { pollMs: 1000 });
-    expect(second.kind).toBe("ok");
+    expect(second.kind).toBe("done");
     expect(fake.objects(ManagedResources).map((m) => m.metadata.name).sort()).toEqual(plans().map((p) => p.name).sort());
     // Four components after the CRDs: their Secrets (then their ManagedResources) were created together.
     expect(peak()).toBeGreaterThanOrEqual(4);
@@ -89,7 +89,7 @@ describe("deploying Trident's ManagedResources", () => {
     await fake.create(ManagedResources, { apiVersion: "resources.gardener.cloud/v1alpha1", kind: "ManagedResource", metadata: { name: "trident-backends", namespace: NS }, spec: { secretRefs: [] } });
     fake.requests.length = 0;
     const result = await deployComponents(fake, NS, [{ ...backends!, waitHealthy: false }], { pollMs: 1000, cache: emptyCache });
-    expect(result.kind).toBe("ok");
+    expect(result.kind).toBe("done");
     expect(fake.requests).toEqual(["create secrets", "create managedresources", "get secrets", "get managedresources", "update managedresources"]);
     const live = await fake.get<{ metadata: { annotations?: Record<string, string> } }>(ManagedResources, NS, "trident-backends");
     expect(live?.metadata.annotations?.[CONTENT_HASH_ANNOTATION]).toBe(

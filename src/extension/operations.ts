@@ -1,0 +1,151 @@
+import type { KubeClient } from "../kube/client.js";
+import { Extensions } from "../kube/resources.js";
+import { DONE, type Requeue, type Result } from "../runtime/result.js";
+import type { Actuator, ActuatorContext, ActuatorDone } from "./actuator.js";
+import type { EscalationPolicy } from "./escalation.js";
+import type { StatusUpdater } from "./status-updater.js";
+import { type Extension, FINALIZER, type LastOperationType, OPERATION_ANNOTATION } from "./types.js";
+import type { Operation } from "./operation.js";
+
+/**
+ * One function per Gardener operation, like the generic reconciler's reconcile / delete / forceDelete /
+ * migrate / restore: each runs its actuator call and, once that is done, writes what the contract asks of
+ * that operation (status, the finalizer, the operation annotation). The gate, the Processing announcement and
+ * failures stay in reconciler.ts.
+ */
+
+export interface ReconcilerObserver {
+  onReconcile?(op: Operation, result: "succeeded" | "requeued" | "error" | "failed", seconds: number): void;
+  onFailureCount?(namespace: string, name: string, failures: number, escalated: boolean): void;
+  /** The Extension is gone (or lost its finalizer on delete): per-Extension series can go too. */
+  onGone?(namespace: string, name: string): void;
+  event?(extension: Extension, type: "Normal" | "Warning", reason: string, message: string): void;
+  log?: {
+    info(obj: object, msg: string): void;
+    warn(obj: object, msg: string): void;
+    error(obj: object, msg: string): void;
+  };
+}
+
+/** What one operation on one Extension works with. `ctx.extension` is always the newest one written. */
+export interface OperationRun {
+  actuator: Actuator;
+  /** Scoped to this reconcile: its signal, the write fence. */
+  kube: KubeClient;
+  ctx: ActuatorContext;
+  type: LastOperationType;
+  status: StatusUpdater;
+  escalation: EscalationPolicy;
+  obs: ReconcilerObserver;
+}
+
+export type OperationFn = (run: OperationRun) => Promise<Result>;
+
+export async function reconcileOperation(run: OperationRun): Promise<Result> {
+  const result = await run.actuator.reconcile(run.ctx);
+  if (result.kind === "requeue") return requeued(run, result);
+  await succeeded(run, result);
+  return DONE;
+}
+
+/** A reconcile on a new seed after migrate; the annotation is consumed only once it succeeded. */
+export async function restoreOperation(run: OperationRun): Promise<Result> {
+  const result = await run.actuator.restore(run.ctx);
+  if (result.kind === "requeue") return requeued(run, result);
+  const extension = await succeeded(run, result);
+  await run.kube.mergePatch(Extensions, extension.metadata.namespace, extension.metadata.name, {
+    metadata: { resourceVersion: extension.metadata.resourceVersion, annotations: { [OPERATION_ANNOTATION]: null } },
+  });
+  return DONE;
+}
+
+export async function deleteOperation(run: OperationRun): Promise<Result> {
+  const result = await run.actuator.delete(run.ctx);
+  if (result.kind === "requeue") return requeued(run, result);
+  await released(run, result);
+  return DONE;
+}
+
+export async function forceDeleteOperation(run: OperationRun): Promise<Result> {
+  const result = await run.actuator.forceDelete(run.ctx);
+  if (result.kind === "requeue") return requeued(run, result);
+  await released(run, result);
+  return DONE;
+}
+
+/** Succeeded in status, then every finalizer and the annotation go: the object moves to another seed. */
+export async function migrateOperation(run: OperationRun): Promise<Result> {
+  const result = await run.actuator.migrate(run.ctx);
+  if (result.kind === "requeue") return requeued(run, result);
+  resetFailureGauges(run);
+  const extension = await run.status.succeeded(run.ctx.extension, {
+    type: run.type,
+    description: result.description,
+    observedGeneration: run.ctx.extension.metadata.generation,
+  });
+  await removeFinalizer(run.kube, extension, { removeAll: true, consumeAnnotation: true });
+  run.obs.event?.(extension, "Normal", `${run.type}Succeeded`, result.description);
+  return DONE;
+}
+
+/** The actuator waits for something: status says what, and the queue comes back after `afterMs`. */
+async function requeued(run: OperationRun, result: Requeue): Promise<Requeue> {
+  await run.status.processing(run.ctx.extension, {
+    type: run.type,
+    // "shortly" for short waits, so a wait polled often (an SVM job) keeps one description and one write.
+    description: `${result.reason}; checking again ${result.afterMs < 5_000 ? "shortly" : `in ${Math.round(result.afterMs / 1000)}s`}`,
+    progress: 50,
+  });
+  return { kind: "requeue", afterMs: result.afterMs, reason: result.reason };
+}
+
+/** A reconcile's (or restore's) success: Succeeded, observedGeneration, the failure count and escalation reset. */
+async function succeeded(run: OperationRun, result: ActuatorDone): Promise<Extension> {
+  const extension = run.ctx.extension;
+  const recovery = run.escalation.recovery(extension);
+  resetFailureGauges(run);
+  const clears = Object.keys(recovery.clearFailures).length > 0;
+  return run.status.succeeded(extension, {
+    type: run.type,
+    description: result.description,
+    progress: 100,
+    observedGeneration: extension.metadata.generation,
+    providerStatus: result.providerStatus || clears ? { ...(result.providerStatus ?? {}), ...recovery.clearFailures } : undefined,
+    escalation: recovery.escalation,
+    conditions: result.conditions,
+  });
+}
+
+/** A delete's success: only the finalizer goes (last: once it is gone the object may vanish at any moment). */
+async function released(run: OperationRun, result: ActuatorDone): Promise<void> {
+  const extension = run.ctx.extension;
+  resetFailureGauges(run);
+  await removeFinalizer(run.kube, extension, { removeAll: false, consumeAnnotation: false });
+  run.obs.event?.(extension, "Normal", `${run.type}Succeeded`, result.description);
+  run.obs.onGone?.(extension.metadata.namespace ?? "", extension.metadata.name);
+}
+
+/** Status counted failures or an escalation: the gauges go back to zero with the success. */
+function resetFailureGauges(run: OperationRun): void {
+  const extension = run.ctx.extension;
+  if (run.escalation.recovery(extension).hadFailures) run.obs.onFailureCount?.(extension.metadata.namespace ?? "", extension.metadata.name, 0, false);
+}
+
+async function removeFinalizer(
+  kube: KubeClient,
+  extension: Extension,
+  opts: { removeAll: boolean; consumeAnnotation: boolean },
+): Promise<void> {
+  await kube
+    .mergePatch(Extensions, extension.metadata.namespace, extension.metadata.name, {
+      metadata: {
+        resourceVersion: extension.metadata.resourceVersion,
+        finalizers: opts.removeAll ? [] : (extension.metadata.finalizers ?? []).filter((f) => f !== FINALIZER),
+        ...(opts.consumeAnnotation ? { annotations: { [OPERATION_ANNOTATION]: null } } : {}),
+      },
+    })
+    .catch((err) => {
+      if ((err as { reason?: string }).reason === "NotFound") return undefined;
+      throw err;
+    });
+}

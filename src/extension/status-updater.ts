@@ -1,0 +1,94 @@
+import type { KubeClient } from "../kube/client.js";
+import { Extensions } from "../kube/resources.js";
+import { buildStatusPatch, type StatusUpdate, statusPatchIsNoop } from "./status.js";
+import type { Extension, LastOperationState } from "./types.js";
+
+/** The two calls status writing needs: a merge patch (of the status subresource) and a re-read on conflict. */
+export type StatusClient = Pick<KubeClient, "mergePatch" | "get">;
+
+export type OperationStatus = Omit<StatusUpdate, "state">;
+
+/**
+ * Writes an Extension's status, like Gardener's `StatusUpdater`: each call merge-patches the status
+ * subresource with the object's resourceVersion, re-reads and re-applies only our fields on a conflict, sends
+ * nothing when only timestamps would change, and answers the Extension as written (the next write starts
+ * from its resourceVersion).
+ */
+export interface StatusUpdater {
+  /**
+   * lastOperation Processing. `skipIfSettled`: the announcement at the start of an operation, skipped when
+   * a periodic re-check finds the Extension settled or when it already says Processing for this operation.
+   */
+  processing(extension: Extension, update: OperationStatus, opts?: { skipIfSettled?: boolean }): Promise<Extension>;
+  succeeded(extension: Extension, update: OperationStatus): Promise<Extension>;
+  /** Error (retried) or Failed (not retried until the spec changes), with lastError. */
+  error(extension: Extension, state: Extract<LastOperationState, "Error" | "Failed">, update: OperationStatus): Promise<Extension>;
+  /** `status.providerStatus` fields merged in at once (an actuator's, e.g. a placement before a create). */
+  providerStatus(extension: Extension, fields: Record<string, unknown>): Promise<Extension>;
+}
+
+const STATUS_CONFLICT_RETRIES = 5;
+
+export function createStatusUpdater(kube: StatusClient, now: () => Date = () => new Date()): StatusUpdater {
+  function write(extension: Extension, update: StatusUpdate): Promise<Extension> {
+    return writeStatus(kube, extension, (current) => buildStatusPatch(current, update, now()));
+  }
+  return {
+    processing(extension, update, opts = {}) {
+      if (opts.skipIfSettled && (isSettled(extension, update) || isStillProcessing(extension, update))) return Promise.resolve(extension);
+      return write(extension, { ...update, state: "Processing" });
+    },
+    succeeded: (extension, update) => write(extension, { ...update, state: "Succeeded" }),
+    error: (extension, state, update) => write(extension, { ...update, state }),
+    providerStatus: (extension, fields) =>
+      writeStatus(kube, extension, (current) => ({ providerStatus: { ...(current.status?.providerStatus ?? {}), ...fields } })),
+  };
+}
+
+/** A periodic re-check of a settled Extension need not announce Processing: it writes only on change. */
+function isSettled(extension: Extension, update: OperationStatus): boolean {
+  const last = extension.status?.lastOperation;
+  return (
+    last?.state === "Succeeded" &&
+    extension.status?.observedGeneration === extension.metadata.generation &&
+    !extension.metadata.deletionTimestamp &&
+    (last.type === "Reconcile" || last.type === "Create") &&
+    (update.type === "Reconcile" || update.type === "Create")
+  );
+}
+
+/**
+ * A requeued operation (an SVM job, the CRDs) already says Processing, with what it waits for: rewriting it
+ * to "in progress" and back would cost two writes per look.
+ */
+function isStillProcessing(extension: Extension, update: OperationStatus): boolean {
+  const last = extension.status?.lastOperation;
+  return last?.state === "Processing" && last.type === update.type;
+}
+
+/** Merge-patches status with the object's resourceVersion; on conflict re-reads and re-applies our fields only. */
+async function writeStatus(
+  kube: StatusClient,
+  extension: Extension,
+  makePatch: (current: Extension) => Record<string, unknown>,
+): Promise<Extension> {
+  let current = extension;
+  for (let attempt = 0; ; attempt++) {
+    const patch = makePatch(current);
+    if (statusPatchIsNoop(current, patch)) return current;
+    try {
+      return await kube.mergePatch<Extension>(
+        Extensions,
+        current.metadata.namespace,
+        current.metadata.name,
+        { metadata: { resourceVersion: current.metadata.resourceVersion }, status: patch },
+        { subresource: "status" },
+      );
+    } catch (err) {
+      if ((err as { reason?: string }).reason !== "Conflict" || attempt >= STATUS_CONFLICT_RETRIES) throw err;
+      const fresh = await kube.get<Extension>(Extensions, current.metadata.namespace, current.metadata.name);
+      if (!fresh) throw err;
+      current = fresh;
+    }
+  }
+}

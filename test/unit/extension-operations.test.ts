@@ -1,0 +1,243 @@
+import { describe, expect, it } from "vitest";
+import type { Actuator, ActuatorResult } from "../../src/extension/actuator.js";
+import { createEscalationPolicy, FAILURES_FIELD } from "../../src/extension/escalation.js";
+import {
+  deleteOperation,
+  migrateOperation,
+  type OperationRun,
+  reconcileOperation,
+  restoreOperation,
+} from "../../src/extension/operations.js";
+import { ESCALATION_CONDITION } from "../../src/extension/status.js";
+import { createStatusUpdater, type StatusClient } from "../../src/extension/status-updater.js";
+import { type Extension, FINALIZER, OPERATION_ANNOTATION } from "../../src/extension/types.js";
+import type { KubeClient } from "../../src/kube/client.js";
+import { ExtensionError } from "../../src/extension/errors.js";
+import { runStep, type OperationIo, type StepName } from "../../src/ontap-extension/step.js";
+import { done, requeue } from "../../src/runtime/result.js";
+
+/**
+ * The Gardener contract's parts without Kubernetes: status writing against a one-object store that applies
+ * JSON merge patches and enforces resourceVersion like the API server, the escalation policy on plain
+ * Extensions, each operation with an actuator that answers what the test says.
+ */
+
+const now = new Date("2026-12-01T10:00:00.000Z");
+
+function mergePatch(target: unknown, patch: unknown): unknown {
+  if (patch === null || typeof patch !== "object" || Array.isArray(patch)) return patch;
+  const out: Record<string, unknown> = { ...((target && typeof target === "object" && !Array.isArray(target) ? target : {}) as Record<string, unknown>) };
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k];
+    else out[k] = mergePatch(out[k], v);
+  }
+  return out;
+}
+
+/** One Extension, its resourceVersion bumped on every write; `calls` records each write in order. */
+function store(initial: Extension) {
+  let current: Extension = structuredClone(initial);
+  const calls: { subresource?: string; patch: Record<string, unknown> }[] = [];
+  let conflictsLeft = 0;
+  const client = {
+    async get() {
+      return structuredClone(current);
+    },
+    async mergePatch(_type: unknown, _ns: unknown, _name: unknown, patch: Record<string, unknown>, opts?: { subresource?: string }) {
+      const rv = (patch.metadata as { resourceVersion?: string } | undefined)?.resourceVersion;
+      if (conflictsLeft > 0 || (rv !== undefined && rv !== current.metadata.resourceVersion)) {
+        conflictsLeft = Math.max(0, conflictsLeft - 1);
+        throw Object.assign(new Error("conflict"), { reason: "Conflict" });
+      }
+      calls.push({ ...(opts?.subresource ? { subresource: opts.subresource } : {}), patch });
+      const { resourceVersion: _rv, ...metadata } = (patch.metadata ?? {}) as Record<string, unknown>;
+      current = mergePatch(current, { ...patch, metadata }) as Extension;
+      current.metadata.resourceVersion = String(Number(current.metadata.resourceVersion) + 1);
+      return structuredClone(current);
+    },
+  };
+  return {
+    client: client as unknown as StatusClient & KubeClient,
+    calls,
+    current: () => current,
+    conflictOnce: () => {
+      conflictsLeft = 1;
+    },
+    /** Someone else writes meanwhile: our copy's resourceVersion goes stale. */
+    bump: (annotations: Record<string, string>) => {
+      current = mergePatch(current, { metadata: { annotations } }) as Extension;
+      current.metadata.resourceVersion = String(Number(current.metadata.resourceVersion) + 1);
+    },
+  };
+}
+
+const extension = (over: Partial<Extension["metadata"]> = {}, status?: Extension["status"]): Extension => ({
+  metadata: { name: "ontap", namespace: "shoot--p--s", generation: 3, resourceVersion: "1", finalizers: [FINALIZER], ...over },
+  spec: { type: "ontap" },
+  ...(status ? { status } : {}),
+});
+
+describe("status updater", () => {
+  it("re-reads on a conflict and re-applies only its fields", async () => {
+    const s = store(extension());
+    const status = createStatusUpdater(s.client, () => now);
+    const stale = s.current();
+    s.bump({ "someone.else/was": "here" });
+    const written = await status.succeeded(stale, { type: "Reconcile", description: "ok", observedGeneration: 3 });
+    expect(written.status?.lastOperation?.state).toBe("Succeeded");
+    expect(written.metadata.annotations?.["someone.else/was"]).toBe("here");
+    expect(s.calls).toHaveLength(1);
+    expect(s.calls[0]?.subresource).toBe("status");
+  });
+
+  it("sends nothing when only timestamps would change, and skips the Processing announcement of a settled Extension", async () => {
+    const s = store(extension());
+    const status = createStatusUpdater(s.client, () => now);
+    const first = await status.succeeded(s.current(), { type: "Reconcile", description: "ok", observedGeneration: 3 });
+    const later = createStatusUpdater(s.client, () => new Date(now.getTime() + 60_000));
+    await later.succeeded(first, { type: "Reconcile", description: "ok", observedGeneration: 3 });
+    await later.processing(first, { type: "Reconcile", description: "Reconcile in progress" }, { skipIfSettled: true });
+    expect(s.calls).toHaveLength(1);
+    // Without skipIfSettled (a requeue's wait) it is written.
+    await later.processing(first, { type: "Reconcile", description: "waiting" });
+    expect(s.calls).toHaveLength(2);
+  });
+
+  it("gives up after repeated conflicts with the conflict itself", async () => {
+    const s = store(extension());
+    const client = { ...s.client, mergePatch: async () => Promise.reject(Object.assign(new Error("conflict"), { reason: "Conflict" })) };
+    const status = createStatusUpdater(client as unknown as StatusClient, () => now);
+    await expect(status.error(s.current(), "Error", { type: "Reconcile", description: "x" })).rejects.toThrow("conflict");
+  });
+});
+
+describe("escalation policy", () => {
+  const settings = { consecutiveFailures: 3, afterMs: 10 * 60_000 };
+  const withFailures = (count: number, since: Date, escalated = false) =>
+    extension({}, {
+      providerStatus: { [FAILURES_FIELD]: { count, since: since.toISOString() } },
+      ...(escalated ? { conditions: [{ type: ESCALATION_CONDITION, status: "True", reason: "RepeatedFailures", message: "", lastTransitionTime: "", lastUpdateTime: "" }] } : {}),
+    } as Extension["status"]);
+
+  it("continues the count stored in status and escalates at the configured number", () => {
+    const policy = createEscalationPolicy(settings, () => now);
+    const first = policy.recordFailure(extension());
+    expect(first).toMatchObject({ count: 1, escalated: false, announced: false, since: now.getTime() });
+    expect(policy.escalationFor(first)).toBeUndefined();
+    const third = policy.recordFailure(withFailures(2, new Date(now.getTime() - 30_000)));
+    expect(third).toMatchObject({ count: 3, escalated: true, announced: false });
+    expect(policy.escalationFor(third)?.message).toContain("3 consecutive failures over 30 s");
+    expect(policy.failuresField(third)).toEqual({ [FAILURES_FIELD]: { count: 3, since: new Date(now.getTime() - 30_000).toISOString() } });
+  });
+
+  it("escalates on time alone, announces only once, and a success resets both", () => {
+    const policy = createEscalationPolicy(settings, () => now);
+    const old = policy.recordFailure(withFailures(1, new Date(now.getTime() - 11 * 60_000), true));
+    expect(old).toMatchObject({ count: 2, escalated: true, announced: true });
+    expect(policy.escalationFor(old)?.message).toContain("over 11 min");
+    expect(policy.recovery(withFailures(1, now, true))).toEqual({
+      hadFailures: true,
+      clearFailures: { [FAILURES_FIELD]: null },
+      escalation: { escalated: false, reason: "Recovered", message: "the last reconcile succeeded" },
+    });
+    expect(policy.recovery(extension())).toEqual({ hadFailures: false, clearFailures: {}, escalation: undefined });
+  });
+});
+
+describe("one function per operation", () => {
+  function setup(initial: Extension, answer: ActuatorResult) {
+    const s = store(initial);
+    const events: string[] = [];
+    const gone: string[] = [];
+    const gauges: number[] = [];
+    const act = async () => answer;
+    const actuator: Actuator = { reconcile: act, delete: act, forceDelete: act, migrate: act, restore: act };
+    const run = (type: OperationRun["type"]): OperationRun => ({
+      actuator,
+      kube: s.client,
+      ctx: { extension: s.current(), cluster: undefined, signal: new AbortController().signal, recordProviderStatus: async () => undefined },
+      type,
+      status: createStatusUpdater(s.client, () => now),
+      escalation: createEscalationPolicy({ consecutiveFailures: 3, afterMs: 60_000 }, () => now),
+      obs: {
+        event: (_e, type, reason) => events.push(`${type} ${reason}`),
+        onGone: (_ns, name) => gone.push(name),
+        onFailureCount: (_ns, _n, failures) => gauges.push(failures),
+      },
+    });
+    return { s, events, gone, gauges, run };
+  }
+
+  it("reconcile: Succeeded with the actuator's status, the failures cleared, the escalation recovered", async () => {
+    const failing = extension({}, {
+      providerStatus: { [FAILURES_FIELD]: { count: 4, since: now.toISOString() } },
+      conditions: [{ type: ESCALATION_CONDITION, status: "True", reason: "RepeatedFailures", message: "m", lastTransitionTime: "", lastUpdateTime: "" }],
+    } as Extension["status"]);
+    const t = setup(failing, { kind: "done", description: "all there", providerStatus: { svmName: "s" } });
+    expect(await reconcileOperation(t.run("Reconcile"))).toEqual({ kind: "done" });
+    const status = t.s.current().status;
+    expect(status?.lastOperation).toMatchObject({ type: "Reconcile", state: "Succeeded", description: "all there", progress: 100 });
+    expect(status?.observedGeneration).toBe(3);
+    expect(status?.providerStatus).toEqual({ svmName: "s" });
+    expect(status?.conditions?.find((c) => c.type === ESCALATION_CONDITION)).toMatchObject({ status: "False", reason: "Recovered" });
+    expect(t.gauges).toEqual([0]);
+    expect(t.events).toEqual([]);
+  });
+
+  it("a requeue says what it waits for in Processing and answers the queue's requeue", async () => {
+    const t = setup(extension(), { kind: "requeue", afterMs: 30_000, reason: "SVM job running" });
+    expect(await reconcileOperation(t.run("Create"))).toEqual({ kind: "requeue", afterMs: 30_000, reason: "SVM job running" });
+    expect(t.s.current().status?.lastOperation).toMatchObject({ state: "Processing", description: "SVM job running; checking again in 30s", progress: 50 });
+    expect(t.s.current().metadata.finalizers).toEqual([FINALIZER]);
+  });
+
+  it("restore consumes its annotation only after Succeeded is written", async () => {
+    const t = setup(extension({ annotations: { [OPERATION_ANNOTATION]: "restore" } }), { kind: "done", description: "restored" });
+    await restoreOperation(t.run("Restore"));
+    expect(t.s.calls.map((c) => c.subresource ?? "object")).toEqual(["status", "object"]);
+    expect(t.s.current().metadata.annotations?.[OPERATION_ANNOTATION]).toBeUndefined();
+  });
+
+  it("delete removes only our finalizer, as its last write, then announces and forgets the Extension", async () => {
+    const t = setup(extension({ finalizers: ["other/keep", FINALIZER], deletionTimestamp: now.toISOString() }), { kind: "done", description: "gone" });
+    await deleteOperation(t.run("Delete"));
+    expect(t.s.calls).toHaveLength(1);
+    expect(t.s.current().metadata.finalizers).toEqual(["other/keep"]);
+    expect(t.events).toEqual(["Normal DeleteSucceeded"]);
+    expect(t.gone).toEqual(["ontap"]);
+  });
+
+  it("migrate writes Succeeded, then drops every finalizer and its annotation together", async () => {
+    const t = setup(extension({ annotations: { [OPERATION_ANNOTATION]: "migrate" }, finalizers: ["other/x", FINALIZER] }), { kind: "done", description: "migrated" });
+    await migrateOperation(t.run("Migrate"));
+    expect(t.s.calls.map((c) => c.subresource ?? "object")).toEqual(["status", "object"]);
+    expect(t.s.current().status?.lastOperation).toMatchObject({ type: "Migrate", state: "Succeeded" });
+    expect(t.s.current().metadata.finalizers).toEqual([]);
+    expect(t.s.current().metadata.annotations?.[OPERATION_ANNOTATION]).toBeUndefined();
+    expect(t.gone).toEqual([]);
+  });
+
+  it("a migrate that waits keeps the finalizers and the annotation", async () => {
+    const t = setup(extension({ annotations: { [OPERATION_ANNOTATION]: "migrate" } }), { kind: "requeue", afterMs: 1000, reason: "ManagedResources deleting" });
+    expect((await migrateOperation(t.run("Migrate"))).kind).toBe("requeue");
+    expect(t.s.current().metadata.annotations?.[OPERATION_ANNOTATION]).toBe("migrate");
+    expect(t.s.current().metadata.finalizers).toEqual([FINALIZER]);
+  });
+});
+
+describe("the step runner", () => {
+  const io = {} as OperationIo;
+  it("counts each outcome and wraps an unexpected error as a retriable ExtensionError naming the step", async () => {
+    const seen: string[] = [];
+    const onStep = (step: StepName, outcome: string) => seen.push(`${step}:${outcome}`);
+    expect(await runStep({ name: "lifs", run: async () => done(2) }, undefined, io, onStep)).toEqual({ kind: "done", value: 2 });
+    expect((await runStep({ name: "svm", run: async () => requeue(5, "job") }, undefined, io, onStep)).kind).toBe("requeue");
+    const failed = runStep({ name: "credentials", run: async () => Promise.reject(new Error("ECONNRESET")) }, undefined, io, onStep);
+    await expect(failed).rejects.toThrow(ExtensionError);
+    await expect(failed).rejects.toMatchObject({ retriable: true, message: "step credentials failed: ECONNRESET; will retry" });
+    // An ExtensionError keeps its own codes and retriability.
+    const own = new ExtensionError("bad LIF address", ["ERR_CONFIGURATION_PROBLEM"], false);
+    await expect(runStep({ name: "lifs", run: async () => Promise.reject(own) }, undefined, io, onStep)).rejects.toBe(own);
+    expect(seen).toEqual(["lifs:ok", "svm:requeue", "credentials:failed", "lifs:failed"]);
+  });
+});
