@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
-import type { KubeConfig } from "@kubernetes/client-node";
+import type { KubeConnectionConfig } from "./kube/kubeconfig.js";
 import type { ComponentConfig } from "./config/component-config.js";
 import { extensionChangePredicate } from "./extension/predicate.js";
 import { createExtensionReconciler } from "./extension/reconciler.js";
@@ -42,7 +42,7 @@ import { type HealthChecker, startHealthChecker, type WebhookProbeTarget } from 
  */
 export interface ControllerOptions {
   config: ComponentConfig;
-  kubeconfig: KubeConfig;
+  kubeconfig: KubeConnectionConfig;
   logger: Logger;
   metrics?: Metrics;
   workers?: number;

@@ -1,3 +1,5 @@
+import type { ObjectMeta as KubeObjectMeta } from "../kube/objects.js";
+
 /** The subset of Gardener's `extensions.gardener.cloud/v1alpha1` types this controller reads and writes. */
 
 export const OPERATION_ANNOTATION = "gardener.cloud/operation";
@@ -49,17 +51,8 @@ export interface Condition {
   codes?: string[];
 }
 
-export interface ObjectMeta {
-  name: string;
-  namespace?: string;
-  uid?: string;
-  generation?: number;
-  resourceVersion?: string;
-  annotations?: Record<string, string>;
-  labels?: Record<string, string>;
-  finalizers?: string[];
-  deletionTimestamp?: string;
-}
+/** The one metadata type (kube/objects.ts), with the name every object the contract handles has. */
+export type ObjectMeta = KubeObjectMeta & { name: string };
 
 export interface Extension {
   apiVersion?: string;

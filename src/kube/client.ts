@@ -1,7 +1,11 @@
-import { HttpMethod, type KubeConfig, type KubernetesObject, RequestContext } from "@kubernetes/client-node";
-import { type Dispatcher, fetch, type Response } from "undici";
+import { fetch, type Response } from "undici";
+import { kubeCredentials } from "./credentials.js";
 import { KubeError, type KubeErrorReason, reasonFor } from "./errors.js";
+import type { KubeConnectionConfig } from "./kubeconfig.js";
+import type { KubeObject } from "./objects.js";
 import { apiVersionOf, type ResourceType, resourcePath } from "./resources.js";
+
+type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
 export type KubeVerb = "get" | "list" | "create" | "update" | "patch" | "delete" | "watch";
 
@@ -61,16 +65,16 @@ export interface DeleteOptions {
 }
 
 export interface KubeClient {
-  get<T = KubernetesObject>(type: ResourceType, namespace: string | undefined, name: string): Promise<T | undefined>;
-  list<T = KubernetesObject>(
+  get<T = KubeObject>(type: ResourceType, namespace: string | undefined, name: string): Promise<T | undefined>;
+  list<T = KubeObject>(
     type: ResourceType,
     namespace?: string,
     opts?: ListOptions,
   ): Promise<{ items: T[]; resourceVersion: string }>;
-  create<T = KubernetesObject>(type: ResourceType, obj: T): Promise<T>;
-  update<T = KubernetesObject>(type: ResourceType, obj: T): Promise<T>;
-  updateStatus<T = KubernetesObject>(type: ResourceType, obj: T): Promise<T>;
-  mergePatch<T = KubernetesObject>(
+  create<T = KubeObject>(type: ResourceType, obj: T): Promise<T>;
+  update<T = KubeObject>(type: ResourceType, obj: T): Promise<T>;
+  updateStatus<T = KubeObject>(type: ResourceType, obj: T): Promise<T>;
+  mergePatch<T = KubeObject>(
     type: ResourceType,
     namespace: string | undefined,
     name: string,
@@ -116,46 +120,17 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 const WATCH_GRACE_MS = 30_000;
 
 /**
- * Typed access to the Kubernetes API over the client library's own authentication and TLS plumbing
- * (`KubeConfig.applySecurityAuthentication`) with undici's fetch. The generated API classes are not used:
- * they hide status codes behind exception types that differ per version and cannot stream a watch with
- * an AbortSignal, and this client needs exact codes (a fault proxy answers Status errors and resets
- * connections) and must never put a request body into an error message.
+ * Typed access to the Kubernetes API with undici's fetch, authenticated by our own kubeconfig reading
+ * (credentials.ts). No generated API classes: they hide status codes behind exception types and cannot
+ * stream a watch with an AbortSignal, and this client needs exact codes (a fault proxy answers Status
+ * errors and resets connections) and must never put a request body into an error message.
  */
-export function createKubeClient(kc: KubeConfig, opts: KubeClientOptions = {}): KubeClient {
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new Error("kubeconfig has no current cluster");
-  assertServerWithoutCredentials(cluster.name, cluster.server);
-  const server = cluster.server.replace(/\/+$/, "");
+export function createKubeClient(kc: KubeConnectionConfig, opts: KubeClientOptions = {}): KubeClient {
+  const credentials = kubeCredentials(kc);
+  const server = credentials.server;
+  const dispatcher = credentials.dispatcher;
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const onRequest = opts.onRequest;
-
-  // Static credentials (token, client certificate, basic auth) give the same headers every time, so they
-  // are computed once; exec and auth-provider plugins refresh tokens and are asked on every request.
-  const user = kc.getCurrentUser();
-  const dynamicAuth = Boolean(user?.exec || user?.authProvider);
-  let cachedAuth: Promise<{ headers: Record<string, string>; dispatcher: Dispatcher | undefined }> | undefined;
-
-  async function auth(): Promise<{ headers: Record<string, string>; dispatcher: Dispatcher | undefined }> {
-    if (cachedAuth && !dynamicAuth) return cachedAuth;
-    const fresh = (async () => {
-      const ctx = new RequestContext(server, HttpMethod.GET);
-      await kc.applySecurityAuthentication(ctx);
-      const headers: Record<string, string> = { ...ctx.getHeaders() };
-      return { headers, dispatcher: ctx.getDispatcher() as Dispatcher | undefined };
-    })();
-    if (!cachedAuth) {
-      cachedAuth = fresh;
-      // A failed first attempt must not poison every later request.
-      fresh.catch(() => {
-        if (cachedAuth === fresh) cachedAuth = undefined;
-      });
-      return fresh;
-    }
-    // Dynamic auth: fresh headers, but keep the first dispatcher so connections are pooled.
-    const [first, now] = await Promise.all([cachedAuth, fresh]);
-    return { headers: now.headers, dispatcher: first.dispatcher };
-  }
 
   function report(spec: RequestSpec, code: number | "error", started: number): void {
     if (!onRequest) return;
@@ -225,7 +200,7 @@ export function createKubeClient(kc: KubeConfig, opts: KubeClientOptions = {}): 
   }
 
   async function open(spec: RequestSpec, signal: AbortSignal): Promise<Response> {
-    const { headers, dispatcher } = await auth();
+    const headers = credentials.headers();
     const accept = spec.metadataOnly
       ? spec.verb === "watch"
         ? METADATA_ONLY_WATCH_ACCEPT
@@ -318,7 +293,7 @@ export function createKubeClient(kc: KubeConfig, opts: KubeClientOptions = {}): 
 
   return {
     async get<T>(type: ResourceType, namespace: string | undefined, name: string): Promise<T | undefined> {
-      const spec: RequestSpec = { verb: "get", type, method: HttpMethod.GET, namespace, name };
+      const spec: RequestSpec = { verb: "get", type, method: "GET", namespace, name };
       requireNamespace(spec);
       const { body } = await send<T>(spec, true);
       return body;
@@ -332,7 +307,7 @@ export function createKubeClient(kc: KubeConfig, opts: KubeClientOptions = {}): 
         const spec: RequestSpec = {
           verb: "list",
           type,
-          method: HttpMethod.GET,
+          method: "GET",
           namespace,
           query: {
             labelSelector: listOpts.labelSelector,
@@ -356,7 +331,7 @@ export function createKubeClient(kc: KubeConfig, opts: KubeClientOptions = {}): 
       const spec: RequestSpec = {
         verb: "create",
         type,
-        method: HttpMethod.POST,
+        method: "POST",
         namespace: meta.namespace,
         body: withTypeMeta(type, obj),
       };
@@ -370,7 +345,7 @@ export function createKubeClient(kc: KubeConfig, opts: KubeClientOptions = {}): 
       const spec: RequestSpec = {
         verb: "update",
         type,
-        method: HttpMethod.PUT,
+        method: "PUT",
         namespace: meta.namespace,
         name: meta.name,
         body: withTypeMeta(type, obj),
@@ -386,7 +361,7 @@ export function createKubeClient(kc: KubeConfig, opts: KubeClientOptions = {}): 
       const spec: RequestSpec = {
         verb: "update",
         type,
-        method: HttpMethod.PUT,
+        method: "PUT",
         namespace: meta.namespace,
         name: meta.name,
         subresource: "status",
@@ -408,7 +383,7 @@ export function createKubeClient(kc: KubeConfig, opts: KubeClientOptions = {}): 
       const spec: RequestSpec = {
         verb: "patch",
         type,
-        method: HttpMethod.PATCH,
+        method: "PATCH",
         namespace,
         name,
         body: patch,
@@ -429,7 +404,7 @@ export function createKubeClient(kc: KubeConfig, opts: KubeClientOptions = {}): 
       const body: Record<string, unknown> = { apiVersion: "v1", kind: "DeleteOptions" };
       if (deleteOpts.propagationPolicy) body["propagationPolicy"] = deleteOpts.propagationPolicy;
       if (deleteOpts.preconditions) body["preconditions"] = deleteOpts.preconditions;
-      const spec: RequestSpec = { verb: "delete", type, method: HttpMethod.DELETE, namespace, name, body };
+      const spec: RequestSpec = { verb: "delete", type, method: "DELETE", namespace, name, body };
       requireNamespace(spec);
       const { status } = await send<unknown>(spec, true);
       return status !== 404;
@@ -440,7 +415,7 @@ export function createKubeClient(kc: KubeConfig, opts: KubeClientOptions = {}): 
       const spec: RequestSpec = {
         verb: "watch",
         type,
-        method: HttpMethod.GET,
+        method: "GET",
         namespace,
         query: {
           watch: "true",
@@ -557,22 +532,4 @@ function errorCode(err: unknown): string | undefined {
     current = (current as { cause?: unknown }).cause;
   }
   return undefined;
-}
-
-/**
- * A server URL with `user:password@` would put the password into every error that names the URL (fetch
- * refuses such URLs, quoting them). Refused up front, without echoing the URL.
- */
-export function assertServerWithoutCredentials(clusterName: string, server: string): void {
-  let url: URL;
-  try {
-    url = new URL(server);
-  } catch {
-    throw new Error(`kubeconfig cluster ${clusterName}: server is not a valid URL`);
-  }
-  if (url.username !== "" || url.password !== "") {
-    throw new Error(
-      `kubeconfig cluster ${clusterName}: the server URL contains credentials; remove them from the URL and use a token, a client certificate or the user's username/password fields`,
-    );
-  }
 }

@@ -1,3 +1,4 @@
+import type { KubeObject } from "../kube/objects.js";
 import { createLogger, type Logger } from "../log.js";
 import type { Metrics } from "../metrics/index.js";
 import type { Informer } from "./informer.js";
@@ -8,17 +9,6 @@ import { WorkQueue } from "./workqueue.js";
 /** What a reconcile asks of the queue: nothing more, or another look after a delay (the shared `Result`, bare). */
 export type ReconcileResult = Result;
 
-export interface ObjectMetaLike {
-  metadata?: {
-    name?: string;
-    namespace?: string;
-    generation?: number;
-    annotations?: Record<string, string>;
-    deletionTimestamp?: string | Date;
-    resourceVersion?: string;
-  };
-}
-
 /**
  * controller-runtime's GenerationChangedPredicate plus the start of a deletion: an update enqueues when the
  * spec changed (generation) or a deletion timestamp appeared. Status-only and resourceVersion-only updates
@@ -26,8 +16,8 @@ export interface ObjectMetaLike {
  * operation annotation on Extensions) pass a predicate that adds them.
  */
 export function specOrDeletionChangePredicate(oldObj: unknown, newObj: unknown): boolean {
-  const o = (oldObj as ObjectMetaLike)?.metadata ?? {};
-  const n = (newObj as ObjectMetaLike)?.metadata ?? {};
+  const o = (oldObj as KubeObject)?.metadata ?? {};
+  const n = (newObj as KubeObject)?.metadata ?? {};
   if (o.generation !== n.generation) return true;
   if (!o.deletionTimestamp && n.deletionTimestamp) return true;
   return false;
@@ -35,7 +25,7 @@ export function specOrDeletionChangePredicate(oldObj: unknown, newObj: unknown):
 
 /** `namespace/name`, or `name` for cluster-scoped objects. */
 export function objectKey(obj: unknown): string {
-  const meta = (obj as ObjectMetaLike)?.metadata ?? {};
+  const meta = (obj as KubeObject)?.metadata ?? {};
   return meta.namespace ? `${meta.namespace}/${meta.name ?? ""}` : (meta.name ?? "");
 }
 

@@ -1,12 +1,9 @@
 import type { KubeClient, WatchEvent } from "../kube/client.js";
 import { isGone, isKubeError } from "../kube/errors.js";
+import type { KubeObject } from "../kube/objects.js";
 import type { ResourceType } from "../kube/resources.js";
 import { createLogger, type Logger } from "../log.js";
 import { sleep } from "./sleep.js";
-
-interface ObjectWithMeta {
-  metadata?: { name?: string; namespace?: string; resourceVersion?: string };
-}
 
 export interface InformerOptions<T> {
   namespace?: string;
@@ -55,7 +52,7 @@ export function cacheKey(namespace: string | undefined, name: string): string {
   return namespace ? `${namespace}/${name}` : name;
 }
 
-function keyOfObject(obj: ObjectWithMeta): string {
+function keyOfObject(obj: KubeObject): string {
   return cacheKey(obj.metadata?.namespace, obj.metadata?.name ?? "");
 }
 
@@ -99,7 +96,7 @@ export function createInformer<T>(kube: KubeClient, type: ResourceType, opts: In
   /** Replaces the cache with a fresh list, emitting the differences as events. */
   function replace(items: T[]): void {
     const next = new Map<string, T>();
-    for (const item of items) if (filter(item)) next.set(keyOfObject(item as ObjectWithMeta), item);
+    for (const item of items) if (filter(item)) next.set(keyOfObject(item as KubeObject), item);
     const previous = cache;
     cache = next;
     for (const [key, old] of previous) if (!next.has(key)) notify(deleteHandlers, old);
@@ -115,7 +112,7 @@ export function createInformer<T>(kube: KubeClient, type: ResourceType, opts: In
     const rv = rvOf(obj);
     if (rv) resourceVersion = rv;
     if (ev.type === "BOOKMARK") return;
-    const key = keyOfObject(obj as ObjectWithMeta);
+    const key = keyOfObject(obj as KubeObject);
     const old = cache.get(key);
     if (ev.type === "DELETED") {
       if (old) {
@@ -257,7 +254,7 @@ export function createInformer<T>(kube: KubeClient, type: ResourceType, opts: In
 }
 
 function rvOf(obj: unknown): string | undefined {
-  return (obj as ObjectWithMeta)?.metadata?.resourceVersion;
+  return (obj as KubeObject)?.metadata?.resourceVersion;
 }
 
 /** Spread watch lifetimes over [t, 2t) so many informers do not reconnect in lockstep. */

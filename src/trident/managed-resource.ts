@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { V1ObjectMeta, V1Secret } from "@kubernetes/client-node";
+import type { ObjectMeta, Secret } from "../kube/objects.js";
 import { stringify } from "yaml";
 import { CONTENT_HASH_ANNOTATION, LABEL_NO_CLEANUP, managedResourceSecretName } from "./names.js";
 import { type ManagedResourcePlan, TridentRenderError } from "./types.js";
@@ -18,7 +18,7 @@ export interface ManagedResourceCondition {
 export interface ManagedResource {
   apiVersion: typeof MANAGED_RESOURCE_API_VERSION;
   kind: "ManagedResource";
-  metadata: V1ObjectMeta & {
+  metadata: ObjectMeta & {
     name: string;
     namespace: string;
     labels: Record<string, string>;
@@ -34,10 +34,10 @@ export interface ManagedResource {
 }
 
 /** A Secret whose data keys hold the ManagedResource's manifests, base64-encoded YAML like Gardener's helper. */
-export interface ManagedResourceSecret extends V1Secret {
+export interface ManagedResourceSecret extends Secret {
   apiVersion: "v1";
   kind: "Secret";
-  metadata: V1ObjectMeta & { name: string; namespace: string; annotations: Record<string, string> };
+  metadata: ObjectMeta & { name: string; namespace: string; annotations: Record<string, string> };
   type: "Opaque";
   data: Record<string, string>;
 }

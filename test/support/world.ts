@@ -9,7 +9,7 @@ import { loadKubeConfig } from "../../src/kube/config.js";
 import { clusterObject, type FakeResourceManager, type FaultProxy, generateServingCert, PROJECT_ANNOTATION, type ShootEnv, shootNamespaceObject, type ShootWorkloads, startFakeResourceManager, startFaultProxy, startShootEnv, startShootWorkloads } from "../../src/testenv/index.js";
 import { startWebhookServer, type WebhookServer } from "../../src/webhook/index.js";
 import type { Extension } from "../../src/extension/types.js";
-import type { KubeConfig } from "@kubernetes/client-node";
+import type { KubeConnectionConfig } from "../../src/kube/config.js";
 import { createKubeClient, type KubeClient } from "../../src/kube/client.js";
 import { Clusters, Events, Extensions, Namespaces, Secrets } from "../../src/kube/resources.js";
 import { createLogger } from "../../src/log.js";
@@ -17,7 +17,7 @@ import { createMetrics, type Metrics, sumCounter } from "../../src/metrics/index
 import { type RunningSimulator, startSimulator } from "../../src/simulator/index.js";
 import { decodeCredentials, type SecretObject } from "../../src/ontap-extension/credentials.js";
 import { checkInvariants, type ShootExpectation } from "./invariants.js";
-import { testEnv } from "./kube-test-helpers.js";
+import { loadKubeConfig as loadClientNodeKubeConfig, testEnv } from "./kube-test-helpers.js";
 import { SimAdmin } from "./sim-admin.js";
 
 /**
@@ -85,7 +85,7 @@ export interface World {
     metrics?: Metrics;
     config?: Partial<ComponentConfig>;
     /** Another way to the API server (its own fault proxy). */
-    kubeconfig?: KubeConfig;
+    kubeconfig?: KubeConnectionConfig;
     /** Campaign for this Lease (shared by the controllers that compete); implies leader election. */
     leaseName?: string;
   }): Promise<RunningController>;
@@ -123,7 +123,8 @@ export async function createWorld(opts: WorldOptions = {}): Promise<World> {
   const env = testEnv();
   const sim = await startSimulator({ clusters: opts.clusters ?? 2, jobMs: opts.jobMs ?? 30 });
   const admins = sim.clusters.map((c) => new SimAdmin(c));
-  const directKc = loadKubeConfig(env.kubeconfigPath);
+  // client-node's KubeConfig for the invariant checks (test-side code); the controller loads its own.
+  const directKc = loadClientNodeKubeConfig(env.kubeconfigPath);
   const kube = createKubeClient(directKc);
   const dir = mkdtempSync(path.join(tmpdir(), "ontap-world-"));
   const proxy = opts.faultProxy

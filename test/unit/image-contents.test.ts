@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
-import { REPO_ROOT, reachableFrom, rel, SRC } from "../support/import-graph.js";
+import { REPO_ROOT, reachableFrom, rel, SRC, sourceFiles } from "../support/import-graph.js";
 
 /**
  * The image holds what `npm run build` (tsc -p tsconfig.build.json) emits from src/, and nothing a test needs:
@@ -44,5 +44,35 @@ describe("the image's contents", () => {
       "COPY --from=build /src/node_modules ./node_modules",
       "COPY --from=build /src/dist ./dist",
     ]);
+  });
+
+  it("@kubernetes/client-node is a devDependency for the tests, and src/ outside the test world never loads it", () => {
+    // Its root module loads the whole generated API: about 100 MiB of the controller's RSS before any work.
+    const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as {
+      dependencies: Record<string, string>;
+      devDependencies: Record<string, string>;
+    };
+    expect(Object.keys(pkg.dependencies)).not.toContain("@kubernetes/client-node");
+    expect(Object.keys(pkg.devDependencies)).toContain("@kubernetes/client-node");
+    const loads: string[] = [];
+    for (const file of sourceFiles(SRC).filter((f) => !rel(f).startsWith("src/testenv/"))) {
+      const source = ts.createSourceFile(file, readFileSync(file, "utf8"), ts.ScriptTarget.Latest, false);
+      const visit = (node: ts.Node) => {
+        const specifier = ts.isImportDeclaration(node) || ts.isExportDeclaration(node)
+          ? node.moduleSpecifier
+          : ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword
+            ? node.arguments[0]
+            : undefined;
+        if (specifier && ts.isStringLiteral(specifier) && specifier.text.startsWith("@kubernetes/client-node")) {
+          const clause = ts.isImportDeclaration(node) ? node.importClause : undefined;
+          const named = clause?.namedBindings && ts.isNamedImports(clause.namedBindings) ? clause.namedBindings.elements : undefined;
+          const typeOnly = Boolean(clause && (clause.isTypeOnly || (!clause.name && named?.length && named.every((e) => e.isTypeOnly))));
+          if (!typeOnly) loads.push(rel(file));
+        }
+        ts.forEachChild(node, visit);
+      };
+      visit(source);
+    }
+    expect(loads).toEqual([]);
   });
 });

@@ -16,7 +16,8 @@ const MAY_IMPORT: Record<string, string[]> = {
   kube: ["log", "metrics"],
   ontap: ["log", "metrics"],
   runtime: ["kube", "log", "metrics"],
-  trident: [],
+  // kube: the object types only (kube/objects.ts), one metadata type for every layer.
+  trident: ["kube"],
   config: ["trident"],
   webhook: ["trident", "kube", "log", "metrics"],
   extension: ["runtime", "kube", "log", "metrics"],
