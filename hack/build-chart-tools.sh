@@ -5,8 +5,8 @@
 # kube-apiserver, and land in the same cache.
 #
 # Neither module replaces its own dependencies in a way a consumer must repeat, so `go install module@version`
-# would do; a throwaway module is used anyway so the build is `go build` with the same flags (-trimpath, -s -w)
-# and the version is stamped where each tool's `version` command reads it.
+# would do; hack/lib-go-build.sh's throwaway module is used anyway so the build is `go build` with the same flags
+# (-trimpath, -s -w) and the version is stamped where each tool's `version` command reads it.
 #
 # Output: the last lines are `HELM=<path>` and `PROMTOOL=<path>`; the same lines are written to
 # $CACHE/bin/chart-tools.env, which test/support/chart-tools.ts reads.
@@ -19,38 +19,10 @@ HELM_VERSION="${HELM_VERSION:-v3.22.0}"
 # Prometheus tags its Go module v0.<minor>.<patch> for release v3.<minor>.<patch>.
 PROMETHEUS_VERSION="${PROMETHEUS_VERSION:-v0.316.0}"
 CHART_TOOLS="${CHART_TOOLS:-helm promtool}"
-CACHE="${GARDENER_EXTENSION_ONTAP_CACHE:-$HOME/.cache/gardener-extension-ontap}"
-BIN_DIR="$CACHE/bin"
-BUILD_ROOT="$CACHE/build"
-mkdir -p "$BIN_DIR" "$BUILD_ROOT"
-
 log() { printf '[build-chart-tools %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
-export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
-export GOFLAGS="${GOFLAGS:-} -buildvcs=false"
-
-# go_build_tool MODULE VERSION PACKAGE OUTPUT LDFLAGS
-go_build_tool() {
-  local module="$1" version="$2" pkg="$3" out="$4" ldflags="$5"
-  command -v go >/dev/null 2>&1 || { log "go is not on PATH; install Go >= the module's go directive"; exit 1; }
-  local dir="$BUILD_ROOT/$(basename "$out")"
-  rm -rf "$dir"
-  mkdir -p "$dir"
-  printf 'module local.build/%s\n\ngo %s\n\nrequire %s %s\n' "$(basename "$out")" \
-    "$(go env GOVERSION | sed -E 's/^go([0-9]+\.[0-9]+).*/\1/')" "$module" "$version" >"$dir/go.mod"
-  log "resolving and compiling $pkg from $module@$version (minutes on two cores)"
-  local start=$SECONDS
-  (cd "$dir" && go build -mod=mod -trimpath -ldflags="-s -w $ldflags" -o "$out.tmp" "$pkg") &
-  local pid=$!
-  while kill -0 "$pid" 2>/dev/null; do
-    sleep 30
-    kill -0 "$pid" 2>/dev/null && log "still compiling $pkg ($((SECONDS - start))s so far)"
-  done
-  wait "$pid"
-  mv "$out.tmp" "$out"
-  rm -rf "$dir"
-  log "built $out in $((SECONDS - start))s ($(du -h "$out" | cut -f1))"
-}
+# shellcheck source=hack/lib-go-build.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib-go-build.sh"
 
 build_helm() {
   local out="$BIN_DIR/helm-$HELM_VERSION"
@@ -58,7 +30,7 @@ build_helm() {
     log "reusing $out"
   else
     # helm's Makefile stamps internal/version.version; without it `helm version` says v3.x-dev-ish.
-    go_build_tool helm.sh/helm/v3 "$HELM_VERSION" helm.sh/helm/v3/cmd/helm "$out" \
+    go_build_module helm.sh/helm/v3 "$HELM_VERSION" helm.sh/helm/v3/cmd/helm "$out" \
       "-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
   fi
   "$out" version --short >&2
@@ -71,7 +43,7 @@ build_promtool() {
     log "reusing $out"
   else
     local release="v3.${PROMETHEUS_VERSION#v0.}"
-    go_build_tool github.com/prometheus/prometheus "$PROMETHEUS_VERSION" github.com/prometheus/prometheus/cmd/promtool "$out" \
+    go_build_module github.com/prometheus/prometheus "$PROMETHEUS_VERSION" github.com/prometheus/prometheus/cmd/promtool "$out" \
       "-X github.com/prometheus/common/version.Version=${release#v}"
   fi
   "$out" --version 2>&1 | sed -n 1p >&2

@@ -27,16 +27,10 @@ ETCD_VERSION="${ETCD_VERSION:-v3.6.16}"
 # ETCD_SOURCE=debian uses the package anyway.
 ETCD_SOURCE="${ETCD_SOURCE:-build}"
 GARDENER_VERSION="${GARDENER_VERSION:-v1.149.3}"
-CACHE="${GARDENER_EXTENSION_ONTAP_CACHE:-$HOME/.cache/gardener-extension-ontap}"
-BIN_DIR="$CACHE/bin"
-BUILD_ROOT="$CACHE/build"
-mkdir -p "$BIN_DIR" "$BUILD_ROOT"
-
 log() { printf '[build-kube-binaries %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
-# A toolchain download is impossible on these machines; fail loudly instead of trying one silently.
-export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
-export GOFLAGS="${GOFLAGS:-} -buildvcs=false"
+# shellcheck source=hack/lib-go-build.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib-go-build.sh"
 
 # Prints the go.mod `replace` lines for every module of $1 (a go.mod path) that replaces a k8s.io/* module
 # with a local ./staging path AND is required by that go.mod. Unrequired ones (sample-controller, ...) are
@@ -51,48 +45,6 @@ staging_modules() {
     inrep && $1 ~ /^k8s\.io\// && $3 ~ /^\.\/staging\// { rep[$1] = 1 }
     END { for (m in rep) if (m in req) print m }
   ' "$gomod" | sort
-}
-
-# go_build_module MODULE VERSION PACKAGE OUTPUT LDFLAGS [REPLACE_LINES...]
-# $EXTRA_GO_MOD (optional) is appended to the generated go.mod verbatim (exclude directives).
-go_build_module() {
-  local module="$1" version="$2" pkg="$3" out="$4" ldflags="$5"
-  shift 5
-  command -v go >/dev/null 2>&1 || { log "go is not on PATH; install Go >= the release's go directive"; exit 1; }
-  local dir="$BUILD_ROOT/$(basename "$out")"
-  rm -rf "$dir"
-  mkdir -p "$dir"
-  {
-    echo "module local.build/$(basename "$out")"
-    echo
-    echo "go $(go env GOVERSION | sed -E 's/^go([0-9]+\.[0-9]+).*/\1/')"
-    echo
-    echo "require $module $version"
-    if [ "$#" -gt 0 ]; then
-      echo
-      echo "replace ("
-      printf '\t%s\n' "$@"
-      echo ")"
-    fi
-    if [ -n "${EXTRA_GO_MOD:-}" ]; then
-      echo
-      printf '%s\n' "$EXTRA_GO_MOD"
-    fi
-  } >"$dir/go.mod"
-  log "resolving and compiling $pkg from $module@$version ($# replace directives; many minutes on two cores)"
-  local start=$SECONDS
-  # -mod=mod lets go fill go.sum for the generated module; -trimpath/-s -w keep the binary small and
-  # independent of this machine's paths.
-  (cd "$dir" && go build -mod=mod -trimpath -ldflags="-s -w $ldflags" -o "$out.tmp" "$pkg") &
-  local pid=$!
-  while kill -0 "$pid" 2>/dev/null; do
-    sleep 30
-    kill -0 "$pid" 2>/dev/null && log "still compiling $pkg ($((SECONDS - start))s so far)"
-  done
-  wait "$pid"
-  mv "$out.tmp" "$out"
-  rm -rf "$dir"
-  log "built $out in $((SECONDS - start))s ($(du -h "$out" | cut -f1))"
 }
 
 build_kube_apiserver() {
