@@ -4,7 +4,7 @@ import { parseBody } from "../http.js";
 import { type RequestContext, type Route, requireClusterAdmin, svmScope } from "../routes.js";
 import { accountKey, type ClusterState, type SimAccount, type SimApplication } from "../state.js";
 import { accountView, type Rec } from "../views.js";
-import { createdResponse, getInstance, listCollection, Ref, writeQuery } from "./common.js";
+import { createdResponse, readRoutes, Ref, writeQuery } from "./common.js";
 
 const keys = ["owner.uuid", "owner.name", "name"] as const;
 
@@ -162,30 +162,18 @@ function accountSortKey(r: Rec): string {
 }
 
 export const accountRoutes: Route[] = [
-  {
-    method: "GET",
-    template: "/api/security/accounts",
-    handler: (ctx) => {
-      const s = ctx.sim.state;
-      const scope = svmScope(ctx);
-      const records = [...s.accounts.values()]
-        .filter((a) => scope === undefined || a.ownerUuid === scope)
-        .map((a) => accountView(s, a));
-      return listCollection(ctx, "accounts", records, { keyFields: keys, sortKey: accountSortKey });
-    },
-  },
+  ...readRoutes({
+    kind: "accounts",
+    collection: "/api/security/accounts",
+    instance: "/api/security/accounts/{owner.uuid}/{name}",
+    all: (s) => s.accounts.values(),
+    find: (s, params) => s.accounts.get(accountKey(params["owner.uuid"]!, params.name!)),
+    view: (s) => (a) => accountView(s, a),
+    keys,
+    sortKey: accountSortKey,
+    scope: { svmOf: (a) => a.ownerUuid },
+  }),
   { method: "POST", template: "/api/security/accounts", handler: createAccount },
-  {
-    method: "GET",
-    template: "/api/security/accounts/{owner.uuid}/{name}",
-    handler: (ctx) => {
-      const s = ctx.sim.state;
-      const scope = svmScope(ctx);
-      const account = s.accounts.get(accountKey(ctx.params["owner.uuid"]!, ctx.params.name!));
-      const visible = account && (scope === undefined || account.ownerUuid === scope) ? account : undefined;
-      return getInstance(ctx, "accounts", visible && accountView(s, visible), keys);
-    },
-  },
   { method: "DELETE", template: "/api/security/accounts/{owner.uuid}/{name}", handler: deleteAccount },
   { method: "POST", template: "/api/security/authentication/password", handler: changePassword },
 ];

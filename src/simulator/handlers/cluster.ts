@@ -1,6 +1,6 @@
 import { type Route, requireClusterAdmin, svmScope } from "../routes.js";
 import { aggregateView, bgpPeerGroupViews, clusterView, jobView, nodeView } from "../views.js";
-import { byName, getInstance, listCollection } from "./common.js";
+import { byName, getInstance, listCollection, readRoutes } from "./common.js";
 
 const keys = ["uuid", "name"] as const;
 
@@ -14,45 +14,22 @@ export const clusterRoutes: Route[] = [
       return getInstance(ctx, "cluster", clusterView(ctx.sim.state), keys);
     },
   },
-  {
-    method: "GET",
-    template: "/api/cluster/nodes",
-    handler: (ctx) => {
-      requireClusterAdmin(ctx);
-      const s = ctx.sim.state;
-      return listCollection(ctx, "nodes", s.nodes.map((n) => nodeView(s, n)), { keyFields: keys, sortKey: byName });
-    },
-  },
-  {
-    method: "GET",
-    template: "/api/cluster/nodes/{uuid}",
-    handler: (ctx) => {
-      requireClusterAdmin(ctx);
-      const s = ctx.sim.state;
-      const node = s.nodes.find((n) => n.uuid === ctx.params.uuid);
-      return getInstance(ctx, "nodes", node && nodeView(s, node), keys);
-    },
-  },
-  {
-    method: "GET",
-    template: "/api/storage/aggregates",
-    handler: (ctx) => {
-      requireClusterAdmin(ctx);
-      const s = ctx.sim.state;
-      const records = s.aggregates.map((a) => aggregateView(s, a));
-      return listCollection(ctx, "aggregates", records, { keyFields: keys, sortKey: byName });
-    },
-  },
-  {
-    method: "GET",
-    template: "/api/storage/aggregates/{uuid}",
-    handler: (ctx) => {
-      requireClusterAdmin(ctx);
-      const s = ctx.sim.state;
-      const aggregate = s.aggregates.find((a) => a.uuid === ctx.params.uuid);
-      return getInstance(ctx, "aggregates", aggregate && aggregateView(s, aggregate), keys);
-    },
-  },
+  ...readRoutes({
+    kind: "nodes",
+    collection: "/api/cluster/nodes",
+    all: (s) => s.nodes,
+    find: (s, params) => s.nodes.find((n) => n.uuid === params.uuid),
+    view: (s) => (n) => nodeView(s, n),
+    scope: "cluster",
+  }),
+  ...readRoutes({
+    kind: "aggregates",
+    collection: "/api/storage/aggregates",
+    all: (s) => s.aggregates,
+    find: (s, params) => s.aggregates.find((a) => a.uuid === params.uuid),
+    view: (s) => (a) => aggregateView(s, a),
+    scope: "cluster",
+  }),
   {
     method: "GET",
     template: "/api/network/ip/bgp/peer-groups",

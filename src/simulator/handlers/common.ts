@@ -3,8 +3,8 @@ import { notFound, SimError } from "../errors.js";
 import type { SimResponse } from "../http.js";
 import { isTerminal } from "../jobs.js";
 import { type CollectionSpec, collectionResponse, parseQuery, project, START_PARAM } from "../query.js";
-import type { RequestContext } from "../routes.js";
-import type { SimJob } from "../state.js";
+import { type RequestContext, type Route, requireClusterAdmin, svmScope } from "../routes.js";
+import type { ClusterState, SimJob } from "../state.js";
 import { KNOWN_FIELDS, type Rec } from "../views.js";
 
 export type CollectionKind = keyof typeof KNOWN_FIELDS;
@@ -13,6 +13,8 @@ const COLLECTION_CONTROLS = ["fields", "max_records", "return_records", "return_
 
 /** `{uuid?, name?}` reference as ONTAP accepts it in bodies. */
 export const Ref = z.object({ uuid: z.string().optional(), name: z.string().optional() }).strict();
+
+const UUID_AND_NAME = ["uuid", "name"] as const;
 
 export const byName: CollectionSpec["sortKey"] = (r) => `${String(r.name)}\u0000${String(r.uuid)}`;
 
@@ -31,6 +33,63 @@ export function getInstance(
   const query = parseQuery(ctx.query, { allow: ["fields", "return_timeout"], known: KNOWN_FIELDS[kind] });
   if (!record) throw notFound();
   return { status: 200, body: query.fields === undefined ? record : project(record, query.fields, keyFields) };
+}
+
+/** Who may read a collection: cluster accounts only, or every caller, an SVM-scoped one seeing only its SVM's records. */
+export type ReadScope<T> = "cluster" | { svmOf: (item: T) => string | undefined };
+
+/**
+ * The two read routes of a collection: GET the collection and GET one record. An SVM-scoped caller sees only
+ * its own SVM's records (the others do not exist for it, a GET of one is a 404); a cluster-only collection
+ * refuses SVM callers.
+ */
+export function readRoutes<T>(spec: {
+  kind: CollectionKind;
+  collection: string;
+  /** Default: `<collection>/{uuid}`. */
+  instance?: string;
+  all: (state: ClusterState) => Iterable<T>;
+  find: (state: ClusterState, params: Readonly<Record<string, string>>) => T | undefined;
+  /** Made once per request, so a list can share what its records' views derive (an SVM's LIFs). */
+  view: (state: ClusterState) => (item: T) => Rec;
+  /** Default: uuid and name, sorted by name. */
+  keys?: readonly string[];
+  sortKey?: CollectionSpec["sortKey"];
+  scope: ReadScope<T>;
+}): Route[] {
+  const keys = spec.keys ?? UUID_AND_NAME;
+  const sortKey = spec.sortKey ?? byName;
+  const visibleTo = (ctx: RequestContext): ((item: T) => boolean) => {
+    const { scope } = spec;
+    if (scope === "cluster") {
+      requireClusterAdmin(ctx);
+      return () => true;
+    }
+    const svm = svmScope(ctx);
+    return (item) => svm === undefined || scope.svmOf(item) === svm;
+  };
+  return [
+    {
+      method: "GET",
+      template: spec.collection,
+      handler: (ctx) => {
+        const visible = visibleTo(ctx);
+        const s = ctx.sim.state;
+        const records = [...spec.all(s)].filter(visible).map(spec.view(s));
+        return listCollection(ctx, spec.kind, records, { keyFields: keys, sortKey });
+      },
+    },
+    {
+      method: "GET",
+      template: spec.instance ?? `${spec.collection}/{uuid}`,
+      handler: (ctx) => {
+        const visible = visibleTo(ctx);
+        const s = ctx.sim.state;
+        const item = spec.find(s, ctx.params);
+        return getInstance(ctx, spec.kind, item !== undefined && visible(item) ? spec.view(s)(item) : undefined, keys);
+      },
+    },
+  ];
 }
 
 /** Query of a write: `return_timeout` always, `return_records` where the operation supports it. */

@@ -2,12 +2,10 @@ import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { Codes, invalidValue, missingField, notFound, SimError } from "../errors.js";
 import { parseBody } from "../http.js";
-import { type RequestContext, type Route, requireClusterAdmin, svmScope } from "../routes.js";
+import { type RequestContext, type Route, requireClusterAdmin, } from "../routes.js";
 import type { ClusterState, SimInterface, SimNode, SimSvm } from "../state.js";
 import { interfaceView } from "../views.js";
-import { byName, createdResponse, getInstance, listCollection, Ref, writeQuery } from "./common.js";
-
-const keys = ["uuid", "name"] as const;
+import { createdResponse, readRoutes, Ref, writeQuery } from "./common.js";
 
 export const SERVICE_POLICIES = [
   "default-data-files",
@@ -185,34 +183,16 @@ function deleteInterface(ctx: RequestContext) {
   return { status: 200, body: {} };
 }
 
-function visibleInterface(ctx: RequestContext): SimInterface | undefined {
-  const lif = ctx.sim.state.interfaces.get(ctx.params.uuid!);
-  const scope = svmScope(ctx);
-  return lif && (scope === undefined || lif.svmUuid === scope) ? lif : undefined;
-}
-
 export const interfaceRoutes: Route[] = [
-  {
-    method: "GET",
-    template: "/api/network/ip/interfaces",
-    handler: (ctx) => {
-      const s = ctx.sim.state;
-      const scope = svmScope(ctx);
-      const records = [...s.interfaces.values()]
-        .filter((i) => scope === undefined || i.svmUuid === scope)
-        .map((i) => interfaceView(s, i));
-      return listCollection(ctx, "interfaces", records, { keyFields: keys, sortKey: byName });
-    },
-  },
+  ...readRoutes({
+    kind: "interfaces",
+    collection: "/api/network/ip/interfaces",
+    all: (s) => s.interfaces.values(),
+    find: (s, params) => s.interfaces.get(params.uuid!),
+    view: (s) => (i) => interfaceView(s, i),
+    scope: { svmOf: (i) => i.svmUuid },
+  }),
   { method: "POST", template: "/api/network/ip/interfaces", handler: createInterface },
-  {
-    method: "GET",
-    template: "/api/network/ip/interfaces/{uuid}",
-    handler: (ctx) => {
-      const lif = visibleInterface(ctx);
-      return getInstance(ctx, "interfaces", lif && interfaceView(ctx.sim.state, lif), keys);
-    },
-  },
   { method: "PATCH", template: "/api/network/ip/interfaces/{uuid}", handler: patchInterface },
   { method: "DELETE", template: "/api/network/ip/interfaces/{uuid}", handler: deleteInterface },
 ];

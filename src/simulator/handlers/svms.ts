@@ -1,12 +1,10 @@
 import { z } from "zod";
 import { Codes, notFound, SimError } from "../errors.js";
 import { parseBody } from "../http.js";
-import { type RequestContext, type Route, requireClusterAdmin, svmScope } from "../routes.js";
+import { type RequestContext, type Route, requireClusterAdmin, } from "../routes.js";
 import { type ClusterState, dataVolumes, findSvmByName, insertSvm, removeSvm, type SimAggregate } from "../state.js";
 import { interfacesBySvm, svmView } from "../views.js";
-import { byName, createdResponse, getInstance, jobResponse, listCollection, Ref, writeQuery } from "./common.js";
-
-const keys = ["uuid", "name"] as const;
+import { createdResponse, jobResponse, readRoutes, Ref, writeQuery } from "./common.js";
 
 const SvmCreate = z
   .object({
@@ -127,28 +125,17 @@ async function deleteSvm(ctx: RequestContext) {
 }
 
 export const svmRoutes: Route[] = [
-  {
-    method: "GET",
-    template: "/api/svm/svms",
-    handler: (ctx) => {
-      const s = ctx.sim.state;
-      const scope = svmScope(ctx);
+  ...readRoutes({
+    kind: "svms",
+    collection: "/api/svm/svms",
+    all: (s) => s.svms.values(),
+    find: (s, params) => s.svms.get(params.uuid!),
+    view: (s) => {
       const lifs = interfacesBySvm(s);
-      const records = [...s.svms.values()].filter((v) => scope === undefined || v.uuid === scope).map((v) => svmView(s, v, lifs));
-      return listCollection(ctx, "svms", records, { keyFields: keys, sortKey: byName });
+      return (v) => svmView(s, v, lifs);
     },
-  },
+    scope: { svmOf: (v) => v.uuid },
+  }),
   { method: "POST", template: "/api/svm/svms", handler: createSvm },
-  {
-    method: "GET",
-    template: "/api/svm/svms/{uuid}",
-    handler: (ctx) => {
-      const s = ctx.sim.state;
-      const scope = svmScope(ctx);
-      const svm = s.svms.get(ctx.params.uuid!);
-      const visible = svm && (scope === undefined || svm.uuid === scope) ? svm : undefined;
-      return getInstance(ctx, "svms", visible && svmView(s, visible), keys);
-    },
-  },
   { method: "DELETE", template: "/api/svm/svms/{uuid}", handler: deleteSvm },
 ];
