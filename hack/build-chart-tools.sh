@@ -19,7 +19,6 @@ HELM_VERSION="${HELM_VERSION:-v3.22.0}"
 # Prometheus tags its Go module v0.<minor>.<patch> for release v3.<minor>.<patch>.
 PROMETHEUS_VERSION="${PROMETHEUS_VERSION:-v0.316.0}"
 CHART_TOOLS="${CHART_TOOLS:-helm promtool}"
-log() { printf '[build-chart-tools %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
 # shellcheck source=hack/lib-go-build.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib-go-build.sh"

@@ -27,7 +27,6 @@ ETCD_VERSION="${ETCD_VERSION:-v3.6.16}"
 # ETCD_SOURCE=debian uses the package anyway.
 ETCD_SOURCE="${ETCD_SOURCE:-build}"
 GARDENER_VERSION="${GARDENER_VERSION:-v1.149.3}"
-log() { printf '[build-kube-binaries %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
 # shellcheck source=hack/lib-go-build.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib-go-build.sh"

@@ -1,9 +1,11 @@
 # shellcheck shell=bash
-# Sourced by hack/build-kube-binaries.sh and hack/build-chart-tools.sh: the cache layout and the one way this
-# repo builds a Go binary from the module proxy. The sourcing script defines `log` (its own prefix: the demo
-# reads `[build-kube-binaries …]` lines) and runs with `set -euo pipefail`.
+# Sourced by hack/build-kube-binaries.sh and hack/build-chart-tools.sh: the cache layout, the log line and the
+# one way this repo builds a Go binary from the module proxy. The sourcing script runs with `set -euo pipefail`.
 #
 # Env: GARDENER_EXTENSION_ONTAP_CACHE (cache root, default ~/.cache/gardener-extension-ontap).
+
+# `[<script name> HH:MM:SS] message` on stderr; the demo reads the `[build-kube-binaries …]` lines as progress.
+log() { printf '[%s %s] %s\n' "$(basename "$0" .sh)" "$(date +%H:%M:%S)" "$*" >&2; }
 
 CACHE="${GARDENER_EXTENSION_ONTAP_CACHE:-$HOME/.cache/gardener-extension-ontap}"
 BIN_DIR="$CACHE/bin"

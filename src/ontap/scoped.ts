@@ -15,10 +15,14 @@ export interface OntapCallScope {
 export function scopeOntapClient(client: OntapClient, scope: OntapCallScope): OntapClient {
   const { signal, beforeWrite } = scope;
   const withSignal = (opts?: CallOptions): CallOptions => ({ ...opts, ...(signal ? { signal: anySignal(signal, opts?.signal) } : {}) });
-  const write = (): void => {
-    signal?.throwIfAborted();
-    beforeWrite?.();
-  };
+  /** A write: the scope may refuse it (throw) before anything is sent. */
+  const write =
+    <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      signal?.throwIfAborted();
+      beforeWrite?.();
+      return call(...args);
+    };
   return {
     cluster: client.cluster,
     getCluster: (o) => client.getCluster(withSignal(o)),
@@ -26,44 +30,20 @@ export function scopeOntapClient(client: OntapClient, scope: OntapCallScope): On
     listAggregates: (o) => client.listAggregates(withSignal(o)),
     findSvmsByName: (name, o) => client.findSvmsByName(name, withSignal(o)),
     getSvm: (uuid, o) => client.getSvm(uuid, withSignal(o)),
-    createSvm: async (input, o) => {
-      write();
-      return client.createSvm(input, withSignal(o));
-    },
-    deleteSvm: async (uuid, o) => {
-      write();
-      return client.deleteSvm(uuid, withSignal(o));
-    },
+    createSvm: write((input, o) => client.createSvm(input, withSignal(o))),
+    deleteSvm: write((uuid, o) => client.deleteSvm(uuid, withSignal(o))),
     getJob: (uuid, o) => client.getJob(uuid, withSignal(o)),
     waitForJob: (job, o) => client.waitForJob(job, { ...o, ...(signal ? { signal: anySignal(signal, o?.signal) } : {}) }),
     listInterfaces: (svmUuid, o) => client.listInterfaces(svmUuid, withSignal(o)),
-    createInterface: async (input, o) => {
-      write();
-      return client.createInterface(input, withSignal(o));
-    },
-    patchInterface: async (uuid, change, o) => {
-      write();
-      return client.patchInterface(uuid, change, withSignal(o));
-    },
-    deleteInterface: async (uuid, o) => {
-      write();
-      return client.deleteInterface(uuid, withSignal(o));
-    },
+    createInterface: write((input, o) => client.createInterface(input, withSignal(o))),
+    patchInterface: write((uuid, change, o) => client.patchInterface(uuid, change, withSignal(o))),
+    deleteInterface: write((uuid, o) => client.deleteInterface(uuid, withSignal(o))),
     hasBgpPeerGroups: (o) => client.hasBgpPeerGroups(withSignal(o)),
     getAccount: (owner, name, o) => client.getAccount(owner, name, withSignal(o)),
     listAccounts: (owner, o) => client.listAccounts(owner, withSignal(o)),
-    createAccount: async (input, o) => {
-      write();
-      return client.createAccount(input, withSignal(o));
-    },
-    deleteAccount: async (owner, name, o) => {
-      write();
-      return client.deleteAccount(owner, name, withSignal(o));
-    },
-    changePassword: async (input, o) => {
-      write();
-      return client.changePassword(input, withSignal(o));
-    },
+    createAccount: write((input, o) => client.createAccount(input, withSignal(o))),
+    deleteAccount: write((owner, name, o) => client.deleteAccount(owner, name, withSignal(o))),
+    changePassword: write((input, o) => client.changePassword(input, withSignal(o))),
     countDataVolumes: (svmUuid, o) => client.countDataVolumes(svmUuid, withSignal(o)),
     authenticateAs: (credentials, o) => client.authenticateAs(credentials, withSignal(o)),
     // Closing is the owner's business, not a reconcile's.
