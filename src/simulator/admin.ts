@@ -33,6 +33,12 @@ function svmNamed(ctx: RequestContext): SimSvm {
 
 const ok = (body: unknown = {}) => ({ status: 200, body });
 
+/** Requests in flight now and the most at once since the last reset (the client's concurrency cap, observed). */
+function concurrency(ctx: RequestContext) {
+  const { inFlight, peak } = ctx.sim.concurrency();
+  return ok({ in_flight: inFlight, peak });
+}
+
 export const adminRoutes: Route[] = [
   {
     method: "POST",
@@ -92,21 +98,13 @@ export const adminRoutes: Route[] = [
       return ok({ calls: ctx.sim.callCounts(), log: ctx.sim.callLogSince(since) });
     },
   },
-  {
-    method: "GET",
-    template: "/__sim/concurrency",
-    handler: (ctx) => {
-      const { inFlight, peak } = ctx.sim.concurrency();
-      return ok({ in_flight: inFlight, peak });
-    },
-  },
+  { method: "GET", template: "/__sim/concurrency", handler: concurrency },
   {
     method: "DELETE",
     template: "/__sim/concurrency",
     handler: (ctx) => {
       ctx.sim.resetConcurrencyPeak();
-      const { inFlight, peak } = ctx.sim.concurrency();
-      return ok({ in_flight: inFlight, peak });
+      return concurrency(ctx);
     },
   },
   {
