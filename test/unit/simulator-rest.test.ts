@@ -76,15 +76,24 @@ describe("cluster objects", () => {
 
 describe("SVMs and jobs", () => {
   it("shows a new SVM at once as initializing and running once its job succeeded", async () => {
-    const res = await admin.rest("POST", "/api/svm/svms", { body: { name: "p1", nvme: { enabled: true, allowed: true } } });
-    expect(res.status).toBe(202);
-    expect(res.body.job!._links.self.href).toBe(`/api/cluster/jobs/${res.body.job!.uuid}`);
-    const early = await admin.rest("GET", "/api/svm/svms?name=p1&fields=state,nvme.enabled");
-    expect(early.body.records![0]).toMatchObject({ name: "p1", state: "initializing", nvme: { enabled: true } });
-    const job = await admin.waitForJob(res.body.job!.uuid);
-    expect(job).toMatchObject({ state: "success", svm: { name: "p1" } });
-    const later = await admin.rest("GET", `/api/svm/svms/${early.body.records![0]!.uuid}`);
-    expect(later.body).toMatchObject({ state: "running", nvme: { enabled: true, allowed: true } });
+    // A job of 2 s, not the suite's 20 ms: on a loaded machine the GET right after the POST can take longer
+    // than 20 ms, and the SVM would already be running.
+    const slow = await startSimulator({ jobMs: 2_000 });
+    const slowAdmin = new SimAdmin(slow.clusters[0]!);
+    try {
+      const res = await slowAdmin.rest("POST", "/api/svm/svms", { body: { name: "p1", nvme: { enabled: true, allowed: true } } });
+      expect(res.status).toBe(202);
+      expect(res.body.job!._links.self.href).toBe(`/api/cluster/jobs/${res.body.job!.uuid}`);
+      const early = await slowAdmin.rest("GET", "/api/svm/svms?name=p1&fields=state,nvme.enabled");
+      expect(early.body.records![0]).toMatchObject({ name: "p1", state: "initializing", nvme: { enabled: true } });
+      const job = await slowAdmin.waitForJob(res.body.job!.uuid);
+      expect(job).toMatchObject({ state: "success", svm: { name: "p1" } });
+      const later = await slowAdmin.rest("GET", `/api/svm/svms/${early.body.records![0]!.uuid}`);
+      expect(later.body).toMatchObject({ state: "running", nvme: { enabled: true, allowed: true } });
+    } finally {
+      await slowAdmin.close();
+      await slow.stop();
+    }
   });
 
   it("passes through queued and running before success", async () => {
