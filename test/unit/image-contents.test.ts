@@ -13,7 +13,8 @@ import { REPO_ROOT, reachableFrom, rel, SRC, sourceFiles } from "../support/impo
 const TEST_ONLY = ["src/testenv/", "src/demo/"];
 const isTestOnly = (file: string) => TEST_ONLY.some((dir) => rel(file).startsWith(dir));
 
-describe("the image's contents", () => {
+// A TypeScript program over the whole build: seconds when idle, beyond the unit default of 20 s on a loaded machine.
+describe("the image's contents", { timeout: 120_000 }, () => {
   it("the entry point's production commands (run, sim, doctor) reach no test-only module", () => {
     const reached = reachableFrom(path.join(SRC, "cli.ts"));
     // The walk follows the lazy `import()` of each subcommand, so it sees what the image would load.
