@@ -1,7 +1,7 @@
 import type { KubeClient } from "../kube/client.js";
 import { Extensions } from "../kube/resources.js";
 import { DONE, type Requeue, type Result } from "../runtime/result.js";
-import type { Actuator, ActuatorContext, ActuatorDone } from "./actuator.js";
+import type { Actuator, ActuatorContext, ActuatorDone, ActuatorResult } from "./actuator.js";
 import type { EscalationPolicy } from "./escalation.js";
 import type { StatusUpdater } from "./status-updater.js";
 import { type Extension, FINALIZER, type LastOperationType, OPERATION_ANNOTATION } from "./types.js";
@@ -41,52 +41,58 @@ export interface OperationRun {
 
 export type OperationFn = (run: OperationRun) => Promise<Result>;
 
-export async function reconcileOperation(run: OperationRun): Promise<Result> {
-  const result = await run.actuator.reconcile(run.ctx);
-  if (result.kind === "requeue") return requeued(run, result);
-  await succeeded(run, result);
-  return DONE;
+/**
+ * An operation: its actuator call, and what the contract asks once that call is done. While the actuator
+ * waits for something, status says what (Processing) and the queue comes back after `afterMs`.
+ */
+function operation(
+  call: (actuator: Actuator, ctx: ActuatorContext) => Promise<ActuatorResult>,
+  finish: (run: OperationRun, result: ActuatorDone) => Promise<void>,
+): OperationFn {
+  return async (run) => {
+    const result = await call(run.actuator, run.ctx);
+    if (result.kind === "requeue") return requeued(run, result);
+    await finish(run, result);
+    return DONE;
+  };
 }
+
+export const reconcileOperation = operation(
+  (actuator, ctx) => actuator.reconcile(ctx),
+  async (run, result) => {
+    await succeeded(run, result);
+  },
+);
 
 /** A reconcile on a new seed after migrate; the annotation is consumed only once it succeeded. */
-export async function restoreOperation(run: OperationRun): Promise<Result> {
-  const result = await run.actuator.restore(run.ctx);
-  if (result.kind === "requeue") return requeued(run, result);
-  const extension = await succeeded(run, result);
-  await run.kube.mergePatch(Extensions, extension.metadata.namespace, extension.metadata.name, {
-    metadata: { resourceVersion: extension.metadata.resourceVersion, annotations: { [OPERATION_ANNOTATION]: null } },
-  });
-  return DONE;
-}
+export const restoreOperation = operation(
+  (actuator, ctx) => actuator.restore(ctx),
+  async (run, result) => {
+    const extension = await succeeded(run, result);
+    await run.kube.mergePatch(Extensions, extension.metadata.namespace, extension.metadata.name, {
+      metadata: { resourceVersion: extension.metadata.resourceVersion, annotations: { [OPERATION_ANNOTATION]: null } },
+    });
+  },
+);
 
-export async function deleteOperation(run: OperationRun): Promise<Result> {
-  const result = await run.actuator.delete(run.ctx);
-  if (result.kind === "requeue") return requeued(run, result);
-  await released(run, result);
-  return DONE;
-}
+export const deleteOperation = operation((actuator, ctx) => actuator.delete(ctx), released);
 
-export async function forceDeleteOperation(run: OperationRun): Promise<Result> {
-  const result = await run.actuator.forceDelete(run.ctx);
-  if (result.kind === "requeue") return requeued(run, result);
-  await released(run, result);
-  return DONE;
-}
+export const forceDeleteOperation = operation((actuator, ctx) => actuator.forceDelete(ctx), released);
 
 /** Succeeded in status, then every finalizer and the annotation go: the object moves to another seed. */
-export async function migrateOperation(run: OperationRun): Promise<Result> {
-  const result = await run.actuator.migrate(run.ctx);
-  if (result.kind === "requeue") return requeued(run, result);
-  resetFailureGauges(run);
-  const extension = await run.status.succeeded(run.ctx.extension, {
-    type: run.type,
-    description: result.description,
-    observedGeneration: run.ctx.extension.metadata.generation,
-  });
-  await removeFinalizer(run.kube, extension, { removeAll: true, consumeAnnotation: true });
-  run.obs.event?.(extension, "Normal", `${run.type}Succeeded`, result.description);
-  return DONE;
-}
+export const migrateOperation = operation(
+  (actuator, ctx) => actuator.migrate(ctx),
+  async (run, result) => {
+    resetFailureGauges(run);
+    const extension = await run.status.succeeded(run.ctx.extension, {
+      type: run.type,
+      description: result.description,
+      observedGeneration: run.ctx.extension.metadata.generation,
+    });
+    await removeFinalizer(run.kube, extension, { removeAll: true, consumeAnnotation: true });
+    run.obs.event?.(extension, "Normal", `${run.type}Succeeded`, result.description);
+  },
+);
 
 /** The actuator waits for something: status says what, and the queue comes back after `afterMs`. */
 async function requeued(run: OperationRun, result: Requeue): Promise<Requeue> {

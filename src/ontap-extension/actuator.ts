@@ -3,7 +3,7 @@ import type { Actuator, ActuatorContext, ActuatorResult } from "../extension/act
 import type { KubeClient } from "../kube/client.js";
 import { scopeKubeClient } from "../kube/scoped.js";
 import { createMetroCluster, type OntapClient, type OntapRequestEvent, scopeOntapClient } from "../ontap/index.js";
-import { done } from "../runtime/result.js";
+import { done, requeue } from "../runtime/result.js";
 import { MR_TRIDENT_CRDS } from "../trident/index.js";
 import { type CrdWaits, createCrdWaits } from "./crd-waits.js";
 import { createDeleteSteps, deleteSeedSecret, managedResourcesInDestroyOrder } from "./delete-steps.js";
@@ -176,7 +176,7 @@ export function createOntapActuator(deps: ActuatorDeps): Actuator {
     const namespace = ctx.extension.metadata.namespace ?? "";
     const left = await destroyComponents(kube, namespace, managedResourcesInDestroyOrder(), { keepObjects: true, wait: true });
     if (left.length > 0) {
-      return { kind: "requeue", afterMs: pollMs, reason: `migrate: waiting for ManagedResource ${left.join(", ")} to be deleted (objects kept in the shoot)` };
+      return requeue(pollMs, `migrate: waiting for ManagedResource ${left.join(", ")} to be deleted (objects kept in the shoot)`);
     }
     await deleteSeedSecret(kube, planShootForTeardown(ctx), namespace);
     return { kind: "done", description: "migrated: seed-side state released, shoot objects and ONTAP kept" };
