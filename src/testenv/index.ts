@@ -5,9 +5,10 @@
  *
  * - apiserver.ts: the seed's kube-apiserver + etcd (`startTestEnv`), CRDs, kubeconfig
  * - shoot.ts: a shoot's kube-apiserver + etcd and the real gardener-resource-manager (`startShootEnv`)
+ * - shoot-worlds.ts: one such shoot per shoot namespace, started on demand and reused (`startShootWorlds`)
  * - shoot-workloads.ts: the rollout status and foreground-deletion finalizer removal of a shoot's missing controllers
  * - trident-operator.ts: what Trident's operator does in a shoot (its 15 CRDs, its node DaemonSet and controller Deployment)
- * - fake-resource-manager.ts: marks ManagedResources healthy where no shoot runs
+ * - fake-resource-manager.ts: marks ManagedResources healthy where no shoot runs (unit tests, tests that say why)
  * - fault-proxy.ts: faults at the wire between a client and kube-apiserver
  * - gardener-objects.ts: what Gardener creates before an Extension (namespace, Cluster)
  * - ca.ts: the one CA every server of the world gets its certificate from
@@ -27,4 +28,5 @@ export { startPollingLoop } from "./polling-loop.js";
 export { freePorts, isAlive, sleep, TESTENV_ROOT } from "./processes.js";
 export { type ShootEnv, type ShootEnvOptions, startShootEnv, startTestEnvWithShoot, type TestEnvWithShoot } from "./shoot.js";
 export { type ShootWorkloads, startShootWorkloads } from "./shoot-workloads.js";
+export { type ShootSide, type ShootWorlds, type ShootWorldsOptions, startShootWorlds } from "./shoot-worlds.js";
 export { installTridentOwnCrds, startTridentOperatorStandIn, type TridentOperatorStandIn } from "./trident-operator.js";

@@ -35,6 +35,8 @@ const processLanesWanted = Number(process.env.CHAOS_PROCESS_LANES ?? 2);
 const allModes = full ? FULL_MODES : MODES;
 const modes = (process.env.CHAOS_MODES?.split(",") as Mode[] | undefined) ?? allModes;
 const filter = process.env.CHAOS_FILTER ? new RegExp(process.env.CHAOS_FILTER) : undefined;
+/** CHAOS_RESOURCE_MANAGER=real runs the lanes on the real gardener-resource-manager (for measuring; see below why not by default). */
+const resourceManager = process.env.CHAOS_RESOURCE_MANAGER === "real" ? "real" : "stand-in";
 const startedAt = new Date();
 
 class LanePool {
@@ -54,11 +56,11 @@ class LanePool {
 
 // The matrix comes from a fault-free run of the flows, so it is recorded before the tests are declared.
 const lanes = await Promise.all(
-  Array.from({ length: Math.max(1, lanesWanted) }, (_, i) => createChaosLane({ name: `lane${i}`, kind: "in-process" })),
+  Array.from({ length: Math.max(1, lanesWanted) }, (_, i) => createChaosLane({ name: `lane${i}`, kind: "in-process", resourceManager })),
 );
 const needProcess = modes.some(isCrash);
 const processLanes = needProcess
-  ? await Promise.all(Array.from({ length: Math.max(1, processLanesWanted) }, (_, i) => createChaosLane({ name: `proc${i}`, kind: "process" })))
+  ? await Promise.all(Array.from({ length: Math.max(1, processLanesWanted) }, (_, i) => createChaosLane({ name: `proc${i}`, kind: "process", resourceManager })))
   : [];
 const records = await recordFlows(lanes[0]!, full ? FULL_FLOWS : FLOWS);
 const inProcessPool = new LanePool([...lanes]);

@@ -48,7 +48,7 @@ async function install(opts: {
   /** Called after the chart is applied and before the controller starts. */
   beforeStart?: (world: World, namespace: string) => Promise<void>;
 }): Promise<Installation> {
-  const world = await createWorld({ startController: false, faultProxy: true, clusters: 2 });
+  const world = await createWorld({ startController: false, faultProxy: true, clusters: 2, resourceManager: "stand-in" });
   const dir = mkdtempSync(path.join(tmpdir(), "chart-rbac-"));
   const namespace = `extension-ontap-${randomBytes(3).toString("hex").slice(0, 5)}`;
   await world.kube.create(Namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } });

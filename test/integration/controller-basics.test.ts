@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { Clusters } from "../../src/kube/resources.js";
+import { Clusters, ManagedResources } from "../../src/kube/resources.js";
+import { isManagedResourceHealthy } from "../../src/trident/index.js";
+import { eventually } from "../support/kube-test-helpers.js";
+import type { MrObject } from "../support/shoot-objects.js";
 import { sumCounter } from "../../src/metrics/index.js";
 import { worldPerTest } from "../support/world.js";
 
@@ -9,7 +12,9 @@ async function sumCounterWhere(counter: { get(): Promise<{ values: { labels: Rec
   return (await counter.get()).values.filter((v) => keep(v.labels)).reduce((n, v) => n + v.value, 0);
 }
 
-// Runs on the stand-in resource manager (src/demo/fake-resource-manager.ts) on purpose: request counts per no-op reconcile (Kubernetes and ONTAP) and the controller's own gate logic: nothing here looks into a shoot, and a shoot API server per test would cost both cores for seconds each time.
+// On the real gardener-resource-manager, one shoot per shoot namespace. The request counts are the
+// controller's own (its kube and ONTAP request metrics), so the resource manager's own traffic to the seed is
+// not in them; a quiet window is measured only once every ManagedResource is healthy and settled.
 const newWorld = worldPerTest();
 
 const lifs = (n: number) => ({ dataLifs: [`10.${n}.0.11`, `10.${n}.0.12`], managementLif: `10.${n}.0.10` });
@@ -75,7 +80,16 @@ describe("controller: a shoot's storage", () => {
     const world = await newWorld();
     const shoot = await world.createShoot({ project: "epsilon", ...lifs(5) });
     await world.waitSucceeded(shoot);
-    // Wait for the fake resource manager's health report to be seen, then measure a quiet reconcile.
+    // Every ManagedResource applied and healthy as the resource manager reports it (it writes their status
+    // while it applies them, after Succeeded), then a quiet reconcile is measured.
+    await eventually(
+      async () => {
+        const mrs = (await world.kube.list<MrObject>(ManagedResources, shoot.namespace)).items;
+        expect(mrs.length).toBeGreaterThan(0);
+        for (const mr of mrs) expect(isManagedResourceHealthy(mr).healthy, `${mr.metadata.name}: ${isManagedResourceHealthy(mr).reason}`).toBe(true);
+      },
+      { timeoutMs: 90_000, intervalMs: 300 },
+    );
     await new Promise((r) => setTimeout(r, 500));
     const writes = () => sumCounterWhere(world.metrics.kubeRequestsTotal, (labels) => WRITE_VERBS.has(String(labels.verb)));
     const create = { ontap: await world.ontapRequests(), kube: await world.kubeRequests() };

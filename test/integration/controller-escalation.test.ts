@@ -14,7 +14,7 @@ interface EventObject {
 
 describe("controller: escalation", () => {
   it("escalates after N consecutive failures (condition, one Warning event, gauge) and clears it on success", async () => {
-    const world = await newWorld({ clusters: 1, escalation: { consecutiveFailures: 3, afterMs: 60 * 60_000 } });
+    const world = await newWorld({ clusters: 1, escalation: { consecutiveFailures: 3, afterMs: 60 * 60_000 }, resourceManager: "stand-in" });
     await world.admins[0]!.addFault({
       method: "GET",
       path: "^/api/svm/svms$",
@@ -45,7 +45,7 @@ describe("controller: escalation", () => {
   });
 
   it("keeps counting across a restart (the count lives in status), announces once, and drops the series when the Extension goes", async () => {
-    const world = await newWorld({ clusters: 1, escalation: { consecutiveFailures: 3, afterMs: 60 * 60_000 } });
+    const world = await newWorld({ clusters: 1, escalation: { consecutiveFailures: 3, afterMs: 60 * 60_000 }, resourceManager: "stand-in" });
     await world.admins[0]!.addFault({
       method: "GET",
       path: "^/api/svm/svms$",

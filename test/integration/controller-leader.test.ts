@@ -21,7 +21,7 @@ const lifs = { dataLifs: ["10.30.0.11"], managementLif: "10.30.0.10" };
 
 describe("controller process: leader election", () => {
   it("lets only the leader reconcile, hands over within the lease duration when it is killed, and exits 0 on SIGTERM", async () => {
-    world = await createWorld({ clusters: 1, startController: false });
+    world = await createWorld({ clusters: 1, startController: false, resourceManager: "stand-in" });
     const dir = mkdtempSync(path.join(tmpdir(), "ontap-leader-"));
     const configPath = writeControllerConfig(dir, world.sim.clusters, {
       extensionClass: world.config.extensionClass,

@@ -1,8 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { ManagedResources, Secrets } from "../../src/kube/resources.js";
+import { eventually } from "../support/kube-test-helpers.js";
 import { type Shoot, type World, worldPerTest } from "../support/world.js";
 
-// Runs on the stand-in resource manager (src/demo/fake-resource-manager.ts) on purpose: the ONTAP and seed-side results of delete, force-delete, migrate and restore, mostly with two shoots of one project (each would need its own shoot API server and resource manager); what the real gardener-resource-manager does with the shoot's objects on delete, migrate (keepObjects) and restore is proven in shoot-e2e.test.ts and managed-resource-components.test.ts.
+// Each shoot namespace gets its own shoot kube-apiserver and real gardener-resource-manager (two shoots of one
+// project are two shoots): delete waits for the resource manager to remove the shoot's objects and its
+// finalizers, migrate (keepObjects) leaves them in the shoot.
 const newWorld = worldPerTest();
 
 const lifs = { dataLifs: ["10.20.0.11", "10.20.0.12"], managementLif: "10.20.0.10" };
@@ -78,7 +81,12 @@ describe("controller: delete", () => {
     await world.deleteShoot(shoot);
     await world.waitGone(shoot);
     expect(await world.kube.get(Secrets, shoot.namespace, "ontap-svm-credentials")).toBeUndefined();
-    expect((await world.kube.list(ManagedResources, shoot.namespace)).items).toHaveLength(0);
+    // Force-delete issues every ManagedResource delete without waiting for the resource manager: the real one
+    // may still be removing the shoot's objects behind its finalizer when the Extension is gone (the stand-in,
+    // which has no finalizer, hid that), so each left is terminating, and all of them go.
+    const left = (await world.kube.list<{ metadata: { name: string; deletionTimestamp?: string } }>(ManagedResources, shoot.namespace)).items;
+    for (const mr of left) expect(mr.metadata.deletionTimestamp, `${mr.metadata.name} is being deleted`).toBeDefined();
+    await eventually(async () => expect((await world.kube.list(ManagedResources, shoot.namespace)).items).toHaveLength(0), { timeoutMs: 90_000, intervalMs: 300 });
   });
 });
 

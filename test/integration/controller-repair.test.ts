@@ -3,7 +3,9 @@ import { Secrets } from "../../src/kube/resources.js";
 import { sumCounter } from "../../src/metrics/index.js";
 import { type Shoot, type World, worldPerTest } from "../support/world.js";
 
-// Runs on the stand-in resource manager (src/demo/fake-resource-manager.ts) on purpose: repairs of drift on ONTAP and in the seed Secret: nothing here depends on what the resource manager applies.
+// On the real gardener-resource-manager, one shoot per shoot namespace: repairs of drift on ONTAP and in the
+// seed Secret. The fault proxy sits between the controller and kube-apiserver only; the resource manager talks
+// to the seed directly, so the rules count the controller's requests alone.
 const newWorld = worldPerTest();
 
 const lifs = (n: number) => ({ dataLifs: [`10.${n}.1.11`], managementLif: `10.${n}.1.10` });

@@ -12,7 +12,8 @@ import { projectIdFor, type World, worldPerTest } from "../support/world.js";
  * race to create one project's SVM and must end with one.
  */
 
-// Runs on the stand-in resource manager (src/demo/fake-resource-manager.ts) on purpose: several shoots of one project per test (each would need its own shoot API server and resource manager); the assertions are about the shared SVM and LIFs on ONTAP.
+// Each shoot namespace gets its own shoot kube-apiserver and real gardener-resource-manager (siblings of one
+// project are separate shoots); the assertions are about the shared SVM and LIFs on ONTAP.
 const world = worldPerTest();
 
 /** POST/PATCH/DELETE requests the simulators answered, from their own call logs. */

@@ -34,7 +34,7 @@ const svmName = (shoot: Shoot) => `p${shoot.projectId.replaceAll("-", "")}`;
 
 /** A world with `count` converged shoots and the controller stopped, so nothing repairs what a test breaks. */
 async function settledWorld(count: number, opts: { faultProxy?: boolean } = {}): Promise<{ world: World; shoots: Shoot[] }> {
-  const w = await createWorld({ clusters: 2, faultProxy: opts.faultProxy });
+  const w = await createWorld({ clusters: 2, faultProxy: opts.faultProxy, resourceManager: "stand-in" });
   world = w;
   const shoots: Shoot[] = [];
   for (let i = 0; i < count; i++) shoots.push(await w.createShoot({ project: i === 0 ? "doca" : "docb", ...lifs(i) }));

@@ -34,7 +34,7 @@ afterEach(async () => {
 
 describe("storage health check: the self-managed shoot webhook", () => {
   it("says it is reachable at its Service, says when it is not and what to check, and clears once it answers again", { timeout: 120_000 }, async () => {
-    world = await createWorld({ startController: false });
+    world = await createWorld({ startController: false, resourceManager: "stand-in" });
     const namespace = `extension-ontap-${randomBytes(3).toString("hex").slice(0, 5)}`;
     await world.kube.create(Namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } });
     const [port] = await freePorts(1);

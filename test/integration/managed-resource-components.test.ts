@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { installTridentOwnCrds } from "../../src/testenv/trident-operator.js";
 import { ManagedResources, Namespaces } from "../../src/kube/resources.js";
 import { isManagedResourceHealthy, MANAGED_RESOURCE_ORIGIN } from "../../src/trident/index.js";
 import { eventually } from "../support/kube-test-helpers.js";
 import { inShoot, type MrObject, objectsOf, type ShootObject } from "../support/shoot-objects.js";
-import { createWorld, type Shoot, type World } from "../support/world.js";
+import { type Shoot, type World, worldPerFile } from "../support/world.js";
 
 /**
  * Trident's ManagedResources as components, through the real gardener-resource-manager into a shoot API
@@ -20,6 +20,8 @@ const LIFS = { dataLifs: ["10.81.0.11"], managementLif: "10.81.0.10" };
 const CWNP = "trident-cwnp";
 
 describe("ManagedResources as components, through the real gardener-resource-manager", () => {
+  // The world opens before this block's beforeAll and closes (checking for leaked passwords) after its last test.
+  const opened = worldPerFile({ shoot: { project: PROJECT, shoot: SHOOT, tridentOperator: false } });
   let world: World;
   let shoot: Shoot;
   const shootKube = () => world.shoot!.kube;
@@ -44,7 +46,7 @@ describe("ManagedResources as components, through the real gardener-resource-man
     );
 
   beforeAll(async () => {
-    world = await createWorld({ shoot: { project: PROJECT, shoot: SHOOT } });
+    world = opened();
     // Trident's operator installs its own CRDs (TridentBackendConfig among them); none runs here.
     await installTridentOwnCrds(shootKube());
     shoot = await world.createShoot({ project: PROJECT, shoot: SHOOT, ...LIFS });
@@ -52,14 +54,6 @@ describe("ManagedResources as components, through the real gardener-resource-man
     await allHealthy();
   }, 300_000);
 
-  afterAll(async () => {
-    if (!world) return;
-    try {
-      expect(await world.leaks()).toEqual([]);
-    } finally {
-      await world.close();
-    }
-  }, 120_000);
 
   it("destroys a ManagedResource that is no longer rendered (trident-cwnp when the configuration turns it off), and its policy leaves the shoot", { timeout: 180_000 }, async () => {
     const policy = await objectsOf(world.kube, shoot.namespace, CWNP);

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { httpsRequest } from "../../src/testenv/http.js";
 import { DaemonSets, Deployments, tridentControllerDeployment, tridentNodeDaemonSet } from "../../src/testenv/trident-operator.js";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { KubeError } from "../../src/kube/errors.js";
 import { CustomResourceDefinitions, ManagedResources, Secrets } from "../../src/kube/resources.js";
 import {
@@ -17,7 +17,7 @@ import { renderReleasedTridentCrds, renderTridentCrds, TRIDENT_CRD_NAMES } from 
 import { ANNOTATION_WAIT_FOR_CSI_NODE, INIT_CONTAINER_NAME, TRIDENT_POD_LABELS } from "../../src/webhook/mutate.js";
 import { eventually } from "../support/kube-test-helpers.js";
 import { type MrObject, renderedObjects, type ShootObject, typeOf } from "../support/shoot-objects.js";
-import { createWorld, type Shoot, type World } from "../support/world.js";
+import { type Shoot, type World, worldPerFile } from "../support/world.js";
 
 /**
  * End to end through the real gardener-resource-manager: the controller writes ManagedResources into the seed,
@@ -86,6 +86,8 @@ function expectNodeDaemonSetMutated(ds: ShootObject | undefined): void {
 }
 
 describe("end to end: the real gardener-resource-manager into a shoot API server", () => {
+  // The world opens before this block's beforeAll and closes (checking for leaked passwords) after its last test.
+  const opened = worldPerFile({ shoot: { project: PROJECT, shoot: SHOOT, tridentOperator: false } });
   let world: World;
   let shoot: Shoot;
   /** Rendered objects per ManagedResource, as the last successful reconcile wrote them. */
@@ -133,19 +135,11 @@ describe("end to end: the real gardener-resource-manager into a shoot API server
   };
 
   beforeAll(async () => {
-    world = await createWorld({ shoot: { project: PROJECT, shoot: SHOOT } });
+    world = opened();
     shoot = await world.createShoot({ project: PROJECT, shoot: SHOOT, ...LIFS });
     await installTridentOwnCrds();
   }, 300_000);
 
-  afterAll(async () => {
-    if (!world) return;
-    try {
-      expect(await world.leaks()).toEqual([]);
-    } finally {
-      await world.close();
-    }
-  }, 120_000);
 
   it("a create reaches Succeeded, the resource manager reports every ManagedResource applied and healthy, and every rendered object is in the shoot", async () => {
     await world.waitSucceeded(shoot, 120_000);

@@ -14,6 +14,7 @@ import {
 } from "../support/go-extension.js";
 import { svmNameFor } from "../support/invariants.js";
 import type { OntapRecord } from "../support/sim-admin.js";
+import { eventually } from "../support/kube-test-helpers.js";
 import { projectIdFor, type Shoot, uniqueSuffix, type World, worldPerTest } from "../support/world.js";
 
 /**
@@ -23,7 +24,9 @@ import { projectIdFor, type Shoot, uniqueSuffix, type World, worldPerTest } from
  * ManagedResources with immutable hash-suffixed Secrets, its webhook ManagedResource; the Extension with its
  * finalizer and a Succeeded status), then starts this controller on it.
  */
-// Runs on the stand-in resource manager (src/demo/fake-resource-manager.ts) on purpose: the takeover's request counts ([takeover-measurement]) and the seed-side state the Go extension left, built by hand; the real resource manager applying the Go extension's hash-suffixed Secrets first is not covered here.
+// On the real gardener-resource-manager, one shoot per shoot namespace, started before this controller: it
+// applies the Go extension's ManagedResources (hash-suffixed Secrets) first, as in the landscape taken over.
+// The request counts ([takeover-measurement]) are this controller's own, through the fault proxy.
 const newWorld = worldPerTest();
 const b64d = (s: string) => Buffer.from(s, "base64").toString("utf8");
 
@@ -86,6 +89,8 @@ async function goShoot(
   await createGoManagedResource(world.kube, namespace, goWebhookManagedResource("extension-ontap-a1b2c"));
   await createGoExtension(world.kube, go, world.config.extensionClass);
   const shoot: Shoot = { name, extensionName: "ontap", namespace, projectId, ...opts.lifs, firewall: true };
+  // The shoot's own resource manager applies what the Go extension left, as in the landscape being taken over.
+  await world.shootOf(shoot);
   return { ...go, shoot, password };
 }
 
@@ -281,7 +286,14 @@ describe("takeover of shoots the Go extension created", () => {
     await world.annotate(go.shoot, { "gardener.cloud/operation": "reconcile" });
     await waitTakenOver(world, go.shoot);
     expect(await world.kube.get(ManagedResources, go.namespace, "extension-ontap-shoot")).toBeUndefined();
-    const left = (await world.kube.list<{ metadata: { name: string } }>(Secrets, go.namespace)).items.map((x) => x.metadata.name);
-    expect(left.filter((n) => n.startsWith("managedresource-extension-ontap-shoot"))).toEqual([]);
+    // The resource manager holds a referenced Secret by its finalizer until it has let go of the
+    // ManagedResource: the Secret goes a moment after it (the stand-in, without finalizers, hid that).
+    await eventually(
+      async () => {
+        const left = (await world.kube.list<{ metadata: { name: string } }>(Secrets, go.namespace)).items.map((x) => x.metadata.name);
+        expect(left.filter((n) => n.startsWith("managedresource-extension-ontap-shoot"))).toEqual([]);
+      },
+      { timeoutMs: 90_000, intervalMs: 300 },
+    );
   });
 });

@@ -68,7 +68,7 @@ function admit(url: string, caBundle: string, servername: string, step = ""): Pr
 
 describe("shoot webhook certificates of its own", () => {
   it("rotates the CA and the serving certificate on a fake clock; the shoot's ManagedResource gets each new bundle and admission keeps working, without a restart", async () => {
-    world = await createWorld({ startController: false });
+    world = await createWorld({ startController: false, resourceManager: "stand-in" });
     const namespace = `extension-ontap-${randomBytes(3).toString("hex").slice(0, 5)}`;
     await world.kube.create(Namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } });
     const t0 = Date.now();

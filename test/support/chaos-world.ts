@@ -13,8 +13,9 @@ import { createWorld, type Shoot, uniqueSuffix, type World } from "./world.js";
 
 /**
  * A lane of the chaos suite: one world (two simulated MetroCluster clusters, the fault proxy in front of the
- * shared kube-apiserver, the fake resource manager) whose controller runs either in this process or as its
- * own process (for SIGKILL). Scenarios run one after another in a lane and cannot see each other: ONTAP is
+ * shared kube-apiserver, and either the real gardener-resource-manager with a shoot per scenario's shoot
+ * namespace, released when the scenario is discarded, or the stand-in) whose controller runs either in this
+ * process or as its own process (for SIGKILL). Scenarios run one after another in a lane and cannot see each other: ONTAP is
  * reset before each, every shoot is a fresh project, Kubernetes fault rules name the scenario's namespace.
  */
 
@@ -85,8 +86,19 @@ export function nextLifs(dataLifs = 2): { dataLifs: string[]; managementLif: str
   };
 }
 
-export async function createChaosLane(opts: { name: string; kind: "in-process" | "process"; clusters?: number }): Promise<ChaosLane> {
-  const world = await createWorld({ clusters: opts.clusters ?? 2, faultProxy: true, startController: opts.kind === "in-process" });
+export async function createChaosLane(opts: {
+  name: string;
+  kind: "in-process" | "process";
+  clusters?: number;
+  /** Who applies the ManagedResources (see WorldOptions.resourceManager); a lane choosing the stand-in says why. */
+  resourceManager: "real" | "stand-in";
+}): Promise<ChaosLane> {
+  const world = await createWorld({
+    clusters: opts.clusters ?? 2,
+    faultProxy: true,
+    startController: opts.kind === "in-process",
+    resourceManager: opts.resourceManager,
+  });
   const proxy = world.proxy!;
   const kubeCalls: KubeCallLogEntry[] = [];
   let kubeSeq = 0;
@@ -134,9 +146,14 @@ export async function createChaosLane(opts: { name: string; kind: "in-process" |
       const { kube } = world;
       await kube.mergePatch(Extensions, shoot.namespace, shoot.extensionName, { metadata: { finalizers: null } }).catch(() => undefined);
       await kube.delete(Extensions, shoot.namespace, shoot.extensionName).catch(() => undefined);
-      // Every lane's fake resource manager lists all ManagedResources of the API server: keep that list short.
+      // Every stand-in resource manager lists all ManagedResources of the API server: keep that list short. The
+      // shoot of a real lane goes with the scenario, so nothing would remove the resource manager's finalizer.
       const mrs = await kube.list<{ metadata: { name: string } }>(ManagedResources, shoot.namespace).catch(() => ({ items: [] }));
-      for (const mr of mrs.items) await kube.delete(ManagedResources, shoot.namespace, mr.metadata.name).catch(() => undefined);
+      await world.releaseShoot(shoot);
+      for (const mr of mrs.items) {
+        await kube.mergePatch(ManagedResources, shoot.namespace, mr.metadata.name, { metadata: { finalizers: null } }).catch(() => undefined);
+        await kube.delete(ManagedResources, shoot.namespace, mr.metadata.name).catch(() => undefined);
+      }
       const secrets = await kube.list<{ metadata: { name: string } }>(Secrets, shoot.namespace).catch(() => ({ items: [] }));
       for (const s of secrets.items) await kube.delete(Secrets, shoot.namespace, s.metadata.name).catch(() => undefined);
       await kube.delete(Clusters, undefined, shoot.namespace).catch(() => undefined);

@@ -1,17 +1,17 @@
 import { mkdtempSync } from "node:fs";
-import { afterEach, expect } from "vitest";
+import { afterAll, afterEach, beforeAll, expect } from "vitest";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Writable } from "node:stream";
 import type { ComponentConfig } from "../../src/config/component-config.js";
 import { type RunningController, startController } from "../../src/process-assembly.js";
 import { loadKubeConfig } from "../../src/kube/config.js";
-import { clusterObject, type FakeResourceManager, type FaultProxy, generateServingCert, PROJECT_ANNOTATION, type ShootEnv, shootNamespaceObject, type ShootWorkloads, startFakeResourceManager, startFaultProxy, startShootEnv, startShootWorkloads } from "../../src/testenv/index.js";
+import { clusterObject, type FakeResourceManager, type FaultProxy, generateServingCert, PROJECT_ANNOTATION, type ShootEnv, type ShootSide, type ShootWorlds, shootNamespaceObject, type ShootWorkloads, startFakeResourceManager, startFaultProxy, startShootWorlds } from "../../src/testenv/index.js";
 import { startWebhookServer, type WebhookServer } from "../../src/webhook/index.js";
 import type { Extension } from "../../src/extension/types.js";
 import type { KubeConnectionConfig } from "../../src/kube/config.js";
 import { createKubeClient, type KubeClient } from "../../src/kube/client.js";
-import { Clusters, Events, Extensions, Namespaces, Secrets } from "../../src/kube/resources.js";
+import { Clusters, Events, Extensions, ManagedResources, Namespaces, Secrets } from "../../src/kube/resources.js";
 import { createLogger } from "../../src/log.js";
 import { createMetrics, type Metrics, sumCounter } from "../../src/metrics/index.js";
 import { type RunningSimulator, startSimulator } from "../../src/simulator/index.js";
@@ -22,15 +22,15 @@ import { SimAdmin } from "./sim-admin.js";
 
 /**
  * One test's whole world: simulated ONTAP clusters, the real kube-apiserver (optionally behind the fault
- * proxy), the controller in this process, with its logs captured so tests can scan them for secrets, and
- * what applies its ManagedResources:
- * - with `shoot`: a shoot kube-apiserver and the real gardener-resource-manager for that one shoot namespace
- *   (as in Gardener: one resource manager per shoot namespace), the controller's shoot webhook server on
- *   loopback, and the workload stand-in of shoot-workloads.ts;
- * - without: the stand-in resource manager (src/testenv/fake-resource-manager.ts), which applies nothing and
- *   marks every ManagedResource healthy. Tests of the controller's own logic (retries, faults, ONTAP state,
- *   request counts) use it: they never look into a shoot, and a shoot API server per test would cost both
- *   cores for seconds each time.
+ * proxy), the controller in this process, with its logs captured so tests can scan them for secrets, the
+ * controller's shoot webhook server on loopback, and what applies its ManagedResources:
+ * - by default the real gardener-resource-manager, one per shoot namespace, each into its own shoot
+ *   kube-apiserver (src/testenv/shoot-worlds.ts: as in Gardener, a shoot namespace's resource manager applies
+ *   to that shoot only). A namespace's shoot starts when its first ManagedResource appears in the seed (a
+ *   shoot that fails before writing any costs nothing) and stays up until the world closes or
+ *   `releaseShoot`; the workload and Trident-operator stand-ins of src/testenv run in each.
+ * - with `resourceManager: "stand-in"`: src/testenv/fake-resource-manager.ts, which applies nothing and marks
+ *   every ManagedResource healthy. Only for tests that say why the real one cannot serve them.
  */
 export interface WorldOptions {
   clusters?: number;
@@ -42,8 +42,19 @@ export interface WorldOptions {
   leaderElection?: boolean;
   /** The controller's periodic re-check of every settled Extension; default 0 (off). */
   resyncMs?: number;
-  /** Run the real gardener-resource-manager into a shoot API server for the shoot `shoot--<project>--<shoot>`. */
-  shoot?: { project: string; shoot: string; healthSyncSeconds?: number; managedResourceSyncSeconds?: number };
+  /**
+   * Who applies the ManagedResources: the real gardener-resource-manager per shoot namespace (default), or the
+   * stand-in that marks them healthy (a test choosing it says why the real one cannot serve it).
+   */
+  resourceManager?: "real" | "stand-in";
+  /**
+   * Start the shoot of `shoot--<project>--<shoot>` with the world (as `world.shoot`), before anything is
+   * written, for tests that prepare the shoot themselves. `tridentOperator: false`: the test plays Trident's
+   * operator itself in every shoot of this world (installs its CRDs, creates its workloads).
+   */
+  shoot?: { project: string; shoot: string; tridentOperator?: boolean };
+  /** The resource managers' health re-check period (Gardener's default 1m; its minimum 15s) and full re-apply period. */
+  resourceManagerSync?: { healthSeconds?: number; managedResourceSeconds?: number };
   /** Run the storage health check this often (off by default: it would add requests to counted windows). */
   healthCheckMs?: number;
 }
@@ -55,7 +66,7 @@ export interface ShootWorld {
   kube: KubeClient;
   namespace: string;
   workloads: ShootWorkloads;
-  /** The controller's shoot webhook server (the shoot's kube-apiserver calls it on loopback). */
+  /** The controller's shoot webhook server (every shoot's kube-apiserver calls it on loopback). */
   webhook: WebhookServer;
   /** Stops the webhook server (to prove failurePolicy Ignore) or starts it again on the same port. */
   setWebhookRunning(running: boolean): Promise<void>;
@@ -74,9 +85,16 @@ export interface World {
   kube: KubeClient;
   controller?: RunningController;
   metrics: Metrics;
-  /** The stand-in resource manager; undefined in a world with a shoot (the real one runs there). */
+  /** The stand-in resource manager; undefined unless `resourceManager: "stand-in"`. */
   rm?: FakeResourceManager;
+  /** The shoot of the `shoot` option. */
   shoot?: ShootWorld;
+  /** Every shoot namespace's shoot (undefined with the stand-in resource manager). */
+  shoots?: ShootWorlds;
+  /** The shoot of `shoot`, started now if its first ManagedResource has not started it yet. */
+  shootOf(shoot: Shoot): Promise<ShootSide>;
+  /** Stops the shoot of `shoot` (a finished scenario's; its ManagedResources are no longer applied). */
+  releaseShoot(shoot: Shoot): Promise<void>;
   logs: string[];
   config: ComponentConfig;
   /** `config` replaces parts of the world's component configuration (a second seed: its own class, its cluster order). */
@@ -131,8 +149,36 @@ export async function createWorld(opts: WorldOptions = {}): Promise<World> {
     ? await startFaultProxy({ target: env.server, caFile: env.caFile, token: env.token })
     : undefined;
   const controllerKc = loadKubeConfig(proxy ? proxy.kubeconfigFor(dir) : env.kubeconfigPath);
-  const shoot = opts.shoot ? await startShootWorld(env.kubeconfigPath, dir, opts.shoot) : undefined;
-  const rm = shoot ? undefined : startFakeResourceManager(kube, { intervalMs: 100 });
+  const real = (opts.resourceManager ?? "real") === "real";
+  if (!real && opts.shoot) throw new Error("createWorld: `shoot` needs the real resource manager");
+  const webhook = await startLoopbackWebhook(dir);
+  const shoots = real
+    ? startShootWorlds({
+        seedKubeconfigPath: env.kubeconfigPath,
+        tridentOperator: opts.shoot?.tridentOperator,
+        healthSyncSeconds: opts.resourceManagerSync?.healthSeconds ?? 15,
+        managedResourceSyncSeconds: opts.resourceManagerSync?.managedResourceSeconds,
+      })
+    : undefined;
+  const rm = real ? undefined : startFakeResourceManager(kube, { intervalMs: 100 });
+  let shoot: ShootWorld | undefined;
+  if (shoots && opts.shoot) {
+    const side = await shoots.ensure(`shoot--${opts.shoot.project}--${opts.shoot.shoot}`).catch(async (err: unknown) => {
+      await shoots.stop().catch(() => undefined);
+      await webhook.close();
+      throw err;
+    });
+    shoot = {
+      env: side.env,
+      kube: side.kube,
+      namespace: side.namespace,
+      workloads: side.workloads,
+      get webhook() {
+        return webhook.server;
+      },
+      setWebhookRunning: webhook.setRunning,
+    };
+  }
   const logs: string[] = [];
   const metrics = createMetrics();
   const config: ComponentConfig = {
@@ -150,10 +196,8 @@ export async function createWorld(opts: WorldOptions = {}): Promise<World> {
     svmDeletionPolicy: opts.svmDeletionPolicy ?? "DeleteWhenUnused",
     escalation: opts.escalation ?? { consecutiveFailures: 5, afterMs: 30 * 60_000 },
     clusterwideNetworkPolicy: true,
-    // Without a shoot any PEM serves as the bundle: only the ManagedResource is looked at.
-    shootWebhook: shoot
-      ? { url: shoot.webhook.url, caFile: shoot.webhookCaFile }
-      : { url: "https://127.0.0.1:9443/webhooks/ontap", caFile: sim.clusters[0]?.caFile ?? "" },
+    // Every shoot's kube-apiserver calls this one server on loopback (with the stand-in nothing calls it).
+    shootWebhook: { url: webhook.server.url, caFile: webhook.caFile },
     requeue: { baseMs: 100, capMs: 1500 },
     // Each SVM management LIF is its own simulator listener; the simulator keeps the address -> URL map current.
     credentialsVerification: {
@@ -171,6 +215,17 @@ export async function createWorld(opts: WorldOptions = {}): Promise<World> {
   const knownSecrets = new Set<string>(sim.clusters.map((c) => c.password));
   const secretWatch = new AbortController();
   void watchCredentialSecrets(kube, secretWatch.signal, knownSecrets);
+  // A shoot namespace of this world (created by `createShoot`, or by hand with an Extension of a class one of
+  // this world's controllers serves) gets its shoot once its first ManagedResource is written.
+  const classes = new Set([config.extensionClass]);
+  if (shoots) {
+    const ours = async (namespace: string) =>
+      created.includes(namespace) || classes.has((await kube.get<Extension>(Extensions, namespace, "ontap").catch(() => undefined))?.spec?.class ?? "");
+    void watchManagedResourceNamespaces(kube, secretWatch.signal, (namespace) => {
+      if (shoots.namespaces().includes(namespace)) return;
+      void ours(namespace).then((yes) => (yes ? shoots.ensure(namespace) : undefined)).catch(() => undefined);
+    });
+  }
 
   const world: World = {
     knownSecrets,
@@ -197,6 +252,14 @@ export async function createWorld(opts: WorldOptions = {}): Promise<World> {
     metrics,
     rm,
     shoot,
+    shoots,
+    async shootOf(s) {
+      if (!shoots) throw new Error("this world runs the stand-in resource manager: it has no shoots");
+      return shoots.ensure(s.namespace);
+    },
+    async releaseShoot(s) {
+      await shoots?.release(s.namespace);
+    },
     logs,
     config,
     async startController(o = {}) {
@@ -209,6 +272,7 @@ export async function createWorld(opts: WorldOptions = {}): Promise<World> {
           },
         }),
       });
+      if (o.config?.extensionClass) classes.add(o.config.extensionClass);
       const running = await startController({
         config: { ...config, ...(o.config ?? {}) },
         kubeconfig: o.kubeconfig ?? controllerKc,
@@ -263,7 +327,7 @@ export async function createWorld(opts: WorldOptions = {}): Promise<World> {
       return { name: shootName, extensionName: "ontap", namespace, projectId, dataLifs: s.dataLifs, managementLif: s.managementLif, firewall: true };
     },
     extension: (shoot) => kube.get<Extension>(Extensions, shoot.namespace, shoot.extensionName),
-    async waitFor(shoot, predicate, timeoutMs = 30_000, what = "condition") {
+    async waitFor(shoot, predicate, timeoutMs = 90_000, what = "condition") {
       const deadline = Date.now() + timeoutMs;
       let last: Extension | undefined;
       for (;;) {
@@ -308,7 +372,7 @@ export async function createWorld(opts: WorldOptions = {}): Promise<World> {
     async deleteShoot(shoot) {
       await kube.delete(Extensions, shoot.namespace, shoot.extensionName);
     },
-    async waitGone(shoot, timeoutMs = 30_000) {
+    async waitGone(shoot, timeoutMs = 90_000) {
       await world.waitFor(shoot, () => false, 0).catch(() => undefined);
       const deadline = Date.now() + timeoutMs;
       while (await world.extension(shoot)) {
@@ -335,56 +399,60 @@ export async function createWorld(opts: WorldOptions = {}): Promise<World> {
         await kube.delete(Clusters, undefined, namespace).catch(() => undefined);
       }
       await rm?.stop();
-      if (shoot) {
-        await shoot.workloads.stop();
-        await shoot.webhook.stop();
-        await shoot.env.stop();
+      try {
+        await shoots?.stop();
+      } finally {
+        await webhook.close();
+        await proxy?.stop();
+        await Promise.all(admins.map((a) => a.close()));
+        await sim.stop();
       }
-      await proxy?.stop();
-      await Promise.all(admins.map((a) => a.close()));
-      await sim.stop();
     },
   };
   if (opts.startController !== false) await world.startController();
   return world;
 }
 
-async function startShootWorld(
-  seedKubeconfigPath: string,
-  dir: string,
-  opts: NonNullable<WorldOptions["shoot"]>,
-): Promise<ShootWorld & { webhookCaFile: string }> {
-  const namespace = `shoot--${opts.project}--${opts.shoot}`;
+/** The controller's shoot webhook server on loopback, with its own serving certificate; stoppable and restartable on its port. */
+async function startLoopbackWebhook(dir: string): Promise<{ server: WebhookServer; caFile: string; setRunning(running: boolean): Promise<void>; close(): Promise<void> }> {
   const cert = await generateServingCert(path.join(dir, "webhook"), "gardener-extension-ontap-webhook");
-  let webhook = await startWebhookServer({ port: 0, host: "127.0.0.1", certFile: cert.cert, keyFile: cert.key, certReloadIntervalMs: 0 });
-  const port = Number(new URL(webhook.url).port);
-  const env = await startShootEnv({
-    seedKubeconfigPath,
-    namespaces: [namespace],
-    healthSyncSeconds: opts.healthSyncSeconds ?? 15,
-    managedResourceSyncSeconds: opts.managedResourceSyncSeconds,
-  });
-  const kube = createKubeClient(loadKubeConfig(env.kubeconfigPath));
-  const workloads = startShootWorkloads(kube);
+  const start = (port: number) => startWebhookServer({ port, host: "127.0.0.1", certFile: cert.cert, keyFile: cert.key, certReloadIntervalMs: 0 });
+  let server = await start(0);
+  const port = Number(new URL(server.url).port);
   let running = true;
-  const world: ShootWorld & { webhookCaFile: string } = {
-    env,
-    kube,
-    namespace,
-    workloads,
-    webhook,
-    webhookCaFile: cert.caCert,
-    async setWebhookRunning(want) {
+  const handle = {
+    get server() {
+      return server;
+    },
+    caFile: cert.caCert,
+    async setRunning(want: boolean) {
       if (want === running) return;
-      if (!want) await webhook.stop();
-      else {
-        webhook = await startWebhookServer({ port, host: "127.0.0.1", certFile: cert.cert, keyFile: cert.key, certReloadIntervalMs: 0 });
-        world.webhook = webhook;
-      }
+      if (!want) await server.stop();
+      else server = await start(port);
       running = want;
     },
+    async close() {
+      if (running) await server.stop();
+      running = false;
+    },
   };
-  return world;
+  return handle;
+}
+
+/** Calls `seen` with the namespace of every ManagedResource written in the seed (list, then watch). */
+async function watchManagedResourceNamespaces(kube: KubeClient, signal: AbortSignal, seen: (namespace: string) => void): Promise<void> {
+  while (!signal.aborted) {
+    try {
+      const list = await kube.list<{ metadata: { namespace: string } }>(ManagedResources);
+      for (const mr of list.items) seen(mr.metadata.namespace);
+      await kube.watch(ManagedResources, undefined, { resourceVersion: list.resourceVersion, signal }, (ev) => {
+        const ns = (ev.object as { metadata?: { namespace?: string } } | undefined)?.metadata?.namespace;
+        if (ev.type === "ADDED" && ns) seen(ns);
+      });
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
 }
 
 /** Collects every password a credentials Secret ever held, so tests can prove none leaked anywhere. */
@@ -426,5 +494,32 @@ export function worldPerTest(): (opts?: WorldOptions) => Promise<World> {
   return async (opts) => {
     current = await createWorld(opts);
     return current;
+  };
+}
+
+/**
+ * One world for a whole file (or describe block), for tests whose steps follow one shoot's life in order and
+ * start from what the previous step left: created before the block's own `beforeAll`, closed after its last
+ * test, and proving on close that no password reached a log line, an event or an Extension. Call it inside the
+ * block; the returned function gives the world once the block's hooks run.
+ */
+export function worldPerFile(opts: WorldOptions): () => World {
+  let world: World | undefined;
+  beforeAll(async () => {
+    world = await createWorld(opts);
+  }, 300_000);
+  afterAll(async () => {
+    const w = world;
+    world = undefined;
+    if (!w) return;
+    try {
+      expect(await w.leaks()).toEqual([]);
+    } finally {
+      await w.close();
+    }
+  }, 120_000);
+  return () => {
+    if (!world) throw new Error("worldPerFile: the world exists only while the block's hooks and tests run");
+    return world;
   };
 }
