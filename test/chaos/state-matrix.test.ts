@@ -36,7 +36,7 @@ const rows: { row: string; state: string; action: string; passed: boolean; secon
 const startedAt = Date.now();
 
 beforeAll(async () => {
-  lane = await createChaosLane({ name: "state", kind: "in-process", resourceManager: "real" });
+  lane = await createChaosLane({ name: "state", kind: "in-process", resourceManager: "stand-in" });
   [sim1, sim2] = lane.admins as [SimAdmin, SimAdmin];
 });
 beforeEach(async () => {
