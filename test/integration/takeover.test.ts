@@ -102,7 +102,7 @@ function waitTakenOver(world: World, shoot: Shoot) {
       e.status?.lastOperation?.state === "Succeeded" &&
       e.status.providerStatus?.["svmName"] !== undefined &&
       !e.metadata.annotations?.["gardener.cloud/operation"],
-    60_000,
+    120_000,
     "Succeeded by this controller",
   );
 }
@@ -132,7 +132,7 @@ async function shootObjects(world: World, namespace: string, mr: string): Promis
 }
 
 describe("takeover of shoots the Go extension created", () => {
-  it("converges a Go shoot with zero ONTAP writes when the Go password works, and keeps every name", { timeout: 90_000 }, async () => {
+  it("converges a Go shoot with zero ONTAP writes when the Go password works, and keeps every name", { timeout: 240_000 }, async () => {
     const world = await newWorld({ startController: false, faultProxy: true });
     const lifs = { dataLifs: ["10.91.0.11", "10.91.0.12"], managementLif: "10.91.0.10" };
     const go = await goShoot(world, { project: "gotake", lifs });
@@ -221,7 +221,7 @@ describe("takeover of shoots the Go extension created", () => {
     expect(total(noopKube)).toBeLessThanOrEqual(6);
   });
 
-  it("rotates by the secret-first protocol when the Go password no longer authenticates: one ONTAP write", { timeout: 90_000 }, async () => {
+  it("rotates by the secret-first protocol when the Go password no longer authenticates: one ONTAP write", { timeout: 240_000 }, async () => {
     const world = await newWorld({ startController: false });
     const go = await goShoot(world, { project: "gostale", lifs: { dataLifs: ["10.92.0.11"], managementLif: "10.92.0.10" } });
     const drifted = "Drift3dPassw0rdNotInAnySecret";
@@ -245,7 +245,7 @@ describe("takeover of shoots the Go extension created", () => {
     expect(await world.invariants([go.shoot])).toEqual([]);
   });
 
-  it("rotates when the Go seed Secret is missing, keeping the account and the LIFs", { timeout: 90_000 }, async () => {
+  it("rotates when the Go seed Secret is missing, keeping the account and the LIFs", { timeout: 240_000 }, async () => {
     const world = await newWorld({ startController: false });
     const go = await goShoot(world, { project: "gonosecret", lifs: { dataLifs: ["10.93.0.11"], managementLif: "10.93.0.10" }, seedSecret: false });
     const before = await ontapMark(world);
@@ -258,7 +258,7 @@ describe("takeover of shoots the Go extension created", () => {
     expect(await world.invariants([go.shoot])).toEqual([]);
   });
 
-  it("takes over two shoots of one Go project: one SVM, two users, zero ONTAP writes", { timeout: 90_000 }, async () => {
+  it("takes over two shoots of one Go project: one SVM, two users, zero ONTAP writes", { timeout: 240_000 }, async () => {
     const world = await newWorld({ startController: false });
     const lifs = { dataLifs: ["10.94.0.11", "10.94.0.12"], managementLif: "10.94.0.10" };
     const a = await goShoot(world, { project: "gotwo", lifs });
@@ -277,7 +277,7 @@ describe("takeover of shoots the Go extension created", () => {
     expect(await world.invariants([a.shoot, b.shoot])).toEqual([]);
   });
 
-  it("deletes the Go webhook ManagedResource when this controller serves no webhook, never leaving it pointing at a gone Service", { timeout: 90_000 }, async () => {
+  it("deletes the Go webhook ManagedResource when this controller serves no webhook, never leaving it pointing at a gone Service", { timeout: 240_000 }, async () => {
     const world = await newWorld({ startController: false });
     world.config.shootWebhook = undefined;
     const go = await goShoot(world, { project: "gonohook", lifs: { dataLifs: ["10.95.0.11"], managementLif: "10.95.0.10" } });
