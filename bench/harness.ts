@@ -20,6 +20,14 @@ import { freePorts, healthyStatus, startTestEnv, type TestEnv } from "../src/tes
 export const REPO_ROOT = path.resolve(import.meta.dirname, "..");
 const DIST_CLI = path.join(REPO_ROOT, "dist", "cli.js");
 
+/** Node's flags from the image's ENTRYPOINT (the heap limit), so the benchmark measures the controller as it ships. */
+export function imageNodeFlags(dockerfile = readFileSync(path.join(REPO_ROOT, "Dockerfile"), "utf8")): string[] {
+  const line = /^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)?.[1];
+  const argv = line ? (JSON.parse(line) as string[]) : [];
+  if (argv[0] !== "node" || !argv.includes("/app/dist/cli.js")) throw new Error("Dockerfile: ENTRYPOINT is not [\"node\", ..., \"/app/dist/cli.js\"]");
+  return argv.slice(1, argv.indexOf("/app/dist/cli.js"));
+}
+
 export interface Profile {
   name: string;
   /** Added to every ONTAP REST call. */

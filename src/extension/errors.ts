@@ -30,8 +30,23 @@ export function classifyError(err: unknown): { codes: GardenerErrorCode[]; retri
   const message = err instanceof Error ? err.message : String(err);
   const e = (typeof err === "object" && err !== null ? err : {}) as Classified;
   if (e.code === "ERR_CONFIGURATION_PROBLEM") return { codes: ["ERR_CONFIGURATION_PROBLEM"], retriable: false, message };
-  if (e.status === 401) return { codes: ["ERR_INFRA_UNAUTHENTICATED"], retriable: true, message };
-  if (e.status === 403) return { codes: ["ERR_INFRA_UNAUTHORIZED"], retriable: true, message };
-  if (e.status === 429) return { codes: ["ERR_INFRA_RATE_LIMITS_EXCEEDED"], retriable: true, message };
-  return { codes: ["ERR_RETRYABLE_INFRA_DEPENDENCIES"], retriable: true, message };
+  return { codes: [codeForInfraError(err)], retriable: true, message };
+}
+
+/**
+ * The Gardener code an operator acts on for a failure of ONTAP or the seed API server: both clients' errors
+ * (KubeError, OntapError) carry the HTTP `status`, so one mapping serves both.
+ */
+export function codeForInfraError(err: unknown): GardenerErrorCode {
+  const status = (err as { status?: unknown } | undefined)?.status;
+  if (status === 401) return "ERR_INFRA_UNAUTHENTICATED";
+  if (status === 403) return "ERR_INFRA_UNAUTHORIZED";
+  if (status === 429) return "ERR_INFRA_RATE_LIMITS_EXCEEDED";
+  return "ERR_RETRYABLE_INFRA_DEPENDENCIES";
+}
+
+/** Several clusters failed at once: their distinct codes, most specific first. */
+export function codesForInfraErrors(errors: readonly unknown[]): GardenerErrorCode[] {
+  const codes = [...new Set(errors.map(codeForInfraError))];
+  return codes.length > 1 ? codes.filter((c) => c !== "ERR_RETRYABLE_INFRA_DEPENDENCIES") : codes;
 }

@@ -1,10 +1,9 @@
 import type { ActuatorContext } from "../extension/actuator.js";
-import { ExtensionError } from "../extension/errors.js";
+import { codeForInfraError, ExtensionError } from "../extension/errors.js";
 import type { KubeClient } from "../kube/client.js";
 import type { MetroCluster, OntapClient } from "../ontap/index.js";
 import { isFencedError } from "../runtime/fence.js";
 import type { StepResult } from "../runtime/result.js";
-import { codeForInfraError } from "./codes.js";
 
 /** The label of `step_outcomes_total` and the name in a wrapped error (metrics/index.ts lists the same). */
 export type StepName = "svm" | "lifs" | "credentials" | "seed_secret_write" | "trident" | "webhook";

@@ -1,8 +1,7 @@
-import { ExtensionError } from "../extension/errors.js";
+import { codesForInfraErrors, ExtensionError } from "../extension/errors.js";
 import type { Aggregate, Job, JobRef, MetroCluster, OntapClient, Svm } from "../ontap/index.js";
-import { codesForInfraErrors } from "./codes.js";
-import type { ShootPlan } from "./plan.js";
 import { done, requeue, type StepResult } from "../runtime/result.js";
+import type { ShootPlan } from "./plan.js";
 import { describeContents, judgeRaceCopies } from "./svm-race.js";
 
 export interface SvmOnCluster {

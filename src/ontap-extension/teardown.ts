@@ -1,8 +1,7 @@
-import { ExtensionError } from "../extension/errors.js";
+import { codesForInfraErrors, ExtensionError } from "../extension/errors.js";
 import type { MetroCluster, OntapClient } from "../ontap/index.js";
-import { codesForInfraErrors } from "./codes.js";
-import type { ShootPlan } from "./plan.js";
 import { done, requeue, type StepResult } from "../runtime/result.js";
+import type { ShootPlan } from "./plan.js";
 
 /** The account ONTAP creates with every SVM; it is not a shoot's user. */
 const BUILTIN_SVM_ACCOUNTS = new Set(["vsadmin"]);
