@@ -118,8 +118,11 @@ describe("circuit breaker", () => {
       expect(isOntapError(err) && err.kind).toBe("connection");
     }
     expect(gate.state()).toBe("open");
+    // The three requests that tripped it, and any probe already sent while the count was read (a loaded
+    // machine may take longer than the 200 ms interval to answer the admin call).
     const afterTrip = await totalCalls(a);
-    expect(afterTrip).toBe(3);
+    expect(afterTrip).toBeGreaterThanOrEqual(3);
+    expect(afterTrip - 3).toBeLessThanOrEqual(gate.probes());
 
     // 1 s of callers hammering an open breaker: refused at once, and only probes reach the cluster.
     waiter = "shoot--p2--b/ontap";
@@ -134,11 +137,13 @@ describe("circuit breaker", () => {
       await new Promise((r) => setTimeout(r, 10));
     }
     expect(refused).toBeGreaterThan(20);
-    const probes = (await totalCalls(a)) - afterTrip;
-    // One per 200 ms: 5 in 1 s, give or take the timer.
+    const probes = (await totalCalls(a)) - 3;
+    // One per 200 ms: 5 in the 1 s of hammering (plus the time the counts took), give or take the timer.
     expect(probes).toBeGreaterThanOrEqual(3);
-    expect(probes).toBeLessThanOrEqual(6);
-    expect(gate.probes()).toBe(probes);
+    expect(probes).toBeLessThanOrEqual(7);
+    // Every request after the trip was a probe (one may still be on its way to the cluster).
+    expect(gate.probes() - probes).toBeGreaterThanOrEqual(0);
+    expect(gate.probes() - probes).toBeLessThanOrEqual(1);
 
     await admin(a, "DELETE", "/__sim/faults");
     const back = Date.now();
