@@ -66,7 +66,7 @@ describe("the simulator's ordered call log", () => {
 describe("a chaos lane's Kubernetes call log", () => {
   let lane: ChaosLane;
   beforeAll(async () => {
-    lane = await createChaosLane({ name: "log", kind: "in-process", resourceManager: "stand-in" });
+    lane = await createChaosLane({ name: "log", kind: "in-process", resourceManager: "real" });
   });
   afterAll(async () => {
     await lane.close();

@@ -35,7 +35,21 @@ const processLanesWanted = Number(process.env.CHAOS_PROCESS_LANES ?? 2);
 const allModes = full ? FULL_MODES : MODES;
 const modes = (process.env.CHAOS_MODES?.split(",") as Mode[] | undefined) ?? allModes;
 const filter = process.env.CHAOS_FILTER ? new RegExp(process.env.CHAOS_FILTER) : undefined;
-/** CHAOS_RESOURCE_MANAGER=real runs the lanes on the real gardener-resource-manager (for measuring; see below why not by default). */
+/**
+ * The lanes run the stand-in resource manager (src/testenv/fake-resource-manager.ts) on purpose;
+ * CHAOS_RESOURCE_MANAGER=real puts them on the real gardener-resource-manager, a shoot per scenario. Measured
+ * 2026-12-01 (load about 14 on 2 cores, `CHAOS_RESOURCE_MANAGER=real CHAOS_LANES=1 CHAOS_PROCESS_LANES=1
+ * CHAOS_MODES=transient CHAOS_FILTER='^create transient kube POST' npx vitest run --project chaos
+ * test/chaos/fault-matrix.test.ts`, 17 scenarios): the fault-free create records 48 calls, 89 reconciles,
+ * 26.2 s (stand-in: 43 calls, 2 reconciles, 2.0 s, docs/reliability.md); a scenario takes 14-21 s, 17.5 s
+ * on average, and 68-95 reconciles (stand-in: 2-3 reconciles, 2-10 s): all 17 converged with every invariant
+ * holding and all 17 broke the bound of 40 reconciles. The reconciles are the controller's
+ * requeues while trident-crds is not healthy yet, which now lasts as long as a shoot takes to start and
+ * apply: the bound of 40 reconciles would measure the machine, not the controller. And 852 scenarios x 17.5 s
+ * over 5 lanes is about 50 minutes against today's 21 (each lane's shoots share the same 2 cores), beyond the
+ * 10 minutes CI can spare. The real resource manager's part of these flows is proven in the state matrix
+ * (every row on it), leadership and siblings (test/chaos/leadership.test.ts) and the integration suite.
+ */
 const resourceManager = process.env.CHAOS_RESOURCE_MANAGER === "real" ? "real" : "stand-in";
 const startedAt = new Date();
 

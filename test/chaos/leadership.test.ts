@@ -84,7 +84,11 @@ const HELD_WRITES: { flow: Flow; step: string; method: string; path: string; key
 
 describe("chaos: leadership", () => {
   it.each(HELD_WRITES)("the leader loses its Lease while its $flow's $step hangs on ONTAP: one writer at a time, convergence, secret first", { timeout: 180_000 }, async (held) => {
-    const w = await createWorld({ clusters: 1, startController: false, resourceManager: "stand-in" });
+    // On the real gardener-resource-manager, except the delete: in the one run on it (2026-12-01, load about
+    // 14) the new leader wrote nothing on ONTAP after taking over ("b writes after a" failed: only a's writes
+    // in the call log); why is not analysed yet (its delete also waits for the ManagedResources to go behind
+    // the resource manager's finalizer), so that scenario stays on the stand-in until it is.
+    const w = await createWorld({ clusters: 1, startController: false, resourceManager: held.flow === "delete" ? "stand-in" : "real" });
     const proxies: FaultProxy[] = [];
     const scenario = `${held.flow}: leader's ${held.step} held, Lease cut`;
     try {
@@ -220,7 +224,7 @@ describe("chaos: sibling shoots with resync on", () => {
     { name: "different addresses", second: ["10.78.9.11"] },
     { name: "equal addresses", second: ["10.78.0.11"] },
   ])("siblings with $name never flap the shared LIFs", { timeout: 120_000 }, async ({ name, second }) => {
-    const w = await createWorld({ clusters: 2, resyncMs: 400, resourceManager: "stand-in" });
+    const w = await createWorld({ clusters: 2, resyncMs: 400 });
     try {
       const project = `sib${uniqueSuffix()}`;
       const first = await w.createShoot({ project, dataLifs: ["10.78.0.11"], managementLif: "10.78.0.10" });

@@ -36,7 +36,7 @@ const rows: { row: string; state: string; action: string; passed: boolean; secon
 const startedAt = Date.now();
 
 beforeAll(async () => {
-  lane = await createChaosLane({ name: "state", kind: "in-process", resourceManager: "stand-in" });
+  lane = await createChaosLane({ name: "state", kind: "in-process", resourceManager: "real" });
   [sim1, sim2] = lane.admins as [SimAdmin, SimAdmin];
 });
 beforeEach(async () => {
@@ -98,7 +98,7 @@ async function writesSince(m: Marks, shoot: PlannedShoot) {
   return { ontap: ontapWrites(await lane.ontapLog(m.ontap)), kube: kubeWrites(lane.kubeLog(m.kube), shoot) };
 }
 
-async function waitForSuccess(shoot: PlannedShoot, timeoutMs = 30_000): Promise<void> {
+async function waitForSuccess(shoot: PlannedShoot, timeoutMs = 120_000): Promise<void> {
   const ok = await waitUntil(async () => (succeeded(await lane.world.extension(shoot)) ? true : undefined), timeoutMs, 100);
   if (!ok) {
     const ext = await lane.world.extension(shoot);
