@@ -18,7 +18,6 @@ import {
   TRIDENT_CONTROLLER_APP_LABEL,
   TRIDENT_CONTROLLER_NETWORK_POLICY,
   TRIDENT_CSI_DRIVER,
-  TRIDENT_MANAGED_RESOURCE_NAMES,
   TRIDENT_OPERATOR_NAME,
   TRIDENT_ORCHESTRATOR_NAME,
 } from "./names.js";
@@ -79,15 +78,6 @@ export function renderTridentManagedResources(facts: TridentFacts): ManagedResou
 export function renderTridentCrdsPlan(releaseCrds: readonly string[]): ManagedResourcePlan {
   // Kept on delete: removing a CRD would delete every Trident object of that kind, volumes' metadata included.
   return { name: MR_TRIDENT_CRDS, keepObjects: true, objects: [...renderTridentCrds(), ...renderReleasedTridentCrds(releaseCrds)] };
-}
-
-/**
- * Trident ManagedResources that exist in some rendering but not in this one (today only `trident-cwnp` when the
- * `firewall` namespace is gone), so the caller deletes what an earlier reconcile created.
- */
-export function obsoleteTridentManagedResourceNames(plans: readonly ManagedResourcePlan[]): string[] {
-  const rendered = new Set(plans.map((p) => p.name));
-  return TRIDENT_MANAGED_RESOURCE_NAMES.filter((name) => !rendered.has(name));
 }
 
 function validateFacts(facts: TridentFacts): void {
