@@ -241,9 +241,19 @@ export async function destroyComponents(
 type DestroyOutcome = "absent" | "deleted" | "deleting";
 
 /**
- * Deletes one ManagedResource (switching it to keepObjects first when asked) and, once it is gone, every
- * Secret it referenced: ours (`managedresource-<name>`) and the Go extension's immutable hash-suffixed ones,
- * which hold manifests and, for `trident-svm-secret`, the password.
+ * Deletes one ManagedResource (switching it to keepObjects first when asked) and every Secret it references:
+ * ours (`managedresource-<name>`) and the Go extension's immutable hash-suffixed ones, which hold manifests
+ * and, for `trident-svm-secret`, the password.
+ *
+ * The Secrets go first, as Gardener's own `managedresources.Delete` (pkg/utils/managedresources) does: their
+ * names are only known from the ManagedResource's spec.secretRefs, so once the resource manager has removed
+ * its finalizer and the ManagedResource is gone, a hash-suffixed Secret not yet deleted can no longer be
+ * found by name, and nothing in a shoot namespace collects it (the resource manager's garbage collector works
+ * on its target cluster, and only after 10 minutes). Deleting them first loses nothing: the resource manager
+ * (v1.149.3, managedresource.Reconciler.delete) deletes a ManagedResource's objects from its
+ * status.resources and never reads its Secrets, and it holds no finalizer on Secrets (its secret controller
+ * was removed in v1.93). An interrupted call leaves the ManagedResource, which still names them, for the
+ * next one.
  */
 async function destroyManagedResource(
   kube: KubeClient,
@@ -252,21 +262,19 @@ async function destroyManagedResource(
   opts: { keepObjects?: boolean },
 ): Promise<DestroyOutcome> {
   const mr = await kube.get<ManagedResourceObject>(ManagedResources, namespace, name);
-  const secretNames = new Set([managedResourceSecretName(name), ...referencedSecrets(name, mr)]);
-  if (mr) {
-    if (opts.keepObjects && !mr.spec?.keepObjects) {
-      await kube.mergePatch(ManagedResources, namespace, name, { spec: { keepObjects: true } });
-    }
-    if (!mr.metadata.deletionTimestamp) await kube.delete(ManagedResources, namespace, name);
-    const still = await kube.get<KubeObject>(ManagedResources, namespace, name);
-    if (still) return "deleting";
+  if (mr && opts.keepObjects && !mr.spec?.keepObjects) {
+    await kube.mergePatch(ManagedResources, namespace, name, { spec: { keepObjects: true } });
   }
   let deletedSecret = false;
-  for (const secretName of secretNames) {
-    const existed = await kube.get<KubeObject>(Secrets, namespace, secretName);
-    if (!existed) continue;
+  for (const secretName of new Set([managedResourceSecretName(name), ...referencedSecrets(name, mr)])) {
+    // Read first: a reconcile that finds nothing to delete sends no write.
+    if (!(await kube.get<KubeObject>(Secrets, namespace, secretName))) continue;
     await kube.delete(Secrets, namespace, secretName);
     deletedSecret = true;
+  }
+  if (mr) {
+    if (!mr.metadata.deletionTimestamp) await kube.delete(ManagedResources, namespace, name);
+    if (await kube.get<KubeObject>(ManagedResources, namespace, name)) return "deleting";
   }
   return mr || deletedSecret ? "deleted" : "absent";
 }

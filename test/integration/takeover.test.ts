@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { clusterObject, PROJECT_ANNOTATION, shootNamespaceObject } from "../../src/testenv/index.js";
-import { Clusters, ManagedResources, Namespaces, Secrets } from "../../src/kube/resources.js";
+import { Clusters, ManagedResources, Namespaces, type ResourceType, Secrets } from "../../src/kube/resources.js";
+import { SHOOT_WEBHOOK_CONFIGURATION_NAME } from "../../src/webhook/config.js";
 import { authenticates } from "../support/chaos-state.js";
 import {
   createGoExtension,
@@ -28,6 +29,13 @@ import { projectIdFor, type Shoot, uniqueSuffix, type World, worldPerTest } from
 // applies the Go extension's ManagedResources (hash-suffixed Secrets) first, as in the landscape taken over.
 // The request counts ([takeover-measurement]) are this controller's own, through the fault proxy.
 const newWorld = worldPerTest();
+const MutatingWebhookConfigurations: ResourceType = {
+  group: "admissionregistration.k8s.io",
+  version: "v1",
+  plural: "mutatingwebhookconfigurations",
+  kind: "MutatingWebhookConfiguration",
+  namespaced: false,
+};
 const b64d = (s: string) => Buffer.from(s, "base64").toString("utf8");
 
 interface CallLogEntry {
@@ -278,26 +286,41 @@ describe("takeover of shoots the Go extension created", () => {
   });
 
   it("deletes the Go webhook ManagedResource when this controller serves no webhook, never leaving it pointing at a gone Service", { timeout: 240_000 }, async () => {
-    // The stand-in resource manager in this one test, for now: on the real one the deleted Go webhook
-    // ManagedResource's Secret (managedresource-extension-ontap-shoot-<hash>) was gone within 33 s in one run
-    // and still there after 90 s in two (2026-12-01, load about 10); why is not found yet. The delete of the
-    // ManagedResource itself and of its Secret by this controller is what is asserted here.
-    const world = await newWorld({ startController: false, resourceManager: "stand-in" });
+    // On the real resource manager, which first showed the leak this test now guards against: the Go
+    // extension's hash-suffixed Secret (managedresource-extension-ontap-shoot-<hash>) is named only in the
+    // ManagedResource's secretRefs, and the controller deleted its Secrets only once the ManagedResource was
+    // gone, when that name could no longer be read (the resource manager's finalizer holds the ManagedResource
+    // for a moment after the delete, so a later pass saw it gone; with no finalizer yet the delete is
+    // immediate and the Secret went, which fits the one run in three where it did). The controller now
+    // deletes the referenced Secrets first, as Gardener's managedresources.Delete does; this test waits for
+    // the finalizer so it takes the path that leaked.
+    const world = await newWorld({ startController: false });
     world.config.shootWebhook = undefined;
     const go = await goShoot(world, { project: "gonohook", lifs: { dataLifs: ["10.95.0.11"], managementLif: "10.95.0.10" } });
-    expect(await world.kube.get(ManagedResources, go.namespace, "extension-ontap-shoot")).toBeDefined();
+    const goSecret = await world.kube.get<{ spec: { secretRefs: { name: string }[] } }>(ManagedResources, go.namespace, "extension-ontap-shoot");
+    const goSecretNames = goSecret!.spec.secretRefs.map((r) => r.name);
+    expect(goSecretNames).toEqual([expect.stringMatching(/^managedresource-extension-ontap-shoot-[0-9a-f]+$/)]);
+    // As in the landscape taken over: the resource manager has applied it (the configuration is in the shoot),
+    // so its finalizer holds the delete.
+    const shootSide = await world.shootOf(go.shoot);
+    const webhookConfigurations = async () =>
+      (await shootSide.kube.list<{ metadata: { name: string } }>(MutatingWebhookConfigurations)).items.map((h) => h.metadata.name);
+    await eventually(
+      async () => {
+        const mr = await world.kube.get<{ metadata: { finalizers?: string[] } }>(ManagedResources, go.namespace, "extension-ontap-shoot");
+        expect(mr?.metadata.finalizers).toContain("resources.gardener.cloud/gardener-resource-manager");
+        expect(await webhookConfigurations()).toContain(SHOOT_WEBHOOK_CONFIGURATION_NAME);
+      },
+      { timeoutMs: 60_000, intervalMs: 300 },
+    );
     await world.startController();
     await world.annotate(go.shoot, { "gardener.cloud/operation": "reconcile" });
     await waitTakenOver(world, go.shoot);
     expect(await world.kube.get(ManagedResources, go.namespace, "extension-ontap-shoot")).toBeUndefined();
-    // The resource manager holds a referenced Secret by its finalizer until it has let go of the
-    // ManagedResource: the Secret goes a moment after it (the stand-in, without finalizers, hid that).
-    await eventually(
-      async () => {
-        const left = (await world.kube.list<{ metadata: { name: string } }>(Secrets, go.namespace)).items.map((x) => x.metadata.name);
-        expect(left.filter((n) => n.startsWith("managedresource-extension-ontap-shoot"))).toEqual([]);
-      },
-      { timeoutMs: 90_000, intervalMs: 300 },
-    );
+    // Nothing left at the moment the ManagedResource is gone: its Secrets went before it.
+    const left = (await world.kube.list<{ metadata: { name: string } }>(Secrets, go.namespace)).items.map((x) => x.metadata.name);
+    expect(left.filter((n) => n.startsWith("managedresource-extension-ontap-shoot"))).toEqual([]);
+    // And the Go webhook configuration is gone from the shoot (the resource manager deleted it before letting go).
+    expect(await webhookConfigurations()).not.toContain(SHOOT_WEBHOOK_CONFIGURATION_NAME);
   });
 });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { KubeClient } from "../../src/kube/client.js";
 import { createFakeKubeClient } from "../../src/testenv/fake-kube.js";
-import { ManagedResources } from "../../src/kube/resources.js";
-import { deployComponents, type ManagedResourceComponent } from "../../src/ontap-extension/trident.js";
+import { ManagedResources, Secrets } from "../../src/kube/resources.js";
+import { deployComponents, destroyComponents, type ManagedResourceComponent } from "../../src/ontap-extension/trident.js";
 import {
   CONTENT_HASH_ANNOTATION,
   MANAGED_RESOURCE_ORIGIN,
@@ -116,5 +116,48 @@ describe("the content hash of a plan", () => {
     }).find((p) => p.name === "trident-svm-secret")!;
     expect(managedResourceContentHash(rotated, target)).not.toBe(managedResourceContentHash(before, target));
     expect(managedResourceContentHash(rotated, target)).toBe(toManagedResourceObjects(rotated, target).contentHash);
+  });
+});
+
+describe("destroying a ManagedResource", () => {
+  const GRM_FINALIZER = "resources.gardener.cloud/gardener-resource-manager";
+  const hashed = "managedresource-extension-ontap-shoot-3f2a9c1e";
+
+  /** What the Go extension leaves: its hash-suffixed Secret, and the ManagedResource behind the resource manager's finalizer. */
+  async function goWebhookManagedResource(fake: ReturnType<typeof createFakeKubeClient>) {
+    await fake.create(Secrets, { apiVersion: "v1", kind: "Secret", metadata: { name: hashed, namespace: NS, labels: { "resources.gardener.cloud/garbage-collectable-reference": "true" } }, immutable: true, data: {} });
+    await fake.create(ManagedResources, {
+      apiVersion: "resources.gardener.cloud/v1alpha1",
+      kind: "ManagedResource",
+      metadata: { name: "extension-ontap-shoot", namespace: NS, finalizers: [GRM_FINALIZER] },
+      spec: { secretRefs: [{ name: hashed }] },
+    });
+  }
+  const secretNames = (fake: ReturnType<typeof createFakeKubeClient>) => fake.objects(Secrets).map((x) => x.metadata.name);
+
+  it("deletes the Secrets it references before the ManagedResource, so none is left once the resource manager lets go of it", async () => {
+    const fake = createFakeKubeClient();
+    await goWebhookManagedResource(fake);
+    // The resource manager still deletes the shoot objects: the ManagedResource stays, its Secret is already gone.
+    expect(await destroyComponents(fake, NS, ["extension-ontap-shoot"], { wait: true })).toEqual(["extension-ontap-shoot"]);
+    expect(secretNames(fake)).toEqual([]);
+    // It lets go (finalizer removed, the ManagedResource is gone): the next pass finds nothing left, and the
+    // Secret's name, known only from the ManagedResource, was not needed any more.
+    await fake.mergePatch(ManagedResources, NS, "extension-ontap-shoot", { metadata: { finalizers: [] } });
+    expect(await fake.get(ManagedResources, NS, "extension-ontap-shoot")).toBeUndefined();
+    expect(await destroyComponents(fake, NS, ["extension-ontap-shoot"], { wait: true })).toEqual([]);
+    expect(secretNames(fake)).toEqual([]);
+  });
+
+  it("switches to keepObjects before anything is deleted (migrate)", async () => {
+    const fake = createFakeKubeClient();
+    await goWebhookManagedResource(fake);
+    fake.requests.length = 0;
+    await destroyComponents(fake, NS, ["extension-ontap-shoot"], { keepObjects: true, wait: true });
+    expect(fake.requests[0]).toBe("get managedresources");
+    expect(fake.requests[1]).toMatch(/^patch managedresources/);
+    const live = await fake.get<{ spec: { keepObjects?: boolean } }>(ManagedResources, NS, "extension-ontap-shoot");
+    expect(live?.spec.keepObjects).toBe(true);
+    expect(secretNames(fake)).toEqual([]);
   });
 });
