@@ -28,6 +28,15 @@ export function imageNodeFlags(dockerfile = readFileSync(path.join(REPO_ROOT, "D
   return argv.slice(1, argv.indexOf("/app/dist/cli.js"));
 }
 
+/**
+ * The node flags the controller process gets: the image's (the heap limit), or BENCH_NODE_FLAGS
+ * (space-separated; empty for none) for trying other limits without editing the Dockerfile.
+ */
+export function controllerNodeFlags(): string[] {
+  const override = process.env.BENCH_NODE_FLAGS;
+  return override !== undefined ? override.split(" ").filter(Boolean) : imageNodeFlags();
+}
+
 export interface Profile {
   name: string;
   /** Added to every ONTAP REST call. */
@@ -68,6 +77,8 @@ export interface ControllerChild {
   pid: number;
   /** user + system CPU so far, ms. */
   cpuMs(): number;
+  /** The node flags the process really runs with, read from /proc/<pid>/cmdline (what precedes dist/cli.js). */
+  nodeFlags(): string[];
   /** Peak resident set (VmHWM), MiB. */
   peakRssMiB(): number;
   rssMiB(): number;
@@ -99,6 +110,7 @@ export async function spawnControllerChild(opts: {
   const proc = spawn(
     process.execPath,
     [
+      ...controllerNodeFlags(),
       // BENCH_CPU_PROF=DIR writes a V8 CPU profile of the controller there when it stops (for finding where
       // a scenario's time goes; open it in Chrome DevTools).
       ...(process.env.BENCH_CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir", process.env.BENCH_CPU_PROF] : []),
@@ -147,6 +159,10 @@ export async function spawnControllerChild(opts: {
       const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
       // After the ") ": state is field 3, utime 14 and stime 15 of the full line.
       return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+    },
+    nodeFlags() {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+      return argv.slice(1, argv.indexOf(DIST_CLI)).filter((a) => !a.startsWith("--cpu-prof"));
     },
     peakRssMiB: () => procStatus(pid, "VmHWM"),
     rssMiB: () => procStatus(pid, "VmRSS"),

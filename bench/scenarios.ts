@@ -219,6 +219,8 @@ export interface FleetResult {
   ontapRequestsPerExtension: number;
   controllerPeakRssMiB: number;
   controllerCpuSeconds: number;
+  /** As read from the controller process (the image's ENTRYPOINT flags unless BENCH_NODE_FLAGS said otherwise). */
+  controllerNodeFlags: string[];
   goal: string;
   goalMet: boolean;
 }
@@ -257,6 +259,7 @@ export async function fleet(opts: { extensions: number; workers: number; cap: nu
       ontapRequestsPerExtension: round(calls / opts.extensions, 1),
       controllerPeakRssMiB: Math.round(world.controller.peakRssMiB()),
       controllerCpuSeconds: round((world.controller.cpuMs() - cpuBefore) / 1000, 1),
+      controllerNodeFlags: world.controller.nodeFlags(),
       goal: "the cap is never exceeded; at 1,000 Extensions the controller's peak RSS is at most 256 MiB",
       goalMet: false,
     };

@@ -27,6 +27,16 @@ export function createSvmJobTracker(): SvmJobTracker {
   return { pending: new Map(), lastDurationMs: new Map() };
 }
 
+/**
+ * What an SVM job on `cluster` is expected to take: its own last job's duration, else one a sibling cluster
+ * measured. The clusters of a MetroCluster are mirrored peers doing the same work, so a sibling's figure is
+ * a far better first guess than none (a third late at worst); a wrong one is corrected by this cluster's
+ * first job.
+ */
+export function expectedJobMs(jobs: SvmJobTracker, cluster: string): number | undefined {
+  return jobs.lastDurationMs.get(cluster) ?? jobs.lastDurationMs.values().next().value;
+}
+
 /** The shortest wait between two looks at a job. */
 export const JOB_POLL_STEP_MS = 100;
 
@@ -170,7 +180,7 @@ async function waitForPendingJob(deps: SvmDeps, plan: ShootPlan, pollMs: number)
     return undefined;
   }
   pending.lastPollAt = at;
-  const after = nextJobPollMs(elapsed, deps.jobs.lastDurationMs.get(pending.cluster), pollMs);
+  const after = nextJobPollMs(elapsed, expectedJobMs(deps.jobs, pending.cluster), pollMs);
   // The same reason on every look, so waiting does not rewrite the Extension's status each time.
   return requeue(after, creatingReason(plan.svmName, pending.cluster, job.uuid));
 }
@@ -209,7 +219,7 @@ async function createSvm(deps: SvmDeps, plan: ShootPlan, pollMs: number): Promis
   let after = pollMs;
   if (created.job && deps.jobs) {
     deps.jobs.pending.set(plan.svmName, { cluster, job: created.job, startedAt });
-    after = nextJobPollMs(0, deps.jobs.lastDurationMs.get(cluster), pollMs);
+    after = nextJobPollMs(0, expectedJobMs(deps.jobs, cluster), pollMs);
   }
   return requeue(after, creatingReason(plan.svmName, cluster, created.job?.uuid));
 }

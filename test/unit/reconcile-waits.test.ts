@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { CRD_WAIT_CONTINUATION_MS, createCrdWaits } from "../../src/ontap-extension/crd-waits.js";
-import { JOB_POLL_STEP_MS, nextJobPollMs } from "../../src/ontap-extension/svm.js";
+import { createSvmJobTracker, expectedJobMs, JOB_POLL_STEP_MS, nextJobPollMs } from "../../src/ontap-extension/svm.js";
 
 /** The two waits of a new shoot: its SVM job, and trident-crds turning healthy. */
 
@@ -31,6 +31,16 @@ describe("when to look at a running SVM job again", () => {
     expect(at.at(-1)! - 3000).toBeLessThanOrEqual(1000);
     expect(at.length).toBeLessThanOrEqual(14);
     for (let i = 1; i < at.length; i++) expect(at[i]! - at[i - 1]!).toBeLessThanOrEqual(Math.max(JOB_POLL_STEP_MS, at[i - 1]! / 3) + 1);
+  });
+
+  it("expects a cluster's own last job duration, else one its MetroCluster sibling measured", () => {
+    const jobs = createSvmJobTracker();
+    expect(expectedJobMs(jobs, "a")).toBeUndefined();
+    jobs.lastDurationMs.set("b", 3100);
+    expect(expectedJobMs(jobs, "a")).toBe(3100);
+    jobs.lastDurationMs.set("a", 2900);
+    expect(expectedJobMs(jobs, "a")).toBe(2900);
+    expect(expectedJobMs(jobs, "b")).toBe(3100);
   });
 
   it("never waits longer than the poll interval", () => {
