@@ -2,7 +2,9 @@ import { describe, expect, it } from "vitest";
 import { Events } from "../../src/kube/resources.js";
 import { worldPerTest } from "../support/world.js";
 
-// Runs on the stand-in resource manager (src/demo/fake-resource-manager.ts) on purpose: retries, backoff and escalation on injected faults: nothing here depends on what the resource manager applies.
+// On the real gardener-resource-manager (a shoot per test, started when the first ManagedResource is written,
+// i.e. once the fault is cleared): the recovery is a real create through it, and the delete waits for its
+// finalizer. The deadlines after the fault is cleared fit that on a loaded machine.
 const newWorld = worldPerTest();
 
 interface EventObject {
@@ -13,8 +15,8 @@ interface EventObject {
 }
 
 describe("controller: escalation", () => {
-  it("escalates after N consecutive failures (condition, one Warning event, gauge) and clears it on success", async () => {
-    const world = await newWorld({ clusters: 1, escalation: { consecutiveFailures: 3, afterMs: 60 * 60_000 }, resourceManager: "stand-in" });
+  it("escalates after N consecutive failures (condition, one Warning event, gauge) and clears it on success", { timeout: 240_000 }, async () => {
+    const world = await newWorld({ clusters: 1, escalation: { consecutiveFailures: 3, afterMs: 60 * 60_000 } });
     await world.admins[0]!.addFault({
       method: "GET",
       path: "^/api/svm/svms$",
@@ -38,14 +40,14 @@ describe("controller: escalation", () => {
     expect(events.filter((e) => e.reason === "Escalated" && e.type === "Warning")).toHaveLength(1);
 
     await world.admins[0]!.clearFaults();
-    const recovered = await world.waitSucceeded(shoot, 30_000);
+    const recovered = await world.waitSucceeded(shoot, 120_000);
     expect(recovered.status?.conditions?.find((c) => c.type === "ReconcileEscalated")?.status).toBe("False");
     expect(await world.metrics.escalated.get().then((m) => m.values.find((v) => v.labels.namespace === shoot.namespace)?.value)).toBe(0);
     expect(await world.invariants([shoot])).toEqual([]);
   });
 
-  it("keeps counting across a restart (the count lives in status), announces once, and drops the series when the Extension goes", async () => {
-    const world = await newWorld({ clusters: 1, escalation: { consecutiveFailures: 3, afterMs: 60 * 60_000 }, resourceManager: "stand-in" });
+  it("keeps counting across a restart (the count lives in status), announces once, and drops the series when the Extension goes", { timeout: 300_000 }, async () => {
+    const world = await newWorld({ clusters: 1, escalation: { consecutiveFailures: 3, afterMs: 60 * 60_000 } });
     await world.admins[0]!.addFault({
       method: "GET",
       path: "^/api/svm/svms$",
@@ -78,12 +80,12 @@ describe("controller: escalation", () => {
     expect(events.filter((e) => e.reason === "Escalated" && e.type === "Warning")).toHaveLength(1);
 
     await world.admins[0]!.clearFaults();
-    const recovered = await world.waitSucceeded(shoot, 30_000);
+    const recovered = await world.waitSucceeded(shoot, 120_000);
     expect(recovered.status?.providerStatus?.failures).toBeUndefined();
     expect(recovered.status?.conditions?.find((c) => c.type === "ReconcileEscalated")?.status).toBe("False");
 
     await world.deleteShoot(shoot);
-    await world.waitGone(shoot, 30_000);
+    await world.waitGone(shoot, 90_000);
     const series = async () =>
       [...(await world.metrics.escalated.get()).values, ...(await world.metrics.consecutiveFailures.get()).values].filter(
         (v) => v.labels.namespace === shoot.namespace,

@@ -7,7 +7,8 @@ import { eventually } from "../support/kube-test-helpers.js";
 import { testEnv } from "../support/kube-test-helpers.js";
 import { createWorld, uniqueSuffix, type World } from "../support/world.js";
 
-// Runs on the stand-in resource manager (src/demo/fake-resource-manager.ts) on purpose: leader election and fencing of the controller's own writes; nothing here depends on what the resource manager applies.
+// On the real gardener-resource-manager (a shoot per shoot namespace, two here): each leader's shoot reaches
+// Succeeded through it, so the deadlines for Succeeded fit a shoot world on a loaded machine.
 
 let world: World | undefined;
 const processes: ControllerProcess[] = [];
@@ -20,8 +21,8 @@ afterEach(async () => {
 const lifs = { dataLifs: ["10.30.0.11"], managementLif: "10.30.0.10" };
 
 describe("controller process: leader election", () => {
-  it("lets only the leader reconcile, hands over within the lease duration when it is killed, and exits 0 on SIGTERM", async () => {
-    world = await createWorld({ clusters: 1, startController: false, resourceManager: "stand-in" });
+  it("lets only the leader reconcile, hands over within the lease duration when it is killed, and exits 0 on SIGTERM", { timeout: 300_000 }, async () => {
+    world = await createWorld({ clusters: 1, startController: false });
     const dir = mkdtempSync(path.join(tmpdir(), "ontap-leader-"));
     const configPath = writeControllerConfig(dir, world.sim.clusters, {
       extensionClass: world.config.extensionClass,
@@ -45,7 +46,7 @@ describe("controller process: leader election", () => {
     const standby = leader === a ? b : a;
 
     const first = await world.createShoot({ project: "lead", ...lifs });
-    await world.waitSucceeded(first, 30_000);
+    await world.waitSucceeded(first, 120_000);
     expect(await leader.metric("reconciles_total")).toBeGreaterThan(0);
     expect(await standby.metric("reconciles_total")).toBe(0);
 
@@ -62,7 +63,7 @@ describe("controller process: leader election", () => {
     expect(handover).toBeLessThan(4000 + 2 * 1000 + 1500);
 
     const second = await world.createShoot({ project: "lead2", ...lifs, dataLifs: ["10.30.1.11"], managementLif: "10.30.1.10" });
-    await world.waitSucceeded(second, 30_000);
+    await world.waitSucceeded(second, 120_000);
     expect(await standby.metric("reconciles_total")).toBeGreaterThan(0);
     expect(await world.invariants([first, second])).toEqual([]);
 
