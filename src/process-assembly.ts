@@ -23,6 +23,7 @@ import {
 } from "./ontap/index.js";
 import { createOntapActuator, type OntapOutcome } from "./ontap-extension/actuator.js";
 import { createCrdWaits } from "./ontap-extension/crd-waits.js";
+import { createDeletionWaits } from "./ontap-extension/deletion-waits.js";
 import { createManagementLifClients } from "./ontap-extension/lif-clients.js";
 import { PROJECT_ANNOTATION } from "./ontap-extension/inputs.js";
 import { createController } from "./runtime/controller.js";
@@ -271,10 +272,12 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
   );
 
   const crdWaits = createCrdWaits<OntapOutcome>();
+  const deletionWaits = createDeletionWaits();
   const managementLifClients = createManagementLifClients({ gates: ontapGates, onRequest: onOntapRequest });
   const actuator = createOntapActuator({
     kube,
     crdWaits,
+    deletionWaits,
     managementLifClients,
     clients: ontapClients,
     config,
@@ -394,6 +397,10 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
       const key = `${namespace}/${ext.metadata.name}`;
       if (ext.metadata.namespace === namespace && crdWaits.isWaiting(key)) controller.enqueue(key);
     }
+  });
+  // A delete (or migrate) waits for each ManagedResource to be gone by requeueing; its delete event is the moment.
+  managedResourceInformer.onDelete((mr) => {
+    for (const key of deletionWaits.take(mr.metadata.namespace ?? "", mr.metadata.name)) controller.enqueue(key);
   });
   const done = manager.start();
   const stopWebhook = () => {

@@ -3,9 +3,10 @@ import type { Actuator, ActuatorContext, ActuatorResult } from "../extension/act
 import type { KubeClient } from "../kube/client.js";
 import { scopeKubeClient } from "../kube/scoped.js";
 import { createMetroCluster, type OntapClient, type OntapRequestEvent, scopeOntapClient } from "../ontap/index.js";
-import { done, requeue } from "../runtime/result.js";
+import { done } from "../runtime/result.js";
 import { MR_TRIDENT_CRDS } from "../trident/index.js";
 import { type CrdWaits, createCrdWaits } from "./crd-waits.js";
+import type { DeletionWaits } from "./deletion-waits.js";
 import { createDeleteSteps, deleteSeedSecret, managedResourcesInDestroyOrder } from "./delete-steps.js";
 import { createClusterwideNetworkPolicyRule } from "./firewall.js";
 import { decodeShootInputs } from "./inputs.js";
@@ -44,7 +45,12 @@ export interface ActuatorDeps {
   managementLifClients?: ManagementLifClients;
   /** Who waits for trident-crds (shared with the controller's ManagedResource watch); default: its own. */
   crdWaits?: CrdWaits<OntapOutcome>;
+  /** Who waits for a ManagedResource to be gone (shared with the same watch); without it only the poll wakes them. */
+  deletionWaits?: DeletionWaits;
 }
+
+/** How long a reconcile that waits for something not ready yet (an SVM job, healthy CRDs) waits by default (`run --poll-seconds`). */
+export const DEFAULT_POLL_MS = 2000;
 
 /**
  * The ONTAP storage actuator. Reconcile: trident-crds (beside) svm -> lifs -> credentials, then the Trident
@@ -52,7 +58,7 @@ export interface ActuatorDeps {
  * Every step has one shape (step.ts); the steps live in reconcile-steps.ts and delete-steps.ts.
  */
 export function createOntapActuator(deps: ActuatorDeps): Actuator {
-  const pollMs = deps.pollMs ?? 2000;
+  const pollMs = deps.pollMs ?? DEFAULT_POLL_MS;
   const now = deps.now ?? (() => new Date());
   const crdWaits = deps.crdWaits ?? createCrdWaits<OntapOutcome>();
   const steps = createReconcileSteps({
@@ -68,7 +74,11 @@ export function createOntapActuator(deps: ActuatorDeps): Actuator {
     ...(deps.onOntapRequest ? { onOntapRequest: deps.onOntapRequest } : {}),
     ...(deps.managementLifClients ? { managementLifClients: deps.managementLifClients } : {}),
   });
-  const teardown = createDeleteSteps({ svmDeletionPolicy: deps.config.svmDeletionPolicy, pollMs });
+  const teardown = createDeleteSteps({
+    svmDeletionPolicy: deps.config.svmDeletionPolicy,
+    pollMs,
+    ...(deps.deletionWaits ? { deletionWaits: deps.deletionWaits } : {}),
+  });
 
   /** The dependencies of one operation, built once: scoped clients, the key, events, the step runner. */
   function operationIo(ctx: ActuatorContext): OperationIo {
@@ -134,6 +144,7 @@ export function createOntapActuator(deps: ActuatorDeps): Actuator {
   async function remove(ctx: ActuatorContext): Promise<ActuatorResult> {
     const io = operationIo(ctx);
     crdWaits.forget(io.key);
+    deps.deletionWaits?.forget(io.key);
     const plan = planShootForTeardown(ctx);
     const namespace = ctx.extension.metadata.namespace ?? "";
     const trident = await io.run(teardown.destroyTrident, { namespace });
@@ -172,11 +183,12 @@ export function createOntapActuator(deps: ActuatorDeps): Actuator {
    * the Secret. Not steps either: errors reach status as they are.
    */
   async function migrate(ctx: ActuatorContext): Promise<ActuatorResult> {
-    const { kube } = operationIo(ctx);
+    const { kube, key } = operationIo(ctx);
     const namespace = ctx.extension.metadata.namespace ?? "";
+    deps.deletionWaits?.forget(key);
     const left = await destroyComponents(kube, namespace, managedResourcesInDestroyOrder(), { keepObjects: true, wait: true });
     if (left.length > 0) {
-      return requeue(pollMs, `migrate: waiting for ManagedResource ${left.join(", ")} to be deleted (objects kept in the shoot)`);
+      return teardown.waitGone(key, namespace, left, `migrate: waiting for ManagedResource ${left.join(", ")} to be deleted (objects kept in the shoot)`);
     }
     await deleteSeedSecret(kube, planShootForTeardown(ctx), namespace);
     return { kind: "done", description: "migrated: seed-side state released, shoot objects and ONTAP kept" };

@@ -2,6 +2,7 @@ import type { KubeClient } from "../kube/client.js";
 import { Secrets } from "../kube/resources.js";
 import { done, requeue } from "../runtime/result.js";
 import { SHOOT_WEBHOOK_MR_NAME, TRIDENT_MANAGED_RESOURCE_NAMES } from "../trident/index.js";
+import type { DeletionWaits } from "./deletion-waits.js";
 import type { ShootPlan } from "./plan.js";
 import type { Step } from "./step.js";
 import { teardownOntap } from "./teardown.js";
@@ -11,6 +12,8 @@ import { destroyComponents } from "./trident.js";
 export interface DeleteStepDeps {
   svmDeletionPolicy: "DeleteWhenUnused" | "Retain";
   pollMs: number;
+  /** Where a step that waits for a ManagedResource to be gone says so, for the watch to wake it. */
+  deletionWaits?: DeletionWaits;
 }
 
 export interface NamespaceInput {
@@ -26,12 +29,17 @@ export interface SeedSecretsInput {
 const DEFAULT_SECRET_NAME = "ontap-svm-credentials";
 
 export function createDeleteSteps(deps: DeleteStepDeps) {
+  /** Requeue until the first of `left` is gone: its delete event wakes the reconcile, the poll is the fallback. */
+  const waitGone = (key: string, namespace: string, left: string[], reason: string) => {
+    deps.deletionWaits?.wait(key, namespace, left[0] as string);
+    return requeue(deps.pollMs, reason);
+  };
   /** Trident's ManagedResources, backward (the operator and backends before their CRDs), each gone before done. */
   const destroyTrident: Step<NamespaceInput, void> = {
     name: "trident",
     async run({ namespace }, io) {
       const left = await destroyComponents(io.kube, namespace, tridentNamesInDestroyOrder(), { wait: true });
-      if (left.length > 0) return requeue(deps.pollMs, `waiting for ManagedResource ${left.join(", ")} to be deleted`);
+      if (left.length > 0) return waitGone(io.key, namespace, left, `waiting for ManagedResource ${left.join(", ")} to be deleted`);
       return done(undefined);
     },
   };
@@ -41,7 +49,7 @@ export function createDeleteSteps(deps: DeleteStepDeps) {
     name: "webhook",
     async run({ namespace }, io) {
       const left = await destroyComponents(io.kube, namespace, [SHOOT_WEBHOOK_MR_NAME], { wait: true });
-      if (left.length > 0) return requeue(deps.pollMs, `waiting for ManagedResource ${SHOOT_WEBHOOK_MR_NAME} to be deleted`);
+      if (left.length > 0) return waitGone(io.key, namespace, left, `waiting for ManagedResource ${SHOOT_WEBHOOK_MR_NAME} to be deleted`);
       return done(undefined);
     },
   };
@@ -62,7 +70,7 @@ export function createDeleteSteps(deps: DeleteStepDeps) {
     },
   };
 
-  return { destroyTrident, destroyWebhook, teardown, seedSecrets };
+  return { destroyTrident, destroyWebhook, teardown, seedSecrets, waitGone };
 }
 
 /** The current seed Secret only (migrate keeps the legacy one where it is). */

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, inject, it } from "vitest";
-import { type ChaosLane, createChaosLane } from "../support/chaos-world.js";
+import { createChaosLane } from "../support/chaos-world.js";
 import {
   callId,
   DEFAULT_BOUNDS,
@@ -16,6 +16,7 @@ import {
   type ScenarioResult,
 } from "../support/chaos-matrix.js";
 import { type MatrixReport, writeReport } from "../support/chaos-report.js";
+import { LanePool } from "../support/lane-pool.js";
 
 /**
  * A fault at every single call: each call of the recorded create and delete flows, in every fault mode, in
@@ -36,45 +37,31 @@ const allModes = full ? FULL_MODES : MODES;
 const modes = (process.env.CHAOS_MODES?.split(",") as Mode[] | undefined) ?? allModes;
 const filter = process.env.CHAOS_FILTER ? new RegExp(process.env.CHAOS_FILTER) : undefined;
 /**
- * The lanes run the stand-in resource manager (src/testenv/fake-resource-manager.ts) on purpose;
- * CHAOS_RESOURCE_MANAGER=real puts them on the real gardener-resource-manager, a shoot per scenario. Measured
- * 2026-12-01 (load about 14 on 2 cores, `CHAOS_RESOURCE_MANAGER=real CHAOS_LANES=1 CHAOS_PROCESS_LANES=1
- * CHAOS_MODES=transient CHAOS_FILTER='^create transient kube POST' npx vitest run --project chaos
- * test/chaos/fault-matrix.test.ts`, 17 scenarios): the fault-free create records 48 calls, 89 reconciles,
- * 26.2 s (stand-in: 43 calls, 2 reconciles, 2.0 s, docs/reliability.md); a scenario takes 14-21 s, 17.5 s
- * on average, and 68-95 reconciles (stand-in: 2-3 reconciles, 2-10 s): all 17 converged with every invariant
- * holding and all 17 broke the bound of 40 reconciles. The reconciles are the controller's
- * requeues while trident-crds is not healthy yet, which now lasts as long as a shoot takes to start and
- * apply: the bound of 40 reconciles would measure the machine, not the controller. And 852 scenarios x 17.5 s
- * over 5 lanes is about 50 minutes against today's 21 (each lane's shoots share the same 2 cores), beyond the
- * 10 minutes CI can spare. The real resource manager's part of these flows is proven in the state matrix
- * (every row on it), leadership and siblings (test/chaos/leadership.test.ts) and the integration suite.
+ * The lanes run the stand-in resource manager (src/testenv/fake-resource-manager.ts) on purpose: every call in
+ * every mode, 852 scenarios, is too many for shoots. The calls whose outcome the resource manager can change
+ * (the writes and deletes of ManagedResources and their Secrets, the waits on them) run again on the real
+ * gardener-resource-manager in test/chaos/fault-matrix-grm.test.ts (42 scenarios, 9.2 min at load 12-14 on
+ * 2 cores; its header says which and why). CHAOS_RESOURCE_MANAGER=real puts this whole matrix on the real one,
+ * a shoot per scenario, with production's poll interval (2 s, `productionPoll`). Measured 2026-12-01 (load
+ * about 14 on 2 cores, `CHAOS_RESOURCE_MANAGER=real CHAOS_LANES=1 CHAOS_PROCESS_LANES=1 CHAOS_MODES=transient
+ * CHAOS_FILTER='^create transient kube POST' npx vitest run --project chaos test/chaos/fault-matrix.test.ts`,
+ * 17 scenarios) with the test world's 150 ms poll: the fault-free create recorded 48 calls, 89 reconciles,
+ * 26.2 s (stand-in: 43 calls, 2 reconciles, 2.0 s); a scenario took 14-21 s and 68-95 reconciles, all beyond
+ * the bound of 40: the requeues while trident-crds waited for the shoot to start (5-9 s). With production's
+ * 2 s the ManagedResource watch wakes that wait and a create is 5-7 reconciles (fault-matrix-grm.test.ts);
+ * 852 scenarios at 8-41 s each would still be about 50 minutes, beyond what CI can spare.
+ * CHAOS_DEBUG=1 prints each scenario's reconciles and requeue reasons.
  */
 const resourceManager = process.env.CHAOS_RESOURCE_MANAGER === "real" ? "real" : "stand-in";
 const startedAt = new Date();
 
-class LanePool {
-  private waiting: ((lane: ChaosLane) => void)[] = [];
-  constructor(private readonly free: ChaosLane[]) {}
-  async use<T>(work: (lane: ChaosLane) => Promise<T>): Promise<T> {
-    const lane = this.free.pop() ?? (await new Promise<ChaosLane>((resolve) => this.waiting.push(resolve)));
-    try {
-      return await work(lane);
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next(lane);
-      else this.free.push(lane);
-    }
-  }
-}
-
 // The matrix comes from a fault-free run of the flows, so it is recorded before the tests are declared.
 const lanes = await Promise.all(
-  Array.from({ length: Math.max(1, lanesWanted) }, (_, i) => createChaosLane({ name: `lane${i}`, kind: "in-process", resourceManager })),
+  Array.from({ length: Math.max(1, lanesWanted) }, (_, i) => createChaosLane({ name: `lane${i}`, kind: "in-process", resourceManager, productionPoll: resourceManager === "real" })),
 );
 const needProcess = modes.some(isCrash);
 const processLanes = needProcess
-  ? await Promise.all(Array.from({ length: Math.max(1, processLanesWanted) }, (_, i) => createChaosLane({ name: `proc${i}`, kind: "process", resourceManager })))
+  ? await Promise.all(Array.from({ length: Math.max(1, processLanesWanted) }, (_, i) => createChaosLane({ name: `proc${i}`, kind: "process", resourceManager, productionPoll: resourceManager === "real" })))
   : [];
 const records = await recordFlows(lanes[0]!, full ? FULL_FLOWS : FLOWS);
 const inProcessPool = new LanePool([...lanes]);

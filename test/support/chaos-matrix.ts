@@ -511,7 +511,16 @@ export async function runScenario(lane: ChaosLane, call: MatrixCall, mode: Mode,
       if (afterKube[k] !== v) result.violations.push(`the sibling's ${k} changed (${v} -> ${afterKube[k]})`);
     }
   }
-  result.violations.push(...scanForSecrets(lane.controller.drainLogs(), lane.world.knownSecrets));
+  const drained = lane.controller.drainLogs();
+  if (process.env.CHAOS_DEBUG) {
+    for (const line of drained) {
+      try {
+        const o = JSON.parse(line);
+        if (["reconciling", "requeued", "reconcile failed; retrying with backoff"].includes(o.msg)) process.stderr.write(`DBG ${new Date(o.time).toISOString().slice(11, 23)} ${o.msg} ${o.afterMs ?? ""} ${String(o.reason ?? o.err?.message ?? "").slice(0, 160)}\n`);
+      } catch {}
+    }
+  }
+  result.violations.push(...scanForSecrets(drained, lane.world.knownSecrets));
   const tChecked = Date.now();
   for (const s of [run.target, ...run.bystanders]) await lane.discard(s);
   // A shoot that did not converge may still be retried by the controller: let that die down first.

@@ -21,13 +21,21 @@ export const RELIABILITY_DOC = path.join(REPO_ROOT, "docs", "reliability.md");
 
 export interface MatrixReport {
   kind: "fault-matrix";
+  /**
+   * Who applied the ManagedResources: the stand-in (the whole matrix, test/chaos/fault-matrix.test.ts) or the
+   * real gardener-resource-manager (its part of the matrix, test/chaos/fault-matrix-grm.test.ts, shown apart).
+   */
+  resourceManager?: "stand-in" | "real";
+  /** The real part: which calls and modes it runs and why (the test's own words). */
+  selection?: string;
   /** Only some scenarios ran (CHAOS_FILTER): printed, but docs/reliability.md is left as it is. */
   filtered: boolean;
   startedAt: string;
   wallSeconds: number;
   lanes: { inProcess: number; process: number };
   bounds: { convergeMs: number; permanentHoldMs: number; reachMs: number; maxReconciles: number };
-  flows: { flow: string; title: string; calls: { index: number; id: string; note?: string }[]; reconciles: number; seconds: number }[];
+  /** `calls`: the rows of the table; `recordedCalls`: every call of the fault-free run, when only some are rows. */
+  flows: { flow: string; title: string; calls: { index: number; id: string; note?: string }[]; recordedCalls?: number; reconciles: number; seconds: number }[];
   modes: string[];
   results: {
     flow: string;
@@ -81,6 +89,7 @@ function cell(r: MatrixReport["results"][number] | undefined): string {
 export function renderMatrix(report: MatrixReport): { markdown: string; totals: Totals } {
   const totals = totalsOf(report);
   const lines: string[] = [];
+  if (report.selection) lines.push(report.selection, "");
   lines.push(
     `Every call the controller makes during one shoot's create and delete was recorded (ONTAP through the simulator's call log, Kubernetes through the fault proxy), and each flow was replayed once per call and fault mode with exactly that fault at exactly that call (its nth occurrence). A cell reads \`✓ <reconciles>r <seconds>s\`: converged (the flow finished, the invariant checker found nothing, no orphaned SVM, LIF or user, no password on ONTAP that the seed Secret does not hold, no password in a log line, a sibling untouched) after that many reconciles and seconds, counted from the start of the flow. \`tol.\`: a permanent fault the flow tolerated (an Event write). \`ev.\`: a permanent fault on the status write itself, reported by a Warning event. \`not reached\`: the run never made that call, nothing proven.`,
   );
@@ -94,7 +103,9 @@ export function renderMatrix(report: MatrixReport): { markdown: string; totals: 
   );
   for (const flow of report.flows) {
     lines.push("", `### ${flow.title}`, "");
-    lines.push(`Fault-free: ${flow.calls.length} calls, ${flow.reconciles} reconciles, ${flow.seconds.toFixed(1)} s.`, "");
+    const recorded = flow.recordedCalls ?? flow.calls.length;
+    const rows = recorded === flow.calls.length ? "" : ` (${flow.calls.length} of them in this table)`;
+    lines.push(`Fault-free: ${recorded} calls${rows}, ${flow.reconciles} reconciles, ${flow.seconds.toFixed(1)} s.`, "");
     lines.push(`| # | call | ${report.modes.map((m) => MODE_TITLES[m] ?? m).join(" | ")} |`);
     lines.push(`|---|---|${report.modes.map(() => "---").join("|")}|`);
     for (const call of flow.calls) {
@@ -136,10 +147,20 @@ export function totalsOf(report: MatrixReport): Totals {
   };
 }
 
-function renderDocument(reports: ChaosReport[], command: string, date: string, suiteSeconds: number): { doc: string; summary: string } | undefined {
-  const matrix = reports.find((r): r is MatrixReport => r.kind === "fault-matrix");
+/** The whole matrix on the stand-in, and the part on the real resource manager. */
+function matrices(reports: ChaosReport[]): { matrix?: MatrixReport; real?: MatrixReport } {
+  const all = reports.filter((r): r is MatrixReport => r.kind === "fault-matrix");
+  return { matrix: all.find((r) => r.resourceManager !== "real"), real: all.find((r) => r.resourceManager === "real") };
+}
+
+function matrixSummary(label: string, report: MatrixReport, totals: Totals): string {
+  return `${label}: ${totals.calls} calls covered; ${totals.scenarios} scenarios run; ${totals.fired} reached their call; ${totals.converged} converged; worst case ${totals.worstReconciles} reconciles, ${totals.worstSeconds.toFixed(1)} s from the start of the flow (${totals.worstAfterClear.toFixed(1)} s after the fault was cleared); wall time ${(report.wallSeconds / 60).toFixed(1)} min on ${report.lanes.inProcess} in-process + ${report.lanes.process} process lanes`;
+}
+
+function renderDocument(reports: ChaosReport[], command: string, date: string, suiteSeconds: number): { doc: string; summaries: string[] } | undefined {
+  const { matrix, real } = matrices(reports);
   const sections = reports.filter((r): r is SectionReport => r.kind === "section").sort((a, b) => a.order - b.order);
-  if (!matrix && sections.length === 0) return undefined;
+  if (!matrix && !real && sections.length === 0) return undefined;
   const parts: string[] = [
     "# Reliability: convergence under faults",
     "",
@@ -148,28 +169,31 @@ function renderDocument(reports: ChaosReport[], command: string, date: string, s
     `Produced by \`${command}\` on ${date}.`,
     "",
   ];
-  let summary = "";
-  if (matrix) {
-    const { markdown, totals } = renderMatrix(matrix);
-    summary = `fault matrix: ${totals.calls} calls covered, ${totals.scenarios} scenarios run, ${totals.fired} reached their call, ${totals.converged} converged; worst case ${totals.worstReconciles} reconciles, ${totals.worstSeconds.toFixed(1)} s from the start of the flow (${totals.worstAfterClear.toFixed(1)} s after the fault was cleared); matrix wall time ${(matrix.wallSeconds / 60).toFixed(1)} min on ${matrix.lanes.inProcess} in-process + ${matrix.lanes.process} process lanes`;
+  const stand = matrix ? renderMatrix(matrix) : undefined;
+  const realPart = real ? renderMatrix(real) : undefined;
+  const summaries = [
+    matrix && stand ? matrixSummary("fault matrix (stand-in resource manager, every call)", matrix, stand.totals) : undefined,
+    real && realPart ? matrixSummary("fault matrix on the real gardener-resource-manager (its calls)", real, realPart.totals) : undefined,
+  ].filter((x): x is string => x !== undefined);
+  if (matrix || real) {
     parts.push(
       "## Totals",
       "",
-      `- ${summary.replace(/; /g, "\n- ")}`,
+      // The first part names the matrix, the others are its numbers.
+      ...summaries.map((line) => line.split("; ").map((part, i) => (i === 0 ? `- ${part}` : `  - ${part}`)).join("\n")),
       ...sections.flatMap((sec) => (sec.totals ?? []).map((t) => `- ${t}`)),
-      `- the whole chaos suite (fault matrix, state matrix, leadership, siblings, soak) took ${(suiteSeconds / 60).toFixed(1)} min`,
-      "",
-      "## Fault matrix",
-      "",
-      markdown,
+      `- the whole chaos suite (both fault matrices, state matrix, leadership, siblings, soak) took ${(suiteSeconds / 60).toFixed(1)} min`,
       "",
     );
   }
+  if (stand) parts.push("## Fault matrix", "", stand.markdown, "");
+  if (realPart) parts.push("## Fault matrix on the real gardener-resource-manager", "", realPart.markdown, "");
   for (const s of sections) parts.push(`## ${s.title}`, "", s.markdown, "");
   parts.push(
     "## Running it",
     "",
-    "- `npm run test:chaos`: everything above (fault matrix, state matrix, soak) against a real kube-apiserver and the ONTAP simulator; ends with this document.",
+    "- `npm run test:chaos`: everything above (both fault matrices, state matrix, leadership, siblings, soak) against a real kube-apiserver and the ONTAP simulator; ends with this document.",
+    "- `npx vitest run --project chaos test/chaos/fault-matrix-grm.test.ts`: the real resource manager's part of the matrix alone (`CHAOS_GRM_LANES`, default 2, `CHAOS_GRM_PROCESS_LANES`, default 1; `CHAOS_FILTER` and `CHAOS_MODES` as below).",
     "- `CHAOS_FULL=1 npm run test:chaos`: two more flows (a second shoot joining its project's SVM; the repair of a password drifted on ONTAP) and one more mode (SIGKILL while the call hangs, so neither server acts on it).",
     "- `CHAOS_FILTER=<a regular expression on '<flow> <mode> <call>'>`, `CHAOS_MODES=transient,crash`: one scenario or a few, while working on a bug (prints the table, leaves this file alone).",
     "- `CHAOS_LANES` / `CHAOS_PROCESS_LANES`: scenarios run in parallel lanes (default 3 with the controller in the test process, 2 with it as its own process for the crash modes); each lane has its own simulator, fault proxy and controller.",
@@ -178,7 +202,7 @@ function renderDocument(reports: ChaosReport[], command: string, date: string, s
     "What the matrix does not cover call by call: the informers' list and watch requests (not one shoot's calls; the soak puts faults on them, as on every endpoint) and calls a flow makes only on some runs.",
     "",
   );
-  return { doc: parts.join("\n"), summary };
+  return { doc: parts.join("\n"), summaries };
 }
 
 export default function setup(project: TestProject): () => void {
@@ -204,10 +228,10 @@ export default function setup(project: TestProject): () => void {
     rmSync(dir, { recursive: true, force: true });
     if (!rendered) return;
     // The document is the whole matrix or nothing: a partial run (one file, a filter) only prints.
-    const matrix = reports.find((r): r is MatrixReport => r.kind === "fault-matrix");
-    const complete = matrix !== undefined && !matrix.filtered && reports.some((r) => r.kind === "section");
+    const { matrix, real } = matrices(reports);
+    const complete = matrix !== undefined && !matrix.filtered && (real === undefined || !real.filtered) && reports.some((r) => r.kind === "section");
     if (complete) writeFileSync(RELIABILITY_DOC, rendered.doc);
     const where = complete ? `wrote ${path.relative(REPO_ROOT, RELIABILITY_DOC)}` : "partial run: docs/reliability.md left as it is";
-    process.stdout.write(`\n${rendered.doc}\n\n${rendered.summary ? `chaos: ${rendered.summary}\n` : ""}chaos: ${where}\n`);
+    process.stdout.write(`\n${rendered.doc}\n\n${rendered.summaries.map((s) => `chaos: ${s}\n`).join("")}chaos: ${where}\n`);
   };
 }

@@ -5,6 +5,7 @@ import type { Extension } from "../../src/extension/types.js";
 import type { FaultCall, FaultRule } from "../../src/faults/rules.js";
 import { Clusters, Extensions, ManagedResources, Secrets } from "../../src/kube/resources.js";
 import { sumCounter } from "../../src/metrics/index.js";
+import { DEFAULT_POLL_MS } from "../../src/ontap-extension/actuator.js";
 import { decodeCredentials, type SecretObject } from "../../src/ontap-extension/credentials.js";
 import { type ControllerProcess, spawnController, writeControllerConfig } from "./controller-process.js";
 import { svmNameFor, usernameFor } from "./invariants.js";
@@ -92,12 +93,22 @@ export async function createChaosLane(opts: {
   clusters?: number;
   /** Who applies the ManagedResources (see WorldOptions.resourceManager); a lane choosing the stand-in says why. */
   resourceManager: "real" | "stand-in";
+  /**
+   * The controller polls what is not ready yet every 2 s as in production (DEFAULT_POLL_MS), not every 150 ms
+   * (200 ms as a process). For reconcile counts on the real resource manager: a new shoot's trident-crds turn
+   * healthy only once its shoot has started (5-9 s here), and polled every 150 ms that wait alone was 50
+   * requeues, so the bound of 40 measured the machine; at 2 s the ManagedResource watch wakes the waiting
+   * reconcile, as in a seed.
+   */
+  productionPoll?: boolean;
 }): Promise<ChaosLane> {
+  const pollMs = opts.productionPoll ? DEFAULT_POLL_MS : undefined;
   const world = await createWorld({
     clusters: opts.clusters ?? 2,
     faultProxy: true,
     startController: opts.kind === "in-process",
     resourceManager: opts.resourceManager,
+    ...(pollMs ? { pollMs } : {}),
   });
   const proxy = world.proxy!;
   const kubeCalls: KubeCallLogEntry[] = [];
@@ -111,7 +122,7 @@ export async function createChaosLane(opts: {
     return decide(call);
   };
 
-  const controller = opts.kind === "in-process" ? inProcessHandle(world) : await processHandle(world, opts.name);
+  const controller = opts.kind === "in-process" ? inProcessHandle(world) : await processHandle(world, opts.name, pollMs ? pollMs / 1000 : undefined);
 
   const lane: ChaosLane = {
     name: opts.name,
@@ -195,12 +206,14 @@ function inProcessHandle(world: World): ControllerHandle {
   };
 }
 
-async function processHandle(world: World, name: string): Promise<ControllerHandle> {
+async function processHandle(world: World, name: string, pollSeconds: number | undefined): Promise<ControllerHandle> {
   const dir = mkdtempSync(path.join(tmpdir(), `ontap-chaos-${name}-`));
   const configPath = writeControllerConfig(dir, world.sim.clusters, {
     extensionClass: world.config.extensionClass,
     svmDeletionPolicy: world.config.svmDeletionPolicy,
     credentialsVerification: { timeoutSeconds: 3, managementLifUrlsFile: world.sim.lifEndpointsFile },
+    // The world's loopback webhook server: the shoots of a real resource manager call it like the in-process lanes'.
+    shootWebhook: world.config.shootWebhook,
   });
   const kubeconfig = world.proxy!.kubeconfigFor(dir);
   let generation = 0;
@@ -226,7 +239,7 @@ async function processHandle(world: World, name: string): Promise<ControllerHand
 
   const start = async () => {
     generation++;
-    current = await spawnController({ configPath, kubeconfig, dir, name: `${name}-${generation}` });
+    current = await spawnController({ configPath, kubeconfig, dir, name: `${name}-${generation}`, ...(pollSeconds ? { pollSeconds } : {}) });
     logFiles.push(current.logFile);
     lastScrape = 0;
   };

@@ -62,6 +62,8 @@ export async function spawnController(opts: {
   kubeconfig: string;
   dir: string;
   name: string;
+  /** `--poll-seconds`; default 0.2 (a test's simulator jobs take 30 ms, production's 2 s would only wait). */
+  pollSeconds?: number;
   args?: string[];
 }): Promise<ControllerProcess> {
   const [healthPort = 0] = await freePorts(1);
@@ -81,7 +83,7 @@ export async function spawnController(opts: {
       "--health-port",
       String(healthPort),
       "--poll-seconds",
-      "0.2",
+      String(opts.pollSeconds ?? 0.2),
       "--resync-minutes",
       "0",
       ...(opts.args ?? []),
