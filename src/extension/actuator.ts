@@ -8,6 +8,11 @@ export interface ActuatorContext {
   signal: AbortSignal;
   /** Writes `status.providerStatus` fields at once (e.g. a placement recorded before a create). */
   recordProviderStatus(fields: Record<string, unknown>): Promise<void>;
+  /**
+   * Resolves once the Extension carries the finalizer (and the operation annotation is consumed); rejects if
+   * that write failed. The actuator may read meanwhile but must make every write wait for it.
+   */
+  writable?: Promise<void>;
 }
 
 /** A condition an actuator reports on a successful operation (upserted by type into `status.conditions`). */

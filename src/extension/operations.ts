@@ -37,6 +37,8 @@ export interface OperationRun {
   status: StatusUpdater;
   escalation: EscalationPolicy;
   obs: ReconcilerObserver;
+  /** The finalizer and Processing written (rejects with their error): awaited before the operation reports. */
+  announced: Promise<void>;
 }
 
 export type OperationFn = (run: OperationRun) => Promise<Result>;
@@ -51,6 +53,7 @@ function operation(
 ): OperationFn {
   return async (run) => {
     const result = await call(run.actuator, run.ctx);
+    await run.announced;
     if (result.kind === "requeue") return requeued(run, result);
     await finish(run, result);
     return DONE;

@@ -75,20 +75,34 @@ export function createExtensionReconciler(deps: ExtensionReconcilerDeps) {
     const started = Date.now();
     const seconds = () => (Date.now() - started) / 1000;
     const status = createStatusUpdater(kube, now);
+    const type = lastOperationTypeFor(op, extension);
+    // The finalizer (and the annotation) first, then Processing, each from the newest resourceVersion. The
+    // operation starts meanwhile: its reads (the SVM lookup, the seed Secret) overlap these two writes, and
+    // each of its writes waits for the finalizer (ctx.writable), so nothing is created that a delete could miss.
+    // Its status writes wait for Processing (`announced`), so they chain on its resourceVersion.
+    const prepared = prepare(kube, extension, op).then((written) => {
+      ctx.extension = written;
+    });
+    const announced = prepared.then(async () => {
+      ctx.extension = await status.processing(ctx.extension, { type, description: `${type} in progress`, progress: 10 }, { skipIfSettled: true });
+    });
+    // Awaited by the operation (and below on a failure); never an unhandled rejection meanwhile.
+    announced.catch(() => undefined);
     const ctx: ActuatorContext = {
       extension,
       cluster,
       signal,
+      writable: prepared,
       recordProviderStatus: async (fields) => {
+        await announced;
         // Later writes in this reconcile start from the newest resourceVersion, not a conflict.
         ctx.extension = await status.providerStatus(ctx.extension, fields);
       },
     };
-    const run: OperationRun = { actuator: deps.actuator, kube, ctx, type: lastOperationTypeFor(op, extension), status, escalation, obs };
+    const run: OperationRun = { actuator: deps.actuator, kube, ctx, type, status, escalation, obs, announced };
     try {
-      // Inside the try: a failed finalizer or annotation write is an error like any other, shown in status.
-      ctx.extension = await prepare(kube, ctx.extension, op);
-      ctx.extension = await status.processing(ctx.extension, { type: run.type, description: `${run.type} in progress`, progress: 10 }, { skipIfSettled: true });
+      // Inside the try: a failed finalizer, annotation or Processing write is an error like any other, shown in
+      // status (the operation awaits `announced` before it reports).
       const result = await OPERATIONS[op](run);
       obs.onReconcile?.(op, result.kind === "requeue" ? "requeued" : "succeeded", seconds());
       return result;
@@ -99,6 +113,8 @@ export function createExtensionReconciler(deps: ExtensionReconcilerDeps) {
         obs.log?.info({ extension: key, operation: op }, "reconcile stopped: this process no longer leads or is stopping");
         throw err;
       }
+      // The failure is written from the newest Extension: after the finalizer and Processing writes settled.
+      await announced.catch(() => undefined);
       const retriable = await recordFailure(run, op, key, err);
       obs.onReconcile?.(op, retriable ? "error" : "failed", seconds());
       if (retriable) throw err;

@@ -6,6 +6,11 @@ export interface RequestScope {
   signal?: AbortSignal;
   /** Called immediately before every write is sent; throws to keep the write from being sent. */
   beforeWrite?: () => void;
+  /**
+   * Every write waits for it first and fails with its error if it rejects (reads do not wait): a reconcile
+   * may look before the Extension carries its finalizer, but write nothing until it does.
+   */
+  writesAfter?: Promise<unknown>;
 }
 
 /**
@@ -15,9 +20,13 @@ export interface RequestScope {
  * writer), and every write passes `beforeWrite` first.
  */
 export function scopeKubeClient(kube: KubeClient, scope: RequestScope): KubeClient {
-  const { signal, beforeWrite } = scope;
+  const { signal, beforeWrite, writesAfter } = scope;
   async function run<T>(write: boolean, call: () => Promise<T>): Promise<T> {
     signal?.throwIfAborted();
+    if (write && writesAfter) {
+      await writesAfter;
+      signal?.throwIfAborted();
+    }
     if (write) beforeWrite?.();
     if (!signal) return call();
     return await new Promise<T>((resolve, reject) => {

@@ -82,7 +82,7 @@ export function createOntapActuator(deps: ActuatorDeps): Actuator {
 
   /** The dependencies of one operation, built once: scoped clients, the key, events, the step runner. */
   function operationIo(ctx: ActuatorContext): OperationIo {
-    const scope = { signal: ctx.signal, ...(deps.fence ? { beforeWrite: deps.fence } : {}) };
+    const scope = { signal: ctx.signal, ...(deps.fence ? { beforeWrite: deps.fence } : {}), ...(ctx.writable ? { writesAfter: ctx.writable } : {}) };
     const clients = new Map([...deps.clients].map(([name, client]) => [name, scopeOntapClient(client, scope)]));
     const io: OperationIo = {
       ctx,

@@ -6,6 +6,8 @@ export interface OntapCallScope {
   signal?: AbortSignal;
   /** Called immediately before every write operation; throws to keep it from being sent. */
   beforeWrite?: () => void;
+  /** Every write waits for it first and fails with its error if it rejects (see the KubeClient's RequestScope). */
+  writesAfter?: Promise<unknown>;
 }
 
 /**
@@ -13,13 +15,17 @@ export interface OntapCallScope {
  * first. Listed method by method (no Proxy) so a new client method cannot be forgotten: it fails to compile.
  */
 export function scopeOntapClient(client: OntapClient, scope: OntapCallScope): OntapClient {
-  const { signal, beforeWrite } = scope;
+  const { signal, beforeWrite, writesAfter } = scope;
   const withSignal = (opts?: CallOptions): CallOptions => ({ ...opts, ...(signal ? { signal: anySignal(signal, opts?.signal) } : {}) });
   /** A write: the scope may refuse it (throw) before anything is sent. */
   const write =
     <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
     async (...args: A): Promise<R> => {
       signal?.throwIfAborted();
+      if (writesAfter) {
+        await writesAfter;
+        signal?.throwIfAborted();
+      }
       beforeWrite?.();
       return call(...args);
     };

@@ -157,6 +157,7 @@ describe("one function per operation", () => {
       kube: s.client,
       ctx: { extension: s.current(), cluster: undefined, signal: new AbortController().signal, recordProviderStatus: async () => undefined },
       type,
+      announced: Promise.resolve(),
       status: createStatusUpdater(s.client, () => now),
       escalation: createEscalationPolicy({ consecutiveFailures: 3, afterMs: 60_000 }, () => now),
       obs: {

@@ -75,6 +75,33 @@ describe("scoped ONTAP client", () => {
     expect(after).toBe(before);
     expect(await scoped.findSvmsByName("pfenced")).toEqual([]);
   });
+
+  it("writes wait for `writesAfter` (reads do not) and fail with its error, unsent, when it rejects", async () => {
+    let release!: () => void;
+    const finalizer = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const scoped = scopeOntapClient(client, { writesAfter: finalizer });
+    const aggregates = await scoped.listAggregates();
+    let created = false;
+    const create = scoped.createSvm({ name: "pafter", aggregateUuids: [aggregates[0]!.uuid] }).then((r) => {
+      created = true;
+      return r;
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(created).toBe(false);
+    expect(await scoped.findSvmsByName("pafter")).toEqual([]);
+    release();
+    await create;
+    expect((await scoped.findSvmsByName("pafter")).length).toBe(1);
+
+    const refused = Promise.reject(new Error("finalizer write failed: Conflict"));
+    refused.catch(() => undefined);
+    const blocked = scopeOntapClient(client, { writesAfter: refused });
+    const before = JSON.stringify(await admin("GET", "/__sim/calls"));
+    await expect(blocked.createSvm({ name: "pnever", aggregateUuids: [aggregates[0]!.uuid] })).rejects.toThrow("finalizer write failed: Conflict");
+    expect(JSON.stringify(await admin("GET", "/__sim/calls"))).toBe(before);
+  });
 });
 
 describe("scoped Kubernetes client", () => {
@@ -98,5 +125,28 @@ describe("scoped Kubernetes client", () => {
     expect(await scoped.get(Secrets, "n", "a")).toBeDefined();
     ac.abort(new Error("term ended"));
     await expect(scoped.get(Secrets, "n", "a")).rejects.toThrow("term ended");
+  });
+
+  it("writes wait for `writesAfter` (reads do not) and fail with its error, unsent, when it rejects", async () => {
+    const kube = createFakeKubeClient();
+    let release!: () => void;
+    const finalizer = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const scoped = scopeKubeClient(kube, { writesAfter: finalizer });
+    const write = scoped.create(Secrets, { metadata: { name: "a", namespace: "n" } });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(await scoped.get(Secrets, "n", "a")).toBeUndefined();
+    expect(kube.requests.filter((r) => !r.startsWith("get "))).toEqual([]);
+    release();
+    await write;
+    expect(await scoped.get(Secrets, "n", "a")).toBeDefined();
+
+    const refused = Promise.reject(new Error("finalizer write failed: Conflict"));
+    refused.catch(() => undefined);
+    const blocked = scopeKubeClient(kube, { writesAfter: refused });
+    const sent = kube.requests.length;
+    await expect(blocked.create(Secrets, { metadata: { name: "b", namespace: "n" } })).rejects.toThrow("finalizer write failed: Conflict");
+    expect(kube.requests.length).toBe(sent);
   });
 });
