@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createDoctorClients, type DoctorResult, runDoctor } from "../../src/doctor/command.js";
 import { reconcileCommand } from "../../src/doctor/row.js";
 import type { DoctorDeps } from "../../src/doctor/observe.js";
@@ -13,43 +13,63 @@ import { Extensions, ManagedResources, Secrets } from "../../src/kube/resources.
 import type { OntapClient } from "../../src/ontap/index.js";
 import { isManagedResourceHealthy, type ManagedResourceLike } from "../../src/trident/index.js";
 import { eventually } from "../support/kube-test-helpers.js";
-import { createWorld, type Shoot, type World } from "../support/world.js";
+import { type Shoot, type World, worldPerFile } from "../support/world.js";
 
-// Runs on the stand-in resource manager (src/demo/fake-resource-manager.ts) on purpose: the doctor's read-only view of several shoots at once (one shoot API server each otherwise), and it records every KubeClient call the doctor makes; a ManagedResource's health as the real resource manager reports it is in shoot-health.test.ts.
+/**
+ * The doctor against a live installation on the real gardener-resource-manager: each shoot namespace has its
+ * own shoot API server and resource manager, and the doctor reads the ManagedResource conditions those write
+ * (it reads only the seed and ONTAP). One world for the file, four shoots of four projects (one SVM each),
+ * settled once with the controller then stopped, so nothing repairs what a step breaks; each step breaks a
+ * shoot no earlier step broke (except the last, which takes the one the second step repaired), in this order.
+ * One world per step started eight shoot API servers: 186 s for this file against 44 s on the stand-in at
+ * load 10-16 on 2 cores (2026-12-01), over the budget of a file.
+ */
 
 const run = promisify(execFile);
 const repoRoot = path.resolve(import.meta.dirname, "../..");
 
-let world: World | undefined;
 let clients: OntapClient[] = [];
 afterEach(async () => {
   await Promise.all(clients.map((c) => c.close()));
   clients = [];
-  await world?.close();
-  world = undefined;
 });
 
 const lifs = (n: number) => ({ dataLifs: [`10.7${n}.0.11`, `10.7${n}.0.12`], managementLif: `10.7${n}.0.10` });
 const svmName = (shoot: Shoot) => `p${shoot.projectId.replaceAll("-", "")}`;
 
-/** A world with `count` converged shoots and the controller stopped, so nothing repairs what a test breaks. */
-async function settledWorld(count: number, opts: { faultProxy?: boolean } = {}): Promise<{ world: World; shoots: Shoot[] }> {
-  const w = await createWorld({ clusters: 2, faultProxy: opts.faultProxy, resourceManager: "stand-in" });
-  world = w;
+/**
+ * Creates `count` shoots of their own projects, waits until every one converged and its ManagedResources are
+ * all healthy as its resource manager reports them, then stops the controller (the resource managers keep
+ * running, as in a seed: they are not the controller's to stop).
+ */
+async function settle(w: World, count: number): Promise<Shoot[]> {
   const shoots: Shoot[] = [];
-  for (let i = 0; i < count; i++) shoots.push(await w.createShoot({ project: i === 0 ? "doca" : "docb", ...lifs(i) }));
-  for (const shoot of shoots) await w.waitSucceeded(shoot, 30_000);
-  // Succeeded needs only the CRDs healthy; the stand-in resource manager marks the rest a moment later.
-  await eventually(async () => {
-    for (const shoot of shoots) {
-      const { items } = await w.kube.list<ManagedResourceLike>(ManagedResources, shoot.namespace);
-      const unhealthy = items.filter((mr) => !isManagedResourceHealthy(mr).healthy);
-      if (items.length < 6 || unhealthy.length > 0) throw new Error(`${shoot.namespace}: ManagedResources not all healthy yet`);
-    }
-  });
+  for (let i = 0; i < count; i++) shoots.push(await w.createShoot({ project: `doc${"abcd"[i]}`, ...lifs(i) }));
+  // Each shoot's API server and resource manager start once its first ManagedResource is written (6-7 s of
+  // both cores each, more on a loaded machine; the shoots start side by side).
+  for (const shoot of shoots) await w.waitSucceeded(shoot, 150_000);
+  // Succeeded needs only the CRDs healthy; the resource manager reports the rest healthy once applied and rolled out.
+  await eventually(
+    async () => {
+      for (const shoot of shoots) {
+        const { items } = await w.kube.list<ManagedResourceLike & { metadata?: { name?: string } }>(ManagedResources, shoot.namespace);
+        const unhealthy = items.filter((mr) => !isManagedResourceHealthy(mr).healthy);
+        if (items.length < 6 || unhealthy.length > 0) {
+          throw new Error(
+            `${shoot.namespace}: ManagedResources not all healthy yet: ${items.length} of them, unhealthy ${unhealthy.map((mr) => `${mr.metadata?.name} (${isManagedResourceHealthy(mr).reason})`).join("; ")}`,
+          );
+        }
+      }
+    },
+    { timeoutMs: 90_000, intervalMs: 250 },
+  );
+  await stopController(w);
+  return shoots;
+}
+
+async function stopController(w: World): Promise<void> {
   await w.controller?.stop();
   w.controller = undefined;
-  return { world: w, shoots };
 }
 
 /** Records which KubeClient methods the doctor calls. */
@@ -98,9 +118,19 @@ function rowOf(result: DoctorResult | undefined, check: string) {
   return row;
 }
 
-describe("doctor on a live installation", () => {
+describe("doctor on a live installation, through the real resource manager", () => {
+  // The world opens before this block's beforeAll and closes (checking for leaked passwords) after its last
+  // test; the fault proxy (no faults) is the command line's way in, so its requests are recorded.
+  const opened = worldPerFile({ clusters: 2, faultProxy: true });
+  let w: World;
+  /** a: the table's first row, then repaired by the reconcile command, then its clusters go silent; b: its Secret deleted on the command line; c: drifted; d: on both clusters. */
+  let shoots: Shoot[];
+  beforeAll(async () => {
+    w = opened();
+    shoots = await settle(w, 4);
+  }, 300_000);
+
   it("finds every shoot of its extension class healthy, with GETs only and no password in its output", async () => {
-    const { world: w, shoots } = await settledWorld(2);
     const kubeUsed = new Set<string>();
     const before = await callsOf(w);
     const { results, text, json } = await doctor(w, { kubeUsed });
@@ -124,108 +154,7 @@ describe("doctor on a live installation", () => {
     expectNoSecrets(w, text + json);
   });
 
-  it("reports a missing seed Secret as broken with the reconcile command, and the command repairs it", async () => {
-    const { world: w, shoots } = await settledWorld(1);
-    const shoot = shoots[0]!;
-    await w.kube.delete(Secrets, shoot.namespace, "ontap-svm-credentials");
-
-    const { results, text, json } = await doctor(w, { namespace: shoot.namespace });
-    const [result] = results;
-    expect(result?.diagnosis.verdict).toBe("broken");
-    expect(rowOf(result, `seed Secret ${shoot.namespace}/ontap-svm-credentials`)).toMatchObject({ actual: "missing", status: "fail" });
-    expect(rowOf(result, "stored password").actual).toBe("not checked: no password is stored");
-    expect(result?.diagnosis.nextAction).toBe(
-      `the seed Secret is missing: ${reconcileCommand(shoot.namespace)}; the controller re-creates it and rotates the password`,
-    );
-    expectNoSecrets(w, text + json);
-
-    // Following the advice (what the kubectl command does) makes the shoot healthy again.
-    await w.startController();
-    await w.reconcileNow(shoot);
-    const again = await doctor(w, { namespace: shoot.namespace });
-    expect(again.results[0]?.diagnosis.verdict, again.text).toBe("healthy");
-    expectNoSecrets(w, again.text + again.json);
-  });
-
-  it("reports a password changed on ONTAP behind the controller's back as drifted", async () => {
-    const { world: w, shoots } = await settledWorld(1);
-    const shoot = shoots[0]!;
-    const host = (await w.extension(shoot))?.status?.providerStatus?.cluster as string;
-    const admin = w.admins[w.sim.clusters.findIndex((c) => c.name === host)]!;
-    const drifted = "Drifted-Doctor-Passw0rd-77";
-    w.knownSecrets.add(drifted);
-    await admin.setAccountPassword(svmName(shoot), shoot.name, drifted);
-
-    const { results, text, json } = await doctor(w, { namespace: shoot.namespace });
-    const [result] = results;
-    expect(result?.diagnosis.verdict).toBe("broken");
-    expect(rowOf(result, "stored password")).toMatchObject({ actual: "rejected by ONTAP (drifted)", status: "fail" });
-    expect(rowOf(result, `ONTAP user ${shoot.name}`).status).toBe("ok");
-    expect(result?.diagnosis.nextAction).toMatch(/^the stored password does not authenticate .*kubectl annotate extension .*rotates it/);
-    expectNoSecrets(w, text + json);
-  });
-
-  it("reports an SVM present on both clusters as broken and one on another cluster than recorded as degraded", async () => {
-    const { world: w, shoots } = await settledWorld(1);
-    const shoot = shoots[0]!;
-    const host = (await w.extension(shoot))?.status?.providerStatus?.cluster as string;
-    const otherIndex = w.sim.clusters.findIndex((c) => c.name !== host);
-    const other = w.sim.clusters[otherIndex]!.name;
-
-    // providerStatus says the other cluster: the SVM is "on the wrong cluster".
-    await w.kube.mergePatch(Extensions, shoot.namespace, "ontap", { status: { providerStatus: { cluster: other } } }, { subresource: "status" });
-    const moved = await doctor(w, { namespace: shoot.namespace });
-    expect(moved.results[0]?.diagnosis.verdict, moved.text).toBe("degraded");
-    expect(rowOf(moved.results[0], `SVM ${svmName(shoot)}`)).toMatchObject({
-      status: "warn",
-      actual: `on ${host}: running, NVMe enabled (providerStatus records ${other})`,
-    });
-
-    // A second copy on the other cluster.
-    await w.admins[otherIndex]!.createSvmDirect({ name: svmName(shoot) });
-    const twice = await doctor(w, { namespace: shoot.namespace });
-    const [result] = twice.results;
-    expect(result?.diagnosis.verdict).toBe("broken");
-    expect(rowOf(result, `SVM ${svmName(shoot)}`).actual).toMatch(/^on 2 clusters: sim-1 \(running, uuid .*\) and sim-2 \(running, uuid .*\)$/);
-    expect(result?.diagnosis.nextAction).toMatch(/refuses to pick one\. Delete the wrong copy on ONTAP/);
-    expectNoSecrets(w, twice.text + twice.json);
-  });
-
-  it("says unknown, never absent, when a cluster does not answer", async () => {
-    const { world: w, shoots } = await settledWorld(1);
-    const shoot = shoots[0]!;
-    const host = (await w.extension(shoot))?.status?.providerStatus?.cluster as string;
-    const hostIndex = w.sim.clusters.findIndex((c) => c.name === host);
-    const other = w.sim.clusters[1 - hostIndex]!.name;
-
-    // The cluster that does not hold the SVM is down: the SVM is found, but a second copy cannot be ruled out.
-    const otherDown = await w.admins[1 - hostIndex]!.addFault({ path: "^/api/", action: { type: "reset" } });
-    const partial = await doctor(w, { namespace: shoot.namespace });
-    expect(partial.results[0]?.diagnosis.verdict, partial.text).toBe("unknown");
-    expect(rowOf(partial.results[0], `ONTAP cluster ${other}`)).toMatchObject({ status: "unknown", actual: expect.stringMatching(/^no answer: /) });
-    expect(rowOf(partial.results[0], `SVM ${svmName(shoot)}`).actual).toBe(`on ${host}: running, NVMe enabled; ${other} did not answer`);
-    expect(rowOf(partial.results[0], "stored password").actual).toBe("authenticates");
-    await w.admins[1 - hostIndex]!.removeFault(otherDown);
-
-    // The cluster that holds the SVM is down: the SVM is not "absent", it is unknown.
-    await w.admins[hostIndex]!.addFault({ path: "^/api/", action: { type: "reset" } });
-    const { results, text, json } = await doctor(w, { namespace: shoot.namespace });
-    const [result] = results;
-    expect(result?.diagnosis.verdict, text).toBe("unknown");
-    expect(rowOf(result, `SVM ${svmName(shoot)}`)).toMatchObject({
-      status: "unknown",
-      actual: `unknown: absent on ${other}, ${host} did not answer`,
-    });
-    expect(text).not.toMatch(/absent on every cluster/);
-    expect(rowOf(result, "stored password").actual).toBe("not checked: the SVM's cluster is not known");
-    expect(result?.diagnosis.nextAction).toMatch(new RegExp(`^ONTAP cluster ${host} does not answer`));
-    expectNoSecrets(w, text + json);
-  });
-});
-
-describe("doctor command line", () => {
   it("prints the table and JSON, exits 0 when healthy and 1 when not, and sends only GETs over the wire", async () => {
-    const { world: w, shoots } = await settledWorld(2, { faultProxy: true });
     const dir = mkdtempSync(path.join(tmpdir(), "doctor-cli-"));
     const clusters = w.sim.clusters.map((c, i) => {
       writeFileSync(path.join(dir, `user-${i}`), c.username, { mode: 0o600 });
@@ -254,7 +183,7 @@ describe("doctor command line", () => {
     expect(table.code, table.stderr).toBe(0);
     expect(table.stdout).toMatch(/^NAMESPACE\s+VERDICT\s+NEXT ACTION\n/);
     for (const s of shoots) expect(table.stdout).toMatch(new RegExp(`${s.namespace}\\s+healthy\\s+-`));
-    expect(table.stdout).toContain("2 shoots: 2 healthy");
+    expect(table.stdout).toContain("4 shoots: 4 healthy");
 
     const json = await cli("--output", "json", "--namespace", shoots[0]!.namespace);
     expect(json.code, json.stderr).toBe(0);
@@ -280,5 +209,101 @@ describe("doctor command line", () => {
     expect(usage.code).toBe(2);
     expect(usage.stderr).toMatch(/--namespace must be a shoot namespace/);
     expectNoSecrets(w, table.stdout + json.stdout + broken.stdout + table.stderr + json.stderr + broken.stderr);
+  });
+
+  it("reports a missing seed Secret as broken with the reconcile command, and the command repairs it", async () => {
+    const shoot = shoots[0]!;
+    await w.kube.delete(Secrets, shoot.namespace, "ontap-svm-credentials");
+
+    const { results, text, json } = await doctor(w, { namespace: shoot.namespace });
+    const [result] = results;
+    expect(result?.diagnosis.verdict).toBe("broken");
+    expect(rowOf(result, `seed Secret ${shoot.namespace}/ontap-svm-credentials`)).toMatchObject({ actual: "missing", status: "fail" });
+    expect(rowOf(result, "stored password").actual).toBe("not checked: no password is stored");
+    expect(result?.diagnosis.nextAction).toBe(
+      `the seed Secret is missing: ${reconcileCommand(shoot.namespace)}; the controller re-creates it and rotates the password`,
+    );
+    expectNoSecrets(w, text + json);
+
+    // Following the advice (what the kubectl command does) makes the shoot healthy again.
+    await w.startController();
+    await w.reconcileNow(shoot, 90_000);
+    const again = await doctor(w, { namespace: shoot.namespace });
+    expect(again.results[0]?.diagnosis.verdict, again.text).toBe("healthy");
+    expectNoSecrets(w, again.text + again.json);
+    await stopController(w);
+  });
+
+  it("reports a password changed on ONTAP behind the controller's back as drifted", async () => {
+    const shoot = shoots[2]!;
+    const host = (await w.extension(shoot))?.status?.providerStatus?.cluster as string;
+    const admin = w.admins[w.sim.clusters.findIndex((c) => c.name === host)]!;
+    const drifted = "Drifted-Doctor-Passw0rd-77";
+    w.knownSecrets.add(drifted);
+    await admin.setAccountPassword(svmName(shoot), shoot.name, drifted);
+
+    const { results, text, json } = await doctor(w, { namespace: shoot.namespace });
+    const [result] = results;
+    expect(result?.diagnosis.verdict).toBe("broken");
+    expect(rowOf(result, "stored password")).toMatchObject({ actual: "rejected by ONTAP (drifted)", status: "fail" });
+    expect(rowOf(result, `ONTAP user ${shoot.name}`).status).toBe("ok");
+    expect(result?.diagnosis.nextAction).toMatch(/^the stored password does not authenticate .*kubectl annotate extension .*rotates it/);
+    expectNoSecrets(w, text + json);
+  });
+
+  it("reports an SVM present on both clusters as broken and one on another cluster than recorded as degraded", async () => {
+    const shoot = shoots[3]!;
+    const host = (await w.extension(shoot))?.status?.providerStatus?.cluster as string;
+    const otherIndex = w.sim.clusters.findIndex((c) => c.name !== host);
+    const other = w.sim.clusters[otherIndex]!.name;
+
+    // providerStatus says the other cluster: the SVM is "on the wrong cluster".
+    await w.kube.mergePatch(Extensions, shoot.namespace, "ontap", { status: { providerStatus: { cluster: other } } }, { subresource: "status" });
+    const moved = await doctor(w, { namespace: shoot.namespace });
+    expect(moved.results[0]?.diagnosis.verdict, moved.text).toBe("degraded");
+    expect(rowOf(moved.results[0], `SVM ${svmName(shoot)}`)).toMatchObject({
+      status: "warn",
+      actual: `on ${host}: running, NVMe enabled (providerStatus records ${other})`,
+    });
+
+    // A second copy on the other cluster.
+    await w.admins[otherIndex]!.createSvmDirect({ name: svmName(shoot) });
+    const twice = await doctor(w, { namespace: shoot.namespace });
+    const [result] = twice.results;
+    expect(result?.diagnosis.verdict).toBe("broken");
+    expect(rowOf(result, `SVM ${svmName(shoot)}`).actual).toMatch(/^on 2 clusters: sim-1 \(running, uuid .*\) and sim-2 \(running, uuid .*\)$/);
+    expect(result?.diagnosis.nextAction).toMatch(/refuses to pick one\. Delete the wrong copy on ONTAP/);
+    expectNoSecrets(w, twice.text + twice.json);
+  });
+
+  it("says unknown, never absent, when a cluster does not answer", async () => {
+    // The shoot the reconcile command repaired above: healthy again, its SVM on one cluster only.
+    const shoot = shoots[0]!;
+    const host = (await w.extension(shoot))?.status?.providerStatus?.cluster as string;
+    const hostIndex = w.sim.clusters.findIndex((c) => c.name === host);
+    const other = w.sim.clusters[1 - hostIndex]!.name;
+
+    // The cluster that does not hold the SVM is down: the SVM is found, but a second copy cannot be ruled out.
+    const otherDown = await w.admins[1 - hostIndex]!.addFault({ path: "^/api/", action: { type: "reset" } });
+    const partial = await doctor(w, { namespace: shoot.namespace });
+    expect(partial.results[0]?.diagnosis.verdict, partial.text).toBe("unknown");
+    expect(rowOf(partial.results[0], `ONTAP cluster ${other}`)).toMatchObject({ status: "unknown", actual: expect.stringMatching(/^no answer: /) });
+    expect(rowOf(partial.results[0], `SVM ${svmName(shoot)}`).actual).toBe(`on ${host}: running, NVMe enabled; ${other} did not answer`);
+    expect(rowOf(partial.results[0], "stored password").actual).toBe("authenticates");
+    await w.admins[1 - hostIndex]!.removeFault(otherDown);
+
+    // The cluster that holds the SVM is down: the SVM is not "absent", it is unknown.
+    await w.admins[hostIndex]!.addFault({ path: "^/api/", action: { type: "reset" } });
+    const { results, text, json } = await doctor(w, { namespace: shoot.namespace });
+    const [result] = results;
+    expect(result?.diagnosis.verdict, text).toBe("unknown");
+    expect(rowOf(result, `SVM ${svmName(shoot)}`)).toMatchObject({
+      status: "unknown",
+      actual: `unknown: absent on ${other}, ${host} did not answer`,
+    });
+    expect(text).not.toMatch(/absent on every cluster/);
+    expect(rowOf(result, "stored password").actual).toBe("not checked: the SVM's cluster is not known");
+    expect(result?.diagnosis.nextAction).toMatch(new RegExp(`^ONTAP cluster ${host} does not answer`));
+    expectNoSecrets(w, text + json);
   });
 });
