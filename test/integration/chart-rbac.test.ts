@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Extension } from "../../src/extension/types.js";
-import { Extensions, Leases, Namespaces, Secrets } from "../../src/kube/resources.js";
+import { CustomResourceDefinitions, Extensions, Leases, Namespaces, Secrets } from "../../src/kube/resources.js";
 import { WEBHOOK_CA_SECRET } from "../../src/webhook/cert-manager.js";
 import { generateCa } from "../../src/webhook/certificates.js";
 import { findObject, type RenderedObject, renderChart, writeValues } from "../support/chart.js";
@@ -14,7 +14,14 @@ import { chartRules, grantUses, requestAttributes, unusedGrants } from "../suppo
 import { freePorts } from "../../src/testenv/index.js";
 import { createWorld, type Shoot, type World } from "../support/world.js";
 
-// Runs on the stand-in resource manager (src/demo/fake-resource-manager.ts) on purpose: the fault proxy records every request of the chart's identity and a shoot API server would not change what the controller asks the seed; ManagedResource conditions only gate the next step.
+// Runs on the real gardener-resource-manager (a shoot API server per shoot): what the controller asks the seed
+// depends on what that resource manager does (its finalizers on ManagedResources, its conditions, when they
+// turn healthy), so the requests recorded are those of an installation. The resource manager talks to the seed
+// with its own identity, not through the proxy: only the chart's identity is recorded. Compared with the
+// stand-in (2026-12-01, status, verb and path of every request of the first test): no request of a kind the
+// stand-in did not also cause, and no rule newly used or unused; more of the same (Cluster GETs 9 -> 27,
+// Extension status patches 14 -> 21, GETs of ManagedResources and their Secrets while a delete waits for them
+// to go), as passes wait for the resource manager.
 
 /**
  * The chart installed for real into a namespace named the way gardenlet names it
@@ -48,7 +55,7 @@ async function install(opts: {
   /** Called after the chart is applied and before the controller starts. */
   beforeStart?: (world: World, namespace: string) => Promise<void>;
 }): Promise<Installation> {
-  const world = await createWorld({ startController: false, faultProxy: true, clusters: 2, resourceManager: "stand-in" });
+  const world = await createWorld({ startController: false, faultProxy: true, clusters: 2 });
   const dir = mkdtempSync(path.join(tmpdir(), "chart-rbac-"));
   const namespace = `extension-ontap-${randomBytes(3).toString("hex").slice(0, 5)}`;
   await world.kube.create(Namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } });
@@ -107,9 +114,10 @@ async function install(opts: {
   return installed;
 }
 
+/** Polls for `what`; generous, as the first step includes starting the shoot's API server and resource manager. */
 async function waitFor(world: World, shoot: Shoot, what: string, predicate: (e: Extension) => boolean, pod: ChartPod) {
   try {
-    return await world.waitFor(shoot, predicate, 90_000, what);
+    return await world.waitFor(shoot, predicate, 150_000, what);
   } catch (err) {
     throw new Error(`${(err as Error).message}\ncontroller log tail:\n${readLog(pod).slice(-4000)}`);
   }
@@ -142,6 +150,9 @@ describe("the chart's RBAC, as the controller's only permissions", () => {
     const shoot = await world.createShoot({ project: `rbac${randomBytes(2).toString("hex")}`, dataLifs: ["10.130.40.11"], managementLif: "10.130.40.10" });
 
     await waitFor(world, shoot, "create", succeeded, pod);
+    // The shoot's own resource manager applied the ManagedResources: the operator's CRD is in the shoot.
+    const inShoot = await world.shootOf(shoot);
+    await expect.poll(async () => (await inShoot.kube.get(CustomResourceDefinitions, undefined, "tridentorchestrators.trident.netapp.io"))?.metadata, { timeout: 60_000 }).toBeDefined();
     // Gardener's heartbeat, renewed by the leader in the release namespace.
     const heartbeat = await world.kube.get<{ spec?: { holderIdentity?: string; renewTime?: string } }>(Leases, namespace, "gardener-extension-heartbeat");
     expect(heartbeat?.spec?.holderIdentity).toBe("gardener-extension-ontap");
@@ -174,7 +185,8 @@ describe("the chart's RBAC, as the controller's only permissions", () => {
     await world.annotate(shoot, { "gardener.cloud/operation": "restore" });
     await waitFor(world, shoot, "restore", (e) => succeeded(e) && e.status?.lastOperation?.type === "Restore", pod);
     await world.deleteShoot(shoot);
-    await world.waitGone(shoot, 60_000);
+    // The resource manager deletes the shoot objects before it lets the ManagedResources go.
+    await world.waitGone(shoot, 120_000);
 
     const requests = world.proxy!.requests();
     const refused = requests.filter((r) => r.status === 403).map((r) => `${r.method} ${r.url}`);
