@@ -17,9 +17,10 @@ import { createWorld, type Shoot, type World } from "../support/world.js";
  * resolve here, so the probe dials the webhook's loopback port (`healthProbeDialAddress`) and still checks the
  * certificate against the Service name, as a shoot's API server does.
  *
- * Runs on the stand-in resource manager (src/testenv/fake-resource-manager.ts) on purpose: a shoot's API server
- * cannot reach the webhook by its Service name here either, and what is under test is the probe, not what the
- * resource manager applies (shoot-health.test.ts covers that with hand-made TLS).
+ * Runs on the stand-in resource manager (src/testenv/fake-resource-manager.ts) on purpose: a test shoot's
+ * kube-apiserver (src/testenv/shoot.ts, on loopback with the host's resolver, no cluster DNS, no egress proxy)
+ * cannot reach the webhook by its Service name either, and what is under test is the probe, not what the
+ * resource manager applies (shoot-health.test.ts covers that on the real one, with the loopback webhook).
  */
 const SERVICE = "gardener-extension-ontap-webhook";
 

@@ -13,7 +13,14 @@ import { certificateFacts, generateCa, splitPemBundle } from "../../src/webhook/
 import { testEnv } from "../support/kube-test-helpers.js";
 import { createWorld, type World } from "../support/world.js";
 
-// Runs on the stand-in resource manager (src/demo/fake-resource-manager.ts) on purpose: the managed webhook is reached at its Service name (https://<service>.<namespace>:<port>), which a shoot API server on loopback cannot resolve here, so admission is checked by a client that trusts the bundle of the ManagedResource; the real resource manager delivering a bundle the shoot's API server then uses is proven in shoot-e2e.test.ts.
+// Runs on the stand-in resource manager (src/testenv/fake-resource-manager.ts) on purpose: this webhook is the
+// chart's, addressed by its Service name (https://<service>.<namespace>:443/shoot), and a test shoot's
+// kube-apiserver (src/testenv/shoot.ts) runs on loopback with the host's resolver, no cluster DNS and no egress
+// proxy, so it could not call it: with the real resource manager the webhook configuration would arrive in the
+// shoot and every admission through it would fail (failurePolicy Ignore), proving nothing more. Admission is
+// checked instead by a client that trusts the bundle of the ManagedResource and dials the loopback port with
+// the Service name for TLS, as a shoot's API server would; the real resource manager delivering a bundle the
+// shoot's API server then uses (at a loopback URL) is proven in shoot-e2e.test.ts.
 
 /**
  * The shoot webhook's certificates rotate under a fake clock while the controller keeps running: the CA bundle
