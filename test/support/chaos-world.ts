@@ -238,10 +238,20 @@ async function processHandle(world: World, name: string, pollSeconds: number | u
   };
 
   const start = async () => {
-    generation++;
-    current = await spawnController({ configPath, kubeconfig, dir, name: `${name}-${generation}`, ...(pollSeconds ? { pollSeconds } : {}) });
-    logFiles.push(current.logFile);
-    lastScrape = 0;
+    // The health port was free when chosen, but on a busy machine something else can take it before the
+    // controller binds it (every shoot's API server, etcd and resource manager choose ports too, and every
+    // client connection takes an ephemeral one): the controller then exits at once (EADDRINUSE), and the lane
+    // would wait out the bound without a controller. A new one gets a new port.
+    for (let attempt = 1; ; attempt++) {
+      generation++;
+      const proc = await spawnController({ configPath, kubeconfig, dir, name: `${name}-${generation}`, ...(pollSeconds ? { pollSeconds } : {}) });
+      logFiles.push(proc.logFile);
+      if ((await listening(proc)) || attempt === 3) {
+        current = proc;
+        lastScrape = 0;
+        return;
+      }
+    }
   };
   await start();
 
@@ -293,6 +303,21 @@ async function processHandle(world: World, name: string, pollSeconds: number | u
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** False if the process exited before its metrics endpoint answered; true once it answers (or after a minute of neither). */
+async function listening(proc: ControllerProcess, timeoutMs = 60_000): Promise<boolean> {
+  let exited = false;
+  void proc.exited.then(() => {
+    exited = true;
+  });
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if ((await proc.metrics()) !== undefined) return true;
+    if (exited) return false;
+    await sleep(200);
+  }
+  return true;
 }
 
 // ---- checks beyond the invariant checker ----
