@@ -42,15 +42,17 @@ import { LanePool } from "../support/lane-pool.js";
  * ManagedResource before its DELETE (nothing has reached the resource manager yet), and the delete of a
  * shoot whose sibling stays (the same ManagedResource calls as this delete; what differs is on ONTAP).
  *
- * Why these and not all: a scenario here costs a shoot start (about 6-7 s of both cores) and takes 8-41 s
- * against the stand-in's 1-10 s. Measured 2026-12-01 at load 12-14 on 2 cores (a cold Go build and two more
- * workers beside it): `npx vitest run --project chaos test/chaos/fault-matrix-grm.test.ts`, 42 scenarios on
- * 2 in-process + 1 process lanes, 574 s for the file (9.2 min of it the part's own wall time), all 42
- * converged, worst 14 reconciles and 41.4 s from the start of the flow (a crash: a new process starts);
- * fault-free on the real resource manager: create 44 calls, 7 reconciles, 12.7 s (the shoot's start is 5-9
- * s of it), delete 104 calls, 8 reconciles, 7.1 s. All six modes at these 30 calls would be 180 scenarios,
- * about 40 minutes at that rate; the whole matrix about 50 (fault-matrix.test.ts). The lanes poll as production does (2 s, `productionPoll`): the test world's 150 ms made
- * a fault-free create 50-90 reconciles (measured) while the shoot starts.
+ * Why these and not all: a scenario here costs a shoot start (about 6-7 s of both cores) and takes 8-28 s
+ * against the stand-in's 1-10 s. Measured 2026-12-01 at load 7-13 on 2 cores (two more workers beside it):
+ * `npx vitest run --project chaos test/chaos/fault-matrix-grm.test.ts`, 42 scenarios on 2 in-process + 1
+ * process lanes, 403 s for the file (6.4 min of it the part's own wall time from lane start to the last
+ * scenario), all 42 converged, worst 11 reconciles and 27.6 s from the start of the flow (21.6 s after the
+ * fault was cleared); fault-free on the real resource manager: create 45 calls, 6 reconciles, 7.3 s (the
+ * shoot's start is 5-9 s of a create under load), delete 81 calls, 5 reconciles, 7.4 s. An earlier run at
+ * load 12-14: 574 s, worst 14 reconciles, 41.4 s. All six modes at these 30 calls would be 180 scenarios,
+ * about 30-40 minutes at that rate; the whole matrix about 50 (fault-matrix.test.ts). The lanes poll as
+ * production does (2 s, `productionPoll`): the test world's 150 ms made a fault-free create 50-90 reconciles
+ * (measured) while the shoot starts.
  *
  * Env: CHAOS_GRM_LANES (in-process lanes, default 2), CHAOS_GRM_PROCESS_LANES (process lanes for crash,
  * default 1), CHAOS_MODES, CHAOS_FILTER as in fault-matrix.test.ts.

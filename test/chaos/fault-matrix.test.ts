@@ -40,15 +40,15 @@ const filter = process.env.CHAOS_FILTER ? new RegExp(process.env.CHAOS_FILTER) :
  * The lanes run the stand-in resource manager (src/testenv/fake-resource-manager.ts) on purpose: every call in
  * every mode, 852 scenarios, is too many for shoots. The calls whose outcome the resource manager can change
  * (the writes and deletes of ManagedResources and their Secrets, the waits on them) run again on the real
- * gardener-resource-manager in test/chaos/fault-matrix-grm.test.ts (42 scenarios, 9.2 min at load 12-14 on
- * 2 cores; its header says which and why). CHAOS_RESOURCE_MANAGER=real puts this whole matrix on the real one,
+ * gardener-resource-manager in test/chaos/fault-matrix-grm.test.ts (42 scenarios, 403 s at load 7-13 on 2
+ * cores; its header says which and why). CHAOS_RESOURCE_MANAGER=real puts this whole matrix on the real one,
  * a shoot per scenario, with production's poll interval (2 s, `productionPoll`). Measured 2026-12-01 (load
  * about 14 on 2 cores, `CHAOS_RESOURCE_MANAGER=real CHAOS_LANES=1 CHAOS_PROCESS_LANES=1 CHAOS_MODES=transient
  * CHAOS_FILTER='^create transient kube POST' npx vitest run --project chaos test/chaos/fault-matrix.test.ts`,
  * 17 scenarios) with the test world's 150 ms poll: the fault-free create recorded 48 calls, 89 reconciles,
  * 26.2 s (stand-in: 43 calls, 2 reconciles, 2.0 s); a scenario took 14-21 s and 68-95 reconciles, all beyond
  * the bound of 40: the requeues while trident-crds waited for the shoot to start (5-9 s). With production's
- * 2 s the ManagedResource watch wakes that wait and a create is 5-7 reconciles (fault-matrix-grm.test.ts);
+ * 2 s the ManagedResource watch wakes that wait and a create is 6-7 reconciles (fault-matrix-grm.test.ts);
  * 852 scenarios at 8-41 s each would still be about 50 minutes, beyond what CI can spare.
  * CHAOS_DEBUG=1 prints each scenario's reconciles and requeue reasons.
  */
