@@ -61,13 +61,14 @@ export function createOntapActuator(deps: ActuatorDeps): Actuator {
   const pollMs = deps.pollMs ?? DEFAULT_POLL_MS;
   const now = deps.now ?? (() => new Date());
   const crdWaits = deps.crdWaits ?? createCrdWaits<OntapOutcome>();
+  const absent: AbsentManagedResources = new Set();
   const steps = createReconcileSteps({
     config: deps.config,
     pollMs,
     svmJobs: createSvmJobTracker(),
     crdWaits,
     ...(deps.managedResourceCache ? { managedResourceCache: deps.managedResourceCache } : {}),
-    absentManagedResources: new Set() satisfies AbsentManagedResources,
+    absentManagedResources: absent,
     firewallNamespaceExists: createClusterwideNetworkPolicyRule(deps.kube, deps.config.clusterwideNetworkPolicy),
     ...(deps.shootWebhook ? { shootWebhook: deps.shootWebhook } : {}),
     ...(deps.onStep ? { onStep: deps.onStep } : {}),
@@ -78,6 +79,7 @@ export function createOntapActuator(deps: ActuatorDeps): Actuator {
     svmDeletionPolicy: deps.config.svmDeletionPolicy,
     pollMs,
     ...(deps.deletionWaits ? { deletionWaits: deps.deletionWaits } : {}),
+    gone: { absent, ...(deps.managedResourceCache ? { cache: deps.managedResourceCache } : {}) },
   });
 
   /** The dependencies of one operation, built once: scoped clients, the key, events, the step runner. */

@@ -6,7 +6,7 @@ import type { DeletionWaits } from "./deletion-waits.js";
 import type { ShootPlan } from "./plan.js";
 import type { Step } from "./step.js";
 import { teardownOntap } from "./teardown.js";
-import { destroyComponents } from "./trident.js";
+import { type AbsentManagedResources, destroyComponents, type ManagedResourceCache } from "./trident.js";
 
 /** What the delete steps share for the life of the actuator. */
 export interface DeleteStepDeps {
@@ -14,6 +14,8 @@ export interface DeleteStepDeps {
   pollMs: number;
   /** Where a step that waits for a ManagedResource to be gone says so, for the watch to wake it. */
   deletionWaits?: DeletionWaits;
+  /** ManagedResources confirmed gone (shared with the reconcile steps) and the cache that says one is back. */
+  gone?: { absent: AbsentManagedResources; cache?: ManagedResourceCache };
 }
 
 export interface NamespaceInput {
@@ -38,7 +40,7 @@ export function createDeleteSteps(deps: DeleteStepDeps) {
   const destroyTrident: Step<NamespaceInput, void> = {
     name: "trident",
     async run({ namespace }, io) {
-      const left = await destroyComponents(io.kube, namespace, tridentNamesInDestroyOrder(), { wait: true });
+      const left = await destroyComponents(io.kube, namespace, tridentNamesInDestroyOrder(), { wait: true, ...(deps.gone ? { gone: deps.gone } : {}) });
       if (left.length > 0) return waitGone(io.key, namespace, left, `waiting for ManagedResource ${left.join(", ")} to be deleted`);
       return done(undefined);
     },
@@ -48,7 +50,7 @@ export function createDeleteSteps(deps: DeleteStepDeps) {
   const destroyWebhook: Step<NamespaceInput, void> = {
     name: "webhook",
     async run({ namespace }, io) {
-      const left = await destroyComponents(io.kube, namespace, [SHOOT_WEBHOOK_MR_NAME], { wait: true });
+      const left = await destroyComponents(io.kube, namespace, [SHOOT_WEBHOOK_MR_NAME], { wait: true, ...(deps.gone ? { gone: deps.gone } : {}) });
       if (left.length > 0) return waitGone(io.key, namespace, left, `waiting for ManagedResource ${SHOOT_WEBHOOK_MR_NAME} to be deleted`);
       return done(undefined);
     },

@@ -73,7 +73,11 @@ export async function deployComponents(
   for (const batch of batchesUpToEachWait(components)) {
     const outcomes = await Promise.all(
       batch.map(async (component) => {
-        if (component.plan) return { component, mr: await applyManagedResource(kube, namespace, component.plan, report, opts.cache) };
+        if (component.plan) {
+          // Written again: no longer known to be absent (a delete's passes skip what is).
+          opts.absent?.delete(`${namespace}/${component.plan.name}`);
+          return { component, mr: await applyManagedResource(kube, namespace, component.plan, report, opts.cache) };
+        }
         await destroyNotRendered(kube, namespace, component.name, report, stillDeleting, opts);
         return { component, mr: undefined };
       }),
@@ -221,17 +225,26 @@ async function upsert(
  * it stops at the first one still being deleted (the resource manager removes its shoot objects first) and
  * reports it, so each is gone before the one before it in deployment order is touched; without `wait` it
  * issues every delete and reports what is still there. Nothing sleeps: the caller requeues.
+ *
+ * With `gone`, one confirmed gone by a direct read in this process (and not in the cache of our own since) is
+ * not read again: a delete on the real resource manager takes a pass per ManagedResource, and each pass
+ * re-read every one already gone and its Secret (28 of a fault-free delete's 81 calls).
  */
 export async function destroyComponents(
   kube: KubeClient,
   namespace: string,
   names: readonly string[],
-  opts: { keepObjects?: boolean; wait: boolean },
+  opts: { keepObjects?: boolean; wait: boolean; gone?: { absent: AbsentManagedResources; cache?: ManagedResourceCache } },
 ): Promise<string[]> {
   const remaining: string[] = [];
   for (const name of names) {
+    const key = `${namespace}/${name}`;
+    if (opts.gone?.absent.has(key) && opts.gone.cache?.managedResource(namespace, name) === undefined) continue;
     const outcome = await destroyManagedResource(kube, namespace, name, { keepObjects: opts.keepObjects });
-    if (outcome !== "deleting") continue;
+    if (outcome !== "deleting") {
+      opts.gone?.absent.add(key);
+      continue;
+    }
     remaining.push(name);
     if (opts.wait) return remaining;
   }

@@ -20,8 +20,8 @@ import { LanePool } from "../support/lane-pool.js";
  * gardener-resource-manager with a shoot kube-apiserver per scenario (src/testenv/shoot-worlds.ts): a fault
  * at the Kubernetes calls that write or delete a ManagedResource or its Secret, and at the wait on a
  * ManagedResource being deleted, in the flows recorded here, on the real resource manager (its call list
- * differs from the stand-in's: a delete waits for the resource manager's finalizer, so it makes 72-104 calls
- * over 5-8 reconciles, the number of looks depending on how fast the shoot's objects go, against the
+ * differs from the stand-in's: a delete waits for the resource manager's finalizer, so it makes 69-104 calls
+ * over 5-9 reconciles, the number of looks depending on how fast the shoot's objects go, against the
  * stand-in's 60 calls and 2 reconciles). Every scenario must converge with every invariant holding within
  * 40 reconciles, as in test/chaos/fault-matrix.test.ts, whose runner (test/support/chaos-matrix.ts) this
  * shares.
@@ -43,16 +43,17 @@ import { LanePool } from "../support/lane-pool.js";
  * shoot whose sibling stays (the same ManagedResource calls as this delete; what differs is on ONTAP).
  *
  * Why these and not all: a scenario here costs a shoot start (about 6-7 s of both cores) and takes 8-28 s
- * against the stand-in's 1-10 s. Measured 2026-12-01 at load 7-13 on 2 cores (two more workers beside it):
- * `npx vitest run --project chaos test/chaos/fault-matrix-grm.test.ts`, 42 scenarios on 2 in-process + 1
- * process lanes, 403 s for the file (6.4 min of it the part's own wall time from lane start to the last
- * scenario), all 42 converged, worst 11 reconciles and 27.6 s from the start of the flow (21.6 s after the
- * fault was cleared); fault-free on the real resource manager: create 45 calls, 6 reconciles, 7.3 s (the
- * shoot's start is 5-9 s of a create under load), delete 81 calls, 5 reconciles, 7.4 s. An earlier run at
- * load 12-14: 574 s, worst 14 reconciles, 41.4 s. All six modes at these 30 calls would be 180 scenarios,
- * about 30-40 minutes at that rate; the whole matrix about 50 (fault-matrix.test.ts). The lanes poll as
- * production does (2 s, `productionPoll`): the test world's 150 ms made a fault-free create 50-90 reconciles
- * (measured) while the shoot starts.
+ * against the stand-in's 1-10 s. Measured 2026-12-01 on 2 cores with `npx vitest run --project chaos
+ * test/chaos/fault-matrix-grm.test.ts`, 42 scenarios on 2 in-process + 1 process lanes, all 42 converged:
+ * - at load 3-6 (the other workers mostly idle): 247 s for the file, 3.9 min of it the part's own wall time
+ *   (lane start to the last scenario), worst 9 reconciles and 13.8 s from the start of the flow; fault-free
+ *   create 44 calls, 5 reconciles, 5.3 s; delete 69 calls, 9 reconciles, 7.4 s;
+ * - at load 7-13 (two more workers running tests): 403 s, 6.4 min, worst 11 reconciles and 27.6 s; create
+ *   45 calls, 6 reconciles, 7.3 s; delete 81 calls, 5 reconciles, 7.4 s (before a delete's passes stopped
+ *   re-reading what was gone).
+ * All six modes at these 30 calls would be 180 scenarios, 17-30 minutes at those rates; the whole matrix
+ * about 50 (fault-matrix.test.ts). The lanes poll as production does (2 s, `productionPoll`): the test
+ * world's 150 ms made a fault-free create 50-90 reconciles (measured) while the shoot starts.
  *
  * Env: CHAOS_GRM_LANES (in-process lanes, default 2), CHAOS_GRM_PROCESS_LANES (process lanes for crash,
  * default 1), CHAOS_MODES, CHAOS_FILTER as in fault-matrix.test.ts.

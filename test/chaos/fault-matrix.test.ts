@@ -40,7 +40,7 @@ const filter = process.env.CHAOS_FILTER ? new RegExp(process.env.CHAOS_FILTER) :
  * The lanes run the stand-in resource manager (src/testenv/fake-resource-manager.ts) on purpose: every call in
  * every mode, 852 scenarios, is too many for shoots. The calls whose outcome the resource manager can change
  * (the writes and deletes of ManagedResources and their Secrets, the waits on them) run again on the real
- * gardener-resource-manager in test/chaos/fault-matrix-grm.test.ts (42 scenarios, 403 s at load 7-13 on 2
+ * gardener-resource-manager in test/chaos/fault-matrix-grm.test.ts (42 scenarios, 247 s at load 3-6 on 2
  * cores; its header says which and why). CHAOS_RESOURCE_MANAGER=real puts this whole matrix on the real one,
  * a shoot per scenario, with production's poll interval (2 s, `productionPoll`). Measured 2026-12-01 (load
  * about 14 on 2 cores, `CHAOS_RESOURCE_MANAGER=real CHAOS_LANES=1 CHAOS_PROCESS_LANES=1 CHAOS_MODES=transient

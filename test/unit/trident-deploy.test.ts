@@ -149,6 +149,28 @@ describe("destroying a ManagedResource", () => {
     expect(secretNames(fake)).toEqual([]);
   });
 
+  it("does not read again what a pass of this process found gone, unless its own cache shows it back", async () => {
+    const fake = createFakeKubeClient();
+    await goWebhookManagedResource(fake);
+    await fake.create(ManagedResources, { apiVersion: "resources.gardener.cloud/v1alpha1", kind: "ManagedResource", metadata: { name: "trident-init", namespace: NS, finalizers: [GRM_FINALIZER] }, spec: {} });
+    const cached = new Set<string>();
+    const gone = { absent: new Set<string>(), cache: { managedResource: (ns: string, name: string) => (cached.has(`${ns}/${name}`) ? { metadata: { name } } : undefined), secretMetadata: () => undefined } };
+    const order = ["extension-ontap-shoot", "trident-init"];
+    expect(await destroyComponents(fake, NS, order, { wait: true, gone })).toEqual(["extension-ontap-shoot"]);
+    await fake.mergePatch(ManagedResources, NS, "extension-ontap-shoot", { metadata: { finalizers: [] } });
+    // The next pass confirms it gone and moves on to the next one, which the resource manager still holds.
+    expect(await destroyComponents(fake, NS, order, { wait: true, gone })).toEqual(["trident-init"]);
+    fake.requests.length = 0;
+    expect(await destroyComponents(fake, NS, order, { wait: true, gone })).toEqual(["trident-init"]);
+    // trident-init's reads only (it, its Secret, it again after the delete that is under way): none of the first's.
+    expect(fake.requests).toEqual(["get managedresources", "get secrets", "get managedresources"]);
+    // Back in the cache (written again): read, and deleted again.
+    await fake.create(ManagedResources, { apiVersion: "resources.gardener.cloud/v1alpha1", kind: "ManagedResource", metadata: { name: "extension-ontap-shoot", namespace: NS }, spec: {} });
+    cached.add(`${NS}/extension-ontap-shoot`);
+    await destroyComponents(fake, NS, order, { wait: true, gone });
+    expect(await fake.get(ManagedResources, NS, "extension-ontap-shoot")).toBeUndefined();
+  });
+
   it("switches to keepObjects before anything is deleted (migrate)", async () => {
     const fake = createFakeKubeClient();
     await goWebhookManagedResource(fake);
