@@ -16,6 +16,7 @@ import {
 import { svmNameFor } from "../support/invariants.js";
 import type { OntapRecord } from "../support/sim-admin.js";
 import { eventually } from "../support/kube-test-helpers.js";
+import { sumCounter } from "../../src/metrics/index.js";
 import { projectIdFor, type Shoot, uniqueSuffix, type World, worldPerTest } from "../support/world.js";
 
 /**
@@ -150,10 +151,25 @@ describe("takeover of shoots the Go extension created", () => {
 
     const ontapBefore = await ontapMark(world);
     const kubeBefore = world.proxy!.calls();
+    const reconcilesBefore = await sumCounter(world.metrics.reconcilesTotal);
     await world.startController();
     await world.annotate(go.shoot, { "gardener.cloud/operation": "reconcile" });
     const ext = await waitTakenOver(world, go.shoot);
-    const takeoverOntap = await ontapLog(world, ontapBefore);
+    // How many passes the takeover took depends on the machine: the startup list and the annotation can each
+    // start one, and a pass that finds a ManagedResource the real resource manager has not applied yet requeues.
+    // Each pass repeats the same reads, so the bound is per pass (a CI run on a loaded machine measured 9 calls,
+    // against 3 in one pass when idle). Both are read once nothing has moved for a second, so that a pass still
+    // running when Succeeded showed is counted with its calls.
+    let takeoverOntap = await ontapLog(world, ontapBefore);
+    let takeoverPasses = (await sumCounter(world.metrics.reconcilesTotal)) - reconcilesBefore;
+    for (let quietSince = Date.now(), deadline = Date.now() + 15_000; Date.now() - quietSince < 1_000 && Date.now() < deadline; ) {
+      await new Promise((r) => setTimeout(r, 200));
+      const calls = await ontapLog(world, ontapBefore);
+      const passes = (await sumCounter(world.metrics.reconcilesTotal)) - reconcilesBefore;
+      if (calls.length !== takeoverOntap.length || passes !== takeoverPasses) quietSince = Date.now();
+      takeoverOntap = calls;
+      takeoverPasses = passes;
+    }
     const takeoverKube = kubeCallsSince(kubeBefore, world.proxy!.calls());
 
     // ONTAP: read only. Nothing created, nothing changed, the Go password still the one that works.
@@ -219,12 +235,14 @@ describe("takeover of shoots the Go extension created", () => {
       return counts;
     };
     console.log(
-      `[takeover-measurement] takeover reconcile: ONTAP ${takeoverOntap.length} calls ${JSON.stringify(byCall(takeoverOntap))}; Kubernetes ${total(takeoverKube)} requests ${JSON.stringify(takeoverKube)}`,
+      `[takeover-measurement] takeover reconcile (${takeoverPasses} passes): ONTAP ${takeoverOntap.length} calls ${JSON.stringify(byCall(takeoverOntap))}; Kubernetes ${total(takeoverKube)} requests ${JSON.stringify(takeoverKube)}`,
     );
     console.log(
       `[takeover-measurement] following no-op reconcile: ONTAP ${noopOntap.length} calls ${JSON.stringify(byCall(noopOntap))}; Kubernetes ${total(noopKube)} requests ${JSON.stringify(noopKube)}`,
     );
-    expect(takeoverOntap.length).toBeLessThanOrEqual(8);
+    expect(takeoverPasses).toBeGreaterThanOrEqual(1);
+    expect(takeoverPasses).toBeLessThanOrEqual(6);
+    expect(takeoverOntap.length).toBeLessThanOrEqual(3 * takeoverPasses);
     expect(noopOntap.length).toBeLessThanOrEqual(5);
     expect(total(noopKube)).toBeLessThanOrEqual(6);
   });
