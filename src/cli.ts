@@ -45,7 +45,7 @@ program
   .option("--retry-period-seconds <s>", "interval of lease acquire/renew attempts", "2")
   .option("--health-port <port>", "port of /healthz, /readyz (and /metrics without --metrics-port)", "8081")
   .option("--metrics-port <port>", "separate port for /metrics")
-  .option("--log-level <level>", "trace, debug, info, warn, error", "info")
+  .option("--log-level <level>", "trace, debug, info, warn, error (default: LOG_LEVEL from the environment, else info)")
   .option("--log-file <path>", "write JSON logs to this file instead of stdout")
   .option("--webhook-port <port>", "port of the shoot webhook server", "9443")
   .option("--no-webhook", "serve no shoot webhook")

@@ -79,6 +79,9 @@ function redactValue(value: unknown, depth: number, seen: WeakSet<object>): unkn
   }
 }
 
+/** pino's level names, quietest last. */
+export const LOG_LEVELS: readonly string[] = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
+
 export interface LoggerOptions {
   /** pino level name; default `info`, or `LOG_LEVEL` from the environment. */
   level?: string;

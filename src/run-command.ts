@@ -1,7 +1,7 @@
 import { ConfigError, loadComponentConfig } from "./config/component-config.js";
 import { startController } from "./process-assembly.js";
 import { loadKubeConfig } from "./kube/config.js";
-import { createLogger } from "./log.js";
+import { createLogger, LOG_LEVELS } from "./log.js";
 
 export interface RunCommandOptions {
   config: string;
@@ -34,7 +34,7 @@ export interface RunCommandOptions {
 
 /** `gardener-extension-ontap run`: the controller process. Invalid configuration ends it at once, naming the field. */
 export async function runControllerCommand(opts: RunCommandOptions): Promise<void> {
-  const logger = createLogger({ level: opts.logLevel, destination: opts.logFile });
+  const logger = createLogger({ level: logLevel(opts.logLevel), destination: opts.logFile });
   let config: ReturnType<typeof loadComponentConfig>;
   try {
     config = loadComponentConfig(opts.config);
@@ -107,6 +107,16 @@ export async function runControllerCommand(opts: RunCommandOptions): Promise<voi
   await running.done;
   await stopWebhook?.();
   logger.info({}, "controller stopped");
+}
+
+/** --log-level, else LOG_LEVEL: an unknown name ends the process naming where it came from, not with pino's stack. */
+function logLevel(flag: string | undefined): string {
+  const [value, source] = flag !== undefined ? [flag, "--log-level"] : [process.env["LOG_LEVEL"] ?? "info", "LOG_LEVEL"];
+  if (!LOG_LEVELS.includes(value)) {
+    process.stderr.write(`gardener-extension-ontap: ${source} must be one of ${LOG_LEVELS.join(", ")}, got "${value}"\n`);
+    process.exit(2);
+  }
+  return value;
 }
 
 function positiveInt(value: string, flag: string, allowZero = false): number {

@@ -88,7 +88,9 @@ export async function spawnController(opts: {
       "0",
       ...(opts.args ?? []),
     ],
-    { cwd: REPO_ROOT, stdio: ["ignore", out, out], env: { ...process.env, LOG_LEVEL: "debug" } },
+    // Info unless asked for more: debug logs every Kubernetes request, which costs a chaos run CPU and disk for a
+    // log nobody reads unless a scenario is being chased (then LOG_LEVEL=debug before the test command).
+    { cwd: REPO_ROOT, stdio: ["ignore", out, out], env: { ...process.env, LOG_LEVEL: process.env["LOG_LEVEL"] ?? "info" } },
   );
   const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
   const metrics = async () => {

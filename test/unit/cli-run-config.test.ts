@@ -10,12 +10,13 @@ const REPO_ROOT = path.resolve(import.meta.dirname, "..", "..");
 // unit default of 20 s on a loaded one. So the child runs asynchronously under a generous deadline of its own.
 const CLI_DEADLINE_MS = 100_000;
 
-function runWithConfig(yaml: string): Promise<{ status: number | null; stderr: string }> {
+function runWithConfig(yaml: string, extra: { args?: string[]; env?: Record<string, string> } = {}): Promise<{ status: number | null; stderr: string }> {
   const dir = mkdtempSync(path.join(tmpdir(), "ontap-cli-"));
   const config = path.join(dir, "config.yaml");
   writeFileSync(config, yaml);
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(REPO_ROOT, "src", "cli.ts"), "run", "--config", config], {
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(REPO_ROOT, "src", "cli.ts"), "run", "--config", config, ...(extra.args ?? [])], {
     cwd: REPO_ROOT,
+    env: { ...process.env, ...extra.env },
     stdio: ["ignore", "ignore", "pipe"],
     timeout: CLI_DEADLINE_MS,
   });
@@ -42,5 +43,18 @@ describe("gardener-extension-ontap run: invalid configuration", () => {
     );
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(/clusters\[0\]\.usernameFile: cannot read \/nonexistent\/u \(ENOENT\)/);
+  });
+
+  it("names an unknown log level and where it came from: --log-level first, else LOG_LEVEL", { timeout: 2 * CLI_DEADLINE_MS + 10_000 }, async () => {
+    const valid = "clusters:\n- name: a\n  url: https://10.0.0.1\n  usernameFile: /u\n  passwordFile: /p\n";
+    const [fromEnv, fromFlag] = await Promise.all([
+      runWithConfig(valid, { env: { LOG_LEVEL: "verbose" } }),
+      runWithConfig(valid, { env: { LOG_LEVEL: "debug" }, args: ["--log-level", "loud"] }),
+    ]);
+    expect(fromEnv.status).toBe(2);
+    expect(fromEnv.stderr).toContain('LOG_LEVEL must be one of trace, debug, info, warn, error, fatal, silent, got "verbose"');
+    expect(fromFlag.status).toBe(2);
+    expect(fromFlag.stderr).toContain('--log-level must be one of trace, debug, info, warn, error, fatal, silent, got "loud"');
+    expect(fromFlag.stderr).not.toMatch(/at .*pino/);
   });
 });
