@@ -2,17 +2,17 @@ import { afterAll, describe, expect, inject, it } from "vitest";
 import { createChaosLane } from "../support/chaos-world.js";
 import {
   callId,
-  DEFAULT_BOUNDS,
   type Flow,
   FLOW_TITLES,
   isCrash,
   type MatrixCall,
+  matrixReport,
   type Mode,
   recordFlows,
   runScenario,
   type ScenarioResult,
 } from "../support/chaos-matrix.js";
-import { type MatrixReport, writeReport } from "../support/chaos-report.js";
+import { writeReport } from "../support/chaos-report.js";
 import { LanePool } from "../support/lane-pool.js";
 
 /**
@@ -120,26 +120,18 @@ const chosen = scenarios.filter(({ call, mode }) => !filter || filter.test(`${ca
 const filtered = modes.length !== GRM_MODES.length || chosen.length !== scenarios.length;
 
 afterAll(async () => {
-  const report: MatrixReport = {
-    kind: "fault-matrix",
+  const report = matrixReport({
+    records,
+    results,
+    modes,
+    filtered,
+    startedAt,
+    lanes: { inProcess: lanes.length, process: processLanes.length },
+    maxReconciles: MAX_RECONCILES,
+    isRow: (c, calls) => modesAt(c, calls).length > 0,
     resourceManager: "real",
     selection: SELECTION,
-    filtered,
-    startedAt: startedAt.toISOString(),
-    wallSeconds: (Date.now() - startedAt.getTime()) / 1000,
-    lanes: { inProcess: lanes.length, process: processLanes.length },
-    bounds: { ...DEFAULT_BOUNDS, maxReconciles: MAX_RECONCILES },
-    flows: records.map((r) => ({
-      flow: r.flow,
-      title: FLOW_TITLES[r.flow],
-      calls: r.calls.filter((c) => modesAt(c, r.calls).length > 0).map((c) => ({ index: c.index, id: callId(c), ...(c.note ? { note: c.note } : {}) })),
-      recordedCalls: r.calls.length,
-      reconciles: r.reconciles,
-      seconds: r.seconds,
-    })),
-    modes,
-    results: [...results].sort((a, b) => a.flow.localeCompare(b.flow) || a.index - b.index),
-  };
+  });
   writeReport(inject("chaosResultsDir"), "fault-matrix-grm", report);
   await Promise.all([...lanes, ...processLanes].map((l) => l.close()));
 });

@@ -2,7 +2,6 @@ import { afterAll, describe, expect, inject, it } from "vitest";
 import { createChaosLane } from "../support/chaos-world.js";
 import {
   callId,
-  DEFAULT_BOUNDS,
   FLOW_TITLES,
   FLOWS,
   FULL_FLOWS,
@@ -10,12 +9,13 @@ import {
   isCrash,
   type MatrixCall,
   type Mode,
+  matrixReport,
   MODES,
   recordFlows,
   runScenario,
   type ScenarioResult,
 } from "../support/chaos-matrix.js";
-import { type MatrixReport, writeReport } from "../support/chaos-report.js";
+import { writeReport } from "../support/chaos-report.js";
 import { LanePool } from "../support/lane-pool.js";
 
 /**
@@ -78,23 +78,15 @@ function selected(call: MatrixCall, mode: Mode): boolean {
 }
 
 afterAll(async () => {
-  const report: MatrixReport = {
-    kind: "fault-matrix",
-    filtered: filtered || modes.length !== allModes.length,
-    startedAt: startedAt.toISOString(),
-    wallSeconds: (Date.now() - startedAt.getTime()) / 1000,
-    lanes: { inProcess: lanes.length, process: processLanes.length },
-    bounds: { ...DEFAULT_BOUNDS, maxReconciles: MAX_RECONCILES },
-    flows: records.map((r) => ({
-      flow: r.flow,
-      title: FLOW_TITLES[r.flow],
-      calls: r.calls.map((c) => ({ index: c.index, id: callId(c), ...(c.note ? { note: c.note } : {}) })),
-      reconciles: r.reconciles,
-      seconds: r.seconds,
-    })),
+  const report = matrixReport({
+    records,
+    results,
     modes,
-    results: [...results].sort((a, b) => a.flow.localeCompare(b.flow) || a.index - b.index),
-  };
+    filtered: filtered || modes.length !== allModes.length,
+    startedAt,
+    lanes: { inProcess: lanes.length, process: processLanes.length },
+    maxReconciles: MAX_RECONCILES,
+  });
   writeReport(inject("chaosResultsDir"), "fault-matrix", report);
   await Promise.all([...lanes, ...processLanes].map((l) => l.close()));
 });

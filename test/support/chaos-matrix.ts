@@ -13,6 +13,7 @@ import {
   sleep,
   waitUntil,
 } from "./chaos-world.js";
+import type { MatrixReport } from "./chaos-report.js";
 import { svmNameFor } from "./invariants.js";
 import { projectIdFor, type Shoot, uniqueSuffix } from "./world.js";
 
@@ -331,6 +332,49 @@ export interface ScenarioBounds {
 }
 
 export const DEFAULT_BOUNDS: ScenarioBounds = { convergeMs: 60_000, permanentHoldMs: 20_000, reachMs: 30_000 };
+
+/**
+ * What a fault-matrix file writes for docs/reliability.md: its fault-free flows (the calls that are rows of
+ * its table) and its scenario results, in the report's order. Both matrix files build it here, so the
+ * stand-in's and the real resource manager's sections cannot drift apart in shape.
+ */
+export function matrixReport(o: {
+  records: readonly FlowRecord[];
+  results: readonly ScenarioResult[];
+  modes: Mode[];
+  filtered: boolean;
+  startedAt: Date;
+  lanes: { inProcess: number; process: number };
+  maxReconciles: number;
+  /** Only some recorded calls are rows (the real resource manager's part): the others are counted, not shown. */
+  isRow?: (call: MatrixCall, flowCalls: MatrixCall[]) => boolean;
+  resourceManager?: MatrixReport["resourceManager"];
+  selection?: string;
+}): MatrixReport {
+  return {
+    kind: "fault-matrix",
+    ...(o.resourceManager ? { resourceManager: o.resourceManager } : {}),
+    ...(o.selection ? { selection: o.selection } : {}),
+    filtered: o.filtered,
+    startedAt: o.startedAt.toISOString(),
+    wallSeconds: (Date.now() - o.startedAt.getTime()) / 1000,
+    lanes: o.lanes,
+    bounds: { ...DEFAULT_BOUNDS, maxReconciles: o.maxReconciles },
+    flows: o.records.map((r) => {
+      const rows = o.isRow ? r.calls.filter((c) => o.isRow!(c, r.calls)) : r.calls;
+      return {
+        flow: r.flow,
+        title: FLOW_TITLES[r.flow],
+        calls: rows.map((c) => ({ index: c.index, id: callId(c), ...(c.note ? { note: c.note } : {}) })),
+        ...(o.isRow ? { recordedCalls: r.calls.length } : {}),
+        reconciles: r.reconciles,
+        seconds: r.seconds,
+      };
+    }),
+    modes: o.modes,
+    results: [...o.results].sort((a, b) => a.flow.localeCompare(b.flow) || a.index - b.index),
+  };
+}
 
 const RETRYABLE_ONTAP = "13434889";
 
