@@ -88,8 +88,8 @@ export async function spawnController(opts: {
       "0",
       ...(opts.args ?? []),
     ],
-    // Info unless asked for more: debug logs every Kubernetes request, which costs a chaos run CPU and disk for a
-    // log nobody reads unless a scenario is being chased (then LOG_LEVEL=debug before the test command).
+    // Info unless LOG_LEVEL asks for more (while chasing a scenario). The in-process lanes run the same reconcile
+    // code at debug with the secret scan over every line; a process adds only its assembly, logged at info.
     { cwd: REPO_ROOT, stdio: ["ignore", out, out], env: { ...process.env, LOG_LEVEL: process.env["LOG_LEVEL"] ?? "info" } },
   );
   const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
