@@ -1,5 +1,5 @@
 import type { KubeClient } from "../kube/client.js";
-import { isAlreadyExists } from "../kube/errors.js";
+import { isAlreadyExists, isConflict } from "../kube/errors.js";
 import { ManagedResources, Secrets } from "../kube/resources.js";
 import {
   CONTENT_HASH_ANNOTATION,
@@ -196,28 +196,49 @@ function withoutGcReferences(annotations: Record<string, string> | undefined): R
   return Object.fromEntries(Object.entries(annotations ?? {}).filter(([key]) => !key.startsWith(GC_REFERENCE_PREFIX)));
 }
 
+/**
+ * How many times one write is tried when it meets a Conflict. The resource manager writes the
+ * ManagedResource's status (and its finalizer) whenever its Secret changes, so an update made right after the
+ * Secret's can find the object changed since it was read. That says "read again", not "back off": as a
+ * reconcile error it cost the backoff (2 s, doubling), and a few in a row outlasted a minute (measured: the
+ * leadership chaos row "rotate" on the real gardener-resource-manager, still on Conflict after 60 s).
+ */
+const CONFLICT_ATTEMPTS = 3;
+
+/** Creates, or updates on top of the live object; a Conflict (or a create that finds it there) reads it again. */
 async function upsert(
   kube: KubeClient,
   type: typeof Secrets | typeof ManagedResources,
   desired: KubeObject,
   current: KubeObject | undefined,
 ): Promise<KubeObject> {
-  if (!current) return kube.create<KubeObject>(type, desired);
-  // Keep what others own on the live object (status, other annotations), replace our content.
-  const merged = {
-    ...current,
+  let live = current;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return live ? await kube.update<KubeObject>(type, mergedOnto(live, desired)) : await kube.create<KubeObject>(type, desired);
+    } catch (err) {
+      const stale = live ? isConflict(err) : isAlreadyExists(err);
+      if (!stale || attempt >= CONFLICT_ATTEMPTS) throw err;
+      live = await kube.get<KubeObject>(type, desired.metadata.namespace, desired.metadata.name);
+    }
+  }
+}
+
+/** Our content on the live object; what others own there (status, other annotations) is kept. */
+function mergedOnto(live: KubeObject, desired: KubeObject): KubeObject {
+  return {
+    ...live,
     ...desired,
     metadata: {
-      ...current.metadata,
+      ...live.metadata,
       ...desired.metadata,
       annotations: {
-        ...withoutGcReferences(current.metadata.annotations),
+        ...withoutGcReferences(live.metadata.annotations),
         ...(desired.metadata.annotations ?? {}),
       },
-      resourceVersion: current.metadata.resourceVersion,
+      resourceVersion: live.metadata.resourceVersion,
     },
   };
-  return kube.update<KubeObject>(type, merged);
 }
 
 /**

@@ -96,6 +96,51 @@ describe("deploying Trident's ManagedResources", () => {
       toManagedResourceObjects(backends!.plan!, { namespace: NS, origin: MANAGED_RESOURCE_ORIGIN }).contentHash,
     );
   });
+
+  describe("when the resource manager writes the ManagedResource between our read and our update", () => {
+    /** Before each of the first `times` updates of a ManagedResource, writes its status as the resource manager does. */
+    function resourceManagerWritesFirst(fake: ReturnType<typeof createFakeKubeClient>, times: number) {
+      let left = times;
+      return {
+        ...fake,
+        async update(type: never, obj: never) {
+          const o = obj as { kind?: string; metadata: { name: string } };
+          if (o.kind === "ManagedResource" && left > 0) {
+            left--;
+            await fake.mergePatch(ManagedResources, NS, o.metadata.name, { status: { conditions: [{ type: "ResourcesApplied", status: "Progressing", reason: "r", message: "m" }] } }, { subresource: "status" });
+          }
+          return fake.update(type, obj);
+        },
+      } as KubeClient;
+    }
+    const withPassword = (password: string) =>
+      renderTridentManagedResources({ ...{ svmName: "p1", managementLif: "10.0.0.10", dataLifs: ["10.0.0.11"], credentialsSecretName: "ontap-svm-credentials", username: "s1", firewallNamespaceExists: true }, password })
+        .filter((p) => p.name === "trident-svm-secret")
+        .map((plan) => ({ name: plan.name, plan }));
+
+    it("reads it again and updates on top of it, keeping its status: a Conflict is no reconcile error", async () => {
+      const fake = createFakeKubeClient();
+      await deployComponents(fake, NS, withPassword("Passw0rd-before-rotation"), { pollMs: 1000 });
+      fake.requests.length = 0;
+      const result = await deployComponents(resourceManagerWritesFirst(fake, 1), NS, withPassword("Passw0rd-after-rotation"), { pollMs: 1000 });
+      expect(result.kind).toBe("done");
+      expect(fake.requests.filter((r) => r.endsWith("managedresources"))).toEqual(["get managedresources", "update managedresources", "get managedresources", "update managedresources"]);
+      const live = await fake.get<{ metadata: { annotations?: Record<string, string> }; status?: { conditions?: { status: string }[] } }>(ManagedResources, NS, "trident-svm-secret");
+      const [after] = withPassword("Passw0rd-after-rotation");
+      expect(live?.metadata.annotations?.[CONTENT_HASH_ANNOTATION]).toBe(toManagedResourceObjects(after!.plan, { namespace: NS, origin: MANAGED_RESOURCE_ORIGIN }).contentHash);
+      expect(live?.status?.conditions?.[0]?.status).toBe("Progressing");
+    });
+
+    it("gives up after three Conflicts in a row, so a real fight still ends in the reconcile's backoff", async () => {
+      const fake = createFakeKubeClient();
+      await deployComponents(fake, NS, withPassword("Passw0rd-before-rotation"), { pollMs: 1000 });
+      fake.requests.length = 0;
+      await expect(deployComponents(resourceManagerWritesFirst(fake, 3), NS, withPassword("Passw0rd-after-rotation"), { pollMs: 1000 })).rejects.toMatchObject({
+        reason: "Conflict",
+      });
+      expect(fake.requests.filter((r) => r === "update managedresources")).toHaveLength(3);
+    });
+  });
 });
 
 describe("the content hash of a plan", () => {
