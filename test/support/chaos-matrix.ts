@@ -168,7 +168,11 @@ function succeeded(e: Extension | undefined): boolean {
 
 async function waitSucceeded(lane: ChaosLane, shoot: Shoot, timeoutMs: number): Promise<void> {
   const ok = await waitUntil(async () => (succeeded(await lane.world.extension(shoot)) ? true : undefined), timeoutMs, 100);
-  if (!ok) throw new Error(`setup: ${shoot.namespace} did not succeed within ${timeoutMs} ms`);
+  if (!ok) {
+    // What the controller last wrote says where a fault-free setup stalled (it happened once in a CI run).
+    const status = (await lane.world.extension(shoot))?.status;
+    throw new Error(`setup: ${shoot.namespace} did not succeed within ${timeoutMs} ms: ${JSON.stringify({ lastOperation: status?.lastOperation, lastError: status?.lastError })}`);
+  }
 }
 
 /** Prepares a flow up to the point where the fault is armed; names are fixed first so the fault can name them. */
