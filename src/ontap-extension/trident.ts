@@ -198,8 +198,8 @@ function withoutGcReferences(annotations: Record<string, string> | undefined): R
 
 /**
  * How many times one write is tried when it meets a Conflict. The resource manager writes the
- * ManagedResource's status (and its finalizer) whenever its Secret changes, so an update made right after the
- * Secret's can find the object changed since it was read. That says "read again", not "back off": as a
+ * ManagedResource's status whenever its Secret changes (and adds its finalizer once), so an update made right
+ * after the Secret's can find the object changed since it was read. That says "read again", not "back off": as a
  * reconcile error it cost the backoff (2 s, doubling), and a few in a row outlasted a minute (measured: the
  * leadership chaos row "rotate" on the real gardener-resource-manager, still on Conflict after 60 s).
  */
