@@ -13,7 +13,7 @@ import { createStatusUpdater, type StatusClient } from "../../src/extension/stat
 import { type Extension, FINALIZER, OPERATION_ANNOTATION } from "../../src/extension/types.js";
 import type { KubeClient } from "../../src/kube/client.js";
 import { ExtensionError } from "../../src/extension/errors.js";
-import { runStep, type OperationIo, type StepName } from "../../src/ontap-extension/step.js";
+import { type CountedName, runStep } from "../../src/ontap-extension/step.js";
 import { done, requeue } from "../../src/runtime/result.js";
 
 /**
@@ -227,18 +227,17 @@ describe("one function per operation", () => {
 });
 
 describe("the step runner", () => {
-  const io = {} as OperationIo;
-  it("counts each outcome and wraps an unexpected error as a retriable ExtensionError naming the step", async () => {
+  it("counts each outcome under the step's name and wraps an unexpected error as a retriable ExtensionError naming the step", async () => {
     const seen: string[] = [];
-    const onStep = (step: StepName, outcome: string) => seen.push(`${step}:${outcome}`);
-    expect(await runStep({ name: "lifs", run: async () => done(2) }, undefined, io, onStep)).toEqual({ kind: "done", value: 2 });
-    expect((await runStep({ name: "svm", run: async () => requeue(5, "job") }, undefined, io, onStep)).kind).toBe("requeue");
-    const failed = runStep({ name: "credentials", run: async () => Promise.reject(new Error("ECONNRESET")) }, undefined, io, onStep);
+    const onStep = (step: CountedName, outcome: string) => seen.push(`${step}:${outcome}`);
+    expect(await runStep("lifs", async () => done(2), onStep)).toEqual({ kind: "done", value: 2 });
+    expect((await runStep("svm", async () => requeue(5, "job"), onStep)).kind).toBe("requeue");
+    const failed = runStep("credentials", async () => Promise.reject(new Error("ECONNRESET")), onStep);
     await expect(failed).rejects.toThrow(ExtensionError);
     await expect(failed).rejects.toMatchObject({ retriable: true, message: "step credentials failed: ECONNRESET; will retry" });
     // An ExtensionError keeps its own codes and retriability.
     const own = new ExtensionError("bad LIF address", ["ERR_CONFIGURATION_PROBLEM"], false);
-    await expect(runStep({ name: "lifs", run: async () => Promise.reject(own) }, undefined, io, onStep)).rejects.toBe(own);
+    await expect(runStep("lifs", async () => Promise.reject(own), onStep)).rejects.toBe(own);
     expect(seen).toEqual(["lifs:ok", "svm:requeue", "credentials:failed", "lifs:failed"]);
   });
 });
