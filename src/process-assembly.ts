@@ -27,7 +27,8 @@ import { createDeletionWaits } from "./ontap-extension/deletion-waits.js";
 import { createManagementLifClients } from "./ontap-extension/lif-clients.js";
 import { PROJECT_ANNOTATION } from "./ontap-extension/inputs.js";
 import { createController } from "./runtime/controller.js";
-import { isManagedResourceHealthy, MANAGED_RESOURCE_NAMES, MANAGED_RESOURCE_ORIGIN, managedResourceSecretName } from "./trident/index.js";
+import { COMPONENT_SECRET_NAMES } from "./ontap-extension/components.js";
+import { isManagedResourceHealthy, MANAGED_RESOURCE_NAMES, MANAGED_RESOURCE_ORIGIN } from "./trident/index.js";
 import { createEventRecorder } from "./runtime/events.js";
 import { createInformer } from "./runtime/informer.js";
 import { FencedError } from "./runtime/fence.js";
@@ -107,9 +108,6 @@ export interface RunningController {
   done: Promise<void>;
   stop(): Promise<void>;
 }
-
-/** The Secrets of this controller's ManagedResources in every shoot namespace, by name. */
-export const MANAGED_RESOURCE_SECRET_NAMES: readonly string[] = Object.values(MANAGED_RESOURCE_NAMES).map(managedResourceSecretName);
 
 export function extensionMatches(config: ComponentConfig) {
   return (ext: Extension) => ext.spec?.type === "ontap" && (ext.spec.class ?? "shoot") === config.extensionClass;
@@ -260,7 +258,7 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
   // (list and watch with that selector are checked against resourceNames), and the controller needs no
   // right to read every Secret of the seed. See charts/gardener-extension-ontap/templates/clusterrole.yaml.
   const managedResourceSecretInformers = new Map(
-    MANAGED_RESOURCE_SECRET_NAMES.map((secretName) => [
+    COMPONENT_SECRET_NAMES.map((secretName) => [
       secretName,
       createInformer<ManagedResourceObject>(kube, Secrets, {
         labelSelector: ownLabel,

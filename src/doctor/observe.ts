@@ -10,13 +10,8 @@ import { decodeShootInputs } from "../ontap-extension/inputs.js";
 import { planShoot, type ShootPlan } from "../ontap-extension/plan.js";
 import type { ManagementLifClients } from "../ontap-extension/lif-clients.js";
 import { createCredentialVerifier, type Verdict } from "../ontap-extension/verify-credentials.js";
-import {
-  FIREWALL_NAMESPACE,
-  isManagedResourceHealthy,
-  type ManagedResourceLike,
-  MANAGED_RESOURCE_NAMES,
-  TRIDENT_MANAGED_RESOURCE_NAMES,
-} from "../trident/index.js";
+import { expectedComponentNames } from "../ontap-extension/components.js";
+import { FIREWALL_NAMESPACE, isManagedResourceHealthy, type ManagedResourceLike } from "../trident/index.js";
 import type {
   AuthCheck,
   ClusterAnswer,
@@ -46,14 +41,6 @@ export interface DoctorDeps {
 
 export const EXTENSION_TYPE = "ontap";
 
-/** The ManagedResources a controller with this configuration keeps in every shoot namespace. */
-export function expectedManagedResources(config: DoctorDeps["config"]): string[] {
-  const names: string[] = TRIDENT_MANAGED_RESOURCE_NAMES.filter(
-    (name) => name !== MANAGED_RESOURCE_NAMES.cwnp || config.clusterwideNetworkPolicy,
-  );
-  if (config.shootWebhook) names.push(MANAGED_RESOURCE_NAMES.shootWebhook);
-  return names;
-}
 
 /** Namespaces of every Extension of type ontap that this configuration's extension class handles. */
 export async function findOntapShoots(deps: DoctorDeps): Promise<string[]> {
@@ -170,7 +157,7 @@ function expectedState(plan: ShootPlan, config: DoctorDeps["config"]): ExpectedS
     secret: plan.secret,
     legacySecret: plan.legacySecret,
     lifs: plan.lifs,
-    managedResources: expectedManagedResources(config),
+    managedResources: expectedComponentNames(config),
   };
 }
 

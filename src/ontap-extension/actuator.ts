@@ -7,7 +7,8 @@ import { done, type StepResult } from "../runtime/result.js";
 import { MR_TRIDENT_CRDS } from "../trident/index.js";
 import { type CrdWaits, createCrdWaits } from "./crd-waits.js";
 import type { DeletionWaits } from "./deletion-waits.js";
-import { createDeleteSteps, deleteSeedSecret, managedResourcesInDestroyOrder } from "./delete-steps.js";
+import { componentNamesInDestroyOrder } from "./components.js";
+import { createDeleteSteps, deleteSeedSecret } from "./delete-steps.js";
 import { createClusterwideNetworkPolicyRule } from "./firewall.js";
 import { decodeShootInputs } from "./inputs.js";
 import type { ManagementLifClients } from "./lif-clients.js";
@@ -170,7 +171,7 @@ export function createOntapActuator(deps: ActuatorDeps): Actuator {
   async function forceDelete(ctx: ActuatorContext): Promise<ActuatorResult> {
     const io = operationIo(ctx);
     const namespace = ctx.extension.metadata.namespace ?? "";
-    await destroyComponents(io.kube, namespace, managedResourcesInDestroyOrder(), { wait: false });
+    await destroyComponents(io.kube, namespace, componentNamesInDestroyOrder(), { wait: false });
     await step("seed_secrets_delete", () => deleteSteps.deleteSeedSecrets(io, planShootForTeardown(ctx), namespace));
     return { kind: "done", description: "force-deleted: seed-side state removed, ONTAP left as is" };
   }
@@ -185,7 +186,7 @@ export function createOntapActuator(deps: ActuatorDeps): Actuator {
     const { kube, key } = operationIo(ctx);
     const namespace = ctx.extension.metadata.namespace ?? "";
     deps.deletionWaits?.forget(key);
-    const left = await destroyComponents(kube, namespace, managedResourcesInDestroyOrder(), { keepObjects: true, wait: true });
+    const left = await destroyComponents(kube, namespace, componentNamesInDestroyOrder(), { keepObjects: true, wait: true });
     if (left.length > 0) {
       return deleteSteps.waitGone(key, namespace, left, `migrate: waiting for ManagedResource ${left.join(", ")} to be deleted (objects kept in the shoot)`);
     }

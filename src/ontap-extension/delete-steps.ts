@@ -1,7 +1,7 @@
 import type { KubeClient } from "../kube/client.js";
 import { Secrets } from "../kube/resources.js";
 import { done, requeue, type Requeue, type StepResult } from "../runtime/result.js";
-import { SHOOT_WEBHOOK_MR_NAME, TRIDENT_MANAGED_RESOURCE_NAMES } from "../trident/index.js";
+import { componentNamesInDestroyOrder } from "./components.js";
 import type { DeletionWaits } from "./deletion-waits.js";
 import type { ShootPlan } from "./plan.js";
 import type { OperationIo } from "./step.js";
@@ -41,7 +41,7 @@ export function createDeleteSteps(deps: DeleteStepDeps) {
      * backends before their CRDs), then the shoot webhook's (it mutates Trident's pods while they exist).
      */
     async destroyComponents(io: OperationIo, namespace: string): Promise<StepResult<void>> {
-      const left = await destroyComponents(io.kube, namespace, managedResourcesInDestroyOrder(), { wait: true, ...gone });
+      const left = await destroyComponents(io.kube, namespace, componentNamesInDestroyOrder(), { wait: true, ...gone });
       if (left.length > 0) return waitGone(io.key, namespace, left, `waiting for ManagedResource ${left.join(", ")} to be deleted`);
       return done(undefined);
     },
@@ -63,10 +63,4 @@ export function createDeleteSteps(deps: DeleteStepDeps) {
 /** The current seed Secret only (migrate keeps the legacy one where it is). */
 export async function deleteSeedSecret(kube: KubeClient, plan: ShootPlan | undefined, namespace: string): Promise<void> {
   await kube.delete(Secrets, plan?.secret.namespace ?? namespace, plan?.secret.name ?? DEFAULT_SECRET_NAME);
-}
-
-/** Every ManagedResource in the order a teardown removes them: Trident's backward, then the webhook's. */
-export function managedResourcesInDestroyOrder(): string[] {
-  // Reverse of creation: the operator and backends go before their CRDs.
-  return [...[...TRIDENT_MANAGED_RESOURCE_NAMES].reverse(), SHOOT_WEBHOOK_MR_NAME];
 }

@@ -4,17 +4,15 @@ import type { OntapRequestEvent, Svm } from "../ontap/index.js";
 import { done, type StepResult } from "../runtime/result.js";
 import {
   isManagedResourceHealthy,
-  MANAGED_RESOURCE_NAMES,
   type ManagedResourcePlan,
   MR_TRIDENT_CRDS,
   renderTridentCrdsPlan,
   renderTridentManagedResources,
-  SHOOT_WEBHOOK_MR_NAME,
-  TRIDENT_MANAGED_RESOURCE_NAMES,
 } from "../trident/index.js";
 // The shoot webhook's configuration is a ManagedResource like Trident's, rendered next to the server it points
 // at; webhook/ depends on trident/ (names, the plan type), never the other way round.
 import { renderShootWebhookConfiguration } from "../webhook/config.js";
+import { componentsOf } from "./components.js";
 import type { CrdWaits } from "./crd-waits.js";
 import { type CredentialsDeps, type CredentialsResult, ensureCredentials, readSeedSecrets, type SeedSecrets } from "./credentials.js";
 import type { ManagementLifClients } from "./lif-clients.js";
@@ -137,7 +135,8 @@ export function createReconcileSteps(deps: ReconcileStepDeps) {
 
     /** trident-crds: depends on nothing the ONTAP steps find; a no-op when its content hash is unchanged. */
     tridentCrds(io: OperationIo, namespace: string, releaseCrds: string[]): Promise<StepResult<DeployReport>> {
-      return deployComponents(io.kube, namespace, [{ name: MR_TRIDENT_CRDS, plan: renderTridentCrdsPlan(releaseCrds) }], components);
+      const crds = { name: MR_TRIDENT_CRDS, plan: renderTridentCrdsPlan(releaseCrds) };
+      return deployComponents(io.kube, namespace, [crds], components);
     },
 
     /** Trident's ManagedResources rendered: observes whether the firewall namespace exists, then renders. */
@@ -161,7 +160,7 @@ export function createReconcileSteps(deps: ReconcileStepDeps) {
 
     /** Trident's components, the CRDs healthy before the rest; while it waits for them, the ONTAP outcome is kept. */
     async trident(io: OperationIo, namespace: string, plans: readonly ManagedResourcePlan[], ontap: OntapOutcome): Promise<StepResult<DeployReport>> {
-      const result = await deployComponents(io.kube, namespace, tridentComponents(plans), components);
+      const result = await deployComponents(io.kube, namespace, rendered("trident", plans), components);
       if (result.kind !== "requeue") return result;
       deps.crdWaits.remember(io.key, io.ctx.extension.metadata.generation, ontap);
       // Turned healthy after the look above but before it was remembered: the watch did not requeue it.
@@ -174,8 +173,8 @@ export function createReconcileSteps(deps: ReconcileStepDeps) {
      * destroyed, never left pointing at a Service that no longer exists.
      */
     webhook(io: OperationIo, namespace: string): Promise<StepResult<DeployReport>> {
-      const plan = deps.shootWebhook ? renderShootWebhookConfiguration(deps.shootWebhook) : undefined;
-      return deployComponents(io.kube, namespace, [{ name: SHOOT_WEBHOOK_MR_NAME, plan }], components);
+      const plans = deps.shootWebhook ? [renderShootWebhookConfiguration(deps.shootWebhook)] : [];
+      return deployComponents(io.kube, namespace, rendered("webhook", plans), components);
     },
   };
 }
@@ -199,11 +198,7 @@ export function credentialsCondition(creds: CredentialsResult, managementLif: st
   };
 }
 
-/** Trident's ManagedResources as components, in deployment order; the CRDs must be healthy before the rest. */
-function tridentComponents(plans: readonly ManagedResourcePlan[]): ManagedResourceComponent[] {
-  return TRIDENT_MANAGED_RESOURCE_NAMES.map((name) => ({
-    name,
-    plan: plans.find((p) => p.name === name),
-    waitHealthy: name === MANAGED_RESOURCE_NAMES.crds,
-  }));
+/** One step's components with what was rendered for each (none: whatever exists is destroyed). */
+function rendered(part: "trident" | "webhook", plans: readonly ManagedResourcePlan[]): ManagedResourceComponent[] {
+  return componentsOf(part).map(({ name, waitHealthy }) => ({ name, plan: plans.find((p) => p.name === name), ...(waitHealthy ? { waitHealthy } : {}) }));
 }

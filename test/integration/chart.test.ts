@@ -4,9 +4,8 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { parseComponentConfig } from "../../src/config/component-config.js";
-import { MANAGED_RESOURCE_SECRET_NAMES } from "../../src/process-assembly.js";
+import { COMPONENT_SECRET_NAMES, SHOOT_COMPONENTS } from "../../src/ontap-extension/components.js";
 import { SECRET_NAME } from "../../src/ontap-extension/plan.js";
-import { MANAGED_RESOURCE_NAMES } from "../../src/trident/names.js";
 import { execFile } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { promisify } from "node:util";
@@ -194,9 +193,9 @@ describe("the Helm chart, rendered by real helm", () => {
     const objects = await renderChart({ namespace });
     const rules = findObject(objects, "ClusterRole").rules as Array<{ resources: string[]; resourceNames?: string[]; verbs: string[] }>;
     const secretNames = rules.find((r) => r.resources.includes("secrets") && r.resourceNames)?.resourceNames ?? [];
-    expect([...secretNames].sort()).toEqual([SECRET_NAME, ...MANAGED_RESOURCE_SECRET_NAMES].sort());
+    expect([...secretNames].sort()).toEqual([SECRET_NAME, ...COMPONENT_SECRET_NAMES].sort());
     const mrNames = rules.find((r) => r.resources.includes("managedresources") && r.resourceNames)?.resourceNames ?? [];
-    expect([...mrNames].sort()).toEqual(Object.values(MANAGED_RESOURCE_NAMES).sort());
+    expect([...mrNames].sort()).toEqual(SHOOT_COMPONENTS.map((c) => c.name).sort());
     // No rule reads every Secret of the seed.
     const wideSecretReads = rules.filter((r) => r.resources.includes("secrets") && !r.resourceNames && r.verbs.some((v) => ["get", "list", "watch"].includes(v)));
     expect(wideSecretReads).toEqual([]);
