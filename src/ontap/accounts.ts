@@ -1,15 +1,41 @@
-import { connectionError, isOntapError } from "./errors.js";
+import { connectionError, isOntapError, type OntapError } from "./errors.js";
 import { exactFilterValue } from "./query.js";
 import { createWithLookup } from "./retry.js";
 import { type Account, AccountRecord } from "./schemas.js";
 import { secretsOf } from "./transport.js";
-import type { AuthenticateResult, OntapClient } from "./client.js";
 import { type CallOptions, ENDPOINTS, type RequestSpec, type Requester } from "./request.js";
 
 const ACCOUNT_FIELDS = ["name", "owner.uuid", "owner.name", "role.name", "locked"];
 
+export type AuthenticateResult = { result: "ok" } | { result: "wrong-password" } | { result: "error"; error: OntapError };
+
+export interface CreateAccountInput {
+  ownerUuid: string;
+  name: string;
+  password: string;
+  /** Default "vsadmin". */
+  role?: string;
+}
+
+export interface ChangePasswordInput {
+  svmName: string;
+  name: string;
+  password: string;
+}
+
+export interface AccountOperations {
+  getAccount(ownerUuid: string, name: string, opts?: CallOptions): Promise<Account | undefined>;
+  listAccounts(ownerUuid: string, opts?: CallOptions): Promise<Account[]>;
+  createAccount(input: CreateAccountInput, opts?: CallOptions): Promise<Account>;
+  /** Already gone counts as deleted. */
+  deleteAccount(ownerUuid: string, name: string, opts?: CallOptions): Promise<void>;
+  changePassword(input: ChangePasswordInput, opts?: CallOptions): Promise<void>;
+  /** Never throws; a 401 is "wrong-password" and is not retried. */
+  authenticateAs(credentials: { name: string; password: string }, opts?: CallOptions): Promise<AuthenticateResult>;
+}
+
 /** SVM user accounts, their passwords, and the login as one (the proof a stored password works). */
-export function accountOperations(r: Requester): Pick<OntapClient, "getAccount" | "listAccounts" | "createAccount" | "deleteAccount" | "changePassword" | "authenticateAs"> {
+export function accountOperations(r: Requester): AccountOperations {
   const { contextOf, sendOnce, retryOptions, request, parse, listAll, getOptional, deleteIdempotent } = r;
   async function fetchAccount(
     ownerUuid: string,
@@ -60,7 +86,7 @@ export function accountOperations(r: Requester): Pick<OntapClient, "getAccount" 
     }
   }
 
-  const ops: Pick<OntapClient, "getAccount" | "listAccounts" | "createAccount" | "deleteAccount" | "changePassword" | "authenticateAs"> = {
+  const ops: AccountOperations = {
       getAccount(ownerUuid, name, callOpts = {}) {
         return getOptional(
           {
