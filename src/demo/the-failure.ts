@@ -1,4 +1,4 @@
-import { summarizeChecks } from "../doctor/diagnose.js";
+import { summarizeChecks } from "../diagnosis/diagnose.js";
 import type { KubeClient } from "../kube/client.js";
 import type { FaultProxy } from "../testenv/index.js";
 import { createShoot, DEMO_SHOOTS, FAILING_SHOOT, PROJECTS } from "./demo-shoots.js";

@@ -27,7 +27,7 @@ import {
   type ManagedResourceCache,
   type ManagedResourceComponent,
 } from "./trident.js";
-import { createCredentialVerifier, type VerifierOptions } from "./verify-credentials.js";
+import { credentialVerifiers } from "./verifiers.js";
 
 /** Reported on every successful reconcile: whether the SVM user's stored password was proven, where, or why not. */
 export const CREDENTIALS_CONDITION = "CredentialsVerified";
@@ -64,12 +64,10 @@ export interface ReconcileStepDeps {
  */
 export function createReconcileSteps(deps: ReconcileStepDeps) {
   const components = { pollMs: deps.pollMs, cache: deps.managedResourceCache, absent: deps.absentManagedResources };
-  const clusterSettings = new Map(deps.config.clusters.map((c) => [c.name, c]));
-  const verifierSettings: Pick<VerifierOptions, "settings" | "onRequest" | "lifClients"> = {
-    ...(deps.config.credentialsVerification ? { settings: deps.config.credentialsVerification } : {}),
+  const verifierFor = credentialVerifiers(deps.config, {
     ...(deps.onOntapRequest ? { onRequest: deps.onOntapRequest } : {}),
     ...(deps.managementLifClients ? { lifClients: deps.managementLifClients } : {}),
-  };
+  });
   const credentialsSettings: Pick<CredentialsDeps, "passwordRules" | "onSecretWrite"> = {
     ...(deps.config.passwordRules ? { passwordRules: deps.config.passwordRules } : {}),
     onSecretWrite: (outcome) => deps.onStep?.("seed_secret_write", outcome === "ok" ? "ok" : "failed"),
@@ -118,12 +116,7 @@ export function createReconcileSteps(deps: ReconcileStepDeps) {
       { cluster, client, svm }: SvmOnCluster,
       seedSecrets: Promise<SeedSecrets> | undefined,
     ): Promise<StepResult<CredentialsResult>> {
-      const verify = createCredentialVerifier({
-        cluster: clusterSettings.get(cluster) ?? { name: cluster, insecureSkipTlsVerify: false },
-        clusterClient: client,
-        managementLif: plan.inputs.managementLif,
-        ...verifierSettings,
-      });
+      const verify = verifierFor(cluster, client, plan.inputs.managementLif);
       const creds = await ensureCredentials({ kube: io.kube, ontap: client, verify, ...credentialsSettings }, plan, svm, seedSecrets);
       if (creds.outcome === "unverified") {
         io.event("Warning", "CredentialsUnverified", credentialsCondition(creds, plan.inputs.managementLif).message);

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { diagnose, summarizeChecks, verdictFor, worstVerdict } from "../../src/doctor/diagnose.js";
-import type { ShootObservation } from "../../src/doctor/observation.js";
-import { type DoctorRow, reconcileCommand } from "../../src/doctor/row.js";
-import { chooseInspected } from "../../src/doctor/observe.js";
+import { diagnose, summarizeChecks, verdictFor, worstVerdict } from "../../src/diagnosis/diagnose.js";
+import type { ShootObservation } from "../../src/diagnosis/observation.js";
+import { type DoctorRow, reconcileCommand } from "../../src/diagnosis/row.js";
+import { chooseInspected } from "../../src/diagnosis/observe.js";
 import { expectedComponentNames } from "../../src/ontap-extension/components.js";
 
 const NS = "shoot--alpha--web";
