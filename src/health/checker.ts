@@ -1,3 +1,4 @@
+import { setTimeout } from "node:timers/promises";
 import { readFile } from "node:fs/promises";
 import { Agent, request } from "undici";
 import type { Gauge, Registry } from "prom-client";
@@ -6,7 +7,7 @@ import type { ComponentConfig } from "../config/component-config.js";
 import { rowsFor } from "../diagnosis/diagnose.js";
 import { type DoctorDeps, observeShoot } from "../diagnosis/observe.js";
 import type { Condition, Extension } from "../extension/types.js";
-import { KubeError } from "../kube/errors.js";
+import { isConflict } from "../kube/errors.js";
 import type { KubeClient } from "../kube/client.js";
 import { Extensions } from "../kube/resources.js";
 import type { Logger } from "../log.js";
@@ -84,8 +85,7 @@ export function startHealthChecker(opts: HealthCheckerOptions): HealthChecker {
     opts.webhook ??
     (opts.config.shootWebhook ? { url: opts.config.shootWebhook.url, caBundle: caFileReader(opts.config.shootWebhook.caFile) } : undefined);
   const probe = createWebhookProbe(target);
-  let stopped = false;
-  let wake: (() => void) | undefined;
+  const stopping = new AbortController();
 
   const checkOne = async (namespace: string, name: string): Promise<HealthReport | undefined> => {
     const ext = opts.extensions().find((e) => e.metadata.namespace === namespace && e.metadata.name === name);
@@ -99,7 +99,7 @@ export function startHealthChecker(opts: HealthCheckerOptions): HealthChecker {
 
   const checkAll = async () => {
     for (const ext of opts.extensions()) {
-      if (stopped) return;
+      if (stopping.signal.aborted) return;
       const { namespace, name } = ext.metadata;
       if (!namespace) continue;
       try {
@@ -112,12 +112,10 @@ export function startHealthChecker(opts: HealthCheckerOptions): HealthChecker {
   };
 
   const loop = (async () => {
-    while (!stopped) {
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        setTimeout(resolve, opts.intervalMs).unref();
-      });
-      if (!stopped) await checkAll();
+    while (!stopping.signal.aborted) {
+      // Unreferenced: a health check alone keeps no process alive; stop() ends the wait at once.
+      await setTimeout(opts.intervalMs, undefined, { signal: stopping.signal, ref: false }).catch(() => undefined);
+      if (!stopping.signal.aborted) await checkAll();
     }
   })();
 
@@ -125,8 +123,7 @@ export function startHealthChecker(opts: HealthCheckerOptions): HealthChecker {
     checkAll,
     checkOne,
     async stop() {
-      stopped = true;
-      wake?.();
+      stopping.abort();
       await loop;
       await probe.close();
     },
@@ -188,7 +185,7 @@ async function writeConditions(
       );
       return;
     } catch (err) {
-      if (!(err instanceof KubeError && err.reason === "Conflict") || attempt === 1) throw err;
+      if (!isConflict(err) || attempt === 1) throw err;
     }
   }
 }
