@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import type { KubeConnectionConfig } from "./kube/kubeconfig.js";
 import type { ComponentConfig } from "./config/component-config.js";
 import { extensionChangePredicate } from "./extension/predicate.js";
+import { CLUSTER_LIST_PAGE_SIZE, projectCluster } from "./extension/cluster-projection.js";
 import { createExtensionReconciler } from "./extension/reconciler.js";
 import type { Cluster, Extension } from "./extension/types.js";
 import { createKubeClient, type KubeClient } from "./kube/client.js";
@@ -301,14 +302,15 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     resyncMs: opts.resyncMs ?? 10 * 60_000,
     logger,
   });
-  const clusterInformer = createInformer<Cluster>(kube, Clusters, { logger });
+  // Clusters embed the whole CloudProfile, Seed and Shoot (tens to hundreds of KiB): keep only what is read.
+  const clusterInformer = createInformer<Cluster>(kube, Clusters, { logger, transform: projectCluster, pageSize: CLUSTER_LIST_PAGE_SIZE });
 
   const reconciler = createExtensionReconciler({
     kube,
     actuator,
     getExtension: (namespace, name) => extensionInformer.get(namespace, name),
     // The cache may not have a Cluster created a moment ago; Gardener guarantees it exists, so ask the server.
-    getCluster: async (name) => clusterInformer.get(undefined, name) ?? (await kube.get<Cluster>(Clusters, undefined, name)),
+    getCluster: async (name) => clusterInformer.get(undefined, name) ?? projectIfFound(await kube.get<Cluster>(Clusters, undefined, name)),
     escalation: config.escalation,
     observer: {
       log: logger,
@@ -452,6 +454,11 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
       await managementLifClients.close();
     },
   };
+}
+
+/** A Cluster read past the cache looks as a cached one does (see extension/cluster-projection.ts). */
+function projectIfFound(cluster: Cluster | undefined): Cluster | undefined {
+  return cluster ? projectCluster(cluster) : undefined;
 }
 
 /** The self-managed webhook as the health check probes it: its Service URL and the CA bundle of the moment. */
