@@ -326,6 +326,7 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
       onGone: (namespace, name) => {
         metrics.consecutiveFailures.remove({ namespace, name });
         metrics.escalated.remove({ namespace, name });
+        health?.forget(namespace);
       },
       event: (ext, type, reason, message) => {
         if (mayWrite()) void events.event(involved(ext), type, reason, message);
