@@ -37,6 +37,7 @@ export {
   type ShootIdentity,
   shootNamespaceObject,
 } from "./gardener-objects.js";
+export { imageNodeFlags, withOldSpaceMiB } from "./image-flags.js";
 export { startPollingLoop } from "./polling-loop.js";
 export { freePorts, isAlive, sleep, TESTENV_ROOT } from "./processes.js";
 export { type ShootEnv, type ShootEnvOptions, startShootEnv, startTestEnvWithShoot, type TestEnvWithShoot } from "./shoot.js";
