@@ -209,7 +209,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: HandleCont
   }
   const declared = Number(req.headers["content-length"] ?? "0");
   if (declared > ctx.maxBodyBytes) {
-    refuse(req, res, 413, `request body exceeds ${ctx.maxBodyBytes} bytes`);
+    refuse(req, res, 413, `request body exceeds ${ctx.maxBodyBytes} bytes`, true);
     return;
   }
   const ticket = ctx.budget.open(req.socket.remoteAddress ?? "unknown");
@@ -220,7 +220,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: HandleCont
   res.on("close", ticket.close);
   const read = await readBody(req, ctx.maxBodyBytes, ctx.bodyTimeoutMs, ticket);
   if (read.kind === "too-large") {
-    refuse(req, res, 413, `request body exceeds ${ctx.maxBodyBytes} bytes`);
+    refuse(req, res, 413, `request body exceeds ${ctx.maxBodyBytes} bytes`, true);
     return;
   }
   if (read.kind === "refused") {
@@ -228,7 +228,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: HandleCont
     return;
   }
   if (read.kind === "timeout") {
-    refuse(req, res, 408, `request body did not arrive within ${ctx.bodyTimeoutMs} ms`);
+    refuse(req, res, 408, `request body did not arrive within ${ctx.bodyTimeoutMs} ms`, true);
     return;
   }
   if (read.kind === "gone") return;
@@ -301,14 +301,17 @@ function readBody(req: IncomingMessage, limit: number, timeoutMs: number, ticket
   });
 }
 
-/** Answers `status` and closes the connection: the rest of the body (if any) is not worth reading. */
-function refuse(req: IncomingMessage, res: ServerResponse, status: number, error: string): void {
+/**
+ * Answers `status`. The rest of the body is drained, not held (a client still sending it would otherwise see
+ * its connection reset before it reads the answer); `close` ends the connection after the answer instead, for
+ * a client that is not sending (a body past its deadline) or one that sends too much (413).
+ */
+function refuse(req: IncomingMessage, res: ServerResponse, status: number, error: string, close = false): void {
   if (status === 429) res.setHeader("Retry-After", "1");
-  res.setHeader("Connection", "close");
+  if (close) res.setHeader("Connection", "close");
   respond(res, status, { error });
-  // A body still arriving is not read; the connection ends once the answer is out.
-  res.once("finish", () => req.socket.destroySoon?.());
   req.resume();
+  if (close) res.once("finish", () => req.socket.destroySoon?.());
 }
 
 function respond(res: ServerResponse, status: number, body: unknown): void {
