@@ -32,8 +32,10 @@ const COUNT = Number(process.env.STARTUP_CLUSTERS ?? 1000);
 const KIB = Number(process.env.STARTUP_CLUSTER_KIB ?? 101);
 const OLD_SPACE = process.env.STARTUP_OLD_SPACE_MIB ? Number(process.env.STARTUP_OLD_SPACE_MIB) : undefined;
 const WAIT_MS = Number(process.env.STARTUP_WAIT_SECONDS ?? 120) * 1000;
+/** Another build of the controller (e.g. of an older commit, for a before/after figure); default dist/cli.js. */
+const CLI = process.env.STARTUP_CLI ? path.resolve(process.env.STARTUP_CLI) : path.join(REPO_ROOT, "dist", "cli.js");
 
-ensureBuilt();
+if (!process.env.STARTUP_CLI) ensureBuilt();
 const env = await startTestEnv();
 const sim = await startSimulator({ clusters: 1 });
 try {
@@ -54,7 +56,7 @@ try {
   const flags = OLD_SPACE ? withOldSpaceMiB(imageNodeFlags(), OLD_SPACE) : imageNodeFlags();
   const logFile = path.join(dir, "controller.log");
   const out = openSync(logFile, "a");
-  const proc = spawn(process.execPath, [...flags, path.join(REPO_ROOT, "dist", "cli.js"), "run", "--config", configPath, "--kubeconfig", env.kubeconfigPath, "--health-port", String(healthPort), "--no-webhook"], {
+  const proc = spawn(process.execPath, [...flags, CLI, "run", "--config", configPath, "--kubeconfig", env.kubeconfigPath, "--health-port", String(healthPort), "--no-webhook"], {
     stdio: ["ignore", out, out],
     env: { ...process.env, LOG_LEVEL: "info" },
   });
