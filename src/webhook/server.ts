@@ -20,9 +20,10 @@ export const DEFAULT_CERT_RELOAD_INTERVAL_MS = 60_000;
  */
 export const DEFAULT_MAX_CONCURRENT_REVIEWS = 8;
 /**
- * How long a request's body may take to arrive, from its headers. kube-apiserver sends the review at once and
- * gives up on a webhook after its timeoutSeconds (10 s by default), so a body still missing then is no review
- * anyone waits for: the request is answered 408 and its connection closed.
+ * How long a request's body may go without a byte arriving (from its headers, then from each chunk).
+ * kube-apiserver sends the review at once and gives up on a webhook after its timeoutSeconds (10 s by default),
+ * so a body stalled that long is no review anyone waits for: the request is answered 408 and its connection
+ * closed. The whole request is bounded by the server's requestTimeout (30 s).
  */
 export const DEFAULT_BODY_TIMEOUT_MS = 10_000;
 /** Requests one caller (remote address) may have open at once; more are answered 429. */
@@ -209,7 +210,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: HandleCont
   }
   const declared = Number(req.headers["content-length"] ?? "0");
   if (declared > ctx.maxBodyBytes) {
-    refuse(req, res, 413, `request body exceeds ${ctx.maxBodyBytes} bytes`, true);
+    refuse(req, res, 413, `request body exceeds ${ctx.maxBodyBytes} bytes`, "close");
     return;
   }
   const ticket = ctx.budget.open(req.socket.remoteAddress ?? "unknown");
@@ -220,15 +221,15 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: HandleCont
   res.on("close", ticket.close);
   const read = await readBody(req, ctx.maxBodyBytes, ctx.bodyTimeoutMs, ticket);
   if (read.kind === "too-large") {
-    refuse(req, res, 413, `request body exceeds ${ctx.maxBodyBytes} bytes`, true);
+    refuse(req, res, 413, `request body exceeds ${ctx.maxBodyBytes} bytes`, "close");
     return;
   }
   if (read.kind === "refused") {
-    refuse(req, res, 429, refusalMessage(read.refusal, ctx.limits));
+    refuse(req, res, 429, refusalMessage(read.refusal, ctx.limits), "after-body", ctx.bodyTimeoutMs);
     return;
   }
   if (read.kind === "timeout") {
-    refuse(req, res, 408, `request body did not arrive within ${ctx.bodyTimeoutMs} ms`, true);
+    refuse(req, res, 408, `request body did not arrive within ${ctx.bodyTimeoutMs} ms`, "close");
     return;
   }
   if (read.kind === "gone") return;
@@ -280,8 +281,12 @@ function readBody(req: IncomingMessage, limit: number, timeoutMs: number, ticket
       req.off("data", onData);
       resolve(result);
     };
-    const timer = setTimeout(() => finish({ kind: "timeout" }), timeoutMs);
+    // A body that stops arriving is cut off; one that keeps arriving (slowly, on a loaded webhook) is not: the
+    // server's requestTimeout (30 s) bounds the whole request.
+    let timer = setTimeout(() => finish({ kind: "timeout" }), timeoutMs);
     const onData = (chunk: Buffer) => {
+      clearTimeout(timer);
+      timer = setTimeout(() => finish({ kind: "timeout" }), timeoutMs);
       size += chunk.length;
       if (size > limit) return finish({ kind: "too-large" });
       const refusal = ticket.add(chunk.length);
@@ -302,16 +307,29 @@ function readBody(req: IncomingMessage, limit: number, timeoutMs: number, ticket
 }
 
 /**
- * Answers `status`. The rest of the body is drained, not held (a client still sending it would otherwise see
- * its connection reset before it reads the answer); `close` ends the connection after the answer instead, for
- * a client that is not sending (a body past its deadline) or one that sends too much (413).
+ * Answers `status`; the rest of the body is drained, never held. "now": at once (refused at the headers, as
+ * before any body arrived). "after-body": once the body is drained, since an answer while the client is still
+ * sending makes some clients reset the connection; a body that stalls meanwhile gets the answer with the
+ * connection closed after `stallMs`. "close": at once, then the connection is closed (a body past its deadline,
+ * one over the size limit).
  */
-function refuse(req: IncomingMessage, res: ServerResponse, status: number, error: string, close = false): void {
+function refuse(req: IncomingMessage, res: ServerResponse, status: number, error: string, mode: "now" | "after-body" | "close" = "now", stallMs = DEFAULT_BODY_TIMEOUT_MS): void {
   if (status === 429) res.setHeader("Retry-After", "1");
-  if (close) res.setHeader("Connection", "close");
-  respond(res, status, { error });
   req.resume();
-  if (close) res.once("finish", () => req.socket.destroySoon?.());
+  if (mode === "after-body" && !req.complete) {
+    const stalled = setTimeout(() => refuse(req, res, status, error, "close"), stallMs);
+    req.once("end", () => {
+      clearTimeout(stalled);
+      if (!res.headersSent) respond(res, status, { error });
+    });
+    return;
+  }
+  if (res.headersSent) return;
+  if (mode === "close") {
+    res.setHeader("Connection", "close");
+    res.once("finish", () => req.socket.destroySoon?.());
+  }
+  respond(res, status, { error });
 }
 
 function respond(res: ServerResponse, status: number, body: unknown): void {
