@@ -15,18 +15,13 @@ import { createInformer, type Informer } from "../src/runtime/informer.js";
 import { type RunningSimulator, startSimulator } from "../src/simulator/index.js";
 import { writeControllerConfig } from "../test/support/controller-process.js";
 import { SimAdmin } from "../test/support/sim-admin.js";
-import { freePorts, healthyStatus, startTestEnv, type TestEnv } from "../src/testenv/index.js";
+import { freePorts, healthyStatus, imageNodeFlags, metalCloudProfile, metalSeed, PROJECT_ANNOTATION, realisticClusterObject, startTestEnv, type TestEnv } from "../src/testenv/index.js";
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, "..");
 const DIST_CLI = path.join(REPO_ROOT, "dist", "cli.js");
 
 /** Node's flags from the image's ENTRYPOINT (the heap limit), so the benchmark measures the controller as it ships. */
-export function imageNodeFlags(dockerfile = readFileSync(path.join(REPO_ROOT, "Dockerfile"), "utf8")): string[] {
-  const line = /^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)?.[1];
-  const argv = line ? (JSON.parse(line) as string[]) : [];
-  if (argv[0] !== "node" || !argv.includes("/app/dist/cli.js")) throw new Error("Dockerfile: ENTRYPOINT is not [\"node\", ..., \"/app/dist/cli.js\"]");
-  return argv.slice(1, argv.indexOf("/app/dist/cli.js"));
-}
+export { imageNodeFlags };
 
 /**
  * The node flags the controller process gets: the image's (the heap limit), or BENCH_NODE_FLAGS
@@ -342,18 +337,18 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     readyAt,
     latest,
     async prepareShoots(shoots) {
+      const cloudProfile = metalCloudProfile();
+      const seed = metalSeed();
       await inParallel(shoots, 16, async (s) => {
         await kube.create(Namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: s.namespace } });
-        await kube.create(Clusters, {
-          apiVersion: "extensions.gardener.cloud/v1alpha1",
-          kind: "Cluster",
-          metadata: { name: s.namespace },
-          spec: {
-            cloudProfile: {},
-            seed: {},
-            shoot: { metadata: { annotations: { "cluster.metal-stack.io/project": `00000000-0000-0000-0000-${String(s.project).padStart(12, "0")}` } } },
-          },
-        });
+        // What gardenlet writes on a metal-stack seed: the whole CloudProfile, Seed and Shoot (about 101 KiB).
+        await kube.create(
+          Clusters,
+          realisticClusterObject(
+            { namespace: s.namespace, shootName: s.namespace.split("--")[2] ?? s.namespace, project: s.namespace.split("--")[1] ?? "bench", shootAnnotations: { [PROJECT_ANNOTATION]: `00000000-0000-0000-0000-${String(s.project).padStart(12, "0")}` } },
+            { cloudProfile, seed },
+          ),
+        );
       });
     },
     async createExtensions(shoots, parallel = 16) {

@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import type { KubeConnectionConfig } from "./kube/kubeconfig.js";
 import type { ComponentConfig } from "./config/component-config.js";
 import { extensionChangePredicate } from "./extension/predicate.js";
+import { CLUSTER_LIST_PAGE_SIZE, projectCluster } from "./extension/cluster-projection.js";
 import type { Actuator } from "./extension/actuator.js";
 import type { ReconcilerObserver } from "./extension/operations.js";
 import { createExtensionReconciler } from "./extension/reconciler.js";
@@ -170,7 +171,9 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     event: (ctx, type, reason, message) => events.emit(ctx.extension, type, reason, message),
     fence,
   });
-  const controller = extensionController(opts, { kube, actuator, caches, ontap, events, fence, metrics });
+  // The health check is built after the controller: a deleted Extension reaches it through these listeners.
+  const extensionGone: Array<(namespace: string) => void> = [];
+  const controller = extensionController(opts, { kube, actuator, caches, ontap, events, fence, metrics, extensionGone });
   // Besides its own Extensions, what enqueues an Extension (controller-runtime's Watches).
   const watches: Watch[] = [
     ontapClusterRecovered(ontapRecovered),
@@ -196,6 +199,7 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
   const done = manager.start();
   releaseWhenStopped(done, webhook.running, managementLifClients, logger);
   const health = storageHealthCheck(opts, { kube, ontap, webhook, manager, caches, managementLifClients, metrics });
+  if (health) extensionGone.push((namespace) => health.forget(namespace));
 
   return {
     manager,
@@ -225,7 +229,16 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
  */
 function extensionController(
   opts: ControllerOptions,
-  parts: { kube: KubeClient; actuator: Actuator; caches: ControllerCaches; ontap: OntapClusters; events: ExtensionEvents; fence: () => void; metrics: Metrics },
+  parts: {
+    kube: KubeClient;
+    actuator: Actuator;
+    caches: ControllerCaches;
+    ontap: OntapClusters;
+    events: ExtensionEvents;
+    fence: () => void;
+    metrics: Metrics;
+    extensionGone: ReadonlyArray<(namespace: string) => void>;
+  },
 ): Controller {
   const { config, logger } = opts;
   const { kube, caches, metrics } = parts;
@@ -234,9 +247,9 @@ function extensionController(
     actuator: parts.actuator,
     getExtension: (namespace, name) => caches.extensions.get(namespace, name),
     // The cache may not have a Cluster created a moment ago; Gardener guarantees it exists, so ask the server.
-    getCluster: async (name) => caches.clusters.get(undefined, name) ?? (await kube.get<Cluster>(Clusters, undefined, name)),
+    getCluster: async (name) => caches.clusters.get(undefined, name) ?? projectIfFound(await kube.get<Cluster>(Clusters, undefined, name)),
     escalation: config.escalation,
-    observer: reconcilerObserver(metrics, logger, parts.events),
+    observer: reconcilerObserver(metrics, logger, parts.events, parts.extensionGone),
     fence: parts.fence,
   });
   return createController<Extension>({
@@ -446,7 +459,8 @@ function controllerCaches(kube: KubeClient, config: ComponentConfig, opts: Contr
     resyncMs: opts.resyncMs ?? 10 * 60_000,
     logger,
   });
-  const clusters = createInformer<Cluster>(kube, Clusters, { logger });
+  // Clusters embed the whole CloudProfile, Seed and Shoot (tens to hundreds of KiB): keep only what is read.
+  const clusters = createInformer<Cluster>(kube, Clusters, { logger, transform: projectCluster, pageSize: CLUSTER_LIST_PAGE_SIZE });
   // Only this controller's objects, and only the metadata of their Secrets (the content is manifests
   // with credentials; a hash annotation is all a no-op reconcile needs).
   const ownLabel = `origin=${MANAGED_RESOURCE_ORIGIN}`;
@@ -478,7 +492,7 @@ function controllerCaches(kube: KubeClient, config: ComponentConfig, opts: Contr
   };
 }
 
-function reconcilerObserver(metrics: Metrics, logger: Logger, events: ExtensionEvents): ReconcilerObserver {
+function reconcilerObserver(metrics: Metrics, logger: Logger, events: ExtensionEvents, extensionGone: ReadonlyArray<(namespace: string) => void>): ReconcilerObserver {
   return {
     log: logger,
     onReconcile: (op, result, seconds) => {
@@ -493,6 +507,7 @@ function reconcilerObserver(metrics: Metrics, logger: Logger, events: ExtensionE
     onGone: (namespace, name) => {
       metrics.consecutiveFailures.remove({ namespace, name });
       metrics.escalated.remove({ namespace, name });
+      for (const gone of extensionGone) gone(namespace);
     },
     event: (ext, type, reason, message) => events.emit(ext, type, reason, message),
   };
@@ -600,6 +615,11 @@ function storageHealthCheck(
     registry: parts.metrics.registry,
     logger: opts.logger,
   });
+}
+
+/** A Cluster read past the cache looks as a cached one does (see extension/cluster-projection.ts). */
+function projectIfFound(cluster: Cluster | undefined): Cluster | undefined {
+  return cluster ? projectCluster(cluster) : undefined;
 }
 
 /** The self-managed webhook as the health check probes it: its Service URL and the CA bundle of the moment. */

@@ -46,6 +46,8 @@ export interface HealthChecker {
   /** One round over every Extension now (tests; the loop calls it every interval). */
   checkAll(): Promise<void>;
   checkOne(namespace: string, name: string): Promise<HealthReport | undefined>;
+  /** Removes every series of the shoot in `namespace` (its Extension is gone); each round also sweeps. */
+  forget(namespace: string): void;
   stop(): Promise<void>;
 }
 
@@ -94,10 +96,27 @@ export function startHealthChecker(opts: HealthCheckerOptions): HealthChecker {
     const report = evaluateHealth({ observation, rows: rowsFor(observation), webhook });
     await writeConditions(opts.kube, namespace, name, report.conditions, now(), opts.intervalMs);
     record(metrics, namespace, report);
+    recorded.set(namespace, new Set(report.conditions.map((c) => c.type)));
     return report;
   };
 
+  // The shoots with series (and the condition types each has): 14 series per shoot must not outlive its
+  // Extension, or a seed's /metrics (and the alerts on it) keep every shoot it ever had.
+  const recorded = new Map<string, Set<string>>();
+  const forget = (namespace: string): void => {
+    const conditions = recorded.get(namespace);
+    if (!conditions) return;
+    recorded.delete(namespace);
+    forgetSeries(metrics, namespace, conditions);
+  };
+  /** Forgets the shoots whose Extension is gone or being deleted (also those deleted while another replica led). */
+  const sweep = (): void => {
+    const live = new Set(opts.extensions().filter((e) => !e.metadata.deletionTimestamp).map((e) => e.metadata.namespace));
+    for (const namespace of [...recorded.keys()]) if (!live.has(namespace)) forget(namespace);
+  };
+
   const checkAll = async () => {
+    sweep();
     for (const ext of opts.extensions()) {
       if (stopping.signal.aborted) return;
       const { namespace, name } = ext.metadata;
@@ -122,6 +141,7 @@ export function startHealthChecker(opts: HealthCheckerOptions): HealthChecker {
   return {
     checkAll,
     checkOne,
+    forget,
     async stop() {
       stopping.abort();
       await loop;
@@ -154,6 +174,15 @@ function record(m: HealthGauges, namespace: string, report: HealthReport): void 
     m.conditionStatus.set({ namespace, condition: c.type }, c.status === "True" ? 1 : c.status === "False" ? 0 : -1);
   }
   m.lastCheck.set({ namespace }, Date.now() / 1000);
+}
+
+function forgetSeries(m: HealthGauges, namespace: string, conditions: ReadonlySet<string>): void {
+  for (const state of SVM_STATES) m.svmState.remove({ namespace, state });
+  m.lifsUp.remove({ namespace });
+  m.lifsExpected.remove({ namespace });
+  m.credentialsValid.remove({ namespace });
+  for (const condition of conditions) m.conditionStatus.remove({ namespace, condition });
+  m.lastCheck.remove({ namespace });
 }
 
 /**

@@ -23,7 +23,21 @@ export { TestEnvError } from "./errors.js";
 export { createFakeKubeClient } from "./fake-kube.js";
 export { type FakeResourceManager, healthyStatus, startFakeResourceManager } from "./fake-resource-manager.js";
 export { type FaultProxy, type FaultProxyOptions, pathTemplate, type ProxiedRequest, reasonFor, startFaultProxy, statusBody } from "./fault-proxy.js";
-export { clusterObject, PROJECT_ANNOTATION, type ShootIdentity, shootNamespaceObject } from "./gardener-objects.js";
+export {
+  type CloudProfileShape,
+  cloudProfileShapeOfKiB,
+  clusterObject,
+  jsonKiB,
+  METAL_CLOUD_PROFILE_SHAPE,
+  metalCloudProfile,
+  metalSeed,
+  metalShoot,
+  PROJECT_ANNOTATION,
+  realisticClusterObject,
+  type ShootIdentity,
+  shootNamespaceObject,
+} from "./gardener-objects.js";
+export { imageNodeFlags, withOldSpaceMiB } from "./image-flags.js";
 export { startPollingLoop } from "./polling-loop.js";
 export { freePorts, isAlive, sleep, TESTENV_ROOT } from "./processes.js";
 export { type ShootEnv, type ShootEnvOptions, startShootEnv, startTestEnvWithShoot, type TestEnvWithShoot } from "./shoot.js";

@@ -160,7 +160,7 @@ describe("soak", () => {
     const create = await underChaos(CHAOS_SECONDS, async (until) => {
       const spread = ((until - Date.now()) * 0.6) / order.length;
       for (const shoot of order) {
-        await createShootNamespace(lane, shoot);
+        await createShootNamespace(lane, shoot, { realistic: true });
         await createExtension(lane, shoot);
         await sleep(spread * between(0.5, 1.5));
       }
