@@ -1,5 +1,6 @@
 import type { KubeClient } from "../kube/client.js";
 import { Extensions } from "../kube/resources.js";
+import { requestAwaitsStatus } from "./request.js";
 import { buildStatusPatch, type StatusUpdate, statusPatchIsNoop } from "./status.js";
 import type { Extension, LastOperationState } from "./types.js";
 
@@ -11,8 +12,9 @@ export type OperationStatus = Omit<StatusUpdate, "state">;
 /**
  * Writes an Extension's status, like Gardener's `StatusUpdater`: each call merge-patches the status
  * subresource with the object's resourceVersion, re-reads and re-applies only our fields on a conflict, sends
- * nothing when only timestamps would change, and answers the Extension as written (the next write starts
- * from its resourceVersion).
+ * nothing when only timestamps would change (unless gardenlet requested the operation after the last
+ * lastUpdateTime: then the lastOperation is written so its time answers the request, see request.ts), and
+ * answers the Extension as written (the next write starts from its resourceVersion).
  */
 export interface StatusUpdater {
   /**
@@ -66,6 +68,11 @@ function isStillProcessing(extension: Extension, update: OperationStatus): boole
   return last?.state === "Processing" && last.type === update.type;
 }
 
+/** A lastOperation write that moves lastUpdateTime past a request gardenlet waits on is never skipped. */
+function answersRequest(current: Extension, patch: Record<string, unknown>): boolean {
+  return patch.lastOperation !== undefined && requestAwaitsStatus(current);
+}
+
 /** Merge-patches status with the object's resourceVersion; on conflict re-reads and re-applies our fields only. */
 async function writeStatus(
   kube: StatusClient,
@@ -75,7 +82,7 @@ async function writeStatus(
   let current = extension;
   for (let attempt = 0; ; attempt++) {
     const patch = makePatch(current);
-    if (statusPatchIsNoop(current, patch)) return current;
+    if (statusPatchIsNoop(current, patch) && !answersRequest(current, patch)) return current;
     try {
       return await kube.mergePatch<Extension>(
         Extensions,

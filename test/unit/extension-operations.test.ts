@@ -10,7 +10,7 @@ import {
 } from "../../src/extension/operations.js";
 import { ESCALATION_CONDITION } from "../../src/extension/status.js";
 import { createStatusUpdater, type StatusClient } from "../../src/extension/status-updater.js";
-import { type Extension, FINALIZER, OPERATION_ANNOTATION } from "../../src/extension/types.js";
+import { type Extension, FINALIZER, OPERATION_ANNOTATION, TIMESTAMP_ANNOTATION } from "../../src/extension/types.js";
 import type { KubeClient } from "../../src/kube/client.js";
 import { ExtensionError } from "../../src/extension/errors.js";
 import { runStep, type OperationIo, type StepName } from "../../src/ontap-extension/step.js";
@@ -101,6 +101,29 @@ describe("status updater", () => {
     // Without skipIfSettled (a requeue's wait) it is written.
     await later.processing(first, { type: "Reconcile", description: "waiting" });
     expect(s.calls).toHaveLength(2);
+  });
+
+  it("writes lastOperation for a request newer than it even when nothing else changed; an unrequested re-check writes nothing", async () => {
+    const settled = extension({}, {
+      observedGeneration: 3,
+      lastOperation: { type: "Reconcile", state: "Succeeded", description: "ok", progress: 100, lastUpdateTime: "2026-12-01T10:00:00Z" },
+    });
+    const later = new Date(now.getTime() + 90_000);
+    const update = { type: "Reconcile" as const, description: "ok", progress: 100, observedGeneration: 3 };
+    // Unrequested (no timestamp annotation), or requested before the last update (to the second): nothing.
+    for (const annotations of [{}, { [TIMESTAMP_ANNOTATION]: "2026-12-01T10:00:00.999999999Z" }] as Record<string, string>[]) {
+      const s = store({ ...settled, metadata: { ...settled.metadata, annotations } });
+      await createStatusUpdater(s.client, () => later).succeeded(s.current(), update);
+      expect(s.calls).toHaveLength(0);
+    }
+    // Requested a minute later, as gardenlet writes it: one status write, its time at or after the request.
+    const s = store({ ...settled, metadata: { ...settled.metadata, annotations: { [TIMESTAMP_ANNOTATION]: "2026-12-01T10:01:29.123456789Z" } } });
+    const written = await createStatusUpdater(s.client, () => later).succeeded(s.current(), update);
+    expect(s.calls.map((c) => c.subresource)).toEqual(["status"]);
+    expect(written.status?.lastOperation).toMatchObject({ state: "Succeeded", lastUpdateTime: "2026-12-01T10:01:30Z" });
+    // The request is answered: the next re-check writes nothing again.
+    await createStatusUpdater(s.client, () => new Date(later.getTime() + 60_000)).succeeded(written, update);
+    expect(s.calls).toHaveLength(1);
   });
 
   it("gives up after repeated conflicts with the conflict itself", async () => {
@@ -197,6 +220,17 @@ describe("one function per operation", () => {
     await restoreOperation(t.run("Restore"));
     expect(t.s.calls.map((c) => c.subresource ?? "object")).toEqual(["status", "object"]);
     expect(t.s.current().metadata.annotations?.[OPERATION_ANNOTATION]).toBeUndefined();
+  });
+
+  it("a requested restore of an Extension that already says Restore Succeeded still moves lastUpdateTime to the request", async () => {
+    const restored = extension({ annotations: { [OPERATION_ANNOTATION]: "restore", [TIMESTAMP_ANNOTATION]: "2026-12-01T10:00:00.5Z" } }, {
+      observedGeneration: 3,
+      lastOperation: { type: "Restore", state: "Succeeded", description: "restored", progress: 100, lastUpdateTime: "2026-12-01T09:00:00Z" },
+    });
+    const t = setup(restored, { kind: "done", description: "restored" });
+    await restoreOperation(t.run("Restore"));
+    expect(t.s.calls.map((c) => c.subresource ?? "object")).toEqual(["status", "object"]);
+    expect(t.s.current().status?.lastOperation?.lastUpdateTime).toBe("2026-12-01T10:00:00Z");
   });
 
   it("delete removes only our finalizer, as its last write, then announces and forgets the Extension", async () => {
