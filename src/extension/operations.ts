@@ -97,14 +97,24 @@ export const migrateOperation = operation(
   },
 );
 
-/** The actuator waits for something: status says what, and the queue comes back after `afterMs`. */
+/**
+ * The actuator waits for something: status says what (and since when, `providerStatus.waiting`), and the queue
+ * comes back after `afterMs`. A wait for the same thing that outlasts `escalation.waitingMs` escalates like
+ * repeated failures do (condition, one Warning event, gauge); the next thing waited for, or success, resets it.
+ */
 async function requeued(run: OperationRun, result: Requeue): Promise<Requeue> {
-  await run.status.processing(run.ctx.extension, {
+  const extension = run.ctx.extension;
+  const wait = run.escalation.recordWait(extension, result.reason);
+  run.ctx.extension = await run.status.processing(extension, {
     type: run.type,
     // "shortly" for short waits, so a wait polled often (an SVM job) keeps one description and one write.
     description: `${result.reason}; checking again ${result.afterMs < 5_000 ? "shortly" : `in ${Math.round(result.afterMs / 1000)}s`}`,
     progress: 50,
+    providerStatus: wait.field,
+    escalation: wait.escalation,
   });
+  if (wait.announce && wait.escalation) run.obs.event?.(extension, "Warning", "Escalated", wait.escalation.message);
+  if (wait.escalated || wait.escalation) run.obs.onFailureCount?.(extension.metadata.namespace ?? "", extension.metadata.name, wait.failures, wait.escalated);
   return { kind: "requeue", afterMs: result.afterMs, reason: result.reason };
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Actuator, ActuatorResult } from "../../src/extension/actuator.js";
-import { createEscalationPolicy, FAILURES_FIELD } from "../../src/extension/escalation.js";
+import { createEscalationPolicy, FAILURES_FIELD, WAITING_FIELD, waitingReason } from "../../src/extension/escalation.js";
 import {
   deleteOperation,
   migrateOperation,
@@ -167,6 +167,50 @@ describe("escalation policy", () => {
   });
 });
 
+describe("escalation on waiting", () => {
+  const settings = { consecutiveFailures: 3, afterMs: 60 * 60_000, waitingMs: 10 * 60_000 };
+  const waitingSince = (subject: string, since: Date, condition?: { status: "True" | "False"; reason: string }) =>
+    extension({}, {
+      providerStatus: { [WAITING_FIELD]: { for: subject, since: since.toISOString() } },
+      ...(condition ? { conditions: [{ type: ESCALATION_CONDITION, ...condition, message: "m", lastTransitionTime: "", lastUpdateTime: "" }] } : {}),
+    } as Extension["status"]);
+
+  it("keeps one clock while the same thing is waited for, whatever details change, and escalates after waitingMs naming it", () => {
+    const policy = createEscalationPolicy(settings, () => now);
+    const first = policy.recordWait(extension(), "SVM svm-p on c1 is initializing");
+    expect(first).toMatchObject({ field: { [WAITING_FIELD]: { for: "SVM svm-p on c1 is initializing", since: now.toISOString() } }, escalation: undefined, announce: false, escalated: false });
+    const started = new Date(now.getTime() - 11 * 60_000);
+    const job = policy.recordWait(waitingSince("SVM svm-p is being created on c1", started), "SVM svm-p is being created on c1 (job 1234, 40%)");
+    expect(job.field).toEqual({ [WAITING_FIELD]: { for: "SVM svm-p is being created on c1", since: started.toISOString() } });
+    expect(job).toMatchObject({ announce: true, escalated: true, escalation: { escalated: true, reason: "WaitingForSVM" } });
+    expect(job.escalation?.message).toBe(
+      `waiting since ${started.toISOString()} (over 10 min) for: SVM svm-p is being created on c1; an operator should look (gardener-extension-ontap doctor)`,
+    );
+    // Already escalated by this wait: the condition is rewritten unchanged (no write), no second event.
+    const again = policy.recordWait(waitingSince("SVM svm-p is being created on c1", started, { status: "True", reason: "WaitingForSVM" }), "SVM svm-p is being created on c1 (job 1234, 41%)");
+    expect(again).toMatchObject({ announce: false, escalated: true, escalation: job.escalation });
+  });
+
+  it("resets on progress, leaves a failure's escalation alone, and falls back to afterMs", () => {
+    const policy = createEscalationPolicy(settings, () => now);
+    const old = new Date(now.getTime() - 11 * 60_000);
+    const progressed = policy.recordWait(waitingSince("SVM svm-p on c1 is initializing", old, { status: "True", reason: "WaitingForSVM" }), "ManagedResource trident-crds is not healthy yet (not applied)");
+    expect(progressed).toMatchObject({
+      field: { [WAITING_FIELD]: { for: "ManagedResource trident-crds is not healthy yet", since: now.toISOString() } },
+      escalation: { escalated: false, reason: "Progressed" },
+      announce: false,
+      escalated: false,
+    });
+    const failed = policy.recordWait(waitingSince("SVM svm-p on c1 is initializing", old, { status: "True", reason: "RepeatedFailures" }), "SVM svm-p on c1 is initializing");
+    expect(failed).toMatchObject({ escalation: undefined, announce: false, escalated: true });
+    expect(waitingReason("waiting for ManagedResources no longer rendered to be deleted: a")).toBe("WaitingForManagedResources");
+    expect(waitingReason("the webhook is not ready")).toBe("WaitingTooLong");
+    const fallback = createEscalationPolicy({ consecutiveFailures: 3, afterMs: 20 * 60_000 }, () => now);
+    expect(fallback.recordWait(waitingSince("x", old), "x").escalated).toBe(false);
+    expect(policy.recovery(waitingSince("x", old)).clearFailures).toEqual({ [WAITING_FIELD]: null });
+  });
+});
+
 describe("one function per operation", () => {
   function setup(initial: Extension, answer: ActuatorResult) {
     const s = store(initial);
@@ -213,6 +257,38 @@ describe("one function per operation", () => {
     expect(await reconcileOperation(t.run("Create"))).toEqual({ kind: "requeue", afterMs: 30_000, reason: "SVM job running" });
     expect(t.s.current().status?.lastOperation).toMatchObject({ state: "Processing", description: "SVM job running; checking again in 30s", progress: 50 });
     expect(t.s.current().metadata.finalizers).toEqual([FINALIZER]);
+  });
+
+  it("a wait for the same thing past waitingMs escalates once (condition, one Warning event, gauge); success resets it", async () => {
+    const since = new Date(now.getTime() - 2 * 60_000).toISOString();
+    const waiting = extension({}, {
+      lastOperation: { type: "Create", state: "Processing", description: "SVM svm-p on c1 is initializing; checking again shortly", progress: 50, lastUpdateTime: since },
+      providerStatus: { [WAITING_FIELD]: { for: "SVM svm-p on c1 is initializing", since } },
+    });
+    const t = setup(waiting, { kind: "requeue", afterMs: 1_000, reason: "SVM svm-p on c1 is initializing" });
+    const gaugeCalls: [number, boolean][] = [];
+    const run = t.run("Create");
+    run.obs.onFailureCount = (_ns, _n, failures, escalated) => gaugeCalls.push([failures, escalated]);
+    await reconcileOperation(run);
+    const escalated = t.s.current().status?.conditions?.find((c) => c.type === ESCALATION_CONDITION);
+    expect(escalated).toMatchObject({ status: "True", reason: "WaitingForSVM" });
+    expect(escalated?.message).toContain("for: SVM svm-p on c1 is initializing");
+    expect(t.events).toEqual(["Warning Escalated"]);
+    expect(gaugeCalls).toEqual([[0, true]]);
+    // The next look at the same wait: nothing to write, no second event, the gauge stays up.
+    const writes = t.s.calls.length;
+    const next = t.run("Create");
+    next.obs.onFailureCount = (_ns, _n, failures, escalated) => gaugeCalls.push([failures, escalated]);
+    await reconcileOperation(next);
+    expect(t.s.calls.length).toBe(writes);
+    expect(t.events).toEqual(["Warning Escalated"]);
+    expect(gaugeCalls).toEqual([[0, true], [0, true]]);
+    // Success: the condition goes back to False, the stored wait goes, the gauge to zero.
+    const ok = setup(t.s.current(), { kind: "done", description: "ready" });
+    await reconcileOperation(ok.run("Create"));
+    expect(ok.s.current().status?.conditions?.find((c) => c.type === ESCALATION_CONDITION)).toMatchObject({ status: "False", reason: "Recovered" });
+    expect(ok.s.current().status?.providerStatus?.[WAITING_FIELD]).toBeUndefined();
+    expect(ok.gauges).toEqual([0]);
   });
 
   it("restore consumes its annotation only after Succeeded is written", async () => {
