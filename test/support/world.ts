@@ -36,7 +36,7 @@ export interface WorldOptions {
   clusters?: number;
   faultProxy?: boolean;
   svmDeletionPolicy?: ComponentConfig["svmDeletionPolicy"];
-  escalation?: { consecutiveFailures: number; afterMs: number };
+  escalation?: { consecutiveFailures: number; afterMs: number; waitingMs?: number };
   startController?: boolean;
   jobMs?: number;
   leaderElection?: boolean;
@@ -367,6 +367,12 @@ export async function createWorld(opts: WorldOptions = {}): Promise<World> {
           sumCounter(metrics.reconcilesTotal, { result: "error" }),
           sumCounter(metrics.reconcilesTotal, { result: "failed" }),
         ]).then((n) => n.reduce((a, b) => a + b, 0));
+      // gardenlet's requests come minutes apart: one in the second of the last status write would be answered
+      // by that write, whatever this reconcile does. Requested from the next second on, only a reconcile that
+      // moves lastOperation.lastUpdateTime passes Gardener's check.
+      const lastUpdate = (await world.extension(shoot))?.status?.lastOperation?.lastUpdateTime;
+      const nextSecond = lastUpdate ? Date.parse(lastUpdate) + 1000 : 0;
+      if (Date.now() < nextSecond) await new Promise((r) => setTimeout(r, nextSecond - Date.now()));
       const before = await finished();
       await world.annotate(shoot, { [GARDENER_OPERATION]: "reconcile" });
       const deadline = Date.now() + timeoutMs;
