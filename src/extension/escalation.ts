@@ -22,8 +22,8 @@ export const FAILURES_FIELD = "failures";
  */
 export const WAITING_FIELD = "waiting";
 
-/** Condition reasons of a wait's escalation start with this (`WaitingForSVM`); a failure's is `RepeatedFailures`. */
-const WAITING_REASON_PREFIX = "WaitingFor";
+/** Condition reasons of a wait's escalation start with this (`WaitingForSVM`, `WaitingTooLong`); a failure's is `RepeatedFailures`. */
+const WAITING_REASON_PREFIX = "Waiting";
 
 export interface FailureRecord {
   count: number;
@@ -113,7 +113,7 @@ export function waitSubject(reason: string): string {
  */
 export function waitingReason(subject: string): string {
   const head = subject.replace(/^waiting for /i, "").split(" ")[0] ?? "";
-  return /^[A-Z][A-Za-z0-9]*$/.test(head) ? `${WAITING_REASON_PREFIX}${head}` : "WaitingTooLong";
+  return /^[A-Z][A-Za-z0-9]*$/.test(head) ? `${WAITING_REASON_PREFIX}For${head}` : `${WAITING_REASON_PREFIX}TooLong`;
 }
 
 function span(ms: number): string {

@@ -201,6 +201,8 @@ describe("escalation on waiting", () => {
       announce: false,
       escalated: false,
     });
+    const tooLong = policy.recordWait(waitingSince("the webhook is not ready", old, { status: "True", reason: "WaitingTooLong" }), "the SVM is gone");
+    expect(tooLong.escalation).toMatchObject({ escalated: false, reason: "Progressed" });
     const failed = policy.recordWait(waitingSince("SVM svm-p on c1 is initializing", old, { status: "True", reason: "RepeatedFailures" }), "SVM svm-p on c1 is initializing");
     expect(failed).toMatchObject({ escalation: undefined, announce: false, escalated: true });
     expect(waitingReason("waiting for ManagedResources no longer rendered to be deleted: a")).toBe("WaitingForManagedResources");
