@@ -174,9 +174,10 @@ export function createEscalationPolicy(settings: EscalationSettings, now: () => 
         if (isEscalated(extension) && !waitEscalated) return { field, escalation: undefined, announce: false, escalated: true, failures };
         return { field, escalation, announce: !isEscalated(extension), escalated: true, failures };
       }
-      // Progress: a wait that escalated is over, the next one starts its own clock.
-      const escalation = waitEscalated ? { escalated: false, reason: "Progressed", message: `no longer waiting for: ${stored?.for ?? "the earlier wait"}` } : undefined;
-      return { field, escalation, announce: false, escalated: isEscalated(extension) && !waitEscalated, failures };
+      // Progress (something else is waited for now): a wait that escalated is over, the next one has its own clock.
+      const progressed = waitEscalated && stored?.for !== subject;
+      const escalation = progressed ? { escalated: false, reason: "Progressed", message: `no longer waiting for: ${stored?.for ?? "the earlier wait"}` } : undefined;
+      return { field, escalation, announce: false, escalated: isEscalated(extension) && !progressed, failures };
     },
   };
 }

@@ -8,6 +8,11 @@ import type { Extension, LastOperationState } from "./types.js";
 export type StatusClient = Pick<KubeClient, "mergePatch" | "get">;
 
 export type OperationStatus = Omit<StatusUpdate, "state">;
+/**
+ * What to write, or how to derive it from the Extension the patch is built on (the newest one read after a
+ * conflict): for fields that depend on what status already says, such as how long a wait has lasted.
+ */
+export type OperationStatusFrom = OperationStatus | ((current: Extension) => OperationStatus);
 
 /**
  * Writes an Extension's status, like Gardener's `StatusUpdater`: each call merge-patches the status
@@ -21,7 +26,7 @@ export interface StatusUpdater {
    * lastOperation Processing. `skipIfSettled`: the announcement at the start of an operation, skipped when
    * a periodic re-check finds the Extension settled or when it already says Processing for this operation.
    */
-  processing(extension: Extension, update: OperationStatus, opts?: { skipIfSettled?: boolean }): Promise<Extension>;
+  processing(extension: Extension, update: OperationStatusFrom, opts?: { skipIfSettled?: boolean }): Promise<Extension>;
   succeeded(extension: Extension, update: OperationStatus): Promise<Extension>;
   /** Error (retried) or Failed (not retried until the spec changes), with lastError. */
   error(extension: Extension, state: Extract<LastOperationState, "Error" | "Failed">, update: OperationStatus): Promise<Extension>;
@@ -37,6 +42,9 @@ export function createStatusUpdater(kube: StatusClient, now: () => Date = () => 
   }
   return {
     processing(extension, update, opts = {}) {
+      if (typeof update === "function") {
+        return writeStatus(kube, extension, (current) => buildStatusPatch(current, { ...update(current), state: "Processing" }, now()));
+      }
       if (opts.skipIfSettled && (isSettled(extension, update) || isStillProcessing(extension, update))) return Promise.resolve(extension);
       return write(extension, { ...update, state: "Processing" });
     },
@@ -73,7 +81,10 @@ function answersRequest(current: Extension, patch: Record<string, unknown>): boo
   return patch.lastOperation !== undefined && requestAwaitsStatus(current);
 }
 
-/** Merge-patches status with the object's resourceVersion; on conflict re-reads and re-applies our fields only. */
+/**
+ * Merge-patches status with the object's resourceVersion; on conflict re-reads and re-applies our fields only.
+ * Answers the object the last patch was built on when nothing was sent (the same reference `makePatch` got).
+ */
 async function writeStatus(
   kube: StatusClient,
   extension: Extension,

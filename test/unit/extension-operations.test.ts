@@ -269,6 +269,7 @@ describe("one function per operation", () => {
     });
     const t = setup(waiting, { kind: "requeue", afterMs: 1_000, reason: "SVM svm-p on c1 is initializing" });
     const gaugeCalls: [number, boolean][] = [];
+    const stale = t.s.current();
     const run = t.run("Create");
     run.obs.onFailureCount = (_ns, _n, failures, escalated) => gaugeCalls.push([failures, escalated]);
     await reconcileOperation(run);
@@ -277,9 +278,11 @@ describe("one function per operation", () => {
     expect(escalated?.message).toContain("for: SVM svm-p on c1 is initializing");
     expect(t.events).toEqual(["Warning Escalated"]);
     expect(gaugeCalls).toEqual([[0, true]]);
-    // The next look at the same wait: nothing to write, no second event, the gauge stays up.
+    // The next look at the same wait, from a cache that has not seen that write yet: the conflict re-reads,
+    // nothing is left to write, no second event, the gauge stays up.
     const writes = t.s.calls.length;
     const next = t.run("Create");
+    next.ctx.extension = stale;
     next.obs.onFailureCount = (_ns, _n, failures, escalated) => gaugeCalls.push([failures, escalated]);
     await reconcileOperation(next);
     expect(t.s.calls.length).toBe(writes);
