@@ -15,7 +15,7 @@ import { createInformer, type Informer } from "../src/runtime/informer.js";
 import { type RunningSimulator, startSimulator } from "../src/simulator/index.js";
 import { writeControllerConfig } from "../test/support/controller-process.js";
 import { SimAdmin } from "../test/support/sim-admin.js";
-import { freePorts, healthyStatus, imageNodeFlags, metalCloudProfile, metalSeed, PROJECT_ANNOTATION, realisticClusterObject, startTestEnv, type TestEnv } from "../src/testenv/index.js";
+import { freePorts, gardenletRequest, healthyStatus, imageNodeFlags, isExtensionReady, metalCloudProfile, metalSeed, PROJECT_ANNOTATION, realisticClusterObject, startTestEnv, type TestEnv } from "../src/testenv/index.js";
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, "..");
 const DIST_CLI = path.join(REPO_ROOT, "dist", "cli.js");
@@ -271,12 +271,9 @@ export interface World {
 
 export const extensionKey = (s: ShootSpec) => `${s.namespace}/ontap`;
 
+/** Ready as gardenlet decides it after a request: Gardener's `checkExtensionObject`. */
 export function isReady(ext: Extension): boolean {
-  return (
-    ext.status?.lastOperation?.state === "Succeeded" &&
-    ext.status.observedGeneration === ext.metadata.generation &&
-    !ext.metadata.annotations?.["gardener.cloud/operation"]
-  );
+  return isExtensionReady(ext);
 }
 
 async function inParallel<T>(items: T[], parallel: number, fn: (item: T) => Promise<void>): Promise<void> {
@@ -358,7 +355,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
         await kube.create(Extensions, {
           apiVersion: "extensions.gardener.cloud/v1alpha1",
           kind: "Extension",
-          metadata: { name: "ontap", namespace: s.namespace, annotations: { "gardener.cloud/operation": "reconcile" } },
+          metadata: { name: "ontap", namespace: s.namespace, annotations: gardenletRequest("reconcile") },
           spec: { type: "ontap", providerConfig: { svmIpaddresses: { managementLif: ip(10), dataLifs: [ip(11), ip(12)] } } },
         });
         createdAt.set(extensionKey(s), Date.now());
@@ -385,7 +382,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
       }
       await inParallel(keys, parallel, async (key) => {
         const [namespace = "", name = ""] = key.split("/");
-        await kube.mergePatch(Extensions, namespace, name, { metadata: { annotations: { "gardener.cloud/operation": "reconcile" } } });
+        await kube.mergePatch(Extensions, namespace, name, { metadata: { annotations: gardenletRequest("reconcile") } });
       });
     },
     async simCalls() {

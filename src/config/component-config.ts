@@ -75,6 +75,12 @@ const Escalation = z
   .object({
     consecutiveFailures: z.number().int().min(1).default(5),
     afterMinutes: z.number().min(1).default(30),
+    /**
+     * How long a reconcile may wait for the same thing (an SVM that stays `initializing`, a job that never
+     * ends, a ManagedResource that never turns healthy) before it escalates. Absent: `afterMinutes`, so one
+     * number says "this long without success calls an operator" for failures and waits alike.
+     */
+    waitingMinutes: z.number().min(1).optional(),
   })
   .strict();
 
@@ -202,7 +208,8 @@ export interface ComponentConfig {
   clusters: OntapClusterSettings[];
   extensionClass: string;
   svmDeletionPolicy: "DeleteWhenUnused" | "Retain";
-  escalation: { consecutiveFailures: number; afterMs: number };
+  /** `waitingMs`: a wait for the same thing escalates after this long; absent in hand-built configs: `afterMs`. */
+  escalation: { consecutiveFailures: number; afterMs: number; waitingMs?: number };
   tridentOperatorImage?: string;
   /** Overrides of GO_EXTENSION_ORCHESTRATOR_SETTINGS. */
   tridentOrchestrator?: Partial<TridentOrchestratorSettings>;
@@ -338,6 +345,7 @@ export function parseComponentConfig(text: string, source: string, readFile: Rea
     escalation: {
       consecutiveFailures: cfg.escalation.consecutiveFailures,
       afterMs: cfg.escalation.afterMinutes * 60_000,
+      waitingMs: (cfg.escalation.waitingMinutes ?? cfg.escalation.afterMinutes) * 60_000,
     },
     tridentOperatorImage: cfg.tridentOperatorImage,
     tridentOrchestrator: cfg.tridentOrchestrator,

@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { seededRandom } from "../../src/faults/rules.js";
 import { Extensions } from "../../src/kube/resources.js";
+import { gardenletRequest } from "../../src/testenv/index.js";
 import { writeReport } from "../support/chaos-report.js";
 import { createExtension, createShootNamespace, type PlannedShoot, planShoot, succeeded } from "../support/chaos-state.js";
 import { type ChaosLane, createChaosLane, ontapSnapshot, orphans, scanForSecrets, sleep } from "../support/chaos-world.js";
@@ -166,7 +167,7 @@ describe("soak", () => {
       }
       while (Date.now() < until - 1000) {
         const shoot = pick(shoots);
-        await lane.world.kube.mergePatch(Extensions, shoot.namespace, "ontap", { metadata: { annotations: { "gardener.cloud/operation": "reconcile" } } }).catch(() => undefined);
+        await lane.world.kube.mergePatch(Extensions, shoot.namespace, "ontap", { metadata: { annotations: gardenletRequest("reconcile") } }).catch(() => undefined);
         await sleep(between(300, 1500));
       }
     });

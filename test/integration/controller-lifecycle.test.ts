@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { isExtensionReady } from "../../src/testenv/index.js";
 import { ManagedResources, Secrets } from "../../src/kube/resources.js";
 import { eventually } from "../support/kube-test-helpers.js";
 import { type Shoot, type World, worldPerTest } from "../support/world.js";
@@ -114,12 +115,9 @@ describe("controller: migrate and restore", () => {
     await world.annotate(shoot, { "gardener.cloud/operation": "restore" });
     await world.waitFor(
       shoot,
-      (e) =>
-        e.status?.lastOperation?.type === "Restore" &&
-        e.status.lastOperation.state === "Succeeded" &&
-        !e.metadata.annotations?.["gardener.cloud/operation"],
+      (e) => isExtensionReady(e) && e.status?.lastOperation?.type === "Restore",
       20_000,
-      "Restore Succeeded",
+      "Restore Succeeded, ready by Gardener's check",
     );
     expect(await world.invariants([shoot])).toEqual([]);
   });

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { isExtensionReady } from "../../src/testenv/index.js";
 import { httpsRequest } from "../../src/testenv/http.js";
 import { DaemonSets, Deployments, tridentControllerDeployment, tridentNodeDaemonSet } from "../../src/testenv/trident-operator.js";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -338,9 +339,9 @@ describe("end to end: the real gardener-resource-manager into a shoot API server
     await world.annotate(shoot, { "gardener.cloud/operation": "restore" });
     await world.waitFor(
       shoot,
-      (e) => e.status?.lastOperation?.type === "Restore" && e.status.lastOperation.state === "Succeeded" && !e.metadata.annotations?.["gardener.cloud/operation"],
+      (e) => isExtensionReady(e) && e.status?.lastOperation?.type === "Restore",
       120_000,
-      "Restore Succeeded",
+      "Restore Succeeded, ready by Gardener's check",
     );
     await eventually(allHealthy, { timeoutMs: 90_000, intervalMs: 500 });
   });

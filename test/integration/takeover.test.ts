@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { clusterObject, PROJECT_ANNOTATION, shootNamespaceObject } from "../../src/testenv/index.js";
+import { clusterObject, isExtensionReady, PROJECT_ANNOTATION, shootNamespaceObject } from "../../src/testenv/index.js";
 import { Clusters, ManagedResources, Namespaces, type ResourceType, Secrets } from "../../src/kube/resources.js";
 import { SHOOT_WEBHOOK_CONFIGURATION_NAME } from "../../src/webhook/config.js";
 import { authenticates } from "../support/chaos-state.js";
@@ -107,10 +107,7 @@ async function goShoot(
 function waitTakenOver(world: World, shoot: Shoot) {
   return world.waitFor(
     shoot,
-    (e) =>
-      e.status?.lastOperation?.state === "Succeeded" &&
-      e.status.providerStatus?.["svmName"] !== undefined &&
-      !e.metadata.annotations?.["gardener.cloud/operation"],
+    (e) => isExtensionReady(e) && e.status?.providerStatus?.["svmName"] !== undefined,
     120_000,
     "Succeeded by this controller",
   );

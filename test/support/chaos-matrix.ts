@@ -1,6 +1,7 @@
 import type { Extension } from "../../src/extension/types.js";
 import type { FaultAction, FaultRuleSpec } from "../../src/faults/rules.js";
 import { Events, Secrets } from "../../src/kube/resources.js";
+import { checkExtensionObject, gardenletRequest, isExtensionReady } from "../../src/testenv/index.js";
 import {
   type ChaosLane,
   kubeFingerprint,
@@ -158,12 +159,9 @@ async function shootWithNames(lane: ChaosLane, names: ScenarioNames, lifs = next
   return lane.world.createShoot({ project: names.project, shoot: names.shoot, ...lifs });
 }
 
+/** Ready as gardenlet decides it: Gardener's `checkExtensionObject`, the timestamp of the request included. */
 function succeeded(e: Extension | undefined): boolean {
-  return (
-    e?.status?.lastOperation?.state === "Succeeded" &&
-    e.status.observedGeneration === e.metadata.generation &&
-    !e.metadata.annotations?.["gardener.cloud/operation"]
-  );
+  return isExtensionReady(e);
 }
 
 async function waitSucceeded(lane: ChaosLane, shoot: Shoot, timeoutMs: number): Promise<void> {
@@ -171,7 +169,10 @@ async function waitSucceeded(lane: ChaosLane, shoot: Shoot, timeoutMs: number): 
   if (!ok) {
     // What the controller last wrote says where a fault-free setup stalled (it happened once in a CI run).
     const status = (await lane.world.extension(shoot))?.status;
-    throw new Error(`setup: ${shoot.namespace} did not succeed within ${timeoutMs} ms: ${JSON.stringify({ lastOperation: status?.lastOperation, lastError: status?.lastError })}`);
+    const ext = await lane.world.extension(shoot);
+    throw new Error(
+      `setup: ${shoot.namespace} did not succeed within ${timeoutMs} ms: ${JSON.stringify({ lastOperation: status?.lastOperation, lastError: status?.lastError })}; Gardener's check: ${ext ? checkExtensionObject(ext) : "gone"}`,
+    );
   }
 }
 
@@ -231,7 +232,7 @@ export async function prepareFlow(lane: ChaosLane, flow: Flow, names: ScenarioNa
       target,
       foreignPasswords: [drifted],
       bystanders: [],
-      trigger: () => world.annotate(target, { "gardener.cloud/operation": "reconcile" }),
+      trigger: () => world.annotate(target, gardenletRequest("reconcile")),
       // Done once a reconcile after the trigger rotated the password (a new one, promoted, nothing pending).
       async done() {
         if (!succeeded(await world.extension(target))) return false;

@@ -1,5 +1,5 @@
 import type { Extension } from "../../src/extension/types.js";
-import { clusterObject, PROJECT_ANNOTATION, realisticClusterObject, shootNamespaceObject } from "../../src/testenv/index.js";
+import { clusterObject, gardenletRequest, isExtensionReady, PROJECT_ANNOTATION, realisticClusterObject, shootNamespaceObject } from "../../src/testenv/index.js";
 import { Clusters, Extensions, Namespaces, Secrets } from "../../src/kube/resources.js";
 import type { ChaosLane, KubeCallLogEntry, OntapCallLogEntry } from "./chaos-world.js";
 import { nextLifs } from "./chaos-world.js";
@@ -67,7 +67,7 @@ export async function createExtension(lane: ChaosLane, shoot: PlannedShoot): Pro
   await lane.world.kube.create(Extensions, {
     apiVersion: "extensions.gardener.cloud/v1alpha1",
     kind: "Extension",
-    metadata: { name: "ontap", namespace: shoot.namespace, annotations: { "gardener.cloud/operation": "reconcile" } },
+    metadata: { name: "ontap", namespace: shoot.namespace, annotations: gardenletRequest("reconcile") },
     spec: {
       type: "ontap",
       class: lane.world.config.extensionClass,
@@ -187,6 +187,7 @@ export async function extensionOf(lane: ChaosLane, shoot: Shoot): Promise<Extens
   return lane.world.extension(shoot);
 }
 
+/** Ready as gardenlet decides it: Gardener's `checkExtensionObject`, the timestamp of the request included. */
 export function succeeded(e: Extension | undefined): boolean {
-  return e?.status?.lastOperation?.state === "Succeeded" && e.status.observedGeneration === e.metadata.generation && !e.metadata.annotations?.["gardener.cloud/operation"];
+  return isExtensionReady(e);
 }

@@ -1,5 +1,6 @@
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
 import { parseAllDocuments } from "yaml";
+import { type CheckedExtension, checkExtensionObject } from "../../src/testenv/index.js";
 import { SimAdmin } from "./sim-admin.js";
 
 /**
@@ -83,6 +84,8 @@ export interface ExtensionObservation {
   generation?: number;
   observedGeneration?: number;
   lastOperationState?: string;
+  /** Why gardenlet would still wait on it (Gardener's `checkExtensionObject`); undefined when it is ready. */
+  notReadyForGardener?: string;
 }
 
 export interface KubeShootObservation {
@@ -200,6 +203,9 @@ function checkKubeSide(shoot: ShootExpectation, kube: KubeShootObservation, repo
       report(
         `Extension ${ext.name} observedGeneration ${ext.observedGeneration ?? "unset"} != generation ${ext.generation}`,
       );
+    }
+    if (ext.lastOperationState === "Succeeded" && ext.observedGeneration === ext.generation && ext.notReadyForGardener) {
+      report(`Extension ${ext.name} says Succeeded, but gardenlet would still wait: ${ext.notReadyForGardener}`);
     }
   }
 }
@@ -463,6 +469,7 @@ async function observeKube(kc: KubeConfig, namespace: string): Promise<KubeShoot
       generation: metadata.generation,
       observedGeneration: status?.observedGeneration,
       lastOperationState: status?.lastOperation?.state,
+      notReadyForGardener: checkExtensionObject(ext as unknown as CheckedExtension),
     };
   });
   return { namespace, seedSecret, managedResources, referencedSecrets, extensions };

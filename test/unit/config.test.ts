@@ -22,8 +22,15 @@ describe("component configuration", () => {
     );
     expect(cfg.clusters[0]).toMatchObject({ name: "a", url: "https://10.0.0.1", username: "admin", password: "s3cret-admin", caFile: "/ca.pem" });
     expect(cfg.svmDeletionPolicy).toBe("DeleteWhenUnused");
-    expect(cfg.escalation).toEqual({ consecutiveFailures: 5, afterMs: 30 * 60_000 });
+    expect(cfg.escalation).toEqual({ consecutiveFailures: 5, afterMs: 30 * 60_000, waitingMs: 30 * 60_000 });
     expect(cfg.warnings).toEqual([]);
+  });
+
+  it("escalates a wait after escalation.waitingMinutes, or afterMinutes when it is not set, and names a bad value", () => {
+    const base = `clusters:\n- {name: a, url: "https://10.0.0.1", caFile: /ca.pem, usernameFile: /creds/a/username, passwordFile: /creds/a/password}\n`;
+    expect(parseComponentConfig(`${base}escalation: {afterMinutes: 45}\n`, "cfg.yaml", readFile).escalation).toEqual({ consecutiveFailures: 5, afterMs: 45 * 60_000, waitingMs: 45 * 60_000 });
+    expect(parseComponentConfig(`${base}escalation: {waitingMinutes: 10}\n`, "cfg.yaml", readFile).escalation.waitingMs).toBe(10 * 60_000);
+    expect(() => parseComponentConfig(`${base}escalation: {waitingMinutes: 0}\n`, "cfg.yaml", readFile)).toThrow(/escalation\.waitingMinutes/);
   });
 
   it("reads the per-cluster ONTAP request cap and circuit breaker, with defaults, and names a bad value", () => {
