@@ -1,4 +1,5 @@
 import type { Extension } from "../../src/extension/types.js";
+import { callId, FLOW_TITLES, type Flow, FLOWS, isCrash, type MatrixCall, type Mode } from "./chaos-calls.js";
 import type { FaultAction, FaultRuleSpec } from "../../src/faults/rules.js";
 import { Events, Secrets } from "../../src/kube/resources.js";
 import {
@@ -13,6 +14,7 @@ import {
   sleep,
   waitUntil,
 } from "./chaos-world.js";
+import type { CoveredScenario } from "./chaos-equivalence.js";
 import type { MatrixReport } from "./chaos-report.js";
 import { svmNameFor } from "./invariants.js";
 import { projectIdFor, type Shoot, uniqueSuffix } from "./world.js";
@@ -24,51 +26,22 @@ import { projectIdFor, type Shoot, uniqueSuffix } from "./world.js";
  * touching this file.
  */
 
-export type Flow = "create" | "delete-sibling" | "delete-last" | "create-sibling" | "rotate";
-/** The flows of every run: one shoot's create and its delete (with and without a sibling). */
-export const FLOWS: Flow[] = ["create", "delete-sibling", "delete-last"];
-/** CHAOS_FULL=1 adds a second shoot joining a project's SVM and the repair of a drifted password. */
-export const FULL_FLOWS: Flow[] = [...FLOWS, "create-sibling", "rotate"];
-export const FLOW_TITLES: Record<Flow, string> = {
-  create: "create (first shoot of a project)",
-  "delete-sibling": "delete (another shoot of the project stays)",
-  "delete-last": "delete (the project's last shoot: user, LIFs and SVM go)",
-  "create-sibling": "create (a second shoot joins the project's SVM)",
-  rotate: "reconcile after the password drifted on ONTAP (rotation, secret first)",
-};
-
-export type Mode = "transient" | "permanent" | "reset" | "hang" | "applyThenFail" | "crash" | "crash-unapplied";
-export const IN_PROCESS_MODES: Mode[] = ["transient", "permanent", "reset", "hang", "applyThenFail"];
-export const MODES: Mode[] = [...IN_PROCESS_MODES, "crash"];
-/** CHAOS_FULL=1 adds a SIGKILL while the call hangs: the server never acts on it. */
-export const FULL_MODES: Mode[] = [...MODES, "crash-unapplied"];
 /** How long the crash mode holds the call it kills the process on. */
 const CRASH_HOLD_MS = 2500;
 
-export const isCrash = (mode: Mode) => mode === "crash" || mode === "crash-unapplied";
-
-export interface MatrixCall {
-  flow: Flow;
-  /** Position in the recorded flow (0-based, ONTAP and Kubernetes merged by arrival time). */
-  index: number;
-  side: "ontap" | "kube";
-  method: string;
-  /**
-   * ONTAP: the route template. Kubernetes: the concrete path with the scenario's names replaced by
-   * `{ns}`, `{svm}`, `{project}`, `{shoot}`, so each scenario aims at its own objects only.
-   */
-  pattern: string;
-  cluster?: string;
-  /** This is the nth call of the same (cluster,) method and pattern in the flow. */
-  nth: number;
-  /** What the call was for, when the path alone does not say (query, who authenticated). */
-  note?: string;
-}
-
-export function callId(call: MatrixCall): string {
-  const where = call.side === "ontap" ? `ONTAP ${call.cluster}` : "kube";
-  return `${where} ${call.method} ${call.pattern} #${call.nth}`;
-}
+export {
+  callId,
+  FLOW_TITLES,
+  type Flow,
+  FLOWS,
+  FULL_FLOWS,
+  FULL_MODES,
+  IN_PROCESS_MODES,
+  isCrash,
+  type MatrixCall,
+  type Mode,
+  MODES,
+} from "./chaos-calls.js";
 
 export interface ScenarioNames {
   project: string;
@@ -354,6 +327,8 @@ export function matrixReport(o: {
   isRow?: (call: MatrixCall, flowCalls: MatrixCall[]) => boolean;
   resourceManager?: MatrixReport["resourceManager"];
   selection?: string;
+  /** The scenarios not run because a kept one proves the same (test/support/chaos-equivalence.ts). */
+  covered?: CoveredScenario[];
 }): MatrixReport {
   return {
     kind: "fault-matrix",
@@ -376,6 +351,7 @@ export function matrixReport(o: {
       };
     }),
     modes: o.modes,
+    ...(o.covered && o.covered.length > 0 ? { covered: o.covered } : {}),
     results: [...o.results].sort((a, b) => a.flow.localeCompare(b.flow) || a.index - b.index),
   };
 }
