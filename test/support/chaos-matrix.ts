@@ -139,6 +139,14 @@ function succeeded(e: Extension | undefined): boolean {
   );
 }
 
+/**
+ * How long a fault-free setup (a create a delete flow starts from) may take. A setup is no scenario: the bound
+ * only catches one that stalls. 30 s was too short at load 25-30 on 2 cores (2026-12-06: the kube-apiserver
+ * answered a ManagedResource create with "Timeout: no response within the deadline"), so it is the
+ * convergence bound's 60 s.
+ */
+const SETUP_MS = 60_000;
+
 async function waitSucceeded(lane: ChaosLane, shoot: Shoot, timeoutMs: number): Promise<void> {
   const ok = await waitUntil(async () => (succeeded(await lane.world.extension(shoot)) ? true : undefined), timeoutMs, 100);
   if (!ok) {
@@ -177,7 +185,7 @@ export async function prepareFlow(lane: ChaosLane, flow: Flow, names: ScenarioNa
     // The first shoot of the project exists and is settled; the scenario's names are the second one's.
     const lifs = nextLifs();
     const first = await world.createShoot({ project: names.project, shoot: `s${uniqueSuffix()}`, ...lifs });
-    await waitSucceeded(lane, first, 30_000);
+    await waitSucceeded(lane, first, SETUP_MS);
     const second: Shoot = { name: names.shoot, extensionName: "ontap", namespace: names.namespace, projectId: names.projectId, ...lifs, firewall: true };
     let created = false;
     return {
@@ -194,7 +202,7 @@ export async function prepareFlow(lane: ChaosLane, flow: Flow, names: ScenarioNa
   }
   if (flow === "rotate") {
     const target = await shootWithNames(lane, names);
-    await waitSucceeded(lane, target, 30_000);
+    await waitSucceeded(lane, target, SETUP_MS);
     const before = await storedPassword(lane, target);
     const drifted = `Drifted-by-hand-${uniqueSuffix()}-Passw0rd`;
     world.knownSecrets.add(drifted);
@@ -222,7 +230,7 @@ export async function prepareFlow(lane: ChaosLane, flow: Flow, names: ScenarioNa
   if (flow === "delete-sibling") {
     bystanders.push(await world.createShoot({ project: names.project, shoot: `s${uniqueSuffix()}`, ...lifs }));
   }
-  await Promise.all([target, ...bystanders].map((s) => waitSucceeded(lane, s, 30_000)));
+  await Promise.all([target, ...bystanders].map((s) => waitSucceeded(lane, s, SETUP_MS)));
   return {
     target,
     foreignPasswords: [],
