@@ -121,3 +121,37 @@ describe("equivalent scenarios", () => {
     expect(only.kept.filter((k) => k.mode === "crash").map((k) => k.call.index)).toEqual([9]);
   });
 });
+
+describe("the report's equivalent scenarios", () => {
+  it("marks each scenario not run with the one that covers it, and counts each kind of equivalence", () => {
+    const ok = { fired: true, converged: true, reconciles: 2, seconds: 1, secondsAfterClear: 1, violations: [] };
+    const report: MatrixReport = {
+      kind: "fault-matrix",
+      filtered: false,
+      startedAt: "2026-01-01T00:00:00Z",
+      wallSeconds: 60,
+      lanes: { inProcess: 1, process: 1 },
+      bounds: { convergeMs: 60_000, permanentHoldMs: 20_000, reachMs: 30_000, maxReconciles: 40 },
+      flows: [
+        { flow: "delete-last", title: "last", calls: [{ index: 0, id: "kube GET /a #1" }, { index: 1, id: "kube GET /b #1" }], reconciles: 2, seconds: 1 },
+        { flow: "delete-sibling", title: "sibling", calls: [{ index: 0, id: "kube GET /a #1" }], reconciles: 1, seconds: 1 },
+      ],
+      modes: ["transient", "applyThenFail"],
+      covered: [
+        { flow: "delete-last", index: 0, mode: "applyThenFail", by: { flow: "delete-last", index: 0, mode: "transient" }, reason: "apply-then-fail at a read is transient" },
+        { flow: "delete-last", index: 1, mode: "transient", by: { flow: "delete-last", index: 0, mode: "transient" }, reason: "same call path" },
+        { flow: "delete-last", index: 1, mode: "applyThenFail", by: { flow: "delete-last", index: 0, mode: "transient" }, reason: "apply-then-fail at a read is transient" },
+        { flow: "delete-sibling", index: 0, mode: "transient", by: { flow: "delete-last", index: 0, mode: "transient" }, reason: "same call path" },
+        { flow: "delete-sibling", index: 0, mode: "applyThenFail", by: { flow: "delete-last", index: 0, mode: "transient" }, reason: "apply-then-fail at a read is transient" },
+      ],
+      results: [{ flow: "delete-last", call: "kube GET /a #1", index: 0, mode: "transient", ...ok }],
+    };
+    const { markdown } = renderMatrix(report);
+    expect(markdown).toContain("| 1 | `kube GET /a #1` | ✓ 2r 1.0s | ≡ transient |");
+    expect(markdown).toContain("| 2 | `kube GET /b #1` | ≡ #1 | ≡ #1 transient |");
+    expect(markdown).toContain("| 1 | `kube GET /a #1` | ≡ delete-last #1 | ≡ delete-last #1 transient |");
+    expect(markdown).toContain("Equivalent scenarios: 1 ran, 5 did not");
+    expect(markdown).toContain("**same call path** (2: delete-last → delete-last 1, delete-sibling → delete-last 1)");
+    expect(markdown).toContain("**apply-then-fail at a read is transient** (3)");
+  });
+});

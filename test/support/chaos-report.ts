@@ -150,7 +150,7 @@ export function equivalenceText(covered: readonly Covered[], run: number): strin
   const samePath = [...counts].filter(([k]) => k.includes("→")).map(([k, n]) => `${k} ${n}`).join(", ");
   const reads = counts.get("apply-then-fail at a read is transient") ?? 0;
   return [
-    `Equivalent scenarios: ${run} ran, ${covered.length} did not because a scenario that ran proves the same; their cells read \`≡ #<row>\` (the same mode at that row), \`≡ <mode>\` (that mode at this row) or \`≡ <flow> #<row>\`. Computed from this recording by test/support/chaos-equivalence.ts, and checked by the matrix file:`,
+    `Equivalent scenarios: ${run} ran, ${covered.length} did not because a scenario that ran proves the same; their cells read \`≡ #<row>\` (the same mode at that row), \`≡ <mode>\` (that mode at this row) or \`≡ <flow> #<row>\`. Computed from this recording by test/support/chaos-equivalence.ts (test/chaos/fault-matrix.test.ts checks on its recording that every call in every mode runs or has a cover on its call path):`,
     `- **same call path** (${covered.length - reads}: ${samePath}): the same call, the ManagedResource it names read as a placeholder (a delete tears the shoot's components down one after another through one function), with the same call right before and right after it, so a delete's teardown runs at its first and last component; between two flows also the same calls from the start (a sibling's delete makes the last shoot's delete's calls until it finds the sibling's user).`,
     `- **apply-then-fail at a read is transient** (${reads}): the read changes nothing on the server, and both answers are a 500 the clients classify as transient (ONTAP codes 1967102 and 13434889 alike).`,
   ].join("\n");
