@@ -10,8 +10,12 @@ import {
   clusterView,
   interfaceView,
   jobView,
+  namespaceView,
   nodeView,
   type Rec,
+  snapshotView,
+  subsystemMapView,
+  subsystemView,
   svmView,
   volumeView,
 } from "./views.js";
@@ -167,6 +171,11 @@ export class SimCluster {
       interfaces: [...s.interfaces.values()].map((i) => interfaceView(s, i)),
       accounts: [...s.accounts.values()].map((a) => ({ ...accountView(s, a), has_password: a.password !== undefined })),
       jobs: [...s.jobs.values()].map((j) => jobView(s, j)),
+      snapshots: [...s.snapshots.values()].map((x) => snapshotView(s, x)),
+      namespaces: [...s.namespaces.values()].map((x) => namespaceView(s, x)),
+      subsystems: [...s.subsystems.values()].map((x) => subsystemView(s, x)),
+      subsystem_maps: [...s.subsystemMaps.values()].map((x) => subsystemMapView(s, x)),
+      ems_logs: s.emsLogs.map((x) => ({ ...x })),
       bgp: { enabled: s.bgp, peer_groups: bgpPeerGroupViews(s) },
     };
   }
