@@ -44,11 +44,12 @@ function learn(recorded: unknown, actual: unknown, uuids: Map<string, string>): 
   if (typeof recorded === "string" && typeof actual === "string") {
     const a = recorded.match(UUID) ?? [];
     const b = actual.match(UUID) ?? [];
-    if (a.length === b.length) a.forEach((uuid, i) => uuids.has(uuid) || uuids.set(uuid, b[i]!));
+    if (a.length !== b.length) return;
+    for (const [i, uuid] of a.entries()) if (!uuids.has(uuid)) uuids.set(uuid, b[i]!);
     return;
   }
   if (Array.isArray(recorded) && Array.isArray(actual)) {
-    recorded.forEach((item, i) => learn(item, actual[i], uuids));
+    for (const [i, item] of recorded.entries()) learn(item, actual[i], uuids);
     return;
   }
   if (recorded && actual && typeof recorded === "object" && typeof actual === "object") {
