@@ -267,18 +267,24 @@ async function main(): Promise<number> {
     )?.metadata.name;
     check(storageClassName, "the rendered StorageClass for luks=false is missing");
 
+    // Trident finds the PVC behind a CSI request by the volume name the CSI provisioner gives: pvc-<PVC uid>.
+    const pvc = async (name: string) => {
+      const created = await shoot.create<{ metadata: { uid?: string } }>(PVCS, {
+        apiVersion: "v1",
+        kind: "PersistentVolumeClaim",
+        metadata: { name, namespace: "default" },
+        spec: { accessModes: ["ReadWriteOnce"], storageClassName, resources: { requests: { storage: "1Gi" } } },
+      } as never);
+      return `pvc-${created.metadata.uid}`;
+    };
+
     // 1. Create.
-    await shoot.create(PVCS, {
-      apiVersion: "v1",
-      kind: "PersistentVolumeClaim",
-      metadata: { name: "data", namespace: "default" },
-      spec: { accessModes: ["ReadWriteOnce"], storageClassName, resources: { requests: { storage: "1Gi" } } },
-    });
+    const pvName = await pvc("data");
     const created = await csi.CreateVolume!({
-      name: "pvc-e2e-0001",
+      name: pvName,
       capacity_range: { required_bytes: GiB },
       volume_capabilities: [capability],
-      parameters: params("data", "pvc-e2e-0001"),
+      parameters: params("data", pvName),
     });
     const volume = created.volume as { volume_id: string; volume_context: Record<string, string> };
     let s = await state();
@@ -307,17 +313,12 @@ async function main(): Promise<number> {
     log(`snapshot ${snapshotId}`);
 
     // 4. Clone from the snapshot.
-    await shoot.create(PVCS, {
-      apiVersion: "v1",
-      kind: "PersistentVolumeClaim",
-      metadata: { name: "data-clone", namespace: "default" },
-      spec: { accessModes: ["ReadWriteOnce"], storageClassName, resources: { requests: { storage: "1Gi" } } },
-    });
+    const clonePvName = await pvc("data-clone");
     const clone = await csi.CreateVolume!({
-      name: "pvc-e2e-0002",
+      name: clonePvName,
       capacity_range: { required_bytes: GiB },
       volume_capabilities: [capability],
-      parameters: params("data-clone", "pvc-e2e-0002"),
+      parameters: params("data-clone", clonePvName),
       volume_content_source: { snapshot: { snapshot_id: snapshotId } },
     });
     const cloneId = (clone.volume as { volume_id: string }).volume_id;
