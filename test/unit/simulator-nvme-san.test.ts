@@ -285,3 +285,25 @@ describe("one volume through its life", () => {
     expect((await admin.rest("GET", "/api/storage/namespaces?fields=size")).body.error).toMatchObject({ code: "262197" });
   });
 });
+
+describe("the conversation recorder", () => {
+  it("records every exchange in full while on, with passwords redacted, and stops on request", async () => {
+    await world();
+    expect((await admin.rest("PUT", "/__sim/conversation")).status).toBe(200);
+    await asTrident("GET", "/api/svm/svms?fields=&name=*");
+    await admin.rest("POST", "/api/security/authentication/password", {
+      body: { owner: { name: "p1" }, name: "shoot1", password: "Changed-Secret-9" },
+    });
+    const taken = await admin.rest("GET", "/__sim/conversation?stop=true");
+    const exchanges = (taken.body as unknown as { exchanges: Array<Record<string, unknown>> }).exchanges;
+    expect(exchanges.map((e) => [e.method, e.template, e.status, e.endpoint])).toEqual([
+      ["GET", "/api/svm/svms", 200, "cluster"],
+      ["POST", "/api/security/authentication/password", 200, "cluster"],
+    ]);
+    expect(exchanges[0]).toMatchObject({ query: "fields=&name=*", response: { num_records: 1 } });
+    expect(exchanges[1]!.body).toEqual({ owner: { name: "p1" }, name: "shoot1", password: "<redacted>" });
+    expect(taken.text).not.toContain("Changed-Secret-9");
+    await asTrident("GET", "/api/cluster");
+    expect((await admin.rest("GET", "/__sim/conversation")).body).toEqual({ exchanges: [] });
+  });
+});
