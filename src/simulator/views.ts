@@ -130,7 +130,7 @@ export function aggregateView(state: ClusterState, aggregate: SimAggregate): Rec
     state: "online",
     // The vendor's wire name (netapp_ontap aggregate.py: data_key="volume-count"), not the Python attribute name.
     "volume-count": aggregateVolumeCount(state, aggregate.uuid),
-    space: { block_storage: { size: aggregate.sizeBytes, available: aggregate.sizeBytes - used, used } },
+    space: { block_storage: { size: aggregate.sizeBytes, available: aggregate.sizeBytes - used, used }, footprint: used },
     // Trident reads the disk type to label its storage pools (`GetSVMAggregateAttributes`).
     block_storage: { primary: { disk_type: "ssd" } },
     _links: link(`/api/storage/aggregates/${aggregate.uuid}`),
@@ -222,11 +222,14 @@ export function volumeView(state: ClusterState, volume: SimVolume): Rec {
     snapshot_policy: { name: volume.snapshotPolicy ?? "none" },
     encryption: { enabled: volume.encrypted ?? false },
     tiering: { policy: volume.tieringPolicy ?? "none" },
+    // Every FlexVol has NAS attributes on ONTAP, a SAN one too; Trident reads them with its volume info.
+    nas: { security_style: "unix", unix_permissions: 755, export_policy: { name: "default" } },
+    snapshot_directory_access_enabled: false,
     space: {
       size: volume.sizeBytes,
       used,
       available: volume.sizeBytes - used,
-      snapshot: { reserve_percent: reserve },
+      snapshot: { reserve_percent: reserve, used: 0 },
       logical_space: { used },
     },
     clone: volume.clone
