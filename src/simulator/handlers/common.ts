@@ -113,8 +113,10 @@ export function writeQuery(ctx: RequestContext, withRecords = false, flags: read
   const parsed = parseQuery(rest, { allow, known: new Set() });
   const flagValues: Record<string, boolean> = {};
   for (const [name, value] of own) {
-    if (value !== "true" && value !== "false") throw new SimError(400, "2", `Invalid value for field "${name}": expected true or false.`, name);
-    flagValues[name] = value === "true";
+    // Case-insensitive, as NetApp's own Python client sends `True`.
+    const lower = value.toLowerCase();
+    if (lower !== "true" && lower !== "false") throw new SimError(400, "2", `Invalid value for field "${name}": expected true or false.`, name);
+    flagValues[name] = lower === "true";
   }
   return { ...parsed, flags: flagValues };
 }
