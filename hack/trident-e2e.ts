@@ -30,7 +30,7 @@ import { loadKubeConfig } from "../src/kube/config.js";
 import type { ResourceType } from "../src/kube/resources.js";
 import type { SimExchange } from "../src/simulator/cluster.js";
 import { type RunningSimulator, startSimulator } from "../src/simulator/index.js";
-import { installTridentOwnCrds, startTestEnvWithShoot, type TestEnvWithShoot } from "../src/testenv/index.js";
+import { installTridentOwnCrds, startTestEnv, type TestEnv } from "../src/testenv/index.js";
 import { renderTridentManagedResources } from "../src/trident/index.js";
 import { type OntapRecord, SimAdmin } from "../test/support/sim-admin.js";
 import { seedTridentWorld, TRIDENT_WORLD } from "../test/support/trident-world.js";
@@ -67,6 +67,7 @@ async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T 
       const value = await probe();
       if (value !== undefined) return value;
     } catch (error) {
+      if (error instanceof StepError) throw error;
       last = error;
     }
     if (Date.now() > deadline) throw new StepError(`${what}: not within ${timeoutMs / 1000}s${last ? ` (last error: ${String(last)})` : ""}`);
@@ -167,7 +168,7 @@ async function applyRendered(shoot: KubeClient): Promise<void> {
 interface Running {
   sim?: RunningSimulator;
   admin?: SimAdmin;
-  world?: TestEnvWithShoot;
+  world?: TestEnv;
   trident?: ChildProcess;
   bridges: net.Server[];
 }
@@ -190,11 +191,14 @@ async function main(): Promise<number> {
     check(lifUrl, "the simulator opened no listener for the management LIF");
     log(`simulator: SVM ${WORLD.svm}, management LIF ${WORLD.managementLif} -> ${lifUrl}`);
 
-    running.world = await startTestEnvWithShoot({ dir: path.join(dir, "world") });
-    const shootKc = running.world.shoot.kubeconfigPath;
+    // The shoot's API server: kube-apiserver + etcd of the test world. Trident's objects are applied to it
+    // directly as src/trident renders them; their delivery through ManagedResources and the real
+    // gardener-resource-manager is what the integration tests prove, not repeated here.
+    running.world = await startTestEnv({ dir: path.join(dir, "shoot") });
+    const shootKc = running.world.kubeconfigPath;
     const shoot = createKubeClient(loadKubeConfig(shootKc));
     await applyRendered(shoot);
-    log(`shoot API server ${running.world.shoot.server}: Trident's CRDs, the backend config and its Secret applied`);
+    log(`shoot API server ${running.world.server}: Trident's CRDs, the backend config, its Secret and the StorageClasses applied`);
 
     // Trident's namespace comes from its kubeconfig's context out of cluster: kube-system, where the backend is.
     const tridentKc = path.join(dir, "trident.kubeconfig");
@@ -205,7 +209,7 @@ async function main(): Promise<number> {
     const aesKey = path.join(dir, "aes.key");
     writeFileSync(aesKey, randomBytes(32).toString("base64"), { mode: 0o600 });
 
-    const apiPort = Number(new URL(running.world.shoot.server).port);
+    const apiPort = Number(new URL(running.world.server).port);
     const lifPort = Number(new URL(lifUrl).port);
     const sock = (name: string) => path.join(dir, `${name}.sock`);
     running.bridges = await hostBridge([
@@ -227,7 +231,14 @@ async function main(): Promise<number> {
     running.trident.stderr!.pipe(out);
     log(`Trident started in its own network namespace (pid ${running.trident.pid}); log ${tridentLog}`);
 
-    await until("Trident's CSI socket", 120_000, async () => (existsSync(sock("csi")) ? true : undefined));
+    let exited: number | null | undefined;
+    running.trident.once("exit", (code) => {
+      exited = code;
+    });
+    await until("Trident's CSI socket", 120_000, async () => {
+      if (exited !== undefined) throw new StepError(`Trident exited with ${exited} before it served CSI`);
+      return existsSync(sock("csi")) ? true : undefined;
+    });
     const csi = csiClient(sock("csi"));
     await until("CSI Probe ready", 120_000, async () => ((await csi.Probe!({})).ready ? true : undefined));
 
