@@ -100,6 +100,20 @@ export const adminRoutes: Route[] = [
   },
   { method: "GET", template: "/__sim/concurrency", handler: concurrency },
   {
+    method: "PUT",
+    template: "/__sim/conversation",
+    handler: (ctx) => {
+      ctx.sim.startConversation();
+      return ok();
+    },
+  },
+  {
+    method: "GET",
+    template: "/__sim/conversation",
+    // `?stop=true` ends the recording as it hands the exchanges over.
+    handler: (ctx) => ok({ exchanges: ctx.sim.conversationSoFar(ctx.query.get("stop") === "true") }),
+  },
+  {
     method: "DELETE",
     template: "/__sim/concurrency",
     handler: (ctx) => {

@@ -10,8 +10,12 @@ import {
   clusterView,
   interfaceView,
   jobView,
+  namespaceView,
   nodeView,
   type Rec,
+  snapshotView,
+  subsystemMapView,
+  subsystemView,
   svmView,
   volumeView,
 } from "./views.js";
@@ -37,6 +41,25 @@ export interface SimCallLogEntry {
   bodyFields?: Record<string, string>;
   /** `lif <address>` for a call that reached an SVM management LIF; absent for the cluster interface. */
   endpoint?: string;
+}
+
+/**
+ * One request and its answer in full, kept while a conversation is being recorded (`PUT /__sim/conversation`):
+ * what a client such as Trident sent and got, to be replayed later. A body key that names a password is
+ * replaced by "<redacted>", so a recording never holds a secret.
+ */
+export interface SimExchange {
+  method: string;
+  /** The path as sent (uuids and all), without the query string. */
+  path: string;
+  /** The query string without `?`. */
+  query: string;
+  /** The route template, or the raw path for an unknown path. */
+  template: string;
+  endpoint: string;
+  body?: unknown;
+  status: number;
+  response?: unknown;
 }
 
 /** Bounds memory in long soaks; tests read the log long before it wraps. */
@@ -79,6 +102,8 @@ export class SimCluster {
   private peakInFlight = 0;
   /** The simulator's SVM management LIF listeners (shared by all clusters), for the admin API. */
   lifEndpoints: LifEndpoints | undefined;
+  /** The exchanges of the conversation being recorded; undefined when none is. */
+  private conversation: SimExchange[] | undefined;
 
   constructor(readonly options: SimClusterOptions) {
     this.state = this.freshState();
@@ -108,6 +133,28 @@ export class SimCluster {
       ...(details?.endpoint ? { endpoint: details.endpoint } : {}),
     });
     if (this.callLog.length > CALL_LOG_LIMIT) this.callLog = this.callLog.slice(-CALL_LOG_LIMIT / 2);
+  }
+
+  /** Starts (or restarts) recording every REST exchange in full; `stopConversation` hands them over. */
+  startConversation(): void {
+    this.conversation = [];
+  }
+
+  /** The exchanges recorded so far; recording goes on unless `stop` is true. */
+  conversationSoFar(stop = false): SimExchange[] {
+    const recorded = this.conversation ?? [];
+    if (stop) this.conversation = undefined;
+    return recorded;
+  }
+
+  get recording(): boolean {
+    return this.conversation !== undefined;
+  }
+
+  recordExchange(exchange: SimExchange): void {
+    if (!this.conversation) return;
+    this.conversation.push({ ...exchange, body: redactPasswords(exchange.body), response: redactPasswords(exchange.response) });
+    if (this.conversation.length > CALL_LOG_LIMIT) this.conversation.splice(0, this.conversation.length - CALL_LOG_LIMIT);
   }
 
   /** One REST request arrived; the returned function marks it answered (idempotent). */
@@ -167,6 +214,11 @@ export class SimCluster {
       interfaces: [...s.interfaces.values()].map((i) => interfaceView(s, i)),
       accounts: [...s.accounts.values()].map((a) => ({ ...accountView(s, a), has_password: a.password !== undefined })),
       jobs: [...s.jobs.values()].map((j) => jobView(s, j)),
+      snapshots: [...s.snapshots.values()].map((x) => snapshotView(s, x)),
+      namespaces: [...s.namespaces.values()].map((x) => namespaceView(s, x)),
+      subsystems: [...s.subsystems.values()].map((x) => subsystemView(s, x)),
+      subsystem_maps: [...s.subsystemMaps.values()].map((x) => subsystemMapView(s, x)),
+      ems_logs: s.emsLogs.map((x) => ({ ...x })),
       bgp: { enabled: s.bgp, peer_groups: bgpPeerGroupViews(s) },
     };
   }
@@ -179,4 +231,12 @@ export class SimCluster {
       bgp: this.options.bgp,
     });
   }
+}
+
+function redactPasswords(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redactPasswords);
+  if (value === null || typeof value !== "object") return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, item]) => [key, /pass(word|wd)/i.test(key) ? "<redacted>" : redactPasswords(item)]),
+  );
 }

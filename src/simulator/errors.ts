@@ -58,6 +58,13 @@ export const Codes = {
   reservedAccountName: "5636121",
   /** vendor doc (code 1, 409 "an object with the same identifier already exists"): duplicate account. Was the made-up 5636122. */
   duplicateAccount: "1",
+  /** vendor doc (code 1, 409): a volume, snapshot, subsystem, host or map with the same identifier exists. */
+  alreadyExists: "1",
+  /**
+   * vendor doc (code 8, 409 "the resource is in use"): a volume with FlexClones, a snapshot a clone depends on, a
+   * mapped namespace, a subsystem with mapped namespaces. The codes a real cluster sends for each are not known.
+   */
+  inUse: "8",
 } as const;
 
 export interface OntapErrorBody {

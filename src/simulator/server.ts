@@ -127,6 +127,18 @@ export class ClusterServer {
     // A management LIF created by this request listens before the answer leaves, so a client that verifies
     // credentials right after creating it finds it.
     await this.lifs?.sync();
+    if (this.sim.recording) {
+      this.sim.recordExchange({
+        method,
+        path: url.pathname,
+        query: url.search.replace(/^\?/, ""),
+        template: match.kind === "none" ? url.pathname : templateOf(match),
+        endpoint: lif ? `lif ${lif.address}` : "cluster",
+        ...(raw.length > 0 ? { body: safeJson(raw) } : {}),
+        status: response.status,
+        ...(response.body !== undefined ? { response: response.body } : {}),
+      });
+    }
     send(res, response);
   }
 
@@ -158,6 +170,14 @@ export class ClusterServer {
     } catch (error) {
       return errorResponse(error);
     }
+  }
+}
+
+function safeJson(raw: Buffer): unknown {
+  try {
+    return JSON.parse(raw.toString("utf8"));
+  } catch {
+    return raw.toString("utf8").slice(0, 200);
   }
 }
 

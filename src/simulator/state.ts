@@ -38,6 +38,61 @@ export interface SimVolume {
   aggregateUuid: string;
   isSvmRoot: boolean;
   sizeBytes: number;
+  /** What a REST create or PATCH set; the admin API's volumes keep the defaults. */
+  comment?: string;
+  guarantee?: string;
+  snapshotPolicy?: string;
+  snapshotReservePercent?: number;
+  encrypted?: boolean;
+  tieringPolicy?: string;
+  /** A FlexClone's parent: the volume and the snapshot it was cloned from. */
+  clone?: { parentVolumeUuid: string; parentVolumeName: string; parentSnapshotName?: string };
+}
+
+export interface SimSnapshot {
+  uuid: string;
+  name: string;
+  volumeUuid: string;
+  createTime: string;
+}
+
+/** An NVMe namespace: a file in a volume (`/vol/<volume>/<name>`), the block device a host sees. */
+export interface SimNamespace {
+  uuid: string;
+  /** The path, as ONTAP names a namespace: `/vol/<volume>/<namespace>`. */
+  name: string;
+  svmUuid: string;
+  volumeUuid: string;
+  osType: string;
+  sizeBytes: number;
+  blockSize: number;
+  comment: string;
+}
+
+export interface SimSubsystem {
+  uuid: string;
+  name: string;
+  svmUuid: string;
+  osType: string;
+  comment: string;
+  /** Host NQNs allowed to connect, in the order they were added. */
+  hosts: string[];
+}
+
+/** A namespace mapped into a subsystem (ONTAP allows one subsystem per namespace). */
+export interface SimSubsystemMap {
+  subsystemUuid: string;
+  namespaceUuid: string;
+  nsid: number;
+}
+
+/** One `POST /api/support/ems/application-logs`: what a client told ONTAP's event log. */
+export interface SimEmsLog {
+  at: string;
+  svmUuid: string | undefined;
+  eventSource: string;
+  eventId: number;
+  category: string;
 }
 
 export interface SimInterface {
@@ -101,6 +156,12 @@ export interface ClusterState {
   /** Keyed by `${ownerUuid}/${name}`. */
   accounts: Map<string, SimAccount>;
   jobs: Map<string, SimJob>;
+  snapshots: Map<string, SimSnapshot>;
+  namespaces: Map<string, SimNamespace>;
+  subsystems: Map<string, SimSubsystem>;
+  /** Keyed by `${subsystemUuid}/${namespaceUuid}`. */
+  subsystemMaps: Map<string, SimSubsystemMap>;
+  emsLogs: SimEmsLog[];
   bgp: boolean;
 }
 
@@ -142,6 +203,11 @@ export function createClusterState(opts: {
     interfaces: new Map(),
     accounts: new Map(),
     jobs: new Map(),
+    snapshots: new Map(),
+    namespaces: new Map(),
+    subsystems: new Map(),
+    subsystemMaps: new Map(),
+    emsLogs: [],
     bgp: opts.bgp,
   };
   const admin: SimAccount = {
@@ -238,7 +304,8 @@ export function insertSvm(
 /** Removes an SVM with everything it owns, as a successful SVM delete does on ONTAP. */
 export function removeSvm(state: ClusterState, svmUuid: string): void {
   state.svms.delete(svmUuid);
-  for (const [uuid, volume] of state.volumes) if (volume.svmUuid === svmUuid) state.volumes.delete(uuid);
+  for (const volume of [...state.volumes.values()]) if (volume.svmUuid === svmUuid) removeVolume(state, volume.uuid);
+  for (const [uuid, subsystem] of state.subsystems) if (subsystem.svmUuid === svmUuid) removeSubsystem(state, uuid);
   for (const [uuid, lif] of state.interfaces) if (lif.svmUuid === svmUuid) state.interfaces.delete(uuid);
   for (const [key, account] of state.accounts) if (account.ownerUuid === svmUuid) state.accounts.delete(key);
 }
@@ -266,4 +333,30 @@ export function setDataVolumeCount(state: ClusterState, svm: SimSvm, count: numb
 
 function dataVolumeName(svm: SimSvm, index: number): string {
   return `${svm.name.replaceAll("-", "_").replaceAll(".", "_")}_vol${String(index).padStart(3, "0")}`;
+}
+
+/** Removes a volume with its snapshots and namespaces (and their maps), as a volume delete does on ONTAP. */
+export function removeVolume(state: ClusterState, volumeUuid: string): void {
+  state.volumes.delete(volumeUuid);
+  for (const [uuid, snapshot] of state.snapshots) if (snapshot.volumeUuid === volumeUuid) state.snapshots.delete(uuid);
+  for (const [uuid, namespace] of state.namespaces) if (namespace.volumeUuid === volumeUuid) removeNamespace(state, uuid);
+}
+
+export function removeNamespace(state: ClusterState, namespaceUuid: string): void {
+  state.namespaces.delete(namespaceUuid);
+  for (const [key, map] of state.subsystemMaps) if (map.namespaceUuid === namespaceUuid) state.subsystemMaps.delete(key);
+}
+
+export function removeSubsystem(state: ClusterState, subsystemUuid: string): void {
+  state.subsystems.delete(subsystemUuid);
+  for (const [key, map] of state.subsystemMaps) if (map.subsystemUuid === subsystemUuid) state.subsystemMaps.delete(key);
+}
+
+export function subsystemMapKey(subsystemUuid: string, namespaceUuid: string): string {
+  return `${subsystemUuid}/${namespaceUuid}`;
+}
+
+export function findVolumeByName(state: ClusterState, svmUuid: string, name: string): SimVolume | undefined {
+  for (const volume of state.volumes.values()) if (volume.svmUuid === svmUuid && volume.name === name) return volume;
+  return undefined;
 }

@@ -9,6 +9,10 @@ import {
   type SimInterface,
   type SimJob,
   type SimNode,
+  type SimNamespace,
+  type SimSnapshot,
+  type SimSubsystem,
+  type SimSubsystemMap,
   type SimSvm,
   type SimVolume,
 } from "./state.js";
@@ -16,7 +20,13 @@ import {
 /** A REST record as ONTAP serializes it (before field selection). */
 export type Rec = Record<string, unknown>;
 
-export const ONTAP_VERSION = { full: "NetApp Release 9.14.1: Mon Jan 15 12:00:00 UTC 2024", generation: 9, major: 14, minor: 1 };
+/**
+ * 9.15.1: the first release on which Trident (25.06, `InitializeOntapAPI` in storage_drivers/ontap/ontap_common.go)
+ * talks REST without `useREST: true` in its backend config; below it, it falls back to ZAPI, which the simulator
+ * does not serve. 9.16.1 and later would also make Trident ask for `san_optimized` and `disaggregated` with
+ * `ignore_unknown_fields=true` (its ASA r2 check), which the simulator does not serve yet.
+ */
+export const ONTAP_VERSION = { full: "NetApp Release 9.15.1: Mon Jun 03 12:00:00 UTC 2024", generation: 9, major: 15, minor: 1 };
 
 const link = (href: string) => ({ self: { href } });
 
@@ -86,6 +96,17 @@ export function clusterView(state: ClusterState): Rec {
   };
 }
 
+/**
+ * What an SVM-scoped account gets from `GET /api/cluster` (even with `fields=**`): name, uuid and version only.
+ * NetApp's REST role for Trident lists `/api/cluster` as readonly for an SVM role, and Trident's
+ * `SystemGetOntapVersion` says ONTAP leaves out fields such as `san_optimized` for vsadmin credentials; which
+ * other fields a real cluster hides is not established here, so the simulator shows the minimum a client needs.
+ */
+export function svmClusterView(state: ClusterState): Rec {
+  const full = clusterView(state);
+  return { name: full.name, uuid: full.uuid, version: full.version, _links: full._links };
+}
+
 export function nodeView(_state: ClusterState, node: SimNode): Rec {
   return {
     uuid: node.uuid,
@@ -109,7 +130,9 @@ export function aggregateView(state: ClusterState, aggregate: SimAggregate): Rec
     state: "online",
     // The vendor's wire name (netapp_ontap aggregate.py: data_key="volume-count"), not the Python attribute name.
     "volume-count": aggregateVolumeCount(state, aggregate.uuid),
-    space: { block_storage: { size: aggregate.sizeBytes, available: aggregate.sizeBytes - used, used } },
+    space: { block_storage: { size: aggregate.sizeBytes, available: aggregate.sizeBytes - used, used }, footprint: used },
+    // Trident reads the disk type to label its storage pools (`GetSVMAggregateAttributes`).
+    block_storage: { primary: { disk_type: "ssd" } },
     _links: link(`/api/storage/aggregates/${aggregate.uuid}`),
   };
 }
@@ -125,9 +148,29 @@ export function svmInterfaceView(state: ClusterState, lif: SimInterface): Rec {
     ip: { address: lif.address, netmask: lif.netmask },
     location: { home_node: nodeRef(state, lif.homeNodeUuid) },
     service_policy: lif.servicePolicy,
-    services: lif.servicePolicy === "default-management" ? ["management_https"] : ["data_core", "data_nvme_tcp"],
+    services: servicesOf(lif.servicePolicy),
     _links: link(`/api/network/ip/interfaces/${lif.uuid}`),
   };
+}
+
+/** The services of ONTAP's built-in service policies (the subset this simulator's LIFs use). */
+function servicesOf(policy: string): string[] {
+  switch (policy) {
+    case "default-management":
+      return ["management_https"];
+    case "default-data-nvme-tcp":
+      return ["data_core", "data_nvme_tcp"];
+    case "default-data-iscsi":
+      return ["data_core", "data_iscsi"];
+    case "default-data-blocks":
+      return ["data_core", "data_iscsi", "data_fc"];
+    case "default-data-files":
+      return ["data_core", "data_nfs", "data_cifs"];
+    case "default-intercluster":
+      return ["intercluster_core"];
+    default:
+      return ["data_core", "data_nvme_tcp"];
+  }
 }
 
 /** Interfaces grouped by SVM, built once per request so a list of many SVMs stays linear. */
@@ -161,17 +204,134 @@ export function svmView(state: ClusterState, svm: SimSvm, lifs: Map<string, SimI
 }
 
 export function volumeView(state: ClusterState, volume: SimVolume): Rec {
-  return {
+  const reserve = volume.snapshotReservePercent ?? (volume.isSvmRoot ? 5 : 0);
+  let used = 0;
+  for (const ns of state.namespaces.values()) if (ns.volumeUuid === volume.uuid) used += ns.sizeBytes;
+  const record: Rec = {
     uuid: volume.uuid,
     name: volume.name,
     state: "online",
     style: "flexvol",
     type: "rw",
     size: volume.sizeBytes,
+    comment: volume.comment ?? "",
     is_svm_root: volume.isSvmRoot,
     svm: svmRef(state, volume.svmUuid),
     aggregates: [aggregateRef(state, volume.aggregateUuid)],
+    guarantee: { type: volume.guarantee ?? "none" },
+    snapshot_policy: { name: volume.snapshotPolicy ?? "none" },
+    encryption: { enabled: volume.encrypted ?? false },
+    tiering: { policy: volume.tieringPolicy ?? "none" },
+    // Every FlexVol has NAS attributes on ONTAP, a SAN one too; Trident reads them with its volume info.
+    nas: { security_style: "unix", unix_permissions: 755, export_policy: { name: "default" } },
+    snapshot_directory_access_enabled: false,
+    space: {
+      size: volume.sizeBytes,
+      used,
+      available: volume.sizeBytes - used,
+      snapshot: { reserve_percent: reserve, used: 0 },
+      logical_space: { used },
+    },
+    clone: volume.clone
+      ? {
+          is_flexclone: true,
+          parent_volume: { uuid: volume.clone.parentVolumeUuid, name: volume.clone.parentVolumeName },
+          ...(volume.clone.parentSnapshotName ? { parent_snapshot: { name: volume.clone.parentSnapshotName } } : {}),
+        }
+      : { is_flexclone: false },
     _links: link(`/api/storage/volumes/${volume.uuid}`),
+  };
+  return record;
+}
+
+export function snapshotView(state: ClusterState, snapshot: SimSnapshot): Rec {
+  const volume = state.volumes.get(snapshot.volumeUuid);
+  return {
+    uuid: snapshot.uuid,
+    name: snapshot.name,
+    create_time: snapshot.createTime,
+    state: "valid",
+    volume: { uuid: snapshot.volumeUuid, name: volume?.name ?? "", _links: link(`/api/storage/volumes/${snapshot.volumeUuid}`) },
+    svm: svmRef(state, volume?.svmUuid ?? ""),
+    _links: link(`/api/storage/volumes/${snapshot.volumeUuid}/snapshots/${snapshot.uuid}`),
+  };
+}
+
+/** The namespace's map, if it is mapped (ONTAP maps a namespace into at most one subsystem). */
+function mapOfNamespace(state: ClusterState, namespaceUuid: string): SimSubsystemMap | undefined {
+  for (const map of state.subsystemMaps.values()) if (map.namespaceUuid === namespaceUuid) return map;
+  return undefined;
+}
+
+export function namespaceView(state: ClusterState, ns: SimNamespace): Rec {
+  const volume = state.volumes.get(ns.volumeUuid);
+  const map = mapOfNamespace(state, ns.uuid);
+  const subsystem = map ? state.subsystems.get(map.subsystemUuid) : undefined;
+  return {
+    uuid: ns.uuid,
+    name: ns.name,
+    comment: ns.comment,
+    enabled: true,
+    os_type: ns.osType,
+    create_time: "2024-06-03T12:00:00+00:00",
+    location: {
+      namespace: ns.name.split("/").pop() ?? "",
+      volume: { uuid: ns.volumeUuid, name: volume?.name ?? "", _links: link(`/api/storage/volumes/${ns.volumeUuid}`) },
+    },
+    space: { size: ns.sizeBytes, block_size: ns.blockSize, used: 0, guarantee: { requested: false, reserved: false } },
+    status: { state: "online", container_state: "online", mapped: map !== undefined, read_only: false },
+    svm: svmRef(state, ns.svmUuid),
+    ...(map && subsystem
+      ? {
+          subsystem_map: {
+            nsid: nsidHex(map.nsid),
+            anagrpid: nsidHex(map.nsid),
+            subsystem: { uuid: subsystem.uuid, name: subsystem.name, _links: link(`/api/protocols/nvme/subsystems/${subsystem.uuid}`) },
+            _links: link(`/api/protocols/nvme/subsystem-maps/${subsystem.uuid}/${ns.uuid}`),
+          },
+        }
+      : {}),
+    _links: link(`/api/storage/namespaces/${ns.uuid}`),
+  };
+}
+
+/** ONTAP shows namespace and ANA group ids as hex strings ("00000001h"). */
+function nsidHex(n: number): string {
+  return `${n.toString(16).padStart(8, "0")}h`;
+}
+
+export function subsystemView(state: ClusterState, subsystem: SimSubsystem): Rec {
+  return {
+    uuid: subsystem.uuid,
+    name: subsystem.name,
+    comment: subsystem.comment,
+    os_type: subsystem.osType,
+    target_nqn: `nqn.1992-08.com.netapp:sn.${state.uuid.replaceAll("-", "")}:subsystem.${subsystem.name}`,
+    serial_number: `8${subsystem.uuid.replaceAll("-", "").slice(0, 19)}`,
+    hosts: subsystem.hosts.map((nqn) => ({ nqn })),
+    svm: svmRef(state, subsystem.svmUuid),
+    _links: link(`/api/protocols/nvme/subsystems/${subsystem.uuid}`),
+  };
+}
+
+export function subsystemHostView(_state: ClusterState, subsystem: SimSubsystem, nqn: string): Rec {
+  return {
+    nqn,
+    subsystem: { uuid: subsystem.uuid, name: subsystem.name, _links: link(`/api/protocols/nvme/subsystems/${subsystem.uuid}`) },
+    _links: link(`/api/protocols/nvme/subsystems/${subsystem.uuid}/hosts/${encodeURIComponent(nqn)}`),
+  };
+}
+
+export function subsystemMapView(state: ClusterState, map: SimSubsystemMap): Rec {
+  const subsystem = state.subsystems.get(map.subsystemUuid);
+  const ns = state.namespaces.get(map.namespaceUuid);
+  return {
+    nsid: nsidHex(map.nsid),
+    anagrpid: nsidHex(map.nsid),
+    namespace: { uuid: map.namespaceUuid, name: ns?.name ?? "", _links: link(`/api/storage/namespaces/${map.namespaceUuid}`) },
+    subsystem: { uuid: map.subsystemUuid, name: subsystem?.name ?? "", _links: link(`/api/protocols/nvme/subsystems/${map.subsystemUuid}`) },
+    svm: svmRef(state, subsystem?.svmUuid ?? ns?.svmUuid ?? ""),
+    _links: link(`/api/protocols/nvme/subsystem-maps/${map.subsystemUuid}/${map.namespaceUuid}`),
   };
 }
 
@@ -189,6 +349,8 @@ export function interfaceView(state: ClusterState, lif: SimInterface): Rec {
     ipspace: defaultIpspace(state),
     location: { home_node: node, node, is_home: true },
     service_policy: { name: lif.servicePolicy },
+    // What Trident filters data LIFs by (`services=data_nvme_tcp`), from the service policy.
+    services: servicesOf(lif.servicePolicy),
     _links: link(`/api/network/ip/interfaces/${lif.uuid}`),
   };
 }
@@ -308,12 +470,43 @@ function prototypeRecords(): Record<string, Rec> {
   };
   const volume = [...state.volumes.values()][0]!;
   const account = [...state.accounts.values()][0]!;
+  const clone: SimVolume = {
+    uuid: "c",
+    name: "clone",
+    svmUuid: svm.uuid,
+    aggregateUuid: volume.aggregateUuid,
+    isSvmRoot: false,
+    sizeBytes: 1,
+    clone: { parentVolumeUuid: volume.uuid, parentVolumeName: volume.name, parentSnapshotName: "s" },
+  };
+  state.volumes.set(clone.uuid, clone);
+  const snapshot: SimSnapshot = { uuid: "s", name: "s", volumeUuid: volume.uuid, createTime: "t" };
+  const ns: SimNamespace = {
+    uuid: "ns",
+    name: "/vol/clone/ns",
+    svmUuid: svm.uuid,
+    volumeUuid: clone.uuid,
+    osType: "linux",
+    sizeBytes: 1,
+    blockSize: 4096,
+    comment: "",
+  };
+  state.namespaces.set(ns.uuid, ns);
+  const subsystem: SimSubsystem = { uuid: "ss", name: "ss", svmUuid: svm.uuid, osType: "linux", comment: "", hosts: ["nqn.h"] };
+  state.subsystems.set(subsystem.uuid, subsystem);
+  const map: SimSubsystemMap = { subsystemUuid: subsystem.uuid, namespaceUuid: ns.uuid, nsid: 1 };
+  state.subsystemMaps.set("m", map);
   return {
     cluster: clusterView(state),
     nodes: nodeView(state, state.nodes[0]!),
     aggregates: aggregateView(state, state.aggregates[0]!),
     svms: svmView(state, svm),
-    volumes: volumeView(state, volume),
+    volumes: volumeView(state, clone),
+    snapshots: snapshotView(state, snapshot),
+    namespaces: namespaceView(state, ns),
+    subsystems: subsystemView(state, subsystem),
+    subsystemHosts: subsystemHostView(state, subsystem, "nqn.h"),
+    subsystemMaps: subsystemMapView(state, map),
     interfaces: interfaceView(state, lif),
     accounts: accountView(state, account),
     bgpPeerGroups: bgpPeerGroupViews(state)[0]!,
@@ -332,6 +525,11 @@ export const SERVED_PATHS = {
   accounts: "/api/security/accounts",
   bgpPeerGroups: "/api/network/ip/bgp/peer-groups",
   jobs: "/api/cluster/jobs",
+  snapshots: "/api/storage/volumes/{volume.uuid}/snapshots",
+  namespaces: "/api/storage/namespaces",
+  subsystems: "/api/protocols/nvme/subsystems",
+  subsystemHosts: "/api/protocols/nvme/subsystems/{subsystem.uuid}/hosts",
+  subsystemMaps: "/api/protocols/nvme/subsystem-maps",
 } as const;
 
 const PROTOTYPES = prototypeRecords() as Record<keyof typeof SERVED_PATHS, Rec>;

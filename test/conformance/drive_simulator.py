@@ -8,6 +8,7 @@ Output: one JSON line {"vendor", "operations": [...], "responses": N, "problems"
 
 import json
 import os
+import re
 import sys
 import time
 import traceback
@@ -32,6 +33,11 @@ from netapp_ontap.resources import (  # noqa: E402
     IpInterface,
     Job,
     Node,
+    NvmeNamespace,
+    NvmeSubsystem,
+    NvmeSubsystemHost,
+    NvmeSubsystemMap,
+    Snapshot,
     Svm,
     Volume,
 )
@@ -49,13 +55,16 @@ seen = []  # "METHOD /path" of every answer, in order
 
 
 def resource_for_url(path):
-    """The vendor resource serving a concrete URL path (/api/svm/svms/<uuid> -> Svm)."""
+    """The vendor resource serving a concrete URL path (/api/svm/svms/<uuid> -> Svm,
+    /api/protocols/nvme/subsystems/<uuid>/hosts -> NvmeSubsystemHost): the vendor path whose placeholders match,
+    after dropping up to two trailing key segments."""
     segments = path.rstrip("/").split("/")
     for cut in range(0, 3):
         candidate = "/".join(segments[: len(segments) - cut]) if cut else "/".join(segments)
-        cls = vendor._resource_classes().get(candidate)
-        if cls is not None:
-            return cls
+        for vendor_path, cls in vendor._resource_classes().items():
+            pattern = re.sub(r"\\\{[^}]*\\\}", "[^/]+", re.escape(vendor_path))
+            if re.fullmatch(pattern, candidate):
+                return cls
     return None
 
 
@@ -249,6 +258,51 @@ def main():
         def volumes(svm):
             expect(Volume.count_collection(**{"svm.uuid": svm.uuid, "is_svm_root": False}) == 0, "data volumes")
 
+        @op("NVMe SAN: volume, snapshot, FlexClone, namespace, subsystem, host, map, resize, unmap and deletes as Trident uses them")
+        def nvme_san(svm, aggrs):
+            gib = 1024 ** 3
+            vol = Volume(name="trident_pvc_v", size=2 * gib, svm={"uuid": svm.uuid}, aggregates=[{"name": aggrs[0].name}],
+                         guarantee={"type": "none"}, snapshot_policy={"name": "none"}, space={"snapshot": {"reserve_percent": 0}})
+            vol.post(poll=True)
+            found = list(Volume.get_collection(**{"name": "trident_pvc_v", "svm.uuid": svm.uuid, "fields": "uuid,name,size,guarantee,nas,space.snapshot.used"}))
+            expect(len(found) == 1 and found[0].size == 2 * gib, f"volume: {found}")
+            vol_uuid = found[0].uuid
+            ns = NvmeNamespace(name="/vol/trident_pvc_v/namespace0", os_type="linux", space={"size": gib, "block_size": 4096}, svm={"uuid": svm.uuid})
+            ns.post()
+            ns_found = list(NvmeNamespace.get_collection(**{"name": "/vol/trident_pvc_v/*", "fields": "**"}))
+            expect(len(ns_found) == 1 and ns_found[0].space.size == gib, f"namespace: {ns_found}")
+            sub = NvmeSubsystem(name="s_vendor", os_type="linux", svm={"uuid": svm.uuid})
+            sub.post()
+            sub_found = list(NvmeSubsystem.get_collection(name="s_vendor", fields="uuid,name,target_nqn,hosts"))
+            expect(len(sub_found) == 1 and sub_found[0].target_nqn.startswith("nqn."), f"subsystem: {sub_found}")
+            sub_uuid = sub_found[0].uuid
+            NvmeSubsystemHost(sub_uuid, nqn="nqn.2014-08.org.nvmexpress:uuid:vendor-node").post()
+            hosts = list(NvmeSubsystemHost.get_collection(sub_uuid))
+            expect([h.nqn for h in hosts] == ["nqn.2014-08.org.nvmexpress:uuid:vendor-node"], f"hosts: {hosts}")
+            NvmeSubsystemMap(namespace={"uuid": ns_found[0].uuid}, subsystem={"uuid": sub_uuid}, svm={"uuid": svm.uuid}).post()
+            maps = list(NvmeSubsystemMap.get_collection(**{"subsystem.uuid": sub_uuid, "fields": "**"}))
+            expect(len(maps) == 1 and maps[0].namespace.uuid == ns_found[0].uuid, f"maps: {maps}")
+            Snapshot(vol_uuid, name="snap1", svm={"uuid": svm.uuid}).post(poll=True)
+            snaps = list(Snapshot.get_collection(vol_uuid, fields="name,create_time"))
+            expect([x.name for x in snaps] == ["snap1"], f"snapshots: {snaps}")
+            Volume(name="trident_pvc_c", svm={"uuid": svm.uuid},
+                   clone={"parent_volume": {"name": "trident_pvc_v"}, "parent_snapshot": {"name": "snap1"}, "is_flexclone": True}).post(poll=True)
+            clones = list(Volume.get_collection(**{"clone.parent_volume.name": "trident_pvc_v", "fields": "name,clone"}))
+            expect([c.name for c in clones] == ["trident_pvc_c"] and clones[0].clone.is_flexclone, f"clones: {clones}")
+            grow = Volume(uuid=vol_uuid)
+            grow.size = 4 * gib
+            grow.patch(poll=True)
+            bigger = NvmeNamespace(uuid=ns_found[0].uuid)
+            bigger.space = {"size": 3 * gib}
+            bigger.patch()
+            NvmeSubsystemMap(subsystem={"uuid": sub_uuid}, namespace={"uuid": ns_found[0].uuid}).delete()
+            NvmeSubsystem(uuid=sub_uuid).delete(allow_delete_with_hosts=True)
+            Volume(uuid=clones[0].uuid).delete(poll=True)
+            Snapshot(vol_uuid, uuid=snaps[0].uuid).delete(poll=True)
+            Volume(uuid=vol_uuid).delete(poll=True)
+            expect(Volume.count_collection(**{"svm.uuid": svm.uuid, "is_svm_root": False}) == 0, "data volumes left")
+            expect(NvmeNamespace.count_collection() == 0, "namespaces left")
+
         @op("SVM user: refused on the cluster interface, authenticates at its SVM management LIF and sees only its SVM")
         def svm_user(svm, node):
             with connect(target, user, second):
@@ -300,6 +354,7 @@ def main():
             accounts(svm)
             change_password()
             volumes(svm)
+            nvme_san(svm, found_aggregates)
             svm_user(svm, found_nodes[0])
             delete_account(svm)
             delete_svm(svm)

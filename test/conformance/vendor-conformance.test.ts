@@ -213,6 +213,7 @@ describe("conformance with NetApp's published ONTAP model (netapp-ontap 9.19.1.0
       "accounts",
       "password change",
       "volumes",
+      "NVMe SAN",
       "SVM user",
       "account delete",
       "SVM delete",

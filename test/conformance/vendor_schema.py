@@ -39,8 +39,9 @@ def _resource_classes():
 
 def resource_for(template):
     """The vendor resource for an endpoint template such as /api/svm/svms/{uuid}: trailing key segments
-    ({uuid}, {owner.uuid}/{name}) address one record of the collection they follow."""
-    path = template
+    ({uuid}, {owner.uuid}/{name}) address one record of the collection they follow. A key inside the path
+    (/api/storage/volumes/{volume.uuid}/snapshots) is written the vendor's way ({volume[uuid]}) to look it up."""
+    path = re.sub(r"\{([a-z_]+)\.([a-z_]+)\}(?=/)", r"{\1[\2]}", template)
     while True:
         cls = _resource_classes().get(path)
         if cls is not None:

@@ -44,6 +44,11 @@ export interface SimStateDump {
   interfaces: OntapRecord[];
   accounts: OntapRecord[];
   jobs: OntapRecord[];
+  snapshots: OntapRecord[];
+  namespaces: OntapRecord[];
+  subsystems: OntapRecord[];
+  subsystem_maps: OntapRecord[];
+  ems_logs: Array<{ at: string; svmUuid?: string; eventSource: string; eventId: number; category: string }>;
   bgp: { enabled: boolean; peer_groups: OntapRecord[] };
 }
 

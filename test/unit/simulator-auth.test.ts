@@ -72,14 +72,18 @@ describe("SVM-scoped users", () => {
     }
   });
 
-  it("cannot write or read cluster objects (403) but may change passwords in its own SVM", async () => {
+  it("cannot write cluster objects or read BGP (403), reads the reduced cluster record, may change passwords in its own SVM", async () => {
     const own = await svmWithUser("p1", "shoot1");
     const auth = { username: "shoot1", password: PASSWORD };
     const create = await admin.rest("POST", "/api/svm/svms", { auth, body: { name: "evil" } });
     expect(create.status).toBe(403);
     expect(create.body.error).toMatchObject({ code: "6", message: "not authorized for that command" });
     expect((await admin.rest("DELETE", `/api/svm/svms/${own}`, { auth })).status).toBe(403);
-    expect((await admin.rest("GET", "/api/cluster", { auth })).status).toBe(403);
+    // Readonly for an SVM role (NetApp's REST role for Trident lists /api/cluster): name, uuid and version only.
+    const cluster = await admin.rest("GET", "/api/cluster?fields=**", { auth });
+    expect(cluster.status).toBe(200);
+    expect(Object.keys(cluster.body).sort()).toEqual(["_links", "name", "uuid", "version"]);
+    expect((await admin.rest("GET", "/api/network/ip/bgp/peer-groups", { auth })).status).toBe(403);
     expect((await admin.rest("GET", "/__sim/state", { auth })).status).toBe(403);
     const change = await admin.rest("POST", "/api/security/authentication/password", {
       auth,

@@ -1,5 +1,5 @@
 import { type Route, requireClusterAdmin, svmScope } from "../routes.js";
-import { aggregateView, bgpPeerGroupViews, clusterView, jobView, nodeView } from "../views.js";
+import { aggregateView, bgpPeerGroupViews, clusterView, jobView, nodeView, svmClusterView } from "../views.js";
 import { byName, getInstance, listCollection, readRoutes } from "./common.js";
 
 const keys = ["uuid", "name"] as const;
@@ -9,9 +9,10 @@ export const clusterRoutes: Route[] = [
   {
     method: "GET",
     template: "/api/cluster",
+    // Readonly for an SVM role too (NetApp's REST role for Trident lists it): its callers get the reduced view.
     handler: (ctx) => {
-      requireClusterAdmin(ctx);
-      return getInstance(ctx, "cluster", clusterView(ctx.sim.state), keys);
+      const view = ctx.identity.kind === "cluster" ? clusterView(ctx.sim.state) : svmClusterView(ctx.sim.state);
+      return getInstance(ctx, "cluster", view, keys);
     },
   },
   ...readRoutes({
@@ -20,7 +21,8 @@ export const clusterRoutes: Route[] = [
     all: (s) => s.nodes,
     find: (s, params) => s.nodes.find((n) => n.uuid === params.uuid),
     view: (s) => (n) => nodeView(s, n),
-    scope: "cluster",
+    // Readonly for an SVM role (NetApp's REST role for Trident lists /api/cluster/nodes): every node is visible.
+    scope: { svmOf: () => undefined, all: true },
   }),
   ...readRoutes({
     kind: "aggregates",
@@ -28,7 +30,8 @@ export const clusterRoutes: Route[] = [
     all: (s) => s.aggregates,
     find: (s, params) => s.aggregates.find((a) => a.uuid === params.uuid),
     view: (s) => (a) => aggregateView(s, a),
-    scope: "cluster",
+    // An SVM-scoped caller sees the aggregates assigned to its SVM (its aggr-list), as `vserver show-aggregates`.
+    scope: { visibleTo: (s, svmUuid) => (a) => s.svms.get(svmUuid)?.aggregateUuids.includes(a.uuid) ?? false },
   }),
   {
     method: "GET",

@@ -35,8 +35,14 @@ export function getInstance(
   return { status: 200, body: query.fields === undefined ? record : project(record, query.fields, keyFields) };
 }
 
-/** Who may read a collection: cluster accounts only, or every caller, an SVM-scoped one seeing only its SVM's records. */
-export type ReadScope<T> = "cluster" | { svmOf: (item: T) => string | undefined };
+/**
+ * Who may read a collection: cluster accounts only; or every caller, an SVM-scoped one seeing only its SVM's
+ * records (`svmOf`), or everything (`all`, cluster objects a role lists as readonly), or what `visibleTo` says.
+ */
+export type ReadScope<T> =
+  | "cluster"
+  | { svmOf: (item: T) => string | undefined; all?: boolean }
+  | { visibleTo: (state: ClusterState, svmUuid: string) => (item: T) => boolean };
 
 /**
  * The two read routes of a collection: GET the collection and GET one record. An SVM-scoped caller sees only
@@ -66,7 +72,10 @@ export function readRoutes<T>(spec: {
       return () => true;
     }
     const svm = svmScope(ctx);
-    return (item) => svm === undefined || scope.svmOf(item) === svm;
+    if (svm === undefined) return () => true;
+    if ("visibleTo" in scope) return scope.visibleTo(ctx.sim.state, svm);
+    if (scope.all) return () => true;
+    return (item) => scope.svmOf(item) === svm;
   };
   return [
     {
@@ -92,10 +101,48 @@ export function readRoutes<T>(spec: {
   ];
 }
 
-/** Query of a write: `return_timeout` always, `return_records` where the operation supports it. */
-export function writeQuery(ctx: RequestContext, withRecords = false) {
+/**
+ * Query of a write: `return_timeout` always, `return_records` where the operation supports it, and the
+ * operation's own flags (`force`, `allow_delete_with_hosts`), which come back as `flags`.
+ */
+export function writeQuery(ctx: RequestContext, withRecords = false, flags: readonly string[] = []) {
   const allow = withRecords ? ["return_timeout", "return_records"] : ["return_timeout"];
-  return parseQuery(ctx.query, { allow, known: new Set() });
+  const own = new URLSearchParams();
+  const rest = new URLSearchParams();
+  for (const [name, value] of ctx.query) (flags.includes(name) ? own : rest).append(name, value);
+  const parsed = parseQuery(rest, { allow, known: new Set() });
+  const flagValues: Record<string, boolean> = {};
+  for (const [name, value] of own) {
+    // Case-insensitive, as NetApp's own Python client sends `True`.
+    const lower = value.toLowerCase();
+    if (lower !== "true" && lower !== "false") throw new SimError(400, "2", `Invalid value for field "${name}": expected true or false.`, name);
+    flagValues[name] = lower === "true";
+  }
+  return { ...parsed, flags: flagValues };
+}
+
+/**
+ * The SVM a write names in its body (`svm.uuid` or `svm.name`), checked against the caller: an SVM-scoped
+ * account may only name its own SVM (another one does not exist for it), and without a reference it is its own.
+ */
+export function svmForWrite(ctx: RequestContext, ref: { uuid?: string; name?: string } | undefined, target = "svm.uuid"): string {
+  const state = ctx.sim.state;
+  const own = ctx.identity.kind === "svm" ? ctx.identity.svmUuid : undefined;
+  if (!ref || (ref.uuid === undefined && ref.name === undefined)) {
+    if (own) return own;
+    throw new SimError(400, "2", `Missing value for required field "${target}".`, target);
+  }
+  const svm = ref.uuid !== undefined ? state.svms.get(ref.uuid) : [...state.svms.values()].find((v) => v.name === ref.name);
+  if (!svm || (ref.name !== undefined && svm.name !== ref.name) || (own !== undefined && svm.uuid !== own)) {
+    throw new SimError(400, "4", "entry doesn't exist", target);
+  }
+  return svm.uuid;
+}
+
+/** Whether the caller may see an object of this SVM (cluster accounts see all). */
+export function visibleSvm(ctx: RequestContext, svmUuid: string | undefined): boolean {
+  const scope = svmScope(ctx);
+  return scope === undefined || scope === svmUuid;
 }
 
 export function createdResponse(location: string, record: Rec, returnRecords: boolean | undefined): SimResponse {

@@ -1,9 +1,11 @@
 import type { Route } from "../routes.js";
 import { accountRoutes } from "./accounts.js";
 import { clusterRoutes } from "./cluster.js";
+import { emsRoutes } from "./ems.js";
 import { interfaceRoutes } from "./interfaces.js";
+import { nvmeRoutes } from "./nvme.js";
 import { svmRoutes } from "./svms.js";
 import { volumeRoutes } from "./volumes.js";
 
 /** Every ONTAP REST route the simulator serves. */
-export const restRoutes: Route[] = [...clusterRoutes, ...svmRoutes, ...interfaceRoutes, ...accountRoutes, ...volumeRoutes];
+export const restRoutes: Route[] = [...clusterRoutes, ...svmRoutes, ...interfaceRoutes, ...accountRoutes, ...volumeRoutes, ...nvmeRoutes, ...emsRoutes];
