@@ -4,9 +4,9 @@ import { Secrets } from "../kube/resources.js";
 import type { OntapClient, Svm } from "../ontap/index.js";
 import { isOntapError } from "../ontap/index.js";
 import { generatePassword, type PasswordRules } from "./password.js";
-import type { ShootPlan } from "./plan.js";
+import { ownerComment, ownerOfComment, type ShootPlan } from "./plan.js";
 import { parseSuperseded, pruneSuperseded, SUPERSEDED_KEY, type SupersededPassword, serializeSuperseded, supersede } from "./superseded-passwords.js";
-import type { VerifiedAt, VerifyCredentials } from "./verify-credentials.js";
+import type { Verdict, VerifiedAt, VerifyCredentials } from "./verify-credentials.js";
 
 /**
  * The secret-first credentials protocol. A password reaches ONTAP only after it is stored in the seed
@@ -126,15 +126,31 @@ export async function ensureCredentials(
 ): Promise<CredentialsResult> {
   const { kube, ontap } = deps;
   const check = deps.verify ?? clusterVerifier(ontap);
-  const username = plan.username;
   const read = await (seedSecrets ?? readSeedSecrets(kube, plan));
   let secret = read.secret;
   const stored = decodeCredentials(secret);
   const now = deps.now ?? Date.now;
-  // Another user's leftovers are no candidates for this one.
-  const superseded = stored.username === username ? pruneSuperseded(stored.superseded ?? [], now()) : [];
 
-  if (stored.username === username && stored.password) {
+  // Which user: the shoot's own, or a legacy-named one (the shoot name alone) that provably belongs to it.
+  let username = plan.username;
+  let staleLegacySecret = false;
+  if (secret && plan.legacyUsername !== undefined && stored.username === plan.legacyUsername) {
+    const claim = await claimLegacyUser(deps, plan, svm, check, stored.password);
+    if (claim.kind === "unverified" && stored.password) {
+      return { username: plan.legacyUsername, password: stored.password, outcome: "unverified", verification: { verified: false, reason: claim.reason } };
+    }
+    if (claim.kind === "owned") username = plan.legacyUsername;
+  } else if (!secret && read.legacy) {
+    const adoption = await adoptLegacySecret(deps, plan, svm, check, read.legacy);
+    if (adoption.adopted) return adoption.adopted;
+    staleLegacySecret = true;
+    if (adoption.owned && plan.legacyUsername !== undefined) username = plan.legacyUsername;
+  }
+  // Another user's leftovers are no candidates for this one.
+  const mine = stored.username === username;
+  const superseded = mine ? pruneSuperseded(stored.superseded ?? [], now()) : [];
+
+  if (mine && stored.password) {
     const verdict = await check(username, stored.password);
     if (verdict.result === "ok") {
       const verification = { verified: true as const, at: verdict.at };
@@ -152,7 +168,7 @@ export async function ensureCredentials(
       return { username, password: stored.password, outcome: "unverified", verification: { verified: false, reason: verdict.reason } };
     }
   }
-  if (stored.username === username && stored.pendingPassword) {
+  if (mine && stored.pendingPassword) {
     const verdict = await check(username, stored.pendingPassword);
     if (verdict.result === "ok") {
       const kept = supersede(superseded, [], now(), [stored.pendingPassword]);
@@ -171,18 +187,12 @@ export async function ensureCredentials(
     }
     if (verdict.result === "unknown") throw cannotVerify(username, verdict.reason);
   }
-  let staleLegacySecret = false;
-  if (!secret) {
-    const legacy = await adoptLegacySecret(deps, plan, check, read.legacy);
-    if (legacy.adopted) return legacy.adopted;
-    staleLegacySecret = legacy.found;
-  }
 
   // No stored password works (or there is none): rotate, storing the new password first. A pending password
   // given up on here joins the superseded: its write may still be on the wire.
   const password = deps.generate ? deps.generate() : generatePassword(deps.passwordRules, username);
-  const previous = stored.username === username ? stored.password : undefined;
-  const keptWhileRotating = supersede(superseded, [stored.username === username ? stored.pendingPassword : undefined], now(), [password, previous]);
+  const previous = mine ? stored.password : undefined;
+  const keptWhileRotating = supersede(superseded, [mine ? stored.pendingPassword : undefined], now(), [password, previous]);
   // The account read changes nothing, so it runs alongside the Secret write; the password still reaches ONTAP
   // only after the write succeeded.
   const [written, account] = await Promise.all([
@@ -200,7 +210,7 @@ export async function ensureCredentials(
     if (account) {
       await ontap.changePassword({ svmName: svm.name, name: username, password });
     } else {
-      await ontap.createAccount({ ownerUuid: svm.uuid, name: username, password, role: "vsadmin" });
+      await ontap.createAccount({ ownerUuid: svm.uuid, name: username, password, role: "vsadmin", comment: ownerComment(plan.owner) });
     }
   } catch (err) {
     throw passwordRefused(err, username, svm.name) ?? err;
@@ -230,6 +240,43 @@ export async function ensureCredentials(
   if (staleLegacySecret) await kube.delete(Secrets, plan.legacySecret.namespace, plan.legacySecret.name);
   const verification = after.result === "ok" ? { verified: true as const, at: after.at } : { verified: false as const, reason: after.reason };
   return { username, password, outcome: "rotated", verification };
+}
+
+/** Whether this shoot may use the legacy-named user (the shoot name alone, which shoots of one name share). */
+type LegacyClaim =
+  /** Its comment names this shoot (recorded now if a password this shoot holds just proved it). */
+  | { kind: "owned" }
+  /** No owner recorded and the proof could not be made (no answer): kept as is, neither claimed nor rotated. */
+  | { kind: "unverified"; reason: string }
+  /** Absent, another shoot's, locked, or not proven: this shoot uses its own user instead. */
+  | { kind: "not-ours" };
+
+/**
+ * A legacy-named account is this shoot's when its comment says so. Without a comment (the Go extension and this
+ * controller's earlier versions recorded none) it is this shoot's only when a password this shoot holds (its
+ * seed Secret, or the Go extension's Secret named for this shoot namespace) authenticates as it: then the owner
+ * is recorded in the comment, so a sibling shoot of the same name finds it taken and never rotates it. Any other
+ * shoot of that name moves to its own user; nothing is ever written to an account that is not provably ours.
+ */
+async function claimLegacyUser(
+  deps: CredentialsDeps,
+  plan: ShootPlan,
+  svm: Svm,
+  check: VerifyCredentials,
+  password: string | undefined,
+): Promise<LegacyClaim> {
+  const name = plan.legacyUsername;
+  if (name === undefined) return { kind: "not-ours" };
+  const account = await deps.ontap.getAccount(svm.uuid, name);
+  if (!account) return { kind: "not-ours" };
+  const owner = ownerOfComment(account.comment);
+  if (owner === plan.owner) return { kind: "owned" };
+  if (owner !== undefined || !password || account.locked) return { kind: "not-ours" };
+  const verdict = await check(name, password);
+  if (verdict.result === "unknown") return { kind: "unverified", reason: verdict.reason };
+  if (verdict.result === "wrong") return { kind: "not-ours" };
+  await deps.ontap.setAccountComment(svm.uuid, name, ownerComment(plan.owner));
+  return { kind: "owned" };
 }
 
 /** The pre-LIF check: authenticate on the cluster interface. An error there is to be retried, not a verdict. */
@@ -271,27 +318,32 @@ function cannotVerify(name: string, reason: string, cause?: unknown): ExtensionE
 }
 
 /**
- * The Go extension kept the credentials in the seed's kube-system. Adopt them only once the password is
- * proven live, then remove the old Secret so exactly one copy exists.
+ * The Go extension kept the credentials in the seed's kube-system. Adopt them only once the user provably belongs
+ * to this shoot (claimLegacyUser) and the password is live (or cannot be checked), then remove the old Secret so
+ * exactly one copy exists. `owned` without `adopted`: the user is this shoot's but the Go password is stale.
  */
 async function adoptLegacySecret(
   deps: CredentialsDeps,
   plan: ShootPlan,
+  svm: Svm,
   check: VerifyCredentials,
-  legacy: SecretObject | undefined,
-): Promise<{ found: boolean; adopted?: CredentialsResult }> {
+  legacy: SecretObject,
+): Promise<{ owned: boolean; adopted?: CredentialsResult }> {
   const { kube } = deps;
-  if (!legacy) return { found: false };
   const creds = decodeCredentials(legacy);
-  if (creds.username !== plan.username || !creds.password) return { found: true };
-  const verdict = await check(plan.username, creds.password);
-  if (verdict.result === "wrong") return { found: true };
-  // Unknown is kept like a stored password: adopted (one copy, in the new place) and used, not rotated.
-  await writeSecret(deps, plan, undefined, { username: plan.username, password: creds.password }, "adopt the Go extension's Secret");
+  const name = plan.legacyUsername;
+  if (name === undefined || creds.username !== name || !creds.password) return { owned: false };
+  const claim = await claimLegacyUser(deps, plan, svm, check, creds.password);
+  if (claim.kind === "not-ours") return { owned: false };
+  const verdict: Verdict = claim.kind === "unverified" ? { result: "unknown", reason: claim.reason } : await check(name, creds.password);
+  if (verdict.result === "wrong") return { owned: true };
+  // Unknown is kept like a stored password: adopted (one copy, in the new place) and used, not rotated; the
+  // owner is recorded once the password can be proven.
+  await writeSecret(deps, plan, undefined, { username: name, password: creds.password }, "adopt the Go extension's Secret");
   await kube.delete(Secrets, plan.legacySecret.namespace, plan.legacySecret.name);
   const verification =
     verdict.result === "ok" ? { verified: true as const, at: verdict.at } : { verified: false as const, reason: verdict.reason };
-  return { found: true, adopted: { username: plan.username, password: creds.password, outcome: "adopted-legacy", verification } };
+  return { owned: true, adopted: { username: name, password: creds.password, outcome: "adopted-legacy", verification } };
 }
 
 /** Creates or replaces the seed Secret with exactly these credentials (optimistic concurrency on update). */

@@ -6,10 +6,12 @@ import { secretsOf } from "./transport.js";
 import type { AuthenticateResult, OntapClient } from "./client.js";
 import { type CallOptions, ENDPOINTS, type RequestSpec, type Requester } from "./request.js";
 
-const ACCOUNT_FIELDS = ["name", "owner.uuid", "owner.name", "role.name", "locked"];
+const ACCOUNT_FIELDS = ["name", "owner.uuid", "owner.name", "role.name", "locked", "comment"];
+
+type AccountOperation = "getAccount" | "listAccounts" | "createAccount" | "deleteAccount" | "changePassword" | "setAccountComment" | "authenticateAs";
 
 /** SVM user accounts, their passwords, and the login as one (the proof a stored password works). */
-export function accountOperations(r: Requester): Pick<OntapClient, "getAccount" | "listAccounts" | "createAccount" | "deleteAccount" | "changePassword" | "authenticateAs"> {
+export function accountOperations(r: Requester): Pick<OntapClient, AccountOperation> {
   const { contextOf, sendOnce, retryOptions, request, parse, listAll, getOptional, deleteIdempotent } = r;
   async function fetchAccount(
     ownerUuid: string,
@@ -60,7 +62,7 @@ export function accountOperations(r: Requester): Pick<OntapClient, "getAccount" 
     }
   }
 
-  const ops: Pick<OntapClient, "getAccount" | "listAccounts" | "createAccount" | "deleteAccount" | "changePassword" | "authenticateAs"> = {
+  const ops: Pick<OntapClient, AccountOperation> = {
       getAccount(ownerUuid, name, callOpts = {}) {
         return getOptional(
           {
@@ -102,6 +104,7 @@ export function accountOperations(r: Requester): Pick<OntapClient, "getAccount" 
             applications: [{ application: "http", authentication_methods: ["password"] }],
             password: input.password,
             locked: false,
+            ...(input.comment !== undefined ? { comment: input.comment } : {}),
           },
           signal: callOpts.signal,
           secrets: [input.password],
@@ -110,7 +113,7 @@ export function accountOperations(r: Requester): Pick<OntapClient, "getAccount" 
           ...retryOptions(spec),
           create: async (attempt) => {
             await sendOnce(spec, attempt);
-            return { name: input.name, ownerUuid: input.ownerUuid, role, locked: false };
+            return { name: input.name, ownerUuid: input.ownerUuid, role, locked: false, ...(input.comment !== undefined ? { comment: input.comment } : {}) };
           },
           lookup: (attempt) => fetchAccount(input.ownerUuid, input.name, operation, callOpts.signal, attempt),
         });
@@ -149,6 +152,18 @@ export function accountOperations(r: Requester): Pick<OntapClient, "getAccount" 
             if (auth.result === "error") throw auth.error;
             return undefined;
           },
+        });
+      },
+
+      async setAccountComment(ownerUuid, name, comment, callOpts = {}) {
+        // Setting the same comment twice is harmless: a lost answer is simply sent again.
+        await request({
+          operation: `set the comment of account ${name} of SVM ${ownerUuid}`,
+          method: "PATCH",
+          endpoint: ENDPOINTS.account,
+          params: { "owner.uuid": ownerUuid, name },
+          body: { comment },
+          signal: callOpts.signal,
         });
       },
 

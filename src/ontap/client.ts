@@ -32,6 +32,8 @@ export interface CreateAccountInput {
   password: string;
   /** Default "vsadmin". */
   role?: string;
+  /** Recorded on the account (who owns it). */
+  comment?: string;
 }
 
 export interface ChangePasswordInput {
@@ -66,6 +68,8 @@ export interface OntapClient {
   /** Already gone counts as deleted. */
   deleteAccount(ownerUuid: string, name: string, opts?: CallOptions): Promise<void>;
   changePassword(input: ChangePasswordInput, opts?: CallOptions): Promise<void>;
+  /** PATCHes the account's `comment` (idempotent). */
+  setAccountComment(ownerUuid: string, name: string, comment: string, opts?: CallOptions): Promise<void>;
   countDataVolumes(svmUuid: string, opts?: CallOptions): Promise<number>;
   /** Never throws; a 401 is "wrong-password" and is not retried. */
   authenticateAs(credentials: { name: string; password: string }, opts?: CallOptions): Promise<AuthenticateResult>;

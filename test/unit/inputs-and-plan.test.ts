@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { withoutControlCharacters } from "../../src/extension/status.js";
 import { decodeShootInputs, InputError } from "../../src/ontap-extension/inputs.js";
 import { bitsOfEntropy, brokenRule, DEFAULT_PASSWORD_RULES, generatePassword, PASSWORD_LENGTH } from "../../src/ontap-extension/password.js";
-import { planShoot, svmNameFor, usernameFor } from "../../src/ontap-extension/plan.js";
+import { planShoot, svmNameFor, legacyUsernameFor, usernameFor } from "../../src/ontap-extension/plan.js";
 
 const projectId = "0a1b2c3d-aaaa-bbbb-cccc-1234567890ab";
 const cluster = { spec: { shoot: { metadata: { annotations: { "cluster.metal-stack.io/project": projectId } } } } };
@@ -77,7 +77,9 @@ describe("shoot inputs", () => {
 describe("plan", () => {
   it("derives the Go extension's names", () => {
     expect(svmNameFor(projectId)).toBe("p0a1b2c3daaaabbbbcccc1234567890ab");
-    expect(usernameFor("a-very-long-shoot-name-that-goes-on")).toBe("a-very-long-shoot-name-th");
+    // The Go extension's user name (the shoot name cut to 25) is the legacy one; each shoot's own is unique.
+    expect(legacyUsernameFor("a-very-long-shoot-name-that-goes-on")).toBe("a-very-long-shoot-name-th");
+    expect(usernameFor("shoot--proj1--my-shoot")).toBe("proj1--my-shoot");
     const plan = planShoot(decodeShootInputs(ext(good), cluster));
     expect(plan.lifs.map((l) => [l.name, l.ipAddress, l.servicePolicy])).toEqual([
       ["datalif+0", "10.0.0.11", "default-data-nvme-tcp"],
