@@ -48,6 +48,11 @@ export type CredentialsOutcome =
   | "cleared-stale-pending"
   | "adopted-legacy"
   | "rotated"
+  /**
+   * The pending password could not be checked (the LIF did not answer): it was set again through the cluster
+   * interface, where the controller is administrator, and promoted. A rotation never waits on the LIF's answer.
+   */
+  | "reapplied-pending"
   /** The check could not be made (the LIF did not answer): the stored password is kept and used as is. */
   | "unverified";
 
@@ -164,7 +169,9 @@ export async function ensureCredentials(
       return { username, password: stored.password, outcome: "verified", verification };
     }
     if (verdict.result === "unknown") {
-      // Unknown is never wrong: keep what is stored (a pendingPassword too) and let Trident use it.
+      // Unknown is never wrong: without a rotation under way, keep what is stored and let Trident use it. With
+      // one (a pendingPassword), ONTAP holds either password and nobody can tell which: finish the rotation.
+      if (stored.pendingPassword) return reapplyPending(deps, plan, svm, secret, username, stored.pendingPassword, superseded, verdict.reason);
       return { username, password: stored.password, outcome: "unverified", verification: { verified: false, reason: verdict.reason } };
     }
   }
@@ -175,7 +182,7 @@ export async function ensureCredentials(
       await writeSecret(deps, plan, secret, { username, password: stored.pendingPassword, superseded: kept }, "promote the live pendingPassword");
       return { username, password: stored.pendingPassword, outcome: "promoted-pending", verification: { verified: true, at: verdict.at } };
     }
-    if (verdict.result === "unknown") throw cannotVerify(username, verdict.reason);
+    if (verdict.result === "unknown") return reapplyPending(deps, plan, svm, secret, username, stored.pendingPassword, superseded, verdict.reason);
   }
   // A write given up on that landed after all (newest first: the last one to land wins on ONTAP).
   for (const candidate of superseded) {
@@ -185,7 +192,8 @@ export async function ensureCredentials(
       await writeSecret(deps, plan, secret, { username, password: candidate.password, superseded: kept }, "promote a superseded password that ONTAP holds");
       return { username, password: candidate.password, outcome: "promoted-superseded", verification: { verified: true, at: verdict.at } };
     }
-    if (verdict.result === "unknown") throw cannotVerify(username, verdict.reason);
+    // The stored passwords are proven wrong, so a rotation is due anyway; an unchecked fallback does not stop it.
+    if (verdict.result === "unknown") break;
   }
 
   // No stored password works (or there is none): rotate, storing the new password first. A pending password
@@ -240,6 +248,35 @@ export async function ensureCredentials(
   if (staleLegacySecret) await kube.delete(Secrets, plan.legacySecret.namespace, plan.legacySecret.name);
   const verification = after.result === "ok" ? { verified: true as const, at: after.at } : { verified: false as const, reason: after.reason };
   return { username, password, outcome: "rotated", verification };
+}
+
+/**
+ * A rotation whose promotion was lost while the management LIF does not answer: the Secret holds the pending
+ * password, ONTAP holds it or the one before, and the LIF cannot say which. The controller is administrator on
+ * the cluster interface and needs no answer from the LIF: it sets the stored pending password again there
+ * (secret first still holds: it was stored before ONTAP ever saw it) and promotes it. The proof at the LIF
+ * stays open, so the result is unverified, and the next reconcile that reaches the LIF proves it.
+ */
+async function reapplyPending(
+  deps: CredentialsDeps,
+  plan: ShootPlan,
+  svm: Svm,
+  secret: SecretObject | undefined,
+  username: string,
+  pending: string,
+  superseded: SupersededPassword[],
+  reason: string,
+): Promise<CredentialsResult> {
+  const account = await deps.ontap.getAccount(svm.uuid, username);
+  try {
+    if (account) await deps.ontap.changePassword({ svmName: svm.name, name: username, password: pending });
+    else await deps.ontap.createAccount({ ownerUuid: svm.uuid, name: username, password: pending, role: "vsadmin", comment: ownerComment(plan.owner) });
+  } catch (err) {
+    throw passwordRefused(err, username, svm.name) ?? err;
+  }
+  const kept = superseded.filter((e) => e.password !== pending);
+  await writeSecret(deps, plan, secret, { username, password: pending, superseded: kept }, "promote the pending password set again through the cluster interface");
+  return { username, password: pending, outcome: "reapplied-pending", verification: { verified: false, reason } };
 }
 
 /** Whether this shoot may use the legacy-named user (the shoot name alone, which shoots of one name share). */
