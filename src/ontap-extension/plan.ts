@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { ShootInputs } from "./inputs.js";
+import { decodeShootInputs, type ShootInputs } from "./inputs.js";
 
 /** Every name a reconcile touches, derived from the inputs alone so any run finds what an earlier run made. */
 export interface ShootPlan {
@@ -131,5 +131,42 @@ export function planShoot(inputs: ShootInputs): ShootPlan {
         servicePolicy: MANAGEMENT_SERVICE_POLICY,
       },
     ],
+  };
+}
+
+/** What a teardown needs: where the SVM is, which users are this shoot's, and its seed Secrets. */
+export type TeardownPlan = Pick<ShootPlan, "svmName" | "username" | "owner" | "secret" | "legacySecret">;
+
+const SHOOT_NAMESPACE = /^shoot--[a-z0-9-]+?--[a-z0-9][a-z0-9-]*$/;
+
+/**
+ * The plan of a delete, from what the status recorded (`providerStatus.svmName`, written before anything was
+ * made on ONTAP) and, only where nothing was recorded, from the inputs. Inputs that went bad after creation (a
+ * broken providerConfig, a lost or changed project annotation) must not skip ONTAP: the user, and a password the
+ * shoot owner could read, would stay valid after the shoot is gone. The user and Secret names need only the shoot
+ * namespace. Undefined when neither says which SVM: nothing of this shoot can be on ONTAP then.
+ */
+export function planTeardown(
+  extension: { metadata?: { namespace?: string }; spec?: { providerConfig?: unknown }; status?: { providerStatus?: unknown } | null },
+  cluster: Parameters<typeof decodeShootInputs>[1],
+): TeardownPlan | undefined {
+  const namespace = extension.metadata?.namespace ?? "";
+  if (!SHOOT_NAMESPACE.test(namespace)) return undefined;
+  const recorded = (extension.status?.providerStatus as { svmName?: unknown } | undefined)?.svmName;
+  let svmName = typeof recorded === "string" && recorded !== "" ? recorded : undefined;
+  if (!svmName) {
+    try {
+      svmName = planShoot(decodeShootInputs(extension, cluster)).svmName;
+    } catch {
+      return undefined;
+    }
+  }
+  const goSecretName = `${svmName}-${namespace.slice("shoot--".length)}-credentials`;
+  return {
+    svmName,
+    username: usernameFor(namespace),
+    owner: namespace,
+    secret: { namespace, name: SECRET_NAME },
+    legacySecret: { namespace: "kube-system", name: goSecretName },
   };
 }

@@ -64,7 +64,7 @@ export interface SvmDeps {
   clients: ReadonlyMap<string, OntapClient>;
   /** The cluster an earlier run chose for this SVM, from status.providerStatus. */
   recordedCluster?: string;
-  /** Persists the chosen cluster before the create call that could lose its answer. */
+  /** Persists the chosen cluster before the create call that could lose its answer, and the SVM found before it is used. */
   recordPlacement: (cluster: string) => Promise<void>;
   pollMs?: number;
 }
@@ -128,6 +128,9 @@ async function observeAndDecide(deps: SvmDeps, plan: ShootPlan, justCreated: boo
             true,
           );
         }
+        // Recorded before the user is made on it (once: then status says so), so a delete finds this SVM even
+        // when the inputs it was derived from went bad meanwhile (plan.ts `planTeardown`).
+        if (deps.recordedCluster !== lookup.cluster) await deps.recordPlacement(lookup.cluster);
         return done({ cluster: lookup.cluster, client, svm });
       }
       if (SETTLING_STATES.has(svm.state)) {

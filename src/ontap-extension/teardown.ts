@@ -1,10 +1,7 @@
 import { codesForInfraErrors, ExtensionError } from "../extension/errors.js";
 import type { MetroCluster, OntapClient } from "../ontap/index.js";
 import { done, requeue, type StepResult } from "../runtime/result.js";
-import { BUILTIN_SVM_ACCOUNTS, ownerOfComment, type ShootPlan } from "./plan.js";
-
-/** What a teardown needs of the plan: where the SVM is and which users are this shoot's. */
-export type TeardownPlan = Pick<ShootPlan, "svmName" | "username" | "owner">;
+import { BUILTIN_SVM_ACCOUNTS, ownerOfComment, type TeardownPlan } from "./plan.js";
 
 export interface TeardownDeps {
   metro: MetroCluster;
@@ -17,7 +14,7 @@ export interface TeardownDeps {
  * Removes this shoot's user; removes the SVM (LIFs first) only when ONTAP shows no other shoot's user and
  * no data volume on it. ONTAP is asked, not the seed: shoots of one project may live on other seeds.
  */
-export async function teardownOntap(deps: TeardownDeps, plan: TeardownPlan): Promise<StepResult<string>> {
+export async function teardownOntap(deps: TeardownDeps, plan: Pick<TeardownPlan, "svmName" | "username" | "owner">): Promise<StepResult<string>> {
   const lookup = await deps.metro.findSvm(plan.svmName);
   if (lookup.kind === "unknown") {
     throw new ExtensionError(

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { withoutControlCharacters } from "../../src/extension/status.js";
 import { decodeShootInputs, InputError } from "../../src/ontap-extension/inputs.js";
 import { bitsOfEntropy, brokenRule, DEFAULT_PASSWORD_RULES, generatePassword, PASSWORD_LENGTH } from "../../src/ontap-extension/password.js";
-import { planShoot, svmNameFor, legacyUsernameFor, usernameFor } from "../../src/ontap-extension/plan.js";
+import { legacyUsernameFor, planShoot, planTeardown, svmNameFor, usernameFor } from "../../src/ontap-extension/plan.js";
 
 const projectId = "0a1b2c3d-aaaa-bbbb-cccc-1234567890ab";
 const cluster = { spec: { shoot: { metadata: { annotations: { "cluster.metal-stack.io/project": projectId } } } } };
@@ -120,5 +120,27 @@ describe("passwords", () => {
     expect(brokenRule("Short1!", rules)).toMatch(/passwd-minlength/);
     expect(brokenRule("NoSpecialsHere12", rules)).toMatch(/passwd-min-special-chars/);
     expect(brokenRule("has-shoot1-In!!X2", { ...rules, minUppercase: 1 }, "SHOOT1")).toBe("must not contain the user name");
+  });
+});
+
+describe("teardown plan", () => {
+  const namespace = "shoot--proj1--my-shoot";
+  const recorded = { svmName: "precorded", cluster: "c1", user: "x" };
+  it("goes by the SVM the status recorded, even when the inputs went bad or changed since", () => {
+    const broken = { metadata: { namespace }, spec: { providerConfig: { svmIpaddresses: {} } }, status: { providerStatus: recorded } };
+    expect(planTeardown(broken, undefined)).toEqual({
+      svmName: "precorded",
+      username: "proj1--my-shoot",
+      owner: namespace,
+      secret: { namespace, name: "ontap-svm-credentials" },
+      legacySecret: { namespace: "kube-system", name: "precorded-proj1--my-shoot-credentials" },
+    });
+    // A project annotation changed after creation: the SVM the user was made on is the one torn down.
+    expect(planTeardown({ ...ext(good), status: { providerStatus: recorded } }, cluster)?.svmName).toBe("precorded");
+  });
+  it("falls back to the inputs when nothing was recorded, and to nothing when neither says which SVM", () => {
+    expect(planTeardown(ext(good), cluster)?.svmName).toBe(svmNameFor(projectId));
+    expect(planTeardown({ metadata: { namespace }, spec: {} }, cluster)).toBeUndefined();
+    expect(planTeardown({ metadata: { namespace: "garden" }, status: { providerStatus: recorded } }, cluster)).toBeUndefined();
   });
 });
