@@ -11,7 +11,7 @@ import { createDeleteSteps, deleteSeedSecret, managedResourcesInDestroyOrder } f
 import { createClusterwideNetworkPolicyRule } from "./firewall.js";
 import { decodeShootInputs } from "./inputs.js";
 import type { ManagementLifClients } from "./lif-clients.js";
-import { planShoot, type ShootPlan } from "./plan.js";
+import { planShoot, planTeardown, type TeardownPlan } from "./plan.js";
 import { createReconcileSteps, credentialsCondition, ensureOntap, type OntapOutcome } from "./reconcile-steps.js";
 import { tridentCrdsToRelease } from "./release-crds.js";
 import { type OperationIo, runStep, type StepName, type StepOutcome } from "./step.js";
@@ -199,11 +199,7 @@ export function createOntapActuator(deps: ActuatorDeps): Actuator {
   return { reconcile, restore: reconcile, delete: remove, forceDelete, migrate };
 }
 
-/** Delete must work even when the inputs went bad after creation: then only seed-side state is removed. */
-function planShootForTeardown(ctx: ActuatorContext): ShootPlan | undefined {
-  try {
-    return planShoot(decodeShootInputs(ctx.extension, ctx.cluster));
-  } catch {
-    return undefined;
-  }
+/** Delete must work even when the inputs went bad after creation: it goes by what the status recorded (plan.ts). */
+function planShootForTeardown(ctx: ActuatorContext): TeardownPlan | undefined {
+  return planTeardown(ctx.extension, ctx.cluster);
 }

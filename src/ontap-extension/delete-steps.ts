@@ -3,7 +3,7 @@ import { Secrets } from "../kube/resources.js";
 import { done, requeue } from "../runtime/result.js";
 import { SHOOT_WEBHOOK_MR_NAME, TRIDENT_MANAGED_RESOURCE_NAMES } from "../trident/index.js";
 import type { DeletionWaits } from "./deletion-waits.js";
-import type { ShootPlan } from "./plan.js";
+import type { TeardownPlan } from "./plan.js";
 import type { Step } from "./step.js";
 import { teardownOntap } from "./teardown.js";
 import { type AbsentManagedResources, destroyComponents, type ManagedResourceCache } from "./trident.js";
@@ -23,7 +23,7 @@ export interface NamespaceInput {
 }
 export interface SeedSecretsInput {
   /** Undefined when the inputs went bad after creation: then the Secret under its default name goes. */
-  plan: ShootPlan | undefined;
+  plan: TeardownPlan | undefined;
   namespace: string;
 }
 
@@ -57,7 +57,7 @@ export function createDeleteSteps(deps: DeleteStepDeps) {
   };
 
   /** This shoot's user on ONTAP, and the SVM when nobody else uses it (teardown.ts); answers what it removed. */
-  const teardown: Step<ShootPlan, string> = {
+  const teardown: Step<TeardownPlan, string> = {
     name: "svm",
     run: (plan, io) => teardownOntap({ metro: io.metro, clients: io.clients, policy: deps.svmDeletionPolicy, pollMs: deps.pollMs }, plan),
   };
@@ -76,7 +76,7 @@ export function createDeleteSteps(deps: DeleteStepDeps) {
 }
 
 /** The current seed Secret only (migrate keeps the legacy one where it is). */
-export async function deleteSeedSecret(kube: KubeClient, plan: ShootPlan | undefined, namespace: string): Promise<void> {
+export async function deleteSeedSecret(kube: KubeClient, plan: TeardownPlan | undefined, namespace: string): Promise<void> {
   await kube.delete(Secrets, plan?.secret.namespace ?? namespace, plan?.secret.name ?? DEFAULT_SECRET_NAME);
 }
 
