@@ -1,7 +1,7 @@
 import { ExtensionError } from "../extension/errors.js";
 import type { KubeClient } from "../kube/client.js";
 import { Secrets } from "../kube/resources.js";
-import type { OntapClient, Svm } from "../ontap/index.js";
+import type { Account, OntapClient, Svm } from "../ontap/index.js";
 import { isOntapError } from "../ontap/index.js";
 import { generatePassword, type PasswordRules } from "./password.js";
 import { ownerComment, ownerOfComment, type ShootPlan } from "./plan.js";
@@ -155,8 +155,30 @@ export async function ensureCredentials(
   const mine = stored.username === username;
   const superseded = mine ? pruneSuperseded(stored.superseded ?? [], now()) : [];
 
+  // Every wrong login counts towards ONTAP's lockout (`max-failed-login-attempts` of the role), and a locked account
+  // answers 401 to the right password too. So after the first wrong answer the account is read as administrator
+  // (absent: no stored password can work; locked: nothing is tried and nothing set), and at most
+  // MAX_WRONG_LOGINS wrong answers are risked per reconcile before a rotation, which needs no login.
+  let account: Account | undefined | "unread" = "unread";
+  let wrongLogins = 0;
+  const readAccount = async () => {
+    if (account === "unread") account = await ontap.getAccount(svm.uuid, username);
+    return account;
+  };
+  const mayTryAnother = async () => {
+    if (wrongLogins === 0) return true;
+    const found = await readAccount();
+    if (found?.locked) throw accountLocked(username, svm.name);
+    return found !== undefined && wrongLogins < MAX_WRONG_LOGINS;
+  };
+  const login = async (password: string) => {
+    const verdict = await check(username, password);
+    if (verdict.result === "wrong") wrongLogins++;
+    return verdict;
+  };
+
   if (mine && stored.password) {
-    const verdict = await check(username, stored.password);
+    const verdict = await login(stored.password);
     if (verdict.result === "ok") {
       const verification = { verified: true as const, at: verdict.at };
       if (stored.pendingPassword) {
@@ -175,8 +197,8 @@ export async function ensureCredentials(
       return { username, password: stored.password, outcome: "unverified", verification: { verified: false, reason: verdict.reason } };
     }
   }
-  if (mine && stored.pendingPassword) {
-    const verdict = await check(username, stored.pendingPassword);
+  if (mine && stored.pendingPassword && (await mayTryAnother())) {
+    const verdict = await login(stored.pendingPassword);
     if (verdict.result === "ok") {
       const kept = supersede(superseded, [], now(), [stored.pendingPassword]);
       await writeSecret(deps, plan, secret, { username, password: stored.pendingPassword, superseded: kept }, "promote the live pendingPassword");
@@ -186,7 +208,8 @@ export async function ensureCredentials(
   }
   // A write given up on that landed after all (newest first: the last one to land wins on ONTAP).
   for (const candidate of superseded) {
-    const verdict = await check(username, candidate.password);
+    if (!(await mayTryAnother())) break;
+    const verdict = await login(candidate.password);
     if (verdict.result === "ok") {
       const kept = supersede(superseded, [stored.pendingPassword], now(), [candidate.password]);
       await writeSecret(deps, plan, secret, { username, password: candidate.password, superseded: kept }, "promote a superseded password that ONTAP holds");
@@ -203,7 +226,7 @@ export async function ensureCredentials(
   const keptWhileRotating = supersede(superseded, [mine ? stored.pendingPassword : undefined], now(), [password, previous]);
   // The account read changes nothing, so it runs alongside the Secret write; the password still reaches ONTAP
   // only after the write succeeded.
-  const [written, account] = await Promise.all([
+  const [written, existing] = await Promise.all([
     writeSecret(
       deps,
       plan,
@@ -211,11 +234,14 @@ export async function ensureCredentials(
       { username, password: previous, pendingPassword: password, superseded: keptWhileRotating },
       "store a new password before setting it on ONTAP (ONTAP is unchanged)",
     ),
-    ontap.getAccount(svm.uuid, username),
+    readAccount(),
   ]);
   secret = written;
+  // Never rotate a locked account: the new password would not log in either, and the next reconcile would rotate
+  // again. The pending password just stored never reaches ONTAP; once unlocked, the stored one is proven again.
+  if (existing?.locked) throw accountLocked(username, svm.name);
   try {
-    if (account) {
+    if (existing) {
       await ontap.changePassword({ svmName: svm.name, name: username, password });
     } else {
       await ontap.createAccount({ ownerUuid: svm.uuid, name: username, password, role: "vsadmin", comment: ownerComment(plan.owner) });
@@ -268,6 +294,7 @@ async function reapplyPending(
   reason: string,
 ): Promise<CredentialsResult> {
   const account = await deps.ontap.getAccount(svm.uuid, username);
+  if (account?.locked) throw accountLocked(username, svm.name);
   try {
     if (account) await deps.ontap.changePassword({ svmName: svm.name, name: username, password: pending });
     else await deps.ontap.createAccount({ ownerUuid: svm.uuid, name: username, password: pending, role: "vsadmin", comment: ownerComment(plan.owner) });
@@ -333,6 +360,10 @@ function clusterVerifier(ontap: OntapClient): VerifyCredentials {
  */
 function passwordRefused(err: unknown, username: string, svmName: string): ExtensionError | undefined {
   if (!isOntapError(err) || err.kind !== "http" || err.status !== 400) return undefined;
+  if (err.code === RESERVED_ACCOUNT_NAME_CODE || err.target === "name") {
+    // Retrying cannot help: the same name is refused again. Never reached by the names plan.ts makes.
+    return new ExtensionError(`ONTAP refused the SVM user name ${username} on SVM ${svmName}: ${err.message}`, ["ERR_CONFIGURATION_PROBLEM"], false, { cause: err });
+  }
   const aboutPassword = err.target === "password" || /password/i.test(err.message);
   if (!aboutPassword) return undefined;
   return new ExtensionError(
@@ -342,6 +373,21 @@ function passwordRefused(err: unknown, username: string, svmName: string): Exten
     ["ERR_CONFIGURATION_PROBLEM"],
     false,
     { cause: err },
+  );
+}
+
+/** ONTAP's error code for an account name it keeps for itself. */
+const RESERVED_ACCOUNT_NAME_CODE = "5636121";
+
+/** Wrong answers risked per reconcile while looking for the password ONTAP holds (then a rotation, which needs none). */
+export const MAX_WRONG_LOGINS = 3;
+
+function accountLocked(name: string, svmName: string): ExtensionError {
+  return new ExtensionError(
+    `ONTAP user ${name} on SVM ${svmName} is locked (ONTAP's lockout after failed logins, or an operator's lock); ` +
+      `no password is tried or set while it is locked: unlock it (security login unlock -vserver ${svmName} -username ${name}); will retry`,
+    ["ERR_INFRA_UNAUTHENTICATED"],
+    true,
   );
 }
 
