@@ -72,6 +72,15 @@ describe("shoot inputs", () => {
     expect(() => decodeShootInputs(ext(good), { spec: { shoot: { metadata: {} } } })).toThrow(/cluster\.metal-stack\.io\/project.*is missing/);
     expect(() => decodeShootInputs(ext(good, "garden"), cluster)).toThrow(/metadata\.namespace/);
   });
+
+  it("accepts only what metal-stack issues as a project id (a lower-case UUID), naming the field otherwise", () => {
+    const withId = (id: string) => ({ spec: { shoot: { metadata: { annotations: { "cluster.metal-stack.io/project": id } } } } });
+    // `ab-cd` and `abcd` would name one SVM (pabcd) for two projects; upper case makes invalid Kubernetes names.
+    for (const id of ["ab-cd", "abcd", "0A1B2C3D-AAAA-4BBB-8CCC-1234567890AB", "0a1b2c3daaaa4bbb8ccc1234567890ab", "0a1b2c3d-aaaa-4bbb-8ccc-1234567890ab-x"]) {
+      expect(() => decodeShootInputs(ext(good), withId(id)), id).toThrow(/spec\.shoot\.metadata\.annotations\["cluster\.metal-stack\.io\/project"\].*lower-case UUID/);
+    }
+    expect(decodeShootInputs(ext(good), withId(projectId)).projectId).toBe(projectId);
+  });
 });
 
 describe("plan", () => {
