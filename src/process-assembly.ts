@@ -26,6 +26,7 @@ import { createCrdWaits } from "./ontap-extension/crd-waits.js";
 import { createDeletionWaits } from "./ontap-extension/deletion-waits.js";
 import { createManagementLifClients } from "./ontap-extension/lif-clients.js";
 import { PROJECT_ANNOTATION } from "./ontap-extension/inputs.js";
+import { svmNameFor } from "./ontap-extension/plan.js";
 import { createController } from "./runtime/controller.js";
 import { isManagedResourceHealthy, MANAGED_RESOURCE_NAMES, MANAGED_RESOURCE_ORIGIN, managedResourceSecretName } from "./trident/index.js";
 import { createEventRecorder } from "./runtime/events.js";
@@ -130,7 +131,8 @@ export function projectOfKey(key: string): string | undefined {
 export function svmOwnerGroup(key: string, clusterOf: (namespace: string) => Cluster | undefined): string | undefined {
   const namespace = key.split("/")[0] ?? "";
   const projectId = clusterOf(namespace)?.spec?.shoot?.metadata?.annotations?.[PROJECT_ANNOTATION]?.trim();
-  return projectId ? `metal-stack:${projectId}` : `gardener:${projectOfKey(key)}`;
+  // Keyed on the SVM the id names (not the id as written): ids that differ only in dashes name one SVM.
+  return projectId ? `svm:${svmNameFor(projectId)}` : `gardener:${projectOfKey(key)}`;
 }
 
 export async function startController(opts: ControllerOptions): Promise<RunningController> {
