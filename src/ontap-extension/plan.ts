@@ -135,7 +135,10 @@ export function planShoot(inputs: ShootInputs): ShootPlan {
 }
 
 /** What a teardown needs: where the SVM is, which users are this shoot's, and its seed Secrets. */
-export type TeardownPlan = Pick<ShootPlan, "svmName" | "username" | "owner" | "secret" | "legacySecret">;
+export type TeardownPlan = Pick<ShootPlan, "svmName" | "username" | "owner" | "secret" | "legacySecret"> & {
+  /** The cluster status recorded as the SVM's home: its answer suffices while another cluster is silent. */
+  recordedCluster?: string;
+};
 
 const SHOOT_NAMESPACE = /^shoot--[a-z0-9-]+?--[a-z0-9][a-z0-9-]*$/;
 
@@ -152,8 +155,11 @@ export function planTeardown(
 ): TeardownPlan | undefined {
   const namespace = extension.metadata?.namespace ?? "";
   if (!SHOOT_NAMESPACE.test(namespace)) return undefined;
-  const recorded = (extension.status?.providerStatus as { svmName?: unknown } | undefined)?.svmName;
+  const status = extension.status?.providerStatus as { svmName?: unknown; cluster?: unknown } | undefined;
+  const recorded = status?.svmName;
   let svmName = typeof recorded === "string" && recorded !== "" ? recorded : undefined;
+  // The home counts only for the SVM it was recorded with.
+  const recordedCluster = svmName && typeof status?.cluster === "string" && status.cluster !== "" ? status.cluster : undefined;
   if (!svmName) {
     try {
       svmName = planShoot(decodeShootInputs(extension, cluster)).svmName;
@@ -168,5 +174,6 @@ export function planTeardown(
     owner: namespace,
     secret: { namespace, name: SECRET_NAME },
     legacySecret: { namespace: "kube-system", name: goSecretName },
+    ...(recordedCluster ? { recordedCluster } : {}),
   };
 }

@@ -1,5 +1,5 @@
 import { codesForInfraErrors, ExtensionError } from "../extension/errors.js";
-import type { MetroCluster, OntapClient } from "../ontap/index.js";
+import { goneFromHome, knownHome, type MetroCluster, type OntapClient, type SvmLookup } from "../ontap/index.js";
 import { done, requeue, type StepResult } from "../runtime/result.js";
 import { BUILTIN_SVM_ACCOUNTS, ownerOfComment, type TeardownPlan } from "./plan.js";
 
@@ -14,8 +14,11 @@ export interface TeardownDeps {
  * Removes this shoot's user; removes the SVM (LIFs first) only when ONTAP shows no other shoot's user and
  * no data volume on it. ONTAP is asked, not the seed: shoots of one project may live on other seeds.
  */
-export async function teardownOntap(deps: TeardownDeps, plan: Pick<TeardownPlan, "svmName" | "username" | "owner">): Promise<StepResult<string>> {
-  const lookup = await deps.metro.findSvm(plan.svmName);
+export async function teardownOntap(deps: TeardownDeps, plan: Pick<TeardownPlan, "svmName" | "username" | "owner" | "recordedCluster">): Promise<StepResult<string>> {
+  const found = await deps.metro.findSvm(plan.svmName);
+  // A silent cluster does not block the delete of an SVM whose recorded home answers with it.
+  const home = knownHome(found, plan.recordedCluster);
+  const lookup: SvmLookup = home ? { kind: "found", ...home } : goneFromHome(found, plan.recordedCluster) ? { kind: "absent" } : found;
   if (lookup.kind === "unknown") {
     throw new ExtensionError(
       `cannot tell where SVM ${plan.svmName} is: ${lookup.errors.map((e) => `cluster ${e.cluster}: ${e.error.message}`).join("; ")}; will retry`,

@@ -143,6 +143,7 @@ describe("teardown plan", () => {
       owner: namespace,
       secret: { namespace, name: "ontap-svm-credentials" },
       legacySecret: { namespace: "kube-system", name: "precorded-proj1--my-shoot-credentials" },
+      recordedCluster: "c1",
     });
     // A project annotation changed after creation: the SVM the user was made on is the one torn down.
     expect(planTeardown({ ...ext(good), status: { providerStatus: recorded } }, cluster)?.svmName).toBe("precorded");
