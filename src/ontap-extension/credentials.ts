@@ -309,7 +309,7 @@ async function reapplyPending(
 /** Whether this shoot may use the legacy-named user (the shoot name alone, which shoots of one name share). */
 type LegacyClaim =
   /** Its comment names this shoot (recorded now if a password this shoot holds just proved it). */
-  | { kind: "owned" }
+  | { kind: "owned"; proven?: Verdict }
   /** No owner recorded and the proof could not be made (no answer): kept as is, neither claimed nor rotated. */
   | { kind: "unverified"; reason: string }
   /** Absent, another shoot's, locked, or not proven: this shoot uses its own user instead. */
@@ -340,7 +340,7 @@ async function claimLegacyUser(
   if (verdict.result === "unknown") return { kind: "unverified", reason: verdict.reason };
   if (verdict.result === "wrong") return { kind: "not-ours" };
   await deps.ontap.setAccountComment(svm.uuid, name, ownerComment(plan.owner));
-  return { kind: "owned" };
+  return { kind: "owned", proven: verdict };
 }
 
 /** The pre-LIF check: authenticate on the cluster interface. An error there is to be retried, not a verdict. */
@@ -418,7 +418,7 @@ async function adoptLegacySecret(
   if (name === undefined || creds.username !== name || !creds.password) return { owned: false };
   const claim = await claimLegacyUser(deps, plan, svm, check, creds.password);
   if (claim.kind === "not-ours") return { owned: false };
-  const verdict: Verdict = claim.kind === "unverified" ? { result: "unknown", reason: claim.reason } : await check(name, creds.password);
+  const verdict: Verdict = claim.kind === "unverified" ? { result: "unknown", reason: claim.reason } : (claim.proven ?? (await check(name, creds.password)));
   if (verdict.result === "wrong") return { owned: true };
   // Unknown is kept like a stored password: adopted (one copy, in the new place) and used, not rotated; the
   // owner is recorded once the password can be proven.
