@@ -109,7 +109,9 @@ function waitTakenOver(world: World, shoot: Shoot) {
     shoot,
     (e) =>
       e.status?.lastOperation?.state === "Succeeded" &&
-      e.status.providerStatus?.["svmName"] !== undefined &&
+      // `user` is written with this controller's success; `svmName` (and `cluster`) already when its SVM step
+      // first finds the SVM, before the user is settled.
+      e.status.providerStatus?.["user"] !== undefined &&
       !e.metadata.annotations?.["gardener.cloud/operation"],
     120_000,
     "Succeeded by this controller",
