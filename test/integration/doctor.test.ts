@@ -256,7 +256,7 @@ describe("doctor on a live installation, through the real resource manager", () 
     const [result] = results;
     expect(result?.diagnosis.verdict).toBe("broken");
     expect(rowOf(result, "stored password")).toMatchObject({ actual: "rejected by ONTAP (drifted)", status: "fail" });
-    expect(rowOf(result, `ONTAP user ${shoot.name}`).status).toBe("ok");
+    expect(rowOf(result, `ONTAP user ${usernameFor(shoot.namespace)}`).status).toBe("ok");
     expect(result?.diagnosis.nextAction).toMatch(/^the stored password does not authenticate .*kubectl annotate extension .*rotates it/);
     expectNoSecrets(w, text + json);
   });
