@@ -181,7 +181,7 @@ describe("end to end: the real gardener-resource-manager into a shoot API server
     const credentials = await shootKube().get<{ data: Record<string, string> }>(Secrets, SHOOT_SYSTEM_NAMESPACE, live!.spec.credentials.name);
     const seedSecret = await world.kube.get<{ data: Record<string, string> }>(Secrets, shoot.namespace, "ontap-svm-credentials");
     expect(credentials?.data.password).toBe(seedSecret?.data.password);
-    expect(Buffer.from(credentials!.data.username!, "base64").toString()).toBe(shoot.name);
+    expect(Buffer.from(credentials!.data.username!, "base64").toString()).toBe(usernameFor(shoot.namespace));
     const classes = rendered.get("trident-backends")!.objects.filter((o) => o.kind === "StorageClass").map((o) => o.metadata.name);
     expect(classes.sort()).toEqual(["ontap-encrypted", "ontap-gold"]);
   });
