@@ -33,6 +33,7 @@ import { PROJECT_ANNOTATION } from "./ontap-extension/inputs.js";
 import { type Controller, createController } from "./runtime/controller.js";
 import { COMPONENT_SECRET_NAMES } from "./ontap-extension/components.js";
 import { isManagedResourceHealthy, MANAGED_RESOURCE_NAMES, MANAGED_RESOURCE_ORIGIN } from "./trident/index.js";
+import { svmNameFor } from "./ontap-extension/plan.js";
 import { createEventRecorder } from "./runtime/events.js";
 import { createInformer, type Informer } from "./runtime/informer.js";
 import { createHeartbeat } from "./extension/heartbeat.js";
@@ -132,7 +133,8 @@ export function projectOfKey(key: string): string | undefined {
 export function svmOwnerGroup(key: string, clusterOf: (namespace: string) => Cluster | undefined): string | undefined {
   const namespace = key.split("/")[0] ?? "";
   const projectId = clusterOf(namespace)?.spec?.shoot?.metadata?.annotations?.[PROJECT_ANNOTATION]?.trim();
-  return projectId ? `metal-stack:${projectId}` : `gardener:${projectOfKey(key)}`;
+  // Keyed on the SVM the id names (not the id as written): ids that differ only in dashes name one SVM.
+  return projectId ? `svm:${svmNameFor(projectId)}` : `gardener:${projectOfKey(key)}`;
 }
 
 /**

@@ -76,6 +76,10 @@ export async function observeShoot(deps: DoctorDeps, namespace: string): Promise
   try {
     const cluster = await deps.kube.get<Cluster>(Clusters, undefined, namespace);
     plan = planShoot(decodeShootInputs(extension, cluster));
+    // A shoot taken over from the Go extension may keep the user named by the shoot name (plan.ts legacyUsername):
+    // the one the controller recorded is the one to inspect.
+    const recordedUser = (extension.status?.providerStatus as { user?: unknown } | undefined)?.user;
+    if (plan.legacyUsername !== undefined && recordedUser === plan.legacyUsername) plan = { ...plan, username: plan.legacyUsername };
   } catch (err) {
     observation.expected = failed(err);
     return observation;

@@ -12,7 +12,7 @@ import { createDeleteSteps, deleteSeedSecret } from "./delete-steps.js";
 import { createClusterwideNetworkPolicyRule } from "./firewall.js";
 import { decodeShootInputs } from "./inputs.js";
 import type { ManagementLifClients } from "./lif-clients.js";
-import { planShoot, type ShootPlan } from "./plan.js";
+import { planShoot, planTeardown, type ShootPlan, type TeardownPlan } from "./plan.js";
 import { createReconcileSteps, credentialsCondition, type OntapOutcome } from "./reconcile-steps.js";
 import { tridentCrdsToRelease } from "./release-crds.js";
 import { awaitedLater, type CountedName, type OperationIo, runStep, type StepName, type StepOutcome } from "./step.js";
@@ -216,11 +216,7 @@ function reconciled(plan: ShootPlan, { cluster, svm, lifs, creds, at }: OntapOut
   };
 }
 
-/** Delete must work even when the inputs went bad after creation: then only seed-side state is removed. */
-function planShootForTeardown(ctx: ActuatorContext): ShootPlan | undefined {
-  try {
-    return planShoot(decodeShootInputs(ctx.extension, ctx.cluster));
-  } catch {
-    return undefined;
-  }
+/** Delete must work even when the inputs went bad after creation: it goes by what the status recorded (plan.ts). */
+function planShootForTeardown(ctx: ActuatorContext): TeardownPlan | undefined {
+  return planTeardown(ctx.extension, ctx.cluster);
 }

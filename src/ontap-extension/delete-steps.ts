@@ -3,7 +3,7 @@ import { Secrets } from "../kube/resources.js";
 import { done, requeue, type Requeue, type StepResult } from "../runtime/result.js";
 import { componentNamesInDestroyOrder } from "./components.js";
 import type { DeletionWaits } from "./deletion-waits.js";
-import type { ShootPlan } from "./plan.js";
+import type { TeardownPlan } from "./plan.js";
 import type { OperationIo } from "./step.js";
 import { teardownOntap } from "./teardown.js";
 import { type AbsentManagedResources, destroyComponents, type ManagedResourceCache } from "./trident.js";
@@ -47,12 +47,12 @@ export function createDeleteSteps(deps: DeleteStepDeps) {
     },
 
     /** This shoot's user on ONTAP, and the SVM when nobody else uses it (teardown.ts); answers what it removed. */
-    teardownOntap(io: OperationIo, plan: ShootPlan): Promise<StepResult<string>> {
+    teardownOntap(io: OperationIo, plan: TeardownPlan): Promise<StepResult<string>> {
       return teardownOntap({ metro: io.metro, clients: io.clients, policy: deps.svmDeletionPolicy, pollMs: deps.pollMs }, plan);
     },
 
     /** The seed Secrets (the current one and the Go extension's legacy one). */
-    async deleteSeedSecrets(io: OperationIo, plan: ShootPlan | undefined, namespace: string): Promise<StepResult<void>> {
+    async deleteSeedSecrets(io: OperationIo, plan: TeardownPlan | undefined, namespace: string): Promise<StepResult<void>> {
       await deleteSeedSecret(io.kube, plan, namespace);
       if (plan) await io.kube.delete(Secrets, plan.legacySecret.namespace, plan.legacySecret.name);
       return done(undefined);
@@ -61,6 +61,6 @@ export function createDeleteSteps(deps: DeleteStepDeps) {
 }
 
 /** The current seed Secret only (migrate keeps the legacy one where it is). */
-export async function deleteSeedSecret(kube: KubeClient, plan: ShootPlan | undefined, namespace: string): Promise<void> {
+export async function deleteSeedSecret(kube: KubeClient, plan: TeardownPlan | undefined, namespace: string): Promise<void> {
   await kube.delete(Secrets, plan?.secret.namespace ?? namespace, plan?.secret.name ?? DEFAULT_SECRET_NAME);
 }

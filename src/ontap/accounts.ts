@@ -5,7 +5,7 @@ import { type Account, AccountRecord } from "./schemas.js";
 import { secretsOf } from "./transport.js";
 import { type CallOptions, ENDPOINTS, type RequestSpec, type Requester } from "./request.js";
 
-const ACCOUNT_FIELDS = ["name", "owner.uuid", "owner.name", "role.name", "locked"];
+const ACCOUNT_FIELDS = ["name", "owner.uuid", "owner.name", "role.name", "locked", "comment"];
 
 export type AuthenticateResult = { result: "ok" } | { result: "wrong-password" } | { result: "error"; error: OntapError };
 
@@ -15,6 +15,8 @@ export interface CreateAccountInput {
   password: string;
   /** Default "vsadmin". */
   role?: string;
+  /** Recorded on the account (who owns it). */
+  comment?: string;
 }
 
 export interface ChangePasswordInput {
@@ -30,6 +32,8 @@ export interface AccountOperations {
   /** Already gone counts as deleted. */
   deleteAccount(ownerUuid: string, name: string, opts?: CallOptions): Promise<void>;
   changePassword(input: ChangePasswordInput, opts?: CallOptions): Promise<void>;
+  /** PATCHes the account's `comment` (idempotent). */
+  setAccountComment(ownerUuid: string, name: string, comment: string, opts?: CallOptions): Promise<void>;
   /** Never throws; a 401 is "wrong-password" and is not retried. */
   authenticateAs(credentials: { name: string; password: string }, opts?: CallOptions): Promise<AuthenticateResult>;
 }
@@ -128,6 +132,7 @@ export function accountOperations(r: Requester): AccountOperations {
             applications: [{ application: "http", authentication_methods: ["password"] }],
             password: input.password,
             locked: false,
+            ...(input.comment !== undefined ? { comment: input.comment } : {}),
           },
           signal: callOpts.signal,
           secrets: [input.password],
@@ -136,7 +141,7 @@ export function accountOperations(r: Requester): AccountOperations {
           ...retryOptions(spec),
           create: async (attempt) => {
             await sendOnce(spec, attempt);
-            return { name: input.name, ownerUuid: input.ownerUuid, role, locked: false };
+            return { name: input.name, ownerUuid: input.ownerUuid, role, locked: false, ...(input.comment !== undefined ? { comment: input.comment } : {}) };
           },
           lookup: (attempt) => fetchAccount(input.ownerUuid, input.name, operation, callOpts.signal, attempt),
         });
@@ -175,6 +180,18 @@ export function accountOperations(r: Requester): AccountOperations {
             if (auth.result === "error") throw auth.error;
             return undefined;
           },
+        });
+      },
+
+      async setAccountComment(ownerUuid, name, comment, callOpts = {}) {
+        // Setting the same comment twice is harmless: a lost answer is simply sent again.
+        await request({
+          operation: `set the comment of account ${name} of SVM ${ownerUuid}`,
+          method: "PATCH",
+          endpoint: ENDPOINTS.account,
+          params: { "owner.uuid": ownerUuid, name },
+          body: { comment },
+          signal: callOpts.signal,
         });
       },
 

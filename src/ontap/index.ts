@@ -25,6 +25,8 @@ export type { WaitForJobOptions } from "./jobs.js";
 export {
   combineLookups,
   createMetroCluster,
+  goneFromHome,
+  knownHome,
   type MetroCluster,
   type SvmLookup,
   type SvmOnCluster,

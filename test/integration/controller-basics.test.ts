@@ -1,3 +1,4 @@
+import { usernameFor } from "../support/invariants.js";
 import { describe, expect, it } from "vitest";
 import { Clusters, ManagedResources } from "../../src/kube/resources.js";
 import { isManagedResourceHealthy } from "../../src/trident/index.js";
@@ -26,7 +27,7 @@ describe("controller: a shoot's storage", () => {
     const shoot = await world.createShoot({ project: "alpha", ...lifs(1) });
     const ext = await world.waitSucceeded(shoot);
     expect(ext.metadata.finalizers).toContain("extensions.gardener.cloud/ontap");
-    expect(ext.status?.providerStatus).toMatchObject({ svmName: `p${shoot.projectId.replaceAll("-", "")}`, user: shoot.name });
+    expect(ext.status?.providerStatus).toMatchObject({ svmName: `p${shoot.projectId.replaceAll("-", "")}`, user: usernameFor(shoot.namespace) });
     expect(await world.invariants([shoot])).toEqual([]);
     expect(await sumCounter(world.metrics.stepOutcomesTotal, { step: "seed_secret_write", outcome: "failed" })).toBe(0);
   });
