@@ -43,3 +43,13 @@ export type {
   SvmState,
 } from "./schemas.js";
 export { type OntapCallScope, scopeOntapClient } from "./scoped.js";
+export {
+  type CertificatePins,
+  certificateChangedMessage,
+  fileDialMap,
+  memoryPins,
+  overrideOntapDialing,
+  PinnedCertificateChangedError,
+  pinKey,
+  setProcessCertificatePins,
+} from "./tls-connect.js";

@@ -3,6 +3,7 @@ import { Pool } from "undici";
 import { connectionError, invalidResponse, isOntapError, type RequestContext, redact, timeoutError } from "./errors.js";
 import { type ClusterGate, createClusterGate } from "./gate.js";
 import { abortReason } from "./retry.js";
+import { type CertificatePins, createTlsConnect } from "./tls-connect.js";
 
 /**
  * One HTTPS connection pool per cluster: keep-alive, TLS verified against the configured CA (or the system
@@ -22,6 +23,8 @@ export interface TransportConfig {
   ca?: string;
   /** Explicit opt-out of certificate verification; logged once as a warning. */
   insecureSkipTlsVerify?: boolean;
+  /** Trust the certificate seen at first contact and refuse a changed one (tls-connect.ts); wins over the system store. */
+  pinCertificate?: boolean;
   /** Per request (each attempt), ms. Default 30 s. */
   timeoutMs?: number;
 }
@@ -39,6 +42,8 @@ export interface TransportOptions {
    * the cap but do not move the breaker, and it sends no probe (see GatedRequest.countsForBreaker).
    */
   capOnly?: boolean;
+  /** Where pinned certificates are kept (pinCertificate); default: the process's store, looked up at each connection (setProcessCertificatePins). */
+  pins?: CertificatePins;
 }
 
 export interface TransportLogger {
@@ -164,10 +169,15 @@ export function createTransport(cfg: TransportConfig, options: TransportOptions 
     bodyTimeout: timeoutMs + 1_000,
     connectTimeout: Math.min(timeoutMs, 10_000),
     maxResponseSize: MAX_RESPONSE_BYTES,
-    connect: {
-      rejectUnauthorized: !insecure,
+    connect: createTlsConnect({
+      cluster: cfg.name,
+      host: url.hostname.replace(/^\[|\]$/g, ""),
+      port: Number(url.port || 443),
+      mode: insecure ? "none" : cfg.pinCertificate ? "pin" : "verify",
       ...(ca !== undefined ? { ca } : {}),
-    },
+      ...(opts.pins ? { pins: opts.pins } : {}),
+      connectTimeoutMs: Math.min(timeoutMs, 10_000),
+    }),
   });
 
   function send(req: TransportRequest, ctx: RequestContext): Promise<TransportResponse> {
