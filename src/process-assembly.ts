@@ -10,9 +10,11 @@ import type { Cluster, Extension } from "./extension/types.js";
 import { createKubeClient, type KubeClient } from "./kube/client.js";
 import { Clusters, Extensions, ManagedResources, Secrets } from "./kube/resources.js";
 import type { Logger } from "./log.js";
-import { checkClustersAtStartup } from "./startup-check.js";
+import { checkClustersAtStartup, reportTlsTrust } from "./startup-check.js";
+import { createConfigMapStore } from "./kube/configmap-store.js";
 import { createMetrics, kubeRequestObserver, type Metrics } from "./metrics/index.js";
 import {
+  type CertificatePins,
   type ClusterGate,
   createClusterGate,
   createOntapClient,
@@ -20,6 +22,8 @@ import {
   DEFAULT_MAX_CONCURRENT_REQUESTS,
   type OntapClient,
   type OntapRequestEvent,
+  persistedPins,
+  setProcessCertificatePins,
 } from "./ontap/index.js";
 import { createOntapActuator, type OntapOutcome } from "./ontap-extension/actuator.js";
 import { createCrdWaits } from "./ontap-extension/crd-waits.js";
@@ -76,6 +80,11 @@ export interface ControllerOptions {
      */
     healthProbeDialAddress?: string;
   };
+  /**
+   * The controller's own pod ($POD_NAMESPACE/$POD_NAME): where a Warning event about an unverified ONTAP
+   * certificate goes, and the namespace of the ConfigMap that keeps pinned certificates. Omit outside a pod.
+   */
+  pod?: { namespace: string; name?: string };
   /** How long to wait before re-checking something not ready yet (an SVM job, CRDs). Default 2 s. */
   pollMs?: number;
   /** Re-verify every settled Extension this often (credentials drift, LIF drift). Default 10 min. */
@@ -167,6 +176,9 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     metrics.ontapRequestsTotal.inc({ cluster: ev.cluster, method: ev.method, endpoint: ev.endpoint, status: String(ev.status) });
     metrics.ontapRequestDurationSeconds.observe({ cluster: ev.cluster, method: ev.method, endpoint: ev.endpoint }, ev.durationMs / 1000);
   };
+  // Issue 23: clusters with pinCertificate keep the certificate seen at first contact in a ConfigMap of the
+  // pod's namespace, so a restart does not trust anew (tls-connect.ts; LIF clients use the process's store too).
+  const pins = await certificatePinsFor(config, kube, opts.pod?.namespace, logger);
   const ontapClients = new Map<string, OntapClient>();
   for (const cluster of config.clusters) {
     const gate = createClusterGate({
@@ -191,6 +203,7 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
           logger,
           gate,
           onRequest: onOntapRequest,
+          ...(pins ? { pins } : {}),
         },
       ),
     );
@@ -244,6 +257,12 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     }
   };
   const events = createEventRecorder(kube, { component: "gardener-extension-ontap", logger, metrics });
+  const pod = opts.pod?.name ? { apiVersion: "v1", kind: "Pod", namespace: opts.pod.namespace, name: opts.pod.name } : undefined;
+  reportTlsTrust(config.clusters, {
+    logger,
+    setUnverified: (cluster, unverified) => metrics.ontapTlsUnverified.set({ cluster }, unverified ? 1 : 0),
+    ...(pod ? { warn: (reason: string, message: string) => void events.event(pod, "Warning", reason, message) } : {}),
+  });
   const involved = (ext: Extension) => ({
     apiVersion: "extensions.gardener.cloud/v1alpha1",
     kind: "Extension",
@@ -458,4 +477,28 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
 function managedWebhookProbe(webhook: RunningController["webhook"], dialAddress: string | undefined): WebhookProbeTarget | undefined {
   if (!webhook) return undefined;
   return { url: webhook.url, caBundle: () => webhook.certificates.caBundle(), dialAddress };
+}
+
+/** The ConfigMap the pinned ONTAP certificates are kept in (chart RBAC: role.yaml grants exactly this name). */
+export const CERTIFICATE_PINS_CONFIGMAP = "gardener-extension-ontap-tls-pins";
+
+/** Pins kept in the pod namespace's ConfigMap when a cluster pins; in memory (said) where that cannot be read. */
+async function certificatePinsFor(config: ComponentConfig, kube: KubeClient, namespace: string | undefined, logger: Logger): Promise<CertificatePins | undefined> {
+  const pinning = config.clusters.filter((c) => c.pinCertificate).map((c) => c.name);
+  if (pinning.length === 0) return undefined;
+  if (!namespace) {
+    logger.warn({ clusters: pinning }, "no pod namespace ($POD_NAMESPACE): pinned ONTAP certificates are kept in memory and trusted anew at every start");
+    return undefined;
+  }
+  const store = createConfigMapStore(kube, namespace, CERTIFICATE_PINS_CONFIGMAP, { "app.kubernetes.io/name": "gardener-extension-ontap" });
+  try {
+    const pins = await persistedPins(store, (key, err) =>
+      logger.warn({ key, err: (err as Error).message }, `could not record the pinned certificate of ${key} in ${store.where}; it is pinned until this process ends`),
+    );
+    setProcessCertificatePins(pins);
+    return pins;
+  } catch (err) {
+    logger.warn({ err: (err as Error).message }, `cannot read ${store.where}: pinned ONTAP certificates are kept in memory for this process`);
+    return undefined;
+  }
 }

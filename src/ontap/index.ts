@@ -50,6 +50,7 @@ export {
   memoryPins,
   overrideOntapDialing,
   PinnedCertificateChangedError,
+  persistedPins,
   pinKey,
   setProcessCertificatePins,
 } from "./tls-connect.js";

@@ -18,6 +18,8 @@ export interface CertificatePins {
   /** Where the pins are kept, for messages (e.g. `ConfigMap extension-ontap-x/gardener-extension-ontap-tls-pins`). */
   readonly where: string;
   get(key: string): string | undefined;
+  /** Where an operator removes the pin of `key` to accept a new certificate, for the error message. */
+  describe(key: string): string;
   /** Records `fingerprint` for `key` unless one is recorded already; resolves to the one that holds. */
   pinFirst(key: string, fingerprint: string): Promise<string>;
 }
@@ -28,11 +30,42 @@ export function memoryPins(initial: Record<string, string> = {}): CertificatePin
   return {
     where: "this process's memory (not kept across restarts)",
     get: (key) => pins.get(key),
+    describe: (key) => `${key} from this process's memory (restart the controller)`,
     async pinFirst(key, fingerprint) {
       const held = pins.get(key);
       if (held !== undefined) return held;
       pins.set(key, fingerprint);
       return fingerprint;
+    },
+  };
+}
+
+/**
+ * Pins kept in a write-once store (the process assembly gives a ConfigMap of the release namespace: see
+ * kube/configmap-store.ts), loaded once at start and written at each first contact. A write that fails keeps the
+ * pin for this process and says so: refusing the cluster for it would be worse than the Go extension's way.
+ */
+export async function persistedPins(
+  store: { where: string; dataKey(key: string): string; load(): Promise<Map<string, string>>; putIfAbsent(key: string, value: string): Promise<string> },
+  onWriteFailed: (key: string, err: unknown) => void,
+): Promise<CertificatePins> {
+  const loaded = await store.load();
+  const pins = new Map<string, string>();
+  return {
+    where: store.where,
+    get: (key) => pins.get(key) ?? loaded.get(store.dataKey(key)),
+    describe: (key) => `key ${store.dataKey(key)} of ${store.where} and restart the controller`,
+    async pinFirst(key, fingerprint) {
+      const known = pins.get(key) ?? loaded.get(store.dataKey(key));
+      if (known !== undefined) return known;
+      let held = fingerprint;
+      try {
+        held = await store.putIfAbsent(key, fingerprint);
+      } catch (err) {
+        onWriteFailed(key, err);
+      }
+      pins.set(key, held);
+      return held;
     },
   };
 }
@@ -109,11 +142,11 @@ export class PinnedCertificateChangedError extends Error {
   readonly code = "ERR_TLS_PINNED_CERTIFICATE_CHANGED";
 }
 
-export function certificateChangedMessage(opts: { cluster: string; key: string; pinned: string; seen: string; where: string }): string {
+export function certificateChangedMessage(opts: { cluster: string; key: string; pinned: string; seen: string; remove: string }): string {
   return (
     `ONTAP ${opts.cluster} at ${opts.key} shows a certificate other than the one pinned at first contact ` +
     `(pinned ${opts.pinned}, now ${opts.seen}); nothing is sent to it. If the certificate was renewed on purpose, ` +
-    `remove ${opts.key} from ${opts.where} (or give this cluster's entry its CA as \`ca:\`); otherwise something ` +
+    `remove ${opts.remove} (or give this cluster's entry its CA as \`ca:\`); otherwise something ` +
     `else answers at this address`
   );
 }
@@ -155,5 +188,5 @@ async function checkPin(opts: TlsConnectOptions, key: string, socket: TLSSocket)
   if (!raw) throw new PinnedCertificateChangedError(`ONTAP ${opts.cluster} at ${key} showed no certificate to pin`);
   const seen = `sha256:${raw}`;
   const pinned = pins.get(key) ?? (await pins.pinFirst(key, seen));
-  if (pinned !== seen) throw new PinnedCertificateChangedError(certificateChangedMessage({ cluster: opts.cluster, key, pinned, seen, where: pins.where }));
+  if (pinned !== seen) throw new PinnedCertificateChangedError(certificateChangedMessage({ cluster: opts.cluster, key, pinned, seen, remove: pins.describe(key) }));
 }
