@@ -47,6 +47,7 @@ const LegacyClusterEntry = z
     caFile: z.string().min(1).optional(),
     pinCertificate: z.boolean().default(false),
     insecureSkipTlsVerify: z.boolean().default(false),
+    timeoutSeconds: z.number().int().min(1).max(300).default(30),
   })
   .passthrough()
   .superRefine((entry, ctx) => {
@@ -375,7 +376,7 @@ export function parseComponentConfig(text: string, source: string, readFile: Rea
         ...(entry.pinCertificate ? { pinCertificate: true } : {}),
         insecureSkipTlsVerify: tls.kind === "unverified",
         tls,
-        timeoutMs: 30_000,
+        timeoutMs: entry.timeoutSeconds * 1000,
       };
     }
     return {

@@ -72,3 +72,40 @@ export function findObject(objects: RenderedObject[], kind: string, name?: strin
   if (!found) throw new Error(`rendered chart has no ${kind}${name ? ` ${name}` : ""}: ${objects.map((o) => `${o.kind}/${o.metadata.name}`).join(", ")}`);
   return found;
 }
+
+/** One entry of metal-roles' `gardener_extension_ontap_clusters` (defaults/main/ontap.yaml): the Go extension's format. */
+export interface GoClusterEntry {
+  name: string;
+  ipaddress: string;
+  username: string;
+  password: string;
+}
+
+/**
+ * The values metal-roles gives the chart, in exactly its shape (metal-stack/metal-roles
+ * control-plane/roles/gardener-extensions/templates/ontap.yaml at 56b5da2, 2026-08-20): `image` with
+ * repository, tag and pullPolicy, and `config.clusters` as the Ansible variable holds it, nothing else.
+ */
+export function metalRolesValues(clusters: GoClusterEntry[], image = { repository: "ghcr.io/metal-stack/gardener-extension-ontap", tag: "v0.2.20" }) {
+  return {
+    image: { repository: image.repository, tag: image.tag, pullPolicy: "IfNotPresent" },
+    config: { clusters },
+  };
+}
+
+/**
+ * Every place a password shows up in rendered objects other than Secrets: as itself or base64-encoded, in any
+ * string field (ConfigMap data, annotations, args, env). Empty when the chart keeps them in Secrets only.
+ */
+export function passwordsOutsideSecrets(objects: RenderedObject[], passwords: string[]): string[] {
+  const found: string[] = [];
+  const forms = passwords.flatMap((p) => [p, Buffer.from(p, "utf8").toString("base64")]);
+  const walk = (value: unknown, where: string) => {
+    if (typeof value === "string") {
+      if (forms.some((f) => value.includes(f))) found.push(where);
+    } else if (Array.isArray(value)) value.forEach((v, i) => walk(v, `${where}[${i}]`));
+    else if (typeof value === "object" && value !== null) for (const [k, v] of Object.entries(value)) walk(v, `${where}.${k}`);
+  };
+  for (const o of objects) if (o.kind !== "Secret") walk(o, `${o.kind}/${o.metadata.name}`);
+  return found;
+}
