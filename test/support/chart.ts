@@ -103,8 +103,9 @@ export function passwordsOutsideSecrets(objects: RenderedObject[], passwords: st
   const walk = (value: unknown, where: string) => {
     if (typeof value === "string") {
       if (forms.some((f) => value.includes(f))) found.push(where);
-    } else if (Array.isArray(value)) value.forEach((v, i) => walk(v, `${where}[${i}]`));
-    else if (typeof value === "object" && value !== null) for (const [k, v] of Object.entries(value)) walk(v, `${where}.${k}`);
+    } else if (Array.isArray(value)) {
+      for (const [i, v] of value.entries()) walk(v, `${where}[${i}]`);
+    } else if (typeof value === "object" && value !== null) for (const [k, v] of Object.entries(value)) walk(v, `${where}.${k}`);
   };
   for (const o of objects) if (o.kind !== "Secret") walk(o, `${o.kind}/${o.metadata.name}`);
   return found;
