@@ -17,6 +17,7 @@ import {
   findObject,
   helm,
   metalRolesValues,
+  packagedChart,
   passwordsOutsideSecrets,
   REPO_ROOT,
   type RenderedObject,
@@ -63,6 +64,18 @@ describe("the Helm chart, rendered by real helm", () => {
     const full = writeValues(dir, "full.yaml", FULL_VALUES);
     const lintFull = await helm(["lint", CHART_DIR, "--strict", "--values", full]);
     expect(lintFull.stdout).toContain("1 chart(s) linted, 0 chart(s) failed");
+  });
+
+  it("ships as metal-stack's charts do: helm package, chart version = app version, the archive is what the tests render", async () => {
+    const chart = parse(readFileSync(path.join(CHART_DIR, "Chart.yaml"), "utf8")) as { name: string; version: string; appVersion: string };
+    expect(chart.version).toBe(chart.appVersion);
+    const archive = await packagedChart();
+    expect(path.basename(archive)).toBe(`${chart.name}-${chart.version}.tgz`);
+    // The image the chart deploys by default is the release the chart is.
+    const values = parse(readFileSync(path.join(CHART_DIR, "values.yaml"), "utf8")) as { image: { tag: string } };
+    expect(values.image.tag).toBe(chart.appVersion);
+    const shown = await helm(["show", "chart", archive]);
+    expect(parse(shown.stdout)).toMatchObject({ name: chart.name, version: chart.version, appVersion: chart.appVersion });
   });
 
   it("renders the default values: Gardener's labels, priority, PDB, probes and a config the controller can read", async () => {

@@ -1,5 +1,6 @@
 import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { parseAllDocuments, stringify } from "yaml";
@@ -49,9 +50,27 @@ export function writeValues(dir: string, name: string, values: unknown): string 
   return file;
 }
 
+let packaged: Promise<string> | undefined;
+
+/**
+ * The chart as it ships (metal-stack's charts are `helm package`d and pushed as OCI artifacts, chart version =
+ * app version): packaged once per test process into a temporary directory; the tests render and install this
+ * archive, not the directory.
+ */
+export function packagedChart(): Promise<string> {
+  packaged ??= (async () => {
+    const destination = mkdtempSync(path.join(tmpdir(), "chart-package-"));
+    const { stdout } = await helm(["package", CHART_DIR, "--destination", destination]);
+    const archive = /saved it to: (.+\.tgz)/.exec(stdout)?.[1]?.trim();
+    if (!archive || !existsSync(archive)) throw new Error(`helm package did not say where it saved the chart: ${stdout}`);
+    return archive;
+  })();
+  return packaged;
+}
+
 /** `helm template` as gardenlet renders the chart: release name `ontap`, the given namespace and values files. */
 export async function renderChart(opts: { namespace: string; valuesFiles?: string[]; release?: string }): Promise<RenderedObject[]> {
-  const args = ["template", opts.release ?? "ontap", CHART_DIR, "--namespace", opts.namespace];
+  const args = ["template", opts.release ?? "ontap", await packagedChart(), "--namespace", opts.namespace];
   for (const f of opts.valuesFiles ?? []) args.push("--values", f);
   const { stdout } = await helm(args);
   return parseManifests(stdout);
