@@ -11,6 +11,10 @@ import {
   pinKey,
 } from "../../src/ontap/index.js";
 import { generateCa, generateServerCert, type KeyPairPem } from "../../src/webhook/certificates.js";
+import { createConfigMapStore } from "../../src/kube/configmap-store.js";
+import { ConfigMaps } from "../../src/kube/resources.js";
+import { persistedPins } from "../../src/ontap/index.js";
+import { createFakeKubeClient } from "../../src/testenv/fake-kube.js";
 
 /**
  * How an ONTAP cluster's certificate is trusted (src/ontap/tls-connect.ts), over real TLS on loopback: a Go
@@ -136,5 +140,40 @@ describe("trusting an ONTAP cluster's certificate", () => {
     const err = await caught(bad.getCluster());
     await bad.close();
     expect(err.message).toMatch(/TLS error/);
+  });
+
+  it("keeps pins across a restart in a ConfigMap, lets the first of two replicas win, and says where to remove one", async () => {
+    const kube = createFakeKubeClient();
+    const store = () => createConfigMapStore(kube, "extension-ontap-x", "gardener-extension-ontap-tls-pins");
+    const warnings: string[] = [];
+    const onWriteFailed = (key: string) => warnings.push(key);
+    const url = `https://127.0.0.1:${port}`;
+    const before = await persistedPins(store(), onWriteFailed);
+    const c1 = createOntapClient({ name: "cluster-a", url, username: "admin", password: PASSWORD, pinCertificate: true, timeoutMs: 2_000 }, { ...retry, pins: before });
+    await expect(c1.getCluster()).resolves.toMatchObject({ name: "cluster-a" });
+    await c1.close();
+    const cm = await kube.get<{ data?: Record<string, string> }>(ConfigMaps, "extension-ontap-x", "gardener-extension-ontap-tls-pins");
+    expect(cm?.data).toEqual({ [`127.0.0.1_${port}`]: before.get(pinKey("127.0.0.1", port)) });
+
+    // A restart: the pin is read back, so a changed certificate is refused, not trusted anew.
+    server.setSecureContext({ key: certB.keyPem, cert: certB.certPem });
+    server.closeAllConnections();
+    const after = await persistedPins(store(), onWriteFailed);
+    const c2 = createOntapClient({ name: "cluster-a", url, username: "admin", password: PASSWORD, pinCertificate: true, timeoutMs: 2_000 }, { ...retry, pins: after });
+    const err = await caught(c2.getCluster());
+    await c2.close();
+    expect(err.message).toContain(`remove key 127.0.0.1_${port} of ConfigMap extension-ontap-x/gardener-extension-ontap-tls-pins and restart the controller`);
+
+    // Two replicas pin the same address at once with different certificates: the first write holds for both.
+    const r1 = await persistedPins(store(), onWriteFailed);
+    const r2 = await persistedPins(store(), onWriteFailed);
+    const [a, b] = await Promise.all([r1.pinFirst("10.0.0.20:443", "sha256:AA"), r2.pinFirst("10.0.0.20:443", "sha256:BB")]);
+    expect(a).toBe(b);
+    // A write the API server refuses keeps the pin for this process and is reported.
+    kube.inject({ verb: "update", reason: "Forbidden", status: 403, times: 5 });
+    const r3 = await persistedPins(store(), onWriteFailed);
+    await expect(r3.pinFirst("10.0.0.30:443", "sha256:CC")).resolves.toBe("sha256:CC");
+    expect(r3.get("10.0.0.30:443")).toBe("sha256:CC");
+    expect(warnings).toEqual(["10.0.0.30:443"]);
   });
 });
