@@ -154,7 +154,7 @@ export function certificateChangedMessage(opts: { cluster: string; key: string; 
 /** undici's connector for one address, with the trust mode applied after the handshake and before any byte is sent. */
 export function createTlsConnect(opts: TlsConnectOptions): buildConnector.connector {
   const connect = buildConnector({
-    // ONTAP speaks HTTP/1.1; pinning it keeps reset/hang behaviour the same as the real thing.
+    // HTTP/1.1 only, as the pool asks (ONTAP speaks nothing else).
     allowH2: false,
     timeout: opts.connectTimeoutMs,
     rejectUnauthorized: opts.mode === "verify",
