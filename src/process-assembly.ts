@@ -13,9 +13,11 @@ import type { Cluster, Extension } from "./extension/types.js";
 import { createKubeClient, type KubeClient } from "./kube/client.js";
 import { Clusters, Extensions, ManagedResources, Secrets } from "./kube/resources.js";
 import type { Logger } from "./log.js";
-import { checkClustersAtStartup } from "./startup-check.js";
+import { checkClustersAtStartup, reportTlsTrust } from "./startup-check.js";
+import { createConfigMapStore } from "./kube/configmap-store.js";
 import { createMetrics, kubeRequestObserver, type Metrics } from "./metrics/index.js";
 import {
+  type CertificatePins,
   type ClusterGate,
   createClusterGate,
   createOntapClient,
@@ -23,6 +25,8 @@ import {
   DEFAULT_MAX_CONCURRENT_REQUESTS,
   type OntapClient,
   type OntapRequestEvent,
+  persistedPins,
+  setProcessCertificatePins,
 } from "./ontap/index.js";
 import { createOntapActuator, type OntapOutcome } from "./ontap-extension/actuator.js";
 import { type CrdWaits, createCrdWaits } from "./ontap-extension/crd-waits.js";
@@ -81,6 +85,11 @@ export interface ControllerOptions {
      */
     healthProbeDialAddress?: string;
   };
+  /**
+   * The controller's own pod ($POD_NAMESPACE/$POD_NAME): where a Warning event about an unverified ONTAP
+   * certificate goes, and the namespace of the ConfigMap that keeps pinned certificates. Omit outside a pod.
+   */
+  pod?: { namespace: string; name?: string };
   /** How long to wait before re-checking something not ready yet (an SVM job, CRDs). Default 2 s. */
   pollMs?: number;
   /** Re-verify every settled Extension this often (credentials drift, LIF drift). Default 10 min. */
@@ -147,14 +156,18 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
   const metrics = opts.metrics ?? createMetrics({ collectDefault: true });
   for (const warning of config.warnings) logger.warn({ warning }, "component configuration");
   const kube = seedClient(opts, metrics);
+  // Clusters with pinCertificate keep the certificate seen at first contact in a ConfigMap of the pod's
+  // namespace, so a restart does not trust anew (tls-connect.ts; LIF clients use the process's store too).
+  const pins = await certificatePinsFor(config, kube, opts.pod?.namespace, logger);
   const ontapRecovered = createKeySource();
-  const ontap = ontapClusters(config, metrics, logger, ontapRecovered);
+  const ontap = ontapClusters(config, metrics, logger, ontapRecovered, pins);
   if (opts.checkClustersAtStart) void checkClustersAtStartup(config.clusters, ontap.clients, logger);
   const webhook = await shootWebhook(opts, kube);
   const manager = createManager(managerOptions(opts, kube, metrics));
   // Reconciles run only once the manager has started; before that every write is refused.
   const fence = (): void => manager.checkWrite();
   const events = extensionEvents(kube, fence, metrics, logger);
+  reportOntapTlsTrust(opts, kube, metrics);
   const caches = controllerCaches(kube, config, opts, logger);
   const waits = { crds: createCrdWaits<OntapOutcome>(), deletions: createDeletionWaits() };
   const managementLifClients = createManagementLifClients({ gates: ontap.gates, onRequest: ontap.onRequest });
@@ -315,7 +328,7 @@ interface OntapClusters {
 }
 
 /** One client per configured cluster, each behind its cluster's gate (cap and breaker); `recovered` hears a breaker close. */
-function ontapClusters(config: ComponentConfig, metrics: Metrics, logger: Logger, recovered: KeySource): OntapClusters {
+function ontapClusters(config: ComponentConfig, metrics: Metrics, logger: Logger, recovered: KeySource, pins: CertificatePins | undefined): OntapClusters {
   const reconciling = new AsyncLocalStorage<string>();
   const limits = config.ontapRequests;
   const gates = new Map<string, ClusterGate>();
@@ -339,7 +352,7 @@ function ontapClusters(config: ComponentConfig, metrics: Metrics, logger: Logger
     });
     gates.set(cluster.name, gate);
     // OntapClusterSettings is a TransportConfig (plus legacyFormat, which the transport ignores).
-    clients.set(cluster.name, createOntapClient(cluster, { logger, gate, onRequest }));
+    clients.set(cluster.name, createOntapClient(cluster, { logger, gate, onRequest, ...(pins ? { pins } : {}) }));
   }
   return { clients, gates, onRequest, reconciling };
 }
@@ -628,4 +641,43 @@ function projectIfFound(cluster: Cluster | undefined): Cluster | undefined {
 function managedWebhookProbe(webhook: RunningController["webhook"], dialAddress: string | undefined): WebhookProbeTarget | undefined {
   if (!webhook) return undefined;
   return { url: webhook.url, caBundle: () => webhook.certificates.caBundle(), dialAddress };
+}
+
+/**
+ * Says once at start, loudly, which ONTAP clusters are reached without a verified certificate (the Go
+ * extension's entries carry no CA): a warning per cluster, the gauge, and a Warning event on this pod.
+ */
+function reportOntapTlsTrust(opts: ControllerOptions, kube: KubeClient, metrics: Metrics): void {
+  const { config, logger } = opts;
+  const pod = opts.pod?.name ? { apiVersion: "v1", kind: "Pod", namespace: opts.pod.namespace, name: opts.pod.name } : undefined;
+  const recorder = pod ? createEventRecorder(kube, { component: "gardener-extension-ontap", logger, metrics }) : undefined;
+  reportTlsTrust(config.clusters, {
+    logger,
+    setUnverified: (cluster, unverified) => metrics.ontapTlsUnverified.set({ cluster }, unverified ? 1 : 0),
+    ...(pod && recorder ? { warn: (reason: string, message: string) => void recorder.event(pod, "Warning", reason, message) } : {}),
+  });
+}
+
+/** The ConfigMap the pinned ONTAP certificates are kept in (chart RBAC: role.yaml grants exactly this name). */
+export const CERTIFICATE_PINS_CONFIGMAP = "gardener-extension-ontap-tls-pins";
+
+/** Pins kept in the pod namespace's ConfigMap when a cluster pins; in memory (said) where that cannot be read. */
+async function certificatePinsFor(config: ComponentConfig, kube: KubeClient, namespace: string | undefined, logger: Logger): Promise<CertificatePins | undefined> {
+  const pinning = config.clusters.filter((c) => c.pinCertificate).map((c) => c.name);
+  if (pinning.length === 0) return undefined;
+  if (!namespace) {
+    logger.warn({ clusters: pinning }, "no pod namespace ($POD_NAMESPACE): pinned ONTAP certificates are kept in memory and trusted anew at every start");
+    return undefined;
+  }
+  const store = createConfigMapStore(kube, namespace, CERTIFICATE_PINS_CONFIGMAP, { "app.kubernetes.io/name": "gardener-extension-ontap" });
+  try {
+    const pins = await persistedPins(store, (key, err) =>
+      logger.warn({ key, err: (err as Error).message }, `could not record the pinned certificate of ${key} in ${store.where}; it is pinned until this process ends`),
+    );
+    setProcessCertificatePins(pins);
+    return pins;
+  } catch (err) {
+    logger.warn({ err: (err as Error).message }, `cannot read ${store.where}: pinned ONTAP certificates are kept in memory for this process`);
+    return undefined;
+  }
 }

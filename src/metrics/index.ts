@@ -89,6 +89,12 @@ export function createMetrics(opts: MetricsOptions = {}) {
       labelNames: ["cluster"] as const,
       registers,
     }),
+    ontapTlsUnverified: new Gauge({
+      name: `${p}ontap_tls_unverified`,
+      help: "1 for an ONTAP cluster whose TLS certificate is not verified (a Go extension entry without ca/pinCertificate, or insecureSkipTlsVerify), else 0.",
+      labelNames: ["cluster"] as const,
+      registers,
+    }),
     kubeRequestsTotal: new Counter({
       name: `${p}kube_requests_total`,
       help: "Kubernetes API requests by verb, resource and HTTP code (or 'error').",

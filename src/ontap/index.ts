@@ -45,3 +45,14 @@ export type {
   SvmState,
 } from "./schemas.js";
 export { type OntapCallScope, scopeOntapClient } from "./scoped.js";
+export {
+  type CertificatePins,
+  certificateChangedMessage,
+  fileDialMap,
+  memoryPins,
+  overrideOntapDialing,
+  PinnedCertificateChangedError,
+  persistedPins,
+  pinKey,
+  setProcessCertificatePins,
+} from "./tls-connect.js";

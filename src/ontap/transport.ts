@@ -3,6 +3,7 @@ import { type Dispatcher, Pool } from "undici";
 import { connectionError, invalidResponse, isOntapError, OntapError, type RequestContext, redact, timeoutError } from "./errors.js";
 import { type ClusterGate, createClusterGate } from "./gate.js";
 import { abortReason } from "./retry.js";
+import { type CertificatePins, createTlsConnect } from "./tls-connect.js";
 
 /**
  * One HTTPS connection pool per cluster: keep-alive, TLS verified against the configured CA (or the system
@@ -22,6 +23,8 @@ export interface TransportConfig {
   ca?: string;
   /** Explicit opt-out of certificate verification; logged once as a warning. */
   insecureSkipTlsVerify?: boolean;
+  /** Trust the certificate seen at first contact and refuse a changed one (tls-connect.ts); wins over the system store. */
+  pinCertificate?: boolean;
   /** Per request (each attempt), ms. Default 30 s. */
   timeoutMs?: number;
   /** Largest answer body read, bytes; a larger one fails with ONTAP_RESPONSE_TOO_LARGE. Default 4 MiB. */
@@ -41,6 +44,8 @@ export interface TransportOptions {
    * the cap but do not move the breaker, and it sends no probe (see GatedRequest.countsForBreaker).
    */
   capOnly?: boolean;
+  /** Where pinned certificates are kept (pinCertificate); default: the process's store, looked up at each connection (setProcessCertificatePins). */
+  pins?: CertificatePins;
 }
 
 export interface TransportLogger {
@@ -178,10 +183,15 @@ export function createTransport(cfg: TransportConfig, options: TransportOptions 
     connectTimeout: Math.min(timeoutMs, 10_000),
     // A backstop only: readCapped below stops at maxResponseBytes with an error that says so.
     maxResponseSize: 2 * maxResponseBytes,
-    connect: {
-      rejectUnauthorized: !insecure,
+    connect: createTlsConnect({
+      cluster: cfg.name,
+      host: url.hostname.replace(/^\[|\]$/g, ""),
+      port: Number(url.port || 443),
+      mode: insecure ? "none" : cfg.pinCertificate ? "pin" : "verify",
       ...(ca !== undefined ? { ca } : {}),
-    },
+      ...(opts.pins ? { pins: opts.pins } : {}),
+      connectTimeoutMs: Math.min(timeoutMs, 10_000),
+    }),
   });
 
   function send(req: TransportRequest, ctx: RequestContext): Promise<TransportResponse> {

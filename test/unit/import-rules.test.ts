@@ -31,7 +31,8 @@ const MAY_IMPORT: Record<string, string[]> = {
   simulator: ["faults"],
   "startup-check": ["config", "ontap", "log"],
   "process-assembly": ["runtime", "extension", "ontap-extension", "health", "webhook", "trident", "kube", "ontap", "config", "startup-check", "log", "metrics"],
-  "run-command": ["process-assembly", "webhook", "kube", "config", "log"],
+  // ontap: the test/lab dial map (--ontap-dial-map-file) is installed before the process is assembled.
+  "run-command": ["process-assembly", "webhook", "kube", "ontap", "config", "log"],
   cli: ["run-command", "doctor", "simulator"],
   // The test world may use the production parts it stands beside, never the process assembly or the demo.
   testenv: ["kube", "faults", "webhook", "trident", "runtime", "log", "metrics"],
