@@ -21,6 +21,7 @@ import {
 } from "../support/chaos-state.js";
 import { type ChaosLane, createChaosLane, ontapSnapshot, orphans, scanForSecrets, sleep, waitUntil } from "../support/chaos-world.js";
 import type { SimAdmin } from "../support/sim-admin.js";
+import { usernameFor } from "../support/invariants.js";
 
 /**
  * The state matrix: each starting state is built directly (simulator and kube-apiserver), then the
@@ -247,16 +248,21 @@ const GO_TABLE: GoTableRow[] = [
   },
 ];
 
+/** The shoot's own ONTAP user (`<gardener project>--<shoot>`); the rows named "legacy" model the Go extension's, the shoot name. */
+function userOf(shoot: { namespace: string }): string {
+  return usernameFor(shoot.namespace);
+}
+
 /** Builds a Go-table row's starting state, creates the Extension, waits for Succeeded and runs the row's checks. */
 async function runGoTableRow(r: GoTableRow): Promise<void> {
   const shoot = planShoot();
   const svm = r.svm ? await createSvm(sim1, shoot) : undefined;
   if (svm && (r.dataLifs || r.managementLif)) await createShootLifs(sim1, svm.uuid, shoot, { data: r.dataLifs, management: r.managementLif });
   const live = r.user === "live password" ? password("live") : undefined;
-  if (svm && r.user !== "none") await createUser(lane, sim1, svm.uuid, shoot.name, live ?? password(r.seedSecret === "empty password" ? "old" : "unknown"));
+  if (svm && r.user !== "none") await createUser(lane, sim1, svm.uuid, userOf(shoot), live ?? password(r.seedSecret === "empty password" ? "old" : "unknown"));
   await createShootNamespace(lane, shoot);
   const storedPassword = r.seedSecret === "stored password" ? password("stored") : r.seedSecret === "live password" ? live : r.seedSecret === "empty password" ? "" : undefined;
-  if (storedPassword !== undefined) await createSeedSecret(lane, shoot, { username: shoot.name, password: storedPassword });
+  if (storedPassword !== undefined) await createSeedSecret(lane, shoot, { username: userOf(shoot), password: storedPassword });
   const seedSecretBefore = storedPassword !== undefined ? await seedSecret(lane, shoot) : undefined;
   const since = await mark();
   await createExtension(lane, shoot);
@@ -276,14 +282,14 @@ describe("state matrix: the credentials protocol", () => {
     const svm = await createSvm(sim1, shoot);
     await createShootLifs(sim1, svm.uuid, shoot, { data: true, management: true });
     const live = password("pending-live");
-    await createUser(lane, sim1, svm.uuid, shoot.name, live);
+    await createUser(lane, sim1, svm.uuid, userOf(shoot), live);
     await createShootNamespace(lane, shoot);
-    await createSeedSecret(lane, shoot, { username: shoot.name, password: password("stale"), pendingPassword: live });
+    await createSeedSecret(lane, shoot, { username: userOf(shoot), password: password("stale"), pendingPassword: live });
     const m = await mark();
     await createExtension(lane, shoot);
     await waitForSuccess(shoot);
     expect((await writesSince(m, shoot)).ontap).toEqual([]);
-    expect((await seedSecret(lane, shoot))?.data).toEqual({ username: shoot.name, password: live });
+    expect((await seedSecret(lane, shoot))?.data).toEqual({ username: userOf(shoot), password: live });
     await converged(shoot);
   });
 
@@ -292,16 +298,16 @@ describe("state matrix: the credentials protocol", () => {
     const svm = await createSvm(sim1, shoot);
     await createShootLifs(sim1, svm.uuid, shoot, { data: true, management: true });
     const live = password("live");
-    await createUser(lane, sim1, svm.uuid, shoot.name, live);
+    await createUser(lane, sim1, svm.uuid, userOf(shoot), live);
     await createShootNamespace(lane, shoot);
     const neverSet = password("never-set");
-    await createSeedSecret(lane, shoot, { username: shoot.name, password: live, pendingPassword: neverSet });
+    await createSeedSecret(lane, shoot, { username: userOf(shoot), password: live, pendingPassword: neverSet });
     const m = await mark();
     await createExtension(lane, shoot);
     await waitForSuccess(shoot);
     expect((await writesSince(m, shoot)).ontap).toEqual([]);
     const { supersededPasswords, ...plain } = (await seedSecret(lane, shoot))?.data ?? {};
-    expect(plain).toEqual({ username: shoot.name, password: live });
+    expect(plain).toEqual({ username: userOf(shoot), password: live });
     expect(JSON.parse(supersededPasswords ?? "[]").map((e: { password: string }) => e.password)).toEqual([neverSet]);
     await converged(shoot);
   });
@@ -311,14 +317,14 @@ describe("state matrix: the credentials protocol", () => {
     const before = (await seedSecret(lane, shoot))!.data.password!;
     const drifted = password("drifted");
     lane.world.knownSecrets.add(drifted);
-    await sim1.setAccountPassword(shoot.svmName, shoot.name, drifted);
+    await sim1.setAccountPassword(shoot.svmName, userOf(shoot), drifted);
     const m = await mark();
     await lane.world.reconcileNow(shoot);
     expect((await writesSince(m, shoot)).ontap).toEqual(["sim-1 POST /api/security/authentication/password"]);
     const after = (await seedSecret(lane, shoot))!.data.password!;
     expect(after).not.toBe(before);
     expect(after).not.toBe(drifted);
-    expect(await authenticates(sim1, shoot.managementLif, shoot.name, drifted)).toBe(false);
+    expect(await authenticates(sim1, shoot.managementLif, userOf(shoot), drifted)).toBe(false);
     await converged(shoot);
   });
 
@@ -331,7 +337,7 @@ describe("state matrix: the credentials protocol", () => {
       const drifted = password("unreachable");
       lane.world.knownSecrets.add(drifted);
       // On a reachable LIF this drift would be a 401 and a rotation; unreachable, it must stay "unknown".
-      await host.setAccountPassword(shoot.svmName, shoot.name, drifted);
+      await host.setAccountPassword(shoot.svmName, userOf(shoot), drifted);
       await setLifReachable(host, shoot.managementLif, false);
       const m = await mark();
       await lane.world.reconcileNow(shoot);
@@ -368,7 +374,7 @@ describe("state matrix: the credentials protocol", () => {
     },
   );
 
-  row("legacy Secret of the Go extension in kube-system, user live, no seed Secret", "adopts the password, moves it, deletes the legacy Secret; no ONTAP write", async () => {
+  row("legacy Secret of the Go extension in kube-system, user live, no seed Secret", "adopts the Go user and its password, records the owner on the account (one PATCH, no password write), moves the password, deletes the legacy Secret", async () => {
     const shoot = planShoot();
     const svm = await createSvm(sim1, shoot);
     await createShootLifs(sim1, svm.uuid, shoot, { data: true, management: true });
@@ -379,13 +385,13 @@ describe("state matrix: the credentials protocol", () => {
     const m = await mark();
     await createExtension(lane, shoot);
     await waitForSuccess(shoot);
-    expect((await writesSince(m, shoot)).ontap).toEqual([]);
-    expect((await seedSecret(lane, shoot))?.data.password).toBe(legacy);
+    expect((await writesSince(m, shoot)).ontap).toEqual(["sim-1 PATCH /api/security/accounts/{owner.uuid}/{name}"]);
+    expect((await seedSecret(lane, shoot))?.data).toEqual({ username: shoot.name, password: legacy });
     expect(await lane.world.kube.get(Secrets, "kube-system", shoot.legacySecretName)).toBeUndefined();
     await converged(shoot);
   });
 
-  row("legacy Secret whose password no longer works", "rotates into the seed Secret, then deletes the stale legacy Secret", async () => {
+  row("legacy Secret whose password no longer works", "the Go user is not provably this shoot's: creates the shoot's own user (password stored first), leaves the Go user alone, deletes the stale legacy Secret", async () => {
     const shoot = planShoot();
     const svm = await createSvm(sim1, shoot);
     await createShootLifs(sim1, svm.uuid, shoot, { data: true, management: true });
@@ -396,10 +402,14 @@ describe("state matrix: the credentials protocol", () => {
     const m = await mark();
     await createExtension(lane, shoot);
     await waitForSuccess(shoot);
-    expect((await writesSince(m, shoot)).ontap).toEqual(["sim-1 POST /api/security/authentication/password"]);
+    expect((await writesSince(m, shoot)).ontap).toEqual(["sim-1 POST /api/security/accounts"]);
+    expect((await seedSecret(lane, shoot))?.data.username).toBe(userOf(shoot));
     expect((await seedSecret(lane, shoot))?.data.password).not.toBe(legacy);
     expect(await lane.world.kube.get(Secrets, "kube-system", shoot.legacySecretName)).toBeUndefined();
-    await converged(shoot);
+    // The Go user stays for an operator (it may be another shoot's of the same name): the one orphan left.
+    expect(await lane.world.invariants([shoot])).toEqual([]);
+    expect(orphans(await ontapSnapshot(lane), [shoot])).toEqual([`sim-1: user ${shoot.name} on ${shoot.svmName} belongs to no live shoot`]);
+    expect(scanForSecrets(lane.controller.drainLogs(), lane.world.knownSecrets)).toEqual([]);
   });
 
   row("data LIFs under this project's former names datalif<i>, user and Secret live", "keeps them as the same LIFs: no ONTAP write", async () => {
@@ -408,9 +418,9 @@ describe("state matrix: the credentials protocol", () => {
     for (const [i, ip] of shoot.dataLifs.entries()) await createLif(sim1, svm.uuid, `datalif${i}`, ip, "default-data-nvme-tcp");
     await createLif(sim1, svm.uuid, "managementlif", shoot.managementLif, "default-management");
     const live = password("former-names");
-    await createUser(lane, sim1, svm.uuid, shoot.name, live);
+    await createUser(lane, sim1, svm.uuid, userOf(shoot), live);
     await createShootNamespace(lane, shoot);
-    await createSeedSecret(lane, shoot, { username: shoot.name, password: live });
+    await createSeedSecret(lane, shoot, { username: userOf(shoot), password: live });
     const m = await mark();
     await createExtension(lane, shoot);
     await waitForSuccess(shoot);
