@@ -1,19 +1,26 @@
 import type { GardenerErrorCode } from "./types.js";
 
+/** Whether retrying can help, and the error this one wraps. */
+export interface ExtensionErrorOptions {
+  /** `false` marks the operation Failed and stops retries until the spec changes. */
+  retriable: boolean;
+  cause?: unknown;
+}
+
 /**
  * An error an actuator reports to the generic reconciler: what failed, the Gardener error code an operator
- * acts on, and whether retrying can help. `retriable: false` marks the operation Failed and stops retries
- * until the spec changes.
+ * acts on, and whether retrying can help.
  */
 export class ExtensionError extends Error {
   override readonly name = "ExtensionError";
+  readonly retriable: boolean;
   constructor(
     message: string,
     readonly codes: GardenerErrorCode[],
-    readonly retriable: boolean,
-    options?: { cause?: unknown },
+    options: ExtensionErrorOptions,
   ) {
-    super(message, options);
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.retriable = options.retriable;
   }
 }
 

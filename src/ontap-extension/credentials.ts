@@ -266,7 +266,7 @@ export async function ensureCredentials(
     throw new ExtensionError(
       `the new password of ONTAP user ${username} on SVM ${svm.name} was set but does not authenticate at the ${after.at}; will retry`,
       ["ERR_RETRYABLE_INFRA_DEPENDENCIES"],
-      true,
+      { retriable: true },
     );
   }
   // The Go extension's Secret held a password that no longer works: a stale copy of credentials helps
@@ -362,7 +362,7 @@ function passwordRefused(err: unknown, username: string, svmName: string): Exten
   if (!isOntapError(err) || err.kind !== "http" || err.status !== 400) return undefined;
   if (err.code === RESERVED_ACCOUNT_NAME_CODE || err.target === "name") {
     // Retrying cannot help: the same name is refused again. Never reached by the names plan.ts makes.
-    return new ExtensionError(`ONTAP refused the SVM user name ${username} on SVM ${svmName}: ${err.message}`, ["ERR_CONFIGURATION_PROBLEM"], false, { cause: err });
+    return new ExtensionError(`ONTAP refused the SVM user name ${username} on SVM ${svmName}: ${err.message}`, ["ERR_CONFIGURATION_PROBLEM"], { retriable: false, cause: err });
   }
   const aboutPassword = err.target === "password" || /password/i.test(err.message);
   if (!aboutPassword) return undefined;
@@ -371,8 +371,7 @@ function passwordRefused(err: unknown, username: string, svmName: string): Exten
       `Set passwordRules in the component configuration to the rules of role vsadmin ` +
       `(security login role config show -vserver ${svmName} -role vsadmin) and restart the controller; no other password is tried until then`,
     ["ERR_CONFIGURATION_PROBLEM"],
-    false,
-    { cause: err },
+    { retriable: false, cause: err },
   );
 }
 
@@ -387,7 +386,7 @@ function accountLocked(name: string, svmName: string): ExtensionError {
     `ONTAP user ${name} on SVM ${svmName} is locked (ONTAP's lockout after failed logins, or an operator's lock); ` +
       `no password is tried or set while it is locked: unlock it (security login unlock -vserver ${svmName} -username ${name}); will retry`,
     ["ERR_INFRA_UNAUTHENTICATED"],
-    true,
+    { retriable: true },
   );
 }
 
@@ -395,8 +394,7 @@ function cannotVerify(name: string, reason: string, cause?: unknown): ExtensionE
   return new ExtensionError(
     `cannot verify the stored password of ONTAP user ${name}: ${reason}; will retry`,
     ["ERR_RETRYABLE_INFRA_DEPENDENCIES"],
-    true,
-    cause === undefined ? undefined : { cause },
+    { retriable: true, cause },
   );
 }
 
@@ -461,8 +459,7 @@ async function writeSecret(
     throw new ExtensionError(
       `failed to write the seed Secret ${plan.secret.namespace}/${plan.secret.name} (to ${purpose}): ${(err as Error).message}; will retry`,
       ["ERR_RETRYABLE_INFRA_DEPENDENCIES"],
-      true,
-      { cause: err },
+      { retriable: true, cause: err },
     );
   }
 }

@@ -45,7 +45,7 @@ export async function ensureLifs(client: OntapClient, svm: Svm, plan: ShootPlan)
   // Only a change needs the topology: nodes for home placement, BGP for VIP vs. subnet addressing.
   const [nodes, bgp] = await Promise.all([client.listNodes(), client.hasBgpPeerGroups()]);
   if (nodes.length === 0) {
-    throw new ExtensionError(`cluster has no nodes to home LIFs of SVM ${svm.name} on`, ["ERR_INFRA_DEPENDENCIES"], true);
+    throw new ExtensionError(`cluster has no nodes to home LIFs of SVM ${svm.name} on`, ["ERR_INFRA_DEPENDENCIES"], { retriable: true });
   }
   const netmask = bgp ? "32" : "24";
   let dataIndex = 0;
@@ -93,7 +93,7 @@ function lifConflictError(svm: Svm, plan: ShootPlan, conflicts: { want: DesiredL
     `spec.providerConfig: ${details} on SVM ${svm.name}, which this shoot shares with the other shoots of its project; ` +
       `a LIF in use is never moved (it carries their NVMe/TCP paths): set ${fix}, or move the LIF on ONTAP first`,
     ["ERR_CONFIGURATION_PROBLEM"],
-    false,
+    { retriable: false },
   );
 }
 
@@ -105,8 +105,7 @@ async function guardDuplicateIp(want: DesiredLif, svm: Svm, call: () => Promise<
       throw new ExtensionError(
         `LIF ${want.name} of SVM ${svm.name}: address ${want.ipAddress} is already used by another interface on the cluster; fix spec.providerConfig.svmIpaddresses or free the address`,
         ["ERR_RETRYABLE_CONFIGURATION_PROBLEM"],
-        true,
-        { cause: err },
+        { retriable: true, cause: err },
       );
     }
     throw err;

@@ -66,8 +66,7 @@ export async function runStep<T>(
     throw new ExtensionError(
       `step ${name} failed: ${(err as Error | undefined)?.message ?? String(err)}; will retry`,
       [codeForInfraError(err)],
-      true,
-      { cause: err },
+      { retriable: true, cause: err },
     );
   }
 }

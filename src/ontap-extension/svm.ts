@@ -96,7 +96,7 @@ async function observeAndDecide(deps: SvmDeps, plan: ShootPlan, justCreated: boo
           .map((e) => `cluster ${e.cluster}: ${e.error.message}`)
           .join("; ")}; no SVM is created while any cluster cannot answer; will retry`,
         codesForInfraErrors(lookup.errors.map((e) => e.error)),
-        true,
+        { retriable: true },
       );
     }
     case "several": {
@@ -118,7 +118,7 @@ async function observeAndDecide(deps: SvmDeps, plan: ShootPlan, justCreated: boo
           .map((f) => `${f.cluster}: ${f.svm.uuid} ${f.svm.state}, ${describeContents(f.contents)}`)
           .join("; ")}); refusing to pick one: remove the wrong copy on ONTAP`,
         ["ERR_INFRA_DEPENDENCIES"],
-        true,
+        { retriable: true },
       );
     }
     case "found":
@@ -140,7 +140,7 @@ async function useFound(deps: SvmDeps, cluster: string, svm: Svm, pollMs: number
       throw new ExtensionError(
         `SVM ${svm.name} on ${cluster} is running without NVMe enabled; enable the NVMe service on it`,
         ["ERR_INFRA_DEPENDENCIES"],
-        true,
+        { retriable: true },
       );
     }
     // Recorded before the user is made on it (once: then status says so), so a delete finds this SVM even
@@ -157,7 +157,7 @@ async function useFound(deps: SvmDeps, cluster: string, svm: Svm, pollMs: number
   throw new ExtensionError(
     `SVM ${svm.name} on ${cluster} is ${svm.state}; start it on ONTAP (it is not recreated, its data may live there)`,
     ["ERR_INFRA_DEPENDENCIES"],
-    true,
+    { retriable: true },
   );
 }
 
@@ -184,7 +184,7 @@ async function waitForPendingJob(deps: SvmDeps, plan: ShootPlan, pollMs: number)
       throw new ExtensionError(
         `creating SVM ${plan.svmName} on ${pending.cluster} failed (job ${job.uuid}${job.code ? `, code ${job.code}` : ""}: ${job.message ?? "no message"}); will retry`,
         ["ERR_RETRYABLE_INFRA_DEPENDENCIES"],
-        true,
+        { retriable: true },
       );
     }
     return undefined;
@@ -219,7 +219,7 @@ async function createSvm(deps: SvmDeps, plan: ShootPlan, pollMs: number): Promis
   const client = clientFor(deps, cluster);
   const [aggregates] = await Promise.all([placed.aggregates ?? client.listAggregates(), deps.recordPlacement(cluster)]);
   if (aggregates.length === 0) {
-    throw new ExtensionError(`cluster ${cluster} has no aggregates to place SVM ${plan.svmName} on`, ["ERR_INFRA_RESOURCES_DEPLETED"], true);
+    throw new ExtensionError(`cluster ${cluster} has no aggregates to place SVM ${plan.svmName} on`, ["ERR_INFRA_RESOURCES_DEPLETED"], { retriable: true });
   }
   const startedAt = (deps.now ?? Date.now)();
   const created = await client.createSvm({ name: plan.svmName, aggregateUuids: aggregates.map((a) => a.uuid) });
@@ -257,12 +257,12 @@ async function placeSvm(clients: ReadonlyMap<string, OntapClient>): Promise<{ cl
   );
   counts.sort((a, b) => a.volumes - b.volumes || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const first = counts[0];
-  if (!first) throw new ExtensionError("no ONTAP cluster is configured", ["ERR_CONFIGURATION_PROBLEM"], false);
+  if (!first) throw new ExtensionError("no ONTAP cluster is configured", ["ERR_CONFIGURATION_PROBLEM"], { retriable: false });
   return { cluster: first.name, aggregates: first.aggregates };
 }
 
 function clientFor(deps: SvmDeps, cluster: string): OntapClient {
   const client = deps.clients.get(cluster);
-  if (!client) throw new ExtensionError(`ONTAP cluster ${cluster} is not configured`, ["ERR_CONFIGURATION_PROBLEM"], false);
+  if (!client) throw new ExtensionError(`ONTAP cluster ${cluster} is not configured`, ["ERR_CONFIGURATION_PROBLEM"], { retriable: false });
   return client;
 }

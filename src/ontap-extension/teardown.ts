@@ -23,20 +23,20 @@ export async function teardownOntap(deps: TeardownDeps, plan: Pick<TeardownPlan,
     throw new ExtensionError(
       `cannot tell where SVM ${plan.svmName} is: ${lookup.errors.map((e) => `cluster ${e.cluster}: ${e.error.message}`).join("; ")}; will retry`,
       codesForInfraErrors(lookup.errors.map((e) => e.error)),
-      true,
+      { retriable: true },
     );
   }
   if (lookup.kind === "several") {
     throw new ExtensionError(
       `SVM ${plan.svmName} exists on several clusters (${lookup.found.map((f) => f.cluster).join(", ")}); resolve on ONTAP before deleting`,
       ["ERR_INFRA_DEPENDENCIES"],
-      true,
+      { retriable: true },
     );
   }
   if (lookup.kind === "absent") return done(`SVM ${plan.svmName} is absent; nothing left on ONTAP`);
 
   const client = deps.clients.get(lookup.cluster);
-  if (!client) throw new ExtensionError(`ONTAP cluster ${lookup.cluster} is not configured`, ["ERR_CONFIGURATION_PROBLEM"], false);
+  if (!client) throw new ExtensionError(`ONTAP cluster ${lookup.cluster} is not configured`, ["ERR_CONFIGURATION_PROBLEM"], { retriable: false });
   const { svm } = lookup;
   if (svm.state === "deleting") return requeue(deps.pollMs, `SVM ${svm.name} is being deleted`);
 

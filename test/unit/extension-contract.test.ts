@@ -85,7 +85,7 @@ describe("error classification", () => {
     expect(classifyError(Object.assign(new Error("bad"), { code: "ERR_CONFIGURATION_PROBLEM" }))).toMatchObject({ retriable: false, codes: ["ERR_CONFIGURATION_PROBLEM"] });
     expect(classifyError(Object.assign(new Error("no"), { status: 401 }))).toMatchObject({ retriable: true, codes: ["ERR_INFRA_UNAUTHENTICATED"] });
     expect(classifyError(new Error("reset"))).toMatchObject({ retriable: true, codes: ["ERR_RETRYABLE_INFRA_DEPENDENCIES"] });
-    expect(classifyError(new ExtensionError("x", ["ERR_INFRA_DEPENDENCIES"], true))).toMatchObject({ codes: ["ERR_INFRA_DEPENDENCIES"] });
+    expect(classifyError(new ExtensionError("x", ["ERR_INFRA_DEPENDENCIES"], { retriable: true }))).toMatchObject({ codes: ["ERR_INFRA_DEPENDENCIES"] });
   });
 });
 

@@ -351,7 +351,7 @@ describe("the step runner", () => {
     await expect(failed).rejects.toThrow(ExtensionError);
     await expect(failed).rejects.toMatchObject({ retriable: true, message: "step credentials failed: ECONNRESET; will retry" });
     // An ExtensionError keeps its own codes and retriability.
-    const own = new ExtensionError("bad LIF address", ["ERR_CONFIGURATION_PROBLEM"], false);
+    const own = new ExtensionError("bad LIF address", ["ERR_CONFIGURATION_PROBLEM"], { retriable: false });
     await expect(runStep("lifs", async () => Promise.reject(own), onStep)).rejects.toBe(own);
     expect(seen).toEqual(["lifs:ok", "svm:requeue", "credentials:failed", "lifs:failed"]);
   });

@@ -50,7 +50,7 @@ function surfaces(err: unknown): string {
   const lines: string[] = [];
   const logger = createLogger({ stream: new Writable({ write: (c, _e, cb) => { lines.push(String(c)); cb(); } }) });
   logger.warn({ err }, "reconcile failed");
-  const wrapped = new ExtensionError(`step svm failed: ${(err as Error).message}; will retry`, ["ERR_INFRA_DEPENDENCIES"], true, { cause: err });
+  const wrapped = new ExtensionError(`step svm failed: ${(err as Error).message}; will retry`, ["ERR_INFRA_DEPENDENCIES"], { retriable: true, cause: err });
   const { message, codes } = classifyError(wrapped);
   const status = buildStatusPatch(
     { metadata: { name: "e", namespace: "n" } } as never,
