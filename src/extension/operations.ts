@@ -1,4 +1,5 @@
 import type { KubeClient } from "../kube/client.js";
+import { isNotFound } from "../kube/errors.js";
 import { Extensions } from "../kube/resources.js";
 import { DONE, type Requeue, type Result } from "../runtime/result.js";
 import type { Actuator, ActuatorContext, ActuatorDone, ActuatorResult } from "./actuator.js";
@@ -173,7 +174,7 @@ async function removeFinalizer(
       },
     })
     .catch((err) => {
-      if ((err as { reason?: string }).reason === "NotFound") return undefined;
+      if (isNotFound(err)) return undefined;
       throw err;
     });
 }

@@ -1,4 +1,5 @@
 import type { KubeClient } from "../kube/client.js";
+import { isConflict } from "../kube/errors.js";
 import { Extensions } from "../kube/resources.js";
 import { requestAwaitsStatus } from "./request.js";
 import { buildStatusPatch, type StatusUpdate, statusPatchIsNoop } from "./status.js";
@@ -103,7 +104,7 @@ async function writeStatus(
         { subresource: "status" },
       );
     } catch (err) {
-      if ((err as { reason?: string }).reason !== "Conflict" || attempt >= STATUS_CONFLICT_RETRIES) throw err;
+      if (!isConflict(err) || attempt >= STATUS_CONFLICT_RETRIES) throw err;
       const fresh = await kube.get<Extension>(Extensions, current.metadata.namespace, current.metadata.name);
       if (!fresh) throw err;
       current = fresh;

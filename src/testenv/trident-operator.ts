@@ -1,5 +1,5 @@
 import type { KubeClient } from "../kube/client.js";
-import { KubeError } from "../kube/errors.js";
+import { isAlreadyExists } from "../kube/errors.js";
 import { CustomResourceDefinitions, type ResourceType } from "../kube/resources.js";
 import { renderReleasedTridentCrds, TRIDENT_CRD_NAMES } from "../trident/crds.js";
 import {
@@ -84,6 +84,6 @@ export function startTridentOperatorStandIn(shoot: KubeClient, opts: { intervalM
 async function createIfAbsent(shoot: KubeClient, type: ResourceType, obj: object): Promise<void> {
   await shoot.create(type, obj).catch((err: unknown) => {
     // gardener-resource-manager (for CRDs) or an earlier round may have created it a moment ago.
-    if (!(err instanceof KubeError && err.reason === "AlreadyExists")) throw err;
+    if (!isAlreadyExists(err)) throw err;
   });
 }

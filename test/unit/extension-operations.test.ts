@@ -12,6 +12,7 @@ import { ESCALATION_CONDITION } from "../../src/extension/status.js";
 import { createStatusUpdater, type StatusClient } from "../../src/extension/status-updater.js";
 import { type Extension, FINALIZER, OPERATION_ANNOTATION, TIMESTAMP_ANNOTATION } from "../../src/extension/types.js";
 import type { KubeClient } from "../../src/kube/client.js";
+import { KubeError } from "../../src/kube/errors.js";
 import { ExtensionError } from "../../src/extension/errors.js";
 import { type CountedName, runStep } from "../../src/ontap-extension/step.js";
 import { done, requeue } from "../../src/runtime/result.js";
@@ -35,6 +36,9 @@ function mergePatch(target: unknown, patch: unknown): unknown {
 }
 
 /** One Extension, its resourceVersion bumped on every write; `calls` records each write in order. */
+/** What the kube client throws on a stale resourceVersion. */
+const conflictError = () => new KubeError({ reason: "Conflict", status: 409, verb: "patch", resource: "extensions", name: "conflict" });
+
 function store(initial: Extension) {
   let current: Extension = structuredClone(initial);
   const calls: { subresource?: string; patch: Record<string, unknown> }[] = [];
@@ -47,7 +51,7 @@ function store(initial: Extension) {
       const rv = (patch.metadata as { resourceVersion?: string } | undefined)?.resourceVersion;
       if (conflictsLeft > 0 || (rv !== undefined && rv !== current.metadata.resourceVersion)) {
         conflictsLeft = Math.max(0, conflictsLeft - 1);
-        throw Object.assign(new Error("conflict"), { reason: "Conflict" });
+        throw conflictError();
       }
       calls.push({ ...(opts?.subresource ? { subresource: opts.subresource } : {}), patch });
       const { resourceVersion: _rv, ...metadata } = (patch.metadata ?? {}) as Record<string, unknown>;
@@ -128,7 +132,7 @@ describe("status updater", () => {
 
   it("gives up after repeated conflicts with the conflict itself", async () => {
     const s = store(extension());
-    const client = { ...s.client, mergePatch: async () => Promise.reject(Object.assign(new Error("conflict"), { reason: "Conflict" })) };
+    const client = { ...s.client, mergePatch: async () => Promise.reject(conflictError()) };
     const status = createStatusUpdater(client as unknown as StatusClient, () => now);
     await expect(status.error(s.current(), "Error", { type: "Reconcile", description: "x" })).rejects.toThrow("conflict");
   });
