@@ -11,7 +11,6 @@ import {
   deleteOperation,
   forceDeleteOperation,
   migrateOperation,
-  type OperationFn,
   type OperationRun,
   type ReconcilerObserver,
   reconcileOperation,
@@ -43,13 +42,21 @@ export interface ExtensionReconcilerDeps {
   fence?: () => void;
 }
 
-const OPERATIONS: Record<Exclude<Operation, "skip-failed-shoot">, OperationFn> = {
-  reconcile: reconcileOperation,
-  restore: restoreOperation,
-  delete: deleteOperation,
-  "force-delete": forceDeleteOperation,
-  migrate: migrateOperation,
-};
+/** The decided operation, called by name so a reader (and go-to-definition) follows it into operations.ts. */
+function runOperation(op: Exclude<Operation, "skip-failed-shoot">, run: OperationRun): Promise<Result> {
+  switch (op) {
+    case "reconcile":
+      return reconcileOperation(run);
+    case "restore":
+      return restoreOperation(run);
+    case "delete":
+      return deleteOperation(run);
+    case "force-delete":
+      return forceDeleteOperation(run);
+    case "migrate":
+      return migrateOperation(run);
+  }
+}
 
 export function createExtensionReconciler(deps: ExtensionReconcilerDeps) {
   const now = deps.now ?? (() => new Date());
@@ -103,7 +110,7 @@ export function createExtensionReconciler(deps: ExtensionReconcilerDeps) {
     try {
       // Inside the try: a failed finalizer, annotation or Processing write is an error like any other, shown in
       // status (the operation awaits `announced` before it reports).
-      const result = await OPERATIONS[op](run);
+      const result = await runOperation(op, run);
       obs.onReconcile?.(op, result.kind === "requeue" ? "requeued" : "succeeded", seconds());
       return result;
     } catch (err) {
