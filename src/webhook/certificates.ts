@@ -9,7 +9,7 @@ import * as x509 from "@peculiar/x509";
  * webhook Service's DNS names, both renewed well before they expire, each on its own schedule. ECDSA P-256
  * keys through WebCrypto; @peculiar/x509 writes the X.509 structures (Node has no certificate builder).
  */
-x509.cryptoProvider.set(webcrypto as never);
+x509.cryptoProvider.set(webcrypto);
 
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
@@ -96,11 +96,11 @@ export async function generateCa(opts: { commonName: string; now: Date; validity
     notBefore: new Date(opts.now.getTime() - CLOCK_SKEW_MS),
     notAfter: new Date(opts.now.getTime() + opts.validityMs),
     signingAlgorithm: ALGORITHM,
-    keys: keys as never,
+    keys: keys,
     extensions: [
       new x509.BasicConstraintsExtension(true, 0, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey as never),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
   });
   return { certPem: `${cert.toString("pem").trimEnd()}\n`, keyPem: await exportKey(keys.privateKey) };
@@ -125,8 +125,8 @@ export async function generateServerCert(opts: {
     // Never beyond the CA: a chain is only as valid as its shortest link.
     notAfter: new Date(Math.min(opts.now.getTime() + opts.validityMs, caCert.notAfter.getTime())),
     signingAlgorithm: ALGORITHM,
-    publicKey: keys.publicKey as never,
-    signingKey: caKey as never,
+    publicKey: keys.publicKey,
+    signingKey: caKey,
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
