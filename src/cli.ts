@@ -92,7 +92,7 @@ program
 
 program
   .command("demo")
-  .description("the whole system on this machine: kube-apiserver, a simulated MetroCluster, the controller, three shoots and the article's failure")
+  .description("the whole system on this machine: kube-apiserver, a simulated MetroCluster, the controller, three shoots, and the Go extension's failure replayed (the seed Secret's create refused after the SVM exists)")
   .option("--keep", "leave everything running at the end and print how to reach it; Ctrl-C stops it")
   .option("--no-tty", "print plain progress lines instead of redrawing a live view (CI, pipes)")
   .action(async (opts) => {

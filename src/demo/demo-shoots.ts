@@ -27,7 +27,7 @@ export const DEMO_SHOOTS: DemoShoot[] = PROJECTS.flatMap((p) =>
     dataLifs: [`${p.net}.11`, `${p.net}.12`],
   })),
 );
-/** The shoot that meets the article's failure. */
+/** The shoot that meets the Go extension's failure: its SVM is created, then its seed Secret's create is refused. */
 export const FAILING_SHOOT = "shoot--beta--api";
 
 /** What Gardener does for a shoot: its namespace, its Cluster, its Extension with the reconcile annotation. */

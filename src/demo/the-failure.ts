@@ -13,7 +13,7 @@ const HOLD_FAULT_MS = 5_000;
 const PHASE_TIMEOUT_MS = 120_000;
 
 /**
- * Phases 4 to 6 of the story: the article's failure armed before Gardener creates anything, the shoots
+ * Phases 4 to 6 of the story: the Go extension's failure (the SVM created, then the seed Secret's create refused) armed before Gardener creates anything, the shoots
  * created, the failure reported and retried (and escalated), then cleared, and every shoot converging.
  * Returns the snapshot in which every shoot is healthy, and how many creates the fault refused.
  */
@@ -22,7 +22,8 @@ export async function playTheFailure(
   opts: { kube: KubeClient; proxy: FaultProxy; observer: Observer; signal: AbortSignal },
 ): Promise<{ final: Snapshot; refused: number }> {
   const { kube, proxy, observer, signal } = opts;
-  // 4. The article's failure, armed before Gardener creates anything.
+  // 4. The Go extension's failure, armed before Gardener creates anything: it created the SVM, then failed to
+  // create the seed Secret, and later reconciles assumed the Secret was there.
   // The seed Secret's create is the second Secret create in the namespace: trident-crds' ManagedResource
   // Secret is written first, at the start of the first pass; the seed Secret once the SVM exists.
   const rule = proxy.rules.add({
@@ -30,7 +31,7 @@ export async function playTheFailure(
     path: `^/api/v1/namespaces/${FAILING_SHOOT}/secrets$`,
     nth: 2,
     count: 1_000,
-    action: { type: "error", status: 500, message: "the demo's fault proxy refuses this create (the article's failure)" },
+    action: { type: "error", status: 500, message: "the demo's fault proxy refuses this create (the Go extension's failure: SVM created, seed Secret not)" },
   });
   display.note(`fault armed: kube-apiserver answers 500 to every create of the seed Secret in ${FAILING_SHOOT}`);
 

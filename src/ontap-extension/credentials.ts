@@ -68,7 +68,7 @@ export interface CredentialsDeps {
   kube: KubeClient;
   /** The client of the cluster that holds the SVM. */
   ontap: OntapClient;
-  /** Counts every write of the seed Secret, ok or failed (the article's failure must be visible). */
+  /** Counts every write of the seed Secret, ok or failed (a failed write must be visible: the Go extension created the SVM, failed to write this Secret, and later reconciles assumed it was there). */
   onSecretWrite?: (outcome: "ok" | "failed") => void;
   generate?: () => string;
   /** The role's password rules the generator follows (component configuration `passwordRules`). */

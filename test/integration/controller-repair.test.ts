@@ -26,7 +26,7 @@ async function seedPassword(world: World, shoot: Shoot): Promise<string | undefi
   return raw ? Buffer.from(raw, "base64").toString() : undefined;
 }
 
-describe("controller: the article's failure", () => {
+describe("controller: the Go extension's failure (SVM created, seed Secret create refused)", () => {
   it("reports a failed seed Secret create, retries, and converges once the API server accepts it", async () => {
     const world = await newWorld({ faultProxy: true });
     world.proxy!.rules.add({ method: "POST", path: SEED_SECRET_CREATE, nth: SEED_SECRET_CREATE_NTH, count: 1_000, action: { type: "error", status: 500 } });

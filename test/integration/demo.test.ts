@@ -97,7 +97,7 @@ describe("demo, end to end", () => {
     const { stdout } = result;
     expect(result.code, `${stdout.slice(-3000)}\n${result.stderr}`).toBe(0);
 
-    // The article's failure was injected, reported by the Extension, retried, and cleared.
+    // The Go extension's failure (the seed Secret's create refused after the SVM exists) was injected, reported by the Extension, retried, and cleared.
     expect(stdout).toMatch(
       /shoot--beta--api reports Error \[ERR_RETRYABLE_INFRA_DEPENDENCIES\]: failed to write the seed Secret shoot--beta--api\/ontap-svm-credentials .*500/,
     );

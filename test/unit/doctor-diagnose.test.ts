@@ -88,7 +88,7 @@ describe("doctor: verdicts from observations", () => {
     expect(RECONCILE).toBe(`kubectl annotate extension -n ${NS} ontap gardener.cloud/operation=reconcile --overwrite`);
   });
 
-  it("during the article's failure names the error's cause, not a reconcile the controller is already retrying", () => {
+  it("while the seed Secret's create fails after the SVM exists, names the error's cause, not a reconcile the controller is already retrying", () => {
     const obs = healthy();
     obs.account = { ok: true, value: { found: false } };
     obs.secret = { ok: true, value: { found: false, hasPassword: false, hasPendingPassword: false } };
