@@ -136,15 +136,16 @@ export function httpError(ctx: RequestContext, status: number, body: unknown): O
   });
 }
 
-export function invalidResponse(ctx: RequestContext, why: string, cause?: unknown): OntapError {
+export function invalidResponse(ctx: RequestContext, why: string, cause?: unknown, code?: string): OntapError {
   return new OntapError({
     cluster: ctx.cluster,
     operation: ctx.operation,
     method: ctx.method,
     endpoint: ctx.endpoint,
     kind: "invalid-response",
-    // A malformed answer is a client/server mismatch; repeating the request will not fix it.
+    // A malformed (or oversized) answer is a client/server mismatch; repeating the request will not fix it.
     transient: false,
+    ...(code !== undefined ? { code } : {}),
     detail: `invalid response: ${redact(why, ctx.secrets)}`,
     cause: sanitizeCause(cause, ctx.secrets),
   });

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { type Dispatcher, Pool } from "undici";
-import { connectionError, invalidResponse, isOntapError, OntapError, type RequestContext, redact, timeoutError } from "./errors.js";
+import { connectionError, invalidResponse, isOntapError, type OntapError, type RequestContext, redact, timeoutError } from "./errors.js";
 import { type ClusterGate, createClusterGate } from "./gate.js";
 import { abortReason } from "./retry.js";
 import { type CertificatePins, createTlsConnect } from "./tls-connect.js";
@@ -287,17 +287,8 @@ async function readCapped(body: Dispatcher.ResponseData["body"], cap: number, de
 }
 
 function responseTooLarge(ctx: RequestContext, status: number, cap: number): OntapError {
-  return new OntapError({
-    cluster: ctx.cluster,
-    operation: ctx.operation,
-    method: ctx.method,
-    endpoint: ctx.endpoint,
-    kind: "invalid-response",
-    // The same question gets the same answer: asking again at once cannot help.
-    transient: false,
-    code: RESPONSE_TOO_LARGE,
-    detail: `invalid response: the ${status} answer is larger than ${formatBytes(cap)}, the most this client reads of one answer (maxResponseBytes); nothing of it was used`,
-  });
+  const why = `the ${status} answer is larger than ${formatBytes(cap)}, the most this client reads of one answer (maxResponseBytes); nothing of it was used`;
+  return invalidResponse(ctx, why, undefined, RESPONSE_TOO_LARGE);
 }
 
 function formatBytes(bytes: number): string {
