@@ -1,14 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ExtensionError } from "../../src/extension/errors.js";
 import { Secrets } from "../../src/kube/resources.js";
-import { createOntapClient, type OntapClient, type Svm } from "../../src/ontap/index.js";
+import type { OntapClient, Svm } from "../../src/ontap/index.js";
 import { decodeCredentials, ensureCredentials, MAX_WRONG_LOGINS, type SecretObject } from "../../src/ontap-extension/credentials.js";
 import { planShoot, type ShootPlan } from "../../src/ontap-extension/plan.js";
 import { SUPERSEDED_KEY } from "../../src/ontap-extension/superseded-passwords.js";
 import type { VerifyCredentials } from "../../src/ontap-extension/verify-credentials.js";
-import { type RunningSimulator, startSimulator } from "../../src/simulator/index.js";
+import type { RunningSimulator, } from "../../src/simulator/index.js";
 import { createFakeKubeClient } from "../../src/testenv/fake-kube.js";
-import { SimAdmin } from "../support/sim-admin.js";
+import { startOneClusterSim, stopOneClusterSim } from "../support/one-cluster-sim.js";
+import type { SimAdmin } from "../support/sim-admin.js";
 
 /**
  * A locked account (ONTAP's lockout after failed logins, an operator's lock) answers 401 to every password, the
@@ -23,15 +24,9 @@ let admin: SimAdmin;
 let client: OntapClient;
 
 beforeAll(async () => {
-  sim = await startSimulator({ jobMs: 0, svmLoginOnCluster: true });
-  admin = new SimAdmin(sim.clusters[0]!);
-  client = createOntapClient(sim.clusters[0]!);
+  ({ sim, admin, client } = await startOneClusterSim());
 });
-afterAll(async () => {
-  await client.close();
-  await admin.close();
-  await sim.stop();
-});
+afterAll(() => stopOneClusterSim({ sim, admin, client }));
 
 function planFor(shoot: string): ShootPlan {
   return planShoot({
