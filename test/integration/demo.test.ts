@@ -105,7 +105,7 @@ describe("demo, end to end", () => {
     expect(refused).toBeGreaterThanOrEqual(3);
     expect(stdout).toMatch(/ReconcileEscalated=True/);
     // doctor, reading the same state, calls it broken and points at the error rather than at a reconcile.
-    expect(stdout).toMatch(/doctor says shoot--beta--api is broken \(failing: ONTAP user api, seed Secret shoot--beta--api\/ontap-svm-credentials.*next action: fix the cause of that error/);
+    expect(stdout).toMatch(/doctor says shoot--beta--api is broken \(failing: ONTAP user beta--api, seed Secret shoot--beta--api\/ontap-svm-credentials.*next action: fix the cause of that error/);
     expect(stdout).toMatch(/recovered: every shoot Succeeded and verified/);
 
     // The final matrix: three shoots, every cell as it should be.
