@@ -4,7 +4,8 @@ import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createOntapClient, ENDPOINTS, type OntapClient } from "../../src/ontap/index.js";
-import type { SimCallLogEntry } from "../../src/simulator/cluster.js";
+import type { SimCallLogEntry, SimExchange } from "../../src/simulator/cluster.js";
+import { bodyShape } from "../../src/simulator/http.js";
 import { type RunningSimulator, startSimulator } from "../../src/simulator/index.js";
 import { servedFields } from "../../src/simulator/views.js";
 import { SimAdmin } from "../support/sim-admin.js";
@@ -167,6 +168,23 @@ describe("conformance with NetApp's published ONTAP model (netapp-ontap 9.19.1.0
     expect(run.report.vendor).toBe("9.19.1.0");
     expect(run.report.checked as number).toBeGreaterThan(100);
     console.log(`vendor schema check: ${run.report.checked} fields; endpoints:\n  ${(run.report.endpoints as string[]).join("\n  ")}`);
+  });
+
+  it("every request the real Trident v25.06.3 sent (its recorded conversation) is in the vendor's schema", async () => {
+    // Recorded by `npm run trident:e2e -- --record`; CI replays the same file in test/unit/trident-conversation-replay.test.ts.
+    const fixture = join(here, "..", "fixtures", "trident-v25.06.3", "conversation.json");
+    const { exchanges } = JSON.parse(readFileSync(fixture, "utf8")) as { exchanges: SimExchange[] };
+    const requests = exchanges.map((e) => ({
+      method: e.method,
+      template: e.template,
+      query: e.query,
+      bodyFields: e.body === undefined ? {} : (bodyShape(Buffer.from(JSON.stringify(e.body))) ?? {}),
+    }));
+    expect(requests.some((r) => r.method === "POST" && r.template === "/api/storage/namespaces")).toBe(true);
+    const run = await runPython("check_schema.py", { requests, served: {} });
+    expect(run.report.problems, run.stderr).toEqual([]);
+    expect(run.code).toBe(0);
+    expect(run.report.checked as number).toBeGreaterThan(50);
   });
 
   it("the schema check fails on a name the vendor does not know, and names the vendor's wire name", async () => {
