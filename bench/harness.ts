@@ -15,18 +15,13 @@ import { createInformer, type Informer } from "../src/runtime/informer.js";
 import { type RunningSimulator, startSimulator } from "../src/simulator/index.js";
 import { writeControllerConfig } from "../test/support/controller-process.js";
 import { SimAdmin } from "../test/support/sim-admin.js";
-import { freePorts, healthyStatus, startTestEnv, type TestEnv } from "../src/testenv/index.js";
+import { freePorts, gardenletRequest, healthyStatus, imageNodeFlags, isExtensionReady, metalCloudProfile, metalSeed, PROJECT_ANNOTATION, realisticClusterObject, startTestEnv, type TestEnv } from "../src/testenv/index.js";
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, "..");
 const DIST_CLI = path.join(REPO_ROOT, "dist", "cli.js");
 
 /** Node's flags from the image's ENTRYPOINT (the heap limit), so the benchmark measures the controller as it ships. */
-export function imageNodeFlags(dockerfile = readFileSync(path.join(REPO_ROOT, "Dockerfile"), "utf8")): string[] {
-  const line = /^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)?.[1];
-  const argv = line ? (JSON.parse(line) as string[]) : [];
-  if (argv[0] !== "node" || !argv.includes("/app/dist/cli.js")) throw new Error("Dockerfile: ENTRYPOINT is not [\"node\", ..., \"/app/dist/cli.js\"]");
-  return argv.slice(1, argv.indexOf("/app/dist/cli.js"));
-}
+export { imageNodeFlags };
 
 /**
  * The node flags the controller process gets: the image's (the heap limit), or BENCH_NODE_FLAGS
@@ -276,12 +271,9 @@ export interface World {
 
 export const extensionKey = (s: ShootSpec) => `${s.namespace}/ontap`;
 
+/** Ready as gardenlet decides it after a request: Gardener's `checkExtensionObject`. */
 export function isReady(ext: Extension): boolean {
-  return (
-    ext.status?.lastOperation?.state === "Succeeded" &&
-    ext.status.observedGeneration === ext.metadata.generation &&
-    !ext.metadata.annotations?.["gardener.cloud/operation"]
-  );
+  return isExtensionReady(ext);
 }
 
 async function inParallel<T>(items: T[], parallel: number, fn: (item: T) => Promise<void>): Promise<void> {
@@ -342,18 +334,18 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     readyAt,
     latest,
     async prepareShoots(shoots) {
+      const cloudProfile = metalCloudProfile();
+      const seed = metalSeed();
       await inParallel(shoots, 16, async (s) => {
         await kube.create(Namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: s.namespace } });
-        await kube.create(Clusters, {
-          apiVersion: "extensions.gardener.cloud/v1alpha1",
-          kind: "Cluster",
-          metadata: { name: s.namespace },
-          spec: {
-            cloudProfile: {},
-            seed: {},
-            shoot: { metadata: { annotations: { "cluster.metal-stack.io/project": `00000000-0000-0000-0000-${String(s.project).padStart(12, "0")}` } } },
-          },
-        });
+        // What gardenlet writes on a metal-stack seed: the whole CloudProfile, Seed and Shoot (about 101 KiB).
+        await kube.create(
+          Clusters,
+          realisticClusterObject(
+            { namespace: s.namespace, shootName: s.namespace.split("--")[2] ?? s.namespace, project: s.namespace.split("--")[1] ?? "bench", shootAnnotations: { [PROJECT_ANNOTATION]: `00000000-0000-0000-0000-${String(s.project).padStart(12, "0")}` } },
+            { cloudProfile, seed },
+          ),
+        );
       });
     },
     async createExtensions(shoots, parallel = 16) {
@@ -363,7 +355,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
         await kube.create(Extensions, {
           apiVersion: "extensions.gardener.cloud/v1alpha1",
           kind: "Extension",
-          metadata: { name: "ontap", namespace: s.namespace, annotations: { "gardener.cloud/operation": "reconcile" } },
+          metadata: { name: "ontap", namespace: s.namespace, annotations: gardenletRequest("reconcile") },
           spec: { type: "ontap", providerConfig: { svmIpaddresses: { managementLif: ip(10), dataLifs: [ip(11), ip(12)] } } },
         });
         createdAt.set(extensionKey(s), Date.now());
@@ -390,7 +382,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
       }
       await inParallel(keys, parallel, async (key) => {
         const [namespace = "", name = ""] = key.split("/");
-        await kube.mergePatch(Extensions, namespace, name, { metadata: { annotations: { "gardener.cloud/operation": "reconcile" } } });
+        await kube.mergePatch(Extensions, namespace, name, { metadata: { annotations: gardenletRequest("reconcile") } });
       });
     },
     async simCalls() {

@@ -17,6 +17,10 @@
 #
 # Env: GARDENER_EXTENSION_ONTAP_CACHE (cache root), KUBE_VERSION, ETCD_VERSION, ETCD_SOURCE (build|debian),
 # GARDENER_VERSION.
+# Opt-in: BUILD_GARDENER_FLOOR=1 also builds gardener-resource-manager at GARDENER_FLOOR_VERSION (v1.138.3, the
+# version metal-stack's release vector pins; a second long Go build) and adds GARDENER_RESOURCE_MANAGER_FLOOR to
+# binaries.env. A test world runs it with TESTENV_GARDENER_RESOURCE_MANAGER_BIN=<that path> and
+# TESTENV_CRD_DIR=hack/crds/gardener-floor/seed.
 set -euo pipefail
 
 KUBE_VERSION="${KUBE_VERSION:-v1.37.2}"
@@ -27,6 +31,8 @@ ETCD_VERSION="${ETCD_VERSION:-v3.6.16}"
 # ETCD_SOURCE=debian uses the package anyway.
 ETCD_SOURCE="${ETCD_SOURCE:-build}"
 GARDENER_VERSION="${GARDENER_VERSION:-v1.149.3}"
+GARDENER_FLOOR_VERSION="${GARDENER_FLOOR_VERSION:-v1.138.3}"
+BUILD_GARDENER_FLOOR="${BUILD_GARDENER_FLOOR:-0}"
 
 # shellcheck source=hack/lib-go-build.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib-go-build.sh"
@@ -162,6 +168,14 @@ GARDENER_RESOURCE_MANAGER="$(build_gardener_resource_manager)"
 "$GARDENER_RESOURCE_MANAGER" --version >&2
 printf 'KUBE_APISERVER=%s\nETCD=%s\nGARDENER_RESOURCE_MANAGER=%s\n' "$KUBE_APISERVER" "$ETCD" "$GARDENER_RESOURCE_MANAGER" \
   >"$BIN_DIR/binaries.env.tmp"
+if [ "$BUILD_GARDENER_FLOOR" = "1" ]; then
+  GARDENER_RESOURCE_MANAGER_FLOOR="$(GARDENER_VERSION="$GARDENER_FLOOR_VERSION" build_gardener_resource_manager)"
+  "$GARDENER_RESOURCE_MANAGER_FLOOR" --version >&2
+  printf 'GARDENER_RESOURCE_MANAGER_FLOOR=%s\n' "$GARDENER_RESOURCE_MANAGER_FLOOR" >>"$BIN_DIR/binaries.env.tmp"
+elif [ -x "$BIN_DIR/gardener-resource-manager-$GARDENER_FLOOR_VERSION" ]; then
+  # Built by an earlier opt-in run: keep naming it.
+  printf 'GARDENER_RESOURCE_MANAGER_FLOOR=%s\n' "$BIN_DIR/gardener-resource-manager-$GARDENER_FLOOR_VERSION" >>"$BIN_DIR/binaries.env.tmp"
+fi
 mv "$BIN_DIR/binaries.env.tmp" "$BIN_DIR/binaries.env"
 log "done in $((SECONDS - total_start))s; cache: $(du -sh "$CACHE" | cut -f1) in $CACHE"
 echo "KUBE_APISERVER=$KUBE_APISERVER"

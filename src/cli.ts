@@ -67,6 +67,10 @@ program
   .option("--heartbeat-renew-interval-seconds <s>", "how often the leader renews the heartbeat Lease", "30")
   .option("--poll-seconds <s>", "re-check interval for things not ready yet (SVM jobs, CRDs)", "2")
   .option("--resync-minutes <m>", "re-verify every Extension this often (password and LIF drift)", "10")
+  .option(
+    "--ontap-dial-map-file <file...>",
+    'TEST/LAB ONLY: JSON {"<address>[:<port>]": "https://<host>:<port>"}; ONTAP connections to a listed address go there instead (re-read at each connection)',
+  )
   .action(async (opts) => {
     const { runControllerCommand } = await import("./run-command.js");
     await runControllerCommand(opts);

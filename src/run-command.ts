@@ -2,6 +2,7 @@ import { ConfigError, loadComponentConfig } from "./config/component-config.js";
 import { startController } from "./process-assembly.js";
 import { loadKubeConfig } from "./kube/config.js";
 import { createLogger, LOG_LEVELS } from "./log.js";
+import { fileDialMap, overrideOntapDialing } from "./ontap/index.js";
 
 export interface RunCommandOptions {
   config: string;
@@ -30,6 +31,8 @@ export interface RunCommandOptions {
   heartbeatRenewIntervalSeconds: string;
   pollSeconds: string;
   resyncMinutes: string;
+  /** TEST/LAB ONLY: where ONTAP addresses of the configuration are really reached. */
+  ontapDialMapFile?: string[];
 }
 
 /** `gardener-extension-ontap run`: the controller process. Invalid configuration ends it at once, naming the field. */
@@ -44,6 +47,10 @@ export async function runControllerCommand(opts: RunCommandOptions): Promise<voi
       process.exit(2);
     }
     throw err;
+  }
+  if (opts.ontapDialMapFile?.length) {
+    overrideOntapDialing(fileDialMap(opts.ontapDialMapFile));
+    logger.warn({ files: opts.ontapDialMapFile }, "--ontap-dial-map-file is set: ONTAP addresses listed there are reached elsewhere (meant for tests and labs only)");
   }
   const workers = positiveInt(opts.maxConcurrentReconciles, "--max-concurrent-reconciles");
   // In a cluster there are replicas to elect among; on a laptop there is one process.
@@ -99,6 +106,7 @@ export async function runControllerCommand(opts: RunCommandOptions): Promise<voi
     pollMs: Number(opts.pollSeconds) * 1000,
     resyncMs: Number(opts.resyncMinutes) * 60_000,
     checkClustersAtStart: true,
+    ...(process.env["POD_NAMESPACE"] ? { pod: { namespace: process.env["POD_NAMESPACE"], ...(process.env["POD_NAME"] ? { name: process.env["POD_NAME"] } : {}) } } : {}),
   });
   logger.info(
     { clusters: config.clusters.map((c) => c.name), workers, leaderElect, healthPort: running.manager.healthPort() },

@@ -18,25 +18,65 @@ const ClusterEntry = z
     caFile: z.string().min(1).optional(),
     usernameFile: z.string().min(1),
     passwordFile: z.string().min(1),
+    /** Trust the certificate the cluster shows at first contact, and refuse any other one after it (ca-less clusters). */
+    pinCertificate: z.boolean().default(false),
     insecureSkipTlsVerify: z.boolean().default(false),
     timeoutSeconds: z.number().int().min(1).max(300).default(30),
   })
-  .strict();
+  .strict()
+  .superRefine(oneTlsChoice);
 
 /**
- * The Go extension's entries: `{name, ipaddress, username, password}` with the password inline. Like the Go
- * extension's decoder, keys it does not know are ignored (with a warning), never refused.
+ * The Go extension's entries: `{name, ipaddress, username, password}` with the password inline (a config file
+ * written by hand), or with the credentials as mounted files (the chart's rendering of the same entry: the
+ * password goes into a Secret, never into the ConfigMap). Like the Go extension's decoder, keys it does not know
+ * are ignored (with a warning), never refused. The Go extension never verified TLS, so an entry that adds
+ * nothing keeps working unverified (said at every start, in a metric and an event); `ca`, `caFile` or
+ * `pinCertificate` added to the same entry turn verification on.
  */
 const LegacyClusterEntry = z
   .object({
     name: z.string().min(1),
     ipaddress: z.union([z.ipv4(), z.ipv6(), z.hostname()], { error: "must be an IP address or a host name" }),
-    username: z.string().min(1),
-    password: z.string().min(1),
+    username: z.string().min(1).optional(),
+    password: z.string().min(1).optional(),
+    usernameFile: z.string().min(1).optional(),
+    passwordFile: z.string().min(1).optional(),
+    /** PEM of the CA that signed the cluster's certificate, inline (what an Ansible variable can carry). */
+    ca: z.string().includes("-----BEGIN CERTIFICATE-----", { error: "must be a PEM certificate (-----BEGIN CERTIFICATE-----)" }).optional(),
     caFile: z.string().min(1).optional(),
+    pinCertificate: z.boolean().default(false),
     insecureSkipTlsVerify: z.boolean().default(false),
+    timeoutSeconds: z.number().int().min(1).max(300).default(30),
   })
-  .passthrough();
+  .passthrough()
+  .superRefine((entry, ctx) => {
+    const inline = entry.username !== undefined || entry.password !== undefined;
+    const files = entry.usernameFile !== undefined || entry.passwordFile !== undefined;
+    if (inline && files) {
+      ctx.addIssue({ code: "custom", path: ["passwordFile"], message: "set either username and password or usernameFile and passwordFile, not both" });
+    } else if (files) {
+      for (const key of ["usernameFile", "passwordFile"] as const) {
+        if (entry[key] === undefined) ctx.addIssue({ code: "custom", path: [key], message: "is required with usernameFile/passwordFile" });
+      }
+    } else {
+      for (const key of ["username", "password"] as const) {
+        if (entry[key] === undefined) ctx.addIssue({ code: "custom", path: [key], message: "is required (or usernameFile and passwordFile)" });
+      }
+    }
+    oneTlsChoice(entry, ctx);
+  });
+
+/** At most one way to trust a cluster's certificate per entry: two would leave the reader guessing which wins. */
+function oneTlsChoice(
+  entry: { ca?: string; caFile?: string; pinCertificate: boolean; insecureSkipTlsVerify: boolean },
+  ctx: z.RefinementCtx,
+): void {
+  const chosen = (["ca", "caFile", "pinCertificate", "insecureSkipTlsVerify"] as const).filter((k) => entry[k] !== undefined && entry[k] !== false);
+  if (chosen.length > 1) {
+    ctx.addIssue({ code: "custom", path: [chosen[1]!], message: `choose one of ${chosen.join(", ")}: each is a way to trust the cluster's certificate` });
+  }
+}
 
 /**
  * Keys of the Go extension's component configuration this controller has no use for. Accepted, so the Go
@@ -75,6 +115,12 @@ const Escalation = z
   .object({
     consecutiveFailures: z.number().int().min(1).default(5),
     afterMinutes: z.number().min(1).default(30),
+    /**
+     * How long a reconcile may wait for the same thing (an SVM that stays `initializing`, a job that never
+     * ends, a ManagedResource that never turns healthy) before it escalates. Absent: `afterMinutes`, so one
+     * number says "this long without success calls an operator" for failures and waits alike.
+     */
+    waitingMinutes: z.number().min(1).optional(),
   })
   .strict();
 
@@ -188,21 +234,51 @@ type ParsedClusterEntry = z.infer<typeof ClusterEntry> | z.infer<typeof LegacyCl
 
 export interface OntapClusterSettings {
   name: string;
-  /** Written in the Go extension's format (`ipaddress` + inline credentials). */
+  /** Written in the Go extension's format (`ipaddress`, credentials inline or as files). */
   legacyFormat?: boolean;
   url: string;
   username: string;
   password: string;
   caFile?: string;
+  /** PEM of the CA, given inline; wins over caFile (the transport reads it so). */
+  ca?: string;
+  /** Trust on first contact: src/ontap/certificate-pins.ts. */
+  pinCertificate?: boolean;
+  /** True for every unverified kind of `tls` below: what the transport reads. */
   insecureSkipTlsVerify: boolean;
+  /** How the certificate is trusted, as the start-up log, the metric and the event say it. Absent: from the fields above. */
+  tls?: TlsTrust;
   timeoutMs: number;
 }
+
+/**
+ * How a cluster's certificate is trusted. `unverified` says why: the operator asked for it, or the entry is
+ * one of the Go extension's, which never verified TLS and carries no CA.
+ */
+export type TlsTrust =
+  | { kind: "ca" }
+  | { kind: "system" }
+  | { kind: "pinned" }
+  | { kind: "unverified"; why: "insecureSkipTlsVerify" | "go-extension-default" };
+
+export function tlsTrustOf(c: Pick<OntapClusterSettings, "tls" | "ca" | "caFile" | "pinCertificate" | "insecureSkipTlsVerify">): TlsTrust {
+  if (c.tls) return c.tls;
+  if (c.insecureSkipTlsVerify) return { kind: "unverified", why: "insecureSkipTlsVerify" };
+  if (c.pinCertificate) return { kind: "pinned" };
+  return c.ca || c.caFile ? { kind: "ca" } : { kind: "system" };
+}
+
+/** What an operator adds to a Go-format entry (metal-roles' `gardener_extension_ontap_clusters`) to verify TLS. */
+export const VERIFY_TLS_HINT =
+  "add to this cluster's entry `ca: <PEM of the CA that signed its certificate>` (verified), or `pinCertificate: true` " +
+  "(the certificate it shows first is trusted from then on, and a changed one is refused)";
 
 export interface ComponentConfig {
   clusters: OntapClusterSettings[];
   extensionClass: string;
   svmDeletionPolicy: "DeleteWhenUnused" | "Retain";
-  escalation: { consecutiveFailures: number; afterMs: number };
+  /** `waitingMs`: a wait for the same thing escalates after this long; absent in hand-built configs: `afterMs`. */
+  escalation: { consecutiveFailures: number; afterMs: number; waitingMs?: number };
   tridentOperatorImage?: string;
   /** Overrides of GO_EXTENSION_ORCHESTRATOR_SETTINGS. */
   tridentOrchestrator?: Partial<TridentOrchestratorSettings>;
@@ -286,18 +362,28 @@ export function parseComponentConfig(text: string, source: string, readFile: Rea
     if ("ipaddress" in entry) {
       const known = new Set(Object.keys(LegacyClusterEntry.shape));
       for (const key of Object.keys(entry).filter((k) => !known.has(k))) warnings.push(`clusters[${i}] (${entry.name}): unknown key ${key} is ignored`);
-      warnings.push(
-        `clusters[${i}] (${entry.name}) uses the Go extension's inline password; move it to a mounted Secret and set usernameFile/passwordFile`,
-      );
+      const inline = entry.usernameFile === undefined;
+      if (inline) {
+        warnings.push(
+          `clusters[${i}] (${entry.name}) uses the Go extension's inline password; move it to a mounted Secret and set usernameFile/passwordFile`,
+        );
+      }
+      // The Go extension dialled https://<ipaddress> and never verified the certificate: an entry that adds no
+      // way to trust it keeps working so, and is flagged as unverified everywhere (log, metric, event).
+      const unverifiedDefault = !entry.ca && !entry.caFile && !entry.pinCertificate && !entry.insecureSkipTlsVerify;
+      const tls: TlsTrust = unverifiedDefault ? { kind: "unverified", why: "go-extension-default" } : tlsTrustOf(entry);
       return {
         name: entry.name,
         legacyFormat: true,
         url: `https://${entry.ipaddress.includes(":") ? `[${entry.ipaddress}]` : entry.ipaddress}`,
-        username: entry.username,
-        password: entry.password,
-        caFile: entry.caFile,
-        insecureSkipTlsVerify: entry.insecureSkipTlsVerify,
-        timeoutMs: 30_000,
+        username: inline ? entry.username! : readCredentialFile(readFile, entry.usernameFile!, `clusters[${i}].usernameFile`, source),
+        password: inline ? entry.password! : readCredentialFile(readFile, entry.passwordFile!, `clusters[${i}].passwordFile`, source),
+        ...(entry.caFile ? { caFile: entry.caFile } : {}),
+        ...(entry.ca ? { ca: entry.ca } : {}),
+        ...(entry.pinCertificate ? { pinCertificate: true } : {}),
+        insecureSkipTlsVerify: tls.kind === "unverified",
+        tls,
+        timeoutMs: entry.timeoutSeconds * 1000,
       };
     }
     return {
@@ -306,7 +392,9 @@ export function parseComponentConfig(text: string, source: string, readFile: Rea
       username: readCredentialFile(readFile, entry.usernameFile, `clusters[${i}].usernameFile`, source),
       password: readCredentialFile(readFile, entry.passwordFile, `clusters[${i}].passwordFile`, source),
       caFile: entry.caFile,
+      ...(entry.pinCertificate ? { pinCertificate: true } : {}),
       insecureSkipTlsVerify: entry.insecureSkipTlsVerify,
+      tls: tlsTrustOf(entry),
       timeoutMs: entry.timeoutSeconds * 1000,
     };
   });
@@ -319,9 +407,14 @@ export function parseComponentConfig(text: string, source: string, readFile: Rea
   }
   if (fileIssues.length > 0) throw new ConfigError(`${source}: invalid configuration: ${formatIssues(fileIssues)}`);
   clusters.forEach((c, i) => {
-    if (c.insecureSkipTlsVerify) {
+    const trust = tlsTrustOf(c);
+    if (trust.kind === "unverified" && trust.why === "go-extension-default") {
+      warnings.push(
+        `clusters[${i}] (${c.name}): TLS certificates are NOT verified (a Go extension entry without a CA, connected as the Go extension did); to verify, ${VERIFY_TLS_HINT}`,
+      );
+    } else if (trust.kind === "unverified") {
       warnings.push(`clusters[${i}] (${c.name}) has insecureSkipTlsVerify: true; TLS certificates are NOT verified`);
-    } else if (!c.caFile) {
+    } else if (trust.kind === "system") {
       warnings.push(`clusters[${i}] (${c.name}) has no caFile; its certificate must chain to a system CA`);
     }
   });
@@ -338,6 +431,7 @@ export function parseComponentConfig(text: string, source: string, readFile: Rea
     escalation: {
       consecutiveFailures: cfg.escalation.consecutiveFailures,
       afterMs: cfg.escalation.afterMinutes * 60_000,
+      waitingMs: (cfg.escalation.waitingMinutes ?? cfg.escalation.afterMinutes) * 60_000,
     },
     tridentOperatorImage: cfg.tridentOperatorImage,
     tridentOrchestrator: cfg.tridentOrchestrator,

@@ -1,6 +1,6 @@
 import type { KubeClient } from "../kube/client.js";
 import { Clusters, Extensions, Namespaces } from "../kube/resources.js";
-import { clusterObject, PROJECT_ANNOTATION, shootNamespaceObject } from "../testenv/index.js";
+import { clusterObject, gardenletRequest, PROJECT_ANNOTATION, shootNamespaceObject } from "../testenv/index.js";
 
 /** The story's cast: three shoots in two projects, and the objects Gardener creates on the seed for each. */
 export interface DemoShoot {
@@ -40,7 +40,7 @@ export async function createShoot(kube: KubeClient, s: DemoShoot): Promise<void>
   await kube.create(Extensions, {
     apiVersion: "extensions.gardener.cloud/v1alpha1",
     kind: "Extension",
-    metadata: { name: "ontap", namespace: s.namespace, annotations: { "gardener.cloud/operation": "reconcile" } },
+    metadata: { name: "ontap", namespace: s.namespace, annotations: gardenletRequest("reconcile") },
     spec: {
       type: "ontap",
       providerConfig: {

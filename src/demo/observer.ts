@@ -1,6 +1,6 @@
-import { diagnose, type ShootDiagnosis } from "../doctor/diagnose.js";
-import type { ShootObservation } from "../doctor/observation.js";
-import { type DoctorDeps, observeShoot } from "../doctor/observe.js";
+import { diagnose, type ShootDiagnosis } from "../diagnosis/diagnose.js";
+import type { ShootObservation } from "../diagnosis/observation.js";
+import { type DoctorDeps, observeShoot } from "../diagnosis/observe.js";
 import type { KubeClient } from "../kube/client.js";
 import type { Metrics } from "../metrics/index.js";
 import { sleep } from "../testenv/index.js";

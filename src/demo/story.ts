@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { createDoctorClients } from "../doctor/command.js";
-import type { DoctorDeps } from "../doctor/observe.js";
+import type { DoctorDeps } from "../diagnosis/observe.js";
 import type { OntapClient } from "../ontap/index.js";
 import { createLiveDisplay, createPlainDisplay, type Display } from "./display.js";
 import { printFinalReport, printKeepInstructions, printMatrixSoFar } from "./final-report.js";

@@ -1,11 +1,11 @@
-import { summarizeChecks } from "../doctor/diagnose.js";
+import { summarizeChecks } from "../diagnosis/diagnose.js";
 import type { KubeClient } from "../kube/client.js";
 import type { FaultProxy } from "../testenv/index.js";
 import { createShoot, DEMO_SHOOTS, FAILING_SHOOT, PROJECTS } from "./demo-shoots.js";
 import type { Display } from "./display.js";
 import type { Observer, Snapshot } from "./observer.js";
 import { shootClusterComplete } from "./shoot-view.js";
-import { waitFor } from "./wait.js";
+import { waitFor, waitForGardenerReady } from "./wait.js";
 
 /** The failure is held until the controller has retried this often (and escalated), so it can be seen. */
 export const FAILURES_TO_SHOW = 3;
@@ -60,6 +60,7 @@ export async function playTheFailure(
     "every shoot to be healthy",
     signal,
   );
+  await waitForGardenerReady(kube, DEMO_SHOOTS.map((s) => s.namespace), PHASE_TIMEOUT_MS, signal);
   recovery.done(`recovered: every shoot Succeeded and verified; ${FAILING_SHOOT} after ${observer.retries(FAILING_SHOOT)} retries`);
   return { final, refused: rule.hits };
 }

@@ -1,5 +1,5 @@
 import { styleText } from "node:util";
-import type { ShootObservation } from "../doctor/observation.js";
+import type { ShootObservation } from "../diagnosis/observation.js";
 
 /**
  * The demo's state matrix: one row per shoot, derived from the same observation `doctor` makes, so what the

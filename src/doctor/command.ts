@@ -2,9 +2,9 @@ import { type ComponentConfig, ConfigError, loadComponentConfig } from "../confi
 import { createKubeClient } from "../kube/client.js";
 import { loadKubeConfig } from "../kube/config.js";
 import { createOntapClient, type OntapClient } from "../ontap/index.js";
-import { diagnose, type ShootDiagnosis, worstVerdict } from "./diagnose.js";
-import type { ShootObservation } from "./observation.js";
-import { type DoctorDeps, findOntapShoots, observeShoot } from "./observe.js";
+import { diagnose, type ShootDiagnosis, worstVerdict } from "../diagnosis/diagnose.js";
+import type { ShootObservation } from "../diagnosis/observation.js";
+import { type DoctorDeps, findOntapShoots, observeShoot } from "../diagnosis/observe.js";
 import { renderJson, renderReport } from "./render.js";
 
 export interface DoctorCommandOptions {

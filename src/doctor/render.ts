@@ -1,6 +1,6 @@
-import { type ShootDiagnosis, type Verdict, worstVerdict } from "./diagnose.js";
-import type { DoctorRow } from "./row.js";
-import type { ShootObservation } from "./observation.js";
+import { type ShootDiagnosis, type Verdict, worstVerdict } from "../diagnosis/diagnose.js";
+import type { DoctorRow } from "../diagnosis/row.js";
+import type { ShootObservation } from "../diagnosis/observation.js";
 
 /** Human and JSON renderings of diagnoses. Pure: text in, text out, so the shape is unit-tested. */
 

@@ -2,7 +2,7 @@ import type { KubeClient } from "../kube/client.js";
 import { Extensions } from "../kube/resources.js";
 import { DONE, type Requeue, type Result } from "../runtime/result.js";
 import type { Actuator, ActuatorContext, ActuatorDone, ActuatorResult } from "./actuator.js";
-import type { EscalationPolicy } from "./escalation.js";
+import type { EscalationPolicy, WaitRecord } from "./escalation.js";
 import type { StatusUpdater } from "./status-updater.js";
 import { type Extension, FINALIZER, type LastOperationType, OPERATION_ANNOTATION } from "./types.js";
 import type { Operation } from "./operation.js";
@@ -97,14 +97,33 @@ export const migrateOperation = operation(
   },
 );
 
-/** The actuator waits for something: status says what, and the queue comes back after `afterMs`. */
+/**
+ * The actuator waits for something: status says what (and since when, `providerStatus.waiting`), and the queue
+ * comes back after `afterMs`. A wait for the same thing that outlasts `escalation.waitingMs` escalates like
+ * repeated failures do (condition, one Warning event, gauge); the next thing waited for, or success, resets it.
+ */
 async function requeued(run: OperationRun, result: Requeue): Promise<Requeue> {
-  await run.status.processing(run.ctx.extension, {
-    type: run.type,
-    // "shortly" for short waits, so a wait polled often (an SVM job) keeps one description and one write.
-    description: `${result.reason}; checking again ${result.afterMs < 5_000 ? "shortly" : `in ${Math.round(result.afterMs / 1000)}s`}`,
-    progress: 50,
+  const extension = run.ctx.extension;
+  // The wait is judged on the Extension the patch is built on: the cache can lag this process's own last write
+  // (the previous look was a poll interval ago), and a stale copy would restart the clock or announce twice.
+  let wait: WaitRecord | undefined;
+  let basis: Extension | undefined;
+  const written = await run.status.processing(extension, (current) => {
+    basis = current;
+    wait = run.escalation.recordWait(current, result.reason);
+    return {
+      type: run.type,
+      // "shortly" for short waits, so a wait polled often (an SVM job) keeps one description and one write.
+      description: `${result.reason}; checking again ${result.afterMs < 5_000 ? "shortly" : `in ${Math.round(result.afterMs / 1000)}s`}`,
+      progress: 50,
+      providerStatus: wait.field,
+      escalation: wait.escalation,
+    };
   });
+  run.ctx.extension = written;
+  const sent = written !== basis;
+  if (wait?.announce && wait.escalation && sent) run.obs.event?.(written, "Warning", "Escalated", wait.escalation.message);
+  if (wait && (wait.escalated || wait.escalation)) run.obs.onFailureCount?.(extension.metadata.namespace ?? "", extension.metadata.name, wait.failures, wait.escalated);
   return { kind: "requeue", afterMs: result.afterMs, reason: result.reason };
 }
 

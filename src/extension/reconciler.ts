@@ -161,7 +161,8 @@ export function createExtensionReconciler(deps: ExtensionReconcilerDeps) {
       obs.log?.error({ extension: key, err: (statusErr as Error).message }, "could not record the failure in status");
     }
     if (escalated && !record.announced) obs.event?.(extension, "Warning", "Escalated", escalated.message);
-    obs.onFailureCount?.(extension.metadata.namespace ?? "", extension.metadata.name, record.count, record.escalated);
+    // A failure leaves the condition as it was: escalated by an earlier wait (or failures) it stays so.
+    obs.onFailureCount?.(extension.metadata.namespace ?? "", extension.metadata.name, record.count, record.escalated || record.announced);
     return retriable;
   }
 

@@ -1,5 +1,6 @@
 import type { KubeClient } from "../kube/client.js";
 import { Extensions } from "../kube/resources.js";
+import { requestAwaitsStatus } from "./request.js";
 import { buildStatusPatch, type StatusUpdate, statusPatchIsNoop } from "./status.js";
 import type { Extension, LastOperationState } from "./types.js";
 
@@ -7,19 +8,25 @@ import type { Extension, LastOperationState } from "./types.js";
 export type StatusClient = Pick<KubeClient, "mergePatch" | "get">;
 
 export type OperationStatus = Omit<StatusUpdate, "state">;
+/**
+ * What to write, or how to derive it from the Extension the patch is built on (the newest one read after a
+ * conflict): for fields that depend on what status already says, such as how long a wait has lasted.
+ */
+export type OperationStatusFrom = OperationStatus | ((current: Extension) => OperationStatus);
 
 /**
  * Writes an Extension's status, like Gardener's `StatusUpdater`: each call merge-patches the status
  * subresource with the object's resourceVersion, re-reads and re-applies only our fields on a conflict, sends
- * nothing when only timestamps would change, and answers the Extension as written (the next write starts
- * from its resourceVersion).
+ * nothing when only timestamps would change (unless gardenlet requested the operation after the last
+ * lastUpdateTime: then the lastOperation is written so its time answers the request, see request.ts), and
+ * answers the Extension as written (the next write starts from its resourceVersion).
  */
 export interface StatusUpdater {
   /**
    * lastOperation Processing. `skipIfSettled`: the announcement at the start of an operation, skipped when
    * a periodic re-check finds the Extension settled or when it already says Processing for this operation.
    */
-  processing(extension: Extension, update: OperationStatus, opts?: { skipIfSettled?: boolean }): Promise<Extension>;
+  processing(extension: Extension, update: OperationStatusFrom, opts?: { skipIfSettled?: boolean }): Promise<Extension>;
   succeeded(extension: Extension, update: OperationStatus): Promise<Extension>;
   /** Error (retried) or Failed (not retried until the spec changes), with lastError. */
   error(extension: Extension, state: Extract<LastOperationState, "Error" | "Failed">, update: OperationStatus): Promise<Extension>;
@@ -35,6 +42,9 @@ export function createStatusUpdater(kube: StatusClient, now: () => Date = () => 
   }
   return {
     processing(extension, update, opts = {}) {
+      if (typeof update === "function") {
+        return writeStatus(kube, extension, (current) => buildStatusPatch(current, { ...update(current), state: "Processing" }, now()));
+      }
       if (opts.skipIfSettled && (isSettled(extension, update) || isStillProcessing(extension, update))) return Promise.resolve(extension);
       return write(extension, { ...update, state: "Processing" });
     },
@@ -66,7 +76,15 @@ function isStillProcessing(extension: Extension, update: OperationStatus): boole
   return last?.state === "Processing" && last.type === update.type;
 }
 
-/** Merge-patches status with the object's resourceVersion; on conflict re-reads and re-applies our fields only. */
+/** A lastOperation write that moves lastUpdateTime past a request gardenlet waits on is never skipped. */
+function answersRequest(current: Extension, patch: Record<string, unknown>): boolean {
+  return patch.lastOperation !== undefined && requestAwaitsStatus(current);
+}
+
+/**
+ * Merge-patches status with the object's resourceVersion; on conflict re-reads and re-applies our fields only.
+ * Answers the object the last patch was built on when nothing was sent (the same reference `makePatch` got).
+ */
 async function writeStatus(
   kube: StatusClient,
   extension: Extension,
@@ -75,7 +93,7 @@ async function writeStatus(
   let current = extension;
   for (let attempt = 0; ; attempt++) {
     const patch = makePatch(current);
-    if (statusPatchIsNoop(current, patch)) return current;
+    if (statusPatchIsNoop(current, patch) && !answersRequest(current, patch)) return current;
     try {
       return await kube.mergePatch<Extension>(
         Extensions,

@@ -3,6 +3,8 @@ import type { ObjectMeta as KubeObjectMeta } from "../kube/objects.js";
 /** The subset of Gardener's `extensions.gardener.cloud/v1alpha1` types this controller reads and writes. */
 
 export const OPERATION_ANNOTATION = "gardener.cloud/operation";
+/** When gardenlet requested the operation (RFC 3339 with nanoseconds); its readiness check compares it to lastUpdateTime. */
+export const TIMESTAMP_ANNOTATION = "gardener.cloud/timestamp";
 export const FORCE_DELETION_ANNOTATION = "confirmation.gardener.cloud/force-deletion";
 export const FINALIZER = "extensions.gardener.cloud/ontap";
 

@@ -1,12 +1,13 @@
+import { setTimeout } from "node:timers/promises";
 import { readFile } from "node:fs/promises";
 import { Agent, request } from "undici";
 import type { Gauge, Registry } from "prom-client";
 import { Gauge as PromGauge } from "prom-client";
 import type { ComponentConfig } from "../config/component-config.js";
-import { rowsFor } from "../doctor/diagnose.js";
-import { type DoctorDeps, observeShoot } from "../doctor/observe.js";
+import { rowsFor } from "../diagnosis/diagnose.js";
+import { type DoctorDeps, observeShoot } from "../diagnosis/observe.js";
 import type { Condition, Extension } from "../extension/types.js";
-import { KubeError } from "../kube/errors.js";
+import { isConflict } from "../kube/errors.js";
 import type { KubeClient } from "../kube/client.js";
 import { Extensions } from "../kube/resources.js";
 import type { Logger } from "../log.js";
@@ -45,6 +46,8 @@ export interface HealthChecker {
   /** One round over every Extension now (tests; the loop calls it every interval). */
   checkAll(): Promise<void>;
   checkOne(namespace: string, name: string): Promise<HealthReport | undefined>;
+  /** Removes every series of the shoot in `namespace` (its Extension is gone); each round also sweeps. */
+  forget(namespace: string): void;
   stop(): Promise<void>;
 }
 
@@ -84,8 +87,7 @@ export function startHealthChecker(opts: HealthCheckerOptions): HealthChecker {
     opts.webhook ??
     (opts.config.shootWebhook ? { url: opts.config.shootWebhook.url, caBundle: caFileReader(opts.config.shootWebhook.caFile) } : undefined);
   const probe = createWebhookProbe(target);
-  let stopped = false;
-  let wake: (() => void) | undefined;
+  const stopping = new AbortController();
 
   const checkOne = async (namespace: string, name: string): Promise<HealthReport | undefined> => {
     const ext = opts.extensions().find((e) => e.metadata.namespace === namespace && e.metadata.name === name);
@@ -94,12 +96,29 @@ export function startHealthChecker(opts: HealthCheckerOptions): HealthChecker {
     const report = evaluateHealth({ observation, rows: rowsFor(observation), webhook });
     await writeConditions(opts.kube, namespace, name, report.conditions, now(), opts.intervalMs);
     record(metrics, namespace, report);
+    recorded.set(namespace, new Set(report.conditions.map((c) => c.type)));
     return report;
   };
 
+  // The shoots with series (and the condition types each has): 14 series per shoot must not outlive its
+  // Extension, or a seed's /metrics (and the alerts on it) keep every shoot it ever had.
+  const recorded = new Map<string, Set<string>>();
+  const forget = (namespace: string): void => {
+    const conditions = recorded.get(namespace);
+    if (!conditions) return;
+    recorded.delete(namespace);
+    forgetSeries(metrics, namespace, conditions);
+  };
+  /** Forgets the shoots whose Extension is gone or being deleted (also those deleted while another replica led). */
+  const sweep = (): void => {
+    const live = new Set(opts.extensions().filter((e) => !e.metadata.deletionTimestamp).map((e) => e.metadata.namespace));
+    for (const namespace of [...recorded.keys()]) if (!live.has(namespace)) forget(namespace);
+  };
+
   const checkAll = async () => {
+    sweep();
     for (const ext of opts.extensions()) {
-      if (stopped) return;
+      if (stopping.signal.aborted) return;
       const { namespace, name } = ext.metadata;
       if (!namespace) continue;
       try {
@@ -112,21 +131,19 @@ export function startHealthChecker(opts: HealthCheckerOptions): HealthChecker {
   };
 
   const loop = (async () => {
-    while (!stopped) {
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        setTimeout(resolve, opts.intervalMs).unref();
-      });
-      if (!stopped) await checkAll();
+    while (!stopping.signal.aborted) {
+      // Unreferenced: a health check alone keeps no process alive; stop() ends the wait at once.
+      await setTimeout(opts.intervalMs, undefined, { signal: stopping.signal, ref: false }).catch(() => undefined);
+      if (!stopping.signal.aborted) await checkAll();
     }
   })();
 
   return {
     checkAll,
     checkOne,
+    forget,
     async stop() {
-      stopped = true;
-      wake?.();
+      stopping.abort();
       await loop;
       await probe.close();
     },
@@ -159,6 +176,15 @@ function record(m: HealthGauges, namespace: string, report: HealthReport): void 
   m.lastCheck.set({ namespace }, Date.now() / 1000);
 }
 
+function forgetSeries(m: HealthGauges, namespace: string, conditions: ReadonlySet<string>): void {
+  for (const state of SVM_STATES) m.svmState.remove({ namespace, state });
+  m.lifsUp.remove({ namespace });
+  m.lifsExpected.remove({ namespace });
+  m.credentialsValid.remove({ namespace });
+  for (const condition of conditions) m.conditionStatus.remove({ namespace, condition });
+  m.lastCheck.remove({ namespace });
+}
+
 /**
  * Merge-patches `status.conditions` with the Extension's resourceVersion: the reconciler writes its own
  * condition (ReconcileEscalated) the same way, so neither overwrites the other; a conflict is retried once
@@ -188,7 +214,7 @@ async function writeConditions(
       );
       return;
     } catch (err) {
-      if (!(err instanceof KubeError && err.reason === "Conflict") || attempt === 1) throw err;
+      if (!isConflict(err) || attempt === 1) throw err;
     }
   }
 }

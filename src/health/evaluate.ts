@@ -1,5 +1,5 @@
-import type { DoctorRow } from "../doctor/row.js";
-import type { ShootObservation } from "../doctor/observation.js";
+import type { DoctorRow } from "../diagnosis/row.js";
+import type { ShootObservation } from "../diagnosis/observation.js";
 
 /**
  * The pure half of the storage health check: the doctor's rows for one shoot (src/doctor/diagnose.ts, the

@@ -9,6 +9,11 @@ export interface ListOptions {
   limit?: number;
   /** Metadata only (PartialObjectMetadataList): for caches that must not hold content, e.g. Secrets. */
   metadataOnly?: boolean;
+  /**
+   * Applied to each item as its page arrives, before the next page is asked for: a cache that keeps a few
+   * fields of large objects (Gardener's Clusters) then never holds more than one page of them whole.
+   */
+  transform?: (item: KubeObject) => KubeObject;
 }
 
 /** Objects in a list carry no apiVersion/kind; filled so cached objects look like fetched ones. */
@@ -62,9 +67,13 @@ export async function listObjects<T>(
       metadataOnly: opts.metadataOnly,
     };
     const { body } = await requests.send<{ items?: T[]; metadata?: { resourceVersion?: string; continue?: string } }>(spec);
-    items.push(...(body?.items ?? []));
+    // One at a time, not a spread: a spread of a large page can exceed the call-stack's argument limit.
+    for (const item of body?.items ?? []) {
+      const typed = withTypeMeta(type, item);
+      items.push(opts.transform ? (opts.transform(typed as KubeObject) as T) : typed);
+    }
     resourceVersion = body?.metadata?.resourceVersion ?? resourceVersion;
     continueToken = body?.metadata?.continue || undefined;
   } while (continueToken);
-  return { items: items.map((item) => withTypeMeta(type, item)), resourceVersion };
+  return { items, resourceVersion };
 }

@@ -2,8 +2,23 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, type Metric, Registry
 
 export const METRIC_PREFIX = "gardener_extension_ontap_";
 
-/** The reconcile steps whose outcomes are counted; the actuator labels `step_outcomes_total` with these. */
-export const STEPS = ["svm", "lifs", "credentials", "seed_secret_write", "trident", "webhook"] as const;
+/**
+ * The actuator's steps, one name each, and the seed Secret writes inside `credentials`: the labels of
+ * `step_outcomes_total` (ontap-extension/step.ts).
+ */
+export const STEPS = [
+  "svm",
+  "lifs",
+  "credentials",
+  "seed_secret_write",
+  "trident_crds",
+  "trident_render",
+  "trident",
+  "webhook",
+  "components_destroy",
+  "ontap_teardown",
+  "seed_secrets_delete",
+] as const;
 export type Step = (typeof STEPS)[number];
 
 export interface MetricsOptions {
@@ -51,7 +66,7 @@ export function createMetrics(opts: MetricsOptions = {}) {
     }),
     stepOutcomesTotal: new Counter({
       name: `${p}step_outcomes_total`,
-      help: "Outcomes of reconcile steps (svm, lifs, credentials, seed_secret_write, trident, webhook).",
+      help: "Outcomes of the actuator's steps (svm, lifs, credentials, trident_crds, trident_render, trident, webhook; components_destroy, ontap_teardown, seed_secrets_delete) and of the seed Secret writes (seed_secret_write).",
       labelNames: ["step", "outcome"] as const,
       registers,
     }),
@@ -71,6 +86,12 @@ export function createMetrics(opts: MetricsOptions = {}) {
     ontapCircuitOpen: new Gauge({
       name: `${p}ontap_circuit_open`,
       help: "1 while the cluster's circuit breaker is open (it did not answer; one probe per interval is sent).",
+      labelNames: ["cluster"] as const,
+      registers,
+    }),
+    ontapTlsUnverified: new Gauge({
+      name: `${p}ontap_tls_unverified`,
+      help: "1 for an ONTAP cluster whose TLS certificate is not verified (a Go extension entry without ca/pinCertificate, or insecureSkipTlsVerify), else 0.",
       labelNames: ["cluster"] as const,
       registers,
     }),

@@ -3,23 +3,24 @@ import type { Actuator, ActuatorContext, ActuatorResult } from "../extension/act
 import type { KubeClient } from "../kube/client.js";
 import { scopeKubeClient } from "../kube/scoped.js";
 import { createMetroCluster, type OntapClient, type OntapRequestEvent, scopeOntapClient } from "../ontap/index.js";
-import { done } from "../runtime/result.js";
+import { done, type StepResult } from "../runtime/result.js";
 import { MR_TRIDENT_CRDS } from "../trident/index.js";
 import { type CrdWaits, createCrdWaits } from "./crd-waits.js";
 import type { DeletionWaits } from "./deletion-waits.js";
-import { createDeleteSteps, deleteSeedSecret, managedResourcesInDestroyOrder } from "./delete-steps.js";
+import { componentNamesInDestroyOrder } from "./components.js";
+import { createDeleteSteps, deleteSeedSecret } from "./delete-steps.js";
 import { createClusterwideNetworkPolicyRule } from "./firewall.js";
 import { decodeShootInputs } from "./inputs.js";
 import type { ManagementLifClients } from "./lif-clients.js";
-import { planShoot, type ShootPlan } from "./plan.js";
-import { createReconcileSteps, credentialsCondition, ensureOntap, type OntapOutcome } from "./reconcile-steps.js";
+import { planShoot, planTeardown, type ShootPlan, type TeardownPlan } from "./plan.js";
+import { createReconcileSteps, credentialsCondition, type OntapOutcome } from "./reconcile-steps.js";
 import { tridentCrdsToRelease } from "./release-crds.js";
-import { type OperationIo, runStep, type StepName, type StepOutcome } from "./step.js";
+import { awaitedLater, type CountedName, type OperationIo, runStep, type StepName, type StepOutcome } from "./step.js";
 import { createSvmJobTracker } from "./svm.js";
 import { type AbsentManagedResources, destroyComponents, type ManagedResourceCache } from "./trident.js";
 
 export { CREDENTIALS_CONDITION, type OntapOutcome } from "./reconcile-steps.js";
-export type { StepName } from "./step.js";
+export type { CountedName, StepName } from "./step.js";
 
 export interface ActuatorDeps {
   kube: KubeClient;
@@ -30,7 +31,7 @@ export interface ActuatorDeps {
   managedResourceCache?: ManagedResourceCache;
   /** The shoot webhook's address and CA, when this controller serves one. */
   shootWebhook?: { url: string; caBundle: string };
-  onStep?: (step: StepName, outcome: StepOutcome) => void;
+  onStep?: (name: CountedName, outcome: StepOutcome) => void;
   event?: (ctx: ActuatorContext, type: "Normal" | "Warning", reason: string, message: string) => void;
   pollMs?: number;
   now?: () => Date;
@@ -53,9 +54,11 @@ export interface ActuatorDeps {
 export const DEFAULT_POLL_MS = 2000;
 
 /**
- * The ONTAP storage actuator. Reconcile: trident-crds (beside) svm -> lifs -> credentials, then the Trident
- * plans, then Trident and the webhook at once. Delete: Trident backward, the webhook, ONTAP, the seed Secrets.
- * Every step has one shape (step.ts); the steps live in reconcile-steps.ts and delete-steps.ts.
+ * The ONTAP storage actuator, each operation top-down. Reconcile: trident-crds written first (the resource
+ * manager applies it while ONTAP is worked on), svm -> lifs -> credentials, Trident rendered, then Trident and
+ * the webhook at once, then what status shows. Delete: the ManagedResources backward, ONTAP, the seed Secrets.
+ * The steps are plain functions (reconcile-steps.ts, delete-steps.ts) whose shared parts are built here once;
+ * `step(name, ...)` counts each one's outcome and names it in an unexpected error.
  */
 export function createOntapActuator(deps: ActuatorDeps): Actuator {
   const pollMs = deps.pollMs ?? DEFAULT_POLL_MS;
@@ -75,27 +78,26 @@ export function createOntapActuator(deps: ActuatorDeps): Actuator {
     ...(deps.onOntapRequest ? { onOntapRequest: deps.onOntapRequest } : {}),
     ...(deps.managementLifClients ? { managementLifClients: deps.managementLifClients } : {}),
   });
-  const teardown = createDeleteSteps({
+  const deleteSteps = createDeleteSteps({
     svmDeletionPolicy: deps.config.svmDeletionPolicy,
     pollMs,
     ...(deps.deletionWaits ? { deletionWaits: deps.deletionWaits } : {}),
     gone: { absent, ...(deps.managedResourceCache ? { cache: deps.managedResourceCache } : {}) },
   });
+  const step = <T>(name: StepName, run: () => Promise<StepResult<T>>) => runStep(name, run, deps.onStep);
 
-  /** The dependencies of one operation, built once: scoped clients, the key, events, the step runner. */
+  /** The dependencies of one operation, built once: scoped clients, the key, events. */
   function operationIo(ctx: ActuatorContext): OperationIo {
     const scope = { signal: ctx.signal, ...(deps.fence ? { beforeWrite: deps.fence } : {}), ...(ctx.writable ? { writesAfter: ctx.writable } : {}) };
     const clients = new Map([...deps.clients].map(([name, client]) => [name, scopeOntapClient(client, scope)]));
-    const io: OperationIo = {
+    return {
       ctx,
       kube: scopeKubeClient(deps.kube, scope),
       clients,
       metro: createMetroCluster([...clients.values()]),
       key: `${ctx.extension.metadata.namespace ?? ""}/${ctx.extension.metadata.name}`,
       event: (type, reason, message) => deps.event?.(ctx, type, reason, message),
-      run: (step, input) => runStep(step, input, io, deps.onStep),
     };
-    return io;
   }
 
   async function reconcile(ctx: ActuatorContext): Promise<ActuatorResult> {
@@ -105,41 +107,39 @@ export function createOntapActuator(deps: ActuatorDeps): Actuator {
     const releaseCrds = tridentCrdsToRelease(deps.managedResourceCache?.managedResource(namespace, MR_TRIDENT_CRDS));
     // The rest of Trident waits until trident-crds is healthy: written first, the resource manager applies it
     // while the ONTAP steps run.
-    const crdsWritten = io.run(steps.tridentCrds, { namespace, releaseCrds });
-    // Awaited below; a failure meanwhile must not surface as an unhandled rejection.
-    crdsWritten.catch(() => undefined);
-    // The pass after a wait for trident-crds continues from what the pass before established on ONTAP.
-    const remembered = crdWaits.take(io.key, ctx.extension.metadata.generation);
-    const ontap = remembered ? done(remembered) : await ensureOntap(steps, plan, io, now);
+    const crdsWritten = awaitedLater(step("trident_crds", () => steps.tridentCrds(io, namespace, releaseCrds)));
+    const ontap = continuationAfterCrdWait(io) ?? (await ontapSteps(io, plan));
     await crdsWritten;
     if (ontap.kind === "requeue") return ontap;
-    const { cluster, svm, lifs, creds, at } = ontap.value;
 
-    const plans = await io.run(steps.tridentPlans, { plan, creds, releaseCrds });
+    const plans = await step("trident_render", () => steps.renderTrident(plan, ontap.value.creds, releaseCrds));
     if (plans.kind === "requeue") return plans;
     // Trident's components and the shoot webhook do not depend on each other: both are written at once.
     const [trident, webhook] = await Promise.all([
-      io.run(steps.trident, { namespace, plans: plans.value, ontap: ontap.value }),
-      io.run(steps.webhook, { namespace }),
+      step("trident", () => steps.trident(io, namespace, plans.value, ontap.value)),
+      step("webhook", () => steps.webhook(io, namespace)),
     ]);
     if (trident.kind === "requeue") return trident;
     if (webhook.kind === "requeue") return webhook;
+    return reconciled(plan, ontap.value);
+  }
 
-    const userState = creds.verification.verified ? "verified" : "not verified (management LIF unreachable)";
-    return {
-      kind: "done",
-      description: `SVM ${svm.name} on ${cluster} with ${plan.lifs.length} LIFs, user ${creds.username} ${userState}, Trident deployed`,
-      conditions: [credentialsCondition(creds, plan.inputs.managementLif)],
-      providerStatus: {
-        cluster,
-        svmName: svm.name,
-        svmUuid: svm.uuid,
-        lifs: lifs.lifs,
-        user: creds.username,
-        secretRef: { namespace: plan.secret.namespace, name: plan.secret.name },
-        lastVerification: new Date(at).toISOString(),
-      },
-    };
+  /** The ONTAP part of a reconcile, in order: the SVM, its LIFs, the shoot user's proven credentials. */
+  async function ontapSteps(io: OperationIo, plan: ShootPlan): Promise<StepResult<OntapOutcome>> {
+    const seedSecrets = steps.readSeedSecretsBesideSvmLookup(io, plan);
+    const svm = await step("svm", () => steps.svm(io, plan));
+    if (svm.kind === "requeue") return svm;
+    const lifs = await step("lifs", () => steps.lifs(io, plan, svm.value));
+    if (lifs.kind === "requeue") return lifs;
+    const creds = await step("credentials", () => steps.credentials(io, plan, svm.value, seedSecrets));
+    if (creds.kind === "requeue") return creds;
+    return done({ cluster: svm.value.cluster, svm: svm.value.svm, lifs: lifs.value, creds: creds.value, at: now().getTime() });
+  }
+
+  /** The pass after one that stopped only to wait for trident-crds continues from what it established on ONTAP. */
+  function continuationAfterCrdWait(io: OperationIo): StepResult<OntapOutcome> | undefined {
+    const remembered = crdWaits.take(io.key, io.ctx.extension.metadata.generation);
+    return remembered ? done(remembered) : undefined;
   }
 
   /** ManagedResources first (backward, each gone before the next, the webhook last), then ONTAP, then the Secret. */
@@ -149,17 +149,15 @@ export function createOntapActuator(deps: ActuatorDeps): Actuator {
     deps.deletionWaits?.forget(io.key);
     const plan = planShootForTeardown(ctx);
     const namespace = ctx.extension.metadata.namespace ?? "";
-    const trident = await io.run(teardown.destroyTrident, { namespace });
-    if (trident.kind === "requeue") return trident;
-    const webhook = await io.run(teardown.destroyWebhook, { namespace });
-    if (webhook.kind === "requeue") return webhook;
+    const components = await step("components_destroy", () => deleteSteps.destroyComponents(io, namespace));
+    if (components.kind === "requeue") return components;
     if (!plan) {
-      await io.run(teardown.seedSecrets, { plan, namespace });
+      await step("seed_secrets_delete", () => deleteSteps.deleteSeedSecrets(io, plan, namespace));
       return { kind: "done", description: "no valid inputs; removed seed-side state only" };
     }
-    const ontap = await io.run(teardown.teardown, plan);
+    const ontap = await step("ontap_teardown", () => deleteSteps.teardownOntap(io, plan));
     if (ontap.kind === "requeue") return ontap;
-    await io.run(teardown.seedSecrets, { plan, namespace });
+    await step("seed_secrets_delete", () => deleteSteps.deleteSeedSecrets(io, plan, namespace));
     return { kind: "done", description: ontap.value };
   }
 
@@ -173,8 +171,8 @@ export function createOntapActuator(deps: ActuatorDeps): Actuator {
   async function forceDelete(ctx: ActuatorContext): Promise<ActuatorResult> {
     const io = operationIo(ctx);
     const namespace = ctx.extension.metadata.namespace ?? "";
-    await destroyComponents(io.kube, namespace, managedResourcesInDestroyOrder(), { wait: false });
-    await io.run(teardown.seedSecrets, { plan: planShootForTeardown(ctx), namespace });
+    await destroyComponents(io.kube, namespace, componentNamesInDestroyOrder(), { wait: false });
+    await step("seed_secrets_delete", () => deleteSteps.deleteSeedSecrets(io, planShootForTeardown(ctx), namespace));
     return { kind: "done", description: "force-deleted: seed-side state removed, ONTAP left as is" };
   }
 
@@ -188,9 +186,9 @@ export function createOntapActuator(deps: ActuatorDeps): Actuator {
     const { kube, key } = operationIo(ctx);
     const namespace = ctx.extension.metadata.namespace ?? "";
     deps.deletionWaits?.forget(key);
-    const left = await destroyComponents(kube, namespace, managedResourcesInDestroyOrder(), { keepObjects: true, wait: true });
+    const left = await destroyComponents(kube, namespace, componentNamesInDestroyOrder(), { keepObjects: true, wait: true });
     if (left.length > 0) {
-      return teardown.waitGone(key, namespace, left, `migrate: waiting for ManagedResource ${left.join(", ")} to be deleted (objects kept in the shoot)`);
+      return deleteSteps.waitGone(key, namespace, left, `migrate: waiting for ManagedResource ${left.join(", ")} to be deleted (objects kept in the shoot)`);
     }
     await deleteSeedSecret(kube, planShootForTeardown(ctx), namespace);
     return { kind: "done", description: "migrated: seed-side state released, shoot objects and ONTAP kept" };
@@ -199,11 +197,26 @@ export function createOntapActuator(deps: ActuatorDeps): Actuator {
   return { reconcile, restore: reconcile, delete: remove, forceDelete, migrate };
 }
 
-/** Delete must work even when the inputs went bad after creation: then only seed-side state is removed. */
-function planShootForTeardown(ctx: ActuatorContext): ShootPlan | undefined {
-  try {
-    return planShoot(decodeShootInputs(ctx.extension, ctx.cluster));
-  } catch {
-    return undefined;
-  }
+/** What status shows of a reconcile that established everything. */
+function reconciled(plan: ShootPlan, { cluster, svm, lifs, creds, at }: OntapOutcome): ActuatorResult {
+  const userState = creds.verification.verified ? "verified" : "not verified (management LIF unreachable)";
+  return {
+    kind: "done",
+    description: `SVM ${svm.name} on ${cluster} with ${plan.lifs.length} LIFs, user ${creds.username} ${userState}, Trident deployed`,
+    conditions: [credentialsCondition(creds, plan.inputs.managementLif)],
+    providerStatus: {
+      cluster,
+      svmName: svm.name,
+      svmUuid: svm.uuid,
+      lifs: lifs.lifs,
+      user: creds.username,
+      secretRef: { namespace: plan.secret.namespace, name: plan.secret.name },
+      lastVerification: new Date(at).toISOString(),
+    },
+  };
+}
+
+/** Delete must work even when the inputs went bad after creation: it goes by what the status recorded (plan.ts). */
+function planShootForTeardown(ctx: ActuatorContext): TeardownPlan | undefined {
+  return planTeardown(ctx.extension, ctx.cluster);
 }

@@ -1,12 +1,12 @@
 import { ExtensionError } from "../extension/errors.js";
 import type { KubeClient } from "../kube/client.js";
 import { Secrets } from "../kube/resources.js";
-import type { OntapClient, Svm } from "../ontap/index.js";
+import type { Account, OntapClient, Svm } from "../ontap/index.js";
 import { isOntapError } from "../ontap/index.js";
 import { generatePassword, type PasswordRules } from "./password.js";
-import type { ShootPlan } from "./plan.js";
+import { ownerComment, ownerOfComment, type ShootPlan } from "./plan.js";
 import { parseSuperseded, pruneSuperseded, SUPERSEDED_KEY, type SupersededPassword, serializeSuperseded, supersede } from "./superseded-passwords.js";
-import type { VerifiedAt, VerifyCredentials } from "./verify-credentials.js";
+import type { Verdict, VerifiedAt, VerifyCredentials } from "./verify-credentials.js";
 
 /**
  * The secret-first credentials protocol. A password reaches ONTAP only after it is stored in the seed
@@ -48,6 +48,11 @@ export type CredentialsOutcome =
   | "cleared-stale-pending"
   | "adopted-legacy"
   | "rotated"
+  /**
+   * The pending password could not be checked (the LIF did not answer): it was set again through the cluster
+   * interface, where the controller is administrator, and promoted. A rotation never waits on the LIF's answer.
+   */
+  | "reapplied-pending"
   /** The check could not be made (the LIF did not answer): the stored password is kept and used as is. */
   | "unverified";
 
@@ -126,16 +131,54 @@ export async function ensureCredentials(
 ): Promise<CredentialsResult> {
   const { kube, ontap } = deps;
   const check = deps.verify ?? clusterVerifier(ontap);
-  const username = plan.username;
   const read = await (seedSecrets ?? readSeedSecrets(kube, plan));
   let secret = read.secret;
   const stored = decodeCredentials(secret);
   const now = deps.now ?? Date.now;
-  // Another user's leftovers are no candidates for this one.
-  const superseded = stored.username === username ? pruneSuperseded(stored.superseded ?? [], now()) : [];
 
-  if (stored.username === username && stored.password) {
-    const verdict = await check(username, stored.password);
+  // Which user: the shoot's own, or a legacy-named one (the shoot name alone) that provably belongs to it.
+  let username = plan.username;
+  let staleLegacySecret = false;
+  if (secret && plan.legacyUsername !== undefined && stored.username === plan.legacyUsername) {
+    const claim = await claimLegacyUser(deps, plan, svm, check, stored.password);
+    if (claim.kind === "unverified" && stored.password) {
+      return { username: plan.legacyUsername, password: stored.password, outcome: "unverified", verification: { verified: false, reason: claim.reason } };
+    }
+    if (claim.kind === "owned") username = plan.legacyUsername;
+  } else if (!secret && read.legacy) {
+    const adoption = await adoptLegacySecret(deps, plan, svm, check, read.legacy);
+    if (adoption.adopted) return adoption.adopted;
+    staleLegacySecret = true;
+    if (adoption.owned && plan.legacyUsername !== undefined) username = plan.legacyUsername;
+  }
+  // Another user's leftovers are no candidates for this one.
+  const mine = stored.username === username;
+  const superseded = mine ? pruneSuperseded(stored.superseded ?? [], now()) : [];
+
+  // Every wrong login counts towards ONTAP's lockout (`max-failed-login-attempts` of the role), and a locked account
+  // answers 401 to the right password too. So after the first wrong answer the account is read as administrator
+  // (absent: no stored password can work; locked: nothing is tried and nothing set), and at most
+  // MAX_WRONG_LOGINS wrong answers are risked per reconcile before a rotation, which needs no login.
+  let account: Account | undefined | "unread" = "unread";
+  let wrongLogins = 0;
+  const readAccount = async () => {
+    if (account === "unread") account = await ontap.getAccount(svm.uuid, username);
+    return account;
+  };
+  const mayTryAnother = async () => {
+    if (wrongLogins === 0) return true;
+    const found = await readAccount();
+    if (found?.locked) throw accountLocked(username, svm.name);
+    return found !== undefined && wrongLogins < MAX_WRONG_LOGINS;
+  };
+  const login = async (password: string) => {
+    const verdict = await check(username, password);
+    if (verdict.result === "wrong") wrongLogins++;
+    return verdict;
+  };
+
+  if (mine && stored.password) {
+    const verdict = await login(stored.password);
     if (verdict.result === "ok") {
       const verification = { verified: true as const, at: verdict.at };
       if (stored.pendingPassword) {
@@ -148,44 +191,42 @@ export async function ensureCredentials(
       return { username, password: stored.password, outcome: "verified", verification };
     }
     if (verdict.result === "unknown") {
-      // Unknown is never wrong: keep what is stored (a pendingPassword too) and let Trident use it.
+      // Unknown is never wrong: without a rotation under way, keep what is stored and let Trident use it. With
+      // one (a pendingPassword), ONTAP holds either password and nobody can tell which: finish the rotation.
+      if (stored.pendingPassword) return reapplyPending(deps, plan, svm, secret, username, stored.pendingPassword, superseded, verdict.reason);
       return { username, password: stored.password, outcome: "unverified", verification: { verified: false, reason: verdict.reason } };
     }
   }
-  if (stored.username === username && stored.pendingPassword) {
-    const verdict = await check(username, stored.pendingPassword);
+  if (mine && stored.pendingPassword && (await mayTryAnother())) {
+    const verdict = await login(stored.pendingPassword);
     if (verdict.result === "ok") {
       const kept = supersede(superseded, [], now(), [stored.pendingPassword]);
       await writeSecret(deps, plan, secret, { username, password: stored.pendingPassword, superseded: kept }, "promote the live pendingPassword");
       return { username, password: stored.pendingPassword, outcome: "promoted-pending", verification: { verified: true, at: verdict.at } };
     }
-    if (verdict.result === "unknown") throw cannotVerify(username, verdict.reason);
+    if (verdict.result === "unknown") return reapplyPending(deps, plan, svm, secret, username, stored.pendingPassword, superseded, verdict.reason);
   }
   // A write given up on that landed after all (newest first: the last one to land wins on ONTAP).
   for (const candidate of superseded) {
-    const verdict = await check(username, candidate.password);
+    if (!(await mayTryAnother())) break;
+    const verdict = await login(candidate.password);
     if (verdict.result === "ok") {
       const kept = supersede(superseded, [stored.pendingPassword], now(), [candidate.password]);
       await writeSecret(deps, plan, secret, { username, password: candidate.password, superseded: kept }, "promote a superseded password that ONTAP holds");
       return { username, password: candidate.password, outcome: "promoted-superseded", verification: { verified: true, at: verdict.at } };
     }
-    if (verdict.result === "unknown") throw cannotVerify(username, verdict.reason);
-  }
-  let staleLegacySecret = false;
-  if (!secret) {
-    const legacy = await adoptLegacySecret(deps, plan, check, read.legacy);
-    if (legacy.adopted) return legacy.adopted;
-    staleLegacySecret = legacy.found;
+    // The stored passwords are proven wrong, so a rotation is due anyway; an unchecked fallback does not stop it.
+    if (verdict.result === "unknown") break;
   }
 
   // No stored password works (or there is none): rotate, storing the new password first. A pending password
   // given up on here joins the superseded: its write may still be on the wire.
   const password = deps.generate ? deps.generate() : generatePassword(deps.passwordRules, username);
-  const previous = stored.username === username ? stored.password : undefined;
-  const keptWhileRotating = supersede(superseded, [stored.username === username ? stored.pendingPassword : undefined], now(), [password, previous]);
+  const previous = mine ? stored.password : undefined;
+  const keptWhileRotating = supersede(superseded, [mine ? stored.pendingPassword : undefined], now(), [password, previous]);
   // The account read changes nothing, so it runs alongside the Secret write; the password still reaches ONTAP
   // only after the write succeeded.
-  const [written, account] = await Promise.all([
+  const [written, existing] = await Promise.all([
     writeSecret(
       deps,
       plan,
@@ -193,14 +234,17 @@ export async function ensureCredentials(
       { username, password: previous, pendingPassword: password, superseded: keptWhileRotating },
       "store a new password before setting it on ONTAP (ONTAP is unchanged)",
     ),
-    ontap.getAccount(svm.uuid, username),
+    readAccount(),
   ]);
   secret = written;
+  // Never rotate a locked account: the new password would not log in either, and the next reconcile would rotate
+  // again. The pending password just stored never reaches ONTAP; once unlocked, the stored one is proven again.
+  if (existing?.locked) throw accountLocked(username, svm.name);
   try {
-    if (account) {
+    if (existing) {
       await ontap.changePassword({ svmName: svm.name, name: username, password });
     } else {
-      await ontap.createAccount({ ownerUuid: svm.uuid, name: username, password, role: "vsadmin" });
+      await ontap.createAccount({ ownerUuid: svm.uuid, name: username, password, role: "vsadmin", comment: ownerComment(plan.owner) });
     }
   } catch (err) {
     throw passwordRefused(err, username, svm.name) ?? err;
@@ -232,6 +276,73 @@ export async function ensureCredentials(
   return { username, password, outcome: "rotated", verification };
 }
 
+/**
+ * A rotation whose promotion was lost while the management LIF does not answer: the Secret holds the pending
+ * password, ONTAP holds it or the one before, and the LIF cannot say which. The controller is administrator on
+ * the cluster interface and needs no answer from the LIF: it sets the stored pending password again there
+ * (secret first still holds: it was stored before ONTAP ever saw it) and promotes it. The proof at the LIF
+ * stays open, so the result is unverified, and the next reconcile that reaches the LIF proves it.
+ */
+async function reapplyPending(
+  deps: CredentialsDeps,
+  plan: ShootPlan,
+  svm: Svm,
+  secret: SecretObject | undefined,
+  username: string,
+  pending: string,
+  superseded: SupersededPassword[],
+  reason: string,
+): Promise<CredentialsResult> {
+  const account = await deps.ontap.getAccount(svm.uuid, username);
+  if (account?.locked) throw accountLocked(username, svm.name);
+  try {
+    if (account) await deps.ontap.changePassword({ svmName: svm.name, name: username, password: pending });
+    else await deps.ontap.createAccount({ ownerUuid: svm.uuid, name: username, password: pending, role: "vsadmin", comment: ownerComment(plan.owner) });
+  } catch (err) {
+    throw passwordRefused(err, username, svm.name) ?? err;
+  }
+  const kept = superseded.filter((e) => e.password !== pending);
+  await writeSecret(deps, plan, secret, { username, password: pending, superseded: kept }, "promote the pending password set again through the cluster interface");
+  return { username, password: pending, outcome: "reapplied-pending", verification: { verified: false, reason } };
+}
+
+/** Whether this shoot may use the legacy-named user (the shoot name alone, which shoots of one name share). */
+type LegacyClaim =
+  /** Its comment names this shoot (recorded now if a password this shoot holds just proved it). */
+  | { kind: "owned"; proven?: Verdict }
+  /** No owner recorded and the proof could not be made (no answer): kept as is, neither claimed nor rotated. */
+  | { kind: "unverified"; reason: string }
+  /** Absent, another shoot's, locked, or not proven: this shoot uses its own user instead. */
+  | { kind: "not-ours" };
+
+/**
+ * A legacy-named account is this shoot's when its comment says so. Without a comment (the Go extension and this
+ * controller's earlier versions recorded none) it is this shoot's only when a password this shoot holds (its
+ * seed Secret, or the Go extension's Secret named for this shoot namespace) authenticates as it: then the owner
+ * is recorded in the comment, so a sibling shoot of the same name finds it taken and never rotates it. Any other
+ * shoot of that name moves to its own user; nothing is ever written to an account that is not provably ours.
+ */
+async function claimLegacyUser(
+  deps: CredentialsDeps,
+  plan: ShootPlan,
+  svm: Svm,
+  check: VerifyCredentials,
+  password: string | undefined,
+): Promise<LegacyClaim> {
+  const name = plan.legacyUsername;
+  if (name === undefined) return { kind: "not-ours" };
+  const account = await deps.ontap.getAccount(svm.uuid, name);
+  if (!account) return { kind: "not-ours" };
+  const owner = ownerOfComment(account.comment);
+  if (owner === plan.owner) return { kind: "owned" };
+  if (owner !== undefined || !password || account.locked) return { kind: "not-ours" };
+  const verdict = await check(name, password);
+  if (verdict.result === "unknown") return { kind: "unverified", reason: verdict.reason };
+  if (verdict.result === "wrong") return { kind: "not-ours" };
+  await deps.ontap.setAccountComment(svm.uuid, name, ownerComment(plan.owner));
+  return { kind: "owned", proven: verdict };
+}
+
 /** The pre-LIF check: authenticate on the cluster interface. An error there is to be retried, not a verdict. */
 function clusterVerifier(ontap: OntapClient): VerifyCredentials {
   return async (name, password) => {
@@ -249,6 +360,10 @@ function clusterVerifier(ontap: OntapClient): VerifyCredentials {
  */
 function passwordRefused(err: unknown, username: string, svmName: string): ExtensionError | undefined {
   if (!isOntapError(err) || err.kind !== "http" || err.status !== 400) return undefined;
+  if (err.code === RESERVED_ACCOUNT_NAME_CODE || err.target === "name") {
+    // Retrying cannot help: the same name is refused again. Never reached by the names plan.ts makes.
+    return new ExtensionError(`ONTAP refused the SVM user name ${username} on SVM ${svmName}: ${err.message}`, ["ERR_CONFIGURATION_PROBLEM"], false, { cause: err });
+  }
   const aboutPassword = err.target === "password" || /password/i.test(err.message);
   if (!aboutPassword) return undefined;
   return new ExtensionError(
@@ -258,6 +373,21 @@ function passwordRefused(err: unknown, username: string, svmName: string): Exten
     ["ERR_CONFIGURATION_PROBLEM"],
     false,
     { cause: err },
+  );
+}
+
+/** ONTAP's error code for an account name it keeps for itself. */
+const RESERVED_ACCOUNT_NAME_CODE = "5636121";
+
+/** Wrong answers risked per reconcile while looking for the password ONTAP holds (then a rotation, which needs none). */
+export const MAX_WRONG_LOGINS = 3;
+
+function accountLocked(name: string, svmName: string): ExtensionError {
+  return new ExtensionError(
+    `ONTAP user ${name} on SVM ${svmName} is locked (ONTAP's lockout after failed logins, or an operator's lock); ` +
+      `no password is tried or set while it is locked: unlock it (security login unlock -vserver ${svmName} -username ${name}); will retry`,
+    ["ERR_INFRA_UNAUTHENTICATED"],
+    true,
   );
 }
 
@@ -271,27 +401,32 @@ function cannotVerify(name: string, reason: string, cause?: unknown): ExtensionE
 }
 
 /**
- * The Go extension kept the credentials in the seed's kube-system. Adopt them only once the password is
- * proven live, then remove the old Secret so exactly one copy exists.
+ * The Go extension kept the credentials in the seed's kube-system. Adopt them only once the user provably belongs
+ * to this shoot (claimLegacyUser) and the password is live (or cannot be checked), then remove the old Secret so
+ * exactly one copy exists. `owned` without `adopted`: the user is this shoot's but the Go password is stale.
  */
 async function adoptLegacySecret(
   deps: CredentialsDeps,
   plan: ShootPlan,
+  svm: Svm,
   check: VerifyCredentials,
-  legacy: SecretObject | undefined,
-): Promise<{ found: boolean; adopted?: CredentialsResult }> {
+  legacy: SecretObject,
+): Promise<{ owned: boolean; adopted?: CredentialsResult }> {
   const { kube } = deps;
-  if (!legacy) return { found: false };
   const creds = decodeCredentials(legacy);
-  if (creds.username !== plan.username || !creds.password) return { found: true };
-  const verdict = await check(plan.username, creds.password);
-  if (verdict.result === "wrong") return { found: true };
-  // Unknown is kept like a stored password: adopted (one copy, in the new place) and used, not rotated.
-  await writeSecret(deps, plan, undefined, { username: plan.username, password: creds.password }, "adopt the Go extension's Secret");
+  const name = plan.legacyUsername;
+  if (name === undefined || creds.username !== name || !creds.password) return { owned: false };
+  const claim = await claimLegacyUser(deps, plan, svm, check, creds.password);
+  if (claim.kind === "not-ours") return { owned: false };
+  const verdict: Verdict = claim.kind === "unverified" ? { result: "unknown", reason: claim.reason } : (claim.proven ?? (await check(name, creds.password)));
+  if (verdict.result === "wrong") return { owned: true };
+  // Unknown is kept like a stored password: adopted (one copy, in the new place) and used, not rotated; the
+  // owner is recorded once the password can be proven.
+  await writeSecret(deps, plan, undefined, { username: name, password: creds.password }, "adopt the Go extension's Secret");
   await kube.delete(Secrets, plan.legacySecret.namespace, plan.legacySecret.name);
   const verification =
     verdict.result === "ok" ? { verified: true as const, at: verdict.at } : { verified: false as const, reason: verdict.reason };
-  return { found: true, adopted: { username: plan.username, password: creds.password, outcome: "adopted-legacy", verification } };
+  return { owned: true, adopted: { username: name, password: creds.password, outcome: "adopted-legacy", verification } };
 }
 
 /** Creates or replaces the seed Secret with exactly these credentials (optimistic concurrency on update). */

@@ -1,10 +1,10 @@
 import type { KubeClient } from "../kube/client.js";
 import { Secrets } from "../kube/resources.js";
-import { done, requeue } from "../runtime/result.js";
-import { SHOOT_WEBHOOK_MR_NAME, TRIDENT_MANAGED_RESOURCE_NAMES } from "../trident/index.js";
+import { done, requeue, type Requeue, type StepResult } from "../runtime/result.js";
+import { componentNamesInDestroyOrder } from "./components.js";
 import type { DeletionWaits } from "./deletion-waits.js";
-import type { ShootPlan } from "./plan.js";
-import type { Step } from "./step.js";
+import type { TeardownPlan } from "./plan.js";
+import type { OperationIo } from "./step.js";
 import { teardownOntap } from "./teardown.js";
 import { type AbsentManagedResources, destroyComponents, type ManagedResourceCache } from "./trident.js";
 
@@ -18,74 +18,49 @@ export interface DeleteStepDeps {
   gone?: { absent: AbsentManagedResources; cache?: ManagedResourceCache };
 }
 
-export interface NamespaceInput {
-  namespace: string;
-}
-export interface SeedSecretsInput {
-  /** Undefined when the inputs went bad after creation: then the Secret under its default name goes. */
-  plan: ShootPlan | undefined;
-  namespace: string;
-}
-
 /** The Secret name the credentials step writes when no plan can be made (inputs gone bad). */
 const DEFAULT_SECRET_NAME = "ontap-svm-credentials";
 
+/**
+ * The delete's steps as plain functions of one operation (`io`); what they share for the life of the process
+ * is built here, once. The actuator (actuator.ts) calls them in order.
+ */
 export function createDeleteSteps(deps: DeleteStepDeps) {
-  /** Requeue until the first of `left` is gone: its delete event wakes the reconcile, the poll is the fallback. */
-  const waitGone = (key: string, namespace: string, left: string[], reason: string) => {
+  const gone = deps.gone ? { gone: deps.gone } : {};
+  const waitGone = (key: string, namespace: string, left: string[], reason: string): Requeue => {
     deps.deletionWaits?.wait(key, namespace, left[0] as string);
     return requeue(deps.pollMs, reason);
   };
-  /** Trident's ManagedResources, backward (the operator and backends before their CRDs), each gone before done. */
-  const destroyTrident: Step<NamespaceInput, void> = {
-    name: "trident",
-    async run({ namespace }, io) {
-      const left = await destroyComponents(io.kube, namespace, tridentNamesInDestroyOrder(), { wait: true, ...(deps.gone ? { gone: deps.gone } : {}) });
+
+  return {
+    /** Requeue until the first of `left` is gone: its delete event wakes the reconcile, the poll is the fallback. */
+    waitGone,
+
+    /**
+     * Every ManagedResource backward, each gone before the next is touched: Trident's (the operator and
+     * backends before their CRDs), then the shoot webhook's (it mutates Trident's pods while they exist).
+     */
+    async destroyComponents(io: OperationIo, namespace: string): Promise<StepResult<void>> {
+      const left = await destroyComponents(io.kube, namespace, componentNamesInDestroyOrder(), { wait: true, ...gone });
       if (left.length > 0) return waitGone(io.key, namespace, left, `waiting for ManagedResource ${left.join(", ")} to be deleted`);
       return done(undefined);
     },
-  };
 
-  /** The shoot webhook's ManagedResource, after Trident's (the webhook mutates Trident's pods while they exist). */
-  const destroyWebhook: Step<NamespaceInput, void> = {
-    name: "webhook",
-    async run({ namespace }, io) {
-      const left = await destroyComponents(io.kube, namespace, [SHOOT_WEBHOOK_MR_NAME], { wait: true, ...(deps.gone ? { gone: deps.gone } : {}) });
-      if (left.length > 0) return waitGone(io.key, namespace, left, `waiting for ManagedResource ${SHOOT_WEBHOOK_MR_NAME} to be deleted`);
-      return done(undefined);
+    /** This shoot's user on ONTAP, and the SVM when nobody else uses it (teardown.ts); answers what it removed. */
+    teardownOntap(io: OperationIo, plan: TeardownPlan): Promise<StepResult<string>> {
+      return teardownOntap({ metro: io.metro, clients: io.clients, policy: deps.svmDeletionPolicy, pollMs: deps.pollMs }, plan);
     },
-  };
 
-  /** This shoot's user on ONTAP, and the SVM when nobody else uses it (teardown.ts); answers what it removed. */
-  const teardown: Step<ShootPlan, string> = {
-    name: "svm",
-    run: (plan, io) => teardownOntap({ metro: io.metro, clients: io.clients, policy: deps.svmDeletionPolicy, pollMs: deps.pollMs }, plan),
-  };
-
-  /** The seed Secrets (the current one and the Go extension's legacy one). */
-  const seedSecrets: Step<SeedSecretsInput, void> = {
-    name: "seed_secret_write",
-    async run({ plan, namespace }, io) {
+    /** The seed Secrets (the current one and the Go extension's legacy one). */
+    async deleteSeedSecrets(io: OperationIo, plan: TeardownPlan | undefined, namespace: string): Promise<StepResult<void>> {
       await deleteSeedSecret(io.kube, plan, namespace);
       if (plan) await io.kube.delete(Secrets, plan.legacySecret.namespace, plan.legacySecret.name);
       return done(undefined);
     },
   };
-
-  return { destroyTrident, destroyWebhook, teardown, seedSecrets, waitGone };
 }
 
 /** The current seed Secret only (migrate keeps the legacy one where it is). */
-export async function deleteSeedSecret(kube: KubeClient, plan: ShootPlan | undefined, namespace: string): Promise<void> {
+export async function deleteSeedSecret(kube: KubeClient, plan: TeardownPlan | undefined, namespace: string): Promise<void> {
   await kube.delete(Secrets, plan?.secret.namespace ?? namespace, plan?.secret.name ?? DEFAULT_SECRET_NAME);
-}
-
-/** Every ManagedResource in the order a teardown removes them: Trident's backward, then the webhook's. */
-export function managedResourcesInDestroyOrder(): string[] {
-  return [...tridentNamesInDestroyOrder(), SHOOT_WEBHOOK_MR_NAME];
-}
-
-function tridentNamesInDestroyOrder(): string[] {
-  // Reverse of creation: the operator and backends go before their CRDs.
-  return [...TRIDENT_MANAGED_RESOURCE_NAMES].reverse();
 }

@@ -45,6 +45,13 @@ export type TridentConfig = z.infer<typeof TridentConfig>;
 
 export const PROJECT_ANNOTATION = "cluster.metal-stack.io/project";
 
+/**
+ * What metal-stack issues as a project id: a lower-case UUID. Anything looser broke two things: `ab-cd` and `abcd`
+ * name one SVM (`pabcd`, dashes dropped) for two projects, and upper case makes invalid Kubernetes names (the
+ * shoot's credentials Secret carries the SVM name).
+ */
+export const METAL_STACK_PROJECT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 /** Raised for input an operator must fix; never retried until the spec changes. */
 export class InputError extends Error {
   override readonly name = "InputError";
@@ -100,9 +107,10 @@ export function decodeShootInputs(extension: ExtensionLike, cluster: ClusterLike
       `Cluster ${namespace}: spec.shoot.metadata.annotations["${PROJECT_ANNOTATION}"] is missing; the shoot must belong to a metal-stack project`,
     );
   }
-  if (!/^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/.test(projectId)) {
+  if (!METAL_STACK_PROJECT_ID.test(projectId)) {
     throw new InputError(
-      `Cluster ${namespace}: spec.shoot.metadata.annotations["${PROJECT_ANNOTATION}"]: ${quoteValue(projectId)} is not a valid project id`,
+      `Cluster ${namespace}: spec.shoot.metadata.annotations["${PROJECT_ANNOTATION}"]: ${quoteValue(projectId)} is not a metal-stack project id ` +
+        `(a lower-case UUID such as 0a1b2c3d-aaaa-4bbb-8ccc-1234567890ab); set the shoot's annotation to the id metal-stack issued`,
     );
   }
   return {

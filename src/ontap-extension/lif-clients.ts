@@ -11,7 +11,7 @@ import { type ClusterGate, createOntapClient, type OntapClient, type OntapReques
  */
 export interface ManagementLifClients {
   /** A client for `url` on `cluster`; every call names its own user (there is no default one). */
-  clientFor(cluster: Pick<OntapClusterSettings, "name" | "caFile" | "insecureSkipTlsVerify">, url: string, timeoutMs: number): OntapClient;
+  clientFor(cluster: Pick<OntapClusterSettings, "name" | "caFile" | "ca" | "pinCertificate" | "insecureSkipTlsVerify">, url: string, timeoutMs: number): OntapClient;
   /** How many pools are open (for tests and metrics). */
   size(): number;
   close(): Promise<void>;
@@ -54,6 +54,9 @@ export function createManagementLifClients(opts: {
           url,
           ...unusedDefault,
           ...(cluster.caFile ? { caFile: cluster.caFile } : {}),
+          // The cluster's way to trust a certificate holds at its LIFs too (a pin is kept per address).
+          ...(cluster.ca ? { ca: cluster.ca } : {}),
+          ...(cluster.pinCertificate ? { pinCertificate: true } : {}),
           insecureSkipTlsVerify: cluster.insecureSkipTlsVerify,
           timeoutMs,
         },

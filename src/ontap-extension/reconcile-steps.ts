@@ -4,23 +4,21 @@ import type { OntapRequestEvent, Svm } from "../ontap/index.js";
 import { done, type StepResult } from "../runtime/result.js";
 import {
   isManagedResourceHealthy,
-  MANAGED_RESOURCE_NAMES,
   type ManagedResourcePlan,
   MR_TRIDENT_CRDS,
   renderTridentCrdsPlan,
   renderTridentManagedResources,
-  SHOOT_WEBHOOK_MR_NAME,
-  TRIDENT_MANAGED_RESOURCE_NAMES,
 } from "../trident/index.js";
 // The shoot webhook's configuration is a ManagedResource like Trident's, rendered next to the server it points
 // at; webhook/ depends on trident/ (names, the plan type), never the other way round.
 import { renderShootWebhookConfiguration } from "../webhook/config.js";
+import { componentsOf } from "./components.js";
 import type { CrdWaits } from "./crd-waits.js";
-import { type CredentialsResult, ensureCredentials, readSeedSecrets, type SeedSecrets } from "./credentials.js";
+import { type CredentialsDeps, type CredentialsResult, ensureCredentials, readSeedSecrets, type SeedSecrets } from "./credentials.js";
 import type { ManagementLifClients } from "./lif-clients.js";
 import { ensureLifs, type LifReport } from "./lifs.js";
 import type { ShootPlan } from "./plan.js";
-import type { OperationIo, Step, StepName, StepOutcome } from "./step.js";
+import type { CountedName, OperationIo, StepOutcome } from "./step.js";
 import { ensureSvm, type SvmJobTracker, type SvmOnCluster } from "./svm.js";
 import {
   type AbsentManagedResources,
@@ -29,7 +27,7 @@ import {
   type ManagedResourceCache,
   type ManagedResourceComponent,
 } from "./trident.js";
-import { createCredentialVerifier } from "./verify-credentials.js";
+import { credentialVerifiers } from "./verifiers.js";
 
 /** Reported on every successful reconcile: whether the SVM user's stored password was proven, where, or why not. */
 export const CREDENTIALS_CONDITION = "CredentialsVerified";
@@ -55,48 +53,29 @@ export interface ReconcileStepDeps {
   /** Whether the firewall namespace exists (cached for a while), deciding the ClusterwideNetworkPolicy. */
   firewallNamespaceExists: () => Promise<boolean>;
   shootWebhook?: { url: string; caBundle: string };
-  onStep?: (step: StepName, outcome: StepOutcome) => void;
+  onStep?: (name: CountedName, outcome: StepOutcome) => void;
   onOntapRequest?: (ev: OntapRequestEvent) => void;
   managementLifClients?: ManagementLifClients;
 }
 
-export interface SvmInput {
-  plan: ShootPlan;
-}
-export interface LifsInput extends SvmOnCluster {
-  plan: ShootPlan;
-}
-export interface CredentialsInput extends SvmOnCluster {
-  plan: ShootPlan;
-  /** The seed Secret, read beside the SVM lookup (see `readSeedSecretsEarly`). */
-  seedSecrets: Promise<SeedSecrets> | undefined;
-}
-export interface TridentCrdsInput {
-  namespace: string;
-  releaseCrds: string[];
-}
-export interface TridentPlansInput {
-  plan: ShootPlan;
-  creds: CredentialsResult;
-  releaseCrds: string[];
-}
-export interface TridentInput {
-  namespace: string;
-  plans: readonly ManagedResourcePlan[];
-  /** Remembered while Trident waits for its CRDs, so the next pass continues from it. */
-  ontap: OntapOutcome;
-}
-export interface WebhookInput {
-  namespace: string;
-}
-
+/**
+ * The reconcile's steps as plain functions of one operation (`io`) and their inputs; what they share for the
+ * life of the process is built here, once. The actuator (actuator.ts) calls them in order.
+ */
 export function createReconcileSteps(deps: ReconcileStepDeps) {
   const components = { pollMs: deps.pollMs, cache: deps.managedResourceCache, absent: deps.absentManagedResources };
+  const verifierFor = credentialVerifiers(deps.config, {
+    ...(deps.onOntapRequest ? { onRequest: deps.onOntapRequest } : {}),
+    ...(deps.managementLifClients ? { lifClients: deps.managementLifClients } : {}),
+  });
+  const credentialsSettings: Pick<CredentialsDeps, "passwordRules" | "onSecretWrite"> = {
+    ...(deps.config.passwordRules ? { passwordRules: deps.config.passwordRules } : {}),
+    onSecretWrite: (outcome) => deps.onStep?.("seed_secret_write", outcome === "ok" ? "ok" : "failed"),
+  };
 
-  /** The SVM on whichever cluster holds it: used, waited for (its create job), or created. */
-  const svm: Step<SvmInput, SvmOnCluster> = {
-    name: "svm",
-    run: ({ plan }, io) => {
+  return {
+    /** The SVM on whichever cluster holds it: used, waited for (its create job), or created. */
+    svm(io: OperationIo, plan: ShootPlan): Promise<StepResult<SvmOnCluster>> {
       const recorded = io.ctx.extension.status?.providerStatus as { cluster?: string } | undefined;
       return ensureSvm(
         {
@@ -110,42 +89,35 @@ export function createReconcileSteps(deps: ReconcileStepDeps) {
         plan,
       );
     },
-  };
 
-  /** The shoot's LIFs on the SVM: the missing ones created, existing ones never moved. */
-  const lifs: Step<LifsInput, LifReport> = {
-    name: "lifs",
-    async run({ plan, client, svm }, io) {
+    /** The shoot's LIFs on the SVM: the missing ones created, existing ones never moved. */
+    async lifs(io: OperationIo, plan: ShootPlan, { client, svm }: SvmOnCluster): Promise<StepResult<LifReport>> {
       const report = await ensureLifs(client, svm, plan);
       for (const name of report.created) io.event("Normal", "LifCreated", `created LIF ${name} on SVM ${svm.name}`);
       return done(report);
     },
-  };
 
-  /** The shoot's SVM user with a password proven to authenticate, stored in the seed Secret. */
-  const credentials: Step<CredentialsInput, CredentialsResult> = {
-    name: "credentials",
-    async run({ plan, cluster, client, svm, seedSecrets }, io) {
-      const verify = createCredentialVerifier({
-        cluster: deps.config.clusters.find((c) => c.name === cluster) ?? { name: cluster, insecureSkipTlsVerify: false },
-        clusterClient: client,
-        managementLif: plan.inputs.managementLif,
-        ...(deps.config.credentialsVerification ? { settings: deps.config.credentialsVerification } : {}),
-        ...(deps.onOntapRequest ? { onRequest: deps.onOntapRequest } : {}),
-        ...(deps.managementLifClients ? { lifClients: deps.managementLifClients } : {}),
-      });
-      const creds = await ensureCredentials(
-        {
-          kube: io.kube,
-          ontap: client,
-          verify,
-          ...(deps.config.passwordRules ? { passwordRules: deps.config.passwordRules } : {}),
-          onSecretWrite: (outcome) => deps.onStep?.("seed_secret_write", outcome === "ok" ? "ok" : "failed"),
-        },
-        plan,
-        svm,
-        seedSecrets,
-      );
+    /**
+     * The credentials step's observation, started before the SVM lookup so the two reads overlap (unless the
+     * pass only looks at a running SVM job: then credentials are not reached and the read would be wasted).
+     */
+    readSeedSecretsBesideSvmLookup(io: OperationIo, plan: ShootPlan): Promise<SeedSecrets> | undefined {
+      if (deps.svmJobs.pending.has(plan.svmName)) return undefined;
+      const read = readSeedSecrets(io.kube, plan);
+      // Awaited by the credentials step; if the pass ends earlier, its failure must not go unhandled.
+      read.catch(() => undefined);
+      return read;
+    },
+
+    /** The shoot's SVM user with a password proven to authenticate (at the management LIF), stored in the seed Secret. */
+    async credentials(
+      io: OperationIo,
+      plan: ShootPlan,
+      { cluster, client, svm }: SvmOnCluster,
+      seedSecrets: Promise<SeedSecrets> | undefined,
+    ): Promise<StepResult<CredentialsResult>> {
+      const verify = verifierFor(cluster, client, plan.inputs.managementLif);
+      const creds = await ensureCredentials({ kube: io.kube, ontap: client, verify, ...credentialsSettings }, plan, svm, seedSecrets);
       if (creds.outcome === "unverified") {
         io.event("Warning", "CredentialsUnverified", credentialsCondition(creds, plan.inputs.managementLif).message);
       } else if (creds.outcome !== "verified") {
@@ -153,31 +125,15 @@ export function createReconcileSteps(deps: ReconcileStepDeps) {
       }
       return done(creds);
     },
-  };
 
-  /**
-   * The credentials step's observation, started before the SVM lookup so the two reads overlap (unless the
-   * pass only looks at a running SVM job: then credentials are not reached and the read would be wasted).
-   */
-  function readSeedSecretsEarly(plan: ShootPlan, io: OperationIo): Promise<SeedSecrets> | undefined {
-    if (deps.svmJobs.pending.has(plan.svmName)) return undefined;
-    const read = readSeedSecrets(io.kube, plan);
-    // Awaited by the credentials step; if the pass ends earlier, its failure must not go unhandled.
-    read.catch(() => undefined);
-    return read;
-  }
+    /** trident-crds: depends on nothing the ONTAP steps find; a no-op when its content hash is unchanged. */
+    tridentCrds(io: OperationIo, namespace: string, releaseCrds: string[]): Promise<StepResult<DeployReport>> {
+      const crds = { name: MR_TRIDENT_CRDS, plan: renderTridentCrdsPlan(releaseCrds) };
+      return deployComponents(io.kube, namespace, [crds], components);
+    },
 
-  /** trident-crds: depends on nothing the ONTAP steps find; a no-op when its content hash is unchanged. */
-  const tridentCrds: Step<TridentCrdsInput, DeployReport> = {
-    name: "trident",
-    run: ({ namespace, releaseCrds }, io) =>
-      deployComponents(io.kube, namespace, [{ name: MR_TRIDENT_CRDS, plan: renderTridentCrdsPlan(releaseCrds) }], components),
-  };
-
-  /** Trident's ManagedResources rendered: observes whether the firewall namespace exists, then renders. */
-  const tridentPlans: Step<TridentPlansInput, ManagedResourcePlan[]> = {
-    name: "trident",
-    async run({ plan, creds, releaseCrds }) {
+    /** Trident's ManagedResources rendered: observes whether the firewall namespace exists, then renders. */
+    async renderTrident(plan: ShootPlan, creds: CredentialsResult, releaseCrds: string[]): Promise<StepResult<ManagedResourcePlan[]>> {
       const firewallNamespaceExists = await deps.firewallNamespaceExists();
       return done(
         renderTridentManagedResources({
@@ -194,56 +150,29 @@ export function createReconcileSteps(deps: ReconcileStepDeps) {
         }),
       );
     },
-  };
 
-  /** Trident's components, the CRDs healthy before the rest; while it waits for them, the ONTAP outcome is kept. */
-  const trident: Step<TridentInput, DeployReport> = {
-    name: "trident",
-    async run({ namespace, plans, ontap }, io) {
-      const result = await deployComponents(io.kube, namespace, tridentComponents(plans), components);
+    /** Trident's components, the CRDs healthy before the rest; while it waits for them, the ONTAP outcome is kept. */
+    async trident(io: OperationIo, namespace: string, plans: readonly ManagedResourcePlan[], ontap: OntapOutcome): Promise<StepResult<DeployReport>> {
+      const result = await deployComponents(io.kube, namespace, rendered("trident", plans), components);
       if (result.kind !== "requeue") return result;
       deps.crdWaits.remember(io.key, io.ctx.extension.metadata.generation, ontap);
       // Turned healthy after the look above but before it was remembered: the watch did not requeue it.
-      const crds = deps.managedResourceCache?.managedResource(namespace, MR_TRIDENT_CRDS);
-      if (crds && isManagedResourceHealthy(crds as never).healthy) return { ...result, afterMs: 0 };
+      if (isManagedResourceHealthy(deps.managedResourceCache?.managedResource(namespace, MR_TRIDENT_CRDS)).healthy) return { ...result, afterMs: 0 };
       return result;
     },
-  };
 
-  /**
-   * The shoot webhook's ManagedResource. Without a webhook configured, one left by the Go extension is
-   * destroyed, never left pointing at a Service that no longer exists.
-   */
-  const webhook: Step<WebhookInput, DeployReport> = {
-    name: "webhook",
-    run: ({ namespace }, io) => {
-      const plan = deps.shootWebhook ? renderShootWebhookConfiguration(deps.shootWebhook) : undefined;
-      return deployComponents(io.kube, namespace, [{ name: SHOOT_WEBHOOK_MR_NAME, plan }], components);
+    /**
+     * The shoot webhook's ManagedResource. Without a webhook configured, one left by the Go extension is
+     * destroyed, never left pointing at a Service that no longer exists.
+     */
+    webhook(io: OperationIo, namespace: string): Promise<StepResult<DeployReport>> {
+      const plans = deps.shootWebhook ? [renderShootWebhookConfiguration(deps.shootWebhook)] : [];
+      return deployComponents(io.kube, namespace, rendered("webhook", plans), components);
     },
   };
-
-  return { svm, lifs, credentials, readSeedSecretsEarly, tridentCrds, tridentPlans, trident, webhook };
 }
 
 export type ReconcileSteps = ReturnType<typeof createReconcileSteps>;
-
-/** The ONTAP part of a reconcile, in order: the SVM, its LIFs, the shoot user's proven credentials. */
-export async function ensureOntap(
-  steps: ReconcileSteps,
-  plan: ShootPlan,
-  io: OperationIo,
-  now: () => Date,
-): Promise<StepResult<OntapOutcome>> {
-  const seedSecrets = steps.readSeedSecretsEarly(plan, io);
-  const svm = await io.run(steps.svm, { plan });
-  if (svm.kind === "requeue") return svm;
-  const lifs = await io.run(steps.lifs, { plan, ...svm.value });
-  if (lifs.kind === "requeue") return lifs;
-  const creds = await io.run(steps.credentials, { plan, ...svm.value, seedSecrets });
-  if (creds.kind === "requeue") return creds;
-  const { cluster, svm: found } = svm.value;
-  return done({ cluster, svm: found, lifs: lifs.value, creds: creds.value, at: now().getTime() });
-}
 
 export function credentialsCondition(creds: CredentialsResult, managementLif: string): ActuatorCondition {
   if (creds.verification.verified) {
@@ -262,11 +191,7 @@ export function credentialsCondition(creds: CredentialsResult, managementLif: st
   };
 }
 
-/** Trident's ManagedResources as components, in deployment order; the CRDs must be healthy before the rest. */
-function tridentComponents(plans: readonly ManagedResourcePlan[]): ManagedResourceComponent[] {
-  return TRIDENT_MANAGED_RESOURCE_NAMES.map((name) => ({
-    name,
-    plan: plans.find((p) => p.name === name),
-    waitHealthy: name === MANAGED_RESOURCE_NAMES.crds,
-  }));
+/** One step's components with what was rendered for each (none: whatever exists is destroyed). */
+function rendered(part: "trident" | "webhook", plans: readonly ManagedResourcePlan[]): ManagedResourceComponent[] {
+  return componentsOf(part).map(({ name, waitHealthy }) => ({ name, plan: plans.find((p) => p.name === name), ...(waitHealthy ? { waitHealthy } : {}) }));
 }

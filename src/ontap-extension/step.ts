@@ -5,8 +5,26 @@ import type { MetroCluster, OntapClient } from "../ontap/index.js";
 import { isFencedError } from "../runtime/fence.js";
 import type { StepResult } from "../runtime/result.js";
 
-/** The label of `step_outcomes_total` and the name in a wrapped error (metrics/index.ts lists the same). */
-export type StepName = "svm" | "lifs" | "credentials" | "seed_secret_write" | "trident" | "webhook";
+/**
+ * Every step of every operation, one name each: the label of `step_outcomes_total` and the name in a wrapped
+ * error (metrics/index.ts lists the same). Reconcile: svm, lifs, credentials, trident_crds (written beside the
+ * ONTAP steps), trident_render, trident, webhook. Delete: components_destroy, ontap_teardown,
+ * seed_secrets_delete.
+ */
+export type StepName =
+  | "svm"
+  | "lifs"
+  | "credentials"
+  | "trident_crds"
+  | "trident_render"
+  | "trident"
+  | "webhook"
+  | "components_destroy"
+  | "ontap_teardown"
+  | "seed_secrets_delete";
+
+/** What `step_outcomes_total` counts: the steps, and every write of the seed Secret inside `credentials`. */
+export type CountedName = StepName | "seed_secret_write";
 
 export type StepOutcome = "ok" | "requeue" | "failed";
 
@@ -25,39 +43,37 @@ export interface OperationIo {
   key: string;
   /** An event on the Extension. */
   event(type: "Normal" | "Warning", reason: string, message: string): void;
-  /** Runs a step: its outcome counted, an unexpected error turned into a retriable ExtensionError naming it. */
-  run<In, Out>(step: Step<In, Out>, input: In): Promise<StepResult<Out>>;
 }
 
 /**
- * The one shape of every actuator step: it observes what exists, acts only where that differs from what it
- * wants, emits the events of what it did, and answers done (with what it established) or requeue (what it
- * waits for). Errors are thrown.
+ * Runs one step: its outcome counted under `name`, an unexpected error turned into a retriable ExtensionError
+ * naming it (an ExtensionError or a fenced write passes as it is). A step observes what exists, acts only
+ * where that differs from what it wants, and answers done (with what it established) or requeue (what it
+ * waits for); errors are thrown.
  */
-export interface Step<In, Out> {
-  name: StepName;
-  run(input: In, io: OperationIo): Promise<StepResult<Out>>;
-}
-
-/** The runner behind `OperationIo.run`. */
-export async function runStep<In, Out>(
-  step: Step<In, Out>,
-  input: In,
-  io: OperationIo,
-  onStep?: (step: StepName, outcome: StepOutcome) => void,
-): Promise<StepResult<Out>> {
+export async function runStep<T>(
+  name: StepName,
+  run: () => Promise<StepResult<T>>,
+  onStep?: (name: CountedName, outcome: StepOutcome) => void,
+): Promise<StepResult<T>> {
   try {
-    const result = await step.run(input, io);
-    onStep?.(step.name, result.kind === "requeue" ? "requeue" : "ok");
+    const result = await run();
+    onStep?.(name, result.kind === "requeue" ? "requeue" : "ok");
     return result;
   } catch (err) {
-    onStep?.(step.name, "failed");
+    onStep?.(name, "failed");
     if (err instanceof ExtensionError || isFencedError(err)) throw err;
     throw new ExtensionError(
-      `step ${step.name} failed: ${(err as Error | undefined)?.message ?? String(err)}; will retry`,
+      `step ${name} failed: ${(err as Error | undefined)?.message ?? String(err)}; will retry`,
       [codeForInfraError(err)],
       true,
       { cause: err },
     );
   }
+}
+
+/** A step's promise started ahead of where it is awaited: a failure meanwhile must not surface as an unhandled rejection. */
+export function awaitedLater<T>(started: Promise<T>): Promise<T> {
+  started.catch(() => undefined);
+  return started;
 }

@@ -42,12 +42,18 @@ export function serializeSuperseded(list: readonly SupersededPassword[]): string
   return list.length === 0 ? undefined : JSON.stringify(list);
 }
 
-/** Drops entries past the retention window and the oldest beyond the bound; newest first. */
+/**
+ * How far in the future an entry may be dated and still count: the replicas' clocks differ by a little. An entry
+ * dated beyond it (a clock that was far off, a hand edit) would never expire, so it is dropped.
+ */
+export const SUPERSEDED_FUTURE_SKEW_MS = 60_000;
+
+/** Drops entries past the retention window, dated in the future, and the oldest beyond the bound; newest first. */
 export function pruneSuperseded(list: readonly SupersededPassword[], now: number): SupersededPassword[] {
   return [...list]
     .filter((e) => {
       const at = Date.parse(e.since);
-      return Number.isFinite(at) && now - at < SUPERSEDED_RETENTION_MS;
+      return Number.isFinite(at) && now - at < SUPERSEDED_RETENTION_MS && at - now <= SUPERSEDED_FUTURE_SKEW_MS;
     })
     .sort((a, b) => Date.parse(b.since) - Date.parse(a.since))
     .slice(0, SUPERSEDED_MAX);

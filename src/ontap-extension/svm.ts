@@ -1,5 +1,5 @@
 import { codesForInfraErrors, ExtensionError } from "../extension/errors.js";
-import type { Aggregate, Job, JobRef, MetroCluster, OntapClient, Svm } from "../ontap/index.js";
+import { type Aggregate, type Job, type JobRef, knownHome, type MetroCluster, type OntapClient, type Svm } from "../ontap/index.js";
 import { done, requeue, type StepResult } from "../runtime/result.js";
 import type { ShootPlan } from "./plan.js";
 import { describeContents, judgeRaceCopies } from "./svm-race.js";
@@ -64,7 +64,7 @@ export interface SvmDeps {
   clients: ReadonlyMap<string, OntapClient>;
   /** The cluster an earlier run chose for this SVM, from status.providerStatus. */
   recordedCluster?: string;
-  /** Persists the chosen cluster before the create call that could lose its answer. */
+  /** Persists the chosen cluster before the create call that could lose its answer, and the SVM found before it is used. */
   recordPlacement: (cluster: string) => Promise<void>;
   pollMs?: number;
 }
@@ -87,7 +87,10 @@ async function observeAndDecide(deps: SvmDeps, plan: ShootPlan, justCreated: boo
   if (waiting) return waiting;
   const lookup = await deps.metro.findSvm(plan.svmName);
   switch (lookup.kind) {
-    case "unknown":
+    case "unknown": {
+      // The recorded home answers with the SVM: repair goes on there. Creation never happens on unknown.
+      const home = knownHome(lookup, deps.recordedCluster);
+      if (home) return useFound(deps, home.cluster, home.svm, pollMs);
       throw new ExtensionError(
         `cannot tell whether SVM ${plan.svmName} exists: ${lookup.errors
           .map((e) => `cluster ${e.cluster}: ${e.error.message}`)
@@ -95,6 +98,7 @@ async function observeAndDecide(deps: SvmDeps, plan: ShootPlan, justCreated: boo
         codesForInfraErrors(lookup.errors.map((e) => e.error)),
         true,
       );
+    }
     case "several": {
       const verdict = await judgeRaceCopies(lookup.found.map((f) => ({ ...f, client: clientFor(deps, f.cluster) })));
       if (verdict.kind === "resolved") {
@@ -117,31 +121,8 @@ async function observeAndDecide(deps: SvmDeps, plan: ShootPlan, justCreated: boo
         true,
       );
     }
-    case "found": {
-      const client = clientFor(deps, lookup.cluster);
-      const { svm } = lookup;
-      if (svm.state === "running") {
-        if (svm.nvmeEnabled === false) {
-          throw new ExtensionError(
-            `SVM ${svm.name} on ${lookup.cluster} is running without NVMe enabled; enable the NVMe service on it`,
-            ["ERR_INFRA_DEPENDENCIES"],
-            true,
-          );
-        }
-        return done({ cluster: lookup.cluster, client, svm });
-      }
-      if (SETTLING_STATES.has(svm.state)) {
-        return requeue(pollMs, `SVM ${svm.name} on ${lookup.cluster} is ${svm.state}`);
-      }
-      if (svm.state === "deleting") {
-        return requeue(pollMs * 2, `SVM ${svm.name} on ${lookup.cluster} is being deleted; it is created anew once gone`);
-      }
-      throw new ExtensionError(
-        `SVM ${svm.name} on ${lookup.cluster} is ${svm.state}; start it on ONTAP (it is not recreated, its data may live there)`,
-        ["ERR_INFRA_DEPENDENCIES"],
-        true,
-      );
-    }
+    case "found":
+      return useFound(deps, lookup.cluster, lookup.svm, pollMs);
     case "absent": {
       // Just created and not listed yet: look again later, never create twice.
       if (justCreated) return requeue(pollMs, creatingReason(plan.svmName, "its cluster"));
@@ -149,6 +130,35 @@ async function observeAndDecide(deps: SvmDeps, plan: ShootPlan, justCreated: boo
       return created.kind === "done" ? observeAndDecide(deps, plan, true) : created;
     }
   }
+}
+
+/** The SVM is on `cluster`: used when running, waited for while it settles, an error when stopped. */
+async function useFound(deps: SvmDeps, cluster: string, svm: Svm, pollMs: number): Promise<StepResult<SvmOnCluster>> {
+  const client = clientFor(deps, cluster);
+  if (svm.state === "running") {
+    if (svm.nvmeEnabled === false) {
+      throw new ExtensionError(
+        `SVM ${svm.name} on ${cluster} is running without NVMe enabled; enable the NVMe service on it`,
+        ["ERR_INFRA_DEPENDENCIES"],
+        true,
+      );
+    }
+    // Recorded before the user is made on it (once: then status says so), so a delete finds this SVM even
+    // when the inputs it was derived from went bad meanwhile (plan.ts `planTeardown`).
+    if (deps.recordedCluster !== cluster) await deps.recordPlacement(cluster);
+    return done({ cluster, client, svm });
+  }
+  if (SETTLING_STATES.has(svm.state)) {
+    return requeue(pollMs, `SVM ${svm.name} on ${cluster} is ${svm.state}`);
+  }
+  if (svm.state === "deleting") {
+    return requeue(pollMs * 2, `SVM ${svm.name} on ${cluster} is being deleted; it is created anew once gone`);
+  }
+  throw new ExtensionError(
+    `SVM ${svm.name} on ${cluster} is ${svm.state}; start it on ONTAP (it is not recreated, its data may live there)`,
+    ["ERR_INFRA_DEPENDENCIES"],
+    true,
+  );
 }
 
 /** A job this process started for the SVM: still running means requeue; done (either way) means look again. */

@@ -1,10 +1,7 @@
 import { codesForInfraErrors, ExtensionError } from "../extension/errors.js";
-import type { MetroCluster, OntapClient } from "../ontap/index.js";
+import { goneFromHome, knownHome, type MetroCluster, type OntapClient, type SvmLookup } from "../ontap/index.js";
 import { done, requeue, type StepResult } from "../runtime/result.js";
-import type { ShootPlan } from "./plan.js";
-
-/** The account ONTAP creates with every SVM; it is not a shoot's user. */
-const BUILTIN_SVM_ACCOUNTS = new Set(["vsadmin"]);
+import { BUILTIN_SVM_ACCOUNTS, ownerOfComment, type TeardownPlan } from "./plan.js";
 
 export interface TeardownDeps {
   metro: MetroCluster;
@@ -17,8 +14,11 @@ export interface TeardownDeps {
  * Removes this shoot's user; removes the SVM (LIFs first) only when ONTAP shows no other shoot's user and
  * no data volume on it. ONTAP is asked, not the seed: shoots of one project may live on other seeds.
  */
-export async function teardownOntap(deps: TeardownDeps, plan: ShootPlan): Promise<StepResult<string>> {
-  const lookup = await deps.metro.findSvm(plan.svmName);
+export async function teardownOntap(deps: TeardownDeps, plan: Pick<TeardownPlan, "svmName" | "username" | "owner" | "recordedCluster">): Promise<StepResult<string>> {
+  const found = await deps.metro.findSvm(plan.svmName);
+  // A silent cluster does not block the delete of an SVM whose recorded home answers with it.
+  const home = knownHome(found, plan.recordedCluster);
+  const lookup: SvmLookup = home ? { kind: "found", ...home } : goneFromHome(found, plan.recordedCluster) ? { kind: "absent" } : found;
   if (lookup.kind === "unknown") {
     throw new ExtensionError(
       `cannot tell where SVM ${plan.svmName} is: ${lookup.errors.map((e) => `cluster ${e.cluster}: ${e.error.message}`).join("; ")}; will retry`,
@@ -40,20 +40,25 @@ export async function teardownOntap(deps: TeardownDeps, plan: ShootPlan): Promis
   const { svm } = lookup;
   if (svm.state === "deleting") return requeue(deps.pollMs, `SVM ${svm.name} is being deleted`);
 
-  await client.deleteAccount(svm.uuid, plan.username);
-  if (deps.policy === "Retain") return done(`user ${plan.username} removed; SVM ${svm.name} retained (svmDeletionPolicy Retain)`);
+  // This shoot's users: its own name, and any account whose comment names this shoot (a legacy-named user it
+  // adopted). An account of the shoot name that another shoot owns, or that nobody claimed, is left alone.
+  const accounts = await client.listAccounts(svm.uuid);
+  const ours = accounts.filter((a) => a.name === plan.username || ownerOfComment(a.comment) === plan.owner).map((a) => a.name);
+  for (const name of ours) await client.deleteAccount(svm.uuid, name);
+  const removed = ours.length > 0 ? `user ${ours.join(", ")} removed` : `no user of ${plan.owner} found`;
+  if (deps.policy === "Retain") return done(`${removed}; SVM ${svm.name} retained (svmDeletionPolicy Retain)`);
 
-  const others = (await client.listAccounts(svm.uuid))
-    .map((a) => a.name)
-    .filter((name) => !BUILTIN_SVM_ACCOUNTS.has(name) && name !== plan.username);
+  // Listed again after the deletes: a sibling's user created meanwhile (on another seed) must keep the SVM.
+  const remaining = ours.length > 0 ? await client.listAccounts(svm.uuid) : accounts;
+  const others = remaining.map((a) => a.name).filter((name) => !BUILTIN_SVM_ACCOUNTS.has(name) && !ours.includes(name));
   if (others.length > 0) {
-    return done(`user ${plan.username} removed; SVM ${svm.name} kept for ${others.length} other shoot user(s)`);
+    return done(`${removed}; SVM ${svm.name} kept for ${others.length} other shoot user(s)`);
   }
   const volumes = await client.countDataVolumes(svm.uuid);
-  if (volumes > 0) return done(`user ${plan.username} removed; SVM ${svm.name} kept: it holds ${volumes} data volume(s)`);
+  if (volumes > 0) return done(`${removed}; SVM ${svm.name} kept: it holds ${volumes} data volume(s)`);
 
   for (const lif of await client.listInterfaces(svm.uuid)) await client.deleteInterface(lif.uuid);
   const deleted = await client.deleteSvm(svm.uuid);
   if (deleted.job) return requeue(deps.pollMs, `SVM ${svm.name} is being deleted (job ${deleted.job.uuid})`);
-  return done(`user ${plan.username}, the LIFs and SVM ${svm.name} removed`);
+  return done(`${removed}; the LIFs and SVM ${svm.name} removed`);
 }

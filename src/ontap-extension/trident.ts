@@ -5,6 +5,7 @@ import {
   CONTENT_HASH_ANNOTATION,
   isManagedResourceHealthy,
   MANAGED_RESOURCE_ORIGIN,
+  type ManagedResourceLike,
   type ManagedResourcePlan,
   managedResourceContentHash,
   managedResourceSecretName,
@@ -16,13 +17,16 @@ interface KubeObject {
   metadata: { name: string; namespace?: string; resourceVersion?: string; annotations?: Record<string, string> };
 }
 
+/** A ManagedResource as the informer caches it: its metadata, and the status its health is read from. */
+export type CachedManagedResource = KubeObject & ManagedResourceLike;
+
 /**
  * Informer caches of this controller's ManagedResources and (metadata only) their Secrets. A cache hit with
  * the right hash on both is enough to skip a write; anything else is confirmed by a direct read first, so a
  * stale or cold cache costs a request, never a wrong write.
  */
 export interface ManagedResourceCache {
-  managedResource(namespace: string, name: string): KubeObject | undefined;
+  managedResource(namespace: string, name: string): CachedManagedResource | undefined;
   secretMetadata(namespace: string, name: string): KubeObject | undefined;
   /** Both caches hold the whole list: a miss then means "probably absent" (a create is tried first). */
   synced?(): boolean;

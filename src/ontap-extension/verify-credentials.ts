@@ -27,7 +27,7 @@ export const DEFAULT_VERIFICATION: CredentialsVerificationSettings = {
 
 export interface VerifierOptions {
   /** The cluster the SVM lives on: its CA and TLS settings apply to its SVMs' LIFs too. */
-  cluster: Pick<OntapClusterSettings, "name" | "caFile" | "insecureSkipTlsVerify">;
+  cluster: Pick<OntapClusterSettings, "name" | "caFile" | "ca" | "pinCertificate" | "insecureSkipTlsVerify">;
   /** The cluster's admin client, for the optional fallback. */
   clusterClient: OntapClient;
   managementLif: string;
@@ -95,6 +95,9 @@ async function verifyAtLif(
             username: name,
             password,
             ...(opts.cluster.caFile ? { caFile: opts.cluster.caFile } : {}),
+            // The cluster's way to trust a certificate holds at its LIFs too (a pin is kept per address).
+            ...(opts.cluster.ca ? { ca: opts.cluster.ca } : {}),
+            ...(opts.cluster.pinCertificate ? { pinCertificate: true } : {}),
             insecureSkipTlsVerify: opts.cluster.insecureSkipTlsVerify,
             timeoutMs,
           },

@@ -1,15 +1,45 @@
-import { connectionError, isOntapError } from "./errors.js";
+import { connectionError, isOntapError, type OntapError } from "./errors.js";
 import { exactFilterValue } from "./query.js";
 import { createWithLookup } from "./retry.js";
 import { type Account, AccountRecord } from "./schemas.js";
 import { secretsOf } from "./transport.js";
-import type { AuthenticateResult, OntapClient } from "./client.js";
 import { type CallOptions, ENDPOINTS, type RequestSpec, type Requester } from "./request.js";
 
-const ACCOUNT_FIELDS = ["name", "owner.uuid", "owner.name", "role.name", "locked"];
+const ACCOUNT_FIELDS = ["name", "owner.uuid", "owner.name", "role.name", "locked", "comment"];
+
+export type AuthenticateResult = { result: "ok" } | { result: "wrong-password" } | { result: "error"; error: OntapError };
+
+export interface CreateAccountInput {
+  ownerUuid: string;
+  name: string;
+  password: string;
+  /** Default "vsadmin". */
+  role?: string;
+  /** Recorded on the account (who owns it). */
+  comment?: string;
+}
+
+export interface ChangePasswordInput {
+  svmName: string;
+  name: string;
+  password: string;
+}
+
+export interface AccountOperations {
+  getAccount(ownerUuid: string, name: string, opts?: CallOptions): Promise<Account | undefined>;
+  listAccounts(ownerUuid: string, opts?: CallOptions): Promise<Account[]>;
+  createAccount(input: CreateAccountInput, opts?: CallOptions): Promise<Account>;
+  /** Already gone counts as deleted. */
+  deleteAccount(ownerUuid: string, name: string, opts?: CallOptions): Promise<void>;
+  changePassword(input: ChangePasswordInput, opts?: CallOptions): Promise<void>;
+  /** PATCHes the account's `comment` (idempotent). */
+  setAccountComment(ownerUuid: string, name: string, comment: string, opts?: CallOptions): Promise<void>;
+  /** Never throws; a 401 is "wrong-password" and is not retried. */
+  authenticateAs(credentials: { name: string; password: string }, opts?: CallOptions): Promise<AuthenticateResult>;
+}
 
 /** SVM user accounts, their passwords, and the login as one (the proof a stored password works). */
-export function accountOperations(r: Requester): Pick<OntapClient, "getAccount" | "listAccounts" | "createAccount" | "deleteAccount" | "changePassword" | "authenticateAs"> {
+export function accountOperations(r: Requester): AccountOperations {
   const { contextOf, sendOnce, retryOptions, request, parse, listAll, getOptional, deleteIdempotent } = r;
   async function fetchAccount(
     ownerUuid: string,
@@ -60,7 +90,7 @@ export function accountOperations(r: Requester): Pick<OntapClient, "getAccount" 
     }
   }
 
-  const ops: Pick<OntapClient, "getAccount" | "listAccounts" | "createAccount" | "deleteAccount" | "changePassword" | "authenticateAs"> = {
+  const ops: AccountOperations = {
       getAccount(ownerUuid, name, callOpts = {}) {
         return getOptional(
           {
@@ -102,6 +132,7 @@ export function accountOperations(r: Requester): Pick<OntapClient, "getAccount" 
             applications: [{ application: "http", authentication_methods: ["password"] }],
             password: input.password,
             locked: false,
+            ...(input.comment !== undefined ? { comment: input.comment } : {}),
           },
           signal: callOpts.signal,
           secrets: [input.password],
@@ -110,7 +141,7 @@ export function accountOperations(r: Requester): Pick<OntapClient, "getAccount" 
           ...retryOptions(spec),
           create: async (attempt) => {
             await sendOnce(spec, attempt);
-            return { name: input.name, ownerUuid: input.ownerUuid, role, locked: false };
+            return { name: input.name, ownerUuid: input.ownerUuid, role, locked: false, ...(input.comment !== undefined ? { comment: input.comment } : {}) };
           },
           lookup: (attempt) => fetchAccount(input.ownerUuid, input.name, operation, callOpts.signal, attempt),
         });
@@ -149,6 +180,18 @@ export function accountOperations(r: Requester): Pick<OntapClient, "getAccount" 
             if (auth.result === "error") throw auth.error;
             return undefined;
           },
+        });
+      },
+
+      async setAccountComment(ownerUuid, name, comment, callOpts = {}) {
+        // Setting the same comment twice is harmless: a lost answer is simply sent again.
+        await request({
+          operation: `set the comment of account ${name} of SVM ${ownerUuid}`,
+          method: "PATCH",
+          endpoint: ENDPOINTS.account,
+          params: { "owner.uuid": ownerUuid, name },
+          body: { comment },
+          signal: callOpts.signal,
         });
       },
 

@@ -1,12 +1,18 @@
-import { AggregateRecord, ClusterRecord, NodeRecord } from "./schemas.js";
-import type { OntapClient } from "./client.js";
-import { ENDPOINTS, type RequestSpec, type Requester } from "./request.js";
+import { type Aggregate, AggregateRecord, type ClusterInfo, ClusterRecord, NodeRecord, type OntapNode } from "./schemas.js";
+import { type CallOptions, ENDPOINTS, type RequestSpec, type Requester } from "./request.js";
 
 
 /** The cluster itself, its nodes and aggregates, and whether BGP peer groups exist. */
-export function clusterInfoOperations(r: Requester): Pick<OntapClient, "getCluster" | "listNodes" | "listAggregates" | "hasBgpPeerGroups"> {
+export interface ClusterInfoOperations {
+  getCluster(opts?: CallOptions): Promise<ClusterInfo>;
+  listNodes(opts?: CallOptions): Promise<OntapNode[]>;
+  listAggregates(opts?: CallOptions): Promise<Aggregate[]>;
+  hasBgpPeerGroups(opts?: CallOptions): Promise<boolean>;
+}
+
+export function clusterInfoOperations(r: Requester): ClusterInfoOperations {
   const { request, parse, listAll, count } = r;
-  const ops: Pick<OntapClient, "getCluster" | "listNodes" | "listAggregates" | "hasBgpPeerGroups"> = {
+  const ops: ClusterInfoOperations = {
       async getCluster(callOpts = {}) {
         const spec: RequestSpec = {
           operation: "get cluster",

@@ -25,6 +25,8 @@ export type { WaitForJobOptions } from "./jobs.js";
 export {
   combineLookups,
   createMetroCluster,
+  goneFromHome,
+  knownHome,
   type MetroCluster,
   type SvmLookup,
   type SvmOnCluster,
@@ -43,3 +45,14 @@ export type {
   SvmState,
 } from "./schemas.js";
 export { type OntapCallScope, scopeOntapClient } from "./scoped.js";
+export {
+  type CertificatePins,
+  certificateChangedMessage,
+  fileDialMap,
+  memoryPins,
+  overrideOntapDialing,
+  PinnedCertificateChangedError,
+  persistedPins,
+  pinKey,
+  setProcessCertificatePins,
+} from "./tls-connect.js";

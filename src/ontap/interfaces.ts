@@ -2,14 +2,31 @@ import { invalidResponse } from "./errors.js";
 import { exactFilterValue } from "./query.js";
 import { createWithLookup } from "./retry.js";
 import { collectionOf, InterfaceRecord, type Lif } from "./schemas.js";
-import type { OntapClient } from "./client.js";
-import { ENDPOINTS, type RequestSpec, type Requester } from "./request.js";
+import { type CallOptions, ENDPOINTS, type RequestSpec, type Requester } from "./request.js";
 
 // `state` (up/down) is only read by the health check; the reconcile never changes a LIF's state.
 const LIF_FIELDS = ["uuid", "name", "ip.address", "ip.netmask", "location.home_node.uuid", "service_policy.name", "state"];
 
+export interface CreateInterfaceInput {
+  name: string;
+  svmUuid: string;
+  ipAddress: string;
+  netmask: string;
+  homeNodeUuid: string;
+  servicePolicy: string;
+  vip?: boolean;
+}
+
+export interface InterfaceOperations {
+  listInterfaces(svmUuid: string, opts?: CallOptions): Promise<Lif[]>;
+  createInterface(input: CreateInterfaceInput, opts?: CallOptions): Promise<Lif>;
+  patchInterface(uuid: string, change: { ipAddress: string; netmask: string }, opts?: CallOptions): Promise<void>;
+  /** Already gone counts as deleted. */
+  deleteInterface(uuid: string, opts?: CallOptions): Promise<void>;
+}
+
 /** Network interfaces (LIFs) of an SVM. */
-export function interfaceOperations(r: Requester): Pick<OntapClient, "listInterfaces" | "createInterface" | "patchInterface" | "deleteInterface"> {
+export function interfaceOperations(r: Requester): InterfaceOperations {
   const { contextOf, sendOnce, retryOptions, request, parse, listAll, deleteIdempotent } = r;
   async function findInterfaceExact(
     svmUuid: string,
@@ -30,7 +47,7 @@ export function interfaceOperations(r: Requester): Pick<OntapClient, "listInterf
     return records.find((l) => l.name === name);
   }
 
-  const ops: Pick<OntapClient, "listInterfaces" | "createInterface" | "patchInterface" | "deleteInterface"> = {
+  const ops: InterfaceOperations = {
       listInterfaces(svmUuid, callOpts = {}) {
         return listAll(
           {

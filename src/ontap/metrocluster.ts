@@ -17,7 +17,7 @@ export type SvmLookup =
   | { kind: "found"; cluster: string; svm: Svm }
   | { kind: "absent" }
   | { kind: "several"; found: SvmOnCluster[] }
-  | { kind: "unknown"; errors: { cluster: string; error: OntapError }[]; found: SvmOnCluster[] };
+  | { kind: "unknown"; errors: { cluster: string; error: OntapError }[]; found: SvmOnCluster[]; mirrors?: SvmOnCluster[] };
 
 export interface MetroCluster {
   readonly clients: readonly OntapClient[];
@@ -54,7 +54,7 @@ export function combineLookups(
       if (mirror) mirrors.push({ cluster: answer.cluster, svm: mirror });
     }
   }
-  if (errors.length > 0) return { kind: "unknown", errors, found };
+  if (errors.length > 0) return { kind: "unknown", errors, found, ...(mirrors.length > 0 ? { mirrors } : {}) };
   if (found.length > 1) return { kind: "several", found };
   const [only] = found;
   if (only) return { kind: "found", cluster: only.cluster, svm: only.svm };
@@ -63,6 +63,30 @@ export function combineLookups(
   const [mirror] = mirrors;
   if (mirror) return { kind: "found", cluster: mirror.cluster, svm: mirror.svm };
   return { kind: "absent" };
+}
+
+/**
+ * The SVM's home while some cluster cannot answer: the one copy found, when it is on the cluster the caller recorded
+ * as its home (an earlier lookup that every cluster answered placed it there). Unknown stays unknown for everything
+ * else, above all for a create: the silent cluster may hold the SVM. But an SVM whose home is known and answers can
+ * be repaired and deleted while another cluster is down; a copy on the silent one would have to be a duplicate,
+ * which the next full answer reports as such.
+ */
+export function knownHome(lookup: SvmLookup, recordedCluster: string | undefined): SvmOnCluster | undefined {
+  if (lookup.kind !== "unknown" || recordedCluster === undefined) return undefined;
+  const [only, ...more] = lookup.found;
+  if (!only || more.length > 0 || only.cluster !== recordedCluster) return undefined;
+  return only;
+}
+
+/**
+ * Whether the recorded home answered without the SVM (and without a mirror of it) while another cluster is
+ * silent: for a delete, gone. The silent cluster could only hold a duplicate, which a full answer would report.
+ */
+export function goneFromHome(lookup: SvmLookup, recordedCluster: string | undefined): boolean {
+  if (lookup.kind !== "unknown" || recordedCluster === undefined) return false;
+  if (lookup.errors.some((e) => e.cluster === recordedCluster)) return false;
+  return lookup.found.length === 0 && (lookup.mirrors ?? []).length === 0;
 }
 
 export function createMetroCluster(clients: OntapClient[]): MetroCluster {

@@ -13,6 +13,7 @@ import {
   type TransportResponse,
   type TransportConfig,
 } from "./transport.js";
+import type { CertificatePins } from "./tls-connect.js";
 
 /**
  * The request layer under the typed ONTAP operations (like client-go's `rest` under its typed clients): one
@@ -46,6 +47,8 @@ export interface OntapClientOptions {
   gate?: ClusterGate;
   /** The client talks to another address of the gate's cluster: cap shared, breaker untouched (transport.ts). */
   capOnly?: boolean;
+  /** Where pinned certificates are kept (pinCertificate); default: the process's store (tls-connect.ts). */
+  pins?: CertificatePins;
 }
 
 /** Every operation takes an optional signal; an abort rejects with the signal's reason and is never retried. */
@@ -90,6 +93,7 @@ export function createRequester(cfg: OntapClusterConfig, opts: OntapClientOption
     ...(opts.logger ? { logger: opts.logger } : {}),
     ...(opts.gate ? { gate: opts.gate } : {}),
     ...(opts.capOnly ? { capOnly: true } : {}),
+    ...(opts.pins ? { pins: opts.pins } : {}),
   });
   const policy = resolvePolicy(opts.retry);
   const cluster = cfg.name;

@@ -1,3 +1,4 @@
+import { setTimeout } from "node:timers/promises";
 import { isOntapError, type OntapError } from "./errors.js";
 
 /** Capped exponential backoff with full jitter, bounded by attempts and by total time. */
@@ -61,19 +62,11 @@ export function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException("This operation was aborted", "AbortError");
 }
 
-/** setTimeout that rejects with the signal's reason as soon as the signal aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  if (signal?.aborted) return Promise.reject(abortReason(signal));
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(abortReason(signal as AbortSignal));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
+/** setTimeout that rejects with the signal's reason (not Node's AbortError around it) as soon as the signal aborts. */
+export async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) throw abortReason(signal);
+  await setTimeout(ms, undefined, signal ? { signal } : {}).catch((err: unknown) => {
+    throw signal?.aborted ? abortReason(signal) : err;
   });
 }
 

@@ -133,9 +133,11 @@ export const AccountRecord = z
     owner: z.object({ uuid: z.string(), name: z.string().optional() }),
     role: z.object({ name: z.string().optional() }).optional(),
     locked: z.boolean().optional(),
+    comment: z.string().optional(),
   })
   .transform((r) => {
     const account: Account = { name: r.name, ownerUuid: r.owner.uuid };
+    if (r.comment !== undefined && r.comment !== "") account.comment = r.comment;
     if (r.owner.name !== undefined) account.ownerName = r.owner.name;
     if (r.role?.name !== undefined) account.role = r.role.name;
     if (r.locked !== undefined) account.locked = r.locked;
@@ -147,6 +149,8 @@ export interface Account {
   ownerName?: string;
   role?: string;
   locked?: boolean;
+  /** Who owns it, as this controller records it (plan.ts `ownerComment`). */
+  comment?: string;
 }
 
 export type JobState = "queued" | "running" | "paused" | "success" | "failure" | (string & {});

@@ -50,6 +50,7 @@ export function scopeOntapClient(client: OntapClient, scope: OntapCallScope): On
     createAccount: write((input, o) => client.createAccount(input, withSignal(o))),
     deleteAccount: write((owner, name, o) => client.deleteAccount(owner, name, withSignal(o))),
     changePassword: write((input, o) => client.changePassword(input, withSignal(o))),
+    setAccountComment: write((owner, name, comment, o) => client.setAccountComment(owner, name, comment, withSignal(o))),
     countDataVolumes: (svmUuid, o) => client.countDataVolumes(svmUuid, withSignal(o)),
     authenticateAs: (credentials, o) => client.authenticateAs(credentials, withSignal(o)),
     // Closing is the owner's business, not a reconcile's.

@@ -1,15 +1,32 @@
-import { waitForJob as waitForJobWith } from "./jobs.js";
+import { type WaitForJobOptions, waitForJob as waitForJobWith } from "./jobs.js";
 import { exactFilterValue, svmNameFilter } from "./query.js";
 import { createWithLookup } from "./retry.js";
-import { collectionOf, JobRecord, type JobRef, type Svm, SvmRecord } from "./schemas.js";
-import type { OntapClient } from "./client.js";
-import { ENDPOINTS, type RequestSpec, type Requester } from "./request.js";
+import { collectionOf, type Job, JobRecord, type JobRef, type Svm, SvmRecord } from "./schemas.js";
+import { type CallOptions, ENDPOINTS, type RequestSpec, type Requester } from "./request.js";
 
 // `ip_interfaces` rides along so the LIF check of a reconcile needs no request of its own.
 const SVM_FIELDS = ["uuid", "name", "state", "subtype", "nvme.enabled", "ip_interfaces"];
 
+export interface CreateSvmInput {
+  name: string;
+  aggregateUuids: string[];
+}
+
+export interface SvmOperations {
+  /** SVMs named `name` or `name-mc` (a MetroCluster sync-destination copy) on this cluster. */
+  findSvmsByName(name: string, opts?: CallOptions): Promise<Svm[]>;
+  getSvm(uuid: string, opts?: CallOptions): Promise<Svm | undefined>;
+  /** Never waits for the job: a 202 returns `{job}`, a 201 (or a create found by lookup) returns `{svm}`. */
+  createSvm(input: CreateSvmInput, opts?: CallOptions): Promise<{ svm?: Svm; job?: JobRef }>;
+  /** `{}` when deleted at once or already gone; `{job}` when ONTAP answered 202. */
+  deleteSvm(uuid: string, opts?: CallOptions): Promise<{ job?: JobRef }>;
+  getJob(uuid: string, opts?: CallOptions): Promise<Job>;
+  waitForJob(job: JobRef, opts?: WaitForJobOptions): Promise<Job>;
+  countDataVolumes(svmUuid: string, opts?: CallOptions): Promise<number>;
+}
+
 /** SVMs, their jobs and the volume count that decides whether one may go. */
-export function svmOperations(r: Requester): Pick<OntapClient, "findSvmsByName" | "getSvm" | "createSvm" | "deleteSvm" | "getJob" | "waitForJob" | "countDataVolumes"> {
+export function svmOperations(r: Requester): SvmOperations {
   const { cluster, transport, sendOnce, retryOptions, request, parse, listAll, count, getOptional, deleteIdempotent, jobOf } = r;
   function svmsByNameSpec(operation: string, nameFilter: string, signal?: AbortSignal): RequestSpec {
     return {
@@ -29,7 +46,7 @@ export function svmOperations(r: Requester): Pick<OntapClient, "findSvmsByName" 
     return records.find((s) => s.name === name);
   }
 
-  const ops: Pick<OntapClient, "findSvmsByName" | "getSvm" | "createSvm" | "deleteSvm" | "getJob" | "waitForJob" | "countDataVolumes"> = {
+  const ops: SvmOperations = {
       findSvmsByName(name, callOpts = {}) {
         return listAll(svmsByNameSpec(`find SVM ${name}`, svmNameFilter(name), callOpts.signal), SvmRecord);
       },

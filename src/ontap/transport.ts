@@ -1,8 +1,9 @@
 import { readFileSync } from "node:fs";
-import { Pool } from "undici";
-import { connectionError, invalidResponse, isOntapError, type RequestContext, redact, timeoutError } from "./errors.js";
+import { type Dispatcher, Pool } from "undici";
+import { connectionError, invalidResponse, isOntapError, OntapError, type RequestContext, redact, timeoutError } from "./errors.js";
 import { type ClusterGate, createClusterGate } from "./gate.js";
 import { abortReason } from "./retry.js";
+import { type CertificatePins, createTlsConnect } from "./tls-connect.js";
 
 /**
  * One HTTPS connection pool per cluster: keep-alive, TLS verified against the configured CA (or the system
@@ -22,8 +23,12 @@ export interface TransportConfig {
   ca?: string;
   /** Explicit opt-out of certificate verification; logged once as a warning. */
   insecureSkipTlsVerify?: boolean;
+  /** Trust the certificate seen at first contact and refuse a changed one (tls-connect.ts); wins over the system store. */
+  pinCertificate?: boolean;
   /** Per request (each attempt), ms. Default 30 s. */
   timeoutMs?: number;
+  /** Largest answer body read, bytes; a larger one fails with ONTAP_RESPONSE_TOO_LARGE. Default 4 MiB. */
+  maxResponseBytes?: number;
 }
 
 export interface TransportOptions {
@@ -39,6 +44,8 @@ export interface TransportOptions {
    * the cap but do not move the breaker, and it sends no probe (see GatedRequest.countsForBreaker).
    */
   capOnly?: boolean;
+  /** Where pinned certificates are kept (pinCertificate); default: the process's store, looked up at each connection (setProcessCertificatePins). */
+  pins?: CertificatePins;
 }
 
 export interface TransportLogger {
@@ -83,7 +90,16 @@ export interface Transport {
 }
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
-const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+/**
+ * The largest ONTAP answer read. Every call of the client is filtered (one SVM, its LIFs, one account) or
+ * small by nature (a cluster's aggregates and nodes): the largest legitimate answer is a list of every SVM of
+ * a cluster, under 1 MiB for ONTAP's 1,024 SVMs per cluster at the fields asked for. An answer read whole is
+ * held about three times over (its bytes, its text, its parse), and eight are read at once per cluster: five
+ * 30 MiB answers under the old 64 MiB cap ended the process with "JavaScript heap out of memory".
+ */
+export const DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
+/** The code of the error for an answer over the cap. */
+export const RESPONSE_TOO_LARGE = "ONTAP_RESPONSE_TOO_LARGE";
 
 export function basicAuthorization(credentials: Credentials): string {
   return `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`, "utf8").toString("base64")}`;
@@ -137,6 +153,8 @@ export function createTransport(cfg: TransportConfig, options: TransportOptions 
   const ca = loadCa(cfg);
   const timeoutMs = cfg.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   if (!(timeoutMs > 0)) throw new RangeError(`ONTAP ${cfg.name}: timeoutMs must be positive`);
+  const maxResponseBytes = cfg.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  if (!(maxResponseBytes > 0)) throw new RangeError(`ONTAP ${cfg.name}: maxResponseBytes must be positive`);
   const insecure = cfg.insecureSkipTlsVerify === true;
   if (insecure) {
     const msg = "TLS certificate verification is disabled for this ONTAP cluster (insecureSkipTlsVerify)";
@@ -163,11 +181,17 @@ export function createTransport(cfg: TransportConfig, options: TransportOptions 
     headersTimeout: timeoutMs + 1_000,
     bodyTimeout: timeoutMs + 1_000,
     connectTimeout: Math.min(timeoutMs, 10_000),
-    maxResponseSize: MAX_RESPONSE_BYTES,
-    connect: {
-      rejectUnauthorized: !insecure,
+    // A backstop only: readCapped below stops at maxResponseBytes with an error that says so.
+    maxResponseSize: 2 * maxResponseBytes,
+    connect: createTlsConnect({
+      cluster: cfg.name,
+      host: url.hostname.replace(/^\[|\]$/g, ""),
+      port: Number(url.port || 443),
+      mode: insecure ? "none" : cfg.pinCertificate ? "pin" : "verify",
       ...(ca !== undefined ? { ca } : {}),
-    },
+      ...(opts.pins ? { pins: opts.pins } : {}),
+      connectTimeoutMs: Math.min(timeoutMs, 10_000),
+    }),
   });
 
   function send(req: TransportRequest, ctx: RequestContext): Promise<TransportResponse> {
@@ -204,7 +228,8 @@ export function createTransport(cfg: TransportConfig, options: TransportOptions 
         body: payload ?? null,
         signal,
       });
-      const raw = await res.body.text();
+      const raw = await readCapped(res.body, maxResponseBytes, headerValue(res.headers["content-length"]));
+      if (raw === undefined) throw responseTooLarge(ctx, res.statusCode, maxResponseBytes);
       const contentType = headerValue(res.headers["content-type"]);
       if (raw.trim() === "") return { status: res.statusCode, body: undefined };
       if (isJsonContentType(contentType)) {
@@ -237,6 +262,46 @@ export function createTransport(cfg: TransportConfig, options: TransportOptions 
       await pool.close();
     },
   };
+}
+
+/**
+ * The body as text, or undefined (the rest discarded, the connection closed) once it is longer than `cap`
+ * bytes: a declared length over the cap is refused before a byte is read.
+ */
+async function readCapped(body: Dispatcher.ResponseData["body"], cap: number, declaredLength: string | undefined): Promise<string | undefined> {
+  if (declaredLength !== undefined && Number(declaredLength) > cap) {
+    body.destroy();
+    return undefined;
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += (chunk as Buffer).length;
+    if (size > cap) {
+      body.destroy();
+      return undefined;
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks, size).toString("utf8");
+}
+
+function responseTooLarge(ctx: RequestContext, status: number, cap: number): OntapError {
+  return new OntapError({
+    cluster: ctx.cluster,
+    operation: ctx.operation,
+    method: ctx.method,
+    endpoint: ctx.endpoint,
+    kind: "invalid-response",
+    // The same question gets the same answer: asking again at once cannot help.
+    transient: false,
+    code: RESPONSE_TOO_LARGE,
+    detail: `invalid response: the ${status} answer is larger than ${formatBytes(cap)}, the most this client reads of one answer (maxResponseBytes); nothing of it was used`,
+  });
+}
+
+function formatBytes(bytes: number): string {
+  return bytes % (1024 * 1024) === 0 ? `${bytes / (1024 * 1024)} MiB` : `${bytes} bytes`;
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {

@@ -4,6 +4,7 @@ import type { KubeObject } from "../kube/objects.js";
 import type { ResourceType } from "../kube/resources.js";
 import { createLogger, type Logger } from "../log.js";
 import { sleep } from "./sleep.js";
+import { withoutManagedFields } from "./transform.js";
 
 export interface InformerOptions<T> {
   namespace?: string;
@@ -20,6 +21,14 @@ export interface InformerOptions<T> {
   backoff?: { baseMs?: number; capMs?: number };
   /** Server-side lifetime of one watch request; a new one resumes from the last resourceVersion. Default 300. */
   watchTimeoutSeconds?: number;
+  /**
+   * What the cache keeps of each object, applied as it is listed (page by page) or watched, before the filter,
+   * the cache and the handlers see it. Default `withoutManagedFields` (transform.ts): nobody reads those.
+   * Must be idempotent and must keep metadata.name, namespace and resourceVersion.
+   */
+  transform?: (obj: T) => T;
+  /** Objects per list page (`limit`; the rest follows by `continue`). Default 500; smaller for large objects. */
+  pageSize?: number;
 }
 
 export type AddHandler<T> = (obj: T) => void;
@@ -64,6 +73,7 @@ function keyOfObject(obj: KubeObject): string {
 export function createInformer<T>(kube: KubeClient, type: ResourceType, opts: InformerOptions<T> = {}): Informer<T> {
   const logger = (opts.logger ?? createLogger({ level: "silent" })).child({ informer: type.plural });
   const filter = opts.filter ?? (() => true);
+  const transform = opts.transform ?? (withoutManagedFields as (obj: T) => T);
   const baseMs = opts.backoff?.baseMs ?? 250;
   const capMs = opts.backoff?.capMs ?? 30_000;
   let cache = new Map<string, T>();
@@ -108,10 +118,10 @@ export function createInformer<T>(kube: KubeClient, type: ResourceType, opts: In
   }
 
   function apply(ev: WatchEvent): void {
-    const obj = ev.object as T;
-    const rv = rvOf(obj);
+    const rv = rvOf(ev.object);
     if (rv) resourceVersion = rv;
     if (ev.type === "BOOKMARK") return;
+    const obj = transform(ev.object as T);
     const key = keyOfObject(obj as KubeObject);
     const old = cache.get(key);
     if (ev.type === "DELETED") {
@@ -152,6 +162,8 @@ export function createInformer<T>(kube: KubeClient, type: ResourceType, opts: In
               ...(opts.labelSelector ? { labelSelector: opts.labelSelector } : {}),
               ...(opts.fieldSelector ? { fieldSelector: opts.fieldSelector } : {}),
               ...(opts.metadataOnly ? { metadataOnly: true } : {}),
+              ...(opts.pageSize ? { limit: opts.pageSize } : {}),
+              transform: transform as unknown as (item: KubeObject) => KubeObject,
             });
             if (signal.aborted) return;
             resourceVersion = listed.resourceVersion;

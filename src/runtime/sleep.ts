@@ -1,13 +1,7 @@
+import { setTimeout } from "node:timers/promises";
+
 /** Waits `ms`, or less if `signal` aborts first (never rejects). */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  if (signal?.aborted || ms <= 0) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-  });
+export async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted || ms <= 0) return;
+  await setTimeout(ms, undefined, signal ? { signal } : {}).catch(() => undefined);
 }

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { KubeClient, KubeVerb, ListOptions, WatchEvent, WatchOptions } from "../kube/client.js";
 import { KubeError, type KubeErrorReason } from "../kube/errors.js";
 import { apiVersionOf, type ResourceType } from "../kube/resources.js";
+import type { KubeObject } from "../kube/objects.js";
 
 /**
  * An in-memory KubeClient for unit tests: resourceVersions, optimistic concurrency (Conflict),
@@ -224,7 +225,9 @@ export function createFakeKubeClient(): FakeKubeClient {
       const fault = enter("list", t);
       if (fault) raise(fault, "list", t, ns);
       const items = [...bucket(t).values()].filter((o) => (!ns || o.metadata.namespace === ns) && matches(o, opts));
-      return { items: items.map(clone), resourceVersion: String(rv) };
+      const transform = opts.transform ?? ((o: KubeObject) => o);
+      // biome-ignore lint/suspicious/noExplicitAny: the in-memory store holds untyped objects, as the server does.
+      return { items: items.map((o) => transform(clone(o)) as any), resourceVersion: String(rv) };
     },
 
     async create(t, obj) {

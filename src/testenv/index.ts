@@ -11,6 +11,7 @@
  * - fake-resource-manager.ts: marks ManagedResources healthy where no shoot runs (unit tests, tests that say why)
  * - fault-proxy.ts: faults at the wire between a client and kube-apiserver
  * - gardener-objects.ts: what Gardener creates before an Extension (namespace, Cluster)
+ * - extension-readiness.ts: how gardenlet requests an operation and decides it is done (Gardener's own check)
  * - ca.ts: the one CA every server of the world gets its certificate from
  * - fake-kube.ts: the in-memory Kubernetes of the unit tests
  * - processes.ts, binaries.ts, http.ts, errors.ts: the launcher's plumbing
@@ -20,10 +21,36 @@ export { crdDir, installCrds, readCrds, renderKubeconfig, startTestEnv, stopTest
 export { cacheDir, resolveBinaries } from "./binaries.js";
 export { createTestCa, generateServingCert, type ServingCert, type TestCa, testCa } from "./ca.js";
 export { TestEnvError } from "./errors.js";
+export {
+  type CheckedExtension,
+  checkExtensionObject,
+  extensionMigration,
+  extensionReadiness,
+  formatRfc3339Nano,
+  GARDENER_OPERATION,
+  GARDENER_TIMESTAMP,
+  gardenletRequest,
+  gardenletTimestamp,
+  isExtensionReady,
+} from "./extension-readiness.js";
 export { createFakeKubeClient } from "./fake-kube.js";
 export { type FakeResourceManager, healthyStatus, startFakeResourceManager } from "./fake-resource-manager.js";
 export { type FaultProxy, type FaultProxyOptions, pathTemplate, type ProxiedRequest, reasonFor, startFaultProxy, statusBody } from "./fault-proxy.js";
-export { clusterObject, PROJECT_ANNOTATION, type ShootIdentity, shootNamespaceObject } from "./gardener-objects.js";
+export {
+  type CloudProfileShape,
+  cloudProfileShapeOfKiB,
+  clusterObject,
+  jsonKiB,
+  METAL_CLOUD_PROFILE_SHAPE,
+  metalCloudProfile,
+  metalSeed,
+  metalShoot,
+  PROJECT_ANNOTATION,
+  realisticClusterObject,
+  type ShootIdentity,
+  shootNamespaceObject,
+} from "./gardener-objects.js";
+export { imageNodeFlags, withOldSpaceMiB } from "./image-flags.js";
 export { startPollingLoop } from "./polling-loop.js";
 export { freePorts, isAlive, sleep, TESTENV_ROOT } from "./processes.js";
 export { type ShootEnv, type ShootEnvOptions, startShootEnv, startTestEnvWithShoot, type TestEnvWithShoot } from "./shoot.js";

@@ -4,7 +4,7 @@
  * behind without orphaning or duplicating objects.
  */
 
-/** ManagedResources in the shoot namespace on the seed, in the order they are applied. */
+/** ManagedResources in the shoot namespace on the seed (their order: `SHOOT_COMPONENTS` in ontap-extension/components.ts). */
 export const MR_TRIDENT_CRDS = "trident-crds";
 export const MR_TRIDENT_BACKENDS = "trident-backends";
 export const MR_TRIDENT_SVM_SECRET = "trident-svm-secret";
@@ -12,15 +12,6 @@ export const MR_TRIDENT_CWNP = "trident-cwnp";
 export const MR_TRIDENT_INIT = "trident-init";
 /** The shoot webhook's ManagedResource (Gardener's convention `extension-<name>-shoot`); deleted last. */
 export const MR_SHOOT_WEBHOOK = "extension-ontap-shoot";
-
-export const TRIDENT_MANAGED_RESOURCE_NAMES = [
-  MR_TRIDENT_CRDS,
-  MR_TRIDENT_BACKENDS,
-  MR_TRIDENT_SVM_SECRET,
-  MR_TRIDENT_CWNP,
-  MR_TRIDENT_INIT,
-] as const;
-export type TridentManagedResourceName = (typeof TRIDENT_MANAGED_RESOURCE_NAMES)[number];
 
 /** The same names by role, for callers that address one ManagedResource. */
 export const MANAGED_RESOURCE_NAMES = {

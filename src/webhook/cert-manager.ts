@@ -9,6 +9,7 @@ import {
   generateServerCert,
   isSignedBy,
   type KeyPairPem,
+  keyMatchesCertificate,
   splitPemBundle,
 } from "./certificates.js";
 
@@ -117,16 +118,27 @@ export function createWebhookCertificates(opts: WebhookCertificateOptions): Webh
     const caSecret = await opts.kube.get<SecretObject>(Secrets, opts.namespace, WEBHOOK_CA_SECRET);
     let ca: KeyPairPem = { certPem: decode(caSecret, "ca.crt"), keyPem: decode(caSecret, "ca.key") };
     let previous = decode(caSecret, "previous-ca.crt");
-    let caValid = false;
+    let caCertValid = false;
     try {
       const f = certificateFacts(ca.certPem);
-      caValid = f.isCa && ca.keyPem !== "" && f.notAfter.getTime() > t.getTime();
+      caCertValid = f.isCa && f.notAfter.getTime() > t.getTime();
     } catch {
-      caValid = false;
+      caCertValid = false;
     }
+    // A CA whose key is unreadable or belongs to another certificate signs nothing a shoot accepts: it used to
+    // end the process (an unreadable key) or re-issue unusable serving certificates (another pair's key).
+    const caKeyValid = caCertValid && keyMatchesCertificate(ca.certPem, ca.keyPem);
     let caWrite: "none" | "new" | "rotate" | "drop-previous" = "none";
-    if (!caValid) caWrite = "new";
-    else if (t.getTime() >= renewAt(ca.certPem, policy.renewAtFraction)) caWrite = "rotate";
+    if (!caCertValid) caWrite = "new";
+    else if (!caKeyValid) {
+      // The certificate is what the shoots trust and what signed the serving certificate they see: it stays in
+      // the bundle as the previous CA (a rotation), so admission keeps working while the new bundle propagates.
+      caWrite = "rotate";
+      logger.warn(
+        { secret: `${opts.namespace}/${WEBHOOK_CA_SECRET}` },
+        "the shoot webhook CA's ca.key is unreadable or does not belong to ca.crt; a new CA is made, the old certificate stays trusted until it expires",
+      );
+    } else if (t.getTime() >= renewAt(ca.certPem, policy.renewAtFraction)) caWrite = "rotate";
     if (previous && caWrite !== "new") {
       try {
         if (certificateFacts(previous).notAfter.getTime() <= t.getTime() && caWrite === "none") caWrite = "drop-previous";
@@ -156,6 +168,7 @@ export function createWebhookCertificates(opts: WebhookCertificateOptions): Webh
       const signedByPrevious = previous !== "" && isSignedBy(pair.certPem, previous);
       const caAge = t.getTime() - (certificateFacts(ca.certPem).notBefore.getTime() + CLOCK_SKEW_MS);
       if (pair.keyPem === "") reason = "no key";
+      else if (!keyMatchesCertificate(pair.certPem, pair.keyPem)) reason = "key unreadable or not the certificate's";
       else if (!signedByCurrent && !signedByPrevious) reason = "not signed by a trusted CA";
       else if (f.notAfter.getTime() <= t.getTime()) reason = "expired";
       else if (t.getTime() >= renewAt(pair.certPem, policy.renewAtFraction)) reason = "due for renewal";

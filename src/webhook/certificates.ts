@@ -1,6 +1,6 @@
 // @peculiar/x509 resolves its algorithm providers through tsyringe, which needs the Reflect metadata API first.
 import "reflect-metadata";
-import { X509Certificate as NodeX509, webcrypto } from "node:crypto";
+import { createPrivateKey, X509Certificate as NodeX509, webcrypto } from "node:crypto";
 import * as x509 from "@peculiar/x509";
 
 /**
@@ -53,6 +53,19 @@ export function certificateFacts(certPem: string): CertificateFacts {
 export function isSignedBy(certPem: string, caPem: string): boolean {
   try {
     return new NodeX509(certPem).verify(new NodeX509(caPem).publicKey);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * True when `keyPem` is a readable private key whose public half is the certificate's. A hand-edited Secret
+ * can hold anything: a key that cannot be read, or one of another pair, signs nothing a client will accept.
+ */
+export function keyMatchesCertificate(certPem: string, keyPem: string): boolean {
+  if (keyPem.trim() === "") return false;
+  try {
+    return new NodeX509(certPem).checkPrivateKey(createPrivateKey(keyPem));
   } catch {
     return false;
   }

@@ -3,6 +3,7 @@ import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { admit, type MutateOptions, type MutationOutcome } from "./mutate.js";
+import { createReviewBudget, type Refusal, type ReviewBudget, type ReviewBudgetLimits, type ReviewTicket, refusalMessage } from "./review-budget.js";
 
 /** Where the shoot's kube-apiserver posts AdmissionReviews. */
 export const SHOOT_WEBHOOK_PATH = "/webhooks/ontap";
@@ -12,11 +13,21 @@ export const LEGACY_SHOOT_WEBHOOK_PATH = "/shoot";
 export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_CERT_RELOAD_INTERVAL_MS = 60_000;
 /**
- * Reviews handled at once; more are answered 429 at once (the API server then applies failurePolicy Ignore).
- * With the body limit this bounds the memory the webhook can take: about 8 x 8 MiB of bodies plus their
- * parsed form, measured in test/integration/webhook-load.test.ts.
+ * Reviews processed at once (the body complete: parsed, mutated, answered); more are answered 429 (the API
+ * server then applies failurePolicy Ignore). A slot is taken only once the body is in: a connection that
+ * sends headers and then nothing holds none (review-budget.ts). With the body limit this bounds the memory
+ * the webhook can take, measured in test/integration/webhook-load.test.ts.
  */
 export const DEFAULT_MAX_CONCURRENT_REVIEWS = 8;
+/**
+ * How long a request's body may go without a byte arriving (from its headers, then from each chunk).
+ * kube-apiserver sends the review at once and gives up on a webhook after its timeoutSeconds (10 s by default),
+ * so a body stalled that long is no review anyone waits for: the request is answered 408 and its connection
+ * closed. The whole request is bounded by the server's requestTimeout (30 s).
+ */
+export const DEFAULT_BODY_TIMEOUT_MS = 10_000;
+/** Requests one caller (remote address) may have open at once; more are answered 429. */
+export const DEFAULT_MAX_OPEN_PER_CALLER = 32;
 
 /** The subset of a pino logger the server uses. */
 export interface WebhookLogger {
@@ -36,6 +47,16 @@ export interface WebhookServerOptions {
   logger?: WebhookLogger;
   maxBodyBytes?: number;
   maxConcurrentReviews?: number;
+  /** See DEFAULT_BODY_TIMEOUT_MS. */
+  bodyTimeoutMs?: number;
+  /** See DEFAULT_MAX_OPEN_PER_CALLER. */
+  maxOpenPerCaller?: number;
+  /**
+   * Body bytes held at once by all callers (default maxConcurrentReviews x maxBodyBytes) and by one caller
+   * (default a quarter of that, at least maxBodyBytes).
+   */
+  maxBufferedBytes?: number;
+  callerShareBytes?: number;
   /** How often the certificate files are checked for rotation; 0 disables reloading. */
   certReloadIntervalMs?: number;
   mutateOptions?: MutateOptions;
@@ -48,8 +69,10 @@ export interface WebhookServer {
   url: string;
   /** Serves new connections with this certificate from now on (a rotated one); open ones keep theirs. */
   setKeyPair(pair: { certPem: string; keyPem: string }): void;
-  /** Reviews being handled right now. */
+  /** Reviews being processed right now (their body complete). */
   inFlight(): number;
+  /** Body bytes held right now, by every request together. */
+  bufferedBytes(): number;
   stop(): Promise<void>;
 }
 
@@ -76,31 +99,22 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   }
   const tls = files ? await loadKeyPair(files.certFile, files.keyFile) : { cert: Buffer.from(options.keyPair!.certPem), key: Buffer.from(options.keyPair!.keyPem) };
   let loadedStamp = files ? await fileStamp(files.certFile, files.keyFile) : "";
-  let inFlight = 0;
+  const bodyTimeoutMs = options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
+  const maxBufferedBytes = options.maxBufferedBytes ?? maxConcurrent * maxBodyBytes;
+  const limits: ReviewBudgetLimits = {
+    maxProcessing: maxConcurrent,
+    maxBufferedBytes,
+    callerShareBytes: options.callerShareBytes ?? Math.max(maxBodyBytes, Math.floor(maxBufferedBytes / 4)),
+    maxOpenPerCaller: options.maxOpenPerCaller ?? DEFAULT_MAX_OPEN_PER_CALLER,
+  };
+  const budget = createReviewBudget(limits);
 
   const server: Server = createServer({ ...tls, minVersion: "TLSv1.2" }, (req, res) => {
-    if (inFlight >= maxConcurrent && req.url?.split("?", 1)[0] !== "/healthz") {
-      res.setHeader("Retry-After", "1");
-      respond(res, 429, { error: `more than ${maxConcurrent} reviews at once` });
-      req.resume();
-      return;
-    }
-    inFlight++;
-    let released = false;
-    const release = () => {
-      if (!released) {
-        released = true;
-        inFlight--;
-      }
-    };
-    res.on("close", release);
-    handle(req, res, { maxBodyBytes, options })
-      .catch((err: unknown) => {
-        log?.error({ err }, "shoot webhook request failed");
-        if (!res.headersSent) respond(res, 500, { error: "internal error" });
-        else res.destroy();
-      })
-      .finally(release);
+    handle(req, res, { maxBodyBytes, bodyTimeoutMs, budget, limits, options }).catch((err: unknown) => {
+      log?.error({ err }, "shoot webhook request failed");
+      if (!res.headersSent) respond(res, 500, { error: "internal error" });
+      else res.destroy();
+    });
   });
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
@@ -153,7 +167,8 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       server.setSecureContext({ cert: pair.certPem, key: pair.keyPem, minVersion: "TLSv1.2" });
       log?.info({}, "shoot webhook serving certificate replaced");
     },
-    inFlight: () => inFlight,
+    inFlight: () => budget.processing(),
+    bufferedBytes: () => budget.bufferedBytes(),
     stop: async () => {
       if (timer) clearInterval(timer);
       await new Promise<void>((resolve) => {
@@ -164,11 +179,15 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   };
 }
 
-async function handle(
-  req: IncomingMessage,
-  res: ServerResponse,
-  ctx: { maxBodyBytes: number; options: WebhookServerOptions },
-): Promise<void> {
+interface HandleContext {
+  maxBodyBytes: number;
+  bodyTimeoutMs: number;
+  budget: ReviewBudget;
+  limits: ReviewBudgetLimits;
+  options: WebhookServerOptions;
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, ctx: HandleContext): Promise<void> {
   const started = performance.now();
   const path = (req.url ?? "/").split("?", 1)[0]!;
   if (path === "/healthz" && req.method === "GET") {
@@ -191,18 +210,38 @@ async function handle(
   }
   const declared = Number(req.headers["content-length"] ?? "0");
   if (declared > ctx.maxBodyBytes) {
-    tooLarge(req, res, ctx.maxBodyBytes);
+    refuse(req, res, 413, `request body exceeds ${ctx.maxBodyBytes} bytes`, "close");
     return;
   }
-  const body = await readBody(req, ctx.maxBodyBytes);
-  if (body === undefined) {
-    tooLarge(req, res, ctx.maxBodyBytes);
+  const ticket = ctx.budget.open(req.socket.remoteAddress ?? "unknown");
+  if (typeof ticket === "string") {
+    refuse(req, res, 429, refusalMessage(ticket, ctx.limits));
+    return;
+  }
+  res.on("close", ticket.close);
+  const read = await readBody(req, ctx.maxBodyBytes, ctx.bodyTimeoutMs, ticket);
+  if (read.kind === "too-large") {
+    refuse(req, res, 413, `request body exceeds ${ctx.maxBodyBytes} bytes`, "close");
+    return;
+  }
+  if (read.kind === "refused") {
+    refuse(req, res, 429, refusalMessage(read.refusal, ctx.limits), "after-body", ctx.bodyTimeoutMs);
+    return;
+  }
+  if (read.kind === "timeout") {
+    refuse(req, res, 408, `request body did not arrive within ${ctx.bodyTimeoutMs} ms`, "close");
+    return;
+  }
+  if (read.kind === "gone") return;
+  const busy = ticket.startProcessing();
+  if (busy) {
+    refuse(req, res, 429, refusalMessage(busy, ctx.limits));
     return;
   }
 
   let review: unknown;
   try {
-    review = JSON.parse(body.toString("utf8"));
+    review = JSON.parse(read.body.toString("utf8"));
   } catch {
     review = undefined; // admit() answers allowed with a warning
   }
@@ -217,40 +256,80 @@ async function handle(
   respond(res, 200, answer);
 }
 
-/** Resolves with the body, or undefined once it grows past `limit` (the rest is discarded). */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
+type BodyRead =
+  | { kind: "ok"; body: Buffer }
+  | { kind: "too-large" }
+  | { kind: "refused"; refusal: Refusal }
+  | { kind: "timeout" }
+  /** The client went away before the body was complete: nobody to answer. */
+  | { kind: "gone" };
+
+/**
+ * The body, counted against the budget as it arrives: stops at `limit` bytes, at a refusal of the budget,
+ * at the deadline, or when the client goes away. What was read is dropped on every outcome but "ok".
+ */
+function readBody(req: IncomingMessage, limit: number, timeoutMs: number, ticket: ReviewTicket): Promise<BodyRead> {
+  return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    let exceeded = false;
-    req.on("data", (chunk: Buffer) => {
-      if (exceeded) return;
+    let settled = false;
+    const finish = (result: BodyRead) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      chunks.length = 0;
+      req.off("data", onData);
+      resolve(result);
+    };
+    // A body that stops arriving is cut off; one that keeps arriving (slowly, on a loaded webhook) is not: the
+    // server's requestTimeout (30 s) bounds the whole request.
+    let timer = setTimeout(() => finish({ kind: "timeout" }), timeoutMs);
+    const onData = (chunk: Buffer) => {
+      clearTimeout(timer);
+      timer = setTimeout(() => finish({ kind: "timeout" }), timeoutMs);
       size += chunk.length;
-      if (size > limit) {
-        exceeded = true;
-        chunks.length = 0;
-        resolve(undefined);
-        return;
-      }
+      if (size > limit) return finish({ kind: "too-large" });
+      const refusal = ticket.add(chunk.length);
+      if (refusal) return finish({ kind: "refused", refusal });
       chunks.push(chunk);
-    });
-    let ended = false;
+    };
+    req.on("data", onData);
     req.on("end", () => {
-      ended = true;
-      if (!exceeded) resolve(Buffer.concat(chunks));
+      if (settled) return;
+      const body = Buffer.concat(chunks, size);
+      finish({ kind: "ok", body });
     });
-    req.on("error", reject);
-    // A client that goes away mid-body would otherwise leave this promise pending.
+    req.on("error", () => finish({ kind: "gone" }));
     req.on("close", () => {
-      if (!ended && !exceeded) reject(new Error("client closed the connection before the body was complete"));
+      if (!req.complete) finish({ kind: "gone" });
     });
   });
 }
 
-function tooLarge(req: IncomingMessage, res: ServerResponse, limit: number): void {
-  res.setHeader("Connection", "close");
-  respond(res, 413, { error: `request body exceeds ${limit} bytes` });
+/**
+ * Answers `status`; the rest of the body is drained, never held. "now": at once (refused at the headers, as
+ * before any body arrived). "after-body": once the body is drained, since an answer while the client is still
+ * sending makes some clients reset the connection; a body that stalls meanwhile gets the answer with the
+ * connection closed after `stallMs`. "close": at once, then the connection is closed (a body past its deadline,
+ * one over the size limit).
+ */
+function refuse(req: IncomingMessage, res: ServerResponse, status: number, error: string, mode: "now" | "after-body" | "close" = "now", stallMs = DEFAULT_BODY_TIMEOUT_MS): void {
+  if (status === 429) res.setHeader("Retry-After", "1");
   req.resume();
+  if (mode === "after-body" && !req.complete) {
+    const stalled = setTimeout(() => refuse(req, res, status, error, "close"), stallMs);
+    req.once("end", () => {
+      clearTimeout(stalled);
+      if (!res.headersSent) respond(res, status, { error });
+    });
+    return;
+  }
+  if (res.headersSent) return;
+  if (mode === "close") {
+    res.setHeader("Connection", "close");
+    res.once("finish", () => req.socket.destroySoon?.());
+  }
+  respond(res, status, { error });
 }
 
 function respond(res: ServerResponse, status: number, body: unknown): void {

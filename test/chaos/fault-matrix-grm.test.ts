@@ -12,8 +12,9 @@ import {
   runScenario,
   type ScenarioResult,
 } from "../support/chaos-matrix.js";
+import { selectScenarios } from "../support/chaos-equivalence.js";
 import { writeReport } from "../support/chaos-report.js";
-import { LanePool } from "../support/lane-pool.js";
+import { LanePool, startAll } from "../support/lane-pool.js";
 
 /**
  * The part of the fault matrix whose outcome the resource manager can change, on the real
@@ -26,7 +27,9 @@ import { LanePool } from "../support/lane-pool.js";
  * 40 reconciles, as in test/chaos/fault-matrix.test.ts, whose runner (test/support/chaos-matrix.ts) this
  * shares.
  *
- * Covered (42 scenarios, `modesAt`):
+ * Chosen (42 scenarios, `modesAt`), of which those on one call path run once (test/support/chaos-equivalence.ts,
+ * as in the stand-in's matrix: a delete tears the six ManagedResources down through one function, so its
+ * DELETEs and looks run at the components whose neighbours differ, which this recording decides):
  * - create: the six ManagedResource POSTs in apply-then-fail (the resource manager applies what the
  *   controller thinks failed) and crash (SIGKILL while the POST is held, the proxy never forwards it, a new
  *   process continues, its waits for trident-crds lost); the six Secret POSTs of the ManagedResources in
@@ -56,7 +59,7 @@ import { LanePool } from "../support/lane-pool.js";
  * world's 150 ms made a fault-free create 50-90 reconciles (measured) while the shoot starts.
  *
  * Env: CHAOS_GRM_LANES (in-process lanes, default 2), CHAOS_GRM_PROCESS_LANES (process lanes for crash,
- * default 1), CHAOS_MODES, CHAOS_FILTER as in fault-matrix.test.ts.
+ * default 1), CHAOS_MODES, CHAOS_FILTER, CHAOS_EVERY_SCENARIO as in fault-matrix.test.ts.
  */
 
 const MAX_RECONCILES = 40;
@@ -64,6 +67,8 @@ const lanesWanted = Number(process.env.CHAOS_GRM_LANES ?? 2);
 const processLanesWanted = Number(process.env.CHAOS_GRM_PROCESS_LANES ?? 1);
 const modeFilter = process.env.CHAOS_MODES?.split(",");
 const filter = process.env.CHAOS_FILTER ? new RegExp(process.env.CHAOS_FILTER) : undefined;
+const everyScenario = process.env.CHAOS_EVERY_SCENARIO === "1";
+const SCENARIO_TIMEOUT_MS = 300_000;
 const startedAt = new Date();
 /** One shoot's create, and the delete of a project's last shoot (a sibling's delete makes the same ManagedResource calls). */
 const GRM_FLOWS: Flow[] = ["create", "delete-last"];
@@ -101,7 +106,7 @@ function modesAt(call: MatrixCall, calls: MatrixCall[]): Mode[] {
 }
 
 const SELECTION =
-  "This part runs on the real gardener-resource-manager, a shoot kube-apiserver per scenario, with the flows recorded there: a fault at each Kubernetes call that writes or deletes a ManagedResource or its Secret (apply-then-fail, and crash at the ManagedResource writes) and at the first look of each wait for a ManagedResource being deleted (transient), for one shoot's create and the delete of a project's last shoot. The rows are those calls only, numbered by their place in the recorded flow; the other calls and modes are in the table above (test/chaos/fault-matrix-grm.test.ts says why).";
+  "This part runs on the real gardener-resource-manager, a shoot kube-apiserver per scenario, with the flows recorded there: a fault at each Kubernetes call that writes or deletes a ManagedResource or its Secret (apply-then-fail, and crash at the ManagedResource writes) and at the first look of each wait for a ManagedResource being deleted (transient), for one shoot's create and the delete of a project's last shoot; of those on one call path (`≡`) one runs. The rows are those calls only, numbered by their place in the recorded flow; the other calls and modes are in the table above (test/chaos/fault-matrix-grm.test.ts says why).";
 
 const lanes = await Promise.all(
   Array.from({ length: Math.max(1, lanesWanted) }, (_, i) => createChaosLane({ name: `grm${i}`, kind: "in-process", resourceManager: "real", productionPoll: true })),
@@ -116,10 +121,20 @@ const results: ScenarioResult[] = [];
 const scenarios = records.flatMap((r) =>
   r.calls.flatMap((call) => modesAt(call, r.calls).filter((mode) => modes.includes(mode)).map((mode) => ({ call, mode }))),
 );
-const chosen = scenarios.filter(({ call, mode }) => !filter || filter.test(`${call.flow} ${mode} ${callId(call)}`));
-const filtered = modes.length !== GRM_MODES.length || chosen.length !== scenarios.length;
+const modesOf = (call: MatrixCall) => modesAt(call, records.find((r) => r.flow === call.flow)!.calls).filter((mode) => modes.includes(mode));
+const selection = everyScenario ? { kept: scenarios, covered: [] } : selectScenarios(records, modes, modesOf);
+const chosen = selection.kept.filter(({ call, mode }) => !filter || filter.test(`${call.flow} ${mode} ${callId(call)}`));
+const filtered = modes.length !== GRM_MODES.length || chosen.length !== selection.kept.length;
+const outcomes = startAll(
+  chosen,
+  ({ mode }) => (isCrash(mode) ? processPool : inProcessPool),
+  (lane, { call, mode }) => runScenario(lane, call, mode),
+  SCENARIO_TIMEOUT_MS,
+  ({ call, mode }) => `${call.flow} ${mode} at ${callId(call)}`,
+);
 
 afterAll(async () => {
+  await Promise.all(outcomes);
   const report = matrixReport({
     records,
     results,
@@ -131,6 +146,7 @@ afterAll(async () => {
     isRow: (c, calls) => modesAt(c, calls).length > 0,
     resourceManager: "real",
     selection: SELECTION,
+    covered: selection.covered,
   });
   writeReport(inject("chaosResultsDir"), "fault-matrix-grm", report);
   await Promise.all([...lanes, ...processLanes].map((l) => l.close()));
@@ -154,13 +170,14 @@ describe("the flows recorded on the real resource manager", () => {
 });
 
 for (const flow of GRM_FLOWS) {
-  const mine = chosen.filter((s) => s.call.flow === flow);
+  const mine = chosen.map((s, i) => ({ ...s, outcome: outcomes[i]! })).filter((s) => s.call.flow === flow);
   if (mine.length === 0) continue;
-  describe.concurrent(`fault matrix on the real resource manager: ${FLOW_TITLES[flow]}`, () => {
-    for (const { call, mode } of mine) {
-      const pool = isCrash(mode) ? processPool : inProcessPool;
+  describe(`fault matrix on the real resource manager: ${FLOW_TITLES[flow]}`, () => {
+    for (const { call, mode, outcome } of mine) {
       it(`converges after ${mode} at ${callId(call)}`, async () => {
-        const result = await pool.use((lane) => runScenario(lane, call, mode));
+        const settled = await outcome;
+        if (!settled.ok) throw settled.error;
+        const result = settled.value;
         results.push(result);
         const verdict = result.fired && result.converged && result.violations.length === 0 ? "ok" : "FAILED";
         process.stderr.write(`chaos-grm ${results.length}/${chosen.length} ${verdict} ${flow} ${mode} ${callId(call)}: ${result.reconciles}r ${result.seconds.toFixed(1)}s\n`);
@@ -168,7 +185,7 @@ for (const flow of GRM_FLOWS) {
         expect(result.violations).toEqual([]);
         expect(result.converged).toBe(true);
         expect(result.reconciles).toBeLessThanOrEqual(MAX_RECONCILES);
-      });
+      }, SCENARIO_TIMEOUT_MS + 60_000);
     }
   });
 }

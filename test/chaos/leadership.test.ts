@@ -11,7 +11,7 @@ import { type ChaosLane, type OntapCallLogEntry, passwordOnOntapIsStored } from 
 import { type FaultProxy, startFaultProxy } from "../../src/testenv/index.js";
 import { testEnv } from "../support/kube-test-helpers.js";
 import { Events } from "../../src/kube/resources.js";
-import { svmNameFor } from "../../src/ontap-extension/plan.js";
+import { svmNameFor, usernameFor } from "../../src/ontap-extension/plan.js";
 import { createWorld, type Shoot, uniqueSuffix, type World } from "../support/world.js";
 
 /**
@@ -165,7 +165,7 @@ describe("chaos: leadership", () => {
       } else {
         const drifted = `Drifted-${uniqueSuffix()}-Passw0rd-by-hand`;
         w.knownSecrets.add(drifted);
-        await sim.setAccountPassword(svmNameFor(shoot.projectId), shoot.name, drifted);
+        await sim.setAccountPassword(svmNameFor(shoot.projectId), usernameFor(shoot.namespace), drifted);
         trigger = () => w.annotate(shoot, { "gardener.cloud/operation": "reconcile" });
       }
     }

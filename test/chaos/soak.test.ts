@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { seededRandom } from "../../src/faults/rules.js";
 import { Extensions } from "../../src/kube/resources.js";
+import { gardenletRequest } from "../../src/testenv/index.js";
 import { writeReport } from "../support/chaos-report.js";
 import { createExtension, createShootNamespace, type PlannedShoot, planShoot, succeeded } from "../support/chaos-state.js";
 import { type ChaosLane, createChaosLane, ontapSnapshot, orphans, scanForSecrets, sleep } from "../support/chaos-world.js";
@@ -160,13 +161,13 @@ describe("soak", () => {
     const create = await underChaos(CHAOS_SECONDS, async (until) => {
       const spread = ((until - Date.now()) * 0.6) / order.length;
       for (const shoot of order) {
-        await createShootNamespace(lane, shoot);
+        await createShootNamespace(lane, shoot, { realistic: true });
         await createExtension(lane, shoot);
         await sleep(spread * between(0.5, 1.5));
       }
       while (Date.now() < until - 1000) {
         const shoot = pick(shoots);
-        await lane.world.kube.mergePatch(Extensions, shoot.namespace, "ontap", { metadata: { annotations: { "gardener.cloud/operation": "reconcile" } } }).catch(() => undefined);
+        await lane.world.kube.mergePatch(Extensions, shoot.namespace, "ontap", { metadata: { annotations: gardenletRequest("reconcile") } }).catch(() => undefined);
         await sleep(between(300, 1500));
       }
     });

@@ -21,6 +21,7 @@ import {
 } from "../support/chaos-state.js";
 import { type ChaosLane, createChaosLane, ontapSnapshot, orphans, scanForSecrets, sleep, waitUntil } from "../support/chaos-world.js";
 import type { SimAdmin } from "../support/sim-admin.js";
+import { usernameFor } from "../support/invariants.js";
 
 /**
  * The state matrix: each starting state is built directly (simulator and kube-apiserver), then the
@@ -130,140 +131,149 @@ async function convergedShoot(): Promise<{ shoot: PlannedShoot; svmUuid: string;
   throw new Error(`SVM ${shoot.svmName} is on no cluster`);
 }
 
+/**
+ * The Go extension's table: a starting state per row, in named columns (what exists on ONTAP and in the seed
+ * before the Extension is created), and what the controller must then write. `asserts` holds the row's own
+ * assertions beyond convergence; the row's label in the report is the columns in the Go table's order.
+ */
+interface GoTableRow {
+  svm: boolean;
+  dataLifs: boolean;
+  managementLif: boolean;
+  /** The shoot's ONTAP user, with a password the seed does not know (`unknown`) or the seed Secret's (`live`). */
+  user: "none" | "unknown password" | "live password";
+  /** The seed Secret: its password `stored` (no user has it yet), the user's `live` one, or `empty`. */
+  seedSecret: "none" | "stored password" | "live password" | "empty password";
+  action: string;
+  asserts(row: GoTableRun): Promise<void>;
+}
+
+interface GoTableRun {
+  shoot: PlannedShoot;
+  /** Since the Extension was created. */
+  since: Marks;
+  writes: { ontap: string[]; kube: string[] };
+  svmUuid?: string;
+  /** The seed Secret's password, when the row wrote one. */
+  storedPassword?: string;
+  seedSecretBefore?: Awaited<ReturnType<typeof seedSecret>>;
+}
+
+const yesNo = (present: boolean) => (present ? "yes" : "no");
+function goTableLabel(r: GoTableRow): string {
+  const secret = { none: "no", "stored password": "yes", "live password": "yes (password works)", "empty password": "empty password" }[r.seedSecret];
+  return [yesNo(r.svm), yesNo(r.dataLifs), yesNo(r.managementLif), yesNo(r.user !== "none"), secret].join(" / ");
+}
+
+const GO_TABLE: GoTableRow[] = [
+  {
+    svm: false, dataLifs: false, managementLif: false, user: "none", seedSecret: "none",
+    action: "creates SVM, 3 LIFs, user and seed Secret",
+    async asserts({ writes: w }) {
+      expect(count(w.ontap, "sim-1 POST /api/svm/svms")).toBe(1);
+      expect(count(w.ontap, "sim-1 POST /api/network/ip/interfaces")).toBe(3);
+      expect(count(w.ontap, "sim-1 POST /api/security/accounts")).toBe(1);
+      expect(w.kube).toContain("POST /api/v1/namespaces/{ns}/secrets");
+    },
+  },
+  {
+    svm: true, dataLifs: false, managementLif: false, user: "none", seedSecret: "none",
+    action: "keeps the SVM, creates 3 LIFs, user and Secret",
+    async asserts({ writes: w, svmUuid }) {
+      expect(w.ontap.filter((x) => x.includes("/api/svm/svms"))).toEqual([]);
+      expect(count(w.ontap, "sim-1 POST /api/network/ip/interfaces")).toBe(3);
+      expect(count(w.ontap, "sim-1 POST /api/security/accounts")).toBe(1);
+      expect((await sim1.state()).svms.map((s) => s.uuid)).toEqual([svmUuid]);
+    },
+  },
+  {
+    svm: true, dataLifs: true, managementLif: false, user: "none", seedSecret: "none",
+    action: "creates only the management LIF, then user and Secret",
+    async asserts({ writes: w }) {
+      expect(count(w.ontap, "sim-1 POST /api/network/ip/interfaces")).toBe(1);
+      expect((await sim1.state()).interfaces.map((i) => i.name).sort()).toEqual(["datalif+0", "datalif+1", "managementlif"]);
+      expect(count(w.ontap, "sim-1 POST /api/security/accounts")).toBe(1);
+    },
+  },
+  {
+    svm: true, dataLifs: true, managementLif: true, user: "none", seedSecret: "none",
+    action: "creates user and Secret, no LIF write",
+    async asserts({ writes: w }) {
+      expect(w.ontap.filter((x) => x.includes("interfaces"))).toEqual([]);
+      expect(w.ontap).toEqual(["sim-1 POST /api/security/accounts"]);
+    },
+  },
+  {
+    svm: true, dataLifs: true, managementLif: true, user: "unknown password", seedSecret: "none",
+    action: "stores a new password (pending) first, then sets it on the user, then promotes it",
+    async asserts({ writes: w, since, shoot }) {
+      expect(w.ontap).toEqual(["sim-1 POST /api/security/authentication/password"]);
+      const ontapLog = await lane.ontapLog(since.ontap);
+      const passwordSet = ontapLog.find((c) => c.method === "POST" && c.template === "/api/security/authentication/password")!;
+      // The seed Secret's create is the second Secret create in the namespace: trident-crds' ManagedResource
+      // Secret is written at the start of the pass, the seed Secret once the SVM is found (the proxy's log has
+      // no bodies to tell them apart by name).
+      const secretCreates = lane.kubeLog(since.kube).filter((c) => c.method === "POST" && c.path === `/api/v1/namespaces/${shoot.namespace}/secrets`);
+      expect(secretCreates.length).toBeGreaterThanOrEqual(2);
+      expect(secretCreates[1]!.at).toBeLessThan(passwordSet.at);
+    },
+  },
+  {
+    svm: true, dataLifs: true, managementLif: true, user: "none", seedSecret: "stored password",
+    action: "creates the user with a password stored (pending) before the create",
+    async asserts({ writes: w, since, shoot, storedPassword }) {
+      expect(w.ontap).toEqual(["sim-1 POST /api/security/accounts"]);
+      const accountCreate = (await lane.ontapLog(since.ontap)).find((c) => c.method === "POST" && c.template === "/api/security/accounts")!;
+      const pendingWrite = lane.kubeLog(since.kube).find((c) => c.method === "PUT" && c.path.endsWith(`/${shoot.namespace}/secrets/${SEED_SECRET}`))!;
+      expect(pendingWrite.at).toBeLessThan(accountCreate.at);
+      expect((await seedSecret(lane, shoot))?.data.password).not.toBe(storedPassword);
+    },
+  },
+  {
+    svm: true, dataLifs: true, managementLif: true, user: "live password", seedSecret: "live password",
+    action: "verifies only: no write on ONTAP, none to the Secret",
+    async asserts({ writes: w, shoot, seedSecretBefore }) {
+      expect(w.ontap).toEqual([]);
+      expect(w.kube.filter((x) => x.includes("ontap-svm-credentials"))).toEqual([]);
+      expect((await seedSecret(lane, shoot))?.resourceVersion).toBe(seedSecretBefore?.resourceVersion);
+    },
+  },
+  {
+    svm: true, dataLifs: true, managementLif: true, user: "unknown password", seedSecret: "empty password",
+    action: "sets a new password (stored first) and updates the Secret",
+    async asserts({ writes: w }) {
+      expect(w.ontap).toEqual(["sim-1 POST /api/security/authentication/password"]);
+      expect(w.kube.filter((x) => x.startsWith("PUT") && x.includes(SEED_SECRET)).length).toBe(2);
+    },
+  },
+];
+
+/** The shoot's own ONTAP user (`<gardener project>--<shoot>`); the rows named "legacy" model the Go extension's, the shoot name. */
+function userOf(shoot: { namespace: string }): string {
+  return usernameFor(shoot.namespace);
+}
+
+/** Builds a Go-table row's starting state, creates the Extension, waits for Succeeded and runs the row's checks. */
+async function runGoTableRow(r: GoTableRow): Promise<void> {
+  const shoot = planShoot();
+  const svm = r.svm ? await createSvm(sim1, shoot) : undefined;
+  if (svm && (r.dataLifs || r.managementLif)) await createShootLifs(sim1, svm.uuid, shoot, { data: r.dataLifs, management: r.managementLif });
+  const live = r.user === "live password" ? password("live") : undefined;
+  if (svm && r.user !== "none") await createUser(lane, sim1, svm.uuid, userOf(shoot), live ?? password(r.seedSecret === "empty password" ? "old" : "unknown"));
+  await createShootNamespace(lane, shoot);
+  const storedPassword = r.seedSecret === "stored password" ? password("stored") : r.seedSecret === "live password" ? live : r.seedSecret === "empty password" ? "" : undefined;
+  if (storedPassword !== undefined) await createSeedSecret(lane, shoot, { username: userOf(shoot), password: storedPassword });
+  const seedSecretBefore = storedPassword !== undefined ? await seedSecret(lane, shoot) : undefined;
+  const since = await mark();
+  await createExtension(lane, shoot);
+  await waitForSuccess(shoot);
+  const writes = await writesSince(since, shoot);
+  await r.asserts({ shoot, since, writes, svmUuid: svm ? String(svm.uuid) : undefined, storedPassword, seedSecretBefore });
+  await converged(shoot);
+}
+
 describe("state matrix: the rows of the Go extension's table", () => {
-  row("no / no / no / no / no", "creates SVM, 3 LIFs, user and seed Secret", async () => {
-    const shoot = planShoot();
-    await createShootNamespace(lane, shoot);
-    const m = await mark();
-    await createExtension(lane, shoot);
-    await waitForSuccess(shoot);
-    const w = await writesSince(m, shoot);
-    expect(count(w.ontap, "sim-1 POST /api/svm/svms")).toBe(1);
-    expect(count(w.ontap, "sim-1 POST /api/network/ip/interfaces")).toBe(3);
-    expect(count(w.ontap, "sim-1 POST /api/security/accounts")).toBe(1);
-    expect(w.kube).toContain("POST /api/v1/namespaces/{ns}/secrets");
-    await converged(shoot);
-  });
-
-  row("yes / no / no / no / no", "keeps the SVM, creates 3 LIFs, user and Secret", async () => {
-    const shoot = planShoot();
-    const svm = await createSvm(sim1, shoot);
-    await createShootNamespace(lane, shoot);
-    const m = await mark();
-    await createExtension(lane, shoot);
-    await waitForSuccess(shoot);
-    const w = await writesSince(m, shoot);
-    expect(w.ontap.filter((x) => x.includes("/api/svm/svms"))).toEqual([]);
-    expect(count(w.ontap, "sim-1 POST /api/network/ip/interfaces")).toBe(3);
-    expect(count(w.ontap, "sim-1 POST /api/security/accounts")).toBe(1);
-    expect((await sim1.state()).svms.map((s) => s.uuid)).toEqual([svm.uuid]);
-    await converged(shoot);
-  });
-
-  row("yes / yes / no / no / no", "creates only the management LIF, then user and Secret", async () => {
-    const shoot = planShoot();
-    const svm = await createSvm(sim1, shoot);
-    await createShootLifs(sim1, svm.uuid, shoot, { data: true, management: false });
-    await createShootNamespace(lane, shoot);
-    const m = await mark();
-    await createExtension(lane, shoot);
-    await waitForSuccess(shoot);
-    const w = await writesSince(m, shoot);
-    expect(count(w.ontap, "sim-1 POST /api/network/ip/interfaces")).toBe(1);
-    expect((await sim1.state()).interfaces.map((i) => i.name).sort()).toEqual(["datalif+0", "datalif+1", "managementlif"]);
-    expect(count(w.ontap, "sim-1 POST /api/security/accounts")).toBe(1);
-    await converged(shoot);
-  });
-
-  row("yes / yes / yes / no / no", "creates user and Secret, no LIF write", async () => {
-    const shoot = planShoot();
-    const svm = await createSvm(sim1, shoot);
-    await createShootLifs(sim1, svm.uuid, shoot, { data: true, management: true });
-    await createShootNamespace(lane, shoot);
-    const m = await mark();
-    await createExtension(lane, shoot);
-    await waitForSuccess(shoot);
-    const w = await writesSince(m, shoot);
-    expect(w.ontap.filter((x) => x.includes("interfaces"))).toEqual([]);
-    expect(w.ontap).toEqual(["sim-1 POST /api/security/accounts"]);
-    await converged(shoot);
-  });
-
-  row("yes / yes / yes / yes / no", "stores a new password (pending) first, then sets it on the user, then promotes it", async () => {
-    const shoot = planShoot();
-    const svm = await createSvm(sim1, shoot);
-    await createShootLifs(sim1, svm.uuid, shoot, { data: true, management: true });
-    await createUser(lane, sim1, svm.uuid, shoot.name, password("unknown"));
-    await createShootNamespace(lane, shoot);
-    const m = await mark();
-    await createExtension(lane, shoot);
-    await waitForSuccess(shoot);
-    const w = await writesSince(m, shoot);
-    expect(w.ontap).toEqual(["sim-1 POST /api/security/authentication/password"]);
-    const ontapLog = await lane.ontapLog(m.ontap);
-    const passwordSet = ontapLog.find((c) => c.method === "POST" && c.template === "/api/security/authentication/password")!;
-    // The seed Secret's create is the second Secret create in the namespace: trident-crds' ManagedResource
-    // Secret is written at the start of the pass, the seed Secret once the SVM is found (the proxy's log has
-    // no bodies to tell them apart by name).
-    const secretCreates = lane.kubeLog(m.kube).filter((c) => c.method === "POST" && c.path === `/api/v1/namespaces/${shoot.namespace}/secrets`);
-    expect(secretCreates.length).toBeGreaterThanOrEqual(2);
-    expect(secretCreates[1]!.at).toBeLessThan(passwordSet.at);
-    await converged(shoot);
-  });
-
-  row("yes / yes / yes / no / yes", "creates the user with a password stored (pending) before the create", async () => {
-    const shoot = planShoot();
-    const svm = await createSvm(sim1, shoot);
-    await createShootLifs(sim1, svm.uuid, shoot, { data: true, management: true });
-    await createShootNamespace(lane, shoot);
-    const stored = password("stored");
-    await createSeedSecret(lane, shoot, { username: shoot.name, password: stored });
-    const m = await mark();
-    await createExtension(lane, shoot);
-    await waitForSuccess(shoot);
-    const w = await writesSince(m, shoot);
-    expect(w.ontap).toEqual(["sim-1 POST /api/security/accounts"]);
-    const accountCreate = (await lane.ontapLog(m.ontap)).find((c) => c.method === "POST" && c.template === "/api/security/accounts")!;
-    const pendingWrite = lane.kubeLog(m.kube).find((c) => c.method === "PUT" && c.path.endsWith(`/${shoot.namespace}/secrets/${SEED_SECRET}`))!;
-    expect(pendingWrite.at).toBeLessThan(accountCreate.at);
-    expect((await seedSecret(lane, shoot))?.data.password).not.toBe(stored);
-    await converged(shoot);
-  });
-
-  row("yes / yes / yes / yes / yes (password works)", "verifies only: no write on ONTAP, none to the Secret", async () => {
-    const shoot = planShoot();
-    const svm = await createSvm(sim1, shoot);
-    await createShootLifs(sim1, svm.uuid, shoot, { data: true, management: true });
-    const live = password("live");
-    await createUser(lane, sim1, svm.uuid, shoot.name, live);
-    await createShootNamespace(lane, shoot);
-    await createSeedSecret(lane, shoot, { username: shoot.name, password: live });
-    const before = await seedSecret(lane, shoot);
-    const m = await mark();
-    await createExtension(lane, shoot);
-    await waitForSuccess(shoot);
-    const w = await writesSince(m, shoot);
-    expect(w.ontap).toEqual([]);
-    expect(w.kube.filter((x) => x.includes("ontap-svm-credentials"))).toEqual([]);
-    expect((await seedSecret(lane, shoot))?.resourceVersion).toBe(before?.resourceVersion);
-    await converged(shoot);
-  });
-
-  row("yes / yes / yes / yes / empty password", "sets a new password (stored first) and updates the Secret", async () => {
-    const shoot = planShoot();
-    const svm = await createSvm(sim1, shoot);
-    await createShootLifs(sim1, svm.uuid, shoot, { data: true, management: true });
-    await createUser(lane, sim1, svm.uuid, shoot.name, password("old"));
-    await createShootNamespace(lane, shoot);
-    await createSeedSecret(lane, shoot, { username: shoot.name, password: "" });
-    const m = await mark();
-    await createExtension(lane, shoot);
-    await waitForSuccess(shoot);
-    const w = await writesSince(m, shoot);
-    expect(w.ontap).toEqual(["sim-1 POST /api/security/authentication/password"]);
-    expect(w.kube.filter((x) => x.startsWith("PUT") && x.includes(SEED_SECRET)).length).toBe(2);
-    await converged(shoot);
-  });
+  for (const r of GO_TABLE) row(goTableLabel(r), r.action, () => runGoTableRow(r));
 });
 
 describe("state matrix: the credentials protocol", () => {
@@ -272,14 +282,14 @@ describe("state matrix: the credentials protocol", () => {
     const svm = await createSvm(sim1, shoot);
     await createShootLifs(sim1, svm.uuid, shoot, { data: true, management: true });
     const live = password("pending-live");
-    await createUser(lane, sim1, svm.uuid, shoot.name, live);
+    await createUser(lane, sim1, svm.uuid, userOf(shoot), live);
     await createShootNamespace(lane, shoot);
-    await createSeedSecret(lane, shoot, { username: shoot.name, password: password("stale"), pendingPassword: live });
+    await createSeedSecret(lane, shoot, { username: userOf(shoot), password: password("stale"), pendingPassword: live });
     const m = await mark();
     await createExtension(lane, shoot);
     await waitForSuccess(shoot);
     expect((await writesSince(m, shoot)).ontap).toEqual([]);
-    expect((await seedSecret(lane, shoot))?.data).toEqual({ username: shoot.name, password: live });
+    expect((await seedSecret(lane, shoot))?.data).toEqual({ username: userOf(shoot), password: live });
     await converged(shoot);
   });
 
@@ -288,16 +298,16 @@ describe("state matrix: the credentials protocol", () => {
     const svm = await createSvm(sim1, shoot);
     await createShootLifs(sim1, svm.uuid, shoot, { data: true, management: true });
     const live = password("live");
-    await createUser(lane, sim1, svm.uuid, shoot.name, live);
+    await createUser(lane, sim1, svm.uuid, userOf(shoot), live);
     await createShootNamespace(lane, shoot);
     const neverSet = password("never-set");
-    await createSeedSecret(lane, shoot, { username: shoot.name, password: live, pendingPassword: neverSet });
+    await createSeedSecret(lane, shoot, { username: userOf(shoot), password: live, pendingPassword: neverSet });
     const m = await mark();
     await createExtension(lane, shoot);
     await waitForSuccess(shoot);
     expect((await writesSince(m, shoot)).ontap).toEqual([]);
     const { supersededPasswords, ...plain } = (await seedSecret(lane, shoot))?.data ?? {};
-    expect(plain).toEqual({ username: shoot.name, password: live });
+    expect(plain).toEqual({ username: userOf(shoot), password: live });
     expect(JSON.parse(supersededPasswords ?? "[]").map((e: { password: string }) => e.password)).toEqual([neverSet]);
     await converged(shoot);
   });
@@ -307,14 +317,14 @@ describe("state matrix: the credentials protocol", () => {
     const before = (await seedSecret(lane, shoot))!.data.password!;
     const drifted = password("drifted");
     lane.world.knownSecrets.add(drifted);
-    await sim1.setAccountPassword(shoot.svmName, shoot.name, drifted);
+    await sim1.setAccountPassword(shoot.svmName, userOf(shoot), drifted);
     const m = await mark();
     await lane.world.reconcileNow(shoot);
     expect((await writesSince(m, shoot)).ontap).toEqual(["sim-1 POST /api/security/authentication/password"]);
     const after = (await seedSecret(lane, shoot))!.data.password!;
     expect(after).not.toBe(before);
     expect(after).not.toBe(drifted);
-    expect(await authenticates(sim1, shoot.managementLif, shoot.name, drifted)).toBe(false);
+    expect(await authenticates(sim1, shoot.managementLif, userOf(shoot), drifted)).toBe(false);
     await converged(shoot);
   });
 
@@ -327,7 +337,7 @@ describe("state matrix: the credentials protocol", () => {
       const drifted = password("unreachable");
       lane.world.knownSecrets.add(drifted);
       // On a reachable LIF this drift would be a 401 and a rotation; unreachable, it must stay "unknown".
-      await host.setAccountPassword(shoot.svmName, shoot.name, drifted);
+      await host.setAccountPassword(shoot.svmName, userOf(shoot), drifted);
       await setLifReachable(host, shoot.managementLif, false);
       const m = await mark();
       await lane.world.reconcileNow(shoot);
@@ -364,7 +374,7 @@ describe("state matrix: the credentials protocol", () => {
     },
   );
 
-  row("legacy Secret of the Go extension in kube-system, user live, no seed Secret", "adopts the password, moves it, deletes the legacy Secret; no ONTAP write", async () => {
+  row("legacy Secret of the Go extension in kube-system, user live, no seed Secret", "adopts the Go user and its password, records the owner on the account (one PATCH, no password write), moves the password, deletes the legacy Secret", async () => {
     const shoot = planShoot();
     const svm = await createSvm(sim1, shoot);
     await createShootLifs(sim1, svm.uuid, shoot, { data: true, management: true });
@@ -375,13 +385,13 @@ describe("state matrix: the credentials protocol", () => {
     const m = await mark();
     await createExtension(lane, shoot);
     await waitForSuccess(shoot);
-    expect((await writesSince(m, shoot)).ontap).toEqual([]);
-    expect((await seedSecret(lane, shoot))?.data.password).toBe(legacy);
+    expect((await writesSince(m, shoot)).ontap).toEqual(["sim-1 PATCH /api/security/accounts/{owner.uuid}/{name}"]);
+    expect((await seedSecret(lane, shoot))?.data).toEqual({ username: shoot.name, password: legacy });
     expect(await lane.world.kube.get(Secrets, "kube-system", shoot.legacySecretName)).toBeUndefined();
     await converged(shoot);
   });
 
-  row("legacy Secret whose password no longer works", "rotates into the seed Secret, then deletes the stale legacy Secret", async () => {
+  row("legacy Secret whose password no longer works", "the Go user is not provably this shoot's: creates the shoot's own user (password stored first), leaves the Go user alone, deletes the stale legacy Secret", async () => {
     const shoot = planShoot();
     const svm = await createSvm(sim1, shoot);
     await createShootLifs(sim1, svm.uuid, shoot, { data: true, management: true });
@@ -392,10 +402,14 @@ describe("state matrix: the credentials protocol", () => {
     const m = await mark();
     await createExtension(lane, shoot);
     await waitForSuccess(shoot);
-    expect((await writesSince(m, shoot)).ontap).toEqual(["sim-1 POST /api/security/authentication/password"]);
+    expect((await writesSince(m, shoot)).ontap).toEqual(["sim-1 POST /api/security/accounts"]);
+    expect((await seedSecret(lane, shoot))?.data.username).toBe(userOf(shoot));
     expect((await seedSecret(lane, shoot))?.data.password).not.toBe(legacy);
     expect(await lane.world.kube.get(Secrets, "kube-system", shoot.legacySecretName)).toBeUndefined();
-    await converged(shoot);
+    // The Go user stays for an operator (it may be another shoot's of the same name): the one orphan left.
+    expect(await lane.world.invariants([shoot])).toEqual([]);
+    expect(orphans(await ontapSnapshot(lane), [shoot])).toEqual([`sim-1: user ${shoot.name} on ${shoot.svmName} belongs to no live shoot`]);
+    expect(scanForSecrets(lane.controller.drainLogs(), lane.world.knownSecrets)).toEqual([]);
   });
 
   row("data LIFs under this project's former names datalif<i>, user and Secret live", "keeps them as the same LIFs: no ONTAP write", async () => {
@@ -404,9 +418,9 @@ describe("state matrix: the credentials protocol", () => {
     for (const [i, ip] of shoot.dataLifs.entries()) await createLif(sim1, svm.uuid, `datalif${i}`, ip, "default-data-nvme-tcp");
     await createLif(sim1, svm.uuid, "managementlif", shoot.managementLif, "default-management");
     const live = password("former-names");
-    await createUser(lane, sim1, svm.uuid, shoot.name, live);
+    await createUser(lane, sim1, svm.uuid, userOf(shoot), live);
     await createShootNamespace(lane, shoot);
-    await createSeedSecret(lane, shoot, { username: shoot.name, password: live });
+    await createSeedSecret(lane, shoot, { username: userOf(shoot), password: live });
     const m = await mark();
     await createExtension(lane, shoot);
     await waitForSuccess(shoot);

@@ -11,7 +11,7 @@ import { findObject, type RenderedObject, renderChart, writeValues } from "../su
 import { applyManifests, type ChartPod, deleteManifests, readLog, serviceAccountToken, startChartPod } from "../support/chart-pod.js";
 import { loadKubeConfig, testEnv } from "../support/kube-test-helpers.js";
 import { chartRules, grantUses, requestAttributes, unusedGrants } from "../support/rbac.js";
-import { freePorts } from "../../src/testenv/index.js";
+import { freePorts, gardenletRequest, isExtensionReady } from "../../src/testenv/index.js";
 import { createWorld, type Shoot, type World } from "../support/world.js";
 
 // Runs on the real gardener-resource-manager (a shoot API server per shoot): what the controller asks the seed
@@ -123,8 +123,8 @@ async function waitFor(world: World, shoot: Shoot, what: string, predicate: (e: 
   }
 }
 
-const succeeded = (e: Extension) =>
-  e.status?.lastOperation?.state === "Succeeded" && e.status.observedGeneration === e.metadata.generation && !e.metadata.annotations?.["gardener.cloud/operation"];
+/** Ready as gardenlet decides it after a request (Gardener's `checkExtensionObject`). */
+const succeeded = (e: Extension) => isExtensionReady(e);
 
 describe("the chart's RBAC, as the controller's only permissions", () => {
   it("carries a shoot through create, no-op, spec change, migrate, restore and delete with no request refused and no rule unused", async () => {
@@ -175,7 +175,7 @@ describe("the chart's RBAC, as the controller's only permissions", () => {
     // Spec change: a second data LIF changes what the ManagedResources hold.
     await world.kube.mergePatch(Extensions, shoot.namespace, shoot.extensionName, {
       spec: { providerConfig: { apiVersion: "ontap.metal.extensions.gardener.cloud/v1alpha1", kind: "TridentConfig", svmIpaddresses: { managementLif: "10.130.40.10", dataLifs: ["10.130.40.11", "10.130.40.12"] } } },
-      metadata: { annotations: { "gardener.cloud/operation": "reconcile" } },
+      metadata: { annotations: gardenletRequest("reconcile") },
     });
     await waitFor(world, shoot, "reconcile of the changed spec", succeeded, pod);
     // Migrate: the control plane moves away; finalizer and annotation go, the Extension stays.

@@ -4,14 +4,25 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { parseComponentConfig } from "../../src/config/component-config.js";
-import { MANAGED_RESOURCE_SECRET_NAMES } from "../../src/process-assembly.js";
+import { COMPONENT_SECRET_NAMES, SHOOT_COMPONENTS } from "../../src/ontap-extension/components.js";
 import { SECRET_NAME } from "../../src/ontap-extension/plan.js";
-import { MANAGED_RESOURCE_NAMES } from "../../src/trident/names.js";
 import { execFile } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { promisify } from "node:util";
 import { stringify } from "yaml";
-import { CHART_DIR, chartTools, findObject, helm, REPO_ROOT, type RenderedObject, renderChart, writeValues } from "../support/chart.js";
+import {
+  CHART_DIR,
+  chartTools,
+  findObject,
+  helm,
+  metalRolesValues,
+  packagedChart,
+  passwordsOutsideSecrets,
+  REPO_ROOT,
+  type RenderedObject,
+  renderChart,
+  writeValues,
+} from "../support/chart.js";
 
 /**
  * The chart through real helm (built from its Go module by hack/build-chart-tools.sh): lint and template with
@@ -52,6 +63,18 @@ describe("the Helm chart, rendered by real helm", () => {
     const full = writeValues(dir, "full.yaml", FULL_VALUES);
     const lintFull = await helm(["lint", CHART_DIR, "--strict", "--values", full]);
     expect(lintFull.stdout).toContain("1 chart(s) linted, 0 chart(s) failed");
+  });
+
+  it("ships as metal-stack's charts do: helm package, chart version = app version, the archive is what the tests render", async () => {
+    const chart = parse(readFileSync(path.join(CHART_DIR, "Chart.yaml"), "utf8")) as { name: string; version: string; appVersion: string };
+    expect(chart.version).toBe(chart.appVersion);
+    const archive = await packagedChart();
+    expect(path.basename(archive)).toBe(`${chart.name}-${chart.version}.tgz`);
+    // The image the chart deploys by default is the release the chart is.
+    const values = parse(readFileSync(path.join(CHART_DIR, "values.yaml"), "utf8")) as { image: { tag: string } };
+    expect(values.image.tag).toBe(chart.appVersion);
+    const shown = await helm(["show", "chart", archive]);
+    expect(parse(shown.stdout)).toMatchObject({ name: chart.name, version: chart.version, appVersion: chart.appVersion });
   });
 
   it("renders the default values: Gardener's labels, priority, PDB, probes and a config the controller can read", async () => {
@@ -183,6 +206,70 @@ describe("the Helm chart, rendered by real helm", () => {
     expect(checksum(rerendered)).not.toBe(checksum(deployment));
   });
 
+  it("renders metal-roles' values (Go entries, nothing added): passwords in Secrets only, a config the controller reads as unverified Go entries", async () => {
+    const go = [
+      { name: "cluster-a", ipaddress: "10.0.0.10", username: "admin", password: "Go-Passw0rd-a" },
+      { name: "cluster-b", ipaddress: "10.0.0.20", username: "admin", password: "Go-Passw0rd-b" },
+    ];
+    const objects = await renderChart({ namespace, valuesFiles: [writeValues(dir, "metal-roles.yaml", metalRolesValues(go))] });
+    expect(passwordsOutsideSecrets(objects, go.map((c) => c.password))).toEqual([]);
+    const secrets = objects.filter((o) => o.kind === "Secret");
+    expect(secrets.map((o) => o.metadata.name).sort()).toEqual(["gardener-extension-extension-ontap-ontap-cluster-a", "gardener-extension-extension-ontap-ontap-cluster-b"]);
+    const deployment = findObject(objects, "Deployment");
+    expect(deployment.spec.template.spec.containers[0].image).toBe("ghcr.io/metal-stack/gardener-extension-ontap:v0.2.20");
+    expect(deployment.spec.template.spec.containers[0].imagePullPolicy).toBe("IfNotPresent");
+    const text = findObject(objects, "ConfigMap", "gardener-extension-extension-ontap-config").data["config.yaml"];
+    expect(parse(text).clusters[0]).toEqual({
+      name: "cluster-a",
+      ipaddress: "10.0.0.10",
+      usernameFile: "/etc/gardener-extension-ontap/credentials/cluster-a/username",
+      passwordFile: "/etc/gardener-extension-ontap/credentials/cluster-a/password",
+    });
+    // The controller reads it with the Secrets' files as the kubelet mounts them.
+    const files = new Map<string, string>();
+    for (const s of secrets) {
+      const name = s.metadata.name.replace("gardener-extension-extension-ontap-ontap-", "");
+      for (const key of ["username", "password"]) files.set(`/etc/gardener-extension-ontap/credentials/${name}/${key}`, Buffer.from(s.data[key], "base64").toString());
+    }
+    const read = parseComponentConfig(text, "config.yaml", (p) => files.get(p) ?? "");
+    expect(read.clusters.map((c) => [c.name, c.url, c.password, c.tls])).toEqual([
+      ["cluster-a", "https://10.0.0.10", "Go-Passw0rd-a", { kind: "unverified", why: "go-extension-default" }],
+      ["cluster-b", "https://10.0.0.20", "Go-Passw0rd-b", { kind: "unverified", why: "go-extension-default" }],
+    ]);
+    // No pinning asked: no ConfigMap rule for pins.
+    expect(JSON.stringify(findObject(objects, "Role", "gardener-extension-extension-ontap").rules)).not.toContain("tls-pins");
+
+    // What an operator adds to the same Ansible variable: an inline CA (into the Secret), or pinning (a Role rule).
+    const ca = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+    const added = await renderChart({
+      namespace,
+      valuesFiles: [writeValues(dir, "metal-roles-tls.yaml", metalRolesValues([{ ...go[0]!, ca } as never, { ...go[1]!, pinCertificate: true } as never]))],
+    });
+    expect(passwordsOutsideSecrets(added, go.map((c) => c.password))).toEqual([]);
+    const addedConfig = parse(findObject(added, "ConfigMap", "gardener-extension-extension-ontap-config").data["config.yaml"]);
+    expect(addedConfig.clusters[0]).toMatchObject({ caFile: "/etc/gardener-extension-ontap/ca/cluster-a/ca.crt" });
+    expect(addedConfig.clusters[1]).toMatchObject({ pinCertificate: true });
+    const secretA = findObject(added, "Secret", "gardener-extension-extension-ontap-ontap-cluster-a");
+    expect(Buffer.from(secretA.data["ca.crt"], "base64").toString()).toBe(ca);
+    expect(findObject(added, "Role", "gardener-extension-extension-ontap").rules).toContainEqual({
+      apiGroups: [""],
+      resources: ["configmaps"],
+      resourceNames: ["gardener-extension-ontap-tls-pins"],
+      verbs: ["get", "update"],
+    });
+  });
+
+  it("keeps passwords in Secrets only, whatever the values' format", async () => {
+    const full = await renderChart({ namespace, valuesFiles: [writeValues(dir, "full.yaml", FULL_VALUES)] });
+    expect(passwordsOutsideSecrets(full, ["s3cr3t-a"])).toEqual([]);
+    // The check itself finds a password where one is (a ConfigMap, base64 in an annotation).
+    const planted: RenderedObject[] = [
+      { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "x" }, data: { "config.yaml": "password: s3cr3t-a" } },
+      { apiVersion: "v1", kind: "Pod", metadata: { name: "y", annotations: { a: Buffer.from("s3cr3t-a").toString("base64") } } },
+    ];
+    expect(passwordsOutsideSecrets(planted, ["s3cr3t-a"])).toEqual(["ConfigMap/x.data.config.yaml", "Pod/y.metadata.annotations.a"]);
+  });
+
   it("refuses a cluster without credentials, naming the field and the fix", async () => {
     const bad = writeValues(dir, "bad.yaml", { config: { clusters: [{ name: "metro-a", url: "https://10.0.0.10" }] } });
     await expect(renderChart({ namespace, valuesFiles: [bad] })).rejects.toThrow(
@@ -194,9 +281,9 @@ describe("the Helm chart, rendered by real helm", () => {
     const objects = await renderChart({ namespace });
     const rules = findObject(objects, "ClusterRole").rules as Array<{ resources: string[]; resourceNames?: string[]; verbs: string[] }>;
     const secretNames = rules.find((r) => r.resources.includes("secrets") && r.resourceNames)?.resourceNames ?? [];
-    expect([...secretNames].sort()).toEqual([SECRET_NAME, ...MANAGED_RESOURCE_SECRET_NAMES].sort());
+    expect([...secretNames].sort()).toEqual([SECRET_NAME, ...COMPONENT_SECRET_NAMES].sort());
     const mrNames = rules.find((r) => r.resources.includes("managedresources") && r.resourceNames)?.resourceNames ?? [];
-    expect([...mrNames].sort()).toEqual(Object.values(MANAGED_RESOURCE_NAMES).sort());
+    expect([...mrNames].sort()).toEqual(SHOOT_COMPONENTS.map((c) => c.name).sort());
     // No rule reads every Secret of the seed.
     const wideSecretReads = rules.filter((r) => r.resources.includes("secrets") && !r.resourceNames && r.verbs.some((v) => ["get", "list", "watch"].includes(v)));
     expect(wideSecretReads).toEqual([]);

@@ -1,9 +1,11 @@
+import { usernameFor } from "../support/invariants.js";
 import { describe, expect, it } from "vitest";
 import { Clusters, ManagedResources } from "../../src/kube/resources.js";
 import { isManagedResourceHealthy } from "../../src/trident/index.js";
 import { eventually } from "../support/kube-test-helpers.js";
 import type { MrObject } from "../support/shoot-objects.js";
 import { sumCounter } from "../../src/metrics/index.js";
+import { checkExtensionObject } from "../../src/testenv/index.js";
 import { worldPerTest } from "../support/world.js";
 
 const WRITE_VERBS = new Set(["create", "update", "patch", "delete"]);
@@ -25,7 +27,7 @@ describe("controller: a shoot's storage", () => {
     const shoot = await world.createShoot({ project: "alpha", ...lifs(1) });
     const ext = await world.waitSucceeded(shoot);
     expect(ext.metadata.finalizers).toContain("extensions.gardener.cloud/ontap");
-    expect(ext.status?.providerStatus).toMatchObject({ svmName: `p${shoot.projectId.replaceAll("-", "")}`, user: shoot.name });
+    expect(ext.status?.providerStatus).toMatchObject({ svmName: `p${shoot.projectId.replaceAll("-", "")}`, user: usernameFor(shoot.namespace) });
     expect(await world.invariants([shoot])).toEqual([]);
     expect(await sumCounter(world.metrics.stepOutcomesTotal, { step: "seed_secret_write", outcome: "failed" })).toBe(0);
   });
@@ -105,9 +107,26 @@ describe("controller: a shoot's storage", () => {
     process.stderr.write(`requests: create ${JSON.stringify(create)} no-op reconcile ${JSON.stringify(noop)}\n`);
     // one SVM lookup per cluster (bringing the SVM's ip_interfaces for the LIF check), one authentication as the user
     expect(noop.ontap).toBe(3);
-    // one write (consuming the annotation); the seed Secret is read; ManagedResources come from the informer caches
-    expect(noop.kubeWrites).toBe(1);
-    expect(noop.kube).toBe(2);
+    // two writes: consuming the annotation, and lastOperation's time for gardenlet's check (a status patch cannot
+    // remove an annotation); the seed Secret is read; ManagedResources come from the informer caches
+    expect(noop.kubeWrites).toBe(2);
+    expect(noop.kube).toBe(3);
+    expect(await world.invariants([shoot])).toEqual([]);
+  });
+
+  it("answers two and three consecutive requested no-op reconciles so that gardenlet's own check passes each time", async () => {
+    const world = await newWorld();
+    const shoot = await world.createShoot({ project: "zeta", ...lifs(6) });
+    await world.waitSucceeded(shoot);
+    for (let round = 1; round <= 3; round++) {
+      // reconcileNow requests as gardenlet does (operation + timestamp, in a second after the last status
+      // write) and waits with Gardener's checkExtensionObject: before the fix, round 2 waited until the timeout.
+      const ext = await world.reconcileNow(shoot, 30_000);
+      const requested = ext.metadata.annotations?.["gardener.cloud/timestamp"] ?? "";
+      expect(checkExtensionObject(ext), `round ${round}`).toBeUndefined();
+      expect(Date.parse(ext.status?.lastOperation?.lastUpdateTime ?? "")).toBeGreaterThanOrEqual(Math.floor(Date.parse(requested) / 1000) * 1000);
+      expect(ext.status?.lastOperation).toMatchObject({ type: "Reconcile", state: "Succeeded" });
+    }
     expect(await world.invariants([shoot])).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Events } from "../../src/kube/resources.js";
+import { sumCounter } from "../../src/metrics/index.js";
 import { worldPerTest } from "../support/world.js";
 
 // On the real gardener-resource-manager (a shoot per test, started when the first ManagedResource is written,
@@ -42,6 +43,45 @@ describe("controller: escalation", () => {
     await world.admins[0]!.clearFaults();
     const recovered = await world.waitSucceeded(shoot, 120_000);
     expect(recovered.status?.conditions?.find((c) => c.type === "ReconcileEscalated")?.status).toBe("False");
+    expect(await world.metrics.escalated.get().then((m) => m.values.find((v) => v.labels.namespace === shoot.namespace)?.value)).toBe(0);
+    expect(await world.invariants([shoot])).toEqual([]);
+  });
+
+  it("escalates a wait for the same thing (an SVM that stays initializing) after waitingMs, once, and clears it when the wait ends", { timeout: 240_000 }, async () => {
+    const world = await newWorld({ clusters: 1, escalation: { consecutiveFailures: 3, afterMs: 60 * 60_000, waitingMs: 3_000 } });
+    const shoot = await world.createShoot({ project: "escwait", dataLifs: ["10.40.2.11"], managementLif: "10.40.2.10" });
+    const ready = await world.waitSucceeded(shoot, 120_000);
+    const svmName = String(ready.status?.providerStatus?.svmName);
+    // ONTAP says the SVM is initializing and never finishes: every reconcile requeues, none fails.
+    await world.admins[0]!.setSvmState(svmName, "initializing");
+    await world.annotate(shoot, { "gardener.cloud/operation": "reconcile" });
+    const escalated = await world.waitFor(
+      shoot,
+      (e) => e.status?.conditions?.some((c) => c.type === "ReconcileEscalated" && c.status === "True") ?? false,
+      60_000,
+      "ReconcileEscalated=True while waiting",
+    );
+    expect(escalated.status?.lastOperation?.state).toBe("Processing");
+    expect(escalated.status?.lastError).toBeUndefined();
+    const condition = escalated.status?.conditions?.find((c) => c.type === "ReconcileEscalated");
+    expect(condition?.reason).toBe("WaitingForSVM");
+    expect(condition?.message).toContain(`SVM ${svmName}`);
+    expect(condition?.message).toContain("initializing");
+    expect(await world.metrics.escalated.get().then((m) => m.values.find((v) => v.labels.namespace === shoot.namespace)?.value)).toBe(1);
+    // More looks at the same wait: still one Warning event for it. (With a 3 s threshold the create's own wait
+    // for trident-crds on the real resource manager may have escalated, and recovered, before.)
+    const reconciles = await sumCounter(world.metrics.reconcilesTotal);
+    for (let i = 0; i < 100 && (await sumCounter(world.metrics.reconcilesTotal)) < reconciles + 3; i++) await new Promise((r) => setTimeout(r, 100));
+    const events = (await world.kube.list<EventObject>(Events, shoot.namespace)).items;
+    const escalations = events
+      .filter((e) => e.reason === "Escalated" && e.type === "Warning" && e.message.includes(`SVM ${svmName}`))
+      .map((e) => `${e.message} (x${e.count ?? 1})`);
+    expect(escalations, JSON.stringify(escalations)).toHaveLength(1);
+
+    await world.admins[0]!.setSvmState(svmName, "running");
+    const recovered = await world.waitSucceeded(shoot, 60_000);
+    expect(recovered.status?.conditions?.find((c) => c.type === "ReconcileEscalated")).toMatchObject({ status: "False", reason: "Recovered" });
+    expect(recovered.status?.providerStatus?.waiting).toBeUndefined();
     expect(await world.metrics.escalated.get().then((m) => m.values.find((v) => v.labels.namespace === shoot.namespace)?.value)).toBe(0);
     expect(await world.invariants([shoot])).toEqual([]);
   });

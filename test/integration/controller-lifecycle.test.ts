@@ -1,5 +1,7 @@
+import { usernameFor } from "../support/invariants.js";
 import { describe, expect, it } from "vitest";
-import { ManagedResources, Secrets } from "../../src/kube/resources.js";
+import { isExtensionReady, PROJECT_ANNOTATION } from "../../src/testenv/index.js";
+import { Clusters, Extensions, ManagedResources, Secrets } from "../../src/kube/resources.js";
 import { eventually } from "../support/kube-test-helpers.js";
 import { type Shoot, type World, worldPerTest } from "../support/world.js";
 
@@ -31,8 +33,8 @@ describe("controller: delete", () => {
     await world.waitGone(a);
     let ontap = await ontapWorld(world);
     expect(ontap.svms.map((s) => s.name)).toEqual([svmName(a)]);
-    expect(ontap.accounts.map((x) => x.name)).not.toContain(a.name);
-    expect(ontap.accounts.map((x) => x.name)).toContain(b.name);
+    expect(ontap.accounts.map((x) => x.name)).not.toContain(usernameFor(a.namespace));
+    expect(ontap.accounts.map((x) => x.name)).toContain(usernameFor(b.namespace));
     expect(await world.invariants([{ ...a, deleted: true }, b])).toEqual([]);
 
     const hostName = (await world.extension(b))?.status?.providerStatus?.cluster as string;
@@ -43,7 +45,7 @@ describe("controller: delete", () => {
     ontap = await ontapWorld(world);
     // the last user is gone, but the SVM holds data: it stays
     expect(ontap.svms.map((s) => s.name)).toEqual([svmName(b)]);
-    expect(ontap.accounts.filter((x) => x.name === b.name)).toHaveLength(0);
+    expect(ontap.accounts.filter((x) => x.name === usernameFor(b.namespace))).toHaveLength(0);
     expect(await world.kube.get(Secrets, b.namespace, "ontap-svm-credentials")).toBeUndefined();
   });
 
@@ -60,6 +62,23 @@ describe("controller: delete", () => {
     expect(await world.invariants([{ ...shoot, deleted: true }])).toEqual([]);
   });
 
+  it("tears down by what the status recorded when the providerConfig and the project annotation went bad", async () => {
+    const world = await newWorld();
+    const shoot = await world.createShoot({ project: "badin", ...lifs });
+    await world.waitSucceeded(shoot);
+    // Both inputs break after creation: the Extension's providerConfig and the Cluster's project annotation.
+    await world.kube.mergePatch(Extensions, shoot.namespace, shoot.extensionName, { spec: { providerConfig: { svmIpaddresses: { managementLif: "not-an-address" } } } });
+    await world.kube.mergePatch(Clusters, "", shoot.namespace, { spec: { shoot: { metadata: { annotations: { [PROJECT_ANNOTATION]: null } } } } });
+    await world.waitFor(shoot, (e) => e.status?.lastOperation?.state === "Failed", 30_000, "Failed on the bad providerConfig");
+    await world.deleteShoot(shoot);
+    await world.waitGone(shoot);
+    // The user (whose password the shoot owner could read) and the SVM it alone used are gone, not left behind.
+    const ontap = await ontapWorld(world);
+    expect(ontap.accounts.map((x) => x.name)).not.toContain(usernameFor(shoot.namespace));
+    expect(ontap.svms).toHaveLength(0);
+    expect(await world.invariants([{ ...shoot, deleted: true }])).toEqual([]);
+  });
+
   it("keeps the SVM under svmDeletionPolicy Retain", async () => {
     const world = await newWorld({ svmDeletionPolicy: "Retain" });
     const shoot = await world.createShoot({ project: "keep", ...lifs });
@@ -68,7 +87,7 @@ describe("controller: delete", () => {
     await world.waitGone(shoot);
     const ontap = await ontapWorld(world);
     expect(ontap.svms.map((s) => s.name)).toEqual([svmName(shoot)]);
-    expect(ontap.accounts.map((x) => x.name)).not.toContain(shoot.name);
+    expect(ontap.accounts.map((x) => x.name)).not.toContain(usernameFor(shoot.namespace));
   });
 
   it("force-deletes seed-side state without touching ONTAP", async () => {
@@ -114,12 +133,9 @@ describe("controller: migrate and restore", () => {
     await world.annotate(shoot, { "gardener.cloud/operation": "restore" });
     await world.waitFor(
       shoot,
-      (e) =>
-        e.status?.lastOperation?.type === "Restore" &&
-        e.status.lastOperation.state === "Succeeded" &&
-        !e.metadata.annotations?.["gardener.cloud/operation"],
+      (e) => isExtensionReady(e) && e.status?.lastOperation?.type === "Restore",
       20_000,
-      "Restore Succeeded",
+      "Restore Succeeded, ready by Gardener's check",
     );
     expect(await world.invariants([shoot])).toEqual([]);
   });

@@ -1,3 +1,4 @@
+import { usernameFor } from "../support/invariants.js";
 import { describe, expect, it } from "vitest";
 import { Secrets } from "../../src/kube/resources.js";
 import { sumCounter } from "../../src/metrics/index.js";
@@ -35,7 +36,7 @@ describe("controller: the article's failure", () => {
     expect(failing.status?.lastError?.codes).toEqual(["ERR_RETRYABLE_INFRA_DEPENDENCIES"]);
     // The SVM exists already, but no password was set on ONTAP that is not stored first.
     const accounts = (await world.admins[0]!.state()).accounts.concat((await world.admins[1]!.state()).accounts);
-    expect(accounts.filter((a) => a.name === shoot.name)).toHaveLength(0);
+    expect(accounts.filter((a) => a.name === usernameFor(shoot.namespace))).toHaveLength(0);
 
     world.proxy!.rules.clear();
     await world.waitSucceeded(shoot, 30_000);
@@ -67,7 +68,7 @@ describe("controller: repairs what changed behind its back", () => {
       async (w: World, s: Shoot) => {
         const host = (await w.extension(s))?.status?.providerStatus?.cluster as string;
         const admin = w.admins[w.sim.clusters.findIndex((c) => c.name === host)]!;
-        await admin.setAccountPassword(svmName(s), s.name, "Drifted-Passw0rd-1234");
+        await admin.setAccountPassword(svmName(s), usernameFor(s.namespace), "Drifted-Passw0rd-1234");
         w.knownSecrets.add("Drifted-Passw0rd-1234");
       },
     ],

@@ -5,14 +5,15 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createDoctorClients, type DoctorResult, runDoctor } from "../../src/doctor/command.js";
-import { reconcileCommand } from "../../src/doctor/row.js";
-import type { DoctorDeps } from "../../src/doctor/observe.js";
+import { reconcileCommand } from "../../src/diagnosis/row.js";
+import type { DoctorDeps } from "../../src/diagnosis/observe.js";
 import { renderJson, renderReport } from "../../src/doctor/render.js";
 import type { KubeClient } from "../../src/kube/client.js";
 import { Extensions, ManagedResources, Secrets } from "../../src/kube/resources.js";
 import type { OntapClient } from "../../src/ontap/index.js";
 import { isManagedResourceHealthy, type ManagedResourceLike } from "../../src/trident/index.js";
 import { eventually } from "../support/kube-test-helpers.js";
+import { usernameFor } from "../support/invariants.js";
 import { type Shoot, type World, worldPerFile } from "../support/world.js";
 
 /**
@@ -249,13 +250,13 @@ describe("doctor on a live installation, through the real resource manager", () 
     const admin = w.admins[w.sim.clusters.findIndex((c) => c.name === host)]!;
     const drifted = "Drifted-Doctor-Passw0rd-77";
     w.knownSecrets.add(drifted);
-    await admin.setAccountPassword(svmName(shoot), shoot.name, drifted);
+    await admin.setAccountPassword(svmName(shoot), usernameFor(shoot.namespace), drifted);
 
     const { results, text, json } = await doctor(w, { namespace: shoot.namespace });
     const [result] = results;
     expect(result?.diagnosis.verdict).toBe("broken");
     expect(rowOf(result, "stored password")).toMatchObject({ actual: "rejected by ONTAP (drifted)", status: "fail" });
-    expect(rowOf(result, `ONTAP user ${shoot.name}`).status).toBe("ok");
+    expect(rowOf(result, `ONTAP user ${usernameFor(shoot.namespace)}`).status).toBe("ok");
     expect(result?.diagnosis.nextAction).toMatch(/^the stored password does not authenticate .*kubectl annotate extension .*rotates it/);
     expectNoSecrets(w, text + json);
   });

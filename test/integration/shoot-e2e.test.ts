@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { isExtensionReady } from "../../src/testenv/index.js";
 import { httpsRequest } from "../../src/testenv/http.js";
 import { DaemonSets, Deployments, tridentControllerDeployment, tridentNodeDaemonSet } from "../../src/testenv/trident-operator.js";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -17,6 +18,7 @@ import { renderReleasedTridentCrds, renderTridentCrds, TRIDENT_CRD_NAMES } from 
 import { ANNOTATION_WAIT_FOR_CSI_NODE, INIT_CONTAINER_NAME, TRIDENT_POD_LABELS } from "../../src/webhook/mutate.js";
 import { eventually } from "../support/kube-test-helpers.js";
 import { type MrObject, renderedObjects, type ShootObject, typeOf } from "../support/shoot-objects.js";
+import { usernameFor } from "../support/invariants.js";
 import { type Shoot, type World, worldPerFile } from "../support/world.js";
 
 /**
@@ -180,7 +182,7 @@ describe("end to end: the real gardener-resource-manager into a shoot API server
     const credentials = await shootKube().get<{ data: Record<string, string> }>(Secrets, SHOOT_SYSTEM_NAMESPACE, live!.spec.credentials.name);
     const seedSecret = await world.kube.get<{ data: Record<string, string> }>(Secrets, shoot.namespace, "ontap-svm-credentials");
     expect(credentials?.data.password).toBe(seedSecret?.data.password);
-    expect(Buffer.from(credentials!.data.username!, "base64").toString()).toBe(shoot.name);
+    expect(Buffer.from(credentials!.data.username!, "base64").toString()).toBe(usernameFor(shoot.namespace));
     const classes = rendered.get("trident-backends")!.objects.filter((o) => o.kind === "StorageClass").map((o) => o.metadata.name);
     expect(classes.sort()).toEqual(["ontap-encrypted", "ontap-gold"]);
   });
@@ -299,7 +301,7 @@ describe("end to end: the real gardener-resource-manager into a shoot API server
     const seedBefore = await world.kube.get<{ data: Record<string, string> }>(Secrets, shoot.namespace, "ontap-svm-credentials");
     const svm = `p${shoot.projectId.replaceAll("-", "")}`;
     // A password changed on ONTAP behind the controller's back: the next reconcile rotates to a stored one.
-    for (const admin of world.admins) await admin.setAccountPassword(svm, shoot.name, "changed-by-hand-1").catch(() => undefined);
+    for (const admin of world.admins) await admin.setAccountPassword(svm, usernameFor(shoot.namespace), "changed-by-hand-1").catch(() => undefined);
     world.knownSecrets.add("changed-by-hand-1");
     await world.reconcileNow(shoot, 60_000);
     const seedAfter = await world.kube.get<{ data: Record<string, string> }>(Secrets, shoot.namespace, "ontap-svm-credentials");
@@ -338,9 +340,9 @@ describe("end to end: the real gardener-resource-manager into a shoot API server
     await world.annotate(shoot, { "gardener.cloud/operation": "restore" });
     await world.waitFor(
       shoot,
-      (e) => e.status?.lastOperation?.type === "Restore" && e.status.lastOperation.state === "Succeeded" && !e.metadata.annotations?.["gardener.cloud/operation"],
+      (e) => isExtensionReady(e) && e.status?.lastOperation?.type === "Restore",
       120_000,
-      "Restore Succeeded",
+      "Restore Succeeded, ready by Gardener's check",
     );
     await eventually(allHealthy, { timeoutMs: 90_000, intervalMs: 500 });
   });

@@ -6,6 +6,7 @@ import { renderReleasedTridentCrds, TRIDENT_CRD_NAMES } from "../../src/trident/
 import { SHOOT_SYSTEM_NAMESPACE, TRIDENT_OPERATOR_NAME } from "../../src/trident/index.js";
 import { eventually } from "../support/kube-test-helpers.js";
 import type { SimAdmin } from "../support/sim-admin.js";
+import { usernameFor } from "../support/invariants.js";
 import { type Shoot, type World, worldPerFile } from "../support/world.js";
 
 /**
@@ -102,7 +103,7 @@ describe("storage health check: conditions Gardener reads, through the real reso
 
   it("a stored password ONTAP rejects: ERR_INFRA_UNAUTHENTICATED; clears after the reconcile repairs it", async () => {
     world.knownSecrets.add("changed-by-hand-2");
-    await host.setAccountPassword(svmName, shoot.name, "changed-by-hand-2");
+    await host.setAccountPassword(svmName, usernameFor(shoot.namespace), "changed-by-hand-2");
     await waitFor((c) => {
       expect(c.get(STORAGE_HEALTHY)?.status).toBe("False");
       expect(c.get(STORAGE_HEALTHY)?.message).toContain("stored password");

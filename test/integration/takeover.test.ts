@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { clusterObject, PROJECT_ANNOTATION, shootNamespaceObject } from "../../src/testenv/index.js";
+import { clusterObject, isExtensionReady, PROJECT_ANNOTATION, shootNamespaceObject } from "../../src/testenv/index.js";
 import { Clusters, ManagedResources, Namespaces, type ResourceType, Secrets } from "../../src/kube/resources.js";
 import { SHOOT_WEBHOOK_CONFIGURATION_NAME } from "../../src/webhook/config.js";
 import { authenticates } from "../support/chaos-state.js";
@@ -13,7 +13,7 @@ import {
   goTridentManagedResources,
   goWebhookManagedResource,
 } from "../support/go-extension.js";
-import { svmNameFor } from "../support/invariants.js";
+import { svmNameFor, usernameFor } from "../support/invariants.js";
 import type { OntapRecord } from "../support/sim-admin.js";
 import { eventually } from "../support/kube-test-helpers.js";
 import { sumCounter } from "../../src/metrics/index.js";
@@ -108,9 +108,10 @@ function waitTakenOver(world: World, shoot: Shoot) {
   return world.waitFor(
     shoot,
     (e) =>
-      e.status?.lastOperation?.state === "Succeeded" &&
-      e.status.providerStatus?.["svmName"] !== undefined &&
-      !e.metadata.annotations?.["gardener.cloud/operation"],
+      isExtensionReady(e) &&
+      // `user` is written with this controller's success; `svmName` (and `cluster`) already when its SVM step
+      // first finds the SVM, before the user is settled.
+      e.status?.providerStatus?.["user"] !== undefined,
     120_000,
     "Succeeded by this controller",
   );
@@ -172,8 +173,9 @@ describe("takeover of shoots the Go extension created", () => {
     }
     const takeoverKube = kubeCallsSince(kubeBefore, world.proxy!.calls());
 
-    // ONTAP: read only. Nothing created, nothing changed, the Go password still the one that works.
-    expect(takeoverOntap.filter((c) => c.method !== "GET").map((c) => `${c.method} ${c.template}`)).toEqual([]);
+    // ONTAP: one write, the owner recorded in the Go user's comment (so a sibling shoot of the same name in
+    // another Gardener project never rotates it). Nothing created, no password changed, the Go one still works.
+    expect(takeoverOntap.filter((c) => c.method !== "GET").map((c) => `${c.method} ${c.template}`)).toEqual(["PATCH /api/security/accounts/{owner.uuid}/{name}"]);
     expect((await lifsOf(world, go.svmName)).map((l) => [l.name, (l.ip as { address: string }).address, l.uuid])).toEqual(
       lifsBefore.map((l) => [l.name, (l.ip as { address: string }).address, l.uuid]),
     );
@@ -242,12 +244,14 @@ describe("takeover of shoots the Go extension created", () => {
     );
     expect(takeoverPasses).toBeGreaterThanOrEqual(1);
     expect(takeoverPasses).toBeLessThanOrEqual(6);
-    expect(takeoverOntap.length).toBeLessThanOrEqual(3 * takeoverPasses);
+    // Per pass: the SVM lookup on each cluster, the Go user read as administrator (its comment says whose it is)
+    // and the login; once, the owner recorded (a PATCH).
+    expect(takeoverOntap.length).toBeLessThanOrEqual(4 * takeoverPasses + 1);
     expect(noopOntap.length).toBeLessThanOrEqual(5);
     expect(total(noopKube)).toBeLessThanOrEqual(6);
   });
 
-  it("rotates by the secret-first protocol when the Go password no longer authenticates: one ONTAP write", { timeout: 240_000 }, async () => {
+  it("moves to a user of its own when the Go password no longer authenticates, never touching the unproven Go user: one ONTAP write", { timeout: 240_000 }, async () => {
     const world = await newWorld({ startController: false });
     const go = await goShoot(world, { project: "gostale", lifs: { dataLifs: ["10.92.0.11"], managementLif: "10.92.0.10" } });
     const drifted = "Drift3dPassw0rdNotInAnySecret";
@@ -258,20 +262,23 @@ describe("takeover of shoots the Go extension created", () => {
     await world.annotate(go.shoot, { "gardener.cloud/operation": "reconcile" });
     await waitTakenOver(world, go.shoot);
     const writes = (await ontapLog(world, before)).filter((c) => c.method !== "GET").map((c) => `${c.method} ${c.template}`);
-    expect(writes).toEqual(["POST /api/security/authentication/password"]);
+    // Without a password that proves it, the Go user may be a sibling shoot's of the same name: it is not
+    // rotated; this shoot gets its own user (secret first) and Trident moves to it.
+    expect(writes).toEqual(["POST /api/security/accounts"]);
     const own = await world.kube.get<{ data: Record<string, string> }>(Secrets, go.namespace, "ontap-svm-credentials");
     const password = b64d(own!.data["password"]!);
     expect(password).not.toBe(go.password);
+    expect(b64d(own!.data["username"]!)).toBe(usernameFor(go.namespace));
     expect(own!.data["pendingPassword"]).toBeUndefined();
-    expect(await authenticates(world.admins[0]!, go.managementLif, go.name, password)).toBe(true);
-    expect(await authenticates(world.admins[0]!, go.managementLif, go.name, go.password)).toBe(false);
+    expect(await authenticates(world.admins[0]!, go.managementLif, usernameFor(go.namespace), password)).toBe(true);
+    expect(await authenticates(world.admins[0]!, go.managementLif, go.name, drifted)).toBe(true);
     // The Go Secret with its dead password does not stay behind.
     expect(await world.kube.get(Secrets, "kube-system", goSecretName(go))).toBeUndefined();
     expect((await lifsOf(world, go.svmName)).map((l) => l.name).sort()).toEqual(["datalif+0", "managementlif"]);
     expect(await world.invariants([go.shoot])).toEqual([]);
   });
 
-  it("rotates when the Go seed Secret is missing, keeping the account and the LIFs", { timeout: 240_000 }, async () => {
+  it("creates a user of its own when the Go seed Secret is missing, leaving the unproven Go account and the LIFs", { timeout: 240_000 }, async () => {
     const world = await newWorld({ startController: false });
     const go = await goShoot(world, { project: "gonosecret", lifs: { dataLifs: ["10.93.0.11"], managementLif: "10.93.0.10" }, seedSecret: false });
     const before = await ontapMark(world);
@@ -279,12 +286,12 @@ describe("takeover of shoots the Go extension created", () => {
     await world.annotate(go.shoot, { "gardener.cloud/operation": "reconcile" });
     await waitTakenOver(world, go.shoot);
     const writes = (await ontapLog(world, before)).filter((c) => c.method !== "GET").map((c) => `${c.method} ${c.template}`);
-    expect(writes).toEqual(["POST /api/security/authentication/password"]);
-    expect(await accountsOf(world, go.svmName)).toEqual([go.name, "vsadmin"].sort());
+    expect(writes).toEqual(["POST /api/security/accounts"]);
+    expect(await accountsOf(world, go.svmName)).toEqual([go.name, usernameFor(go.namespace), "vsadmin"].sort());
     expect(await world.invariants([go.shoot])).toEqual([]);
   });
 
-  it("takes over two shoots of one Go project: one SVM, two users, zero ONTAP writes", { timeout: 240_000 }, async () => {
+  it("takes over two shoots of one Go project: one SVM, two users, no password written (each owner recorded)", { timeout: 240_000 }, async () => {
     const world = await newWorld({ startController: false });
     const lifs = { dataLifs: ["10.94.0.11", "10.94.0.12"], managementLif: "10.94.0.10" };
     const a = await goShoot(world, { project: "gotwo", lifs });
@@ -293,7 +300,10 @@ describe("takeover of shoots the Go extension created", () => {
     await world.startController();
     await Promise.all([a, b].map((s) => world.annotate(s.shoot, { "gardener.cloud/operation": "reconcile" })));
     await Promise.all([waitTakenOver(world, a.shoot), waitTakenOver(world, b.shoot)]);
-    expect((await ontapLog(world, before)).filter((c) => c.method !== "GET")).toEqual([]);
+    expect((await ontapLog(world, before)).filter((c) => c.method !== "GET").map((c) => `${c.method} ${c.template}`)).toEqual([
+      "PATCH /api/security/accounts/{owner.uuid}/{name}",
+      "PATCH /api/security/accounts/{owner.uuid}/{name}",
+    ]);
     expect((await world.admins[0]!.state()).svms.filter((s) => s.name === a.svmName)).toHaveLength(1);
     expect(await accountsOf(world, a.svmName)).toEqual([a.name, b.name, "vsadmin"].sort());
     for (const s of [a, b]) {

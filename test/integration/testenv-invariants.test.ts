@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningSimulator, startSimulator } from "../../src/simulator/index.js";
-import { checkInvariants, REQUIRED_MANAGED_RESOURCES, type ShootExpectation } from "../support/invariants.js";
+import { checkInvariants, REQUIRED_MANAGED_RESOURCES, type ShootExpectation, usernameFor } from "../support/invariants.js";
 import { freshNamespace, loadKubeConfig } from "../support/kube-test-helpers.js";
 import { SimAdmin } from "../support/sim-admin.js";
 
@@ -40,7 +40,7 @@ describe("invariant checker against kube-apiserver and the ONTAP simulator", () 
       expect((await lif("managementlif", shoot.managementLif, "default-management")).status).toBe(201);
       const account = await admin.rest("POST", "/api/security/accounts", {
         body: {
-          name: "s1",
+          name: usernameFor(namespace),
           owner: { uuid: svm.uuid },
           role: { name: "vsadmin" },
           applications: [{ application: "http", authentication_methods: ["password"] }],
@@ -56,12 +56,12 @@ describe("invariant checker against kube-apiserver and the ONTAP simulator", () 
     const custom = kc.makeApiClient(CustomObjectsApi);
     await core.createNamespacedSecret({
       namespace,
-      body: { metadata: { name: "ontap-svm-credentials" }, stringData: { username: "s1", password } },
+      body: { metadata: { name: "ontap-svm-credentials" }, stringData: { username: usernameFor(namespace), password } },
     });
     for (const name of REQUIRED_MANAGED_RESOURCES) {
       const manifest =
         name === "trident-svm-secret"
-          ? `apiVersion: v1\nkind: Secret\nmetadata:\n  name: creds\n  namespace: kube-system\nstringData:\n  username: s1\n  password: ${password}\n`
+          ? `apiVersion: v1\nkind: Secret\nmetadata:\n  name: creds\n  namespace: kube-system\nstringData:\n  username: ${usernameFor(namespace)}\n  password: ${password}\n`
           : `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n  namespace: kube-system\n`;
       await core.createNamespacedSecret({
         namespace,
@@ -117,12 +117,12 @@ describe("invariant checker against kube-apiserver and the ONTAP simulator", () 
 
     const admin = new SimAdmin(sim.clusters[0]!);
     try {
-      await admin.setAccountPassword(svmName, "s1", `${password}-drifted`);
+      await admin.setAccountPassword(svmName, usernameFor(shoot.namespace), `${password}-drifted`);
     } finally {
       await admin.close();
     }
     const violations = await checkInvariants(input);
-    expect(violations).toEqual([`${shoot.namespace}: the seed Secret's password does not authenticate s1 on sim-1`]);
+    expect(violations).toEqual([`${shoot.namespace}: the seed Secret's password does not authenticate ${usernameFor(shoot.namespace)} on sim-1`]);
     expect(violations.join("\n")).not.toContain(password);
   });
 
@@ -131,6 +131,6 @@ describe("invariant checker against kube-apiserver and the ONTAP simulator", () 
     const violations = await checkInvariants({ kube: kc, simulators: sim.clusters, shoots: [{ ...shoot, deleted: true }] });
     expect(violations).toContain(`${shoot.namespace}: seed Secret ontap-svm-credentials still exists after deletion`);
     expect(violations).toContain(`${shoot.namespace}: Extension ontap still exists after deletion`);
-    expect(violations.some((v) => v.includes("account s1 still exists"))).toBe(true);
+    expect(violations.some((v) => v.includes(`account ${usernameFor(shoot.namespace)} still exists`))).toBe(true);
   });
 });

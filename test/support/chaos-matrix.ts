@@ -1,6 +1,8 @@
 import type { Extension } from "../../src/extension/types.js";
+import { callId, FLOW_TITLES, type Flow, FLOWS, isCrash, type MatrixCall, type Mode } from "./chaos-calls.js";
 import type { FaultAction, FaultRuleSpec } from "../../src/faults/rules.js";
 import { Events, Secrets } from "../../src/kube/resources.js";
+import { checkExtensionObject, gardenletRequest, isExtensionReady } from "../../src/testenv/index.js";
 import {
   type ChaosLane,
   kubeFingerprint,
@@ -13,6 +15,7 @@ import {
   sleep,
   waitUntil,
 } from "./chaos-world.js";
+import type { CoveredScenario } from "./chaos-equivalence.js";
 import type { MatrixReport } from "./chaos-report.js";
 import { svmNameFor } from "./invariants.js";
 import { projectIdFor, type Shoot, uniqueSuffix } from "./world.js";
@@ -24,51 +27,22 @@ import { projectIdFor, type Shoot, uniqueSuffix } from "./world.js";
  * touching this file.
  */
 
-export type Flow = "create" | "delete-sibling" | "delete-last" | "create-sibling" | "rotate";
-/** The flows of every run: one shoot's create and its delete (with and without a sibling). */
-export const FLOWS: Flow[] = ["create", "delete-sibling", "delete-last"];
-/** CHAOS_FULL=1 adds a second shoot joining a project's SVM and the repair of a drifted password. */
-export const FULL_FLOWS: Flow[] = [...FLOWS, "create-sibling", "rotate"];
-export const FLOW_TITLES: Record<Flow, string> = {
-  create: "create (first shoot of a project)",
-  "delete-sibling": "delete (another shoot of the project stays)",
-  "delete-last": "delete (the project's last shoot: user, LIFs and SVM go)",
-  "create-sibling": "create (a second shoot joins the project's SVM)",
-  rotate: "reconcile after the password drifted on ONTAP (rotation, secret first)",
-};
-
-export type Mode = "transient" | "permanent" | "reset" | "hang" | "applyThenFail" | "crash" | "crash-unapplied";
-export const IN_PROCESS_MODES: Mode[] = ["transient", "permanent", "reset", "hang", "applyThenFail"];
-export const MODES: Mode[] = [...IN_PROCESS_MODES, "crash"];
-/** CHAOS_FULL=1 adds a SIGKILL while the call hangs: the server never acts on it. */
-export const FULL_MODES: Mode[] = [...MODES, "crash-unapplied"];
 /** How long the crash mode holds the call it kills the process on. */
 const CRASH_HOLD_MS = 2500;
 
-export const isCrash = (mode: Mode) => mode === "crash" || mode === "crash-unapplied";
-
-export interface MatrixCall {
-  flow: Flow;
-  /** Position in the recorded flow (0-based, ONTAP and Kubernetes merged by arrival time). */
-  index: number;
-  side: "ontap" | "kube";
-  method: string;
-  /**
-   * ONTAP: the route template. Kubernetes: the concrete path with the scenario's names replaced by
-   * `{ns}`, `{svm}`, `{project}`, `{shoot}`, so each scenario aims at its own objects only.
-   */
-  pattern: string;
-  cluster?: string;
-  /** This is the nth call of the same (cluster,) method and pattern in the flow. */
-  nth: number;
-  /** What the call was for, when the path alone does not say (query, who authenticated). */
-  note?: string;
-}
-
-export function callId(call: MatrixCall): string {
-  const where = call.side === "ontap" ? `ONTAP ${call.cluster}` : "kube";
-  return `${where} ${call.method} ${call.pattern} #${call.nth}`;
-}
+export {
+  callId,
+  FLOW_TITLES,
+  type Flow,
+  FLOWS,
+  FULL_FLOWS,
+  FULL_MODES,
+  IN_PROCESS_MODES,
+  isCrash,
+  type MatrixCall,
+  type Mode,
+  MODES,
+} from "./chaos-calls.js";
 
 export interface ScenarioNames {
   project: string;
@@ -158,20 +132,28 @@ async function shootWithNames(lane: ChaosLane, names: ScenarioNames, lifs = next
   return lane.world.createShoot({ project: names.project, shoot: names.shoot, ...lifs });
 }
 
+/** Ready as gardenlet decides it: Gardener's `checkExtensionObject`, the timestamp of the request included. */
 function succeeded(e: Extension | undefined): boolean {
-  return (
-    e?.status?.lastOperation?.state === "Succeeded" &&
-    e.status.observedGeneration === e.metadata.generation &&
-    !e.metadata.annotations?.["gardener.cloud/operation"]
-  );
+  return isExtensionReady(e);
 }
+
+/**
+ * How long a fault-free setup (a create a delete flow starts from) may take. A setup is no scenario: the bound
+ * only catches one that stalls. 30 s was too short at load 25-30 on 2 cores (2026-12-06: the kube-apiserver
+ * answered a ManagedResource create with "Timeout: no response within the deadline"), so it is the
+ * convergence bound's 60 s.
+ */
+const SETUP_MS = 60_000;
 
 async function waitSucceeded(lane: ChaosLane, shoot: Shoot, timeoutMs: number): Promise<void> {
   const ok = await waitUntil(async () => (succeeded(await lane.world.extension(shoot)) ? true : undefined), timeoutMs, 100);
   if (!ok) {
     // What the controller last wrote says where a fault-free setup stalled (it happened once in a CI run).
     const status = (await lane.world.extension(shoot))?.status;
-    throw new Error(`setup: ${shoot.namespace} did not succeed within ${timeoutMs} ms: ${JSON.stringify({ lastOperation: status?.lastOperation, lastError: status?.lastError })}`);
+    const ext = await lane.world.extension(shoot);
+    throw new Error(
+      `setup: ${shoot.namespace} did not succeed within ${timeoutMs} ms: ${JSON.stringify({ lastOperation: status?.lastOperation, lastError: status?.lastError })}; Gardener's check: ${ext ? checkExtensionObject(ext) : "gone"}`,
+    );
   }
 }
 
@@ -204,7 +186,7 @@ export async function prepareFlow(lane: ChaosLane, flow: Flow, names: ScenarioNa
     // The first shoot of the project exists and is settled; the scenario's names are the second one's.
     const lifs = nextLifs();
     const first = await world.createShoot({ project: names.project, shoot: `s${uniqueSuffix()}`, ...lifs });
-    await waitSucceeded(lane, first, 30_000);
+    await waitSucceeded(lane, first, SETUP_MS);
     const second: Shoot = { name: names.shoot, extensionName: "ontap", namespace: names.namespace, projectId: names.projectId, ...lifs, firewall: true };
     let created = false;
     return {
@@ -221,7 +203,7 @@ export async function prepareFlow(lane: ChaosLane, flow: Flow, names: ScenarioNa
   }
   if (flow === "rotate") {
     const target = await shootWithNames(lane, names);
-    await waitSucceeded(lane, target, 30_000);
+    await waitSucceeded(lane, target, SETUP_MS);
     const before = await storedPassword(lane, target);
     const drifted = `Drifted-by-hand-${uniqueSuffix()}-Passw0rd`;
     world.knownSecrets.add(drifted);
@@ -231,7 +213,7 @@ export async function prepareFlow(lane: ChaosLane, flow: Flow, names: ScenarioNa
       target,
       foreignPasswords: [drifted],
       bystanders: [],
-      trigger: () => world.annotate(target, { "gardener.cloud/operation": "reconcile" }),
+      trigger: () => world.annotate(target, gardenletRequest("reconcile")),
       // Done once a reconcile after the trigger rotated the password (a new one, promoted, nothing pending).
       async done() {
         if (!succeeded(await world.extension(target))) return false;
@@ -249,7 +231,7 @@ export async function prepareFlow(lane: ChaosLane, flow: Flow, names: ScenarioNa
   if (flow === "delete-sibling") {
     bystanders.push(await world.createShoot({ project: names.project, shoot: `s${uniqueSuffix()}`, ...lifs }));
   }
-  await Promise.all([target, ...bystanders].map((s) => waitSucceeded(lane, s, 30_000)));
+  await Promise.all([target, ...bystanders].map((s) => waitSucceeded(lane, s, SETUP_MS)));
   return {
     target,
     foreignPasswords: [],
@@ -354,6 +336,8 @@ export function matrixReport(o: {
   isRow?: (call: MatrixCall, flowCalls: MatrixCall[]) => boolean;
   resourceManager?: MatrixReport["resourceManager"];
   selection?: string;
+  /** The scenarios not run because a kept one proves the same (test/support/chaos-equivalence.ts). */
+  covered?: CoveredScenario[];
 }): MatrixReport {
   return {
     kind: "fault-matrix",
@@ -376,6 +360,7 @@ export function matrixReport(o: {
       };
     }),
     modes: o.modes,
+    ...(o.covered && o.covered.length > 0 ? { covered: o.covered } : {}),
     results: [...o.results].sort((a, b) => a.flow.localeCompare(b.flow) || a.index - b.index),
   };
 }

@@ -37,6 +37,8 @@ export interface MatrixReport {
   /** `calls`: the rows of the table; `recordedCalls`: every call of the fault-free run, when only some are rows. */
   flows: { flow: string; title: string; calls: { index: number; id: string; note?: string }[]; recordedCalls?: number; reconciles: number; seconds: number }[];
   modes: string[];
+  /** Scenarios not run: a kept one (`by`) proves the same, for the reason given (test/support/chaos-equivalence.ts). */
+  covered?: { flow: string; index: number; mode: string; by: { flow: string; index: number; mode: string }; reason: string }[];
   results: {
     flow: string;
     call: string;
@@ -78,7 +80,17 @@ const MODE_TITLES: Record<string, string> = {
   "crash-unapplied": "crash, unapplied",
 };
 
-function cell(r: MatrixReport["results"][number] | undefined): string {
+type Covered = NonNullable<MatrixReport["covered"]>[number];
+
+/** `≡ #6` (the same mode at row 6), `≡ transient` (another mode at this row), `≡ delete-last #6`. */
+function coveredCell(c: Covered): string {
+  const row = c.by.flow === c.flow ? (c.by.index === c.index ? "" : `#${c.by.index + 1}`) : `${c.by.flow} #${c.by.index + 1}`;
+  const mode = c.by.mode === c.mode ? "" : MODE_TITLES[c.by.mode] ?? c.by.mode;
+  return `≡ ${[row, mode].filter(Boolean).join(" ")}`;
+}
+
+function cell(r: MatrixReport["results"][number] | undefined, covered?: Covered): string {
+  if (!r && covered) return coveredCell(covered);
   if (!r) return "–";
   if (!r.fired) return "not reached";
   const mark = r.converged && r.violations.length === 0 ? "✓" : "✗";
@@ -91,13 +103,14 @@ export function renderMatrix(report: MatrixReport): { markdown: string; totals: 
   const lines: string[] = [];
   if (report.selection) lines.push(report.selection, "");
   lines.push(
-    `Every call the controller makes during one shoot's create and delete was recorded (ONTAP through the simulator's call log, Kubernetes through the fault proxy), and each flow was replayed once per call and fault mode with exactly that fault at exactly that call (its nth occurrence). A cell reads \`✓ <reconciles>r <seconds>s\`: converged (the flow finished, the invariant checker found nothing, no orphaned SVM, LIF or user, no password on ONTAP that the seed Secret does not hold, no password in a log line, a sibling untouched) after that many reconciles and seconds, counted from the start of the flow. \`tol.\`: a permanent fault the flow tolerated (an Event write). \`ev.\`: a permanent fault on the status write itself, reported by a Warning event. \`not reached\`: the run never made that call, nothing proven.`,
+    `Every call the controller makes during one shoot's create and delete was recorded (ONTAP through the simulator's call log, Kubernetes through the fault proxy), and each flow was replayed once per call and fault mode (once per call path where equivalent scenarios are marked \`≡\`) with exactly that fault at exactly that call (its nth occurrence). A cell reads \`✓ <reconciles>r <seconds>s\`: converged (the flow finished, the invariant checker found nothing, no orphaned SVM, LIF or user, no password on ONTAP that the seed Secret does not hold, no password in a log line, a sibling untouched) after that many reconciles and seconds, counted from the start of the flow. \`tol.\`: a permanent fault the flow tolerated (an Event write). \`ev.\`: a permanent fault on the status write itself, reported by a Warning event. \`not reached\`: the run never made that call, nothing proven.`,
   );
   lines.push("");
   lines.push(
     `Modes: **transient** ONTAP 500 code 13434889 / Kubernetes 500, once; **permanent** ONTAP 400 (writes) or 403 (reads) / Kubernetes 422 (writes) or 403 (reads) on that call and every later one, held until the Extension shows \`Error\` with a message (at most ${report.bounds.permanentHoldMs / 1000} s), then cleared; **reset** the connection, once; **hang** past the client timeout (3 s both sides), once; **apply-then-fail** the server acts and the answer is lost, once; **crash** the controller process is SIGKILLed while the call is held (a 2.5 s delay: the simulator still applies it afterwards, the proxy never forwards it), then a new process starts${report.modes.includes("crash-unapplied") ? "; **crash, unapplied** the same while the call hangs, so neither server ever acts on it" : ""}.`,
   );
   lines.push("");
+  if (report.covered?.length) lines.push(equivalenceText(report.covered, report.results.length), "");
   lines.push(
     `Bound: convergence within ${report.bounds.convergeMs / 1000} s of clearing the fault and within ${report.bounds.maxReconciles} reconciles.`,
   );
@@ -110,7 +123,10 @@ export function renderMatrix(report: MatrixReport): { markdown: string; totals: 
     lines.push(`|---|---|${report.modes.map(() => "---").join("|")}|`);
     for (const call of flow.calls) {
       const cells = report.modes.map((mode) =>
-        cell(report.results.find((r) => r.flow === flow.flow && r.index === call.index && r.mode === mode)),
+        cell(
+          report.results.find((r) => r.flow === flow.flow && r.index === call.index && r.mode === mode),
+          report.covered?.find((c) => c.flow === flow.flow && c.index === call.index && c.mode === mode),
+        ),
       );
       const note = call.note ? ` (${call.note})` : "";
       lines.push(`| ${call.index + 1} | \`${call.id}\`${note} | ${cells.join(" | ")} |`);
@@ -122,6 +138,22 @@ export function renderMatrix(report: MatrixReport): { markdown: string; totals: 
     for (const f of failures) lines.push(`- ${f.flow} / ${f.call} / ${f.mode}: ${f.fired ? f.violations.join("; ") : "the call was not reached"}`);
   }
   return { markdown: lines.join("\n"), totals };
+}
+
+/** What the `≡` cells mean, with the count of each kind of equivalence as this run found it. */
+export function equivalenceText(covered: readonly Covered[], run: number): string {
+  const counts = new Map<string, number>();
+  for (const c of covered) {
+    const key = c.reason === "same call path" ? `${c.flow} → ${c.by.flow}` : c.reason;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  const samePath = [...counts].filter(([k]) => k.includes("→")).map(([k, n]) => `${k} ${n}`).join(", ");
+  const reads = counts.get("apply-then-fail at a read is transient") ?? 0;
+  return [
+    `Equivalent scenarios: ${run} ran, ${covered.length} did not because a scenario that ran proves the same; their cells read \`≡ #<row>\` (the same mode at that row), \`≡ <mode>\` (that mode at this row) or \`≡ <flow> #<row>\`. Computed from this recording by test/support/chaos-equivalence.ts (test/chaos/fault-matrix.test.ts checks on its recording that every call in every mode runs or has a cover on its call path):`,
+    `- **same call path** (${covered.length - reads}: ${samePath}): the same call, the ManagedResource it names read as a placeholder (a delete tears the shoot's components down one after another through one function), with the same call right before and right after it, so a delete's teardown runs at its first and last component; between two flows also the same calls from the start (a sibling's delete makes the last shoot's delete's calls until it finds the sibling's user).`,
+    `- **apply-then-fail at a read is transient** (${reads}): the read changes nothing on the server, and both answers are a 500 the clients classify as transient (ONTAP codes 1967102 and 13434889 alike).`,
+  ].join("\n");
 }
 
 export interface Totals {
@@ -154,7 +186,8 @@ function matrices(reports: ChaosReport[]): { matrix?: MatrixReport; real?: Matri
 }
 
 function matrixSummary(label: string, report: MatrixReport, totals: Totals): string {
-  return `${label}: ${totals.calls} calls covered; ${totals.scenarios} scenarios run; ${totals.fired} reached their call; ${totals.converged} converged; worst case ${totals.worstReconciles} reconciles, ${totals.worstSeconds.toFixed(1)} s from the start of the flow (${totals.worstAfterClear.toFixed(1)} s after the fault was cleared); wall time ${(report.wallSeconds / 60).toFixed(1)} min on ${report.lanes.inProcess} in-process + ${report.lanes.process} process lanes`;
+  const covered = report.covered?.length ? `; ${report.covered.length} more covered by an equivalent scenario that ran` : "";
+  return `${label}: ${totals.calls} calls covered; ${totals.scenarios} scenarios run${covered}; ${totals.fired} reached their call; ${totals.converged} converged; worst case ${totals.worstReconciles} reconciles, ${totals.worstSeconds.toFixed(1)} s from the start of the flow (${totals.worstAfterClear.toFixed(1)} s after the fault was cleared); wall time ${(report.wallSeconds / 60).toFixed(1)} min on ${report.lanes.inProcess} in-process + ${report.lanes.process} process lanes`;
 }
 
 function renderDocument(reports: ChaosReport[], command: string, date: string, suiteSeconds: number): { doc: string; summaries: string[] } | undefined {

@@ -1,5 +1,5 @@
 import type { Extension } from "../../src/extension/types.js";
-import { clusterObject, PROJECT_ANNOTATION, shootNamespaceObject } from "../../src/testenv/index.js";
+import { clusterObject, gardenletRequest, isExtensionReady, PROJECT_ANNOTATION, realisticClusterObject, shootNamespaceObject } from "../../src/testenv/index.js";
 import { Clusters, Extensions, Namespaces, Secrets } from "../../src/kube/resources.js";
 import type { ChaosLane, KubeCallLogEntry, OntapCallLogEntry } from "./chaos-world.js";
 import { nextLifs } from "./chaos-world.js";
@@ -47,26 +47,27 @@ export function planShoot(): PlannedShoot {
   };
 }
 
-/** Namespace and Cluster: what Gardener creates before the Extension. */
-export async function createShootNamespace(lane: ChaosLane, shoot: PlannedShoot): Promise<void> {
+/**
+ * Namespace and Cluster: what Gardener creates before the Extension. `realistic`: the Cluster as gardenlet writes
+ * it on a metal-stack seed (the whole CloudProfile, Seed and Shoot, about 101 KiB) instead of a minimal one.
+ */
+export async function createShootNamespace(lane: ChaosLane, shoot: PlannedShoot, opts: { realistic?: boolean } = {}): Promise<void> {
   const { kube } = lane.world;
   await kube.create(Namespaces, shootNamespaceObject(shoot.namespace));
-  await kube.create(
-    Clusters,
-    clusterObject({
-      namespace: shoot.namespace,
-      shootName: shoot.name,
-      project: shoot.project,
-      shootAnnotations: { [PROJECT_ANNOTATION]: shoot.projectId },
-    }),
-  );
+  const identity = {
+    namespace: shoot.namespace,
+    shootName: shoot.name,
+    project: shoot.project,
+    shootAnnotations: { [PROJECT_ANNOTATION]: shoot.projectId },
+  };
+  await kube.create(Clusters, opts.realistic ? realisticClusterObject(identity) : clusterObject(identity));
 }
 
 export async function createExtension(lane: ChaosLane, shoot: PlannedShoot): Promise<void> {
   await lane.world.kube.create(Extensions, {
     apiVersion: "extensions.gardener.cloud/v1alpha1",
     kind: "Extension",
-    metadata: { name: "ontap", namespace: shoot.namespace, annotations: { "gardener.cloud/operation": "reconcile" } },
+    metadata: { name: "ontap", namespace: shoot.namespace, annotations: gardenletRequest("reconcile") },
     spec: {
       type: "ontap",
       class: lane.world.config.extensionClass,
@@ -186,6 +187,7 @@ export async function extensionOf(lane: ChaosLane, shoot: Shoot): Promise<Extens
   return lane.world.extension(shoot);
 }
 
+/** Ready as gardenlet decides it: Gardener's `checkExtensionObject`, the timestamp of the request included. */
 export function succeeded(e: Extension | undefined): boolean {
-  return e?.status?.lastOperation?.state === "Succeeded" && e.status.observedGeneration === e.metadata.generation && !e.metadata.annotations?.["gardener.cloud/operation"];
+  return isExtensionReady(e);
 }

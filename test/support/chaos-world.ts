@@ -8,7 +8,7 @@ import { sumCounter } from "../../src/metrics/index.js";
 import { DEFAULT_POLL_MS } from "../../src/ontap-extension/actuator.js";
 import { decodeCredentials, type SecretObject } from "../../src/ontap-extension/credentials.js";
 import { type ControllerProcess, spawnController, writeControllerConfig } from "./controller-process.js";
-import { svmNameFor, usernameFor } from "./invariants.js";
+import { legacyUsernameFor, svmNameFor, usernameFor } from "./invariants.js";
 import { SimAdmin } from "./sim-admin.js";
 import { createWorld, type Shoot, uniqueSuffix, type World } from "./world.js";
 
@@ -326,7 +326,7 @@ export interface OntapSnapshot {
   cluster: string;
   svms: { uuid: string; name: string; state: string }[];
   interfaces: { uuid: string; name: string; address?: string; svm?: string }[];
-  accounts: { name: string; owner?: string; ownerUuid?: string }[];
+  accounts: { name: string; owner?: string; ownerUuid?: string; comment?: string }[];
 }
 
 export async function ontapSnapshot(lane: ChaosLane): Promise<OntapSnapshot[]> {
@@ -346,6 +346,7 @@ export async function ontapSnapshot(lane: ChaosLane): Promise<OntapSnapshot[]> {
           name: String(a.name),
           owner: (a.owner as { name?: string } | undefined)?.name,
           ownerUuid: (a.owner as { uuid?: string } | undefined)?.uuid,
+          ...(typeof a.comment === "string" ? { comment: a.comment } : {}),
         })),
       };
     }),
@@ -361,6 +362,8 @@ export function orphans(snapshot: OntapSnapshot[], live: Shoot[]): string[] {
   const out: string[] = [];
   const projects = new Map(live.map((s) => [svmNameFor(s.projectId), s]));
   const users = new Set(live.map((s) => `${svmNameFor(s.projectId)}/${usernameFor(s.namespace)}`));
+  // A Go extension's user (the shoot name) this controller adopted carries the shoot namespace in its comment.
+  const adopted = new Set(live.map((s) => `${svmNameFor(s.projectId)}/${legacyUsernameFor(s.namespace)}/gardener-extension-ontap owner=${s.namespace}`));
   for (const c of snapshot) {
     const svmNames = new Set(c.svms.map((s) => s.name));
     for (const svm of c.svms) {
@@ -380,6 +383,7 @@ export function orphans(snapshot: OntapSnapshot[], live: Shoot[]): string[] {
     for (const account of c.accounts) {
       if (!account.owner || account.owner === c.cluster || !svmNames.has(account.owner)) continue;
       if (account.name === "vsadmin") continue;
+      if (adopted.has(`${account.owner}/${account.name}/${account.comment ?? ""}`)) continue;
       if (!users.has(`${account.owner}/${account.name}`)) out.push(`${c.cluster}: user ${account.name} on ${account.owner} belongs to no live shoot`);
     }
   }

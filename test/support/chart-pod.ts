@@ -107,11 +107,13 @@ export async function startChartPod(opts: {
   kubeconfig: string;
   root: string;
   extraArgs?: string[];
+  /** Move the webhook server to a free port too (values that keep the chart's fixed 10250, e.g. metal-roles'). */
+  freeWebhookPort?: boolean;
 }): Promise<ChartPod> {
   const { deployment, root } = opts;
   await materializeVolumes(opts.kube, deployment, root);
   const container = deployment.spec.template.spec.containers[0];
-  const [healthPort = 0] = await freePorts(1);
+  const [healthPort = 0, webhookPort = 0] = await freePorts(2);
   const namespace = deployment.metadata.namespace!;
   const podName = `${deployment.metadata.name}-7d9f8c6b5-x2x4z`;
   const env: Record<string, string> = {};
@@ -123,7 +125,9 @@ export async function startChartPod(opts: {
   }
   const args = (container.args as string[]).map((a) => a.replaceAll(MOUNT_PREFIX, path.join(root, MOUNT_PREFIX)));
   // The pod has a network namespace of its own; here the health port must be a free one.
-  const finalArgs = [...args.map((a) => (a.startsWith("--health-port=") ? `--health-port=${healthPort}` : a)), "--kubeconfig", opts.kubeconfig, ...(opts.extraArgs ?? [])];
+  const port = (a: string) =>
+    a.startsWith("--health-port=") ? `--health-port=${healthPort}` : opts.freeWebhookPort && a.startsWith("--webhook-port=") ? `--webhook-port=${webhookPort}` : a;
+  const finalArgs = [...args.map(port), "--kubeconfig", opts.kubeconfig, ...(opts.extraArgs ?? [])];
   const logFile = path.join(root, "controller.log");
   const out = openSync(logFile, "a");
   const proc = spawn(process.execPath, ["--import", "tsx", path.join(REPO_ROOT, "src", "cli.ts"), ...finalArgs], {

@@ -1,5 +1,6 @@
 import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { parseAllDocuments, stringify } from "yaml";
@@ -49,9 +50,27 @@ export function writeValues(dir: string, name: string, values: unknown): string 
   return file;
 }
 
+let packaged: Promise<string> | undefined;
+
+/**
+ * The chart as it ships (metal-stack's charts are `helm package`d and pushed as OCI artifacts, chart version =
+ * app version): packaged once per test process into a temporary directory; the tests render and install this
+ * archive, not the directory.
+ */
+export function packagedChart(): Promise<string> {
+  packaged ??= (async () => {
+    const destination = mkdtempSync(path.join(tmpdir(), "chart-package-"));
+    const { stdout } = await helm(["package", CHART_DIR, "--destination", destination]);
+    const archive = /saved it to: (.+\.tgz)/.exec(stdout)?.[1]?.trim();
+    if (!archive || !existsSync(archive)) throw new Error(`helm package did not say where it saved the chart: ${stdout}`);
+    return archive;
+  })();
+  return packaged;
+}
+
 /** `helm template` as gardenlet renders the chart: release name `ontap`, the given namespace and values files. */
 export async function renderChart(opts: { namespace: string; valuesFiles?: string[]; release?: string }): Promise<RenderedObject[]> {
-  const args = ["template", opts.release ?? "ontap", CHART_DIR, "--namespace", opts.namespace];
+  const args = ["template", opts.release ?? "ontap", await packagedChart(), "--namespace", opts.namespace];
   for (const f of opts.valuesFiles ?? []) args.push("--values", f);
   const { stdout } = await helm(args);
   return parseManifests(stdout);
@@ -70,5 +89,43 @@ export function parseManifests(text: string): RenderedObject[] {
 export function findObject(objects: RenderedObject[], kind: string, name?: string): RenderedObject {
   const found = objects.find((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
   if (!found) throw new Error(`rendered chart has no ${kind}${name ? ` ${name}` : ""}: ${objects.map((o) => `${o.kind}/${o.metadata.name}`).join(", ")}`);
+  return found;
+}
+
+/** One entry of metal-roles' `gardener_extension_ontap_clusters` (defaults/main/ontap.yaml): the Go extension's format. */
+export interface GoClusterEntry {
+  name: string;
+  ipaddress: string;
+  username: string;
+  password: string;
+}
+
+/**
+ * The values metal-roles gives the chart, in exactly its shape (metal-stack/metal-roles
+ * control-plane/roles/gardener-extensions/templates/ontap.yaml at 56b5da2, 2026-08-20): `image` with
+ * repository, tag and pullPolicy, and `config.clusters` as the Ansible variable holds it, nothing else.
+ */
+export function metalRolesValues(clusters: GoClusterEntry[], image = { repository: "ghcr.io/metal-stack/gardener-extension-ontap", tag: "v0.2.20" }) {
+  return {
+    image: { repository: image.repository, tag: image.tag, pullPolicy: "IfNotPresent" },
+    config: { clusters },
+  };
+}
+
+/**
+ * Every place a password shows up in rendered objects other than Secrets: as itself or base64-encoded, in any
+ * string field (ConfigMap data, annotations, args, env). Empty when the chart keeps them in Secrets only.
+ */
+export function passwordsOutsideSecrets(objects: RenderedObject[], passwords: string[]): string[] {
+  const found: string[] = [];
+  const forms = passwords.flatMap((p) => [p, Buffer.from(p, "utf8").toString("base64")]);
+  const walk = (value: unknown, where: string) => {
+    if (typeof value === "string") {
+      if (forms.some((f) => value.includes(f))) found.push(where);
+    } else if (Array.isArray(value)) {
+      for (const [i, v] of value.entries()) walk(v, `${where}[${i}]`);
+    } else if (typeof value === "object" && value !== null) for (const [k, v] of Object.entries(value)) walk(v, `${where}.${k}`);
+  };
+  for (const o of objects) if (o.kind !== "Secret") walk(o, `${o.kind}/${o.metadata.name}`);
   return found;
 }

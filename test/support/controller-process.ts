@@ -65,6 +65,8 @@ export async function spawnController(opts: {
   /** `--poll-seconds`; default 0.2 (a test's simulator jobs take 30 ms, production's 2 s would only wait). */
   pollSeconds?: number;
   args?: string[];
+  /** Node's own flags (e.g. the image's heap limits, `imageNodeFlags()` of src/testenv); default none. */
+  nodeArgs?: string[];
 }): Promise<ControllerProcess> {
   const [healthPort = 0] = await freePorts(1);
   const logFile = path.join(opts.dir, `${opts.name}.log`);
@@ -72,6 +74,7 @@ export async function spawnController(opts: {
   const proc = spawn(
     process.execPath,
     [
+      ...(opts.nodeArgs ?? []),
       "--import",
       "tsx",
       path.join(REPO_ROOT, "src", "cli.ts"),

@@ -1,5 +1,7 @@
+import { createHash } from "node:crypto";
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
 import { parseAllDocuments } from "yaml";
+import { type CheckedExtension, checkExtensionObject } from "../../src/testenv/index.js";
 import { SimAdmin } from "./sim-admin.js";
 
 /**
@@ -63,7 +65,21 @@ export function shootNameOf(namespace: string): string {
   return shoot.join("--");
 }
 
+/**
+ * The shoot's own SVM user, written out independently of plan.ts: `<project>--<shoot>` (the namespace without
+ * `shoot--`), or beyond ONTAP's 40 characters its first 31 characters, `-` and 8 hex digits of the namespace's
+ * SHA-256. A shoot taken over from the Go extension may keep the user named by the shoot name alone
+ * (`legacyUsernameFor`), when the account's comment names the shoot.
+ */
 export function usernameFor(namespace: string): string {
+  shootNameOf(namespace);
+  const name = namespace.slice("shoot--".length);
+  if (name.length <= 40) return name;
+  return `${name.slice(0, 31)}-${createHash("sha256").update(namespace).digest("hex").slice(0, 8)}`;
+}
+
+/** The Go extension's user: the shoot name cut to 25 characters, a leading `-` replaced. */
+export function legacyUsernameFor(namespace: string): string {
   return shootNameOf(namespace).slice(0, 25).replace(/^-/, "_");
 }
 
@@ -83,6 +99,8 @@ export interface ExtensionObservation {
   generation?: number;
   observedGeneration?: number;
   lastOperationState?: string;
+  /** Why gardenlet would still wait on it (Gardener's `checkExtensionObject`); undefined when it is ready. */
+  notReadyForGardener?: string;
 }
 
 export interface KubeShootObservation {
@@ -105,7 +123,7 @@ export interface OntapClusterObservation {
     svm?: { uuid?: string; name?: string };
     service_policy?: { name?: string };
   }[];
-  accounts: { name?: string; owner?: { uuid?: string; name?: string }; role?: { name?: string } }[];
+  accounts: { name?: string; owner?: { uuid?: string; name?: string }; role?: { name?: string }; comment?: string }[];
   volumes: { svm?: { uuid?: string; name?: string }; is_svm_root?: boolean }[];
 }
 
@@ -125,7 +143,7 @@ export function evaluateInvariants(shoots: ShootExpectation[], world: WorldObser
     if (shoot.deleted) {
       checkDeletedShoot(shoot, shoots, kube, world.ontap, report);
     } else {
-      checkKubeSide(shoot, kube, report);
+      checkKubeSide(shoot, kube, shootUsername(shoot, world.ontap), report);
       checkOntapSide(shoot, kube, world, report);
     }
   }
@@ -136,8 +154,20 @@ function emptyKube(namespace: string): KubeShootObservation {
   return { namespace, managedResources: [], referencedSecrets: {}, extensions: [] };
 }
 
-function checkKubeSide(shoot: ShootExpectation, kube: KubeShootObservation, report: (m: string) => void): void {
-  const username = usernameFor(shoot.namespace);
+/** The comment this controller records on a user it owns: `gardener-extension-ontap owner=<namespace>`. */
+function ownedByShoot(comment: string | undefined, namespace: string): boolean {
+  return comment === `gardener-extension-ontap owner=${namespace}`;
+}
+
+/** The user a shoot uses: its own, or the Go extension's name when the account's comment records this shoot. */
+function shootUsername(shoot: ShootExpectation, ontap: OntapClusterObservation[]): string {
+  const svmName = svmNameFor(shoot.projectId);
+  const legacy = legacyUsernameFor(shoot.namespace);
+  const adopted = ontap.some((c) => c.accounts.some((a) => a.name === legacy && a.owner?.name === svmName && ownedByShoot(a.comment, shoot.namespace)));
+  return adopted ? legacy : usernameFor(shoot.namespace);
+}
+
+function checkKubeSide(shoot: ShootExpectation, kube: KubeShootObservation, username: string, report: (m: string) => void): void {
   const secret = kube.seedSecret;
   if (!secret) {
     report(`seed Secret ${SEED_SECRET_NAME} does not exist`);
@@ -201,6 +231,9 @@ function checkKubeSide(shoot: ShootExpectation, kube: KubeShootObservation, repo
         `Extension ${ext.name} observedGeneration ${ext.observedGeneration ?? "unset"} != generation ${ext.generation}`,
       );
     }
+    if (ext.lastOperationState === "Succeeded" && ext.observedGeneration === ext.generation && ext.notReadyForGardener) {
+      report(`Extension ${ext.name} says Succeeded, but gardenlet would still wait: ${ext.notReadyForGardener}`);
+    }
   }
 }
 
@@ -211,7 +244,7 @@ function checkOntapSide(
   report: (m: string) => void,
 ): void {
   const svmName = svmNameFor(shoot.projectId);
-  const username = usernameFor(shoot.namespace);
+  const username = shootUsername(shoot, world.ontap);
   const found = world.ontap.flatMap((c) => c.svms.filter((s) => s.name === svmName).map((svm) => ({ c, svm })));
   if (found.length === 0) {
     report(`SVM ${svmName} exists on no cluster`);
@@ -294,6 +327,9 @@ function checkDeletedShoot(
     for (const svm of cluster.svms.filter((s) => s.name === svmName)) {
       if (cluster.accounts.some((a) => a.name === username && ownedBy(a.owner, svmName, svm.uuid))) {
         report(`account ${username} still exists on SVM ${svmName} on ${cluster.cluster}`);
+      }
+      for (const a of cluster.accounts.filter((x) => ownedBy(x.owner, svmName, svm.uuid) && x.name !== username && ownedByShoot(x.comment, shoot.namespace))) {
+        report(`account ${a.name}, whose comment names ${shoot.namespace}, still exists on SVM ${svmName} on ${cluster.cluster}`);
       }
       // The SVM is the project's: it must go once no shoot of the project (as far as this test knows, and
       // as far as ONTAP shows: other users, data volumes) still uses it.
@@ -463,6 +499,7 @@ async function observeKube(kc: KubeConfig, namespace: string): Promise<KubeShoot
       generation: metadata.generation,
       observedGeneration: status?.observedGeneration,
       lastOperationState: status?.lastOperation?.state,
+      notReadyForGardener: checkExtensionObject(ext as unknown as CheckedExtension),
     };
   });
   return { namespace, seedSecret, managedResources, referencedSecrets, extensions };

@@ -6,7 +6,7 @@ import { Writable } from "node:stream";
 import type { ComponentConfig } from "../../src/config/component-config.js";
 import { type RunningController, startController } from "../../src/process-assembly.js";
 import { loadKubeConfig } from "../../src/kube/config.js";
-import { clusterObject, type FakeResourceManager, type FaultProxy, generateServingCert, PROJECT_ANNOTATION, type ShootEnv, type ShootSide, type ShootWorlds, shootNamespaceObject, type ShootWorkloads, startFakeResourceManager, startFaultProxy, startShootWorlds } from "../../src/testenv/index.js";
+import { checkExtensionObject, clusterObject, type FakeResourceManager, GARDENER_OPERATION, GARDENER_TIMESTAMP, gardenletRequest, gardenletTimestamp, type FaultProxy, generateServingCert, PROJECT_ANNOTATION, type ShootEnv, type ShootSide, type ShootWorlds, shootNamespaceObject, type ShootWorkloads, startFakeResourceManager, startFaultProxy, startShootWorlds } from "../../src/testenv/index.js";
 import { startWebhookServer, type WebhookServer } from "../../src/webhook/index.js";
 import type { Extension } from "../../src/extension/types.js";
 import type { KubeConnectionConfig } from "../../src/kube/config.js";
@@ -36,7 +36,7 @@ export interface WorldOptions {
   clusters?: number;
   faultProxy?: boolean;
   svmDeletionPolicy?: ComponentConfig["svmDeletionPolicy"];
-  escalation?: { consecutiveFailures: number; afterMs: number };
+  escalation?: { consecutiveFailures: number; afterMs: number; waitingMs?: number };
   startController?: boolean;
   jobMs?: number;
   leaderElection?: boolean;
@@ -116,9 +116,11 @@ export interface World {
   createShoot(opts: { project: string; projectId?: string; shoot?: string; dataLifs: string[]; managementLif: string; providerConfig?: unknown; annotations?: Record<string, string>; omitProjectAnnotation?: boolean; extensionClass?: string }): Promise<Shoot>;
   extension(shoot: Shoot): Promise<Extension | undefined>;
   waitFor(shoot: Shoot, predicate: (ext: Extension) => boolean, timeoutMs?: number, what?: string): Promise<Extension>;
+  /** Ready as gardenlet decides it after a request: Gardener's `checkExtensionObject` (src/testenv/extension-readiness.ts). */
   waitSucceeded(shoot: Shoot, timeoutMs?: number): Promise<Extension>;
+  /** Setting `gardener.cloud/operation` sets `gardener.cloud/timestamp` with it, as gardenlet does. */
   annotate(shoot: Shoot, annotations: Record<string, string | null>): Promise<void>;
-  /** Gardener's trigger: annotate `reconcile`, then wait for a reconcile that finished after it, and success. */
+  /** Gardener's trigger: request `reconcile`, then wait for a reconcile that finished after it, and Gardener's check. */
   reconcileNow(shoot: Shoot, timeoutMs?: number): Promise<Extension>;
   deleteShoot(shoot: Shoot): Promise<void>;
   waitGone(shoot: Shoot, timeoutMs?: number): Promise<void>;
@@ -318,7 +320,7 @@ export async function createWorld(opts: WorldOptions = {}): Promise<World> {
       await kube.create(Extensions, {
         apiVersion: "extensions.gardener.cloud/v1alpha1",
         kind: "Extension",
-        metadata: { name: "ontap", namespace, annotations: { "gardener.cloud/operation": "reconcile", ...(s.annotations ?? {}) } },
+        metadata: { name: "ontap", namespace, annotations: { ...gardenletRequest("reconcile"), ...(s.annotations ?? {}) } },
         spec: {
           type: "ontap",
           class: s.extensionClass ?? config.extensionClass,
@@ -345,19 +347,18 @@ export async function createWorld(opts: WorldOptions = {}): Promise<World> {
         await new Promise((r) => setTimeout(r, 100));
       }
     },
-    waitSucceeded(shoot, timeoutMs) {
-      return world.waitFor(
-        shoot,
-        (e) =>
-          e.status?.lastOperation?.state === "Succeeded" &&
-          e.status.observedGeneration === e.metadata.generation &&
-          !e.metadata.annotations?.["gardener.cloud/operation"],
-        timeoutMs,
-        "Succeeded",
-      );
+    async waitSucceeded(shoot, timeoutMs) {
+      try {
+        return await world.waitFor(shoot, (e) => checkExtensionObject(e) === undefined, timeoutMs, "ready by Gardener's check");
+      } catch (err) {
+        const last = await world.extension(shoot);
+        throw new Error(`${(err as Error).message}; Gardener's check: ${last ? checkExtensionObject(last) : "the Extension is gone"}`);
+      }
     },
     async annotate(shoot, annotations) {
-      await kube.mergePatch(Extensions, shoot.namespace, shoot.extensionName, { metadata: { annotations } });
+      const operation = annotations[GARDENER_OPERATION];
+      const request = operation && !(GARDENER_TIMESTAMP in annotations) ? { [GARDENER_TIMESTAMP]: gardenletTimestamp() } : {};
+      await kube.mergePatch(Extensions, shoot.namespace, shoot.extensionName, { metadata: { annotations: { ...annotations, ...request } } });
     },
     async reconcileNow(shoot, timeoutMs = 30_000) {
       const finished = () =>
@@ -366,8 +367,14 @@ export async function createWorld(opts: WorldOptions = {}): Promise<World> {
           sumCounter(metrics.reconcilesTotal, { result: "error" }),
           sumCounter(metrics.reconcilesTotal, { result: "failed" }),
         ]).then((n) => n.reduce((a, b) => a + b, 0));
+      // gardenlet's requests come minutes apart: one in the second of the last status write would be answered
+      // by that write, whatever this reconcile does. Requested from the next second on, only a reconcile that
+      // moves lastOperation.lastUpdateTime passes Gardener's check.
+      const lastUpdate = (await world.extension(shoot))?.status?.lastOperation?.lastUpdateTime;
+      const nextSecond = lastUpdate ? Date.parse(lastUpdate) + 1000 : 0;
+      if (Date.now() < nextSecond) await new Promise((r) => setTimeout(r, nextSecond - Date.now()));
       const before = await finished();
-      await world.annotate(shoot, { "gardener.cloud/operation": "reconcile" });
+      await world.annotate(shoot, { [GARDENER_OPERATION]: "reconcile" });
       const deadline = Date.now() + timeoutMs;
       while ((await finished()) <= before) {
         if (Date.now() > deadline) throw new Error(`no reconcile of ${shoot.namespace} finished after the trigger`);

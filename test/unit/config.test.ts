@@ -22,8 +22,15 @@ describe("component configuration", () => {
     );
     expect(cfg.clusters[0]).toMatchObject({ name: "a", url: "https://10.0.0.1", username: "admin", password: "s3cret-admin", caFile: "/ca.pem" });
     expect(cfg.svmDeletionPolicy).toBe("DeleteWhenUnused");
-    expect(cfg.escalation).toEqual({ consecutiveFailures: 5, afterMs: 30 * 60_000 });
+    expect(cfg.escalation).toEqual({ consecutiveFailures: 5, afterMs: 30 * 60_000, waitingMs: 30 * 60_000 });
     expect(cfg.warnings).toEqual([]);
+  });
+
+  it("escalates a wait after escalation.waitingMinutes, or afterMinutes when it is not set, and names a bad value", () => {
+    const base = `clusters:\n- {name: a, url: "https://10.0.0.1", caFile: /ca.pem, usernameFile: /creds/a/username, passwordFile: /creds/a/password}\n`;
+    expect(parseComponentConfig(`${base}escalation: {afterMinutes: 45}\n`, "cfg.yaml", readFile).escalation).toEqual({ consecutiveFailures: 5, afterMs: 45 * 60_000, waitingMs: 45 * 60_000 });
+    expect(parseComponentConfig(`${base}escalation: {waitingMinutes: 10}\n`, "cfg.yaml", readFile).escalation.waitingMs).toBe(10 * 60_000);
+    expect(() => parseComponentConfig(`${base}escalation: {waitingMinutes: 0}\n`, "cfg.yaml", readFile)).toThrow(/escalation\.waitingMinutes/);
   });
 
   it("reads the per-cluster ONTAP request cap and circuit breaker, with defaults, and names a bad value", () => {
@@ -52,6 +59,31 @@ describe("component configuration", () => {
     expect(cfg.clusters[0]?.url).toBe("https://10.1.1.1");
     expect(cfg.warnings.join("\n")).toMatch(/inline password/);
     expect(cfg.warnings.join("\n")).not.toContain("hunter2");
+  });
+
+  it("reads a Go entry as the chart renders it (credentials as files) and each way to trust its certificate", () => {
+    const go = (extra: string) =>
+      parseComponentConfig(`clusters:\n- {name: cluster-a, ipaddress: 10.1.1.1, usernameFile: /creds/a/username, passwordFile: /creds/a/password${extra}}\n`, "cfg.yaml", readFile);
+    const plain = go("");
+    expect(plain.clusters[0]).toMatchObject({ url: "https://10.1.1.1", username: "admin", password: "s3cret-admin", insecureSkipTlsVerify: true, legacyFormat: true });
+    expect(plain.clusters[0]?.tls).toEqual({ kind: "unverified", why: "go-extension-default" });
+    expect(plain.warnings.join("\n")).not.toMatch(/inline password/);
+    const withCa = go(', ca: "-----BEGIN CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE-----\\n"');
+    expect(withCa.clusters[0]).toMatchObject({ insecureSkipTlsVerify: false, tls: { kind: "ca" } });
+    expect(withCa.clusters[0]?.ca).toContain("BEGIN CERTIFICATE");
+    expect(withCa.warnings.join("\n")).not.toMatch(/NOT verified/);
+    const pinned = go(", pinCertificate: true");
+    expect(pinned.clusters[0]).toMatchObject({ insecureSkipTlsVerify: false, pinCertificate: true, tls: { kind: "pinned" } });
+    expect(go(", insecureSkipTlsVerify: true").clusters[0]?.tls).toEqual({ kind: "unverified", why: "insecureSkipTlsVerify" });
+    const bad = (extra: string) => () => go(extra);
+    expect(bad(", pinCertificate: true, ca: '-----BEGIN CERTIFICATE-----'")).toThrow(/clusters\[0\]\.pinCertificate: choose one of ca, pinCertificate/);
+    expect(bad(", ca: not-a-pem")).toThrow(/clusters\[0\]\.ca: must be a PEM certificate/);
+    expect(() => parseComponentConfig("clusters:\n- {name: a, ipaddress: 10.1.1.1, usernameFile: /creds/a/username}\n", "cfg.yaml", readFile)).toThrow(
+      /clusters\[0\]\.passwordFile: is required with usernameFile\/passwordFile/,
+    );
+    expect(() => parseComponentConfig("clusters:\n- {name: a, ipaddress: 10.1.1.1, username: u}\n", "cfg.yaml", readFile)).toThrow(
+      /clusters\[0\]\.password: is required/,
+    );
   });
 
   it("names the field and the fix when the configuration is invalid", () => {
@@ -93,7 +125,15 @@ describe("component configuration", () => {
     ].join("\n");
     const cfg = parseComponentConfig(goChart, "cfg.yaml", readFile);
     expect(cfg.clusters).toEqual([
-      expect.objectContaining({ name: "cluster-a", url: "https://192.168.10.11", username: "admin", password: "fsqe2020", insecureSkipTlsVerify: false, legacyFormat: true }),
+      expect.objectContaining({
+        name: "cluster-a",
+        url: "https://192.168.10.11",
+        username: "admin",
+        password: "fsqe2020",
+        insecureSkipTlsVerify: true,
+        tls: { kind: "unverified", why: "go-extension-default" },
+        legacyFormat: true,
+      }),
     ]);
     const warnings = cfg.warnings.join("\n");
     expect(warnings).toMatch(/clientConnection .*accepted and not used/);
@@ -101,8 +141,9 @@ describe("component configuration", () => {
     expect(warnings).toMatch(/unknown key somethingNewer is ignored/);
     expect(warnings).toMatch(/clusters\[0\] \(cluster-a\): unknown key zone is ignored/);
     expect(warnings).toMatch(/clusters\[0\] \(cluster-a\) uses the Go extension's inline password/);
-    // TLS stays verified: no caFile means the system CAs, said in a warning.
-    expect(warnings).toMatch(/clusters\[0\] \(cluster-a\) has no caFile/);
+    // Issue 23: a Go entry without a CA works as it did under the Go extension (TLS not verified), said loudly
+    // with what to add to the same entry.
+    expect(warnings).toMatch(/clusters\[0\] \(cluster-a\): TLS certificates are NOT verified .*`ca: <PEM .*`pinCertificate: true`/);
     expect(warnings).not.toContain("fsqe2020");
   });
 

@@ -34,6 +34,10 @@ describe("controller wiring", () => {
     };
     expect(svmOwnerGroup("shoot--alpha--web/ontap", clusterOf)).toBe(svmOwnerGroup("shoot--beta--db/ontap", clusterOf));
     expect(svmOwnerGroup("shoot--alpha--web/ontap", clusterOf)).not.toBe(svmOwnerGroup("shoot--alpha--api/ontap", clusterOf));
+    // Keyed on the SVM: ids that differ only in dashes name one SVM, so they are one group.
+    clusters["shoot--delta--a"] = "0a1b2c3d-aaaa-4bbb-8ccc-1234567890ab";
+    clusters["shoot--delta--b"] = "0a1b2c3daaaa-4bbb-8ccc-1234567890ab";
+    expect(svmOwnerGroup("shoot--delta--a/ontap", clusterOf)).toBe(svmOwnerGroup("shoot--delta--b/ontap", clusterOf));
     // No cached Cluster yet: the Gardener project stands in.
     expect(svmOwnerGroup("shoot--gamma--x/ontap", clusterOf)).toBe("gardener:gamma");
   });

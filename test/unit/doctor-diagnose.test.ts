@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { diagnose, summarizeChecks, verdictFor, worstVerdict } from "../../src/doctor/diagnose.js";
-import type { ShootObservation } from "../../src/doctor/observation.js";
-import { type DoctorRow, reconcileCommand } from "../../src/doctor/row.js";
-import { chooseInspected, expectedManagedResources } from "../../src/doctor/observe.js";
+import { diagnose, summarizeChecks, verdictFor, worstVerdict } from "../../src/diagnosis/diagnose.js";
+import type { ShootObservation } from "../../src/diagnosis/observation.js";
+import { type DoctorRow, reconcileCommand } from "../../src/diagnosis/row.js";
+import { chooseInspected } from "../../src/diagnosis/observe.js";
+import { expectedComponentNames } from "../../src/ontap-extension/components.js";
 
 const NS = "shoot--alpha--web";
 const RECONCILE = reconcileCommand(NS);
@@ -322,15 +323,15 @@ describe("doctor: verdicts from observations", () => {
 
 describe("doctor: what it expects and where it looks", () => {
   it("expects the network policy and the webhook ManagedResources only when the configuration deploys them", () => {
-    expect(expectedManagedResources({ extensionClass: "shoot", clusterwideNetworkPolicy: false })).toEqual([
+    expect(expectedComponentNames({ clusterwideNetworkPolicy: false })).toEqual([
       "trident-crds",
       "trident-backends",
       "trident-svm-secret",
       "trident-init",
     ]);
     expect(
-      expectedManagedResources({ extensionClass: "shoot", clusterwideNetworkPolicy: true, shootWebhook: { url: "https://x", caFile: "f" } }),
-    ).toEqual([...MRS, "extension-ontap-shoot"]);
+      expectedComponentNames({ clusterwideNetworkPolicy: true, shootWebhook: { url: "https://x", caFile: "f" } }),
+    ).toEqual(["extension-ontap-shoot", ...MRS]);
   });
 
   it("inspects the recorded cluster's copy when there are two, and an own SVM before a mirror", () => {

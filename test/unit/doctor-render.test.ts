@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { ShootDiagnosis } from "../../src/doctor/diagnose.js";
+import type { ShootDiagnosis } from "../../src/diagnosis/diagnose.js";
 import { alignColumns, renderJson, renderReport, renderShoot } from "../../src/doctor/render.js";
 
 const healthy: ShootDiagnosis = {

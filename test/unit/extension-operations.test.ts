@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Actuator, ActuatorResult } from "../../src/extension/actuator.js";
-import { createEscalationPolicy, FAILURES_FIELD } from "../../src/extension/escalation.js";
+import { createEscalationPolicy, FAILURES_FIELD, WAITING_FIELD, waitingReason } from "../../src/extension/escalation.js";
 import {
   deleteOperation,
   migrateOperation,
@@ -10,10 +10,10 @@ import {
 } from "../../src/extension/operations.js";
 import { ESCALATION_CONDITION } from "../../src/extension/status.js";
 import { createStatusUpdater, type StatusClient } from "../../src/extension/status-updater.js";
-import { type Extension, FINALIZER, OPERATION_ANNOTATION } from "../../src/extension/types.js";
+import { type Extension, FINALIZER, OPERATION_ANNOTATION, TIMESTAMP_ANNOTATION } from "../../src/extension/types.js";
 import type { KubeClient } from "../../src/kube/client.js";
 import { ExtensionError } from "../../src/extension/errors.js";
-import { runStep, type OperationIo, type StepName } from "../../src/ontap-extension/step.js";
+import { type CountedName, runStep } from "../../src/ontap-extension/step.js";
 import { done, requeue } from "../../src/runtime/result.js";
 
 /**
@@ -103,6 +103,29 @@ describe("status updater", () => {
     expect(s.calls).toHaveLength(2);
   });
 
+  it("writes lastOperation for a request newer than it even when nothing else changed; an unrequested re-check writes nothing", async () => {
+    const settled = extension({}, {
+      observedGeneration: 3,
+      lastOperation: { type: "Reconcile", state: "Succeeded", description: "ok", progress: 100, lastUpdateTime: "2026-12-01T10:00:00Z" },
+    });
+    const later = new Date(now.getTime() + 90_000);
+    const update = { type: "Reconcile" as const, description: "ok", progress: 100, observedGeneration: 3 };
+    // Unrequested (no timestamp annotation), or requested before the last update (to the second): nothing.
+    for (const annotations of [{}, { [TIMESTAMP_ANNOTATION]: "2026-12-01T10:00:00.999999999Z" }] as Record<string, string>[]) {
+      const s = store({ ...settled, metadata: { ...settled.metadata, annotations } });
+      await createStatusUpdater(s.client, () => later).succeeded(s.current(), update);
+      expect(s.calls).toHaveLength(0);
+    }
+    // Requested a minute later, as gardenlet writes it: one status write, its time at or after the request.
+    const s = store({ ...settled, metadata: { ...settled.metadata, annotations: { [TIMESTAMP_ANNOTATION]: "2026-12-01T10:01:29.123456789Z" } } });
+    const written = await createStatusUpdater(s.client, () => later).succeeded(s.current(), update);
+    expect(s.calls.map((c) => c.subresource)).toEqual(["status"]);
+    expect(written.status?.lastOperation).toMatchObject({ state: "Succeeded", lastUpdateTime: "2026-12-01T10:01:30Z" });
+    // The request is answered: the next re-check writes nothing again.
+    await createStatusUpdater(s.client, () => new Date(later.getTime() + 60_000)).succeeded(written, update);
+    expect(s.calls).toHaveLength(1);
+  });
+
   it("gives up after repeated conflicts with the conflict itself", async () => {
     const s = store(extension());
     const client = { ...s.client, mergePatch: async () => Promise.reject(Object.assign(new Error("conflict"), { reason: "Conflict" })) };
@@ -141,6 +164,52 @@ describe("escalation policy", () => {
       escalation: { escalated: false, reason: "Recovered", message: "the last reconcile succeeded" },
     });
     expect(policy.recovery(extension())).toEqual({ hadFailures: false, clearFailures: {}, escalation: undefined });
+  });
+});
+
+describe("escalation on waiting", () => {
+  const settings = { consecutiveFailures: 3, afterMs: 60 * 60_000, waitingMs: 10 * 60_000 };
+  const waitingSince = (subject: string, since: Date, condition?: { status: "True" | "False"; reason: string }) =>
+    extension({}, {
+      providerStatus: { [WAITING_FIELD]: { for: subject, since: since.toISOString() } },
+      ...(condition ? { conditions: [{ type: ESCALATION_CONDITION, ...condition, message: "m", lastTransitionTime: "", lastUpdateTime: "" }] } : {}),
+    } as Extension["status"]);
+
+  it("keeps one clock while the same thing is waited for, whatever details change, and escalates after waitingMs naming it", () => {
+    const policy = createEscalationPolicy(settings, () => now);
+    const first = policy.recordWait(extension(), "SVM svm-p on c1 is initializing");
+    expect(first).toMatchObject({ field: { [WAITING_FIELD]: { for: "SVM svm-p on c1 is initializing", since: now.toISOString() } }, escalation: undefined, announce: false, escalated: false });
+    const started = new Date(now.getTime() - 11 * 60_000);
+    const job = policy.recordWait(waitingSince("SVM svm-p is being created on c1", started), "SVM svm-p is being created on c1 (job 1234, 40%)");
+    expect(job.field).toEqual({ [WAITING_FIELD]: { for: "SVM svm-p is being created on c1", since: started.toISOString() } });
+    expect(job).toMatchObject({ announce: true, escalated: true, escalation: { escalated: true, reason: "WaitingForSVM" } });
+    expect(job.escalation?.message).toBe(
+      `waiting since ${started.toISOString()} (over 10 min) for: SVM svm-p is being created on c1; an operator should look (gardener-extension-ontap doctor)`,
+    );
+    // Already escalated by this wait: the condition is rewritten unchanged (no write), no second event.
+    const again = policy.recordWait(waitingSince("SVM svm-p is being created on c1", started, { status: "True", reason: "WaitingForSVM" }), "SVM svm-p is being created on c1 (job 1234, 41%)");
+    expect(again).toMatchObject({ announce: false, escalated: true, escalation: job.escalation });
+  });
+
+  it("resets on progress, leaves a failure's escalation alone, and falls back to afterMs", () => {
+    const policy = createEscalationPolicy(settings, () => now);
+    const old = new Date(now.getTime() - 11 * 60_000);
+    const progressed = policy.recordWait(waitingSince("SVM svm-p on c1 is initializing", old, { status: "True", reason: "WaitingForSVM" }), "ManagedResource trident-crds is not healthy yet (not applied)");
+    expect(progressed).toMatchObject({
+      field: { [WAITING_FIELD]: { for: "ManagedResource trident-crds is not healthy yet", since: now.toISOString() } },
+      escalation: { escalated: false, reason: "Progressed" },
+      announce: false,
+      escalated: false,
+    });
+    const tooLong = policy.recordWait(waitingSince("the webhook is not ready", old, { status: "True", reason: "WaitingTooLong" }), "the SVM is gone");
+    expect(tooLong.escalation).toMatchObject({ escalated: false, reason: "Progressed" });
+    const failed = policy.recordWait(waitingSince("SVM svm-p on c1 is initializing", old, { status: "True", reason: "RepeatedFailures" }), "SVM svm-p on c1 is initializing");
+    expect(failed).toMatchObject({ escalation: undefined, announce: false, escalated: true });
+    expect(waitingReason("waiting for ManagedResources no longer rendered to be deleted: a")).toBe("WaitingForManagedResources");
+    expect(waitingReason("the webhook is not ready")).toBe("WaitingTooLong");
+    const fallback = createEscalationPolicy({ consecutiveFailures: 3, afterMs: 20 * 60_000 }, () => now);
+    expect(fallback.recordWait(waitingSince("x", old), "x").escalated).toBe(false);
+    expect(policy.recovery(waitingSince("x", old)).clearFailures).toEqual({ [WAITING_FIELD]: null });
   });
 });
 
@@ -192,11 +261,57 @@ describe("one function per operation", () => {
     expect(t.s.current().metadata.finalizers).toEqual([FINALIZER]);
   });
 
+  it("a wait for the same thing past waitingMs escalates once (condition, one Warning event, gauge); success resets it", async () => {
+    const since = new Date(now.getTime() - 2 * 60_000).toISOString();
+    const waiting = extension({}, {
+      lastOperation: { type: "Create", state: "Processing", description: "SVM svm-p on c1 is initializing; checking again shortly", progress: 50, lastUpdateTime: since },
+      providerStatus: { [WAITING_FIELD]: { for: "SVM svm-p on c1 is initializing", since } },
+    });
+    const t = setup(waiting, { kind: "requeue", afterMs: 1_000, reason: "SVM svm-p on c1 is initializing" });
+    const gaugeCalls: [number, boolean][] = [];
+    const stale = t.s.current();
+    const run = t.run("Create");
+    run.obs.onFailureCount = (_ns, _n, failures, escalated) => gaugeCalls.push([failures, escalated]);
+    await reconcileOperation(run);
+    const escalated = t.s.current().status?.conditions?.find((c) => c.type === ESCALATION_CONDITION);
+    expect(escalated).toMatchObject({ status: "True", reason: "WaitingForSVM" });
+    expect(escalated?.message).toContain("for: SVM svm-p on c1 is initializing");
+    expect(t.events).toEqual(["Warning Escalated"]);
+    expect(gaugeCalls).toEqual([[0, true]]);
+    // The next look at the same wait, from a cache that has not seen that write yet: the conflict re-reads,
+    // nothing is left to write, no second event, the gauge stays up.
+    const writes = t.s.calls.length;
+    const next = t.run("Create");
+    next.ctx.extension = stale;
+    next.obs.onFailureCount = (_ns, _n, failures, escalated) => gaugeCalls.push([failures, escalated]);
+    await reconcileOperation(next);
+    expect(t.s.calls.length).toBe(writes);
+    expect(t.events).toEqual(["Warning Escalated"]);
+    expect(gaugeCalls).toEqual([[0, true], [0, true]]);
+    // Success: the condition goes back to False, the stored wait goes, the gauge to zero.
+    const ok = setup(t.s.current(), { kind: "done", description: "ready" });
+    await reconcileOperation(ok.run("Create"));
+    expect(ok.s.current().status?.conditions?.find((c) => c.type === ESCALATION_CONDITION)).toMatchObject({ status: "False", reason: "Recovered" });
+    expect(ok.s.current().status?.providerStatus?.[WAITING_FIELD]).toBeUndefined();
+    expect(ok.gauges).toEqual([0]);
+  });
+
   it("restore consumes its annotation only after Succeeded is written", async () => {
     const t = setup(extension({ annotations: { [OPERATION_ANNOTATION]: "restore" } }), { kind: "done", description: "restored" });
     await restoreOperation(t.run("Restore"));
     expect(t.s.calls.map((c) => c.subresource ?? "object")).toEqual(["status", "object"]);
     expect(t.s.current().metadata.annotations?.[OPERATION_ANNOTATION]).toBeUndefined();
+  });
+
+  it("a requested restore of an Extension that already says Restore Succeeded still moves lastUpdateTime to the request", async () => {
+    const restored = extension({ annotations: { [OPERATION_ANNOTATION]: "restore", [TIMESTAMP_ANNOTATION]: "2026-12-01T10:00:00.5Z" } }, {
+      observedGeneration: 3,
+      lastOperation: { type: "Restore", state: "Succeeded", description: "restored", progress: 100, lastUpdateTime: "2026-12-01T09:00:00Z" },
+    });
+    const t = setup(restored, { kind: "done", description: "restored" });
+    await restoreOperation(t.run("Restore"));
+    expect(t.s.calls.map((c) => c.subresource ?? "object")).toEqual(["status", "object"]);
+    expect(t.s.current().status?.lastOperation?.lastUpdateTime).toBe("2026-12-01T10:00:00Z");
   });
 
   it("delete removes only our finalizer, as its last write, then announces and forgets the Extension", async () => {
@@ -227,18 +342,17 @@ describe("one function per operation", () => {
 });
 
 describe("the step runner", () => {
-  const io = {} as OperationIo;
-  it("counts each outcome and wraps an unexpected error as a retriable ExtensionError naming the step", async () => {
+  it("counts each outcome under the step's name and wraps an unexpected error as a retriable ExtensionError naming the step", async () => {
     const seen: string[] = [];
-    const onStep = (step: StepName, outcome: string) => seen.push(`${step}:${outcome}`);
-    expect(await runStep({ name: "lifs", run: async () => done(2) }, undefined, io, onStep)).toEqual({ kind: "done", value: 2 });
-    expect((await runStep({ name: "svm", run: async () => requeue(5, "job") }, undefined, io, onStep)).kind).toBe("requeue");
-    const failed = runStep({ name: "credentials", run: async () => Promise.reject(new Error("ECONNRESET")) }, undefined, io, onStep);
+    const onStep = (step: CountedName, outcome: string) => seen.push(`${step}:${outcome}`);
+    expect(await runStep("lifs", async () => done(2), onStep)).toEqual({ kind: "done", value: 2 });
+    expect((await runStep("svm", async () => requeue(5, "job"), onStep)).kind).toBe("requeue");
+    const failed = runStep("credentials", async () => Promise.reject(new Error("ECONNRESET")), onStep);
     await expect(failed).rejects.toThrow(ExtensionError);
     await expect(failed).rejects.toMatchObject({ retriable: true, message: "step credentials failed: ECONNRESET; will retry" });
     // An ExtensionError keeps its own codes and retriability.
     const own = new ExtensionError("bad LIF address", ["ERR_CONFIGURATION_PROBLEM"], false);
-    await expect(runStep({ name: "lifs", run: async () => Promise.reject(own) }, undefined, io, onStep)).rejects.toBe(own);
+    await expect(runStep("lifs", async () => Promise.reject(own), onStep)).rejects.toBe(own);
     expect(seen).toEqual(["lifs:ok", "svm:requeue", "credentials:failed", "lifs:failed"]);
   });
 });

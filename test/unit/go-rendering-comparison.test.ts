@@ -96,7 +96,8 @@ const identity = (o: Record<string, unknown>) => {
 
 describe("rendering compared with the Go extension's, field by field", () => {
   const plan = planShoot(decodeShootInputs(exampleExtension as never, exampleCluster as never));
-  const creds = { username: plan.username, password: "the-live-password" };
+  // A taken-over shoot keeps the Go user (the shoot name) once it proved it owns it: the case compared here.
+  const creds = { username: plan.legacyUsername ?? plan.username, password: "the-live-password" };
   const ours = renderTridentManagedResources({
     svmName: plan.svmName,
     managementLif: plan.inputs.managementLif,
@@ -118,7 +119,9 @@ describe("rendering compared with the Go extension's, field by field", () => {
 
   it("derives the same SVM, user and Secret names from Go's example shoot", () => {
     expect(plan.svmName).toBe("pb5f26a3b9a4d48dba6b3d1dd4ac4abec");
-    expect(plan.username).toBe("local");
+    // The Go user is the legacy name; a shoot's own user is <gardener project>--<shoot> (unique per shoot).
+    expect(plan.legacyUsername).toBe("local");
+    expect(plan.username).toBe("local--local");
     expect(plan.shootSecretName).toBe("pb5f26a3b9a4d48dba6b3d1dd4ac4abec-local--local-credentials");
     expect(plan.lifs.map((l) => l.name)).toEqual(["datalif+0", "datalif+1", "managementlif"]);
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { rowsFor } from "../../src/doctor/diagnose.js";
-import type { ShootObservation } from "../../src/doctor/observation.js";
+import { rowsFor } from "../../src/diagnosis/diagnose.js";
+import type { ShootObservation } from "../../src/diagnosis/observation.js";
 import type { Condition } from "../../src/extension/types.js";
 import { mergeConditions } from "../../src/health/checker.js";
 import { evaluateHealth, STORAGE_HEALTHY, SYSTEM_COMPONENTS_HEALTHY, type WebhookProbe } from "../../src/health/evaluate.js";

@@ -22,18 +22,21 @@ const MAY_IMPORT: Record<string, string[]> = {
   webhook: ["trident", "kube", "log", "metrics"],
   extension: ["runtime", "kube", "log", "metrics"],
   "ontap-extension": ["extension", "runtime", "kube", "ontap", "trident", "webhook", "config", "log", "metrics"],
-  // The doctor reads both worlds as the controller would, but is no part of the process: no runtime, no assembly.
-  doctor: ["ontap-extension", "extension", "kube", "ontap", "trident", "config", "log", "metrics"],
-  health: ["doctor", "extension", "kube", "ontap", "config", "log", "metrics"],
+  // The diagnosis reads both worlds as the controller would, but is no part of the process: no runtime, no assembly.
+  diagnosis: ["ontap-extension", "extension", "kube", "ontap", "trident", "config", "log", "metrics"],
+  // The doctor command: the diagnosis, its clients, its rendering.
+  doctor: ["diagnosis", "kube", "ontap", "config"],
+  health: ["diagnosis", "extension", "kube", "ontap", "config", "log", "metrics"],
   // An independent ONTAP: it shares no code with the client, so a client bug is not mirrored by a simulator bug.
   simulator: ["faults"],
   "startup-check": ["config", "ontap", "log"],
   "process-assembly": ["runtime", "extension", "ontap-extension", "health", "webhook", "trident", "kube", "ontap", "config", "startup-check", "log", "metrics"],
-  "run-command": ["process-assembly", "webhook", "kube", "config", "log"],
+  // ontap: the test/lab dial map (--ontap-dial-map-file) is installed before the process is assembled.
+  "run-command": ["process-assembly", "webhook", "kube", "ontap", "config", "log"],
   cli: ["run-command", "doctor", "simulator"],
   // The test world may use the production parts it stands beside, never the process assembly or the demo.
   testenv: ["kube", "faults", "webhook", "trident", "runtime", "log", "metrics"],
-  demo: ["testenv", "process-assembly", "doctor", "simulator", "webhook", "trident", "extension", "kube", "ontap", "config", "log", "metrics"],
+  demo: ["testenv", "process-assembly", "doctor", "diagnosis", "simulator", "webhook", "trident", "extension", "kube", "ontap", "config", "log", "metrics"],
 };
 
 const layerOf = (file: string) => path.relative(SRC, file).split(path.sep)[0]!.replace(/\.ts$/, "");

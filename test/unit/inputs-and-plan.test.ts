@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { withoutControlCharacters } from "../../src/extension/status.js";
 import { decodeShootInputs, InputError } from "../../src/ontap-extension/inputs.js";
 import { bitsOfEntropy, brokenRule, DEFAULT_PASSWORD_RULES, generatePassword, PASSWORD_LENGTH } from "../../src/ontap-extension/password.js";
-import { planShoot, svmNameFor, usernameFor } from "../../src/ontap-extension/plan.js";
+import { legacyUsernameFor, planShoot, planTeardown, svmNameFor, usernameFor } from "../../src/ontap-extension/plan.js";
 
 const projectId = "0a1b2c3d-aaaa-bbbb-cccc-1234567890ab";
 const cluster = { spec: { shoot: { metadata: { annotations: { "cluster.metal-stack.io/project": projectId } } } } };
@@ -72,12 +72,23 @@ describe("shoot inputs", () => {
     expect(() => decodeShootInputs(ext(good), { spec: { shoot: { metadata: {} } } })).toThrow(/cluster\.metal-stack\.io\/project.*is missing/);
     expect(() => decodeShootInputs(ext(good, "garden"), cluster)).toThrow(/metadata\.namespace/);
   });
+
+  it("accepts only what metal-stack issues as a project id (a lower-case UUID), naming the field otherwise", () => {
+    const withId = (id: string) => ({ spec: { shoot: { metadata: { annotations: { "cluster.metal-stack.io/project": id } } } } });
+    // `ab-cd` and `abcd` would name one SVM (pabcd) for two projects; upper case makes invalid Kubernetes names.
+    for (const id of ["ab-cd", "abcd", "0A1B2C3D-AAAA-4BBB-8CCC-1234567890AB", "0a1b2c3daaaa4bbb8ccc1234567890ab", "0a1b2c3d-aaaa-4bbb-8ccc-1234567890ab-x"]) {
+      expect(() => decodeShootInputs(ext(good), withId(id)), id).toThrow(/spec\.shoot\.metadata\.annotations\["cluster\.metal-stack\.io\/project"\].*lower-case UUID/);
+    }
+    expect(decodeShootInputs(ext(good), withId(projectId)).projectId).toBe(projectId);
+  });
 });
 
 describe("plan", () => {
   it("derives the Go extension's names", () => {
     expect(svmNameFor(projectId)).toBe("p0a1b2c3daaaabbbbcccc1234567890ab");
-    expect(usernameFor("a-very-long-shoot-name-that-goes-on")).toBe("a-very-long-shoot-name-th");
+    // The Go extension's user name (the shoot name cut to 25) is the legacy one; each shoot's own is unique.
+    expect(legacyUsernameFor("a-very-long-shoot-name-that-goes-on")).toBe("a-very-long-shoot-name-th");
+    expect(usernameFor("shoot--proj1--my-shoot")).toBe("proj1--my-shoot");
     const plan = planShoot(decodeShootInputs(ext(good), cluster));
     expect(plan.lifs.map((l) => [l.name, l.ipAddress, l.servicePolicy])).toEqual([
       ["datalif+0", "10.0.0.11", "default-data-nvme-tcp"],
@@ -118,5 +129,28 @@ describe("passwords", () => {
     expect(brokenRule("Short1!", rules)).toMatch(/passwd-minlength/);
     expect(brokenRule("NoSpecialsHere12", rules)).toMatch(/passwd-min-special-chars/);
     expect(brokenRule("has-shoot1-In!!X2", { ...rules, minUppercase: 1 }, "SHOOT1")).toBe("must not contain the user name");
+  });
+});
+
+describe("teardown plan", () => {
+  const namespace = "shoot--proj1--my-shoot";
+  const recorded = { svmName: "precorded", cluster: "c1", user: "x" };
+  it("goes by the SVM the status recorded, even when the inputs went bad or changed since", () => {
+    const broken = { metadata: { namespace }, spec: { providerConfig: { svmIpaddresses: {} } }, status: { providerStatus: recorded } };
+    expect(planTeardown(broken, undefined)).toEqual({
+      svmName: "precorded",
+      username: "proj1--my-shoot",
+      owner: namespace,
+      secret: { namespace, name: "ontap-svm-credentials" },
+      legacySecret: { namespace: "kube-system", name: "precorded-proj1--my-shoot-credentials" },
+      recordedCluster: "c1",
+    });
+    // A project annotation changed after creation: the SVM the user was made on is the one torn down.
+    expect(planTeardown({ ...ext(good), status: { providerStatus: recorded } }, cluster)?.svmName).toBe("precorded");
+  });
+  it("falls back to the inputs when nothing was recorded, and to nothing when neither says which SVM", () => {
+    expect(planTeardown(ext(good), cluster)?.svmName).toBe(svmNameFor(projectId));
+    expect(planTeardown({ metadata: { namespace }, spec: {} }, cluster)).toBeUndefined();
+    expect(planTeardown({ metadata: { namespace: "garden" }, status: { providerStatus: recorded } }, cluster)).toBeUndefined();
   });
 });

@@ -6,6 +6,7 @@ import {
   type ShootExpectation,
   shootNameOf,
   svmNameFor,
+  legacyUsernameFor,
   usernameFor,
   type WorldObservation,
 } from "../support/invariants.js";
@@ -33,7 +34,7 @@ function converged(): WorldObservation {
   const referencedSecrets: Record<string, Record<string, string>> = Object.fromEntries(
     MRS.map((name) => [`managedresource-${name}`, { "objects.yaml": "apiVersion: v1\nkind: ConfigMap\n" }]),
   );
-  referencedSecrets["managedresource-trident-svm-secret"] = { "secret.yaml": svmSecretManifest("my-shoot", "pw-1") };
+  referencedSecrets["managedresource-trident-svm-secret"] = { "secret.yaml": svmSecretManifest("proj1--my-shoot", "pw-1") };
   referencedSecrets["managedresource-trident-backends"] = { "backend.yaml": backendManifest("10.0.0.5") };
   const cluster: OntapClusterObservation = {
     cluster: "sim-1",
@@ -47,7 +48,7 @@ function converged(): WorldObservation {
     accounts: [
       { name: "admin", owner: { uuid: "admin-svm", name: "sim-1" }, role: { name: "admin" } },
       { name: "vsadmin", owner: { uuid: "u1", name: SVM }, role: { name: "vsadmin" } },
-      { name: "my-shoot", owner: { uuid: "u1", name: SVM }, role: { name: "vsadmin" } },
+      { name: "proj1--my-shoot", owner: { uuid: "u1", name: SVM }, role: { name: "vsadmin" } },
     ],
     volumes: [{ svm: { uuid: "u1", name: SVM }, is_svm_root: true }],
   };
@@ -55,7 +56,7 @@ function converged(): WorldObservation {
     kube: [
       {
         namespace: NS,
-        seedSecret: { username: "my-shoot", password: "pw-1" },
+        seedSecret: { username: "proj1--my-shoot", password: "pw-1" },
         managedResources: MRS.map((name) => ({ name, secretRefs: [`managedresource-${name}`] })),
         referencedSecrets,
         extensions: [{ name: "ontap", type: "ontap", generation: 3, observedGeneration: 3, lastOperationState: "Succeeded" }],
@@ -70,8 +71,12 @@ describe("invariant checker: names", () => {
   it("derives SVM name, shoot name and ONTAP user the way the Go extension did", () => {
     expect(svmNameFor("a1b2-c3d4-e5")).toBe("pa1b2c3d4e5");
     expect(shootNameOf("shoot--proj--my-shoot")).toBe("my-shoot");
-    expect(usernameFor("shoot--proj--a-very-long-shoot-name-beyond-25")).toBe("a-very-long-shoot-name-be");
-    expect(usernameFor("shoot--proj---x")).toBe("_x");
+    // Each shoot's own user (two Gardener projects may carry one metal-stack project); the Go extension's name is
+    // the legacy one, kept only for an account whose comment names the shoot.
+    expect(usernameFor("shoot--proj--a-very-long-shoot-name-beyond-25")).toBe("proj--a-very-long-shoot-name-beyond-25");
+    expect(usernameFor(`shoot--proj--${"y".repeat(40)}`)).toMatch(/^proj--y{25}-[0-9a-f]{8}$/);
+    expect(legacyUsernameFor("shoot--proj--a-very-long-shoot-name-beyond-25")).toBe("a-very-long-shoot-name-be");
+    expect(legacyUsernameFor("shoot--proj---x")).toBe("_x");
     expect(() => shootNameOf("garden-proj")).toThrow(/shoot--<project>--<shoot>/);
   });
 
@@ -123,12 +128,12 @@ describe("invariant checker: a converged shoot", () => {
 
   it("reports a missing account and a password that does not authenticate, without printing the password", () => {
     const world = converged();
-    world.ontap[0]!.accounts = world.ontap[0]!.accounts.filter((a) => a.name !== "my-shoot");
+    world.ontap[0]!.accounts = world.ontap[0]!.accounts.filter((a) => a.name !== "proj1--my-shoot");
     world.passwordAuthenticates[NS] = false;
     const violations = evaluateInvariants([shoot], world);
     expect(violations).toEqual([
-      `${NS}: SVM ${SVM} on sim-1 has 0 accounts named my-shoot, expected 1`,
-      `${NS}: the seed Secret's password does not authenticate my-shoot on sim-1`,
+      `${NS}: SVM ${SVM} on sim-1 has 0 accounts named proj1--my-shoot, expected 1`,
+      `${NS}: the seed Secret's password does not authenticate proj1--my-shoot on sim-1`,
     ]);
     expect(violations.join("\n")).not.toContain("pw-1");
   });
@@ -139,7 +144,7 @@ describe("invariant checker: a converged shoot", () => {
     expect(evaluateInvariants([shoot], missing)).toEqual([`${NS}: seed Secret ontap-svm-credentials does not exist`]);
 
     const pending = converged();
-    pending.kube[0]!.seedSecret = { username: "my-shoot", password: "", pendingPassword: "pw-2" };
+    pending.kube[0]!.seedSecret = { username: "proj1--my-shoot", password: "", pendingPassword: "pw-2" };
     delete pending.passwordAuthenticates[NS];
     const violations = evaluateInvariants([shoot], pending);
     expect(violations).toEqual([
@@ -155,7 +160,7 @@ describe("invariant checker: a converged shoot", () => {
     const kube = world.kube[0]!;
     kube.managedResources = kube.managedResources.filter((m) => m.name !== "trident-init");
     delete kube.referencedSecrets["managedresource-trident-crds"];
-    kube.referencedSecrets["managedresource-trident-svm-secret"] = { s: svmSecretManifest("my-shoot", "old-pw") };
+    kube.referencedSecrets["managedresource-trident-svm-secret"] = { s: svmSecretManifest("proj1--my-shoot", "old-pw") };
     const violations = evaluateInvariants([shoot], world);
     expect(violations).toEqual([
       `${NS}: ManagedResource trident-crds references missing Secret managedresource-trident-crds`,
@@ -208,7 +213,7 @@ describe("invariant checker: a deleted shoot", () => {
       `${NS}: seed Secret ontap-svm-credentials still exists after deletion`,
       ...MRS.map((name) => `${NS}: ManagedResource ${name} still exists after deletion`),
       `${NS}: Extension ontap still exists after deletion`,
-      `${NS}: account my-shoot still exists on SVM ${SVM} on sim-1`,
+      `${NS}: account proj1--my-shoot still exists on SVM ${SVM} on sim-1`,
       `${NS}: SVM ${SVM} still exists on sim-1 although no shoot, user or volume uses it`,
     ]);
   });

@@ -100,7 +100,7 @@ describe("password rules", () => {
       expect(err).toBeInstanceOf(ExtensionError);
       expect((err as ExtensionError).retriable).toBe(false);
       expect((err as ExtensionError).codes).toEqual(["ERR_CONFIGURATION_PROBLEM"]);
-      expect((err as ExtensionError).message).toMatch(/refused the generated password of SVM user shoot-lax.*passwd-minlength.*passwordRules/);
+      expect((err as ExtensionError).message).toMatch(/refused the generated password of SVM user rules--shoot-lax.*passwd-minlength.*passwordRules/);
       // The password was stored (pending) before ONTAP saw it, and is not in the message.
       const secret = await kube.get<SecretObject>(Secrets, p.secret.namespace, p.secret.name);
       const pending = decodeCredentials(secret).pendingPassword!;

@@ -4,7 +4,8 @@ import type { OntapClusterSettings } from "../../src/config/component-config.js"
 import { createLogger } from "../../src/log.js";
 import { createOntapClient, type OntapClient } from "../../src/ontap/index.js";
 import { type RunningSimulator, startSimulator } from "../../src/simulator/index.js";
-import { checkClustersAtStartup } from "../../src/startup-check.js";
+import { checkClustersAtStartup, reportTlsTrust } from "../../src/startup-check.js";
+import { parseComponentConfig } from "../../src/config/component-config.js";
 
 describe("start-up: one connection to every ONTAP cluster, logged per cluster", () => {
   let sim: RunningSimulator;
@@ -36,9 +37,38 @@ describe("start-up: one connection to every ONTAP cluster, logged per cluster", 
 
     expect(results.map((r) => [r.cluster, r.ok])).toEqual([["trusted", true], ["go-format", false], ["down", false]]);
     expect(results[0]!.message).toMatch(/ONTAP cluster trusted \(clusters\[0\], https:\/\/127\.0\.0\.1:\d+\): connected to /);
-    expect(results[1]!.message).toMatch(/clusters\[1\].*TLS certificate is not trusted .*The Go extension never verified it.*caFile: .*insecureSkipTlsVerify: true/);
+    expect(results[1]!.message).toMatch(/clusters\[1\].*TLS certificate is not trusted .*To verify it, add to this cluster's entry `ca: <PEM.*`pinCertificate: true`/);
     expect(results[2]!.message).toMatch(/clusters\[2\].*not reachable at start-up/);
     expect(lines).toHaveLength(3);
     for (const secret of [a!.password, b!.password, "irrelevant-pw"]) expect(lines.join("\n")).not.toContain(secret);
+  });
+
+  it("says loudly, per cluster, that a Go entry without a CA is not verified: log, gauge and event, with what to add", () => {
+    const cfg = parseComponentConfig(
+      [
+        "clusters:",
+        "- {name: cluster-a, ipaddress: 10.0.0.10, username: admin, password: Go-Admin-Passw0rd}",
+        "- {name: cluster-b, ipaddress: 10.0.0.20, username: admin, password: Go-Admin-Passw0rd, pinCertificate: true}",
+        "",
+      ].join("\n"),
+      "cfg.yaml",
+    );
+    const lines: string[] = [];
+    const logger = createLogger({ level: "info", stream: new Writable({
+        write(c, _e, cb) {
+          lines.push(String(c));
+          cb();
+        },
+      }) });
+    const gauge = new Map<string, boolean>();
+    const events: string[] = [];
+    reportTlsTrust(cfg.clusters, { logger, setUnverified: (c, u) => gauge.set(c, u), warn: (reason, message) => events.push(`${reason}: ${message}`) });
+    expect(Object.fromEntries(gauge)).toEqual({ "cluster-a": true, "cluster-b": false });
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatch(/^OntapTlsUnverified: ONTAP cluster cluster-a \(clusters\[0\], https:\/\/10\.0\.0\.10\): TLS certificate NOT verified.*`ca: <PEM.*`pinCertificate: true`/);
+    const warn = lines.map((l) => JSON.parse(l) as { level: number | string; msg: string }).filter((l) => /NOT verified/.test(l.msg));
+    expect(warn).toHaveLength(1);
+    expect(lines.join("\n")).toMatch(/cluster-b: TLS certificate pinned at first contact/);
+    expect(lines.join("\n")).not.toContain("Go-Admin-Passw0rd");
   });
 });

@@ -118,4 +118,16 @@ describe("superseded passwords", () => {
     expect(supersede(list, [], now, [`p${SUPERSEDED_MAX + 2}`]).map((e) => e.password)).not.toContain(`p${SUPERSEDED_MAX + 2}`);
     expect(pruneSuperseded([{ password: "x", since: "not a date" }], now)).toEqual([]);
   });
+
+  it("drops an entry dated in the future (it would never expire), keeping one within the replicas' clock skew", () => {
+    const now = Date.parse("2026-12-01T12:00:00Z");
+    const kept = pruneSuperseded(
+      [
+        { password: "far", since: "2027-06-01T00:00:00Z" },
+        { password: "skew", since: new Date(now + 30_000).toISOString() },
+      ],
+      now,
+    );
+    expect(kept.map((e) => e.password)).toEqual(["skew"]);
+  });
 });

@@ -1,8 +1,20 @@
 import { describe, expect, it } from "vitest";
 import type { KubeClient } from "../../src/kube/client.js";
+import { COMPONENT_SECRET_NAMES, componentNamesInDestroyOrder, componentsOf, SHOOT_COMPONENTS } from "../../src/ontap-extension/components.js";
 import { createClusterwideNetworkPolicyRule } from "../../src/ontap-extension/firewall.js";
 import { tridentCrdsToRelease } from "../../src/ontap-extension/release-crds.js";
 import { TRIDENT_CRD_NAMES, TRIDENT_OPERATOR_CRD_NAMES } from "../../src/trident/index.js";
+
+describe("the shoot's components, one ordered list", () => {
+  it("deploys Trident with its CRDs first and the webhook in a step of its own, and tears down backward with the webhook last", () => {
+    expect(componentsOf("trident").map((c) => c.name)).toEqual(["trident-crds", "trident-backends", "trident-svm-secret", "trident-cwnp", "trident-init"]);
+    expect(componentsOf("trident").filter((c) => c.waitHealthy).map((c) => c.name)).toEqual(["trident-crds"]);
+    expect(componentsOf("webhook").map((c) => c.name)).toEqual(["extension-ontap-shoot"]);
+    // The webhook mutates Trident's pods: it goes only once every Trident component is gone.
+    expect(componentNamesInDestroyOrder()).toEqual(["trident-init", "trident-cwnp", "trident-svm-secret", "trident-backends", "trident-crds", "extension-ontap-shoot"]);
+    expect(COMPONENT_SECRET_NAMES).toEqual(SHOOT_COMPONENTS.map((c) => `managedresource-${c.name}`));
+  });
+});
 
 describe("releasing the CRDs an earlier version put into trident-crds", () => {
   const crd = (name: string) => ({ apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", name });

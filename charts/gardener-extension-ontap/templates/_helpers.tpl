@@ -84,12 +84,25 @@ clusters:
 {{- end }}
 {{- range .Values.config.clusters }}
   - name: {{ required "config.clusters[].name is required" .name }}
-    url: {{ required (printf "config.clusters[%s].url is required (https://<cluster management address>)" .name) .url }}
+    {{- if .ipaddress }}
+    {{- /* The Go extension's entry (metal-roles' gardener_extension_ontap_clusters): kept in its format, so the
+    controller knows it and connects as the Go extension did unless a way to verify TLS is added; the password
+    goes into the cluster's Secret like every other, never into this ConfigMap. */}}
+    {{- if .url }}
+    {{- fail (printf "config.clusters[%s]: set either ipaddress (the Go extension's format) or url, not both" .name) }}
+    {{- end }}
+    ipaddress: {{ .ipaddress | quote }}
+    {{- else }}
+    url: {{ required (printf "config.clusters[%s].url is required (https://<cluster management address>), or ipaddress in the Go extension's format" .name) .url }}
+    {{- end }}
     {{- if or .ca .caSecret }}
     caFile: /etc/gardener-extension-ontap/ca/{{ .name }}/ca.crt
     {{- end }}
     usernameFile: /etc/gardener-extension-ontap/credentials/{{ .name }}/username
     passwordFile: /etc/gardener-extension-ontap/credentials/{{ .name }}/password
+    {{- if .pinCertificate }}
+    pinCertificate: true
+    {{- end }}
     {{- if .insecureSkipTlsVerify }}
     insecureSkipTlsVerify: true
     {{- end }}
@@ -97,4 +110,10 @@ clusters:
     timeoutSeconds: {{ . }}
     {{- end }}
 {{- end }}
+{{- end -}}
+
+
+{{/* True when a cluster pins its certificate: the controller then keeps the pins in a ConfigMap (role.yaml). */}}
+{{- define "pinsCertificates" -}}
+{{- range .Values.config.clusters }}{{ if .pinCertificate }}true{{ end }}{{ end -}}
 {{- end -}}

@@ -127,6 +127,20 @@ function createAccount(ctx: RequestContext) {
   return createdResponse(location, accountView(state, account), query.returnRecords);
 }
 
+const AccountPatch = z.object({ comment: z.string().optional(), locked: z.boolean().optional() }).strict();
+
+/** The fields this simulator lets a PATCH change: `comment` and `locked` (an operator's lock or unlock). */
+function patchAccount(ctx: RequestContext) {
+  requireClusterAdmin(ctx);
+  writeQuery(ctx);
+  const body = parseBody(AccountPatch, ctx.body);
+  const account = ctx.sim.state.accounts.get(accountKey(ctx.params["owner.uuid"]!, ctx.params.name!));
+  if (!account) throw notFound("name");
+  if (body.comment !== undefined) account.comment = body.comment;
+  if (body.locked !== undefined) account.locked = body.locked;
+  return { status: 200, body: {} };
+}
+
 function deleteAccount(ctx: RequestContext) {
   requireClusterAdmin(ctx);
   writeQuery(ctx);
@@ -174,6 +188,7 @@ export const accountRoutes: Route[] = [
     scope: { svmOf: (a) => a.ownerUuid },
   }),
   { method: "POST", template: "/api/security/accounts", handler: createAccount },
+  { method: "PATCH", template: "/api/security/accounts/{owner.uuid}/{name}", handler: patchAccount },
   { method: "DELETE", template: "/api/security/accounts/{owner.uuid}/{name}", handler: deleteAccount },
   { method: "POST", template: "/api/security/authentication/password", handler: changePassword },
 ];

@@ -2,21 +2,18 @@ import type { ComponentConfig } from "../config/component-config.js";
 import { ESCALATION_CONDITION } from "../extension/status.js";
 import type { Cluster, Extension } from "../extension/types.js";
 import type { KubeClient } from "../kube/client.js";
-import { Clusters, Extensions, ManagedResources, Namespaces, Secrets } from "../kube/resources.js";
+import { Clusters, Extensions, ManagedResources, Secrets } from "../kube/resources.js";
 import type { OntapClient, Svm } from "../ontap/index.js";
 import { ownSvm } from "../ontap/metrocluster.js";
 import { decodeCredentials, type SecretObject } from "../ontap-extension/credentials.js";
 import { decodeShootInputs } from "../ontap-extension/inputs.js";
 import { planShoot, type ShootPlan } from "../ontap-extension/plan.js";
 import type { ManagementLifClients } from "../ontap-extension/lif-clients.js";
-import { createCredentialVerifier, type Verdict } from "../ontap-extension/verify-credentials.js";
-import {
-  FIREWALL_NAMESPACE,
-  isManagedResourceHealthy,
-  type ManagedResourceLike,
-  MANAGED_RESOURCE_NAMES,
-  TRIDENT_MANAGED_RESOURCE_NAMES,
-} from "../trident/index.js";
+import { createClusterwideNetworkPolicyRule } from "../ontap-extension/firewall.js";
+import type { Verdict } from "../ontap-extension/verify-credentials.js";
+import { credentialVerifiers } from "../ontap-extension/verifiers.js";
+import { expectedComponentNames } from "../ontap-extension/components.js";
+import { isManagedResourceHealthy, type ManagedResourceLike } from "../trident/index.js";
 import type {
   AuthCheck,
   ClusterAnswer,
@@ -46,14 +43,6 @@ export interface DoctorDeps {
 
 export const EXTENSION_TYPE = "ontap";
 
-/** The ManagedResources a controller with this configuration keeps in every shoot namespace. */
-export function expectedManagedResources(config: DoctorDeps["config"]): string[] {
-  const names: string[] = TRIDENT_MANAGED_RESOURCE_NAMES.filter(
-    (name) => name !== MANAGED_RESOURCE_NAMES.cwnp || config.clusterwideNetworkPolicy,
-  );
-  if (config.shootWebhook) names.push(MANAGED_RESOURCE_NAMES.shootWebhook);
-  return names;
-}
 
 /** Namespaces of every Extension of type ontap that this configuration's extension class handles. */
 export async function findOntapShoots(deps: DoctorDeps): Promise<string[]> {
@@ -87,14 +76,17 @@ export async function observeShoot(deps: DoctorDeps, namespace: string): Promise
   try {
     const cluster = await deps.kube.get<Cluster>(Clusters, undefined, namespace);
     plan = planShoot(decodeShootInputs(extension, cluster));
+    // A shoot taken over from the Go extension may keep the user named by the shoot name (plan.ts legacyUsername):
+    // the one the controller recorded is the one to inspect.
+    const recordedUser = (extension.status?.providerStatus as { user?: unknown } | undefined)?.user;
+    if (plan.legacyUsername !== undefined && recordedUser === plan.legacyUsername) plan = { ...plan, username: plan.legacyUsername };
   } catch (err) {
     observation.expected = failed(err);
     return observation;
   }
-  // The controller's rule for trident-cwnp: configured, or the seed has a namespace `firewall` (Go's rule).
-  const clusterwideNetworkPolicy =
-    deps.config.clusterwideNetworkPolicy ??
-    (await deps.kube.get(Namespaces, undefined, FIREWALL_NAMESPACE).then((ns) => ns !== undefined, () => true));
+  // The controller's rule for trident-cwnp: configured, or the seed has a namespace `firewall` (Go's rule); a
+  // failed read expects it (the doctor reports, it never deletes).
+  const clusterwideNetworkPolicy = await createClusterwideNetworkPolicyRule(deps.kube, deps.config.clusterwideNetworkPolicy)().catch(() => true);
   observation.expected = { ok: true, value: expectedState(plan, { ...deps.config, clusterwideNetworkPolicy }) };
 
   // ONTAP first, the Secret after: the controller writes the Secret before it touches the account, so in
@@ -151,13 +143,7 @@ export async function observeShoot(deps: DoctorDeps, namespace: string): Promise
     return authCheck(await verify(plan.username, password));
   };
   // Where the controller proves it: at the SVM management LIF, with the same settings.
-  const verify = createCredentialVerifier({
-    cluster: deps.config.clusters?.find((c) => c.name === client.cluster) ?? { name: client.cluster, insecureSkipTlsVerify: false },
-    clusterClient: client,
-    managementLif: plan.inputs.managementLif,
-    ...(deps.config.credentialsVerification ? { settings: deps.config.credentialsVerification } : {}),
-    ...(deps.lifClients ? { lifClients: deps.lifClients } : {}),
-  });
+  const verify = credentialVerifiers(deps.config, deps.lifClients ? { lifClients: deps.lifClients } : {})(client.cluster, client, plan.inputs.managementLif);
   observation.password = await check(stored.password, "password");
   if (stored.pendingPassword) observation.pendingPassword = await check(stored.pendingPassword, "pendingPassword");
   return observation;
@@ -170,7 +156,7 @@ function expectedState(plan: ShootPlan, config: DoctorDeps["config"]): ExpectedS
     secret: plan.secret,
     legacySecret: plan.legacySecret,
     lifs: plan.lifs,
-    managedResources: expectedManagedResources(config),
+    managedResources: expectedComponentNames(config),
   };
 }
 

@@ -66,7 +66,7 @@ export function statusRows(ext: ExtensionFacts, reconcile: string): DoctorRow[] 
       expected: "False",
       actual: `True since ${esc.lastTransitionTime ?? "?"}: ${esc.message}`,
       status: "fail",
-      action: `the controller escalated (${esc.message}): fix the cause named in lastError, then ${reconcile}`,
+      action: `the controller escalated (${esc.message}): fix the cause named in ${esc.reason.startsWith("Waiting") ? "it (what the reconcile waits for)" : "lastError"}, then ${reconcile}`,
     });
   } else {
     rows.push({ check: "ReconcileEscalated", expected: "False", actual: esc ? `${esc.status} (${esc.reason})` : "not set", status: "ok" });
