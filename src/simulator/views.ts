@@ -402,6 +402,15 @@ export function jobView(_state: ClusterState, job: SimJob): Rec {
 }
 
 /** Every dotted path present in a record, through arrays: the fields a query may name. */
+/**
+ * The shape of a SnapMirror relationship (`/api/snapmirror/relationships`). The simulator models no SnapMirror,
+ * so no record has it; it names the fields the collection serves, so a query for them is valid as on ONTAP.
+ */
+export function snapmirrorRelationshipShape(state: ClusterState, svm: SimSvm, volume: SimVolume): Rec {
+  const endpoint = { path: `${svm.name}:${volume.name}`, svm: svmRef(state, svm.uuid) };
+  return { uuid: "r", source: endpoint, destination: endpoint, state: "snapmirrored", healthy: true };
+}
+
 export function fieldPaths(record: unknown, prefix = "", into = new Set<string>()): Set<string> {
   if (Array.isArray(record)) {
     for (const item of record) fieldPaths(item, prefix, into);
@@ -511,6 +520,7 @@ function prototypeRecords(): Record<string, Rec> {
     accounts: accountView(state, account),
     bgpPeerGroups: bgpPeerGroupViews(state)[0]!,
     jobs: jobView(state, job),
+    snapmirrorRelationships: snapmirrorRelationshipShape(state, svm, clone),
   };
 }
 
@@ -530,6 +540,7 @@ export const SERVED_PATHS = {
   subsystems: "/api/protocols/nvme/subsystems",
   subsystemHosts: "/api/protocols/nvme/subsystems/{subsystem.uuid}/hosts",
   subsystemMaps: "/api/protocols/nvme/subsystem-maps",
+  snapmirrorRelationships: "/api/snapmirror/relationships",
 } as const;
 
 const PROTOTYPES = prototypeRecords() as Record<keyof typeof SERVED_PATHS, Rec>;
