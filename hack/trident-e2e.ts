@@ -240,7 +240,8 @@ async function main(): Promise<number> {
       return existsSync(sock("csi")) ? true : undefined;
     });
     const csi = csiClient(sock("csi"));
-    await until("CSI Probe ready", 120_000, async () => ((await csi.Probe!({})).ready ? true : undefined));
+    // CSI: an unset `ready` means ready; Trident answers Probe with an empty response once it bootstrapped.
+    await until("CSI Probe ready", 120_000, async () => ((await csi.Probe!({})).ready as { value?: boolean } | undefined)?.value === false ? undefined : true);
 
     const bound = await until("the TridentBackendConfig Bound", 180_000, async () => {
       const tbc = (await shoot.list<{ status?: { phase?: string; lastOperationStatus?: string; message?: string; backendInfo?: { backendName?: string } } }>(TBC, "kube-system")).items[0];
