@@ -222,7 +222,9 @@ async function main(): Promise<number> {
       "set -e",
       "ip link set lo up",
       `ip addr add ${WORLD.managementLif}/32 dev lo`,
-      `node ${path.join(REPO, "hack", "trident-netns-bridge.mjs")} tcp:${WORLD.managementLif}:443=unix:${sock("to-lif")} tcp:127.0.0.1:${apiPort}=unix:${sock("to-apiserver")} unix:${sock("trident-rest")}=tcp:127.0.0.1:8000 &`,
+      `node ${path.join(REPO, "hack", "trident-netns-bridge.mjs")} tcp:${WORLD.managementLif}:443=unix:${sock("to-lif")} tcp:127.0.0.1:${apiPort}=unix:${sock("to-apiserver")} unix:${sock("trident-rest")}=tcp:127.0.0.1:8000 > ${path.join(dir, "bridge.out")} &`,
+      // Trident dials the API server once at start and exits if it is refused: wait for the bridge's "ready".
+      `i=0; until grep -q ready ${path.join(dir, "bridge.out")}; do i=$((i+1)); [ $i -lt 300 ] || { echo "netns bridge not ready" >&2; exit 1; }; sleep 0.1; done`,
       `exec ${BIN} --k8s_pod --k8s_config_path=${tridentKc} --crd_persistence --csi_endpoint=unix://${sock("csi")} --csi_node_name=${WORLD.nodeName} --csi_role=controller --address=127.0.0.1 --port=8000 --aes_key=${aesKey} --log_format=json --debug --disable_audit_log`,
     ].join("\n");
     const out = createWriteStream(tridentLog);
