@@ -411,6 +411,18 @@ export function snapmirrorRelationshipShape(state: ClusterState, svm: SimSvm, vo
   return { uuid: "r", source: endpoint, destination: endpoint, state: "snapmirrored", healthy: true };
 }
 
+/** The shape of an SVM peering (`/api/svm/peers`): like SnapMirror, not modelled; it names the fields served. */
+export function svmPeerShape(state: ClusterState, svm: SimSvm): Rec {
+  return {
+    uuid: "p",
+    name: svm.name,
+    svm: svmRef(state, svm.uuid),
+    peer: { svm: { uuid: "p", name: "peer" }, cluster: { uuid: "c", name: "peer-cluster" } },
+    state: "peered",
+    applications: ["snapmirror"],
+  };
+}
+
 export function fieldPaths(record: unknown, prefix = "", into = new Set<string>()): Set<string> {
   if (Array.isArray(record)) {
     for (const item of record) fieldPaths(item, prefix, into);
@@ -521,6 +533,7 @@ function prototypeRecords(): Record<string, Rec> {
     bgpPeerGroups: bgpPeerGroupViews(state)[0]!,
     jobs: jobView(state, job),
     snapmirrorRelationships: snapmirrorRelationshipShape(state, svm, clone),
+    svmPeers: svmPeerShape(state, svm),
   };
 }
 
@@ -541,6 +554,7 @@ export const SERVED_PATHS = {
   subsystemHosts: "/api/protocols/nvme/subsystems/{subsystem.uuid}/hosts",
   subsystemMaps: "/api/protocols/nvme/subsystem-maps",
   snapmirrorRelationships: "/api/snapmirror/relationships",
+  svmPeers: "/api/svm/peers",
 } as const;
 
 const PROTOTYPES = prototypeRecords() as Record<keyof typeof SERVED_PATHS, Rec>;

@@ -300,6 +300,14 @@ describe("SnapMirror lookups before a delete", () => {
     expect((await asTrident("GET", "/api/snapmirror/relationships?fields=no_such_field")).status).toBe(400);
     expect((await asTrident("GET", "/api/snapmirror/relationships/8c2b1d7e-0000-4000-8000-000000000001")).status).toBe(404);
   });
+
+  it("answers Trident's SVM peer lookup (backend start, GetPeeredVservers) with an empty collection", async () => {
+    const { svm } = await world();
+    const res = await asTrident("GET", `/api/svm/peers?fields=peer.svm.name&svm.uuid=${svm}`);
+    expect(res.status, res.text).toBe(200);
+    expect(res.body).toMatchObject({ num_records: 0, records: [] });
+    expect((await asTrident("GET", "/api/svm/peers?fields=peer.no_such_field")).status).toBe(400);
+  });
 });
 
 describe("the conversation recorder", () => {

@@ -7,6 +7,7 @@ import { byName, getInstance, listCollection } from "./common.js";
  * SnapMirror destination or source?): `GET /api/snapmirror/relationships`, once with `list_destinations_only`.
  * The simulator models no SnapMirror, so the collection is empty for every caller, as on an SVM without
  * relationships; the query is still checked as ONTAP checks it (fields, filters, the operation's own flag).
+ * Its SVM peers (`GET /api/svm/peers`, which Trident reads when it starts a backend) are empty for the same reason.
  */
 
 const COLLECTION = "/api/snapmirror/relationships";
@@ -29,4 +30,6 @@ function listRelationships(ctx: RequestContext) {
 export const snapmirrorRoutes: Route[] = [
   { method: "GET", template: COLLECTION, handler: listRelationships },
   { method: "GET", template: `${COLLECTION}/{uuid}`, handler: (ctx) => getInstance(ctx, "snapmirrorRelationships", undefined, ["uuid"]) },
+  { method: "GET", template: "/api/svm/peers", handler: (ctx) => listCollection(ctx, "svmPeers", [], { keyFields: ["uuid"], sortKey: byName }) },
+  { method: "GET", template: "/api/svm/peers/{uuid}", handler: (ctx) => getInstance(ctx, "svmPeers", undefined, ["uuid"]) },
 ];
