@@ -7,7 +7,7 @@ import { SimAdmin } from "../support/sim-admin.js";
 import { seedTridentWorld, TRIDENT_WORLD } from "../support/trident-world.js";
 
 /**
- * CI's stand-in for the real Trident, which cannot be built here (NetApp publishes no Go module versions of it):
+ * CI's stand-in for the real Trident, which CI does not build (its build recipe stays outside this repository):
  * the conversation the real Trident v25.06.3 held with the simulator's SVM management LIF while `npm run
  * trident:e2e -- --record` bound the backend and carried a volume through its life, replayed against the
  * simulator. A change to the simulator that would have answered Trident differently (a status, a field it
