@@ -193,11 +193,14 @@ describe("conformance with NetApp's published ONTAP model (netapp-ontap 9.19.1.0
         { method: "GET", template: "/api/storage/aggregates", query: "fields=uuid,volume_count", bodyFields: {} },
         { method: "POST", template: "/api/security/accounts", query: "", bodyFields: { "owner.colour": "string" } },
         { method: "GET", template: "/api/svm/svms", query: "nvme.enabled=maybe", bodyFields: {} },
+        // `force` is a documented parameter of a volume DELETE, `forced` is nothing the vendor knows.
+        { method: "DELETE", template: "/api/storage/volumes/{uuid}", query: "force=false&forced=true", bodyFields: {} },
       ],
       served: { "/api/cluster": { name: ["number"] } },
     });
     expect(run.code).toBe(1);
     expect(run.report.problems).toEqual([
+      "DELETE /api/storage/volumes/{uuid}: filter forced: unknown field 'forced' under (top level) of VolumeSchema",
       "GET /api/storage/aggregates: fields=volume_count: unknown field 'volume_count' under (top level) of AggregateSchema; the vendor's wire name is 'volume-count'",
       "GET /api/svm/svms: filter nvme.enabled='maybe' does not fit the vendor's type boolean",
       "POST /api/security/accounts: body owner.colour: unknown field 'colour' under owner of AccountSchema",
