@@ -128,6 +128,7 @@ async function runEveryOperation(client: OntapClient): Promise<void> {
   await client.patchInterface(lif.uuid, { ipAddress: "10.130.0.11", netmask: "24" });
   await client.createAccount({ ownerUuid: svm!.uuid, name: "shoot-a", password: "Conformance-1a!" });
   await client.getAccount(svm!.uuid, "shoot-a");
+  await client.setAccountComment(svm!.uuid, "shoot-a", "gardener shoot garden-conformance/vendor");
   await client.listAccounts(svm!.uuid);
   await client.changePassword({ svmName: "pvendor", name: "shoot-a", password: "Conformance-2b!" });
   // SVM accounts authenticate at their SVM management LIF only; the cluster interface refuses them.
