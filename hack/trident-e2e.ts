@@ -357,10 +357,15 @@ async function main(): Promise<number> {
 
     // 7. Delete: the clone, the snapshot, the volume.
     await csi.DeleteVolume!({ volume_id: cloneId });
+    check(!(await dataVolumes()).some((v) => v.name === clones[0]!.name), "after deleting the clone: its FlexClone is still there");
     await csi.DeleteSnapshot!({ snapshot_id: snapshotId });
+    check(((await state()).snapshots as OntapRecord[]).length === 0, "after deleting the snapshot: it is still there");
     await csi.DeleteVolume!({ volume_id: volume.volume_id });
     s = await state();
-    check((await dataVolumes()).length === 0 && (s.namespaces as OntapRecord[]).length === 0, `after delete: ${JSON.stringify((await dataVolumes()).map((v) => v.name))}`);
+    check(
+      (await dataVolumes()).length === 0 && (s.namespaces as OntapRecord[]).length === 0 && (s.snapshots as OntapRecord[]).length === 0,
+      `after delete: ${JSON.stringify((await dataVolumes()).map((v) => v.name))}`,
+    );
     log("deleted: no data volume, namespace or snapshot left on the simulator");
 
     if (record) {
