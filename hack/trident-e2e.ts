@@ -222,7 +222,9 @@ async function main(): Promise<number> {
       "set -e",
       "ip link set lo up",
       `ip addr add ${WORLD.managementLif}/32 dev lo`,
-      `node ${path.join(REPO, "hack", "trident-netns-bridge.mjs")} tcp:${WORLD.managementLif}:443=unix:${sock("to-lif")} tcp:127.0.0.1:${apiPort}=unix:${sock("to-apiserver")} unix:${sock("trident-rest")}=tcp:127.0.0.1:8000 &`,
+      `node ${path.join(REPO, "hack", "trident-netns-bridge.mjs")} tcp:${WORLD.managementLif}:443=unix:${sock("to-lif")} tcp:127.0.0.1:${apiPort}=unix:${sock("to-apiserver")} unix:${sock("trident-rest")}=tcp:127.0.0.1:8000 > ${path.join(dir, "bridge.out")} &`,
+      // Trident dials the API server once at start and exits if it is refused: wait for the bridge's "ready".
+      `i=0; until grep -q ready ${path.join(dir, "bridge.out")}; do i=$((i+1)); [ $i -lt 300 ] || { echo "netns bridge not ready" >&2; exit 1; }; sleep 0.1; done`,
       `exec ${BIN} --k8s_pod --k8s_config_path=${tridentKc} --crd_persistence --csi_endpoint=unix://${sock("csi")} --csi_node_name=${WORLD.nodeName} --csi_role=controller --address=127.0.0.1 --port=8000 --aes_key=${aesKey} --log_format=json --debug --disable_audit_log`,
     ].join("\n");
     const out = createWriteStream(tridentLog);
@@ -240,7 +242,8 @@ async function main(): Promise<number> {
       return existsSync(sock("csi")) ? true : undefined;
     });
     const csi = csiClient(sock("csi"));
-    await until("CSI Probe ready", 120_000, async () => ((await csi.Probe!({})).ready ? true : undefined));
+    // CSI: an unset `ready` means ready; Trident answers Probe with an empty response once it bootstrapped.
+    await until("CSI Probe ready", 120_000, async () => ((await csi.Probe!({})).ready as { value?: boolean } | undefined)?.value === false ? undefined : true);
 
     const bound = await until("the TridentBackendConfig Bound", 180_000, async () => {
       const tbc = (await shoot.list<{ status?: { phase?: string; lastOperationStatus?: string; message?: string; backendInfo?: { backendName?: string } } }>(TBC, "kube-system")).items[0];
@@ -354,10 +357,15 @@ async function main(): Promise<number> {
 
     // 7. Delete: the clone, the snapshot, the volume.
     await csi.DeleteVolume!({ volume_id: cloneId });
+    check(!(await dataVolumes()).some((v) => v.name === clones[0]!.name), "after deleting the clone: its FlexClone is still there");
     await csi.DeleteSnapshot!({ snapshot_id: snapshotId });
+    check(((await state()).snapshots as OntapRecord[]).length === 0, "after deleting the snapshot: it is still there");
     await csi.DeleteVolume!({ volume_id: volume.volume_id });
     s = await state();
-    check((await dataVolumes()).length === 0 && (s.namespaces as OntapRecord[]).length === 0, `after delete: ${JSON.stringify((await dataVolumes()).map((v) => v.name))}`);
+    check(
+      (await dataVolumes()).length === 0 && (s.namespaces as OntapRecord[]).length === 0 && (s.snapshots as OntapRecord[]).length === 0,
+      `after delete: ${JSON.stringify((await dataVolumes()).map((v) => v.name))}`,
+    );
     log("deleted: no data volume, namespace or snapshot left on the simulator");
 
     if (record) {

@@ -402,6 +402,27 @@ export function jobView(_state: ClusterState, job: SimJob): Rec {
 }
 
 /** Every dotted path present in a record, through arrays: the fields a query may name. */
+/**
+ * The shape of a SnapMirror relationship (`/api/snapmirror/relationships`). The simulator models no SnapMirror,
+ * so no record has it; it names the fields the collection serves, so a query for them is valid as on ONTAP.
+ */
+export function snapmirrorRelationshipShape(state: ClusterState, svm: SimSvm, volume: SimVolume): Rec {
+  const endpoint = { path: `${svm.name}:${volume.name}`, svm: svmRef(state, svm.uuid) };
+  return { uuid: "r", source: endpoint, destination: endpoint, state: "snapmirrored", healthy: true };
+}
+
+/** The shape of an SVM peering (`/api/svm/peers`): like SnapMirror, not modelled; it names the fields served. */
+export function svmPeerShape(state: ClusterState, svm: SimSvm): Rec {
+  return {
+    uuid: "p",
+    name: svm.name,
+    svm: svmRef(state, svm.uuid),
+    peer: { svm: { uuid: "p", name: "peer" }, cluster: { uuid: "c", name: "peer-cluster" } },
+    state: "peered",
+    applications: ["snapmirror"],
+  };
+}
+
 export function fieldPaths(record: unknown, prefix = "", into = new Set<string>()): Set<string> {
   if (Array.isArray(record)) {
     for (const item of record) fieldPaths(item, prefix, into);
@@ -511,6 +532,8 @@ function prototypeRecords(): Record<string, Rec> {
     accounts: accountView(state, account),
     bgpPeerGroups: bgpPeerGroupViews(state)[0]!,
     jobs: jobView(state, job),
+    snapmirrorRelationships: snapmirrorRelationshipShape(state, svm, clone),
+    svmPeers: svmPeerShape(state, svm),
   };
 }
 
@@ -530,6 +553,8 @@ export const SERVED_PATHS = {
   subsystems: "/api/protocols/nvme/subsystems",
   subsystemHosts: "/api/protocols/nvme/subsystems/{subsystem.uuid}/hosts",
   subsystemMaps: "/api/protocols/nvme/subsystem-maps",
+  snapmirrorRelationships: "/api/snapmirror/relationships",
+  svmPeers: "/api/svm/peers",
 } as const;
 
 const PROTOTYPES = prototypeRecords() as Record<keyof typeof SERVED_PATHS, Rec>;

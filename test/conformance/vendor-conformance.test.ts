@@ -4,7 +4,8 @@ import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createOntapClient, ENDPOINTS, type OntapClient } from "../../src/ontap/index.js";
-import type { SimCallLogEntry } from "../../src/simulator/cluster.js";
+import type { SimCallLogEntry, SimExchange } from "../../src/simulator/cluster.js";
+import { bodyShape } from "../../src/simulator/http.js";
 import { type RunningSimulator, startSimulator } from "../../src/simulator/index.js";
 import { servedFields } from "../../src/simulator/views.js";
 import { SimAdmin } from "../support/sim-admin.js";
@@ -127,6 +128,7 @@ async function runEveryOperation(client: OntapClient): Promise<void> {
   await client.patchInterface(lif.uuid, { ipAddress: "10.130.0.11", netmask: "24" });
   await client.createAccount({ ownerUuid: svm!.uuid, name: "shoot-a", password: "Conformance-1a!" });
   await client.getAccount(svm!.uuid, "shoot-a");
+  await client.setAccountComment(svm!.uuid, "shoot-a", "gardener shoot garden-conformance/vendor");
   await client.listAccounts(svm!.uuid);
   await client.changePassword({ svmName: "pvendor", name: "shoot-a", password: "Conformance-2b!" });
   // SVM accounts authenticate at their SVM management LIF only; the cluster interface refuses them.
@@ -169,17 +171,37 @@ describe("conformance with NetApp's published ONTAP model (netapp-ontap 9.19.1.0
     console.log(`vendor schema check: ${run.report.checked} fields; endpoints:\n  ${(run.report.endpoints as string[]).join("\n  ")}`);
   });
 
+  it("every request the real Trident v25.06.3 sent (its recorded conversation) is in the vendor's schema", async () => {
+    // Recorded by `npm run trident:e2e -- --record`; CI replays the same file in test/unit/trident-conversation-replay.test.ts.
+    const fixture = join(here, "..", "fixtures", "trident-v25.06.3", "conversation.json");
+    const { exchanges } = JSON.parse(readFileSync(fixture, "utf8")) as { exchanges: SimExchange[] };
+    const requests = exchanges.map((e) => ({
+      method: e.method,
+      template: e.template,
+      query: e.query,
+      bodyFields: e.body === undefined ? {} : (bodyShape(Buffer.from(JSON.stringify(e.body))) ?? {}),
+    }));
+    expect(requests.some((r) => r.method === "POST" && r.template === "/api/storage/namespaces")).toBe(true);
+    const run = await runPython("check_schema.py", { requests, served: {} });
+    expect(run.report.problems, run.stderr).toEqual([]);
+    expect(run.code).toBe(0);
+    expect(run.report.checked as number).toBeGreaterThan(50);
+  });
+
   it("the schema check fails on a name the vendor does not know, and names the vendor's wire name", async () => {
     const run = await runPython("check_schema.py", {
       requests: [
         { method: "GET", template: "/api/storage/aggregates", query: "fields=uuid,volume_count", bodyFields: {} },
         { method: "POST", template: "/api/security/accounts", query: "", bodyFields: { "owner.colour": "string" } },
         { method: "GET", template: "/api/svm/svms", query: "nvme.enabled=maybe", bodyFields: {} },
+        // `force` is a documented parameter of a volume DELETE, `forced` is nothing the vendor knows.
+        { method: "DELETE", template: "/api/storage/volumes/{uuid}", query: "force=false&forced=true", bodyFields: {} },
       ],
       served: { "/api/cluster": { name: ["number"] } },
     });
     expect(run.code).toBe(1);
     expect(run.report.problems).toEqual([
+      "DELETE /api/storage/volumes/{uuid}: filter forced: unknown field 'forced' under (top level) of VolumeSchema",
       "GET /api/storage/aggregates: fields=volume_count: unknown field 'volume_count' under (top level) of AggregateSchema; the vendor's wire name is 'volume-count'",
       "GET /api/svm/svms: filter nvme.enabled='maybe' does not fit the vendor's type boolean",
       "POST /api/security/accounts: body owner.colour: unknown field 'colour' under owner of AccountSchema",

@@ -7,8 +7,10 @@ whole JSON answer) exists there with that type. Nothing here knows this project'
 """
 
 import importlib
+import inspect
 import pkgutil
 import re
+import sys
 
 from marshmallow import fields as mf
 
@@ -50,6 +52,20 @@ def resource_for(template):
         if not re.fullmatch(r"\{[^}]+\}", last) or not head:
             return None
         path = head
+
+
+_PARAMETER_PATTERNS = (
+    re.compile(r"^\s*\*\s+`([a-z_]+)`\s+-\s", re.MULTILINE),  # a method's parameter list: * `force` - Bypasses ...
+    re.compile(r"`([a-z_]+)` query parameter"),  # prose: ... using the `allow_delete_with_hosts` query parameter
+    re.compile(r"[?&]([a-z_]+)=[^\s&\"]*"),  # an example call: GET "/api/snapmirror/relationships/?list_destinations_only=true"
+)
+
+
+def documented_parameters(cls):
+    """Query parameters that the vendor documents for a resource's operations (not fields): `force` on a volume
+    DELETE, `allow_delete_with_hosts` on a subsystem DELETE, `list_destinations_only` on the relationships GET."""
+    source = inspect.getsource(sys.modules[cls.__module__])
+    return {name for pattern in _PARAMETER_PATTERNS for name in pattern.findall(source)}
 
 
 def schema_of(cls):

@@ -286,6 +286,30 @@ describe("one volume through its life", () => {
   });
 });
 
+describe("SnapMirror lookups before a delete", () => {
+  it("answers Trident's relationship queries with an empty collection and checks their query as ONTAP does", async () => {
+    await world();
+    // SnapmirrorDeleteViaDestination, then SnapmirrorGet and SnapmirrorRelease (ontap_rest.go): a 404 here fails
+    // Trident's DeleteVolume ("error deleting snapmirror info"); an empty list is "not found", which it skips.
+    for (const query of ["fields=source.path,destination.path&list_destinations_only=true", "fields=destination.path,source.path"]) {
+      const res = await asTrident("GET", `/api/snapmirror/relationships?${query}`);
+      expect(res.status, res.text).toBe(200);
+      expect(res.body).toMatchObject({ num_records: 0, records: [] });
+    }
+    expect((await asTrident("GET", "/api/snapmirror/relationships?list_destinations_only=maybe")).status).toBe(400);
+    expect((await asTrident("GET", "/api/snapmirror/relationships?fields=no_such_field")).status).toBe(400);
+    expect((await asTrident("GET", "/api/snapmirror/relationships/8c2b1d7e-0000-4000-8000-000000000001")).status).toBe(404);
+  });
+
+  it("answers Trident's SVM peer lookup (backend start, GetPeeredVservers) with an empty collection", async () => {
+    const { svm } = await world();
+    const res = await asTrident("GET", `/api/svm/peers?fields=peer.svm.name&svm.uuid=${svm}`);
+    expect(res.status, res.text).toBe(200);
+    expect(res.body).toMatchObject({ num_records: 0, records: [] });
+    expect((await asTrident("GET", "/api/svm/peers?fields=peer.no_such_field")).status).toBe(400);
+  });
+});
+
 describe("the conversation recorder", () => {
   it("records every exchange in full while on, with passwords redacted, and stops on request", async () => {
     await world();

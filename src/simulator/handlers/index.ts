@@ -4,8 +4,9 @@ import { clusterRoutes } from "./cluster.js";
 import { emsRoutes } from "./ems.js";
 import { interfaceRoutes } from "./interfaces.js";
 import { nvmeRoutes } from "./nvme.js";
+import { snapmirrorRoutes } from "./snapmirror.js";
 import { svmRoutes } from "./svms.js";
 import { volumeRoutes } from "./volumes.js";
 
 /** Every ONTAP REST route the simulator serves. */
-export const restRoutes: Route[] = [...clusterRoutes, ...svmRoutes, ...interfaceRoutes, ...accountRoutes, ...volumeRoutes, ...nvmeRoutes, ...emsRoutes];
+export const restRoutes: Route[] = [...clusterRoutes, ...svmRoutes, ...interfaceRoutes, ...accountRoutes, ...volumeRoutes, ...nvmeRoutes, ...snapmirrorRoutes, ...emsRoutes];

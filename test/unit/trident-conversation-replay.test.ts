@@ -1,0 +1,76 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { type RunningSimulator, startSimulator } from "../../src/simulator/index.js";
+import { readConversation, replayConversation } from "../support/conversation-replay.js";
+import { SimAdmin } from "../support/sim-admin.js";
+import { seedTridentWorld, TRIDENT_WORLD } from "../support/trident-world.js";
+
+/**
+ * CI's stand-in for the real Trident, which CI does not build (its build recipe stays outside this repository):
+ * the conversation the real Trident v25.06.3 held with the simulator's SVM management LIF while `npm run
+ * trident:e2e -- --record` bound the backend and carried a volume through its life, replayed against the
+ * simulator. A change to the simulator that would have answered Trident differently (a status, a field it
+ * read) fails here. Re-record with the same command for a new Trident version or a deliberate change.
+ */
+const FIXTURE = path.join(import.meta.dirname, "..", "fixtures", "trident-v25.06.3", "conversation.json");
+
+let sim: RunningSimulator;
+let admin: SimAdmin;
+
+beforeAll(async () => {
+  sim = await startSimulator({ jobMs: 0 });
+  admin = new SimAdmin(sim.clusters[0]!);
+});
+afterAll(async () => {
+  await admin.close();
+  await sim.stop();
+});
+beforeEach(async () => {
+  await admin.reset();
+  await seedTridentWorld(admin);
+});
+
+function target() {
+  const url = sim.lifEndpoints()[TRIDENT_WORLD.managementLif]?.url;
+  if (!url) throw new Error("no listener for the management LIF");
+  return { url, ca: readFileSync(sim.clusters[0]!.caFile, "utf8"), username: TRIDENT_WORLD.username, password: TRIDENT_WORLD.password };
+}
+
+describe("Trident v25.06.3's recorded conversation", () => {
+  it("was recorded from a whole volume life and holds no secret", () => {
+    const conversation = readConversation(FIXTURE);
+    expect(conversation.trident).toBe("25.06.3");
+    const calls = new Set(conversation.exchanges.map((e) => `${e.method} ${e.template}`));
+    for (const call of [
+      "GET /api/cluster",
+      "GET /api/svm/svms",
+      "POST /api/storage/volumes",
+      "POST /api/storage/namespaces",
+      "POST /api/protocols/nvme/subsystems",
+      "POST /api/protocols/nvme/subsystem-maps",
+      "POST /api/storage/volumes/{volume.uuid}/snapshots",
+      "DELETE /api/storage/volumes/{uuid}",
+    ]) {
+      expect(calls, call).toContain(call);
+    }
+    expect(readFileSync(FIXTURE, "utf8")).not.toContain(TRIDENT_WORLD.password);
+  });
+
+  it("replays against the simulator with the same statuses and answer shapes", async () => {
+    const result = await replayConversation(readConversation(FIXTURE), target());
+    expect(result.differences).toEqual([]);
+    expect(result.replayed).toBeGreaterThan(20);
+  });
+
+  it("notices an answer that differs from the recording", async () => {
+    const conversation = readConversation(FIXTURE);
+    const svms = conversation.exchanges.findIndex((e) => e.method === "GET" && e.template === "/api/svm/svms");
+    const altered = structuredClone(conversation);
+    // As if the simulator had answered Trident's SVM lookup with one more field: the replay must report it.
+    (altered.exchanges[svms]!.response as { records: Array<Record<string, unknown>> }).records[0]!.state = "running";
+    altered.exchanges = altered.exchanges.slice(0, svms + 1);
+    const result = await replayConversation(altered, target());
+    expect(result.differences).toEqual([expect.stringMatching(/GET \/api\/svm\/svms.*answer lacks \[records\.state\]/)]);
+  });
+});
