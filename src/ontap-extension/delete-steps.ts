@@ -1,3 +1,4 @@
+import type { NamedResourceReference } from "../extension/types.js";
 import type { KubeClient } from "../kube/client.js";
 import { Secrets } from "../kube/resources.js";
 import { done, requeue, type Requeue, type StepResult } from "../runtime/result.js";
@@ -60,7 +61,28 @@ export function createDeleteSteps(deps: DeleteStepDeps) {
   };
 }
 
-/** The current seed Secret only (migrate keeps the legacy one where it is). */
-export async function deleteSeedSecret(kube: KubeClient, plan: TeardownPlan | undefined, namespace: string): Promise<void> {
+/** The current seed Secret only. */
+async function deleteSeedSecret(kube: KubeClient, plan: TeardownPlan | undefined, namespace: string): Promise<void> {
   await kube.delete(Secrets, plan?.secret.namespace ?? namespace, plan?.secret.name ?? DEFAULT_SECRET_NAME);
+}
+
+/** The name under which `status.resources` lists the seed Secret. */
+export const CREDENTIALS_RESOURCE = "svm-credentials";
+
+/** The `status.resources` entry of the seed Secret `name` (in the shoot namespace, where gardenlet looks). */
+export function credentialsResource(name: string): NamedResourceReference {
+  return { name: CREDENTIALS_RESOURCE, resourceRef: { apiVersion: "v1", kind: "Secret", name } };
+}
+
+/**
+ * What migrate hands gardenlet: the seed Secret, kept (not deleted) and referenced in `status.resources`.
+ * gardenlet reads it after Migrate into the ShootState and re-creates it in the shoot namespace of the new seed
+ * before Restore, so Restore proves the password Trident in the shoot holds instead of rotating it away; the old
+ * seed's copy goes with its shoot namespace. The legacy Secret in kube-system stays where it is (a takeover).
+ * None left to carry: an empty list, so no reference to a missing object is persisted.
+ */
+export async function credentialsToCarry(kube: KubeClient, plan: TeardownPlan | undefined, namespace: string): Promise<NamedResourceReference[]> {
+  const name = plan?.secret.name ?? DEFAULT_SECRET_NAME;
+  const secret = await kube.get(Secrets, plan?.secret.namespace ?? namespace, name);
+  return secret ? [credentialsResource(name)] : [];
 }
