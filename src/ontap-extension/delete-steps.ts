@@ -6,6 +6,7 @@ import { componentNamesInDestroyOrder } from "./components.js";
 import type { DeletionWaits } from "./deletion-waits.js";
 import type { TeardownPlan } from "./plan.js";
 import type { OperationIo } from "./step.js";
+import { deleteGoSecret, takeoverForbiddenMessage } from "./go-secrets.js";
 import { teardownOntap } from "./teardown.js";
 import { type AbsentManagedResources, destroyComponents, type ManagedResourceCache } from "./trident.js";
 
@@ -55,7 +56,8 @@ export function createDeleteSteps(deps: DeleteStepDeps) {
     /** The seed Secrets (the current one and the Go extension's legacy one). */
     async deleteSeedSecrets(io: OperationIo, plan: TeardownPlan | undefined, namespace: string): Promise<StepResult<void>> {
       await deleteSeedSecret(io.kube, plan, namespace);
-      if (plan) await io.kube.delete(Secrets, plan.legacySecret.namespace, plan.legacySecret.name);
+      // A leftover of the Go extension; without the chart's takeover grant (403) there is none this controller may remove.
+      if (plan && !(await deleteGoSecret(io.kube, plan.legacySecret))) io.event("Normal", "TakeoverSkipped", takeoverForbiddenMessage(plan.legacySecret));
       return done(undefined);
     },
   };
