@@ -630,8 +630,13 @@ describe("state matrix: LIFs", () => {
 });
 
 /**
- * The shapes of a real seed that issue 21 found the controller stuck or crossing tenants in: each row failed
- * against the controller before its fix (checked by reverting the fix in a scratch commit, see the commit).
+ * The shapes of a real seed that issue 21 found the controller stuck or crossing tenants in. Each row failed
+ * against the controller with its fix disabled in a scratch commit (2026-12-06, `npx vitest run --project chaos
+ * test/chaos/state-matrix.test.ts -t "issue 21"`): pending-only with the unknown verdict an error again (before
+ * f06eae1: Error, never Succeeded); locked with bf91823's two locked checks removed (a rotation, no `security login
+ * unlock`); two `db` shoots with the user the shoot name again (before b6aee8b: 3 ONTAP password writes in 2
+ * rounds); bad inputs with planTeardown ignoring providerStatus (before 2961b6e: the user left on ONTAP); silent
+ * cluster with c7535f8's knownHome answering nothing (the repair never Succeeded).
  */
 describe("state matrix: shapes of a real seed (issue 21)", () => {
   row(
