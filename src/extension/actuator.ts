@@ -1,5 +1,5 @@
 import type { Result } from "../runtime/result.js";
-import type { Cluster, Extension } from "./types.js";
+import type { Cluster, Extension, NamedResourceReference } from "./types.js";
 
 /** What the generic reconciler hands an actuator for one operation on one Extension. */
 export interface ActuatorContext {
@@ -28,6 +28,8 @@ export interface ActuatorDone {
   description: string;
   providerStatus?: Record<string, unknown>;
   conditions?: ActuatorCondition[];
+  /** `status.resources`: what gardenlet carries to a new seed on migration (never a secret's content itself). */
+  resources?: NamedResourceReference[];
 }
 
 /** The shared result union (`runtime/result.ts`) with what status shows of a success. */

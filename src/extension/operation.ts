@@ -1,10 +1,16 @@
-import { type Cluster, type Extension, FINALIZER, FORCE_DELETION_ANNOTATION, OPERATION_ANNOTATION } from "./types.js";
+import { type Cluster, type Extension, FINALIZER, FORCE_DELETION_ANNOTATION, OPERATION_ANNOTATION, WAIT_FOR_STATE } from "./types.js";
 
-export type Operation = "skip-failed-shoot" | "migrate" | "delete" | "force-delete" | "restore" | "reconcile";
+export type Operation = "skip-failed-shoot" | "wait-for-state" | "migrate" | "delete" | "force-delete" | "restore" | "reconcile";
 
-/** Gardener's generic reconciler order: failed shoot, migrate, delete, restore, reconcile. */
+/**
+ * Gardener's generic reconciler order: failed shoot, migrate, delete, restore, reconcile. Before all of them, an
+ * Extension gardenlet re-created on a new seed and still annotated `wait-for-state` is left alone, as Gardener's
+ * OperationAnnotationWrapper does: its Secret is not restored yet, and a reconcile now would rotate the password
+ * that Trident in the shoot still holds.
+ */
 export function decideOperation(extension: Extension, cluster: Cluster | undefined): Operation {
   const annotation = extension.metadata.annotations?.[OPERATION_ANNOTATION];
+  if (annotation === WAIT_FOR_STATE) return "wait-for-state";
   if (cluster?.spec.shoot?.status?.lastOperation?.state === "Failed" && !extension.metadata.deletionTimestamp) {
     return "skip-failed-shoot";
   }

@@ -92,6 +92,8 @@ export const migrateOperation = operation(
       type: run.type,
       description: result.description,
       observedGeneration: run.ctx.extension.metadata.generation,
+      // gardenlet reads the objects named here after Migrate and re-creates them on the new seed before Restore.
+      resources: result.resources,
     });
     await removeFinalizer(run.kube, extension, { removeAll: true, consumeAnnotation: true });
     run.obs.event?.(extension, "Normal", `${run.type}Succeeded`, result.description);
@@ -142,6 +144,7 @@ async function succeeded(run: OperationRun, result: ActuatorDone): Promise<Exten
     providerStatus: result.providerStatus || clears ? { ...(result.providerStatus ?? {}), ...recovery.clearFailures } : undefined,
     escalation: recovery.escalation,
     conditions: result.conditions,
+    resources: result.resources,
   });
 }
 

@@ -43,7 +43,7 @@ export interface ExtensionReconcilerDeps {
 }
 
 /** The decided operation, called by name so a reader (and go-to-definition) follows it into operations.ts. */
-function runOperation(op: Exclude<Operation, "skip-failed-shoot">, run: OperationRun): Promise<Result> {
+function runOperation(op: Exclude<Operation, "skip-failed-shoot" | "wait-for-state">, run: OperationRun): Promise<Result> {
   switch (op) {
     case "reconcile":
       return reconcileOperation(run);
@@ -75,6 +75,11 @@ export function createExtensionReconciler(deps: ExtensionReconcilerDeps) {
     const op = decideOperation(extension, cluster);
     if (op === "skip-failed-shoot") {
       obs.log?.info({ extension: key }, "shoot is marked failed; skipping");
+      return DONE;
+    }
+    if (op === "wait-for-state") {
+      // gardenlet annotates `restore` once the state is back; that new annotation value wakes this key again.
+      obs.log?.info({ extension: key }, "waiting for gardenlet to restore the state (annotation wait-for-state); nothing to do yet");
       return DONE;
     }
     if ((op === "delete" || op === "force-delete") && !hasFinalizer(extension)) return DONE;

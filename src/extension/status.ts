@@ -1,4 +1,4 @@
-import type { GardenerErrorCode, LastOperationState, LastOperationType, Condition, Extension } from "./types.js";
+import type { GardenerErrorCode, LastOperationState, LastOperationType, Condition, Extension, NamedResourceReference } from "./types.js";
 
 export const ESCALATION_CONDITION = "ReconcileEscalated";
 
@@ -33,6 +33,8 @@ export interface StatusUpdate {
   escalation?: { escalated: boolean; reason: string; message: string };
   /** Further conditions to upsert by type (an actuator's, e.g. CredentialsVerified). */
   conditions?: Array<{ type: string; status: Condition["status"]; reason: string; message: string }>;
+  /** `status.resources`, replaced as a whole (gardenlet persists the objects they name on migration). */
+  resources?: NamedResourceReference[];
 }
 
 /**
@@ -56,6 +58,7 @@ export function buildStatusPatch(current: Extension, update: StatusUpdate, now: 
   } else if (update.state === "Succeeded" && status.lastError) {
     patch.lastError = null;
   }
+  if (update.resources) patch.resources = update.resources;
   if (update.providerStatus) patch.providerStatus = { ...(status.providerStatus ?? {}), ...update.providerStatus };
   let conditions = status.conditions ?? [];
   if (update.escalation) {

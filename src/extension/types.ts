@@ -7,6 +7,11 @@ export const OPERATION_ANNOTATION = "gardener.cloud/operation";
 export const TIMESTAMP_ANNOTATION = "gardener.cloud/timestamp";
 export const FORCE_DELETION_ANNOTATION = "confirmation.gardener.cloud/force-deletion";
 export const FINALIZER = "extensions.gardener.cloud/ontap";
+/**
+ * gardenlet's operation annotation on an Extension it re-creates on a new seed before it has restored
+ * `status.resources` and the objects they name: nothing may act on it yet (Gardener's OperationAnnotationWrapper).
+ */
+export const WAIT_FOR_STATE = "wait-for-state";
 
 export type LastOperationType = "Create" | "Reconcile" | "Delete" | "Migrate" | "Restore";
 export type LastOperationState = "Processing" | "Succeeded" | "Error" | "Failed" | "Aborted";
@@ -67,7 +72,18 @@ export interface Extension {
     lastError?: LastError;
     conditions?: Condition[];
     providerStatus?: Record<string, unknown>;
+    resources?: NamedResourceReference[];
   };
+}
+
+/**
+ * An object of the shoot namespace the extension needs back after a control-plane migration: gardenlet copies
+ * each one named in `status.resources` into the ShootState after Migrate and re-creates it on the new seed
+ * before Restore (Gardener's `NamedResourceReference`).
+ */
+export interface NamedResourceReference {
+  name: string;
+  resourceRef: { apiVersion?: string; kind: string; name: string };
 }
 
 export interface Cluster {

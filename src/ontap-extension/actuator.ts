@@ -8,7 +8,7 @@ import { MR_TRIDENT_CRDS } from "../trident/index.js";
 import { type CrdWaits, createCrdWaits } from "./crd-waits.js";
 import type { DeletionWaits } from "./deletion-waits.js";
 import { componentNamesInDestroyOrder } from "./components.js";
-import { createDeleteSteps, deleteSeedSecret } from "./delete-steps.js";
+import { createDeleteSteps, credentialsResource, credentialsToCarry } from "./delete-steps.js";
 import { createClusterwideNetworkPolicyRule } from "./firewall.js";
 import { decodeShootInputs } from "./inputs.js";
 import type { ManagementLifClients } from "./lif-clients.js";
@@ -179,8 +179,9 @@ export function createOntapActuator(deps: ActuatorDeps): Actuator {
   /**
    * Migrate releases seed-side state only, keeping the shoot's objects (keepObjects) and ONTAP untouched, and
    * is done only once every ManagedResource is gone (else the old seed's resource manager could still act on
-   * them while the new seed restores). Restore on the new seed rebuilds it, the credentials step re-creating
-   * the Secret. Not steps either: errors reach status as they are.
+   * them while the new seed restores). The seed Secret is kept and named in `status.resources`, which gardenlet
+   * carries to the new seed (delete-steps.ts `credentialsToCarry`); Restore there proves the restored password
+   * and rotates nothing. Not steps either: errors reach status as they are.
    */
   async function migrate(ctx: ActuatorContext): Promise<ActuatorResult> {
     const { kube, key } = operationIo(ctx);
@@ -190,8 +191,8 @@ export function createOntapActuator(deps: ActuatorDeps): Actuator {
     if (left.length > 0) {
       return deleteSteps.waitGone(key, namespace, left, `migrate: waiting for ManagedResource ${left.join(", ")} to be deleted (objects kept in the shoot)`);
     }
-    await deleteSeedSecret(kube, planShootForTeardown(ctx), namespace);
-    return { kind: "done", description: "migrated: seed-side state released, shoot objects and ONTAP kept" };
+    const resources = await credentialsToCarry(kube, planShootForTeardown(ctx), namespace);
+    return { kind: "done", description: "migrated: seed-side state released, shoot objects, ONTAP and the credentials Secret kept", resources };
   }
 
   return { reconcile, restore: reconcile, delete: remove, forceDelete, migrate };
@@ -213,6 +214,8 @@ function reconciled(plan: ShootPlan, { cluster, svm, lifs, creds, at }: OntapOut
       secretRef: { namespace: plan.secret.namespace, name: plan.secret.name },
       lastVerification: new Date(at).toISOString(),
     },
+    // A reference, never the password: gardenlet carries the Secret itself to a new seed on migration.
+    resources: [credentialsResource(plan.secret.name)],
   };
 }
 

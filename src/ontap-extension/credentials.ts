@@ -3,6 +3,7 @@ import type { KubeClient } from "../kube/client.js";
 import { Secrets } from "../kube/resources.js";
 import type { Account, OntapClient, Svm } from "../ontap/index.js";
 import { isOntapError } from "../ontap/index.js";
+import { deleteGoSecret, readGoSecret, takeoverForbiddenMessage } from "./go-secrets.js";
 import { generatePassword, type PasswordRules } from "./password.js";
 import { ownerComment, ownerOfComment, type ShootPlan } from "./plan.js";
 import { parseSuperseded, pruneSuperseded, SUPERSEDED_KEY, type SupersededPassword, serializeSuperseded, supersede } from "./superseded-passwords.js";
@@ -62,6 +63,8 @@ export interface CredentialsResult {
   outcome: CredentialsOutcome;
   /** Where the password was proven, or why it could not be. */
   verification: { verified: true; at: VerifiedAt } | { verified: false; reason: string };
+  /** The Go extension's Secret could not be read (403, the chart's takeover grant is off): why no takeover was tried. */
+  takeoverSkipped?: string;
 }
 
 export interface CredentialsDeps {
@@ -114,13 +117,16 @@ function encode(creds: StoredCredentials): Record<string, string> {
 export interface SeedSecrets {
   secret?: SecretObject;
   legacy?: SecretObject;
+  /** The Go extension's Secret was not readable (403): no takeover to do (go-secrets.ts). */
+  legacyForbidden?: true;
 }
 
 /** Reads what `ensureCredentials` starts from; the caller may start it early (it reads, it changes nothing). */
 export async function readSeedSecrets(kube: KubeClient, plan: ShootPlan): Promise<SeedSecrets> {
   const secret = await kube.get<SecretObject>(Secrets, plan.secret.namespace, plan.secret.name);
   if (secret) return { secret };
-  return { legacy: await kube.get<SecretObject>(Secrets, plan.legacySecret.namespace, plan.legacySecret.name) };
+  const legacy = await readGoSecret(kube, plan.legacySecret);
+  return legacy.kind === "forbidden" ? { legacyForbidden: true } : { legacy: legacy.secret };
 }
 
 export async function ensureCredentials(
@@ -129,9 +135,14 @@ export async function ensureCredentials(
   svm: Svm,
   seedSecrets?: Promise<SeedSecrets>,
 ): Promise<CredentialsResult> {
+  const read = await (seedSecrets ?? readSeedSecrets(deps.kube, plan));
+  const result = await ensureCredentialsFrom(deps, plan, svm, read);
+  return read.legacyForbidden ? { ...result, takeoverSkipped: takeoverForbiddenMessage(plan.legacySecret) } : result;
+}
+
+async function ensureCredentialsFrom(deps: CredentialsDeps, plan: ShootPlan, svm: Svm, read: SeedSecrets): Promise<CredentialsResult> {
   const { kube, ontap } = deps;
   const check = deps.verify ?? clusterVerifier(ontap);
-  const read = await (seedSecrets ?? readSeedSecrets(kube, plan));
   let secret = read.secret;
   const stored = decodeCredentials(secret);
   const now = deps.now ?? Date.now;
@@ -271,7 +282,7 @@ export async function ensureCredentials(
   }
   // The Go extension's Secret held a password that no longer works: a stale copy of credentials helps
   // nobody (a rollback to the Go extension would hand it to Trident), so it goes once the new one is live.
-  if (staleLegacySecret) await kube.delete(Secrets, plan.legacySecret.namespace, plan.legacySecret.name);
+  if (staleLegacySecret) await deleteGoSecret(kube, plan.legacySecret);
   const verification = after.result === "ok" ? { verified: true as const, at: after.at } : { verified: false as const, reason: after.reason };
   return { username, password, outcome: "rotated", verification };
 }
@@ -421,7 +432,7 @@ async function adoptLegacySecret(
   // Unknown is kept like a stored password: adopted (one copy, in the new place) and used, not rotated; the
   // owner is recorded once the password can be proven.
   await writeSecret(deps, plan, undefined, { username: name, password: creds.password }, "adopt the Go extension's Secret");
-  await kube.delete(Secrets, plan.legacySecret.namespace, plan.legacySecret.name);
+  await deleteGoSecret(kube, plan.legacySecret);
   const verification =
     verdict.result === "ok" ? { verified: true as const, at: verdict.at } : { verified: false as const, reason: verdict.reason };
   return { owned: true, adopted: { username: name, password: creds.password, outcome: "adopted-legacy", verification } };

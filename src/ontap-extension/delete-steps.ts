@@ -1,3 +1,4 @@
+import type { NamedResourceReference } from "../extension/types.js";
 import type { KubeClient } from "../kube/client.js";
 import { Secrets } from "../kube/resources.js";
 import { done, requeue, type Requeue, type StepResult } from "../runtime/result.js";
@@ -5,6 +6,7 @@ import { componentNamesInDestroyOrder } from "./components.js";
 import type { DeletionWaits } from "./deletion-waits.js";
 import type { TeardownPlan } from "./plan.js";
 import type { OperationIo } from "./step.js";
+import { deleteGoSecret, takeoverForbiddenMessage } from "./go-secrets.js";
 import { teardownOntap } from "./teardown.js";
 import { type AbsentManagedResources, destroyComponents, type ManagedResourceCache } from "./trident.js";
 
@@ -54,13 +56,35 @@ export function createDeleteSteps(deps: DeleteStepDeps) {
     /** The seed Secrets (the current one and the Go extension's legacy one). */
     async deleteSeedSecrets(io: OperationIo, plan: TeardownPlan | undefined, namespace: string): Promise<StepResult<void>> {
       await deleteSeedSecret(io.kube, plan, namespace);
-      if (plan) await io.kube.delete(Secrets, plan.legacySecret.namespace, plan.legacySecret.name);
+      // A leftover of the Go extension; without the chart's takeover grant (403) there is none this controller may remove.
+      if (plan && !(await deleteGoSecret(io.kube, plan.legacySecret))) io.event("Normal", "TakeoverSkipped", takeoverForbiddenMessage(plan.legacySecret));
       return done(undefined);
     },
   };
 }
 
-/** The current seed Secret only (migrate keeps the legacy one where it is). */
-export async function deleteSeedSecret(kube: KubeClient, plan: TeardownPlan | undefined, namespace: string): Promise<void> {
+/** The current seed Secret only. */
+async function deleteSeedSecret(kube: KubeClient, plan: TeardownPlan | undefined, namespace: string): Promise<void> {
   await kube.delete(Secrets, plan?.secret.namespace ?? namespace, plan?.secret.name ?? DEFAULT_SECRET_NAME);
+}
+
+/** The name under which `status.resources` lists the seed Secret. */
+export const CREDENTIALS_RESOURCE = "svm-credentials";
+
+/** The `status.resources` entry of the seed Secret `name` (in the shoot namespace, where gardenlet looks). */
+export function credentialsResource(name: string): NamedResourceReference {
+  return { name: CREDENTIALS_RESOURCE, resourceRef: { apiVersion: "v1", kind: "Secret", name } };
+}
+
+/**
+ * What migrate hands gardenlet: the seed Secret, kept (not deleted) and referenced in `status.resources`.
+ * gardenlet reads it after Migrate into the ShootState and re-creates it in the shoot namespace of the new seed
+ * before Restore, so Restore proves the password Trident in the shoot holds instead of rotating it away; the old
+ * seed's copy goes with its shoot namespace. The legacy Secret in kube-system stays where it is (a takeover).
+ * None left to carry: an empty list, so no reference to a missing object is persisted.
+ */
+export async function credentialsToCarry(kube: KubeClient, plan: TeardownPlan | undefined, namespace: string): Promise<NamedResourceReference[]> {
+  const name = plan?.secret.name ?? DEFAULT_SECRET_NAME;
+  const secret = await kube.get(Secrets, plan?.secret.namespace ?? namespace, name);
+  return secret ? [credentialsResource(name)] : [];
 }

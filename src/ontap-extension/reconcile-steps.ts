@@ -123,6 +123,7 @@ export function createReconcileSteps(deps: ReconcileStepDeps) {
       } else if (creds.outcome !== "verified") {
         io.event("Normal", "CredentialsRepaired", `SVM user ${creds.username}: ${creds.outcome}`);
       }
+      if (creds.takeoverSkipped) io.event("Normal", "TakeoverSkipped", creds.takeoverSkipped);
       return done(creds);
     },
 

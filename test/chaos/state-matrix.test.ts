@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
-import { Events, ManagedResources, Secrets } from "../../src/kube/resources.js";
+import { Clusters, Events, Extensions, ManagedResources, Secrets } from "../../src/kube/resources.js";
+import { PROJECT_ANNOTATION } from "../../src/testenv/index.js";
 import { writeReport } from "../support/chaos-report.js";
 import {
   authenticates,
@@ -63,8 +64,8 @@ afterAll(async () => {
 
 /** Shoots of the running row: discarded after it, so a row left in Error cannot act in the next one. */
 const rowShoots: PlannedShoot[] = [];
-function planShoot(): PlannedShoot {
-  const shoot = planShootNames();
+function planShoot(of: Parameters<typeof planShootNames>[0] = {}): PlannedShoot {
+  const shoot = planShootNames(of);
   rowShoots.push(shoot);
   return shoot;
 }
@@ -625,5 +626,127 @@ describe("state matrix: LIFs", () => {
     const foreign = (await sim1.state()).interfaces.find((i) => i.uuid === foreignUuid);
     expect((foreign?.ip as { address?: string } | undefined)?.address).toBe("10.251.0.1");
     expect(await lane.world.invariants([shoot])).toEqual([]);
+  });
+});
+
+/**
+ * The shapes of a real seed that issue 21 found the controller stuck or crossing tenants in. Each row failed
+ * against the controller with its fix disabled in a scratch commit (2026-12-06, `npx vitest run --project chaos
+ * test/chaos/state-matrix.test.ts -t "issue 21"`): pending-only with the unknown verdict an error again (before
+ * f06eae1: Error, never Succeeded); locked with bf91823's two locked checks removed (a rotation, no `security login
+ * unlock`); two `db` shoots with the user the shoot name again (before b6aee8b: 3 ONTAP password writes in 2
+ * rounds); bad inputs with planTeardown ignoring providerStatus (before 2961b6e: the user left on ONTAP); silent
+ * cluster with c7535f8's knownHome answering nothing (the repair never Succeeded).
+ */
+describe("state matrix: shapes of a real seed (issue 21)", () => {
+  row(
+    "seed Secret holds only pendingPassword (its promotion was lost), ONTAP holds it, management LIF silent",
+    "sets the pending password again through the cluster interface and promotes it (reapplied-pending): one ONTAP password write, never a wait on the LIF",
+    async () => {
+      const shoot = planShoot();
+      const svm = await createSvm(sim1, shoot);
+      await createShootLifs(sim1, svm.uuid, shoot, { data: true, management: true });
+      const pending = password("pending-only");
+      await createUser(lane, sim1, svm.uuid, userOf(shoot), pending);
+      await createShootNamespace(lane, shoot);
+      await createSeedSecret(lane, shoot, { username: userOf(shoot), pendingPassword: pending });
+      await setLifReachable(sim1, shoot.managementLif, false);
+      const m = await mark();
+      await createExtension(lane, shoot);
+      await waitForSuccess(shoot, 30_000);
+      expect((await writesSince(m, shoot)).ontap).toEqual(["sim-1 POST /api/security/authentication/password"]);
+      expect((await seedSecret(lane, shoot))?.data).toEqual({ username: userOf(shoot), password: pending });
+      const ext = await lane.world.extension(shoot);
+      expect(ext?.status?.conditions?.find((c) => c.type === "CredentialsVerified")).toMatchObject({ status: "Unknown", reason: "ManagementLifUnreachable" });
+      // The LIF answers again: the promoted password is the one ONTAP holds, nothing more to write.
+      await setLifReachable(sim1, shoot.managementLif, true);
+      const m2 = await mark();
+      await lane.world.reconcileNow(shoot);
+      expect((await writesSince(m2, shoot)).ontap).toEqual([]);
+      await converged(shoot);
+    },
+  );
+
+  row("the shoot's ONTAP user locked (ONTAP's lockout or an operator's lock)", "Error naming `security login unlock`; no password set on ONTAP, the stored password kept; converges without a rotation once unlocked", async () => {
+    const { shoot, svmUuid, host } = await convergedShoot();
+    const before = (await seedSecret(lane, shoot))!;
+    const account = `/api/security/accounts/${svmUuid}/${encodeURIComponent(userOf(shoot))}`;
+    expect((await host.rest("PATCH", account, { body: { locked: true } })).status).toBe(200);
+    const m = await mark();
+    await lane.world.annotate(shoot, { "gardener.cloud/operation": "reconcile" });
+    const failing = await waitUntil(async () => {
+      const ext = await lane.world.extension(shoot);
+      return ext?.status?.lastOperation?.state === "Error" ? ext : undefined;
+    }, 30_000);
+    expect(failing?.status?.lastError?.description).toContain(`security login unlock -vserver ${shoot.svmName} -username ${userOf(shoot)}`);
+    await sleep(1500);
+    expect((await writesSince(m, shoot)).ontap).toEqual([]);
+    // The pending password the rotation stored beside its account read never reached ONTAP; the stored one stays.
+    expect((await seedSecret(lane, shoot))?.data.password).toBe(before.data.password);
+    expect((await host.rest("PATCH", account, { body: { locked: false } })).status).toBe(200);
+    const unlocked = await mark();
+    await waitForSuccess(shoot, 30_000);
+    expect((await writesSince(unlocked, shoot)).ontap).toEqual([]);
+    expect((await seedSecret(lane, shoot))?.data.password).toBe(before.data.password);
+    await converged(shoot);
+  });
+
+  row("two shoots named db in two Gardener projects on one metal-stack project (one SVM)", "a user each (<gardener project>--db); reconciles of both write no password; deleting one leaves the other's user working", async () => {
+    const a = planShoot({ name: "db" });
+    const b = planShoot({ name: "db", sameSvmAs: a });
+    for (const shoot of [a, b]) {
+      await createShootNamespace(lane, shoot);
+      await createExtension(lane, shoot);
+    }
+    await Promise.all([waitForSuccess(a), waitForSuccess(b)]);
+    expect(userOf(a)).not.toBe(userOf(b));
+    const m = await mark();
+    for (let round = 0; round < 2; round++) for (const shoot of [a, b]) await lane.world.reconcileNow(shoot);
+    expect((await writesSince(m, a)).ontap).toEqual([]);
+    expect(await lane.world.invariants([a, b])).toEqual([]);
+    expect(orphans(await ontapSnapshot(lane), [a, b])).toEqual([]);
+
+    await lane.world.deleteShoot(a);
+    await lane.world.waitGone(a, 60_000);
+    const users = [...(await sim1.state()).accounts, ...(await sim2.state()).accounts].map((x) => String(x.name));
+    expect(users).not.toContain(userOf(a));
+    expect(users).toContain(userOf(b));
+    const password = (await seedSecret(lane, b))!.data.password!;
+    const host = (await sim1.state()).svms.some((s) => s.name === b.svmName) ? sim1 : sim2;
+    expect(await authenticates(host, b.managementLif, userOf(b), password)).toBe(true);
+    await converged(b);
+  });
+
+  row("providerConfig and project annotation gone bad before the delete", "tears down by what status.providerStatus recorded: the user and the SVM it alone used are removed, nothing is left behind", async () => {
+    const { shoot } = await convergedShoot();
+    await lane.world.kube.mergePatch(Extensions, shoot.namespace, shoot.extensionName, { spec: { providerConfig: { svmIpaddresses: { managementLif: "not-an-address" } } } });
+    await lane.world.kube.mergePatch(Clusters, "", shoot.namespace, { spec: { shoot: { metadata: { annotations: { [PROJECT_ANNOTATION]: null } } } } });
+    const failed = await waitUntil(async () => {
+      const ext = await lane.world.extension(shoot);
+      return ext?.status?.lastOperation?.state === "Failed" ? ext : undefined;
+    }, 30_000);
+    expect(failed?.status?.lastError?.codes).toContain("ERR_CONFIGURATION_PROBLEM");
+    await lane.world.deleteShoot(shoot);
+    await lane.world.waitGone(shoot, 60_000);
+    const ontap = await ontapSnapshot(lane);
+    expect(JSON.stringify(ontap)).not.toContain(userOf(shoot));
+    expect([...(await sim1.state()).svms, ...(await sim2.state()).svms].map((s) => s.name)).not.toContain(shoot.svmName);
+    expect(await lane.world.invariants([{ ...shoot, deleted: true }])).toEqual([]);
+  });
+
+  row("the other MetroCluster cluster silent, the SVM on its recorded home", "repairs on the home (a LIF missing: created there) and deletes the shoot's user there; never creates on unknown", async () => {
+    const { shoot, host, hostName } = await convergedShoot();
+    const other = host === sim1 ? sim2 : sim1;
+    await other.addFault({ path: "^/api/", action: { type: "reset" } });
+    const lif = (await host.state()).interfaces.find((i) => i.name === "managementlif")!;
+    expect((await host.rest("DELETE", `/api/network/ip/interfaces/${lif.uuid}`)).status).toBe(200);
+    const m = await mark();
+    await lane.world.reconcileNow(shoot);
+    expect((await writesSince(m, shoot)).ontap).toEqual([`${hostName} POST /api/network/ip/interfaces`]);
+    expect((await lane.world.extension(shoot))?.status?.lastOperation?.state).toBe("Succeeded");
+    await lane.world.deleteShoot(shoot);
+    await lane.world.waitGone(shoot, 60_000);
+    expect((await host.state()).accounts.map((x) => String(x.name))).not.toContain(userOf(shoot));
+    expect((await other.state()).svms.map((s) => s.name)).not.toContain(shoot.svmName);
   });
 });

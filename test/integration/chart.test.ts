@@ -77,6 +77,16 @@ describe("the Helm chart, rendered by real helm", () => {
     expect(parse(shown.stdout)).toMatchObject({ name: chart.name, version: chart.version, appVersion: chart.appVersion });
   });
 
+  it("grants kube-system's Secrets only while takeover.goSecrets.enabled, and only the names takeover.goSecrets.names lists", async () => {
+    const role = (objects: Awaited<ReturnType<typeof renderChart>>) => objects.find((o) => o.kind === "Role" && o.metadata.namespace === "kube-system");
+    const off = await renderChart({ namespace, valuesFiles: [writeValues(dir, "takeover-off.yaml", { takeover: { goSecrets: { enabled: false } } })] });
+    expect(off.filter((o) => o.metadata.namespace === "kube-system")).toEqual([]);
+    const names = ["pabc-garden1--db-credentials", "pabc-garden2--db-credentials"];
+    const named = await renderChart({ namespace, valuesFiles: [writeValues(dir, "takeover-named.yaml", { takeover: { goSecrets: { enabled: true, names } } })] });
+    expect(role(named)?.rules).toEqual([{ apiGroups: [""], resources: ["secrets"], resourceNames: names, verbs: ["get", "delete"] }]);
+    expect(role(await renderChart({ namespace }))?.rules).toEqual([{ apiGroups: [""], resources: ["secrets"], verbs: ["get", "delete"] }]);
+  });
+
   it("renders the default values: Gardener's labels, priority, PDB, probes and a config the controller can read", async () => {
     const objects = await renderChart({ namespace });
     const kinds = objects.map((o) => `${o.kind}/${o.metadata.name}`).sort();

@@ -1,7 +1,9 @@
 import { usernameFor } from "../support/invariants.js";
 import { describe, expect, it } from "vitest";
 import { isExtensionReady, PROJECT_ANNOTATION } from "../../src/testenv/index.js";
+import type { Extension } from "../../src/extension/types.js";
 import { Clusters, Extensions, ManagedResources, Secrets } from "../../src/kube/resources.js";
+import { authenticates } from "../support/chaos-state.js";
 import { eventually } from "../support/kube-test-helpers.js";
 import { type Shoot, type World, worldPerTest } from "../support/world.js";
 
@@ -110,11 +112,13 @@ describe("controller: delete", () => {
 });
 
 describe("controller: migrate and restore", () => {
-  it("releases seed-side state on migrate, keeping ONTAP, and rebuilds it on restore", async () => {
+  it("carries the credentials to the new seed: migrate keeps the Secret and names it in status.resources; restore proves it and rotates nothing, the shoot's Trident keeps working", async () => {
     const world = await newWorld();
     const shoot = await world.createShoot({ project: "mig", ...lifs });
     await world.waitSucceeded(shoot);
     const before = await ontapWorld(world);
+    const seedSecretBefore = await world.kube.get<SecretObject>(Secrets, shoot.namespace, "ontap-svm-credentials");
+    expect((await world.extension(shoot))?.status?.resources).toEqual([CREDENTIALS_REFERENCE]);
 
     await world.annotate(shoot, { "gardener.cloud/operation": "migrate" });
     const migrated = await world.waitFor(
@@ -125,18 +129,93 @@ describe("controller: migrate and restore", () => {
     );
     expect(migrated.metadata.finalizers ?? []).toEqual([]);
     expect((await world.kube.list(ManagedResources, shoot.namespace)).items).toHaveLength(0);
-    expect(await world.kube.get(Secrets, shoot.namespace, "ontap-svm-credentials")).toBeUndefined();
+    // Kept for gardenlet, which reads it after Migrate: a reference, never the password, in status.
+    expect(migrated.status?.resources).toEqual([CREDENTIALS_REFERENCE]);
+    expect(JSON.stringify(migrated.status)).not.toContain(decode(seedSecretBefore!.data!.password!));
     const after = await ontapWorld(world);
     expect(after.svms).toEqual(before.svms);
     expect(after.accounts.map((a) => a.name).sort()).toEqual(before.accounts.map((a) => a.name).sort());
 
-    await world.annotate(shoot, { "gardener.cloud/operation": "restore" });
+    // gardenlet cannot run here (it needs a garden cluster, a Shoot and a second seed): the test plays its part of
+    // the move, as pkg/utils/gardener/shootstate and pkg/extensions' RestoreExtensionWithDeployFunction do it.
+    const shootState = await persistShootState(world, shoot);
+    await world.kube.delete(Extensions, shoot.namespace, shoot.extensionName);
+    await world.kube.delete(Secrets, shoot.namespace, "ontap-svm-credentials");
+    await world.waitGone(shoot, 10_000);
+    const passwordWritesBefore = await ontapPasswordWrites(world);
+    await restoreFromShootState(world, shoot, shootState);
     await world.waitFor(
       shoot,
       (e) => isExtensionReady(e) && e.status?.lastOperation?.type === "Restore",
-      20_000,
+      30_000,
       "Restore Succeeded, ready by Gardener's check",
     );
+
+    expect(await ontapPasswordWrites(world)).toBe(passwordWritesBefore);
+    const seedSecretAfter = await world.kube.get<SecretObject>(Secrets, shoot.namespace, "ontap-svm-credentials");
+    expect(decode(seedSecretAfter!.data!.password!)).toBe(decode(seedSecretBefore!.data!.password!));
+    // The shoot's Trident Secret (kept in the shoot through the move) still authenticates at the management LIF.
+    const side = await world.shootOf(shoot);
+    const tridentSecret = (await side.kube.list<SecretObject>(Secrets, "kube-system")).items.find((s) => s.metadata.name.endsWith(`${shoot.name}-credentials`));
+    expect(tridentSecret, "the shoot's Trident credentials Secret").toBeDefined();
+    const hostName = (await world.extension(shoot))?.status?.providerStatus?.cluster as string;
+    const host = world.admins[world.sim.clusters.findIndex((c) => c.name === hostName)]!;
+    expect(await authenticates(host, shoot.managementLif, decode(tridentSecret!.data!.username!), decode(tridentSecret!.data!.password!))).toBe(true);
     expect(await world.invariants([shoot])).toEqual([]);
   });
 });
+
+const CREDENTIALS_REFERENCE = { name: "svm-credentials", resourceRef: { apiVersion: "v1", kind: "Secret", name: "ontap-svm-credentials" } };
+const decode = (b64: string) => Buffer.from(b64, "base64").toString("utf8");
+
+interface SecretObject {
+  metadata: Record<string, unknown> & { name: string };
+  data?: Record<string, string>;
+  type?: string;
+}
+interface ShootStateCopy {
+  resources: NonNullable<NonNullable<Extension["status"]>["resources"]>;
+  objects: SecretObject[];
+}
+
+/** ONTAP calls that set a password: account creates and password changes, on every cluster. */
+async function ontapPasswordWrites(world: World): Promise<number> {
+  const calls = await Promise.all(world.admins.map((a) => a.calls()));
+  return calls.flatMap((c) => Object.entries(c)).filter(([call]) => /^(POST|PATCH) \/api\/security\/(accounts|authentication\/password)/.test(call)).reduce((n, [, count]) => n + count, 0);
+}
+
+/** gardenlet's `shootstate.Deploy` after Migrate: the Extension's status.resources and each object they name, system metadata dropped. */
+async function persistShootState(world: World, shoot: Shoot): Promise<ShootStateCopy> {
+  const resources = (await world.extension(shoot))?.status?.resources ?? [];
+  const objects: SecretObject[] = [];
+  for (const r of resources) {
+    expect(r.resourceRef.kind).toBe("Secret");
+    const obj = await world.kube.get<SecretObject>(Secrets, shoot.namespace, r.resourceRef.name);
+    expect(obj, `gardenlet reads ${r.resourceRef.name} after Migrate`).toBeDefined();
+    const { uid, resourceVersion, creationTimestamp, managedFields, ownerReferences, generation, ...metadata } = obj!.metadata;
+    objects.push({ ...obj!, metadata: { ...metadata, name: obj!.metadata.name } });
+  }
+  return { resources, objects };
+}
+
+/**
+ * gardenlet's `RestoreExtensionWithDeployFunction` on the new seed: the Extension created with `wait-for-state`,
+ * its status.resources restored, the objects they name re-created, then the `restore` annotation.
+ */
+async function restoreFromShootState(world: World, shoot: Shoot, state: ShootStateCopy): Promise<void> {
+  await world.kube.create(Extensions, {
+    apiVersion: "extensions.gardener.cloud/v1alpha1",
+    kind: "Extension",
+    metadata: { name: shoot.extensionName, namespace: shoot.namespace, annotations: { "gardener.cloud/operation": "wait-for-state" } },
+    spec: {
+      type: "ontap",
+      class: world.config.extensionClass,
+      providerConfig: { apiVersion: "ontap.metal.extensions.gardener.cloud/v1alpha1", kind: "TridentConfig", svmIpaddresses: { managementLif: shoot.managementLif, dataLifs: shoot.dataLifs } },
+    },
+  });
+  // The controller must leave an Extension that waits for its state alone: a reconcile now finds no Secret and rotates.
+  await eventually(async () => expect(world.logs.some((l) => l.includes("wait-for-state") && l.includes(shoot.namespace))).toBe(true), { timeoutMs: 15_000, intervalMs: 100 });
+  await world.kube.mergePatch(Extensions, shoot.namespace, shoot.extensionName, { status: { resources: state.resources } }, { subresource: "status" });
+  for (const obj of state.objects) await world.kube.create(Secrets, { ...obj, metadata: { ...obj.metadata, namespace: shoot.namespace } });
+  await world.annotate(shoot, { "gardener.cloud/operation": "restore" });
+}

@@ -29,9 +29,18 @@ export interface PlannedShoot extends Shoot {
   legacySecretName: string;
 }
 
-export function planShoot(): PlannedShoot {
+/**
+ * A fresh shoot: its own Gardener project and metal-stack project unless `of` says otherwise. `sameSvmAs`: a shoot
+ * of another Gardener project on the same metal-stack project (one SVM, its LIFs shared), as several Gardener
+ * projects may carry one metal-stack project.
+ */
+export function planShoot(of: { name?: string; sameSvmAs?: PlannedShoot } = {}): PlannedShoot {
   const project = `st${uniqueSuffix()}`;
-  const name = `s${uniqueSuffix()}`;
+  const name = of.name ?? `s${uniqueSuffix()}`;
+  if (of.sameSvmAs) {
+    const { projectId, svmName, dataLifs, managementLif } = of.sameSvmAs;
+    return { name, extensionName: "ontap", namespace: `shoot--${project}--${name}`, projectId, dataLifs, managementLif, firewall: true, project, svmName, legacySecretName: `${svmName}-${project}--${name}-credentials` };
+  }
   const projectId = projectIdFor(project);
   const svmName = svmNameFor(projectId);
   return {
