@@ -156,7 +156,7 @@ function operatorAt(vector: ImageVector, version: string, shootVersion: string |
     );
   }
   const field = `${VECTOR_FIELD} entry ${IMAGE_NAMES.operator}`;
-  const release = tridentReleaseOf(resolved.source.ref ?? imageReference({ ...resolved.source, tag: resolved.source.version ?? resolved.source.tag }), field);
+  const release = tridentReleaseOf(resolved.source.ref ?? imageReference({ ...resolved.source, tag: releaseTag(resolved) }), field);
   return { release, resolved };
 }
 
@@ -197,11 +197,20 @@ function checkSupport(release: TridentRelease, kubernetesVersion: string | undef
 
 /** The operator installs only a Trident image of its own release (installer.go); say so before the shoot does. */
 function checkTridentTag(found: ResolvedImage, release: TridentRelease): void {
-  const tag = found.source.version ?? found.source.tag;
+  const tag = releaseTag(found);
   const m = tag === undefined ? null : /^(\d{2})\.(\d{2})\./.exec(tag);
   if (m && `${m[1]}.${m[2]}` !== release.series) {
     throw new TridentRenderError(
       `the ${VECTOR_FIELD} entry ${IMAGE_NAMES.trident} ${JSON.stringify(found.image)} is not of Trident ${release.series} (the operator's release), which the operator refuses; give a ${release.series}.x tag`,
     );
   }
+}
+
+/**
+ * The tag that names the release: the tag itself, or `version` when the tag is a bare digest. (Gardener's merge
+ * sets `version` to the replaced entry's tag when an overwrite changes the tag, so `version` cannot come first.)
+ */
+function releaseTag(found: ResolvedImage): string | undefined {
+  const { tag, version } = found.source;
+  return tag === undefined || tag.startsWith("sha256:") ? (version ?? tag) : tag;
 }
