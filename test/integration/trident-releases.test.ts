@@ -1,0 +1,109 @@
+import { afterAll, describe, expect, it } from "vitest";
+import { loadImageVector } from "../../src/config/component-config.js";
+import { Clusters } from "../../src/kube/resources.js";
+import { mergeImageVectors, parseImageVector } from "../../src/trident/index.js";
+import { eventually } from "../support/kube-test-helpers.js";
+import { createWorld, type Shoot, type World } from "../support/world.js";
+
+/**
+ * Issue 23: shoots of Kubernetes 1.33, 1.34 and 1.35 (metal-stack's live shoots run 1.34 and 1.35) each get the
+ * Trident that supports them, from images an `imageVectorOverwrite` redirects, through the real
+ * gardener-resource-manager into each shoot's API server; a shoot whose Kubernetes outgrows its Trident is
+ * upgraded. The overwrite is the one a mirror needs: 1.34's operator and Trident from a mirror, all of 1.35's
+ * CSI sidecars from another registry.
+ */
+const DEPLOYMENTS = { group: "apps", version: "v1", plural: "deployments", kind: "Deployment", namespaced: true };
+const MIRROR = "mirror.example";
+const OVERWRITE = `images:
+- name: trident-operator
+  repository: ${MIRROR}/netapp/trident-operator
+  targetVersion: ">= 1.34, < 1.35"
+- name: trident
+  repository: ${MIRROR}/netapp/trident
+  targetVersion: ">= 1.34, < 1.35"
+${["csi-provisioner", "csi-attacher", "csi-resizer", "csi-snapshotter", "csi-node-driver-registrar", "csi-livenessprobe"]
+  .map((name) => `- name: ${name}\n  repository: ${MIRROR}/sig-storage/${name}\n  targetVersion: ">= 1.35, < 1.36"`)
+  .join("\n")}
+`;
+
+interface OperatorDeployment {
+  spec: { template: { spec: { containers: { image: string; env?: { name: string; value?: string }[]; resources?: unknown }[] } } };
+}
+
+let world: World | undefined;
+afterAll(async () => {
+  await world?.close();
+}, 120_000);
+
+describe("the Trident release of each shoot follows its Kubernetes version, from the image vector", () => {
+  it("gives 1.33, 1.34 and 1.35 their Trident, redirected by the overwrite, and upgrades a shoot that outgrows its Trident", { timeout: 300_000 }, async () => {
+    world = await createWorld({ startController: false });
+    const w = world;
+    const versions = ["1.33.5", "1.34.2", "1.35.1"] as const;
+    const shoots: Shoot[] = [];
+    for (const [i, version] of versions.entries()) {
+      const shoot = await w.createShoot({ project: `tr${i}`, shoot: "s", dataLifs: [`10.83.${i}.11`], managementLif: `10.83.${i}.10` });
+      await setKubernetesVersion(w, shoot, version);
+      shoots.push(shoot);
+    }
+    const vector = mergeImageVectors(loadImageVector(""), parseImageVector(OVERWRITE, "imageVectorOverwrite"));
+    await w.startController({ config: { imageVector: vector } });
+
+    const expected = [
+      { version: "25.06.3", image: "docker.io/netapp/trident-operator:25.06.3", env: {} },
+      {
+        version: "25.10.0",
+        image: `${MIRROR}/netapp/trident-operator:25.10.0`,
+        env: { DEFAULT_TRIDENT_IMAGE: `${MIRROR}/netapp/trident:25.10.0` },
+      },
+      {
+        version: "26.02.1",
+        image: "docker.io/netapp/trident-operator:26.02.1",
+        env: {
+          TRIDENT_CSI_SIDECAR_PROVISIONER_IMAGE: `${MIRROR}/sig-storage/csi-provisioner:v6.2.0`,
+          TRIDENT_CSI_SIDECAR_LIVENESS_PROBE_IMAGE: `${MIRROR}/sig-storage/csi-livenessprobe:v2.18.0`,
+        },
+      },
+    ];
+    for (const [i, shoot] of shoots.entries()) {
+      const ext = await w.waitSucceeded(shoot, 120_000);
+      expect((ext.status?.providerStatus as { trident?: unknown }).trident).toEqual({
+        version: expected[i]!.version,
+        operatorImage: expected[i]!.image,
+        selectedBy: "vector",
+      });
+      const operator = await operatorInShoot(w, shoot);
+      const container = operator.spec.template.spec.containers[0]!;
+      expect(container.image, versions[i]).toBe(expected[i]!.image);
+      const env = Object.fromEntries((container.env ?? []).filter((e) => e.value !== undefined && e.name !== "OPERATOR_NAME").map((e) => [e.name, e.value]));
+      expect(env, versions[i]).toMatchObject(expected[i]!.env);
+      if (i === 2) expect(Object.keys(env)).toHaveLength(6);
+    }
+
+    // The 1.33 shoot is upgraded to 1.34: its Trident moves to 25.10.0 (operator first: one Deployment carries it).
+    await setKubernetesVersion(w, shoots[0]!, "1.34.0");
+    const upgraded = await w.reconcileNow(shoots[0]!, 120_000);
+    expect((upgraded.status?.providerStatus as { trident?: { version?: string } }).trident?.version).toBe("25.10.0");
+    await eventually(async () => expect((await operatorInShoot(w, shoots[0]!)).spec.template.spec.containers[0]!.image).toBe(`${MIRROR}/netapp/trident-operator:25.10.0`), {
+      timeoutMs: 90_000,
+      intervalMs: 500,
+    });
+  });
+});
+
+async function setKubernetesVersion(w: World, shoot: Shoot, version: string): Promise<void> {
+  await w.kube.mergePatch(Clusters, undefined, shoot.namespace, { spec: { shoot: { spec: { kubernetes: { version } } } } });
+}
+
+async function operatorInShoot(w: World, shoot: Shoot): Promise<OperatorDeployment> {
+  const side = await w.shootOf(shoot);
+  let found: OperatorDeployment | undefined;
+  await eventually(
+    async () => {
+      found = await side.kube.get<OperatorDeployment>(DEPLOYMENTS, "kube-system", "trident-operator");
+      expect(found).toBeDefined();
+    },
+    { timeoutMs: 90_000, intervalMs: 500 },
+  );
+  return found!;
+}
