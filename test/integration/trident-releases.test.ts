@@ -13,7 +13,17 @@ import { createWorld, type Shoot, type World } from "../support/world.js";
  * CSI sidecars from another registry.
  */
 const DEPLOYMENTS = { group: "apps", version: "v1", plural: "deployments", kind: "Deployment", namespaced: true };
+const CRDS = { group: "apiextensions.k8s.io", version: "v1", plural: "customresourcedefinitions", kind: "CustomResourceDefinition", namespaced: false };
+const TRIDENT_NODES = { group: "trident.netapp.io", version: "v1", plural: "tridentnodes", kind: "TridentNode", namespaced: true };
 const MIRROR = "mirror.example";
+
+interface TridentNodeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace: string; resourceVersion?: string };
+  spec: object;
+  status?: object;
+}
 const OVERWRITE = `images:
 - name: trident-operator
   repository: ${MIRROR}/netapp/trident-operator
@@ -79,6 +89,27 @@ describe("the Trident release of each shoot follows its Kubernetes version, from
       expect(env, versions[i]).toMatchObject(expected[i]!.env);
       if (i === 2) expect(Object.keys(env)).toHaveLength(6);
     }
+
+    // Trident 26.10's TridentNode status (issue 23): the CRD in the shoot has the subresource, a status Trident writes
+    // through it survives a reconcile (trident-crds rewritten, the webhook's labels applied).
+    const side = await w.shootOf(shoots[2]!);
+    // Installed by the operator stand-in (as Trident's installer would) once the operator's Deployment arrived.
+    await eventually(
+      async () => {
+        const crd = await side.kube.get<{ spec: { versions: { subresources?: { status?: object } }[] } }>(CRDS, undefined, "tridentnodes.trident.netapp.io");
+        expect(crd?.spec.versions[0]?.subresources?.status).toEqual({});
+      },
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
+    const node = await side.kube.create<TridentNodeObject>(TRIDENT_NODES, {
+      apiVersion: "trident.netapp.io/v1",
+      kind: "TridentNode",
+      metadata: { name: "worker-1", namespace: "kube-system" },
+      spec: { ips: ["10.1.0.5"] },
+    } as TridentNodeObject);
+    await side.kube.updateStatus<TridentNodeObject>(TRIDENT_NODES, { ...node, status: { registered: true, observedGeneration: 1 } });
+    await w.reconcileNow(shoots[2]!, 120_000);
+    expect((await side.kube.get<TridentNodeObject>(TRIDENT_NODES, "kube-system", "worker-1"))?.status).toEqual({ registered: true, observedGeneration: 1 });
 
     // The 1.33 shoot is upgraded to 1.34: its Trident moves to 25.10.0 (operator first: one Deployment carries it).
     await setKubernetesVersion(w, shoots[0]!, "1.34.0");
