@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { loadImageVector } from "../../src/config/component-config.js";
+import { createDoctorClients, runDoctor } from "../../src/doctor/command.js";
 import { Clusters } from "../../src/kube/resources.js";
 import { mergeImageVectors, parseImageVector } from "../../src/trident/index.js";
 import { eventually } from "../support/kube-test-helpers.js";
@@ -88,6 +89,18 @@ describe("the Trident release of each shoot follows its Kubernetes version, from
       const env = Object.fromEntries((container.env ?? []).filter((e) => e.value !== undefined && e.name !== "OPERATOR_NAME").map((e) => [e.name, e.value]));
       expect(env, versions[i]).toMatchObject(expected[i]!.env);
       if (i === 2) expect(Object.keys(env)).toHaveLength(6);
+    }
+
+    // doctor says which Trident the 1.34 shoot runs.
+    const clients = createDoctorClients(w.config, 3000);
+    try {
+      const [result] = await runDoctor({ kube: w.kube, clients, config: w.config }, { namespace: shoots[1]!.namespace });
+      expect(result?.diagnosis.rows.find((r) => r.check === "Trident")).toMatchObject({
+        status: "ok",
+        actual: `25.10.0 (operator ${MIRROR}/netapp/trident-operator:25.10.0, selected by vector)`,
+      });
+    } finally {
+      await Promise.all(clients.map((c) => c.close()));
     }
 
     // Trident 26.10's TridentNode status (issue 23): the CRD in the shoot has the subresource, a status Trident writes

@@ -1,6 +1,9 @@
 import { readFileSync } from "node:fs";
-import { describe, expect, it } from "vitest";
-import { ConfigError, loadImageVector } from "../../src/config/component-config.js";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { ConfigError, loadComponentConfig, loadImageVector } from "../../src/config/component-config.js";
 import {
   builtInImage,
   findImage,
@@ -102,6 +105,23 @@ describe("the image vector (charts/images.yaml) and its overwrite", () => {
       /imageVectorOverwrite: cannot read \/missing\.yaml \(IMAGEVECTOR_OVERWRITE; ENOENT\)/,
     );
     expect(() => parseImageVector("images: {a: 1}", "overwrite")).toThrow(ImageVectorError);
+  });
+});
+
+describe("the controller's start reads the overwrite IMAGEVECTOR_OVERWRITE names", () => {
+  afterEach(() => vi.unstubAllEnvs());
+
+  it("merges it into the configuration's image vector, and refuses a bad one naming the field", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "imagevector-"));
+    const config = path.join(dir, "config.yaml");
+    writeFileSync(config, "clusters: [{name: a, ipaddress: 10.0.0.10, username: admin, password: pw}]\n");
+    const overwrite = path.join(dir, "images_overwrite.yaml");
+    writeFileSync(overwrite, `images: [{name: trident-operator, repository: mirror.example/trident-operator, targetVersion: "< 1.34"}]\n`);
+    vi.stubEnv("IMAGEVECTOR_OVERWRITE", overwrite);
+    const loaded = loadComponentConfig(config);
+    expect(selectTrident({ vector: loaded.imageVector!, kubernetesVersion: "1.33.1" }).operatorImage).toBe("mirror.example/trident-operator:25.06.3");
+    writeFileSync(overwrite, `images: [{name: trident-operator, repository: "", targetVersion: "< 1.34"}]\n`);
+    expect(() => loadComponentConfig(config)).toThrow(/imageVectorOverwrite \(.*images_overwrite\.yaml\): images\[0\]\.repository: must not be empty/);
   });
 });
 
