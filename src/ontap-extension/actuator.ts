@@ -4,7 +4,14 @@ import type { KubeClient } from "../kube/client.js";
 import { scopeKubeClient } from "../kube/scoped.js";
 import { createMetroCluster, type OntapClient, type OntapRequestEvent, scopeOntapClient } from "../ontap/index.js";
 import { done, type StepResult } from "../runtime/result.js";
-import { MR_TRIDENT_CRDS, type TridentSelection } from "../trident/index.js";
+import { Secrets } from "../kube/resources.js";
+import {
+  MR_TRIDENT_CRDS,
+  MR_TRIDENT_INIT,
+  managedResourceSecretName,
+  type TridentSelection,
+  tridentVersionInManagedResourceSecret,
+} from "../trident/index.js";
 import { type CrdWaits, createCrdWaits } from "./crd-waits.js";
 import type { DeletionWaits } from "./deletion-waits.js";
 import { componentNamesInDestroyOrder } from "./components.js";
@@ -112,7 +119,9 @@ export function createOntapActuator(deps: ActuatorDeps): Actuator {
     await crdsWritten;
     if (ontap.kind === "requeue") return ontap;
 
-    const rendered = await step("trident_render", () => steps.renderTrident(plan, ontap.value.creds, releaseCrds, tridentShootFacts(ctx)));
+    const rendered = await step("trident_render", async () =>
+      steps.renderTrident(plan, ontap.value.creds, releaseCrds, await tridentShootFacts(ctx, io.kube, namespace)),
+    );
     if (rendered.kind === "requeue") return rendered;
     const plans = { ...rendered, value: rendered.value.plans };
     // Trident's components and the shoot webhook do not depend on each other: both are written at once.
@@ -219,13 +228,21 @@ function reconciled(plan: ShootPlan, { cluster, svm, lifs, creds, at }: OntapOut
   };
 }
 
-/** The shoot's Kubernetes version (its Cluster) and the Trident this controller last deployed to it (its status). */
-function tridentShootFacts(ctx: ActuatorContext): TridentShootFacts {
+/**
+ * The shoot's Kubernetes version (its Cluster) and the Trident that runs in it: what the status recorded, else
+ * (a shoot taken over from the Go extension, a status lost) what the live `trident-init` Secret deploys, read
+ * once; after the first success the status has it, so a no-op reconcile reads nothing more.
+ */
+async function tridentShootFacts(ctx: ActuatorContext, kube: KubeClient, namespace: string): Promise<TridentShootFacts> {
   const version = (ctx.cluster?.spec?.shoot as { spec?: { kubernetes?: { version?: unknown } } } | undefined)?.spec?.kubernetes?.version;
-  const running = (ctx.extension.status?.providerStatus as { trident?: { version?: unknown } } | undefined)?.trident?.version;
+  const recorded = (ctx.extension.status?.providerStatus as { trident?: { version?: unknown } } | undefined)?.trident?.version;
+  const running =
+    typeof recorded === "string"
+      ? recorded
+      : tridentVersionInManagedResourceSecret(await kube.get(Secrets, namespace, managedResourceSecretName(MR_TRIDENT_INIT)));
   return {
     ...(typeof version === "string" ? { kubernetesVersion: version } : {}),
-    ...(typeof running === "string" ? { runningVersion: running } : {}),
+    ...(running !== undefined ? { runningVersion: running } : {}),
   };
 }
 

@@ -9,3 +9,4 @@ export * from "./release.js";
 export * from "./image-vector.js";
 export * from "./selection.js";
 export * from "./version-constraint.js";
+export * from "./running-release.js";

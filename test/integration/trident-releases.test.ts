@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { loadImageVector } from "../../src/config/component-config.js";
 import { createDoctorClients, runDoctor } from "../../src/doctor/command.js";
-import { Clusters } from "../../src/kube/resources.js";
+import { Clusters, Extensions } from "../../src/kube/resources.js";
 import { mergeImageVectors, parseImageVector } from "../../src/trident/index.js";
 import { eventually } from "../support/kube-test-helpers.js";
 import { createWorld, type Shoot, type World } from "../support/world.js";
@@ -78,7 +78,7 @@ describe("the Trident release of each shoot follows its Kubernetes version, from
     ];
     for (const [i, shoot] of shoots.entries()) {
       const ext = await w.waitSucceeded(shoot, 120_000);
-      expect((ext.status?.providerStatus as { trident?: unknown }).trident).toEqual({
+      expect(((ext.status?.providerStatus ?? {}) as { trident?: unknown }).trident).toEqual({
         version: expected[i]!.version,
         operatorImage: expected[i]!.image,
         selectedBy: "vector",
@@ -124,10 +124,21 @@ describe("the Trident release of each shoot follows its Kubernetes version, from
     await w.reconcileNow(shoots[2]!, 120_000);
     expect((await side.kube.get<TridentNodeObject>(TRIDENT_NODES, "kube-system", "worker-1"))?.status).toEqual({ registered: true, observedGeneration: 1 });
 
+    // Never a downgrade, even without the status' record (a shoot taken over, a status lost): the 26.02.1 shoot,
+    // told it runs 1.34 (whose release is 25.10.0), keeps 26.02.1, read from the live trident-init Secret.
+    await w.kube.mergePatch(Extensions, shoots[2]!.namespace, shoots[2]!.extensionName, { status: { providerStatus: { trident: null } } }, { subresource: "status" });
+    await setKubernetesVersion(w, shoots[2]!, "1.34.9");
+    const kept = await w.reconcileNow(shoots[2]!, 120_000);
+    expect(((kept.status?.providerStatus ?? {}) as { trident?: unknown }).trident).toEqual({
+      version: "26.02.1",
+      operatorImage: "docker.io/netapp/trident-operator:26.02.1",
+      selectedBy: "kept",
+    });
+
     // The 1.33 shoot is upgraded to 1.34: its Trident moves to 25.10.0 (operator first: one Deployment carries it).
     await setKubernetesVersion(w, shoots[0]!, "1.34.0");
     const upgraded = await w.reconcileNow(shoots[0]!, 120_000);
-    expect((upgraded.status?.providerStatus as { trident?: { version?: string } }).trident?.version).toBe("25.10.0");
+    expect(((upgraded.status?.providerStatus ?? {}) as { trident?: { version?: string } }).trident?.version).toBe("25.10.0");
     await eventually(async () => expect((await operatorInShoot(w, shoots[0]!)).spec.template.spec.containers[0]!.image).toBe(`${MIRROR}/netapp/trident-operator:25.10.0`), {
       timeoutMs: 90_000,
       intervalMs: 500,
