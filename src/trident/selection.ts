@@ -130,6 +130,7 @@ export function selectTrident(input: SelectionInput): TridentSelection {
   }
   const { release, resolved } = operatorAt(input.vector, anchor, input.kubernetesVersion);
   refuseDowngrade(release, running, `the ${VECTOR_FIELD} entry ${IMAGE_NAMES.operator} ${JSON.stringify(resolved.image)}`);
+  refuseLongJump(release, running, `the ${VECTOR_FIELD} entry ${IMAGE_NAMES.operator} ${JSON.stringify(resolved.image)}`);
   checkSupport(release, input.kubernetesVersion, `the ${VECTOR_FIELD} entry ${IMAGE_NAMES.operator} ${JSON.stringify(resolved.image)}`);
   const images: Record<string, string> = { [IMAGE_NAMES.operator]: resolved.image };
   const operatorEnv: { name: string; value: string }[] = [];
@@ -186,6 +187,29 @@ function refuseDowngrade(release: TridentRelease, running: string | undefined, w
       `${what} is Trident ${release.version}, older than the ${running} this shoot runs (status.providerStatus.trident.version): a shoot's Trident is never downgraded; configure ${running} or newer`,
     );
   }
+}
+
+/**
+ * Trident upgrades directly only to a release within four releases of the installed one (NetApp's "Upgrade
+ * Trident": a four-release window; releases come every four months, YY.02, YY.06, YY.10). Further is refused
+ * with the step to take, never attempted.
+ */
+export const MAX_RELEASES_PER_UPGRADE = 4;
+
+function releaseIndex(version: string): number | undefined {
+  const m = /^(\d{2})\.(\d{2})\./.exec(version);
+  if (!m) return undefined;
+  return Number(m[1]) * 3 + Math.floor((Number(m[2]) - 1) / 4);
+}
+
+function refuseLongJump(release: TridentRelease, running: string | undefined, what: string): void {
+  if (running === undefined) return;
+  const from = releaseIndex(running);
+  const to = releaseIndex(release.version);
+  if (from === undefined || to === undefined || to - from <= MAX_RELEASES_PER_UPGRADE) return;
+  throw new TridentRenderError(
+    `${what} is Trident ${release.version}, more than ${MAX_RELEASES_PER_UPGRADE} releases after the ${running} this shoot runs, which Trident does not upgrade in one step; upgrade to a release at most ${MAX_RELEASES_PER_UPGRADE} releases after ${running} first (an imageVectorOverwrite entry for the shoot's Kubernetes version)`,
+  );
 }
 
 function checkSupport(release: TridentRelease, kubernetesVersion: string | undefined, what: string): void {

@@ -185,6 +185,16 @@ describe("the Trident release of a shoot", () => {
     expect(selectTrident({ vector: merged, kubernetesVersion: "1.33.0" }).release.version).toBe("25.06.4");
   });
 
+  it("upgrades at most four releases at once, as Trident does", () => {
+    // 25.06 -> 26.06 is three releases (25.10, 26.02, 26.06): one step.
+    expect(selectTrident({ vector: shipped, kubernetesVersion: "1.36.0", runningVersion: "25.06.3" }).release.version).toBe("26.06.0");
+    const next = parseImageVector(`images:\n- {name: trident-operator, repository: r/trident-operator, tag: "27.02.0", targetVersion: ">= 1.37"}\n`, "o");
+    // 25.06 -> 27.02 is five.
+    expect(() => selectTrident({ vector: mergeImageVectors(shipped, next), kubernetesVersion: "1.37.0", runningVersion: "25.06.3" })).toThrow(
+      /27\.02\.0, more than 4 releases after the 25\.06\.3 this shoot runs/,
+    );
+  });
+
   it("refuses a Trident image of another release than the operator's (the operator would refuse it)", () => {
     const overwrite = parseImageVector(`images:\n- {name: trident, repository: docker.io/netapp/trident, tag: "26.02.1", targetVersion: "< 1.34"}\n`, "o");
     expect(() => selectTrident({ vector: mergeImageVectors(shipped, overwrite), kubernetesVersion: "1.33.0" })).toThrow(
