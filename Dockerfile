@@ -13,6 +13,8 @@ ENV NODE_ENV=production
 COPY --from=build /src/package.json ./
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
+# The image vector the controller resolves shoot images from (src/config/component-config.ts loadImageVector).
+COPY charts/images.yaml ./charts/images.yaml
 USER 65532:65532
 # The heap limits are sized for the chart's memory limit (512Mi): V8 sizes its heap from the host's memory (GBs),
 # not the container's. The young generation is what grows with load: every watch event, list page and ONTAP

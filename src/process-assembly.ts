@@ -42,6 +42,7 @@ import { createEventRecorder } from "./runtime/events.js";
 import { createInformer, type Informer } from "./runtime/informer.js";
 import { createHeartbeat } from "./extension/heartbeat.js";
 import { type CertPolicy, createWebhookCertificates, type WebhookCertificates } from "./webhook/cert-manager.js";
+import { findImage, IMAGE_NAMES } from "./trident/index.js";
 import { LEGACY_SHOOT_WEBHOOK_PATH, startWebhookServer, type WebhookServer } from "./webhook/server.js";
 import { createManager, type Manager, type ManagerOptions } from "./runtime/manager.js";
 import { type HealthChecker, startHealthChecker, type WebhookProbeTarget } from "./health/checker.js";
@@ -357,6 +358,11 @@ function ontapClusters(config: ComponentConfig, metrics: Metrics, logger: Logger
   return { clients, gates, onRequest, reconciling };
 }
 
+function nvmeTcpInitImage(config: ControllerOptions["config"]): { initContainerImage?: string } {
+  const found = config.imageVector ? findImage(config.imageVector, IMAGE_NAMES.nvmeTcpInit) : undefined;
+  return found ? { initContainerImage: found.image } : {};
+}
+
 interface ShootWebhook {
   /** What the reconcile renders the shoots' webhook configuration with; undefined: no webhook. */
   target: { url: string; readonly caBundle: string } | undefined;
@@ -385,6 +391,8 @@ async function shootWebhook(opts: ControllerOptions, kube: KubeClient): Promise<
     keyPair: certificates.serverKeyPair(),
     maxConcurrentReviews: w.maxConcurrentReviews,
     logger,
+    // The init container's image from the image vector (charts/images.yaml + imageVectorOverwrite): one for all shoots.
+    mutateOptions: nvmeTcpInitImage(config),
   });
   certificates.onServerCertificate((pair) => server.setKeyPair(pair));
   certificates.start();

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { IMAGEVECTOR_OVERWRITE_ENV, type ImageVector, mergeImageVectors, parseImageVector } from "../trident/image-vector.js";
 import type { TridentOrchestratorSettings } from "../trident/orchestrator.js";
 import { tridentReleaseOf } from "../trident/release.js";
 import { formatIssues } from "./issues.js";
@@ -280,6 +281,11 @@ export interface ComponentConfig {
   /** `waitingMs`: a wait for the same thing escalates after this long; absent in hand-built configs: `afterMs`. */
   escalation: { consecutiveFailures: number; afterMs: number; waitingMs?: number };
   tridentOperatorImage?: string;
+  /**
+   * charts/images.yaml with the chart's `imageVectorOverwrite` merged over it (the file IMAGEVECTOR_OVERWRITE
+   * names, read by `loadImageVector`); absent in hand-built configs: charts/images.yaml alone.
+   */
+  imageVector?: ImageVector;
   /** Overrides of GO_EXTENSION_ORCHESTRATOR_SETTINGS. */
   tridentOrchestrator?: Partial<TridentOrchestratorSettings>;
   /** Unset: rendered when the seed has a namespace `firewall` (the Go extension's rule). */
@@ -490,6 +496,38 @@ function duplicateIssues(entries: unknown[]): z.core.$ZodIssue[] {
   return issues;
 }
 
+/**
+ * `charts/images.yaml`, next to `dist/` in the image (the Dockerfile copies it) and in a checkout alike: the
+ * vector the chart ships is the one the controller resolves from, as Gardener extensions embed theirs.
+ */
+export const DEFAULT_IMAGE_VECTOR_PATH = new URL("../../charts/images.yaml", import.meta.url);
+
+type ReadVectorFile = (path: string | URL) => string;
+const readVectorText: ReadVectorFile = (path) => readFileSync(path, "utf8");
+
+/**
+ * The image vector the controller resolves images from: charts/images.yaml with the overwrite merged over it
+ * (Gardener's `WithEnvOverride`: the file named by IMAGEVECTOR_OVERWRITE, which the chart mounts from the value
+ * `imageVectorOverwrite`). A bad overwrite is a ConfigError naming the value and the entry's field.
+ */
+export function loadImageVector(overwritePath: string | undefined = process.env[IMAGEVECTOR_OVERWRITE_ENV], readFile: ReadVectorFile = readVectorText): ImageVector {
+  const base = parseImageVector(readFile(DEFAULT_IMAGE_VECTOR_PATH), "charts/images.yaml");
+  if (!overwritePath) return base;
+  let text: string;
+  try {
+    text = readFile(overwritePath);
+  } catch (err) {
+    throw new ConfigError(
+      `imageVectorOverwrite: cannot read ${overwritePath} (${IMAGEVECTOR_OVERWRITE_ENV}; ${(err as NodeJS.ErrnoException).code ?? "error"}); mount the chart's imagevector-overwrite ConfigMap there`,
+    );
+  }
+  try {
+    return mergeImageVectors(base, parseImageVector(text, `imageVectorOverwrite (${overwritePath})`));
+  } catch (err) {
+    throw new ConfigError((err as Error).message, { cause: err });
+  }
+}
+
 export function loadComponentConfig(path: string, readFile: ReadFile = readTextFile): ComponentConfig {
   let text: string;
   try {
@@ -497,7 +535,8 @@ export function loadComponentConfig(path: string, readFile: ReadFile = readTextF
   } catch (err) {
     throw new ConfigError(`cannot read the configuration file ${path}: ${(err as NodeJS.ErrnoException).code ?? err}`);
   }
-  return parseComponentConfig(text, path, readFile);
+  // The image vector is read at start like the configuration, so a bad overwrite stops the start naming its field.
+  return { ...parseComponentConfig(text, path, readFile), imageVector: loadImageVector() };
 }
 
 function readCredentialFile(readFile: ReadFile, path: string, field: string, source: string): string {

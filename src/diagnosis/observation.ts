@@ -33,6 +33,8 @@ export interface ExtensionFacts {
   /** `status.providerStatus.cluster`: where an earlier reconcile placed (or found) the SVM. */
   recordedCluster?: string;
   lastVerification?: string;
+  /** `status.providerStatus.trident`: the Trident release the controller last deployed to the shoot. */
+  trident?: { version: string; operatorImage?: string; selectedBy?: string };
 }
 
 export interface SvmFacts {

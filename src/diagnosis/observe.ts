@@ -190,6 +190,14 @@ function extensionFacts(ext: Extension): ExtensionFacts {
   }
   if (typeof provider.cluster === "string") facts.recordedCluster = provider.cluster;
   if (typeof provider.lastVerification === "string") facts.lastVerification = provider.lastVerification;
+  const trident = (provider as { trident?: { version?: unknown; operatorImage?: unknown; selectedBy?: unknown } }).trident;
+  if (typeof trident?.version === "string") {
+    facts.trident = {
+      version: trident.version,
+      ...(typeof trident.operatorImage === "string" ? { operatorImage: trident.operatorImage } : {}),
+      ...(typeof trident.selectedBy === "string" ? { selectedBy: trident.selectedBy } : {}),
+    };
+  }
   return facts;
 }
 

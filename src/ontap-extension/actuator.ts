@@ -4,7 +4,14 @@ import type { KubeClient } from "../kube/client.js";
 import { scopeKubeClient } from "../kube/scoped.js";
 import { createMetroCluster, type OntapClient, type OntapRequestEvent, scopeOntapClient } from "../ontap/index.js";
 import { done, type StepResult } from "../runtime/result.js";
-import { MR_TRIDENT_CRDS } from "../trident/index.js";
+import { Secrets } from "../kube/resources.js";
+import {
+  MR_TRIDENT_CRDS,
+  MR_TRIDENT_INIT,
+  managedResourceSecretName,
+  type TridentSelection,
+  tridentVersionInManagedResourceSecret,
+} from "../trident/index.js";
 import { type CrdWaits, createCrdWaits } from "./crd-waits.js";
 import type { DeletionWaits } from "./deletion-waits.js";
 import { componentNamesInDestroyOrder } from "./components.js";
@@ -13,7 +20,7 @@ import { createClusterwideNetworkPolicyRule } from "./firewall.js";
 import { decodeShootInputs } from "./inputs.js";
 import type { ManagementLifClients } from "./lif-clients.js";
 import { planShoot, planTeardown, type ShootPlan, type TeardownPlan } from "./plan.js";
-import { createReconcileSteps, credentialsCondition, type OntapOutcome } from "./reconcile-steps.js";
+import { createReconcileSteps, credentialsCondition, type OntapOutcome, type TridentShootFacts } from "./reconcile-steps.js";
 import { tridentCrdsToRelease } from "./release-crds.js";
 import { awaitedLater, type CountedName, type OperationIo, runStep, type StepName, type StepOutcome } from "./step.js";
 import { createSvmJobTracker } from "./svm.js";
@@ -112,8 +119,11 @@ export function createOntapActuator(deps: ActuatorDeps): Actuator {
     await crdsWritten;
     if (ontap.kind === "requeue") return ontap;
 
-    const plans = await step("trident_render", () => steps.renderTrident(plan, ontap.value.creds, releaseCrds));
-    if (plans.kind === "requeue") return plans;
+    const rendered = await step("trident_render", async () =>
+      steps.renderTrident(plan, ontap.value.creds, releaseCrds, await tridentShootFacts(ctx, io.kube, namespace)),
+    );
+    if (rendered.kind === "requeue") return rendered;
+    const plans = { ...rendered, value: rendered.value.plans };
     // Trident's components and the shoot webhook do not depend on each other: both are written at once.
     const [trident, webhook] = await Promise.all([
       step("trident", () => steps.trident(io, namespace, plans.value, ontap.value)),
@@ -121,7 +131,7 @@ export function createOntapActuator(deps: ActuatorDeps): Actuator {
     ]);
     if (trident.kind === "requeue") return trident;
     if (webhook.kind === "requeue") return webhook;
-    return reconciled(plan, ontap.value);
+    return reconciled(plan, ontap.value, rendered.value.selection);
   }
 
   /** The ONTAP part of a reconcile, in order: the SVM, its LIFs, the shoot user's proven credentials. */
@@ -199,11 +209,11 @@ export function createOntapActuator(deps: ActuatorDeps): Actuator {
 }
 
 /** What status shows of a reconcile that established everything. */
-function reconciled(plan: ShootPlan, { cluster, svm, lifs, creds, at }: OntapOutcome): ActuatorResult {
+function reconciled(plan: ShootPlan, { cluster, svm, lifs, creds, at }: OntapOutcome, trident: TridentSelection): ActuatorResult {
   const userState = creds.verification.verified ? "verified" : "not verified (management LIF unreachable)";
   return {
     kind: "done",
-    description: `SVM ${svm.name} on ${cluster} with ${plan.lifs.length} LIFs, user ${creds.username} ${userState}, Trident deployed`,
+    description: `SVM ${svm.name} on ${cluster} with ${plan.lifs.length} LIFs, user ${creds.username} ${userState}, Trident ${trident.release.version} deployed`,
     conditions: [credentialsCondition(creds, plan.inputs.managementLif)],
     providerStatus: {
       cluster,
@@ -213,9 +223,29 @@ function reconciled(plan: ShootPlan, { cluster, svm, lifs, creds, at }: OntapOut
       user: creds.username,
       secretRef: { namespace: plan.secret.namespace, name: plan.secret.name },
       lastVerification: new Date(at).toISOString(),
+      // Which Trident the shoot runs; read back as the release never to go below (selection.ts).
+      trident: { version: trident.release.version, operatorImage: trident.operatorImage, selectedBy: trident.reason },
     },
     // A reference, never the password: gardenlet carries the Secret itself to a new seed on migration.
     resources: [credentialsResource(plan.secret.name)],
+  };
+}
+
+/**
+ * The shoot's Kubernetes version (its Cluster) and the Trident that runs in it: what the status recorded, else
+ * (a shoot taken over from the Go extension, a status lost) what the live `trident-init` Secret deploys, read
+ * once; after the first success the status has it, so a no-op reconcile reads nothing more.
+ */
+async function tridentShootFacts(ctx: ActuatorContext, kube: KubeClient, namespace: string): Promise<TridentShootFacts> {
+  const version = (ctx.cluster?.spec?.shoot as { spec?: { kubernetes?: { version?: unknown } } } | undefined)?.spec?.kubernetes?.version;
+  const recorded = (ctx.extension.status?.providerStatus as { trident?: { version?: unknown } } | undefined)?.trident?.version;
+  const running =
+    typeof recorded === "string"
+      ? recorded
+      : tridentVersionInManagedResourceSecret(await kube.get(Secrets, namespace, managedResourceSecretName(MR_TRIDENT_INIT)));
+  return {
+    ...(typeof version === "string" ? { kubernetesVersion: version } : {}),
+    ...(running !== undefined ? { runningVersion: running } : {}),
   };
 }
 

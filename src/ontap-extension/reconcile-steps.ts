@@ -1,6 +1,7 @@
-import type { ComponentConfig } from "../config/component-config.js";
+import { type ComponentConfig, loadImageVector } from "../config/component-config.js";
 import type { ActuatorCondition } from "../extension/actuator.js";
 import type { OntapRequestEvent, Svm } from "../ontap/index.js";
+import type { ImageVector } from "../trident/image-vector.js";
 import { done, type StepResult } from "../runtime/result.js";
 import {
   isManagedResourceHealthy,
@@ -8,6 +9,8 @@ import {
   MR_TRIDENT_CRDS,
   renderTridentCrdsPlan,
   renderTridentManagedResources,
+  selectTrident,
+  type TridentSelection,
 } from "../trident/index.js";
 // The shoot webhook's configuration is a ManagedResource like Trident's, rendered next to the server it points
 // at; webhook/ depends on trident/ (names, the plan type), never the other way round.
@@ -133,11 +136,23 @@ export function createReconcileSteps(deps: ReconcileStepDeps) {
       return deployComponents(io.kube, namespace, [crds], components);
     },
 
-    /** Trident's ManagedResources rendered: observes whether the firewall namespace exists, then renders. */
-    async renderTrident(plan: ShootPlan, creds: CredentialsResult, releaseCrds: string[]): Promise<StepResult<ManagedResourcePlan[]>> {
+    /**
+     * Trident's ManagedResources rendered: observes whether the firewall namespace exists, chooses the shoot's
+     * Trident release from its Kubernetes version and what runs (src/trident/selection.ts), then renders.
+     */
+    async renderTrident(
+      plan: ShootPlan,
+      creds: CredentialsResult,
+      releaseCrds: string[],
+      shoot: TridentShootFacts = {},
+    ): Promise<StepResult<{ plans: ManagedResourcePlan[]; selection: TridentSelection }>> {
       const firewallNamespaceExists = await deps.firewallNamespaceExists();
-      return done(
-        renderTridentManagedResources({
+      const selection = selectTrident({
+        vector: deps.config.imageVector ?? defaultImageVector(),
+        ...shoot,
+        ...(deps.config.tridentOperatorImage ? { configuredOperatorImage: deps.config.tridentOperatorImage } : {}),
+      });
+      const plans = renderTridentManagedResources({
           svmName: plan.svmName,
           managementLif: plan.inputs.managementLif,
           dataLifs: plan.inputs.dataLifs,
@@ -145,11 +160,12 @@ export function createReconcileSteps(deps: ReconcileStepDeps) {
           username: creds.username,
           password: creds.password,
           firewallNamespaceExists,
-          operatorImage: deps.config.tridentOperatorImage,
+          operatorImage: selection.operatorImage,
+          operatorImageEnv: selection.operatorEnv,
           orchestrator: deps.config.tridentOrchestrator,
           releaseCrds,
-        }),
-      );
+        });
+      return done({ plans, selection });
     },
 
     /** Trident's components, the CRDs healthy before the rest; while it waits for them, the ONTAP outcome is kept. */
@@ -174,6 +190,19 @@ export function createReconcileSteps(deps: ReconcileStepDeps) {
 }
 
 export type ReconcileSteps = ReturnType<typeof createReconcileSteps>;
+
+/** What the Trident selection reads of the shoot: its Kubernetes version and the Trident recorded as running. */
+export interface TridentShootFacts {
+  kubernetesVersion?: string;
+  runningVersion?: string;
+}
+
+let defaultVector: ImageVector | undefined;
+/** charts/images.yaml alone, for configurations built by hand (tests); read once. */
+function defaultImageVector(): ImageVector {
+  defaultVector ??= loadImageVector("");
+  return defaultVector;
+}
 
 export function credentialsCondition(creds: CredentialsResult, managementLif: string): ActuatorCondition {
   if (creds.verification.verified) {

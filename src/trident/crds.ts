@@ -1,6 +1,6 @@
 /**
  * The CustomResourceDefinitions of group trident.netapp.io. Scope, names, short names, categories, status
- * subresources and printer columns follow Trident 25.06's own definitions, so when the Trident installer patches
+ * subresources and printer columns follow Trident's own definitions (25.06; TridentNode as 26.10 has it), so when the Trident installer patches
  * a CRD it already finds (it creates or patches all of them at start) it changes nothing that matters and the
  * gardener-resource-manager does not fight it. Schemas are open (x-kubernetes-preserve-unknown-fields): Trident
  * validates its objects itself, and an open schema accepts everything every Trident version stores.
@@ -146,13 +146,28 @@ const TRIDENT_OWN_CRDS: TridentCrdSpec[] = [
     ],
   },
   {
+    // As Trident 26.10 (master) defines it: a status subresource its controller writes (registration
+    // acknowledgements, `tridentnodes/status` in the operator's ClusterRole) and printer columns over it. Earlier
+    // releases have neither; a copy without them, were it ever applied, would drop the status Trident writes.
     kind: "TridentNode",
     plural: "tridentnodes",
     shortNames: ["tnode"],
     categories: INTERNAL,
     scope: "Namespaced",
-    status: false,
-    columns: [],
+    status: true,
+    columns: [
+      { name: "Registered", type: "boolean", jsonPath: ".status.registered", description: "Controller acknowledged registration" },
+      { name: "IPs", type: "string", jsonPath: ".spec.ips", description: "Node IP addresses", priority: 1 },
+      { name: "Generation", type: "integer", jsonPath: ".metadata.generation", description: "Desired generation", priority: 1 },
+      { name: "ObservedGeneration", type: "integer", jsonPath: ".status.observedGeneration", description: "Reconciled generation", priority: 1 },
+      {
+        name: "LastRegistered",
+        type: "date",
+        jsonPath: ".status.lastRegistrationTime",
+        description: "Last controller registration acknowledgement",
+        priority: 1,
+      },
+    ],
   },
   {
     kind: "TridentTransaction",

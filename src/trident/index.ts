@@ -6,3 +6,7 @@ export * from "./render.js";
 export * from "./types.js";
 export * from "./orchestrator.js";
 export * from "./release.js";
+export * from "./image-vector.js";
+export * from "./selection.js";
+export * from "./version-constraint.js";
+export * from "./running-release.js";

@@ -66,7 +66,12 @@ export function renderTridentManagedResources(facts: TridentFacts): ManagedResou
   plans.push({
     name: MR_TRIDENT_INIT,
     keepObjects: true,
-    objects: renderTridentInit(facts.operatorImage ?? DEFAULT_TRIDENT_OPERATOR_IMAGE, release, orchestratorSettings(facts.orchestrator)),
+    objects: renderTridentInit(
+      facts.operatorImage ?? DEFAULT_TRIDENT_OPERATOR_IMAGE,
+      release,
+      orchestratorSettings(facts.orchestrator),
+      facts.operatorImageEnv ?? [],
+    ),
   });
   return plans;
 }
@@ -204,8 +209,8 @@ const MUTATE_VERBS = ["delete", "update", "patch"];
  * that misses a resource a newer Trident needs (25.06 added TridentGroupSnapshot) breaks the install.
  */
 function operatorClusterRoleRules(release: TridentRelease): object[] {
-  // 26.06's operator also deletes VolumeAttachments (force detach) and manages the node remediation ClusterRole.
-  const is2606 = release.series === "26.06";
+  // From 25.10 the operator also deletes VolumeAttachments (force detach) and manages the node remediation ClusterRole.
+  const remediation = release.shape !== "25.06";
   const core = (resources: string[], verbs: string[], resourceNames?: string[]) => ({
     apiGroups: [""],
     resources,
@@ -231,7 +236,7 @@ function operatorClusterRoleRules(release: TridentRelease): object[] {
     core(["pods/exec", "services"], MUTATE_VERBS, ["trident-csi", "trident"]),
     core(["serviceaccounts"], MUTATE_VERBS, tridentWorkloads),
     group(["storage.k8s.io"], ["storageclasses", "csidrivers", "csinodes"], ALL_VERBS),
-    group(["storage.k8s.io"], ["volumeattachments"], ["get", "list", "watch", "update", "patch", ...(is2606 ? ["delete"] : [])]),
+    group(["storage.k8s.io"], ["volumeattachments"], ["get", "list", "watch", "update", "patch", ...(remediation ? ["delete"] : [])]),
     group(["storage.k8s.io"], ["volumeattachments/status"], ["update", "patch"]),
     group(["snapshot.storage.k8s.io"], ["volumesnapshots", "volumesnapshotclasses"], [
       "get",
@@ -265,8 +270,8 @@ function operatorClusterRoleRules(release: TridentRelease): object[] {
     group(
       ["authorization.openshift.io", "rbac.authorization.k8s.io"],
       ["roles", "rolebindings", "clusterroles", "clusterrolebindings"],
-      is2606 ? ["get", ...MUTATE_VERBS] : MUTATE_VERBS,
-      is2606 ? ["trident-node-remediation-access", ...tridentWorkloads] : tridentWorkloads,
+      remediation ? ["get", ...MUTATE_VERBS] : MUTATE_VERBS,
+      remediation ? ["trident-node-remediation-access", ...tridentWorkloads] : tridentWorkloads,
     ),
     group(["policy"], ["podsecuritypolicies"], ["list", "create"]),
     group(["policy"], ["podsecuritypolicies"], MUTATE_VERBS, ["tridentpods"]),
@@ -287,7 +292,12 @@ function operatorClusterRoleRules(release: TridentRelease): object[] {
   ];
 }
 
-function renderTridentInit(operatorImage: string, release: TridentRelease, settings: TridentOrchestratorSettings): object[] {
+function renderTridentInit(
+  operatorImage: string,
+  release: TridentRelease,
+  settings: TridentOrchestratorSettings,
+  imageEnv: readonly { name: string; value: string }[],
+): object[] {
   const operatorLabels = { app: OPERATOR_APP_LABEL };
   const selector = { app: OPERATOR_APP_LABEL, name: TRIDENT_OPERATOR_NAME };
   const serviceAccount = {
@@ -339,10 +349,13 @@ function renderTridentInit(operatorImage: string, release: TridentRelease, setti
               env: [
                 { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
                 { name: "OPERATOR_NAME", value: TRIDENT_OPERATOR_NAME },
+                // Images of the image vector that differ from the release's own (selection.ts): in the operator's
+                // pod, so they change together with the operator, which upgrades Trident (its documented order).
+                ...imageEnv.map((e) => ({ name: e.name, value: e.value })),
               ],
-              // Trident's bundle of each release (which the Go extension copies for 25.06): 26.06 dropped the limits.
+              // Trident's bundle of each release (which the Go extension copies for 25.06): 25.10 dropped the limits.
               resources:
-                release.series === "26.06"
+                release.shape !== "25.06"
                   ? { requests: { cpu: "10m", memory: "40Mi" } }
                   : { requests: { cpu: "10m", memory: "40Mi" }, limits: { cpu: "20m", memory: "80Mi" } },
               // Stricter than Trident's bundle (`drop: [all]`): the restricted Pod Security Standard wants `ALL`
@@ -350,7 +363,7 @@ function renderTridentInit(operatorImage: string, release: TridentRelease, setti
               securityContext: {
                 allowPrivilegeEscalation: false,
                 capabilities: { drop: ["ALL"] },
-                ...(release.series === "26.06" ? { readOnlyRootFilesystem: true } : {}),
+                ...(release.shape === "26.06" ? { readOnlyRootFilesystem: true } : {}),
               },
             },
           ],

@@ -17,6 +17,8 @@ export interface TridentFacts {
   firewallNamespaceExists: boolean;
   /** Defaults to DEFAULT_TRIDENT_OPERATOR_IMAGE; its tag decides the release-specific rendering. */
   operatorImage?: string;
+  /** Operator env naming the images that differ from the release's own (`selectTrident`'s `operatorEnv`). */
+  operatorImageEnv?: readonly { name: string; value: string }[];
   /** Overrides of the Go extension's TridentOrchestrator settings. */
   orchestrator?: Partial<TridentOrchestratorSettings>;
   /**

@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { parseComponentConfig } from "../../src/config/component-config.js";
+import { loadImageVector, parseComponentConfig } from "../../src/config/component-config.js";
+import { selectTrident } from "../../src/trident/index.js";
 import { COMPONENT_SECRET_NAMES, SHOOT_COMPONENTS } from "../../src/ontap-extension/components.js";
 import { SECRET_NAME } from "../../src/ontap-extension/plan.js";
 import { execFile } from "node:child_process";
@@ -267,6 +268,37 @@ describe("the Helm chart, rendered by real helm", () => {
       resourceNames: ["gardener-extension-ontap-tls-pins"],
       verbs: ["get", "update"],
     });
+  });
+
+  it("passes imageVectorOverwrite as metal-roles does (a string) to the controller: ConfigMap, mount, IMAGEVECTOR_OVERWRITE", async () => {
+    // metal-roles' csi-driver-lvm template: `imageVectorOverwrite: |` then `images: {{ ... | to_json }}`.
+    const images = [{ name: "trident-operator", repository: "mirror.example/netapp/trident-operator", tag: "25.10.0", targetVersion: ">= 1.34, < 1.35" }];
+    const values = { ...metalRolesValues([{ name: "cluster-a", ipaddress: "10.0.0.10", username: "admin", password: "Go-Passw0rd-a" }]), imageVectorOverwrite: `images: ${JSON.stringify(images)}\n` };
+    const objects = await renderChart({ namespace, valuesFiles: [writeValues(dir, "overwrite.yaml", values)] });
+    const configMap = findObject(objects, "ConfigMap", "gardener-extension-extension-ontap-imagevector-overwrite");
+    const pod = findObject(objects, "Deployment").spec.template;
+    const container = pod.spec.containers[0];
+    expect(container.env).toContainEqual({ name: "IMAGEVECTOR_OVERWRITE", value: "/charts_overwrite/images_overwrite.yaml" });
+    expect(container.volumeMounts).toContainEqual({ name: "extension-imagevector-overwrite", mountPath: "/charts_overwrite/", readOnly: true });
+    expect(pod.spec.volumes).toContainEqual({
+      name: "extension-imagevector-overwrite",
+      configMap: { name: "gardener-extension-extension-ontap-imagevector-overwrite", defaultMode: 0o444 },
+    });
+    expect(pod.metadata.annotations["checksum/configmap-extension-imagevector-overwrite"]).toMatch(/^[0-9a-f]{64}$/);
+    // What the controller reads from the mounted file.
+    const file = path.join(dir, "images_overwrite.yaml");
+    writeFileSync(file, configMap.data["images_overwrite.yaml"]);
+    const vector = loadImageVector(file);
+    expect(selectTrident({ vector, kubernetesVersion: "1.34.3" }).operatorImage).toBe("mirror.example/netapp/trident-operator:25.10.0");
+    expect(selectTrident({ vector, kubernetesVersion: "1.35.0" }).operatorImage).toBe("docker.io/netapp/trident-operator:26.02.1");
+
+    // A mapping works the same; without the value nothing of it is rendered.
+    const asMapping = await renderChart({ namespace, valuesFiles: [writeValues(dir, "overwrite-map.yaml", { ...values, imageVectorOverwrite: { images } })] });
+    writeFileSync(file, findObject(asMapping, "ConfigMap", "gardener-extension-extension-ontap-imagevector-overwrite").data["images_overwrite.yaml"]);
+    expect(selectTrident({ vector: loadImageVector(file), kubernetesVersion: "1.34.3" }).operatorImage).toBe("mirror.example/netapp/trident-operator:25.10.0");
+    const plain = await renderChart({ namespace });
+    expect(plain.some((o) => o.metadata.name.endsWith("imagevector-overwrite"))).toBe(false);
+    expect(JSON.stringify(findObject(plain, "Deployment"))).not.toContain("IMAGEVECTOR_OVERWRITE");
   });
 
   it("keeps passwords in Secrets only, whatever the values' format", async () => {

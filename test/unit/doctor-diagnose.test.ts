@@ -283,6 +283,17 @@ describe("doctor: verdicts from observations", () => {
     expect(row(escalated, "ReconcileEscalated")).toMatchObject({ status: "fail", actual: "True since t: 5 consecutive failures" });
   });
 
+  it("says which Trident the shoot runs, as the status recorded it", () => {
+    const obs = healthy();
+    expect(obs.extension.ok && obs.extension.value ? diagnose(obs).rows.some((r) => r.check === "Trident") : true).toBe(false);
+    if (!obs.extension.ok || !obs.extension.value) throw new Error("healthy() has an Extension");
+    obs.extension.value.trident = { version: "25.10.0", operatorImage: "docker.io/netapp/trident-operator:25.10.0", selectedBy: "vector" };
+    expect(row(diagnose(obs), "Trident")).toMatchObject({
+      status: "ok",
+      actual: "25.10.0 (operator docker.io/netapp/trident-operator:25.10.0, selected by vector)",
+    });
+  });
+
   it("calls bad input broken and names the field, without looking at ONTAP", () => {
     const obs = healthy();
     obs.expected = { ok: false, error: 'spec.providerConfig: svmIpaddresses.managementLif: "x" is not a valid IP address' };

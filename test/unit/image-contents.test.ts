@@ -44,6 +44,9 @@ describe("the image's contents", { timeout: 120_000 }, () => {
       "COPY --from=build /src/package.json ./",
       "COPY --from=build /src/node_modules ./node_modules",
       "COPY --from=build /src/dist ./dist",
+      // The image vector the controller resolves shoot images from: at /app/charts/images.yaml, where
+      // dist/config/component-config.js finds it (../../charts/images.yaml), as in a checkout.
+      "COPY charts/images.yaml ./charts/images.yaml",
     ]);
   });
 

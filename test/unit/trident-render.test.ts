@@ -295,11 +295,14 @@ describe("trident-init", () => {
     );
   });
 
-  it("refuses an operator image older than 25.06.3, one of an unsupported release and one without a version tag", () => {
+  it("refuses an operator image older than 25.06.3, one of an unknown release line and one without a version tag", () => {
     expect(() => renderTridentManagedResources({ ...facts, operatorImage: "docker.io/netapp/trident-operator:25.06.2" })).toThrow(
       /25\.06\.2, older than 25\.06\.3 .* never downgrade/,
     );
-    expect(() => renderTridentManagedResources({ ...facts, operatorImage: "docker.io/netapp/trident-operator:25.10.0" })).toThrow(/25\.06 .* and 26\.06 only/);
+    // A line between known ones (Trident releases YY.02, YY.06, YY.10) is not one this controller can vouch for.
+    expect(() => renderTridentManagedResources({ ...facts, operatorImage: "docker.io/netapp/trident-operator:26.04.0" })).toThrow(
+      /26\.04\.0, a release line this controller does not know/,
+    );
     expect(() => renderTridentManagedResources({ ...facts, operatorImage: "docker.io/netapp/trident-operator:latest" })).toThrow(/no YY\.MM\.patch tag/);
   });
 
@@ -375,6 +378,39 @@ describe("trident-init", () => {
     const without = (objs: Obj[]) => objs.filter((o) => o.kind !== "Deployment" && o.kind !== "ClusterRole");
     expect(without(v2606)).toEqual(without(objects));
     expect(rules(v2606).length).toBe(rules(objects).length);
+  });
+
+  it("renders each release with its own bundle's differences: 25.10 and 26.02 alike, 26.06 and the next line (26.10) alike", () => {
+    // NetApp/trident deploy/bundle.yaml diffed tag by tag (v25.06.3, v25.10.0, v26.02.1, v26.06.0, master = 26.10.0):
+    // 25.10 drops the limits and adds VolumeAttachment delete and the node remediation ClusterRole; 26.02 and
+    // 26.10 add only trident.netapp.io resources (granted whole here); 26.06 adds readOnlyRootFilesystem.
+    const at = (tag: string) => objectsOf("trident-init", { ...facts, operatorImage: `docker.io/netapp/trident-operator:${tag}` });
+    const shape = (objs: Obj[]) => {
+      const deployment = structuredClone(find(objs, "Deployment"));
+      deployment["spec"].template.spec.containers[0].image = "<image>";
+      return objs.map((o) => (o.kind === "Deployment" ? deployment : o));
+    };
+    const container = (objs: Obj[]) => find(objs, "Deployment")["spec"].template.spec.containers[0];
+    expect(container(at("25.10.0")).resources).toEqual({ requests: { cpu: "10m", memory: "40Mi" } });
+    expect(container(at("25.10.0")).securityContext.readOnlyRootFilesystem).toBeUndefined();
+    expect(shape(at("26.02.1"))).toEqual(shape(at("25.10.0")));
+    expect(shape(at("26.06.0"))).not.toEqual(shape(at("26.02.1")));
+    expect(shape(at("26.10.0"))).toEqual(shape(at("26.06.0")));
+    const without = (objs: Obj[]) => objs.filter((o) => o.kind !== "Deployment");
+    expect(without(at("26.06.0"))).toEqual(without(at("25.10.0")));
+    expect(without(at("25.10.0"))).not.toEqual(without(objects));
+  });
+
+  it("tells the operator, in its own pod, only the images that differ from the release's own", () => {
+    const env = (objs: Obj[]) => find(objs, "Deployment")["spec"].template.spec.containers[0].env as { name: string; value?: string }[];
+    expect(env(objects).map((e) => e.name)).toEqual(["POD_NAME", "OPERATOR_NAME"]);
+    const redirected = objectsOf("trident-init", {
+      ...facts,
+      operatorImageEnv: [{ name: "DEFAULT_TRIDENT_IMAGE", value: "mirror.example/netapp/trident:25.06.3" }],
+    });
+    expect(env(redirected).at(-1)).toEqual({ name: "DEFAULT_TRIDENT_IMAGE", value: "mirror.example/netapp/trident:25.06.3" });
+    // The TridentOrchestrator stays the Go extension's: an image change never reaches a running operator of another release.
+    expect(find(redirected, "TridentOrchestrator")).toEqual(find(objects, "TridentOrchestrator"));
   });
 
   it("selects its pods by labels the pod template carries and runs them under its ServiceAccount", () => {

@@ -55,7 +55,13 @@ export function statusRows(ext: ExtensionFacts, reconcile: string): DoctorRow[] 
       });
     }
   }
-  if (ext.lastError) {
+  if (ext.trident) {
+    // Which Trident the shoot runs (issue 23): chosen from the shoot's Kubernetes version, never downgraded.
+    const t = ext.trident;
+    const detail = [t.operatorImage ? `operator ${t.operatorImage}` : undefined, t.selectedBy ? `selected by ${t.selectedBy}` : undefined].filter(Boolean).join(", ");
+    rows.push({ check: "Trident", expected: "the release deployed to the shoot", actual: `${t.version}${detail ? ` (${detail})` : ""}`, status: "ok" });
+  }
+    if (ext.lastError) {
     const codes = ext.lastError.codes.length > 0 ? `[${ext.lastError.codes.join(", ")}] ` : "";
     rows.push({ check: "lastError", expected: "none", actual: `${codes}${ext.lastError.description}`, status: "warn" });
   }
