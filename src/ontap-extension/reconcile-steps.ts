@@ -19,6 +19,7 @@ import type { ManagementLifClients } from "./lif-clients.js";
 import { ensureLifs, type LifReport } from "./lifs.js";
 import type { ShootPlan } from "./plan.js";
 import type { CountedName, OperationIo, StepOutcome } from "./step.js";
+import { createClusterAggregates } from "./svm-aggregates.js";
 import { ensureSvm, type SvmJobTracker, type SvmOnCluster } from "./svm.js";
 import {
   type AbsentManagedResources,
@@ -72,6 +73,8 @@ export function createReconcileSteps(deps: ReconcileStepDeps) {
     ...(deps.config.passwordRules ? { passwordRules: deps.config.passwordRules } : {}),
     onSecretWrite: (outcome) => deps.onStep?.("seed_secret_write", outcome === "ok" ? "ok" : "failed"),
   };
+  // Each cluster's aggregate list, shared by every shoot's SVM step for a while (svm-aggregates.ts).
+  const clusterAggregates = createClusterAggregates();
 
   return {
     /** The SVM on whichever cluster holds it: used, waited for (its create job), or created. */
@@ -85,6 +88,8 @@ export function createReconcileSteps(deps: ReconcileStepDeps) {
           recordedCluster: recorded?.cluster,
           recordPlacement: (cluster) => io.ctx.recordProviderStatus({ cluster, svmName: plan.svmName }),
           pollMs: deps.pollMs,
+          aggregates: clusterAggregates,
+          event: io.event,
         },
         plan,
       );
