@@ -74,7 +74,8 @@ export function createReconcileSteps(deps: ReconcileStepDeps) {
     onSecretWrite: (outcome) => deps.onStep?.("seed_secret_write", outcome === "ok" ? "ok" : "failed"),
   };
   // Each cluster's aggregate list, shared by every shoot's SVM step for a while (svm-aggregates.ts).
-  const clusterAggregates = createClusterAggregates();
+  const listMaxAgeMs = deps.config.aggregateAssignment?.clusterListMaxAgeMs;
+  const clusterAggregates = createClusterAggregates(listMaxAgeMs === undefined ? {} : { maxAgeMs: listMaxAgeMs });
 
   return {
     /** The SVM on whichever cluster holds it: used, waited for (its create job), or created. */
