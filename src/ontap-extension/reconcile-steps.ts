@@ -124,10 +124,12 @@ export function createReconcileSteps(deps: ReconcileStepDeps) {
     ): Promise<StepResult<CredentialsResult>> {
       const verify = verifierFor(cluster, client, plan.inputs.managementLif);
       const creds = await ensureCredentials({ kube: io.kube, ontap: client, verify, ...credentialsSettings }, plan, svm, seedSecrets);
-      if (creds.outcome === "unverified") {
-        io.event("Warning", "CredentialsUnverified", credentialsCondition(creds, plan.inputs.managementLif).message);
-      } else if (creds.outcome !== "verified") {
+      if (creds.outcome !== "verified" && creds.outcome !== "unverified") {
         io.event("Normal", "CredentialsRepaired", `SVM user ${creds.username}: ${creds.outcome}`);
+      }
+      // Also after a create or rotation whose proof could not be made (a LIF behind a proxy the seed cannot reach).
+      if (!creds.verification.verified) {
+        io.event("Warning", "CredentialsUnverified", credentialsCondition(creds, plan.inputs.managementLif).message);
       }
       return done(creds);
     },

@@ -34,7 +34,12 @@ describe("each cluster's aggregate list, kept a while", () => {
   it("is read once per cluster and max age, concurrent readers sharing the read; a placement's read counts as fresh", async () => {
     let at = 0;
     let reads = 0;
-    const client = { listAggregates: async () => (reads++, [aggr("a")]) };
+    const client = {
+      listAggregates: async () => {
+        reads++;
+        return [aggr("a")];
+      },
+    };
     const cache = createClusterAggregates({ maxAgeMs: 1000, now: () => at });
     await Promise.all([cache.get("c1", client), cache.get("c1", client), cache.get("c1", client)]);
     expect(reads).toBe(1);
