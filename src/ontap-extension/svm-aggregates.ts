@@ -35,6 +35,8 @@ export interface ClusterAggregates {
   get(cluster: string, client: Pick<OntapClient, "listAggregates">): Promise<Aggregate[]>;
   /** A list read elsewhere (the placement of a new SVM) is as fresh as one read here. */
   remember(cluster: string, aggregates: Aggregate[]): void;
+  /** The list is known to be out of date: the next `get` reads it. */
+  forget(cluster: string): void;
 }
 
 export function createClusterAggregates(opts: { maxAgeMs?: number; now?: () => number } = {}): ClusterAggregates {
@@ -45,6 +47,7 @@ export function createClusterAggregates(opts: { maxAgeMs?: number; now?: () => n
   const remember = (cluster: string, aggregates: Aggregate[]) => lists.set(cluster, { at: now(), aggregates });
   return {
     remember,
+    forget: (cluster) => lists.delete(cluster),
     get(cluster, client) {
       const known = lists.get(cluster);
       if (known && now() - known.at < maxAgeMs) return Promise.resolve(known.aggregates);
@@ -79,6 +82,13 @@ export async function assignMissingAggregates(
   let clusterAggregates: Aggregate[];
   try {
     clusterAggregates = await cache.get(cluster, client);
+    // The SVM holds an aggregate the kept list does not know: the cluster changed since it was read (an aggregate
+    // added and assigned by someone else, a cluster rebuilt). Read it again rather than act on the old one.
+    const known = new Set(clusterAggregates.map((a) => a.uuid));
+    if (svm.aggregateUuids.some((uuid) => !known.has(uuid))) {
+      cache.forget(cluster);
+      clusterAggregates = await cache.get(cluster, client);
+    }
   } catch (err) {
     if (!isOntapError(err)) throw err;
     return { kind: "unknown", reason: `cannot list the aggregates of cluster ${cluster}: ${err.message}` };
@@ -91,6 +101,8 @@ export async function assignMissingAggregates(
     return { kind: "assigned", names, ...(job ? { jobUuid: job.uuid } : {}) };
   } catch (err) {
     if (!isOntapError(err)) throw err;
+    // Perhaps an aggregate of the kept list is gone: the next reconcile reads the list again.
+    cache.forget(cluster);
     return { kind: "failed", names, reason: err.message };
   }
 }

@@ -96,6 +96,35 @@ describe("assigning the missing aggregates", () => {
     expect(silent.patches).toEqual([]);
   });
 
+  it("a kept list older than the SVM's aggregates is read again before anything is decided; a refused PATCH drops the list", async () => {
+    let listed = [aggr("a")];
+    let reads = 0;
+    const patches: string[][] = [];
+    const client = {
+      listAggregates: async () => {
+        reads++;
+        return listed;
+      },
+      setSvmAggregates: async (_uuid: string, list: readonly string[]) => {
+        patches.push([...list]);
+        if (list.includes("gone")) throw ontapError();
+        return {};
+      },
+    };
+    const cache = createClusterAggregates();
+    await cache.get("c1", client);
+    // The cluster changed (b added and already assigned elsewhere): the SVM knows b, the kept list does not.
+    listed = [aggr("a"), aggr("b")];
+    expect(await assignMissingAggregates(cache, "c1", client, svm(["a", "b"]))).toBeUndefined();
+    expect(reads).toBe(2);
+    expect(patches).toEqual([]);
+    // An aggregate of the kept list is gone: the PATCH naming it is refused, and the list is read again next time.
+    cache.remember("c1", [aggr("a"), aggr("gone")]);
+    expect(await assignMissingAggregates(cache, "c1", client, svm(["a"]))).toMatchObject({ kind: "failed" });
+    expect(await assignMissingAggregates(cache, "c1", client, svm(["a"]))).toEqual({ kind: "assigned", names: ["aggr_b"] });
+    expect(patches).toEqual([["a", "gone"], ["a", "b"]]);
+  });
+
   it("anything but an ONTAP error (a fenced write, an aborted reconcile) is thrown", async () => {
     const fenced = fake({ patch: () => Promise.reject(new Error("not the leader")) });
     await expect(assignMissingAggregates(createClusterAggregates(), "c1", fenced.client, svm(["a"]))).rejects.toThrow("not the leader");
