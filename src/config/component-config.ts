@@ -222,6 +222,14 @@ export const ComponentConfigFile = z
     }),
     passwordRules: PasswordRulesEntry.default({ length: 24, minLength: 8, minSpecialCharacters: 1, minUppercase: 1, minLowercase: 1, minDigits: 1 }),
     credentialsVerification: CredentialsVerification.default({ fallbackToClusterEndpoint: false, timeoutSeconds: 10, managementLifUrls: {} }),
+    /**
+     * Aggregates added to a cluster later are assigned to its existing SVMs on their next reconcile; each
+     * cluster's aggregate list is read again at most this often (0: on every reconcile).
+     */
+    aggregateAssignment: z
+      .object({ clusterListMaxAgeSeconds: z.number().min(0).max(86_400).default(300) })
+      .strict()
+      .default({ clusterListMaxAgeSeconds: 300 }),
     /** The periodic storage health check (src/health): how often each shoot is checked; 0 turns it off. */
     healthCheck: z
       .object({ intervalSeconds: z.number().min(0).default(30) })
@@ -300,6 +308,8 @@ export interface ComponentConfig {
   passwordRules?: z.output<typeof PasswordRulesEntry>;
   /** Storage health check interval (the file's default is 30 s); absent or 0: no health check (tests that count requests). */
   healthCheck?: { intervalMs: number };
+  /** How long a cluster's aggregate list is used (svm-aggregates.ts); absent in hand-built configs: 5 minutes. */
+  aggregateAssignment?: { clusterListMaxAgeMs: number };
   /** Things an operator should fix but that do not stop the controller (never contain a secret). */
   warnings: string[];
 }
@@ -454,6 +464,7 @@ export function parseComponentConfig(text: string, source: string, readFile: Rea
     credentialsVerification: cfg.credentialsVerification,
     passwordRules: cfg.passwordRules,
     healthCheck: { intervalMs: cfg.healthCheck.intervalSeconds * 1000 },
+    aggregateAssignment: { clusterListMaxAgeMs: cfg.aggregateAssignment.clusterListMaxAgeSeconds * 1000 },
     warnings,
   };
 }

@@ -22,6 +22,7 @@ import type { ManagementLifClients } from "./lif-clients.js";
 import { ensureLifs, type LifReport } from "./lifs.js";
 import type { ShootPlan } from "./plan.js";
 import type { CountedName, OperationIo, StepOutcome } from "./step.js";
+import { createClusterAggregates } from "./svm-aggregates.js";
 import { ensureSvm, type SvmJobTracker, type SvmOnCluster } from "./svm.js";
 import {
   type AbsentManagedResources,
@@ -75,6 +76,9 @@ export function createReconcileSteps(deps: ReconcileStepDeps) {
     ...(deps.config.passwordRules ? { passwordRules: deps.config.passwordRules } : {}),
     onSecretWrite: (outcome) => deps.onStep?.("seed_secret_write", outcome === "ok" ? "ok" : "failed"),
   };
+  // Each cluster's aggregate list, shared by every shoot's SVM step for a while (svm-aggregates.ts).
+  const listMaxAgeMs = deps.config.aggregateAssignment?.clusterListMaxAgeMs;
+  const clusterAggregates = createClusterAggregates(listMaxAgeMs === undefined ? {} : { maxAgeMs: listMaxAgeMs });
 
   return {
     /** The SVM on whichever cluster holds it: used, waited for (its create job), or created. */
@@ -88,6 +92,8 @@ export function createReconcileSteps(deps: ReconcileStepDeps) {
           recordedCluster: recorded?.cluster,
           recordPlacement: (cluster) => io.ctx.recordProviderStatus({ cluster, svmName: plan.svmName }),
           pollMs: deps.pollMs,
+          aggregates: clusterAggregates,
+          event: io.event,
         },
         plan,
       );
@@ -121,12 +127,14 @@ export function createReconcileSteps(deps: ReconcileStepDeps) {
     ): Promise<StepResult<CredentialsResult>> {
       const verify = verifierFor(cluster, client, plan.inputs.managementLif);
       const creds = await ensureCredentials({ kube: io.kube, ontap: client, verify, ...credentialsSettings }, plan, svm, seedSecrets);
-      if (creds.outcome === "unverified") {
-        io.event("Warning", "CredentialsUnverified", credentialsCondition(creds, plan.inputs.managementLif).message);
-      } else if (creds.outcome !== "verified") {
+      if (creds.outcome !== "verified" && creds.outcome !== "unverified") {
         io.event("Normal", "CredentialsRepaired", `SVM user ${creds.username}: ${creds.outcome}`);
       }
       if (creds.takeoverSkipped) io.event("Normal", "TakeoverSkipped", creds.takeoverSkipped);
+      // Also after a create or rotation whose proof could not be made (a LIF behind a proxy the seed cannot reach).
+      if (!creds.verification.verified) {
+        io.event("Warning", "CredentialsUnverified", credentialsCondition(creds, plan.inputs.managementLif).message);
+      }
       return done(creds);
     },
 

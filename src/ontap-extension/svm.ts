@@ -2,6 +2,7 @@ import { codesForInfraErrors, ExtensionError } from "../extension/errors.js";
 import { type Aggregate, type Job, type JobRef, knownHome, type MetroCluster, type OntapClient, type Svm } from "../ontap/index.js";
 import { done, requeue, type StepResult } from "../runtime/result.js";
 import type { ShootPlan } from "./plan.js";
+import { aggregateAssignmentEvent, assignMissingAggregates, type ClusterAggregates } from "./svm-aggregates.js";
 import { describeContents, judgeRaceCopies } from "./svm-race.js";
 
 export interface SvmOnCluster {
@@ -67,6 +68,10 @@ export interface SvmDeps {
   /** Persists the chosen cluster before the create call that could lose its answer, and the SVM found before it is used. */
   recordPlacement: (cluster: string) => Promise<void>;
   pollMs?: number;
+  /** Each cluster's aggregate list, kept a while; with it, a running SVM gets the aggregates it lacks (svm-aggregates.ts). */
+  aggregates?: ClusterAggregates;
+  /** An event on the Extension (what the aggregate assignment did). */
+  event?: (type: "Normal" | "Warning", reason: string, message: string) => void;
 }
 
 const SETTLING_STATES = new Set(["initializing", "starting"]);
@@ -146,6 +151,13 @@ async function useFound(deps: SvmDeps, cluster: string, svm: Svm, pollMs: number
     // Recorded before the user is made on it (once: then status says so), so a delete finds this SVM even
     // when the inputs it was derived from went bad meanwhile (plan.ts `planTeardown`).
     if (deps.recordedCluster !== cluster) await deps.recordPlacement(cluster);
+    if (deps.aggregates) {
+      const assignment = await assignMissingAggregates(deps.aggregates, cluster, client, svm);
+      if (assignment) {
+        const ev = aggregateAssignmentEvent(svm.name, cluster, assignment);
+        deps.event?.(ev.type, ev.reason, ev.message);
+      }
+    }
     return done({ cluster, client, svm });
   }
   if (SETTLING_STATES.has(svm.state)) {
@@ -214,10 +226,10 @@ async function createSvm(deps: SvmDeps, plan: ShootPlan, pollMs: number): Promis
   const placed =
     deps.recordedCluster && deps.clients.has(deps.recordedCluster)
       ? { cluster: deps.recordedCluster, aggregates: undefined }
-      : await placeSvm(deps.clients);
+      : await placeSvm(deps.clients, deps.aggregates);
   const { cluster } = placed;
   const client = clientFor(deps, cluster);
-  const [aggregates] = await Promise.all([placed.aggregates ?? client.listAggregates(), deps.recordPlacement(cluster)]);
+  const [aggregates] = await Promise.all([placed.aggregates ?? listAndRemember(deps.aggregates, cluster, client), deps.recordPlacement(cluster)]);
   if (aggregates.length === 0) {
     throw new ExtensionError(`cluster ${cluster} has no aggregates to place SVM ${plan.svmName} on`, ["ERR_INFRA_RESOURCES_DEPLETED"], { retriable: true });
   }
@@ -247,11 +259,18 @@ export async function placementCluster(clients: ReadonlyMap<string, OntapClient>
   return (await placeSvm(clients)).cluster;
 }
 
+/** A fresh read of the cluster's aggregates (placement needs today's volume counts), kept for the assignment check. */
+async function listAndRemember(cache: ClusterAggregates | undefined, cluster: string, client: OntapClient): Promise<Aggregate[]> {
+  const aggregates = await client.listAggregates();
+  cache?.remember(cluster, aggregates);
+  return aggregates;
+}
+
 /** `placementCluster`, with the chosen cluster's aggregates (the create names them). */
-async function placeSvm(clients: ReadonlyMap<string, OntapClient>): Promise<{ cluster: string; aggregates: Aggregate[] }> {
+async function placeSvm(clients: ReadonlyMap<string, OntapClient>, cache?: ClusterAggregates): Promise<{ cluster: string; aggregates: Aggregate[] }> {
   const counts = await Promise.all(
     [...clients].map(async ([name, client]) => {
-      const aggregates = await client.listAggregates();
+      const aggregates = await listAndRemember(cache, name, client);
       return { name, aggregates, volumes: aggregates.reduce((sum, a) => sum + (a.volumeCount ?? 0), 0) };
     }),
   );

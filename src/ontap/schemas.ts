@@ -76,9 +76,11 @@ export const SvmRecord = z
     subtype: z.string().optional(),
     nvme: z.object({ enabled: z.boolean().optional() }).optional(),
     ip_interfaces: z.array(SvmInterfaceRecord).optional(),
+    aggregates: z.array(z.object({ uuid: z.string() })).optional(),
   })
   .transform((r) => {
     const svm: Svm = { uuid: r.uuid, name: r.name, state: r.state ?? "unknown" };
+    if (r.aggregates !== undefined) svm.aggregateUuids = r.aggregates.map((a) => a.uuid);
     if (r.nvme?.enabled !== undefined) svm.nvmeEnabled = r.nvme.enabled;
     if (r.subtype !== undefined) svm.subtype = r.subtype;
     if (r.ip_interfaces !== undefined) svm.interfaces = r.ip_interfaces;
@@ -97,6 +99,11 @@ export interface Svm {
    * array): then the caller lists the interfaces itself.
    */
   interfaces?: Lif[];
+  /**
+   * The SVM's aggr-list (`aggregates`) as the lookup brought it. Absent when the answer did not carry the field:
+   * then nothing is known about it, and nothing is assigned.
+   */
+  aggregateUuids?: string[];
 }
 
 export const InterfaceRecord = z

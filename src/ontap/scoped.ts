@@ -37,6 +37,7 @@ export function scopeOntapClient(client: OntapClient, scope: OntapCallScope): On
     findSvmsByName: (name, o) => client.findSvmsByName(name, withSignal(o)),
     getSvm: (uuid, o) => client.getSvm(uuid, withSignal(o)),
     createSvm: write((input, o) => client.createSvm(input, withSignal(o))),
+    setSvmAggregates: write((uuid, aggregateUuids, o) => client.setSvmAggregates(uuid, aggregateUuids, withSignal(o))),
     deleteSvm: write((uuid, o) => client.deleteSvm(uuid, withSignal(o))),
     getJob: (uuid, o) => client.getJob(uuid, withSignal(o)),
     waitForJob: (job, o) => client.waitForJob(job, { ...o, ...(signal ? { signal: anySignal(signal, o?.signal) } : {}) }),

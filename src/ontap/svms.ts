@@ -4,8 +4,9 @@ import { createWithLookup } from "./retry.js";
 import { collectionOf, type Job, JobRecord, type JobRef, type Svm, SvmRecord } from "./schemas.js";
 import { type CallOptions, ENDPOINTS, type RequestSpec, type Requester } from "./request.js";
 
-// `ip_interfaces` rides along so the LIF check of a reconcile needs no request of its own.
-const SVM_FIELDS = ["uuid", "name", "state", "subtype", "nvme.enabled", "ip_interfaces"];
+// `ip_interfaces` and `aggregates` ride along so the LIF check and the aggregate check of a reconcile need no
+// request of their own.
+const SVM_FIELDS = ["uuid", "name", "state", "subtype", "nvme.enabled", "ip_interfaces", "aggregates"];
 
 export interface CreateSvmInput {
   name: string;
@@ -18,6 +19,11 @@ export interface SvmOperations {
   getSvm(uuid: string, opts?: CallOptions): Promise<Svm | undefined>;
   /** Never waits for the job: a 202 returns `{job}`, a 201 (or a create found by lookup) returns `{svm}`. */
   createSvm(input: CreateSvmInput, opts?: CallOptions): Promise<{ svm?: Svm; job?: JobRef }>;
+  /**
+   * Sets the SVM's aggr-list (the aggregates its volumes may use) to exactly `aggregateUuids`: ONTAP replaces the
+   * list, so a caller that adds one sends the ones it keeps too. `{job}` when ONTAP answered 202 (not waited for).
+   */
+  setSvmAggregates(uuid: string, aggregateUuids: readonly string[], opts?: CallOptions): Promise<{ job?: JobRef }>;
   /** `{}` when deleted at once or already gone; `{job}` when ONTAP answered 202. */
   deleteSvm(uuid: string, opts?: CallOptions): Promise<{ job?: JobRef }>;
   getJob(uuid: string, opts?: CallOptions): Promise<Job>;
@@ -94,6 +100,21 @@ export function svmOperations(r: Requester): SvmOperations {
             return svm ? { svm } : undefined;
           },
         });
+      },
+
+      async setSvmAggregates(uuid, aggregateUuids, callOpts = {}) {
+        const spec: RequestSpec = {
+          operation: `set aggregates of SVM ${uuid}`,
+          method: "PATCH",
+          endpoint: ENDPOINTS.svm,
+          params: { uuid },
+          body: { aggregates: aggregateUuids.map((u) => ({ uuid: u })) },
+          signal: callOpts.signal,
+        };
+        // Safe to retry: the body is the whole list, so a repeat sets the same list.
+        const res = await request(spec);
+        const job = jobOf(res, spec);
+        return job ? { job } : {};
       },
 
       async deleteSvm(uuid, callOpts = {}) {

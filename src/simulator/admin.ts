@@ -3,8 +3,8 @@ import { Codes, notFound, SimError } from "./errors.js";
 import { resolveAggregates, checkNewSvmName } from "./handlers/svms.js";
 import { parseBody } from "./http.js";
 import type { RequestContext, Route } from "./routes.js";
-import { accountKey, findSvmByName, insertSvm, SVM_STATES, type SimSvm, setDataVolumeCount } from "./state.js";
-import { svmView } from "./views.js";
+import { accountKey, addAggregate, findSvmByName, insertSvm, SVM_STATES, type SimSvm, setDataVolumeCount } from "./state.js";
+import { aggregateView, svmView } from "./views.js";
 
 /**
  * The test harness's side door under `/__sim/`: fault rules, state dumps, call counts, reset, and
@@ -22,6 +22,8 @@ const SvmDirect = z
     state: z.enum(SVM_STATES as [string, ...string[]]).optional(),
   })
   .strict();
+/** An aggregate added to the cluster (capacity an operator adds later), on the named node or the first. */
+const AggregateAdd = z.object({ name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,254}$/), node: z.string().optional() }).strict();
 const PasswordSet = z.object({ password: z.string().min(1) }).strict();
 const Reachability = z.object({ reachable: z.boolean() }).strict();
 
@@ -174,6 +176,19 @@ export const adminRoutes: Route[] = [
         nvme: { enabled: body.nvme?.enabled ?? true, allowed: body.nvme?.allowed ?? true },
       });
       return { status: 201, body: svmView(state, svm) };
+    },
+  },
+  {
+    method: "POST",
+    template: "/__sim/aggregates",
+    handler: (ctx) => {
+      const body = parseBody(AggregateAdd, ctx.body);
+      const state = ctx.sim.state;
+      if (state.aggregates.some((a) => a.name === body.name)) throw new SimError(409, Codes.svmIncorrectFields, `Aggregate "${body.name}" already exists.`, "name");
+      const node = body.node === undefined ? state.nodes[0] : state.nodes.find((n) => n.name === body.node);
+      if (!node) throw notFound("node");
+      const aggregate = addAggregate(state, body.name, node.uuid);
+      return { status: 201, body: aggregateView(state, aggregate) };
     },
   },
   {

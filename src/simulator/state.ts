@@ -227,6 +227,13 @@ export function createClusterState(opts: {
   return state;
 }
 
+/** A new, empty aggregate of the standard size on `nodeUuid` (the admin API's "capacity added later"). */
+export function addAggregate(state: ClusterState, name: string, nodeUuid: string): SimAggregate {
+  const aggregate: SimAggregate = { uuid: randomUUID(), name, nodeUuid, sizeBytes: AGGREGATE_BYTES };
+  state.aggregates.push(aggregate);
+  return aggregate;
+}
+
 export function findSvmByName(state: ClusterState, name: string): SimSvm | undefined {
   for (const svm of state.svms.values()) if (svm.name === name) return svm;
   return undefined;

@@ -202,6 +202,21 @@ def main():
             one.get(fields="uuid,name,state,subtype,nvme.enabled")
             expect(one.name == svm_name, f"SVM by uuid: {one}")
 
+        @op("SVM aggregates: PATCH /api/svm/svms/{uuid} with the aggr-list, polled through its job")
+        def patch_svm_aggregates(svm, aggrs):
+            # The vendor's idiom: fields set after construction are the ones a PATCH sends.
+            one = Svm(uuid=svm.uuid)
+            one.aggregates = [{"uuid": aggrs[0].uuid}]
+            mark = len(seen)
+            one.patch(poll=True)
+            expect(jobs_polled_since(mark), "SVM PATCH was not polled through a job")
+            one.get(fields="aggregates")
+            expect([a.uuid for a in one.aggregates] == [aggrs[0].uuid], f"aggr-list after PATCH: {one}")
+            one.aggregates = [{"uuid": a.uuid} for a in aggrs]
+            one.patch(poll=True)
+            one.get(fields="aggregates")
+            expect(sorted(a.uuid for a in one.aggregates) == sorted(a.uuid for a in aggrs), f"aggr-list restored: {one}")
+
         @op("interfaces: POST, GET by svm.uuid, PATCH, DELETE /api/network/ip/interfaces")
         def interfaces(svm, node):
             lif = IpInterface(
@@ -349,6 +364,7 @@ def main():
         svm = create_svm(found_aggregates or [])
         if svm is not None and found_nodes:
             get_svm(svm)
+            patch_svm_aggregates(svm, found_aggregates)
             interfaces(svm, found_nodes[0])
             bgp()
             accounts(svm)

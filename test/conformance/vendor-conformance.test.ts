@@ -114,6 +114,9 @@ async function runEveryOperation(client: OntapClient): Promise<void> {
   await client.getJob(job.uuid);
   const [svm] = await client.findSvmsByName("pvendor");
   expect(await client.getSvm(svm!.uuid)).toMatchObject({ state: "running", nvmeEnabled: true });
+  // An aggregate added to the cluster later is assigned with the whole list (svm-aggregates.ts).
+  const assigned = await client.setSvmAggregates(svm!.uuid, aggregates.map((a) => a.uuid));
+  if (assigned.job) await client.waitForJob(assigned.job, { pollBaseMs: 10 });
   const vip = await client.hasBgpPeerGroups();
   const lif = await client.createInterface({
     name: "managementlif",
@@ -230,6 +233,7 @@ describe("conformance with NetApp's published ONTAP model (netapp-ontap 9.19.1.0
       "aggregates",
       "SVM create",
       "SVM get",
+      "SVM aggregates",
       "interfaces",
       "BGP peer groups",
       "accounts",

@@ -5,6 +5,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Extension } from "../../src/extension/types.js";
 import { ConfigMaps, Events, Namespaces } from "../../src/kube/resources.js";
+import { type Loopback443, listenOnLoopback443 } from "../support/loopback-443.js";
 import { findObject, type GoClusterEntry, metalRolesValues, passwordsOutsideSecrets, type RenderedObject, renderChart, writeValues } from "../support/chart.js";
 import { applyManifests, type ChartPod, deleteManifests, readLog, serviceAccountToken, startChartPod } from "../support/chart-pod.js";
 import { loadKubeConfig, testEnv } from "../support/kube-test-helpers.js";
@@ -16,10 +17,12 @@ import { createWorld, type World } from "../support/world.js";
  * password}`, nothing added), applied to the real kube-apiserver, and the Deployment's container run under the
  * chart's ServiceAccount, reconciling a shoot against the simulator through the real gardener-resource-manager.
  *
- * ONTAP is addressed as metal-roles addresses it, by IP on port 443 (https://10.0.0.10): the controller's URL,
- * Host header and pin keys are those. The socket goes to the simulator's loopback listener through the test/lab
- * dial map (`run --ontap-dial-map-file`, added to the pod's args like the free health port: the chart's values
- * stay metal-roles'), together with the simulator's own map of SVM management LIFs; no 10.x address is dialled.
+ * ONTAP is addressed as metal-roles addresses it, by IP on port 443. cluster-a by a loopback IP (127.a.b.c) whose
+ * port 443 relays to the simulator (test/support/loopback-443.ts): the controller dials that IP on 443 itself, no
+ * dial map involved. cluster-b by 10.0.0.20 as in a landscape: the controller's URL, Host header and pin keys are
+ * those, and the socket goes to the simulator's loopback listener through the test/lab dial map
+ * (`run --ontap-dial-map-file`, added to the pod's args like the free health port: the chart's values stay
+ * metal-roles'), together with the simulator's own map of SVM management LIFs; no 10.x address is dialled.
  * A second values file carries the two things the shared test world needs and a landscape does not: an
  * Extension class of this world's own (other tests' Extensions live in the same API server) and monitoring off
  * (no prometheus-operator CRDs here; the rules are checked by promtool in chart.test.ts).
@@ -28,9 +31,11 @@ const SA = "gardener-extension-extension-ontap";
 let world: World | undefined;
 let pod: ChartPod | undefined;
 let applied: RenderedObject[] = [];
+let port443: Loopback443 | undefined;
 
 afterAll(async () => {
   await pod?.kill("SIGTERM");
+  await port443?.close();
   if (applied.length > 0) await deleteManifests(loadKubeConfig(testEnv().kubeconfigPath), applied);
   await world?.close();
 });
@@ -39,7 +44,7 @@ const succeeded = (e: Extension) =>
   e.status?.lastOperation?.state === "Succeeded" && e.status.observedGeneration === e.metadata.generation && !e.metadata.annotations?.["gardener.cloud/operation"];
 
 describe("the chart with metal-roles' values", () => {
-  it("reconciles a shoot with Go entries addressed by IP on 443, unverified as the Go extension was, and says so in log, metric and event", async () => {
+  it("reconciles a shoot with Go entries addressed by IP on 443 (one dialled there, one a 10.x address mapped), unverified as the Go extension was, and says so in log, metric and event", async () => {
     world = await createWorld({ startController: false, faultProxy: true, clusters: 2 });
     const w = world;
     const dir = mkdtempSync(path.join(tmpdir(), "chart-metal-roles-"));
@@ -48,10 +53,13 @@ describe("the chart with metal-roles' values", () => {
     const admin = loadKubeConfig(testEnv().kubeconfigPath);
 
     // The Ansible variable gardener_extension_ontap_clusters, in the Go extension's format.
-    const addresses = ["10.0.0.10", "10.0.0.20"];
+    const simA = new URL(w.sim.clusters[0]!.url);
+    port443 = await listenOnLoopback443({ host: simA.hostname, port: Number(simA.port) });
+    const addresses = [port443.address, "10.0.0.20"];
     const go: GoClusterEntry[] = w.sim.clusters.map((c, i) => ({ name: `cluster-${"ab"[i]}`, ipaddress: addresses[i]!, username: c.username, password: c.password }));
     const dialMap = path.join(dir, "ontap-dial-map.json");
-    writeFileSync(dialMap, JSON.stringify(Object.fromEntries(w.sim.clusters.map((c, i) => [addresses[i]!, c.url]))));
+    // Only the 10.x address is mapped: cluster-a is dialled at its IP on 443.
+    writeFileSync(dialMap, JSON.stringify({ [addresses[1]!]: w.sim.clusters[1]!.url }));
 
     const objects = await renderChart({
       namespace,
@@ -88,6 +96,8 @@ describe("the chart with metal-roles' values", () => {
     } catch (err) {
       throw new Error(`${(err as Error).message}\ncontroller log tail:\n${readLog(p).slice(-4000)}`);
     }
+    // The SVM lookup asks every cluster: cluster-a answered over its IP's port 443.
+    expect(port443.connections()).toBeGreaterThan(0);
     const ext = await w.extension(shoot);
     const placed = (ext?.status?.providerStatus as { cluster?: string } | undefined)?.cluster;
     expect(["cluster-a", "cluster-b"]).toContain(placed);

@@ -1,6 +1,6 @@
 import { usernameFor } from "../support/invariants.js";
 import { describe, expect, it } from "vitest";
-import { Secrets } from "../../src/kube/resources.js";
+import { Events, Secrets } from "../../src/kube/resources.js";
 import { sumCounter } from "../../src/metrics/index.js";
 import { type Shoot, type World, worldPerTest } from "../support/world.js";
 
@@ -140,5 +140,35 @@ describe("controller: drop-in for the Go extension", () => {
     const calls = await admin.calls();
     expect(calls["POST /api/security/authentication/password"] ?? 0).toBe(0);
     expect(calls["POST /api/svm/svms"] ?? 0).toBe(0);
+  });
+});
+
+describe("controller: aggregates added to a cluster later (the Go extension's PR #89)", () => {
+  it("assigns them to the existing SVM on the next reconcile, with one PATCH, and none once assigned", async () => {
+    // The cluster's aggregate list is read on every reconcile here (max age 0): the default keeps it 5 minutes.
+    const world = await newWorld({ startController: false });
+    await world.startController({ config: { aggregateAssignment: { clusterListMaxAgeMs: 0 } } });
+    const shoot = await world.createShoot({ project: "agg1", ...lifs(5) });
+    await world.waitSucceeded(shoot);
+    const placed = (await world.extension(shoot))?.status?.providerStatus?.cluster;
+    const admin = world.admins[world.sim.clusters.findIndex((c) => c.name === placed)]!;
+    const aggregatesOfSvm = async () =>
+      ((await admin.state()).svms.find((v) => v.name === svmName(shoot)) as { aggregates: Array<{ name: string }> }).aggregates.map((a) => a.name);
+    const patches = async () => (await admin.calls())["PATCH /api/svm/svms/{uuid}"] ?? 0;
+    expect(await aggregatesOfSvm()).not.toContain("aggr_added_later");
+    expect(await patches()).toBe(0);
+
+    await admin.addAggregate("aggr_added_later");
+    await world.reconcileNow(shoot);
+    // The PATCH is a job: the SVM shows the aggregate once it ran.
+    await expect.poll(aggregatesOfSvm, { timeout: 10_000 }).toContain("aggr_added_later");
+    expect(await patches()).toBe(1);
+    const events = await world.kube.list<{ reason?: string; message?: string }>(Events, shoot.namespace);
+    expect(events.items.filter((e) => e.reason === "AggregatesAssigned").map((e) => e.message)).toEqual([expect.stringContaining("aggr_added_later")]);
+
+    // Assigned: the next reconcile sends no PATCH.
+    await world.reconcileNow(shoot);
+    expect(await patches()).toBe(1);
+    expect(await world.invariants([shoot])).toEqual([]);
   });
 });

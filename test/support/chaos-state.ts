@@ -118,8 +118,10 @@ export async function seedSecret(lane: ChaosLane, shoot: PlannedShoot): Promise<
   };
 }
 
+/** An SVM as this controller or the Go extension leaves it: with every aggregate of its cluster (none to assign). */
 export async function createSvm(admin: SimAdmin, shoot: PlannedShoot, opts: { state?: "running" | "stopped" | "initializing" | "starting" | "deleting"; nvme?: boolean } = {}) {
-  return admin.createSvmDirect({ name: shoot.svmName, state: opts.state, nvme: opts.nvme === false ? { enabled: false, allowed: true } : undefined });
+  const aggregates = (await admin.state()).aggregates.map((a) => ({ uuid: String(a.uuid) }));
+  return admin.createSvmDirect({ name: shoot.svmName, aggregates, state: opts.state, nvme: opts.nvme === false ? { enabled: false, allowed: true } : undefined });
 }
 
 /** A LIF made by the cluster admin, as the Go extension would have made it (VIP /32 with BGP). */

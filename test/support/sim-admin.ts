@@ -129,6 +129,11 @@ export class SimAdmin {
     await this.admin("PUT", "/__sim/bgp", { enabled });
   }
 
+  /** Adds an empty aggregate to the cluster (capacity added later), on the named node or the first. */
+  async addAggregate(name: string, node?: string): Promise<OntapRecord & { uuid: string; name: string }> {
+    return (await this.admin("POST", "/__sim/aggregates", { name, ...(node ? { node } : {}) })) as OntapRecord & { uuid: string; name: string };
+  }
+
   async setSvmState(svmName: string, state: SvmStateName): Promise<void> {
     await this.admin("PATCH", `/__sim/svms/${encodeURIComponent(svmName)}`, { state });
   }

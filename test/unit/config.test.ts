@@ -61,6 +61,22 @@ describe("component configuration", () => {
     expect(cfg.warnings.join("\n")).not.toContain("hunter2");
   });
 
+  it("reads a Go entry addressed by metal-stack's partition proxy name, verified with the proxy's CA", () => {
+    const cfg = parseComponentConfig(
+      'clusters:\n- {name: metro-a, ipaddress: ontap.fra-equ01.proxy.metal-stack.dev, usernameFile: /creds/a/username, passwordFile: /creds/a/password, ca: "-----BEGIN CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE-----\\n"}\n',
+      "cfg.yaml",
+      readFile,
+    );
+    expect(cfg.clusters[0]).toMatchObject({ url: "https://ontap.fra-equ01.proxy.metal-stack.dev", insecureSkipTlsVerify: false, tls: { kind: "ca" } });
+  });
+
+  it("keeps each cluster's aggregate list 300 s by default (aggregateAssignment), or as configured", () => {
+    const cfg = (extra: string) => parseComponentConfig(`clusters:\n- {name: a, ipaddress: 10.1.1.1, username: u, password: p}\n${extra}`, "cfg.yaml", readFile);
+    expect(cfg("").aggregateAssignment).toEqual({ clusterListMaxAgeMs: 300_000 });
+    expect(cfg("aggregateAssignment: {clusterListMaxAgeSeconds: 0}\n").aggregateAssignment).toEqual({ clusterListMaxAgeMs: 0 });
+    expect(() => cfg("aggregateAssignment: {clusterListMaxAgeSeconds: -1}\n")).toThrow(/aggregateAssignment\.clusterListMaxAgeSeconds/);
+  });
+
   it("reads a Go entry as the chart renders it (credentials as files) and each way to trust its certificate", () => {
     const go = (extra: string) =>
       parseComponentConfig(`clusters:\n- {name: cluster-a, ipaddress: 10.1.1.1, usernameFile: /creds/a/username, passwordFile: /creds/a/password${extra}}\n`, "cfg.yaml", readFile);

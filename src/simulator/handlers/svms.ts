@@ -18,6 +18,12 @@ const SvmCreate = z
   })
   .strict();
 
+/**
+ * What this simulator lets a PATCH change: the aggr-list (`vserver add-aggregates`), replaced by the list sent,
+ * as ONTAP does. Other patchable SVM fields are not simulated and refused as unknown.
+ */
+const SvmPatch = z.object({ aggregates: z.array(Ref) }).strict();
+
 /** Letters, digits, `_`, `-`, `.`; starting with a letter or `_`; at most 47 characters. */
 const SVM_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,46}$/;
 
@@ -89,6 +95,34 @@ async function createSvm(ctx: RequestContext) {
   return { ...response, headers: created.headers };
 }
 
+/** PATCH /api/svm/svms/{uuid}: an asynchronous job (202) unless `return_timeout` waits for it, as on ONTAP. */
+async function patchSvm(ctx: RequestContext) {
+  requireClusterAdmin(ctx);
+  const query = writeQuery(ctx);
+  const body = parseBody(SvmPatch, ctx.body);
+  const state = ctx.sim.state;
+  const svm = state.svms.get(ctx.params.uuid!);
+  if (!svm) throw notFound();
+  if (svm.state === "initializing") {
+    throw new SimError(409, Codes.svmBeingCreated, `SVM "${svm.name}" is being created. Wait a few minutes, and then try the command again.`);
+  }
+  if (svm.state === "deleting") {
+    throw new SimError(409, Codes.svmBeingDeleted, `SVM "${svm.name}" is being deleted.`);
+  }
+  const aggregateUuids = [...new Set(resolveAggregates(state, body.aggregates).map((a) => a.uuid))];
+  const job = ctx.sim.jobs.start(state, {
+    operation: `PATCH /api/svm/svms/${svm.uuid}`,
+    svm: { uuid: svm.uuid, name: svm.name },
+    apply: () => {
+      // The SVM may have gone meanwhile; then there is nothing to change.
+      const current = state.svms.get(svm.uuid);
+      if (current) current.aggregateUuids = aggregateUuids;
+    },
+    rollback: () => {},
+  });
+  return jobResponse(ctx, job, query.returnTimeoutSeconds, 200);
+}
+
 async function deleteSvm(ctx: RequestContext) {
   requireClusterAdmin(ctx);
   const query = writeQuery(ctx);
@@ -137,5 +171,6 @@ export const svmRoutes: Route[] = [
     scope: { svmOf: (v) => v.uuid },
   }),
   { method: "POST", template: "/api/svm/svms", handler: createSvm },
+  { method: "PATCH", template: "/api/svm/svms/{uuid}", handler: patchSvm },
   { method: "DELETE", template: "/api/svm/svms/{uuid}", handler: deleteSvm },
 ];
