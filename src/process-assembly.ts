@@ -45,6 +45,7 @@ import { type CertPolicy, createWebhookCertificates, type WebhookCertificates } 
 import { LEGACY_SHOOT_WEBHOOK_PATH, startWebhookServer, type WebhookServer } from "./webhook/server.js";
 import { createManager, type Manager, type ManagerOptions } from "./runtime/manager.js";
 import { type HealthChecker, startHealthChecker, type WebhookProbeTarget } from "./health/checker.js";
+import { createShootAccess } from "./health/shoot-access.js";
 
 /**
  * Assembles the controller process: clients, informers, the Extension reconciler around the ONTAP actuator,
@@ -629,6 +630,8 @@ function storageHealthCheck(
     lifClients: parts.managementLifClients,
     registry: parts.metrics.registry,
     logger: opts.logger,
+    // The shoots' API servers as Gardener offers them (the Cluster's generic kubeconfig + a token-requestor Secret).
+    shootAccess: createShootAccess({ seed: parts.kube, clusterOf: (namespace) => caches.clusters.get(undefined, namespace) }),
   });
 }
 

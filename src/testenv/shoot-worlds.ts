@@ -1,5 +1,6 @@
 import { createKubeClient, type KubeClient } from "../kube/client.js";
 import { loadKubeConfig } from "../kube/config.js";
+import { writeGenericTokenKubeconfig } from "./generic-token-kubeconfig.js";
 import { type ShootEnv, startShootEnv } from "./shoot.js";
 import { type ShootWorkloads, startShootWorkloads } from "./shoot-workloads.js";
 import { startTridentOperatorStandIn, type TridentOperatorStandIn } from "./trident-operator.js";
@@ -59,6 +60,11 @@ export function startShootWorlds(opts: ShootWorldsOptions): ShootWorlds {
       managedResourceSyncSeconds: opts.managedResourceSyncSeconds,
     });
     const kube = createKubeClient(loadKubeConfig(env.kubeconfigPath));
+    // gardenlet's way into the shoot for extensions (the controller's health check reads the shoot with it).
+    await writeGenericTokenKubeconfig(createKubeClient(loadKubeConfig(opts.seedKubeconfigPath)), namespace, env).catch(async (err: unknown) => {
+      await env.stop().catch(() => undefined);
+      throw err;
+    });
     return {
       namespace,
       env,

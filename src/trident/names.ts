@@ -86,3 +86,13 @@ export const TRIDENT_CONTROLLER_NETWORK_POLICY = "allow-to-trident-controller";
 /** Labels Gardener and this extension read on shoot objects. */
 export const LABEL_NO_CLEANUP = "shoot.gardener.cloud/no-cleanup";
 export const LABEL_MUTATED_BY_WEBHOOK = "ontap.extensions.gardener.cloud/mutated-by-webhook";
+
+/**
+ * The identity the storage health check reads the shoot with (Gardener's token requestor: the controller writes
+ * the access Secret `shoot-access-<name>` into the shoot namespace, the shoot's gardener-resource-manager creates
+ * the ServiceAccount in the shoot's kube-system and keeps a token in the Secret). The Role `trident-backends`
+ * renders lets it read the shoot's TridentBackendConfigs and Trident's node DaemonSet, nothing else.
+ */
+export const SHOOT_HEALTH_SERVICE_ACCOUNT = "extension-ontap-health";
+export const SHOOT_HEALTH_ACCESS_SECRET = `shoot-access-${SHOOT_HEALTH_SERVICE_ACCOUNT}`;
+export const SHOOT_HEALTH_ROLE = "gardener.cloud:extension-ontap:health";

@@ -12,12 +12,15 @@ import {
   MR_TRIDENT_CWNP,
   MR_TRIDENT_INIT,
   MR_TRIDENT_SVM_SECRET,
+  SHOOT_HEALTH_ROLE,
+  SHOOT_HEALTH_SERVICE_ACCOUNT,
   SHOOT_SYSTEM_NAMESPACE,
   STORAGE_CLASS_ENCRYPTED,
   STORAGE_CLASS_GOLD,
   TRIDENT_CONTROLLER_APP_LABEL,
   TRIDENT_CONTROLLER_NETWORK_POLICY,
   TRIDENT_CSI_DRIVER,
+  TRIDENT_NODE_DAEMONSET,
   TRIDENT_OPERATOR_NAME,
   TRIDENT_ORCHESTRATOR_NAME,
 } from "./names.js";
@@ -159,7 +162,31 @@ function renderBackends(facts: TridentFacts): object[] {
     },
     allowVolumeExpansion: true,
   };
-  return [backendConfig, gold, encrypted];
+  return [backendConfig, gold, encrypted, ...renderHealthReaderRbac()];
+}
+
+/**
+ * What the storage health check may read in the shoot (src/health/shoot-trident.ts): the backends' state and
+ * Trident's node DaemonSet, in kube-system only. The ServiceAccount itself is the token requestor's.
+ */
+function renderHealthReaderRbac(): object[] {
+  const role = {
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "Role",
+    metadata: { name: SHOOT_HEALTH_ROLE, namespace: SHOOT_SYSTEM_NAMESPACE },
+    rules: [
+      { apiGroups: ["trident.netapp.io"], resources: ["tridentbackendconfigs"], verbs: ["get", "list"] },
+      { apiGroups: ["apps"], resources: ["daemonsets"], resourceNames: [TRIDENT_NODE_DAEMONSET], verbs: ["get"] },
+    ],
+  };
+  const binding = {
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "RoleBinding",
+    metadata: { name: SHOOT_HEALTH_ROLE, namespace: SHOOT_SYSTEM_NAMESPACE },
+    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: SHOOT_HEALTH_ROLE },
+    subjects: [{ kind: "ServiceAccount", name: SHOOT_HEALTH_SERVICE_ACCOUNT, namespace: SHOOT_SYSTEM_NAMESPACE }],
+  };
+  return [role, binding];
 }
 
 function renderShootCredentialsSecret(facts: TridentFacts): object {
