@@ -134,7 +134,7 @@ function daemonSetRow(read: Read<DaemonSet>): DoctorRow {
   return {
     check,
     expected,
-    actual: `admitted without the shoot webhook's mutation (no ${missing}): the webhook did not answer when it was written (failurePolicy Ignore), so nodes may lack the nvme-tcp module and Gardener does not treat it as node-critical`,
+    actual: `admitted without the shoot webhook's mutation (it lacks ${missing}): the webhook did not answer when it was written (failurePolicy Ignore), so nodes may lack the nvme-tcp module and Gardener does not treat it as node-critical`,
     status: "fail",
     action: `once the shoot webhook answers (SystemComponentsHealthy says so), have it admitted again: kubectl -n ${SHOOT_SYSTEM_NAMESPACE} rollout restart daemonset ${TRIDENT_NODE_DAEMONSET}`,
   };
