@@ -87,6 +87,12 @@ export interface ControllerOptions {
     healthProbeDialAddress?: string;
   };
   /**
+   * The storage health check's way to a shoot's API server (src/health/shoot-access.ts): default
+   * `https://kube-apiserver.<shoot namespace>.svc`; tests and labs whose shoots listen elsewhere give the URL,
+   * undefined for a shoot not to be read.
+   */
+  shootApiServer?: (namespace: string) => string | undefined;
+  /**
    * The controller's own pod ($POD_NAMESPACE/$POD_NAME): where a Warning event about an unverified ONTAP
    * certificate goes, and the namespace of the ConfigMap that keeps pinned certificates. Omit outside a pod.
    */
@@ -630,8 +636,8 @@ function storageHealthCheck(
     lifClients: parts.managementLifClients,
     registry: parts.metrics.registry,
     logger: opts.logger,
-    // The shoots' API servers as Gardener offers them (the Cluster's generic kubeconfig + a token-requestor Secret).
-    shootAccess: createShootAccess({ seed: parts.kube, clusterOf: (namespace) => caches.clusters.get(undefined, namespace) }),
+    // The shoots' API servers as Gardener offers them (their Service in the shoot namespace + a token-requestor Secret).
+    shootAccess: createShootAccess({ seed: parts.kube, ...(opts.shootApiServer ? { serverOf: opts.shootApiServer } : {}) }),
   });
 }
 

@@ -56,5 +56,4 @@ export { freePorts, isAlive, sleep, TESTENV_ROOT } from "./processes.js";
 export { type ShootEnv, type ShootEnvOptions, startShootEnv, startTestEnvWithShoot, type TestEnvWithShoot } from "./shoot.js";
 export { type ShootWorkloads, startShootWorkloads } from "./shoot-workloads.js";
 export { type ShootSide, type ShootWorlds, type ShootWorldsOptions, startShootWorlds } from "./shoot-worlds.js";
-export { genericTokenKubeconfigAnnotation, GENERIC_TOKEN_KUBECONFIG_SECRET, writeGenericTokenKubeconfig } from "./generic-token-kubeconfig.js";
 export { installTridentOwnCrds, startTridentOperatorStandIn, type TridentOperatorStandIn } from "./trident-operator.js";

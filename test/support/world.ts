@@ -6,13 +6,12 @@ import { Writable } from "node:stream";
 import type { ComponentConfig } from "../../src/config/component-config.js";
 import { type RunningController, startController } from "../../src/process-assembly.js";
 import { loadKubeConfig } from "../../src/kube/config.js";
-import { checkExtensionObject, clusterObject, genericTokenKubeconfigAnnotation, type FakeResourceManager, GARDENER_OPERATION, GARDENER_TIMESTAMP, gardenletRequest, gardenletTimestamp, type FaultProxy, generateServingCert, PROJECT_ANNOTATION, type ShootEnv, type ShootSide, type ShootWorlds, shootNamespaceObject, type ShootWorkloads, startFakeResourceManager, startFaultProxy, startShootWorlds } from "../../src/testenv/index.js";
+import { checkExtensionObject, clusterObject, type FakeResourceManager, GARDENER_OPERATION, GARDENER_TIMESTAMP, gardenletRequest, gardenletTimestamp, type FaultProxy, generateServingCert, PROJECT_ANNOTATION, type ShootEnv, type ShootSide, type ShootWorlds, shootNamespaceObject, type ShootWorkloads, startFakeResourceManager, startFaultProxy, startShootWorlds } from "../../src/testenv/index.js";
 import { startWebhookServer, type WebhookServer } from "../../src/webhook/index.js";
 import type { Extension } from "../../src/extension/types.js";
 import type { KubeConnectionConfig } from "../../src/kube/config.js";
 import { createKubeClient, type KubeClient } from "../../src/kube/client.js";
 import { Clusters, Events, Extensions, ManagedResources, Namespaces, Secrets } from "../../src/kube/resources.js";
-import { isAlreadyExists } from "../../src/kube/errors.js";
 import { createLogger } from "../../src/log.js";
 import { createMetrics, type Metrics, sumCounter } from "../../src/metrics/index.js";
 import { type RunningSimulator, startSimulator } from "../../src/simulator/index.js";
@@ -295,6 +294,8 @@ export async function createWorld(opts: WorldOptions = {}): Promise<World> {
         resyncMs: opts.resyncMs ?? 0,
         shutdownTimeoutMs: 5000,
         kubeTimeoutMs: 3000,
+        // The health check reads each shoot at its loopback API server (no Service name resolves here).
+        shootApiServer: (namespace) => shoots?.server(namespace),
         leaderElection: opts.leaderElection || o.leaseName
           ? { namespace: "default", name: o.leaseName ?? `lease-${uniqueSuffix()}`, identity: o.identity, leaseDurationSeconds: 4, renewDeadlineSeconds: 3, retryPeriodSeconds: 1 }
           : undefined,
@@ -308,19 +309,16 @@ export async function createWorld(opts: WorldOptions = {}): Promise<World> {
       const shootName = s.shoot ?? `s${uniqueSuffix()}`;
       const namespace = `shoot--${project}--${shootName}`;
       const projectId = s.projectId ?? projectIdFor(project);
-      // A shoot world started before this (`opts.shoot`) has created the namespace with gardenlet's Secret in it.
-      await kube.create(Namespaces, shootNamespaceObject(namespace)).catch((err: unknown) => {
-        if (!isAlreadyExists(err)) throw err;
-      });
-      const cluster = clusterObject({
-        namespace,
-        shootName,
-        project,
-        shootAnnotations: s.omitProjectAnnotation ? {} : { [PROJECT_ANNOTATION]: projectId },
-      });
-      // With real shoots, gardenlet's way into them (the shoot world writes the Secret the annotation names).
-      if (shoots) Object.assign(cluster.metadata, { annotations: genericTokenKubeconfigAnnotation() });
-      await kube.create(Clusters, cluster);
+      await kube.create(Namespaces, shootNamespaceObject(namespace));
+      await kube.create(
+        Clusters,
+        clusterObject({
+          namespace,
+          shootName,
+          project,
+          shootAnnotations: s.omitProjectAnnotation ? {} : { [PROJECT_ANNOTATION]: projectId },
+        }),
+      );
       await kube.create(Extensions, {
         apiVersion: "extensions.gardener.cloud/v1alpha1",
         kind: "Extension",

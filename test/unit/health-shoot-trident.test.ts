@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { evaluateHealth, STORAGE_HEALTHY } from "../../src/health/evaluate.js";
-import { accessSecret, shootTarget } from "../../src/health/shoot-access.js";
+import { accessSecret, defaultShootApiServer } from "../../src/health/shoot-access.js";
 import { type ShootTridentObservation, shootTridentRows } from "../../src/health/shoot-trident.js";
 import type { ShootObservation } from "../../src/diagnosis/observation.js";
 
@@ -67,19 +67,8 @@ describe("the shoot side of the storage health check (pure)", () => {
 });
 
 describe("reaching the shoot as Gardener offers it", () => {
-  const kubeconfig = (server: string) => ({
-    data: {
-      kubeconfig: Buffer.from(
-        `apiVersion: v1\nkind: Config\ncurrent-context: ctx\nclusters:\n- name: c\n  cluster:\n    server: ${server}\n    certificate-authority-data: Q0E=\ncontexts:\n- name: ctx\n  context:\n    cluster: c\n    user: u\nusers:\n- name: u\n  user:\n    tokenFile: /var/run/secrets/gardener.cloud/shoot/generic-kubeconfig/token\n`,
-      ).toString("base64"),
-    },
-  });
-
-  it("takes the generic kubeconfig's address and CA; Gardener's in-namespace Service name is qualified with the shoot namespace", () => {
-    expect(shootTarget(kubeconfig("https://kube-apiserver"), "shoot--p--s")).toEqual({ server: "https://kube-apiserver.shoot--p--s.svc", caData: "Q0E=" });
-    expect(shootTarget(kubeconfig("https://127.0.0.1:6443"), "shoot--p--s")).toEqual({ server: "https://127.0.0.1:6443", caData: "Q0E=" });
-    expect(shootTarget(kubeconfig("http://kube-apiserver"), "ns")).toContain("not https");
-    expect(shootTarget({ data: {} }, "ns")).toBe("it has no kubeconfig");
+  it("goes to the shoot API server's Service in the shoot namespace by default", () => {
+    expect(defaultShootApiServer("shoot--p--s")).toBe("https://kube-apiserver.shoot--p--s.svc");
   });
 
   it("the access Secret carries the token requestor's labels and annotations and is owned by the Extension", () => {
@@ -89,6 +78,7 @@ describe("reaching the shoot as Gardener offers it", () => {
     expect(secret.metadata!.annotations).toEqual({
       "serviceaccount.resources.gardener.cloud/name": "extension-ontap-health",
       "serviceaccount.resources.gardener.cloud/namespace": "kube-system",
+      "serviceaccount.resources.gardener.cloud/inject-ca-bundle": "true",
     });
     expect(secret.metadata!.ownerReferences?.[0]).toMatchObject({ kind: "Extension", name: "ontap", uid: "u-1" });
   });
