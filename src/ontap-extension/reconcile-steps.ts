@@ -144,6 +144,8 @@ export function createReconcileSteps(deps: ReconcileStepDeps) {
           username: creds.username,
           password: creds.password,
           firewallNamespaceExists,
+          shoot: { project: plan.inputs.gardenerProject, name: plan.inputs.shootName },
+          ...(plan.inputs.storage ? { storage: plan.inputs.storage } : {}),
           operatorImage: deps.config.tridentOperatorImage,
           orchestrator: deps.config.tridentOrchestrator,
           releaseCrds,

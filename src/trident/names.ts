@@ -58,6 +58,14 @@ export function backendName(svmName: string): string {
 
 export const STORAGE_CLASS_GOLD = "ontap-gold";
 export const STORAGE_CLASS_ENCRYPTED = "ontap-encrypted";
+/** The StorageClasses `trident-backends` renders, one of which the providerConfig may make the shoot's default. */
+export const STORAGE_CLASS_NAMES = [STORAGE_CLASS_GOLD, STORAGE_CLASS_ENCRYPTED] as const;
+/** Kubernetes' annotation for the default StorageClass. */
+export const DEFAULT_STORAGE_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class";
+/** The VolumeSnapshotClass Trident's own configurator creates (operator/controllers/configurator, 25.06). */
+export const VOLUME_SNAPSHOT_CLASS = "netapp-snapshot-class";
+/** How ONTAP volumes are named: Trident's own `trident_pvc_<uuid>`, or after shoot, namespace and PVC. */
+export const VOLUME_NAMINGS = ["Trident", "ShootAndClaim"] as const;
 /** Secret the user puts next to a PVC of `ontap-encrypted`, holding the LUKS passphrase. */
 export const LUKS_SECRET_NAME = "storage-encryption-key";
 export const CWNP_NAME = "allow-to-ontap";

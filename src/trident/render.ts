@@ -4,6 +4,7 @@ import {
   backendConfigName,
   backendName,
   CWNP_NAME,
+  DEFAULT_STORAGE_CLASS_ANNOTATION,
   DEFAULT_TRIDENT_OPERATOR_IMAGE,
   FIREWALL_NAMESPACE,
   LUKS_SECRET_NAME,
@@ -23,10 +24,11 @@ import {
   TRIDENT_NODE_DAEMONSET,
   TRIDENT_OPERATOR_NAME,
   TRIDENT_ORCHESTRATOR_NAME,
+  VOLUME_SNAPSHOT_CLASS,
 } from "./names.js";
 import { orchestratorSettings, type TridentOrchestratorSettings } from "./orchestrator.js";
 import { type TridentRelease, tridentReleaseOf } from "./release.js";
-import { type ManagedResourcePlan, type TridentFacts, TridentRenderError } from "./types.js";
+import { type ManagedResourcePlan, type TridentFacts, TridentRenderError, type TridentStorageOptions } from "./types.js";
 
 const PART_OF_LABEL = { "app.kubernetes.io/part-of": "gardener-extension-ontap" };
 const OPERATOR_APP_LABEL = "operator.trident.netapp.io";
@@ -113,7 +115,26 @@ function hostCidr(ip: string): string {
   return isIP(ip) === 6 ? `${ip}/128` : `${ip}/32`;
 }
 
+/** What the Go extension rendered: no default StorageClass, no VolumeSnapshotClass, Trident's own volume names. */
+const GO_STORAGE_OPTIONS: TridentStorageOptions = { volumeSnapshotClass: false, volumeNaming: "Trident" };
+
+/**
+ * Trident's volume name template (Go text/template over the volume's config: `RequestName` is the PVC's name,
+ * `Namespace` its namespace, `Name` Trident's `pvc-<uuid>`): the shoot's Gardener project and name as literals,
+ * then namespace and claim, then five characters of the UUID, which Trident itself appends when a template lacks
+ * `.volume.Name` (ensureUniquenessInNameTemplate), so two claims of one name in two shoots never meet. Trident
+ * turns every character ONTAP refuses into `_`; the name starts with a letter (a project name does).
+ */
+export function volumeNameTemplate(facts: Pick<TridentFacts, "shoot" | "svmName">): string {
+  const prefix = facts.shoot ? `${facts.shoot.project}_${facts.shoot.name}` : facts.svmName;
+  return `${prefix}_{{.volume.Namespace}}_{{.volume.RequestName}}_{{slice .volume.Name 4 9}}`;
+}
+
 function renderBackends(facts: TridentFacts): object[] {
+  const storage = facts.storage ?? GO_STORAGE_OPTIONS;
+  // Metadata only: the default-class annotation is mutable, unlike the classes' parameters.
+  const defaultClass = (name: string) =>
+    storage.defaultStorageClass === name ? { annotations: { [DEFAULT_STORAGE_CLASS_ANNOTATION]: "true" } } : {};
   // Trident wants an IPv6 management LIF in brackets.
   const managementLif = isIP(facts.managementLif) === 6 ? `[${facts.managementLif}]` : facts.managementLif;
   const backendConfig = {
@@ -133,6 +154,7 @@ function renderBackends(facts: TridentFacts): object[] {
         { labels: { luks: "true" }, defaults: { luksEncryption: "true" } },
         { labels: { luks: "false" }, defaults: { luksEncryption: "false" } },
       ],
+      ...(storage.volumeNaming === "ShootAndClaim" ? { defaults: { nameTemplate: volumeNameTemplate(facts) } } : {}),
     },
   };
   // StorageClass parameters are immutable; these must stay exactly as the Go extension wrote them, or the
@@ -140,7 +162,7 @@ function renderBackends(facts: TridentFacts): object[] {
   const gold = {
     apiVersion: "storage.k8s.io/v1",
     kind: "StorageClass",
-    metadata: { name: STORAGE_CLASS_GOLD },
+    metadata: { name: STORAGE_CLASS_GOLD, ...defaultClass(STORAGE_CLASS_GOLD) },
     provisioner: TRIDENT_CSI_DRIVER,
     parameters: { backendType: "ontap-san", provisioningType: "thin", selector: "luks=false", fsType: "ext4" },
     allowVolumeExpansion: true,
@@ -148,7 +170,7 @@ function renderBackends(facts: TridentFacts): object[] {
   const encrypted = {
     apiVersion: "storage.k8s.io/v1",
     kind: "StorageClass",
-    metadata: { name: STORAGE_CLASS_ENCRYPTED },
+    metadata: { name: STORAGE_CLASS_ENCRYPTED, ...defaultClass(STORAGE_CLASS_ENCRYPTED) },
     provisioner: TRIDENT_CSI_DRIVER,
     parameters: {
       backendType: "ontap-san",
@@ -162,7 +184,15 @@ function renderBackends(facts: TridentFacts): object[] {
     },
     allowVolumeExpansion: true,
   };
-  return [backendConfig, gold, encrypted, ...renderHealthReaderRbac()];
+  // As Trident's own configurator creates it: without one, VolumeSnapshots of Trident's volumes cannot be taken.
+  const snapshotClass = {
+    apiVersion: "snapshot.storage.k8s.io/v1",
+    kind: "VolumeSnapshotClass",
+    metadata: { name: VOLUME_SNAPSHOT_CLASS },
+    driver: TRIDENT_CSI_DRIVER,
+    deletionPolicy: "Delete",
+  };
+  return [backendConfig, gold, encrypted, ...(storage.volumeSnapshotClass ? [snapshotClass] : []), ...renderHealthReaderRbac()];
 }
 
 /**
