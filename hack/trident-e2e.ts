@@ -160,7 +160,14 @@ async function applyRendered(shoot: KubeClient): Promise<void> {
     kind: string;
   }>;
   check(wanted.some((o) => o.kind === "TridentBackendConfig") && wanted.some((o) => o.kind === "Secret"), "the renderer gave no backend or Secret");
-  const types: Record<string, ResourceType> = { TridentBackendConfig: TBC, StorageClass: STORAGE_CLASSES, Secret: SECRETS };
+  const types: Record<string, ResourceType> = {
+    TridentBackendConfig: TBC,
+    StorageClass: STORAGE_CLASSES,
+    Secret: SECRETS,
+    // The storage health check's read access (src/health/shoot-trident.ts); Trident does not need it.
+    Role: { group: "rbac.authorization.k8s.io", version: "v1", plural: "roles", kind: "Role", namespaced: true },
+    RoleBinding: { group: "rbac.authorization.k8s.io", version: "v1", plural: "rolebindings", kind: "RoleBinding", namespaced: true },
+  };
   // CRDs take a moment to be served after they are established.
   for (const obj of wanted) await until(`create ${obj.kind}`, 30_000, async () => (await shoot.create(types[obj.kind]!, obj)) && true);
 }
