@@ -38,6 +38,9 @@ import { seedTridentWorld, TRIDENT_WORLD } from "../test/support/trident-world.j
 const VERSION = process.env.TRIDENT_VERSION ?? "25.06.3";
 const CACHE = process.env.GARDENER_EXTENSION_ONTAP_CACHE ?? path.join(homedir(), ".cache", "gardener-extension-ontap");
 const BIN = process.env.TRIDENT_BIN ?? path.join(CACHE, "bin", `trident-v${VERSION}`);
+/** `ShootAndClaim`: the backend gets the providerConfig's volume name template (src/trident/render.ts), and the run checks the names Trident gives. */
+const VOLUME_NAMING = process.env.TRIDENT_E2E_VOLUME_NAMING === "ShootAndClaim" ? "ShootAndClaim" : "Trident";
+const E2E_SHOOT = { project: "e2e", name: "trident" };
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const FIXTURE = path.join(REPO, "test", "fixtures", `trident-v${VERSION}`, "conversation.json");
 
@@ -155,12 +158,21 @@ async function applyRendered(shoot: KubeClient): Promise<void> {
     username: WORLD.username,
     password: WORLD.password,
     firewallNamespaceExists: false,
+    shoot: E2E_SHOOT,
+    storage: { volumeSnapshotClass: false, volumeNaming: VOLUME_NAMING },
   });
   const wanted = plans.filter((p) => p.name === "trident-backends" || p.name === "trident-svm-secret").flatMap((p) => p.objects) as Array<{
     kind: string;
   }>;
   check(wanted.some((o) => o.kind === "TridentBackendConfig") && wanted.some((o) => o.kind === "Secret"), "the renderer gave no backend or Secret");
-  const types: Record<string, ResourceType> = { TridentBackendConfig: TBC, StorageClass: STORAGE_CLASSES, Secret: SECRETS };
+  const types: Record<string, ResourceType> = {
+    TridentBackendConfig: TBC,
+    StorageClass: STORAGE_CLASSES,
+    Secret: SECRETS,
+    // The storage health check's read access (src/health/shoot-trident.ts); Trident does not need it.
+    Role: { group: "rbac.authorization.k8s.io", version: "v1", plural: "roles", kind: "Role", namespaced: true },
+    RoleBinding: { group: "rbac.authorization.k8s.io", version: "v1", plural: "rolebindings", kind: "RoleBinding", namespaced: true },
+  };
   // CRDs take a moment to be served after they are established.
   for (const obj of wanted) await until(`create ${obj.kind}`, 30_000, async () => (await shoot.create(types[obj.kind]!, obj)) && true);
 }
@@ -304,6 +316,12 @@ async function main(): Promise<number> {
     let s = await state();
     check((s.namespaces as OntapRecord[]).length === 1, `after create: ${(s.namespaces as OntapRecord[]).length} namespaces`);
     log(`created ${volume.volume_id}: volumes ${(await dataVolumes()).map((v) => v.name).join(", ")}, namespace ${(s.namespaces as OntapRecord[])[0]!.name}`);
+    if (VOLUME_NAMING === "ShootAndClaim") {
+      // <project>_<shoot>_<PVC namespace>_<PVC name>_<five characters of the UUID>, as the template says.
+      const want = `${E2E_SHOOT.project}_${E2E_SHOOT.name}_default_data_${pvName.slice(4, 9)}`;
+      check((await dataVolumes()).some((v) => v.name === want), `volumeNaming ShootAndClaim: no ONTAP volume ${want}`);
+      log(`volumeNaming ShootAndClaim: ONTAP volume ${want}`);
+    }
 
     // 2. Publish to the node's NQN.
     const published = await csi.ControllerPublishVolume!({

@@ -46,6 +46,7 @@ import { findImage, IMAGE_NAMES } from "./trident/index.js";
 import { LEGACY_SHOOT_WEBHOOK_PATH, startWebhookServer, type WebhookServer } from "./webhook/server.js";
 import { createManager, type Manager, type ManagerOptions } from "./runtime/manager.js";
 import { type HealthChecker, startHealthChecker, type WebhookProbeTarget } from "./health/checker.js";
+import { createShootAccess } from "./health/shoot-access.js";
 
 /**
  * Assembles the controller process: clients, informers, the Extension reconciler around the ONTAP actuator,
@@ -86,6 +87,12 @@ export interface ControllerOptions {
      */
     healthProbeDialAddress?: string;
   };
+  /**
+   * The storage health check's way to a shoot's API server (src/health/shoot-access.ts): default
+   * `https://kube-apiserver.<shoot namespace>.svc`; tests and labs whose shoots listen elsewhere give the URL,
+   * undefined for a shoot not to be read.
+   */
+  shootApiServer?: (namespace: string) => string | undefined;
   /**
    * The controller's own pod ($POD_NAMESPACE/$POD_NAME): where a Warning event about an unverified ONTAP
    * certificate goes, and the namespace of the ConfigMap that keeps pinned certificates. Omit outside a pod.
@@ -637,6 +644,8 @@ function storageHealthCheck(
     lifClients: parts.managementLifClients,
     registry: parts.metrics.registry,
     logger: opts.logger,
+    // The shoots' API servers as Gardener offers them (their Service in the shoot namespace + a token-requestor Secret).
+    shootAccess: createShootAccess({ seed: parts.kube, ...(opts.shootApiServer ? { serverOf: opts.shootApiServer } : {}) }),
   });
 }
 

@@ -14,6 +14,8 @@ import type { Logger } from "../log.js";
 import { METRIC_PREFIX } from "../metrics/index.js";
 import type { OntapClient } from "../ontap/index.js";
 import { evaluateHealth, type HealthCondition, type HealthReport, type WebhookProbe } from "./evaluate.js";
+import type { ShootAccess } from "./shoot-access.js";
+import { observeShootTrident, shootTridentRows } from "./shoot-trident.js";
 
 /**
  * The periodic storage health check: every `intervalMs`, for each settled Extension this controller handles,
@@ -40,6 +42,8 @@ export interface HealthCheckerOptions {
   now?: () => Date;
   /** Pools to the SVM management LIFs under the clusters' gates, so the password checks count against the cap. */
   lifClients?: DoctorDeps["lifClients"];
+  /** The way into each shoot's API server (shoot-access.ts); without it the shoot-side checks are left out. */
+  shootAccess?: ShootAccess;
 }
 
 export interface HealthChecker {
@@ -92,13 +96,16 @@ export function startHealthChecker(opts: HealthCheckerOptions): HealthChecker {
   const checkOne = async (namespace: string, name: string): Promise<HealthReport | undefined> => {
     const ext = opts.extensions().find((e) => e.metadata.namespace === namespace && e.metadata.name === name);
     if (!ext || !due(ext)) return undefined;
-    const [observation, webhook] = await Promise.all([observeShoot(deps, namespace), probe()]);
-    const report = evaluateHealth({ observation, rows: rowsFor(observation), webhook });
+    const [observation, webhook, shootRows] = await Promise.all([observeShoot(deps, namespace), probe(), shootSide(ext)]);
+    const report = evaluateHealth({ observation, rows: rowsFor(observation), webhook, shootRows });
     await writeConditions(opts.kube, namespace, name, report.conditions, now(), opts.intervalMs);
     record(metrics, namespace, report);
     recorded.set(namespace, new Set(report.conditions.map((c) => c.type)));
     return report;
   };
+
+  // Trident's own view in the shoot (shoot-trident.ts), beside the seed and ONTAP observation.
+  const shootSide = async (ext: Extension) => (opts.shootAccess ? shootTridentRows(await observeShootTrident(opts.shootAccess, ext)) : []);
 
   // The shoots with series (and the condition types each has): 14 series per shoot must not outlive its
   // Extension, or a seed's /metrics (and the alerts on it) keep every shoot it ever had.
@@ -107,6 +114,7 @@ export function startHealthChecker(opts: HealthCheckerOptions): HealthChecker {
     const conditions = recorded.get(namespace);
     if (!conditions) return;
     recorded.delete(namespace);
+    opts.shootAccess?.forget(namespace);
     forgetSeries(metrics, namespace, conditions);
   };
   /** Forgets the shoots whose Extension is gone or being deleted (also those deleted while another replica led). */

@@ -59,9 +59,15 @@ const REASON = {
 const STATUS_ROWS = new Set(["Extension", "inputs", "lastOperation", "lastError", "ReconcileEscalated"]);
 const isManagedResourceRow = (row: DoctorRow) => row.check.startsWith("ManagedResource");
 
-export function evaluateHealth(input: { observation: ShootObservation; rows: readonly DoctorRow[]; webhook: WebhookProbe }): HealthReport {
+export function evaluateHealth(input: {
+  observation: ShootObservation;
+  rows: readonly DoctorRow[];
+  webhook: WebhookProbe;
+  /** The shoot side (shoot-trident.ts: Trident's backend state, the node DaemonSet's mutation), part of the storage. */
+  shootRows?: readonly DoctorRow[];
+}): HealthReport {
   const { observation: obs, rows, webhook } = input;
-  const storageRows = rows.filter((r) => !STATUS_ROWS.has(r.check) && !isManagedResourceRow(r));
+  const storageRows = [...rows.filter((r) => !STATUS_ROWS.has(r.check) && !isManagedResourceRow(r)), ...(input.shootRows ?? [])];
   const mrRows = rows.filter(isManagedResourceRow);
   const inputRow = rows.find((r) => r.check === "inputs" && r.status !== "ok");
 

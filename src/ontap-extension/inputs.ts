@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { formatIssues } from "../config/issues.js";
 import { boundMessage } from "../extension/status.js";
+import { STORAGE_CLASS_NAMES, VOLUME_NAMINGS, type TridentStorageOptions } from "../trident/index.js";
 import { checkLifAddress, quoteValue } from "./addresses.js";
 
 /** The shoot's `providerConfig`, as the Go extension defined it (same apiVersion, same fields). */
@@ -17,6 +18,16 @@ export const TridentConfig = z
           .max(16, "has more than 16 addresses; an SVM needs a few data LIFs (one per node), not a list this long"),
       })
       .strict(),
+    // Beyond the Go extension; each defaults to what it rendered, so a taken-over shoot keeps its objects.
+    defaultStorageClass: z
+      .enum(STORAGE_CLASS_NAMES, { error: `must be one of ${STORAGE_CLASS_NAMES.join(", ")} (the StorageClass to mark as the shoot's default), or left out for none` })
+      .optional(),
+    volumeSnapshotClass: z
+      .boolean({ error: "must be true or false: whether to deploy the VolumeSnapshotClass netapp-snapshot-class (needs the snapshot.storage.k8s.io CRDs in the shoot)" })
+      .optional(),
+    volumeNaming: z
+      .enum(VOLUME_NAMINGS, { error: `must be ${VOLUME_NAMINGS.join(" or ")}: Trident names ONTAP volumes itself, or after shoot, namespace and PVC` })
+      .optional(),
   })
   .strict()
   .superRefine((cfg, ctx) => {
@@ -67,6 +78,8 @@ export interface ShootInputs {
   shootNamespace: string;
   managementLif: string;
   dataLifs: string[];
+  /** The providerConfig's choices for the shoot's storage objects (defaults: what the Go extension rendered). */
+  storage?: TridentStorageOptions;
 }
 
 interface ExtensionLike {
@@ -120,5 +133,10 @@ export function decodeShootInputs(extension: ExtensionLike, cluster: ClusterLike
     shootNamespace: namespace,
     managementLif: parsed.data.svmIpaddresses.managementLif,
     dataLifs: parsed.data.svmIpaddresses.dataLifs,
+    storage: {
+      ...(parsed.data.defaultStorageClass ? { defaultStorageClass: parsed.data.defaultStorageClass } : {}),
+      volumeSnapshotClass: parsed.data.volumeSnapshotClass ?? false,
+      volumeNaming: parsed.data.volumeNaming ?? "Trident",
+    },
   };
 }

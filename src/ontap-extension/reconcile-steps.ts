@@ -170,6 +170,8 @@ export function createReconcileSteps(deps: ReconcileStepDeps) {
           firewallNamespaceExists,
           operatorImage: selection.operatorImage,
           operatorImageEnv: selection.operatorEnv,
+          shoot: { project: plan.inputs.gardenerProject, name: plan.inputs.shootName },
+          ...(plan.inputs.storage ? { storage: plan.inputs.storage } : {}),
           orchestrator: deps.config.tridentOrchestrator,
           releaseCrds,
         });

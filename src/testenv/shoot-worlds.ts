@@ -34,6 +34,8 @@ export interface ShootWorlds {
   get(namespace: string): Promise<ShootSide | undefined>;
   /** Namespaces asked for so far, in order. */
   namespaces(): string[];
+  /** The API server URL of the shoot of `namespace` once it is up (the controller's health check reads it there). */
+  server(namespace: string): string | undefined;
   /** Stops the shoot of `namespace` (its processes and stand-ins); a later `ensure` starts a fresh one. */
   release(namespace: string): Promise<void>;
   /** Stops every shoot; every start that failed is reported here as well, so none goes unnoticed. */
@@ -50,6 +52,7 @@ export interface ShootWorldsOptions {
 
 export function startShootWorlds(opts: ShootWorldsOptions): ShootWorlds {
   const started = new Map<string, Promise<ShootSide>>();
+  const servers = new Map<string, string>();
   const failures: unknown[] = [];
   const start = async (namespace: string): Promise<ShootSide> => {
     const env = await startShootEnv({
@@ -77,7 +80,7 @@ export function startShootWorlds(opts: ShootWorldsOptions): ShootWorlds {
       let side = started.get(namespace);
       if (!side) {
         side = start(namespace);
-        side.catch((err: unknown) => failures.push(err));
+        side.then((up) => started.get(namespace) === side && servers.set(namespace, up.env.server)).catch((err: unknown) => failures.push(err));
         started.set(namespace, side);
       }
       return side;
@@ -86,15 +89,18 @@ export function startShootWorlds(opts: ShootWorldsOptions): ShootWorlds {
       return started.get(namespace)?.catch(() => undefined);
     },
     namespaces: () => [...started.keys()],
+    server: (namespace) => servers.get(namespace),
     async release(namespace) {
       const side = started.get(namespace);
       started.delete(namespace);
+      servers.delete(namespace);
       const up = await side?.catch(() => undefined);
       if (up) await stopSide(up);
     },
     async stop() {
       const sides = [...started.values()];
       started.clear();
+      servers.clear();
       await Promise.all(sides.map(async (s) => {
         const up = await s.catch(() => undefined);
         if (up) await stopSide(up);

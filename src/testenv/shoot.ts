@@ -85,7 +85,9 @@ export async function startShootEnv(opts: ShootEnvOptions): Promise<ShootEnv> {
   try {
     // Gardener runs every shoot's kube-apiserver with --allow-privileged=true: Trident's node plugin (and the
     // webhook's nvme-tcp init container) are privileged, which the default refuses.
-    const api = await startApiServer(dir, binaries, children, "shoot", ["--allow-privileged=true"]);
+    // Gardener's shoot kube-apiservers also accept the audience `gardener`: the token requestor asks for it, and the
+    // tokens it puts into extensions' shoot-access Secrets are refused without it.
+    const api = await startApiServer(dir, binaries, children, "shoot", ["--allow-privileged=true", "--api-audiences=kubernetes,gardener"]);
     await installCrds(api, await readCrds(SHOOT_CRD_DIR));
     for (const name of SHOOT_NAMESPACES) {
       const { status, body } = await httpsRequest("POST", `${api.server}/api/v1/namespaces`, api, {

@@ -58,6 +58,14 @@ export function backendName(svmName: string): string {
 
 export const STORAGE_CLASS_GOLD = "ontap-gold";
 export const STORAGE_CLASS_ENCRYPTED = "ontap-encrypted";
+/** The StorageClasses `trident-backends` renders, one of which the providerConfig may make the shoot's default. */
+export const STORAGE_CLASS_NAMES = [STORAGE_CLASS_GOLD, STORAGE_CLASS_ENCRYPTED] as const;
+/** Kubernetes' annotation for the default StorageClass. */
+export const DEFAULT_STORAGE_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class";
+/** The VolumeSnapshotClass Trident's own configurator creates (operator/controllers/configurator, 25.06). */
+export const VOLUME_SNAPSHOT_CLASS = "netapp-snapshot-class";
+/** How ONTAP volumes are named: Trident's own `trident_pvc_<uuid>`, or after shoot, namespace and PVC. */
+export const VOLUME_NAMINGS = ["Trident", "ShootAndClaim"] as const;
 /** Secret the user puts next to a PVC of `ontap-encrypted`, holding the LUKS passphrase. */
 export const LUKS_SECRET_NAME = "storage-encryption-key";
 export const CWNP_NAME = "allow-to-ontap";
@@ -86,3 +94,13 @@ export const TRIDENT_CONTROLLER_NETWORK_POLICY = "allow-to-trident-controller";
 /** Labels Gardener and this extension read on shoot objects. */
 export const LABEL_NO_CLEANUP = "shoot.gardener.cloud/no-cleanup";
 export const LABEL_MUTATED_BY_WEBHOOK = "ontap.extensions.gardener.cloud/mutated-by-webhook";
+
+/**
+ * The identity the storage health check reads the shoot with (Gardener's token requestor: the controller writes
+ * the access Secret `shoot-access-<name>` into the shoot namespace, the shoot's gardener-resource-manager creates
+ * the ServiceAccount in the shoot's kube-system and keeps a token in the Secret). The Role `trident-backends`
+ * renders lets it read the shoot's TridentBackendConfigs and Trident's node DaemonSet, nothing else.
+ */
+export const SHOOT_HEALTH_SERVICE_ACCOUNT = "extension-ontap-health";
+export const SHOOT_HEALTH_ACCESS_SECRET = `shoot-access-${SHOOT_HEALTH_SERVICE_ACCOUNT}`;
+export const SHOOT_HEALTH_ROLE = "gardener.cloud:extension-ontap:health";

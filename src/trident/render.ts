@@ -4,6 +4,7 @@ import {
   backendConfigName,
   backendName,
   CWNP_NAME,
+  DEFAULT_STORAGE_CLASS_ANNOTATION,
   DEFAULT_TRIDENT_OPERATOR_IMAGE,
   FIREWALL_NAMESPACE,
   LUKS_SECRET_NAME,
@@ -12,18 +13,22 @@ import {
   MR_TRIDENT_CWNP,
   MR_TRIDENT_INIT,
   MR_TRIDENT_SVM_SECRET,
+  SHOOT_HEALTH_ROLE,
+  SHOOT_HEALTH_SERVICE_ACCOUNT,
   SHOOT_SYSTEM_NAMESPACE,
   STORAGE_CLASS_ENCRYPTED,
   STORAGE_CLASS_GOLD,
   TRIDENT_CONTROLLER_APP_LABEL,
   TRIDENT_CONTROLLER_NETWORK_POLICY,
   TRIDENT_CSI_DRIVER,
+  TRIDENT_NODE_DAEMONSET,
   TRIDENT_OPERATOR_NAME,
   TRIDENT_ORCHESTRATOR_NAME,
+  VOLUME_SNAPSHOT_CLASS,
 } from "./names.js";
 import { orchestratorSettings, type TridentOrchestratorSettings } from "./orchestrator.js";
 import { type TridentRelease, tridentReleaseOf } from "./release.js";
-import { type ManagedResourcePlan, type TridentFacts, TridentRenderError } from "./types.js";
+import { type ManagedResourcePlan, type TridentFacts, TridentRenderError, type TridentStorageOptions } from "./types.js";
 
 const PART_OF_LABEL = { "app.kubernetes.io/part-of": "gardener-extension-ontap" };
 const OPERATOR_APP_LABEL = "operator.trident.netapp.io";
@@ -115,7 +120,26 @@ function hostCidr(ip: string): string {
   return isIP(ip) === 6 ? `${ip}/128` : `${ip}/32`;
 }
 
+/** What the Go extension rendered: no default StorageClass, no VolumeSnapshotClass, Trident's own volume names. */
+const GO_STORAGE_OPTIONS: TridentStorageOptions = { volumeSnapshotClass: false, volumeNaming: "Trident" };
+
+/**
+ * Trident's volume name template (Go text/template over the volume's config: `RequestName` is the PVC's name,
+ * `Namespace` its namespace, `Name` Trident's `pvc-<uuid>`): the shoot's Gardener project and name as literals,
+ * then namespace and claim, then five characters of the UUID, which Trident itself appends when a template lacks
+ * `.volume.Name` (ensureUniquenessInNameTemplate), so two claims of one name in two shoots never meet. Trident
+ * turns every character ONTAP refuses into `_`; the name starts with a letter (a project name does).
+ */
+export function volumeNameTemplate(facts: Pick<TridentFacts, "shoot" | "svmName">): string {
+  const prefix = facts.shoot ? `${facts.shoot.project}_${facts.shoot.name}` : facts.svmName;
+  return `${prefix}_{{.volume.Namespace}}_{{.volume.RequestName}}_{{slice .volume.Name 4 9}}`;
+}
+
 function renderBackends(facts: TridentFacts): object[] {
+  const storage = facts.storage ?? GO_STORAGE_OPTIONS;
+  // Metadata only: the default-class annotation is mutable, unlike the classes' parameters.
+  const defaultClass = (name: string) =>
+    storage.defaultStorageClass === name ? { annotations: { [DEFAULT_STORAGE_CLASS_ANNOTATION]: "true" } } : {};
   // Trident wants an IPv6 management LIF in brackets.
   const managementLif = isIP(facts.managementLif) === 6 ? `[${facts.managementLif}]` : facts.managementLif;
   const backendConfig = {
@@ -135,6 +159,7 @@ function renderBackends(facts: TridentFacts): object[] {
         { labels: { luks: "true" }, defaults: { luksEncryption: "true" } },
         { labels: { luks: "false" }, defaults: { luksEncryption: "false" } },
       ],
+      ...(storage.volumeNaming === "ShootAndClaim" ? { defaults: { nameTemplate: volumeNameTemplate(facts) } } : {}),
     },
   };
   // StorageClass parameters are immutable; these must stay exactly as the Go extension wrote them, or the
@@ -142,7 +167,7 @@ function renderBackends(facts: TridentFacts): object[] {
   const gold = {
     apiVersion: "storage.k8s.io/v1",
     kind: "StorageClass",
-    metadata: { name: STORAGE_CLASS_GOLD },
+    metadata: { name: STORAGE_CLASS_GOLD, ...defaultClass(STORAGE_CLASS_GOLD) },
     provisioner: TRIDENT_CSI_DRIVER,
     parameters: { backendType: "ontap-san", provisioningType: "thin", selector: "luks=false", fsType: "ext4" },
     allowVolumeExpansion: true,
@@ -150,7 +175,7 @@ function renderBackends(facts: TridentFacts): object[] {
   const encrypted = {
     apiVersion: "storage.k8s.io/v1",
     kind: "StorageClass",
-    metadata: { name: STORAGE_CLASS_ENCRYPTED },
+    metadata: { name: STORAGE_CLASS_ENCRYPTED, ...defaultClass(STORAGE_CLASS_ENCRYPTED) },
     provisioner: TRIDENT_CSI_DRIVER,
     parameters: {
       backendType: "ontap-san",
@@ -164,7 +189,39 @@ function renderBackends(facts: TridentFacts): object[] {
     },
     allowVolumeExpansion: true,
   };
-  return [backendConfig, gold, encrypted];
+  // As Trident's own configurator creates it: without one, VolumeSnapshots of Trident's volumes cannot be taken.
+  const snapshotClass = {
+    apiVersion: "snapshot.storage.k8s.io/v1",
+    kind: "VolumeSnapshotClass",
+    metadata: { name: VOLUME_SNAPSHOT_CLASS },
+    driver: TRIDENT_CSI_DRIVER,
+    deletionPolicy: "Delete",
+  };
+  return [backendConfig, gold, encrypted, ...(storage.volumeSnapshotClass ? [snapshotClass] : []), ...renderHealthReaderRbac()];
+}
+
+/**
+ * What the storage health check may read in the shoot (src/health/shoot-trident.ts): the backends' state and
+ * Trident's node DaemonSet, in kube-system only. The ServiceAccount itself is the token requestor's.
+ */
+function renderHealthReaderRbac(): object[] {
+  const role = {
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "Role",
+    metadata: { name: SHOOT_HEALTH_ROLE, namespace: SHOOT_SYSTEM_NAMESPACE },
+    rules: [
+      { apiGroups: ["trident.netapp.io"], resources: ["tridentbackendconfigs"], verbs: ["get", "list"] },
+      { apiGroups: ["apps"], resources: ["daemonsets"], resourceNames: [TRIDENT_NODE_DAEMONSET], verbs: ["get"] },
+    ],
+  };
+  const binding = {
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "RoleBinding",
+    metadata: { name: SHOOT_HEALTH_ROLE, namespace: SHOOT_SYSTEM_NAMESPACE },
+    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: SHOOT_HEALTH_ROLE },
+    subjects: [{ kind: "ServiceAccount", name: SHOOT_HEALTH_SERVICE_ACCOUNT, namespace: SHOOT_SYSTEM_NAMESPACE }],
+  };
+  return [role, binding];
 }
 
 function renderShootCredentialsSecret(facts: TridentFacts): object {

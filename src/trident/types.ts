@@ -1,5 +1,15 @@
 import type { TridentOrchestratorSettings } from "./orchestrator.js";
 
+/** The providerConfig's choices for the shoot's storage objects; every default is what the Go extension rendered. */
+export interface TridentStorageOptions {
+  /** The StorageClass marked as the shoot's default; none without it (the Go extension marked none). */
+  defaultStorageClass?: "ontap-gold" | "ontap-encrypted";
+  /** Render the VolumeSnapshotClass `netapp-snapshot-class` (needs the shoot's snapshot.storage.k8s.io CRDs). */
+  volumeSnapshotClass: boolean;
+  /** `ShootAndClaim`: the backend's `defaults.nameTemplate` names volumes `<project>_<shoot>_<namespace>_<pvc>_<uuid part>`. */
+  volumeNaming: "Trident" | "ShootAndClaim";
+}
+
 /** What the renderers need to know about one shoot; everything else is derived from it. */
 export interface TridentFacts {
   /** ONTAP SVM of the shoot's project (`p` + project id without dashes). */
@@ -13,6 +23,10 @@ export interface TridentFacts {
   /** The shoot's SVM-scoped ONTAP user. */
   username: string;
   password: string;
+  /** The shoot's Gardener project and name, for the volume name template. */
+  shoot?: { project: string; name: string };
+  /** Omitted: the Go extension's objects. */
+  storage?: TridentStorageOptions;
   /** Whether to render `trident-cwnp` (Go's rule: the seed has a `firewall` namespace; configuration may override). */
   firewallNamespaceExists: boolean;
   /** Defaults to DEFAULT_TRIDENT_OPERATOR_IMAGE; its tag decides the release-specific rendering. */

@@ -7,6 +7,7 @@ import { loadImageVector, parseComponentConfig } from "../../src/config/componen
 import { selectTrident } from "../../src/trident/index.js";
 import { COMPONENT_SECRET_NAMES, SHOOT_COMPONENTS } from "../../src/ontap-extension/components.js";
 import { SECRET_NAME } from "../../src/ontap-extension/plan.js";
+import { SHOOT_HEALTH_ACCESS_SECRET } from "../../src/trident/names.js";
 import { execFile } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { promisify } from "node:util";
@@ -323,7 +324,8 @@ describe("the Helm chart, rendered by real helm", () => {
     const objects = await renderChart({ namespace });
     const rules = findObject(objects, "ClusterRole").rules as Array<{ resources: string[]; resourceNames?: string[]; verbs: string[] }>;
     const secretNames = rules.find((r) => r.resources.includes("secrets") && r.resourceNames)?.resourceNames ?? [];
-    expect([...secretNames].sort()).toEqual([SECRET_NAME, ...COMPONENT_SECRET_NAMES].sort());
+    // The health check's token-requestor Secret (src/health/shoot-access.ts) is read by its name too.
+    expect([...secretNames].sort()).toEqual([SECRET_NAME, ...COMPONENT_SECRET_NAMES, SHOOT_HEALTH_ACCESS_SECRET].sort());
     const mrNames = rules.find((r) => r.resources.includes("managedresources") && r.resourceNames)?.resourceNames ?? [];
     expect([...mrNames].sort()).toEqual(SHOOT_COMPONENTS.map((c) => c.name).sort());
     // No rule reads every Secret of the seed.

@@ -3,7 +3,10 @@ import type { Condition, Extension } from "../../src/extension/types.js";
 import { STORAGE_HEALTHY, SYSTEM_COMPONENTS_HEALTHY } from "../../src/health/evaluate.js";
 import { CustomResourceDefinitions } from "../../src/kube/resources.js";
 import { renderReleasedTridentCrds, TRIDENT_CRD_NAMES } from "../../src/trident/crds.js";
-import { SHOOT_SYSTEM_NAMESPACE, TRIDENT_OPERATOR_NAME } from "../../src/trident/index.js";
+import { TridentBackendConfigs } from "../../src/health/shoot-trident.js";
+import { Secrets } from "../../src/kube/resources.js";
+import { DaemonSets, tridentNodeDaemonSet } from "../../src/testenv/trident-operator.js";
+import { backendConfigName, SHOOT_HEALTH_ACCESS_SECRET, SHOOT_SYSTEM_NAMESPACE, TRIDENT_NODE_DAEMONSET, TRIDENT_OPERATOR_NAME } from "../../src/trident/index.js";
 import { eventually } from "../support/kube-test-helpers.js";
 import type { SimAdmin } from "../support/sim-admin.js";
 import { usernameFor } from "../support/invariants.js";
@@ -147,6 +150,50 @@ describe("storage health check: conditions Gardener reads, through the real reso
     } finally {
       await world.shoot!.setWebhookRunning(true);
     }
+    await expectHealthy();
+  });
+
+  it("Trident's backend Failed in the shoot: StorageHealthy False with Trident's message and what to do; clears when Bound", async () => {
+    const shootKube = world.shoot!.kube;
+    const name = backendConfigName(svmName);
+    // The resource manager applied the TridentBackendConfig; the test plays Trident, which writes its status.
+    const tridentSays = (status: object) =>
+      shootKube.mergePatch(TridentBackendConfigs, SHOOT_SYSTEM_NAMESPACE, name, { status }, { subresource: "status" });
+    await eventually(async () => expect(await shootKube.get(TridentBackendConfigs, SHOOT_SYSTEM_NAMESPACE, name)).toBeDefined(), { timeoutMs: 30_000 });
+    const failure = "problem initializing storage driver 'ontap-san': error initializing ontap-san-nvme driver: could not create Data ONTAP API client";
+    await tridentSays({ phase: "Unbound", lastOperationStatus: "Failed", message: failure });
+    await waitFor((c) => {
+      expect(c.get(STORAGE_HEALTHY)?.status).toBe("False");
+      expect(c.get(STORAGE_HEALTHY)?.message).toContain(`Trident backend kube-system/${name}`);
+      expect(c.get(STORAGE_HEALTHY)?.message).toContain(failure);
+      expect(c.get(STORAGE_HEALTHY)?.message).toContain("trident-controller");
+      expect(c.get(SYSTEM_COMPONENTS_HEALTHY)?.status).toBe("False");
+    });
+    // The controller read the shoot as the token requestor's ServiceAccount (its access Secret holds the token).
+    const access = await world.kube.get<{ data?: Record<string, string> }>(Secrets, shoot.namespace, SHOOT_HEALTH_ACCESS_SECRET);
+    expect(access?.data?.["token"]).toBeTruthy();
+    await tridentSays({ phase: "Bound", lastOperationStatus: "Success", message: "Backend 'ontap-x' updated" });
+    await expectHealthy();
+  });
+
+  it("Trident's node DaemonSet admitted unmutated while the webhook was down: StorageHealthy says so; clears once admitted again", async () => {
+    const shootKube = world.shoot!.kube;
+    await world.shoot!.setWebhookRunning(false);
+    try {
+      // Trident's operator writes its node DaemonSet while the webhook does not answer: failurePolicy Ignore lets it in.
+      await shootKube.create(DaemonSets, tridentNodeDaemonSet());
+    } finally {
+      await world.shoot!.setWebhookRunning(true);
+    }
+    await waitFor((c) => {
+      expect(c.get(STORAGE_HEALTHY)?.status).toBe("False");
+      expect(c.get(STORAGE_HEALTHY)?.message).toContain(`Trident node DaemonSet kube-system/${TRIDENT_NODE_DAEMONSET}: admitted without the shoot webhook's mutation`);
+      expect(c.get(STORAGE_HEALTHY)?.message).toContain("rollout restart daemonset trident-node-linux");
+    });
+    // What the condition says to do: an UPDATE goes through the (answering) webhook again.
+    await shootKube.mergePatch(DaemonSets, SHOOT_SYSTEM_NAMESPACE, TRIDENT_NODE_DAEMONSET, {
+      spec: { template: { metadata: { annotations: { "kubectl.kubernetes.io/restartedAt": new Date().toISOString() } } } },
+    });
     await expectHealthy();
   });
 });

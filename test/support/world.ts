@@ -294,6 +294,8 @@ export async function createWorld(opts: WorldOptions = {}): Promise<World> {
         resyncMs: opts.resyncMs ?? 0,
         shutdownTimeoutMs: 5000,
         kubeTimeoutMs: 3000,
+        // The health check reads each shoot at its loopback API server (no Service name resolves here).
+        shootApiServer: (namespace) => shoots?.server(namespace),
         leaderElection: opts.leaderElection || o.leaseName
           ? { namespace: "default", name: o.leaseName ?? `lease-${uniqueSuffix()}`, identity: o.identity, leaseDurationSeconds: 4, renewDeadlineSeconds: 3, retryPeriodSeconds: 1 }
           : undefined,

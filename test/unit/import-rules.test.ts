@@ -26,7 +26,7 @@ const MAY_IMPORT: Record<string, string[]> = {
   diagnosis: ["ontap-extension", "extension", "kube", "ontap", "trident", "config", "log", "metrics"],
   // The doctor command: the diagnosis, its clients, its rendering.
   doctor: ["diagnosis", "kube", "ontap", "config"],
-  health: ["diagnosis", "extension", "kube", "ontap", "config", "log", "metrics"],
+  health: ["diagnosis", "extension", "kube", "ontap", "trident", "webhook", "config", "log", "metrics"],
   // An independent ONTAP: it shares no code with the client, so a client bug is not mirrored by a simulator bug.
   simulator: ["faults"],
   "startup-check": ["config", "ontap", "log"],

@@ -40,6 +40,8 @@ describe("toManagedResourceObjects", () => {
     const keys = Object.keys(secret.data);
     expect(keys).toEqual([...keys].sort());
     expect(keys).toEqual([
+      "role__kube-system__gardener.cloud_extension-ontap_health.yaml",
+      "rolebinding__kube-system__gardener.cloud_extension-ontap_health.yaml",
       "storageclass____ontap-encrypted.yaml",
       "storageclass____ontap-gold.yaml",
       "tridentbackendconfig__kube-system__ontap-pabc-backend.yaml",

@@ -46,6 +46,7 @@ instead of every Secret of the seed. Keep in step with src/trident/names.ts and 
 - managedresource-trident-cwnp
 - managedresource-trident-init
 - managedresource-extension-ontap-shoot
+- shoot-access-extension-ontap-health
 {{- end -}}
 
 {{- define "managedResourceNames" -}}
