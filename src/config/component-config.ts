@@ -223,9 +223,17 @@ export const ComponentConfigFile = z
     credentialsVerification: CredentialsVerification.default({ fallbackToClusterEndpoint: false, timeoutSeconds: 10, managementLifUrls: {} }),
     /** The periodic storage health check (src/health): how often each shoot is checked; 0 turns it off. */
     healthCheck: z
-      .object({ intervalSeconds: z.number().min(0).default(30) })
+      .object({
+        intervalSeconds: z.number().min(0).default(30),
+        /**
+         * How often each shoot's stored password is proven by a login at its SVM management LIF (each shoot at
+         * its own offset into the period); 0: at every check. The SVM, LIFs and ManagedResources are checked
+         * every interval whatever this says.
+         */
+        passwordProofSeconds: z.number().min(0).default(600),
+      })
       .strict()
-      .default({ intervalSeconds: 30 }),
+      .default({ intervalSeconds: 30, passwordProofSeconds: 600 }),
   })
   // Unknown top-level keys are ignored with a warning (the Go extension's decoder ignores them too).
   .passthrough();
@@ -293,7 +301,7 @@ export interface ComponentConfig {
   /** Optional in code that builds a config by hand; parsing always fills it (see PasswordRulesEntry). */
   passwordRules?: z.output<typeof PasswordRulesEntry>;
   /** Storage health check interval (the file's default is 30 s); absent or 0: no health check (tests that count requests). */
-  healthCheck?: { intervalMs: number };
+  healthCheck?: { intervalMs: number; /** Absent or 0: the password is proven at every check. */ passwordProofMs?: number };
   /** Things an operator should fix but that do not stop the controller (never contain a secret). */
   warnings: string[];
 }
@@ -447,7 +455,7 @@ export function parseComponentConfig(text: string, source: string, readFile: Rea
     },
     credentialsVerification: cfg.credentialsVerification,
     passwordRules: cfg.passwordRules,
-    healthCheck: { intervalMs: cfg.healthCheck.intervalSeconds * 1000 },
+    healthCheck: { intervalMs: cfg.healthCheck.intervalSeconds * 1000, passwordProofMs: cfg.healthCheck.passwordProofSeconds * 1000 },
     warnings,
   };
 }

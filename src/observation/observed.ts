@@ -9,11 +9,6 @@ export const found = <T>(value: T): Observed<T> => ({ kind: "found", value });
 export const absent: Observed<never> = { kind: "absent" };
 export const unknown = (cause: string): Observed<never> => ({ kind: "unknown", cause });
 
-/** The value of a found observation, else undefined (absent and unknown alike: callers that care switch on kind). */
-export function valueOf<T>(observed: Observed<T>): T | undefined {
-  return observed.kind === "found" ? observed.value : undefined;
-}
-
 /**
  * Which stored password of the shoot's seed Secret authenticates as its SVM user: the current one
  * (`password`), the one a rotation stored before setting it on ONTAP (`pendingPassword`), none (ONTAP rejects
