@@ -120,3 +120,22 @@ async function quietOntap(world: World): Promise<void> {
 }
 
 const round = (x: number, digits: number) => Number(x.toFixed(digits));
+
+/** The `idle` section of docs/performance.md. */
+export function renderIdle(idle: IdleResult, where: string): string[] {
+  return [
+    "## idle",
+    "",
+    `\`BENCH_IDLE_SHOOTS=${idle.shoots} BENCH_IDLE_SECONDS=${Math.round(idle.seconds)} npx tsx bench/reconcile.ts --only idle\` · ${where}`,
+    "",
+    `${idle.shoots} settled shoots over ${idle.projects} projects on ${idle.clusters} clusters, every one health-checked once; then ${idle.seconds} s of rest (health check every 30 s, each password proven once per 10 minutes, the resync off). Profile: ${idle.profile}.`,
+    "",
+    "| measure | value | goal |",
+    "|---|---|---|",
+    `| ONTAP requests per second per cluster (each cluster) | ${idle.ontapRequestsPerSecondPerCluster} (${idle.ontapRequestsPerSecondByCluster.join(", ")}) | ≤ 2 at 1,000 shoots |`,
+    `| Kubernetes requests per second (writes) | ${idle.kubeRequestsPerSecond} (${idle.kubeWritesPerSecond}) | writes only when something changed |`,
+    `| controller CPU, % of one core | ${idle.controllerCpuPercent} | ≤ 5 |`,
+    `| peak ONTAP requests in flight per cluster | ${idle.peakConcurrentOntapRequestsPerCluster.join(" / ")} | ≤ the cap |`,
+    "",
+  ];
+}
