@@ -23,9 +23,10 @@ import { evaluateHealth, type HealthCondition, type HealthReport, type WebhookPr
  * observe the shoot read-only (the doctor's observation: SVM, LIFs, the stored password authenticating,
  * ManagedResources) and probe the shoot webhook, then write the conditions of evaluate.ts into the Extension's
  * status and the per-shoot gauges. Nothing is written to ONTAP; the only write is the status subresource
- * (through the StatusUpdater, the reconciler's one merge-and-conflict path), and only when a condition changed
- * or its last update is older than `conditionRefreshMs` (gardenlet calls extension health conditions stale
- * after `staleExtensionHealthChecks.threshold`, 5 minutes by default, so they are refreshed well before).
+ * (through the StatusUpdater, the reconciler's one merge-and-conflict path), and only when a condition changed.
+ * An unchanged condition is not rewritten to move its lastUpdateTime: gardenlet's shoot care judges an
+ * extension's health report stale by the extension's heartbeat Lease (`CheckExtensionCondition` compares
+ * `LastHeartbeatTime` with `staleExtensionHealthChecks.threshold`), not by the condition's lastUpdateTime.
  *
  * What a round costs does not grow with the shoots but for one thing: ONTAP is read once per cluster and
  * round (the bulk inventory of observation/cluster-inventory.ts: SVMs, interfaces, accounts), the Kubernetes
@@ -61,14 +62,12 @@ export interface HealthCheckerOptions {
   clusterwideNetworkPolicy?: () => Promise<boolean>;
   /** How often each shoot's stored password is proven; default (and 0): at every check. */
   passwordProofMs?: number;
-  /** Unchanged conditions are rewritten once they are older than this; default the larger of the interval and 2 minutes. */
+  /** Unchanged conditions are rewritten once they are older than this; default never (see above). */
   conditionRefreshMs?: number;
   /** Default: one on `kube`. */
   statusUpdater?: StatusUpdater;
 }
 
-/** Gardenlet's stale threshold for extension health conditions is 5 minutes by default: refreshed well within. */
-export const CONDITION_REFRESH_MS = 120_000;
 
 export interface HealthChecker {
   /** One round over every Extension now (tests; the loop calls it every interval). */
@@ -111,7 +110,7 @@ export function startHealthChecker(opts: HealthCheckerOptions): HealthChecker {
   const metrics = gauges(opts.registry);
   const now = opts.now ?? (() => new Date());
   const statusUpdater = opts.statusUpdater ?? createStatusUpdater(opts.kube, now);
-  const refreshMs = opts.conditionRefreshMs ?? Math.max(opts.intervalMs, CONDITION_REFRESH_MS);
+  const refreshMs = opts.conditionRefreshMs ?? Number.POSITIVE_INFINITY;
   const proofs = createProofSchedule<StoredProof>({ periodMs: opts.passwordProofMs ?? 0 });
   // Built once for the process (the doctor builds them per look).
   const shared: ObservationSources = {

@@ -101,7 +101,7 @@ describe("storage health check at rest: the cost of a round does not grow with t
     // Proofs are reused until each shoot's slot in the 10-minute period comes round: at most the one whose
     // slot began between the two rounds (a second apart) proves again, never every shoot.
     expect(second.logins).toBeLessThan(SHOOTS);
-    // Nothing changed: no status write (the conditions are refreshed only after two minutes).
+    // Nothing changed: no status write (a condition is written only when it changes).
     expect(await Promise.all(shoots.map(async (s) => (await world.extension(s))?.metadata.resourceVersion))).toEqual(versions);
   });
 });
