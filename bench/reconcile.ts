@@ -16,6 +16,7 @@ import path from "node:path";
 import { ensureBuilt, log, PROFILES, REPO_ROOT } from "./harness.js";
 import { renderPerformanceDoc } from "./report.js";
 import { fleet, noop, recovery, timeToReady } from "./scenarios.js";
+import { idle } from "./idle.js";
 
 const args = process.argv.slice(2);
 const full = args.includes("--full");
@@ -64,6 +65,11 @@ if (only.has("fleet")) {
 if (only.has("recovery")) {
   log("scenario recovery");
   results.recovery = await recovery(full ? { extensions: Number(process.env.BENCH_RECOVERY_EXTENSIONS ?? 300), downSeconds: 60, workers: FLEET_WORKERS, cap: CAP } : { extensions: 10, downSeconds: 8, workers: 8, cap: CAP });
+}
+if (only.has("idle") || (full && !onlyArg)) {
+  // bench/idle.ts: the controller at rest (BENCH_IDLE_SHOOTS, BENCH_IDLE_SECONDS).
+  log("scenario idle");
+  results.idle = await idle({ shoots: Number(process.env.BENCH_IDLE_SHOOTS ?? (full ? 1000 : 20)), seconds: Number(process.env.BENCH_IDLE_SECONDS ?? (full ? 300 : 60)), cap: CAP, workers: FLEET_WORKERS });
 }
 results.benchSeconds = Math.round((Date.now() - started) / 1000);
 

@@ -1,5 +1,6 @@
 /** docs/performance.md from bench/results.json: ratios first, then one table per scenario. */
 import type { FleetResult, NoopResult, RecoveryResult, TimeToReadyResult } from "./scenarios.js";
+import { type IdleResult, renderIdle } from "./idle.js";
 
 interface Machine {
   cores: number;
@@ -150,6 +151,8 @@ export function renderPerformanceDoc(results: Record<string, unknown>): string {
     p("every Extension that was refused or failed on that cluster meanwhile, whatever its backoff had reached.");
     p();
   }
+  // bench/idle.ts: the controller at rest.
+  if (results.idle) lines.push(...renderIdle(results.idle as IdleResult, where));
   p("## Where the time and the memory go (findings of 2026-12-01, not regenerated)");
   p();
   p("- Time to ready: `npx tsx bench/trace.ts slow` (with `BENCH_LOG_LEVEL=debug`: the controller's reconciles,");

@@ -35,7 +35,8 @@ import { createManagementLifClients, type ManagementLifClients } from "./ontap-e
 import type { CachedManagedResource, ManagedResourceCache } from "./ontap-extension/trident.js";
 import { PROJECT_ANNOTATION } from "./ontap-extension/inputs.js";
 import { type Controller, createController } from "./runtime/controller.js";
-import { COMPONENT_SECRET_NAMES } from "./ontap-extension/components.js";
+import { COMPONENT_SECRET_NAMES, SHOOT_COMPONENTS } from "./ontap-extension/components.js";
+import { createClusterwideNetworkPolicyRule } from "./ontap-extension/firewall.js";
 import { isManagedResourceHealthy, MANAGED_RESOURCE_NAMES, MANAGED_RESOURCE_ORIGIN } from "./trident/index.js";
 import { svmNameFor } from "./ontap-extension/plan.js";
 import { createEventRecorder } from "./runtime/events.js";
@@ -642,6 +643,17 @@ function storageHealthCheck(
     extensions: () => (opts.leaderElection && !manager.isLeader() ? [] : caches.extensions.list()),
     intervalMs,
     lifClients: parts.managementLifClients,
+    // A round reads the caches, not the API server; the firewall rule is the actuator's (one read a minute).
+    caches: {
+      cluster: (namespace) => caches.clusters.get(undefined, namespace),
+      managedResources: (namespace) =>
+        SHOOT_COMPONENTS.flatMap((c) => {
+          const mr = caches.managedResources.get(namespace, c.name);
+          return mr ? [{ ...mr, metadata: { ...mr.metadata, name: c.name } }] : [];
+        }),
+    },
+    clusterwideNetworkPolicy: createClusterwideNetworkPolicyRule(parts.kube, opts.config.clusterwideNetworkPolicy),
+    ...(opts.config.healthCheck?.passwordProofMs ? { passwordProofMs: opts.config.healthCheck.passwordProofMs } : {}),
     registry: parts.metrics.registry,
     logger: opts.logger,
     // The shoots' API servers as Gardener offers them (their Service in the shoot namespace + a token-requestor Secret).

@@ -232,9 +232,17 @@ export const ComponentConfigFile = z
       .default({ clusterListMaxAgeSeconds: 300 }),
     /** The periodic storage health check (src/health): how often each shoot is checked; 0 turns it off. */
     healthCheck: z
-      .object({ intervalSeconds: z.number().min(0).default(30) })
+      .object({
+        intervalSeconds: z.number().min(0).default(30),
+        /**
+         * How often each shoot's stored password is proven by a login at its SVM management LIF (each shoot at
+         * its own offset into the period); 0: at every check. The SVM, LIFs and ManagedResources are checked
+         * every interval whatever this says.
+         */
+        passwordProofSeconds: z.number().min(0).default(600),
+      })
       .strict()
-      .default({ intervalSeconds: 30 }),
+      .default({ intervalSeconds: 30, passwordProofSeconds: 600 }),
   })
   // Unknown top-level keys are ignored with a warning (the Go extension's decoder ignores them too).
   .passthrough();
@@ -307,7 +315,7 @@ export interface ComponentConfig {
   /** Optional in code that builds a config by hand; parsing always fills it (see PasswordRulesEntry). */
   passwordRules?: z.output<typeof PasswordRulesEntry>;
   /** Storage health check interval (the file's default is 30 s); absent or 0: no health check (tests that count requests). */
-  healthCheck?: { intervalMs: number };
+  healthCheck?: { intervalMs: number; /** Absent or 0: the password is proven at every check. */ passwordProofMs?: number };
   /** How long a cluster's aggregate list is used (svm-aggregates.ts); absent in hand-built configs: 5 minutes. */
   aggregateAssignment?: { clusterListMaxAgeMs: number };
   /** Things an operator should fix but that do not stop the controller (never contain a secret). */
@@ -463,7 +471,7 @@ export function parseComponentConfig(text: string, source: string, readFile: Rea
     },
     credentialsVerification: cfg.credentialsVerification,
     passwordRules: cfg.passwordRules,
-    healthCheck: { intervalMs: cfg.healthCheck.intervalSeconds * 1000 },
+    healthCheck: { intervalMs: cfg.healthCheck.intervalSeconds * 1000, passwordProofMs: cfg.healthCheck.passwordProofSeconds * 1000 },
     aggregateAssignment: { clusterListMaxAgeMs: cfg.aggregateAssignment.clusterListMaxAgeSeconds * 1000 },
     warnings,
   };

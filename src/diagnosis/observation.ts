@@ -1,4 +1,5 @@
 import type { DesiredLif } from "../ontap-extension/plan.js";
+import type { LoginAnswer, PasswordProof } from "../observation/observed.js";
 
 /**
  * What `doctor` saw of one shoot, as plain data. It is built so that it cannot hold a secret: Secrets are
@@ -61,11 +62,7 @@ export interface SecretFacts {
 }
 
 /** What ONTAP said when the doctor logged in with a stored password. */
-export type AuthCheck =
-  | { result: "ok" }
-  | { result: "rejected" }
-  | { result: "no-answer"; error: string }
-  | { result: "not-checked"; why: string };
+export type AuthCheck = LoginAnswer;
 
 export interface ManagedResourceFacts {
   name: string;
@@ -94,5 +91,7 @@ export interface ShootObservation {
   legacySecret?: Read<SecretFacts>;
   password?: AuthCheck;
   pendingPassword?: AuthCheck;
+  /** Which stored password authenticates, from the two answers above. */
+  proof?: PasswordProof;
   managedResources?: Read<ManagedResourceFacts[]>;
 }

@@ -11,7 +11,9 @@ import { planShoot, type ShootPlan } from "../ontap-extension/plan.js";
 import type { ManagementLifClients } from "../ontap-extension/lif-clients.js";
 import { createClusterwideNetworkPolicyRule } from "../ontap-extension/firewall.js";
 import type { Verdict } from "../ontap-extension/verify-credentials.js";
-import { credentialVerifiers } from "../ontap-extension/verifiers.js";
+import { credentialVerifiers, type VerifierFor } from "../ontap-extension/verifiers.js";
+import { liveReader, type OntapReader } from "../observation/ontap-reader.js";
+import { passwordProof } from "../observation/observed.js";
 import { expectedComponentNames } from "../ontap-extension/components.js";
 import { isManagedResourceHealthy, type ManagedResourceLike } from "../trident/index.js";
 import type {
@@ -39,6 +41,39 @@ export interface DoctorDeps {
   now?: () => Date;
   /** The controller's pools to the management LIFs, under its per-cluster gates (the health check); default: a client per check. */
   lifClients?: ManagementLifClients;
+  /** Where the reads come from; each default is a request (the doctor looks once, now). */
+  sources?: ObservationSources;
+}
+
+/**
+ * The running controller's sources of what `observeShoot` reads, so a health round costs no request per shoot
+ * for what the process already holds: the Extension, its Cluster and the ManagedResources from the informer
+ * caches, the firewall rule the actuator caches, ONTAP from the clusters' bulk inventory, and the stored
+ * passwords proven at most once per period (the last answers reused in between).
+ */
+export interface ObservationSources {
+  extension?: (namespace: string) => Extension | undefined;
+  /** A cache miss falls back to a GET (a Cluster created a moment ago). */
+  cluster?: (namespace: string) => Cluster | undefined;
+  managedResources?: (namespace: string) => (ManagedResourceLike & { metadata: { name: string } })[];
+  clusterwideNetworkPolicy?: () => Promise<boolean>;
+  ontap?: OntapReader;
+  verifierFor?: VerifierFor;
+  passwords?: PasswordProofs;
+}
+
+/** What the Secret reads and the logins answered last time, for observations that do not prove anew. */
+export interface StoredProof {
+  secret: NonNullable<ShootObservation["secret"]>;
+  legacySecret: NonNullable<ShootObservation["legacySecret"]>;
+  password: AuthCheck;
+  pendingPassword?: AuthCheck;
+}
+
+export interface PasswordProofs {
+  /** The last proof of the shoot when it is still good to use; undefined: read the Secrets and prove now. */
+  reuse(namespace: string): StoredProof | undefined;
+  record(namespace: string, proof: StoredProof): void;
 }
 
 export const EXTENSION_TYPE = "ontap";
@@ -62,10 +97,13 @@ export async function observeShoot(deps: DoctorDeps, namespace: string): Promise
     expected: undefined,
     clusters: [],
   };
+  const sources = deps.sources ?? {};
+  const ontap = sources.ontap ?? liveReader;
   let extension: Extension | undefined;
   try {
-    const { items } = await deps.kube.list<Extension>(Extensions, namespace);
-    extension = items.find((ext) => ext.spec?.type === EXTENSION_TYPE);
+    extension = sources.extension
+      ? sources.extension(namespace)
+      : (await deps.kube.list<Extension>(Extensions, namespace)).items.find((ext) => ext.spec?.type === EXTENSION_TYPE);
     observation.extension = { ok: true, value: extension ? extensionFacts(extension) : undefined };
   } catch (err) {
     observation.extension = failed(err);
@@ -74,7 +112,7 @@ export async function observeShoot(deps: DoctorDeps, namespace: string): Promise
 
   let plan: ShootPlan;
   try {
-    const cluster = await deps.kube.get<Cluster>(Clusters, undefined, namespace);
+    const cluster = sources.cluster?.(namespace) ?? (await deps.kube.get<Cluster>(Clusters, undefined, namespace));
     plan = planShoot(decodeShootInputs(extension, cluster));
     // A shoot taken over from the Go extension may keep the user named by the shoot name (plan.ts legacyUsername):
     // the one the controller recorded is the one to inspect.
@@ -86,15 +124,18 @@ export async function observeShoot(deps: DoctorDeps, namespace: string): Promise
   }
   // The controller's rule for trident-cwnp: configured, or the seed has a namespace `firewall` (Go's rule); a
   // failed read expects it (the doctor reports, it never deletes).
-  const clusterwideNetworkPolicy = await createClusterwideNetworkPolicyRule(deps.kube, deps.config.clusterwideNetworkPolicy)().catch(() => true);
+  const cwnpRule = sources.clusterwideNetworkPolicy ?? createClusterwideNetworkPolicyRule(deps.kube, deps.config.clusterwideNetworkPolicy);
+  const clusterwideNetworkPolicy = await cwnpRule().catch(() => true);
   observation.expected = { ok: true, value: expectedState(plan, { ...deps.config, clusterwideNetworkPolicy }) };
 
   // ONTAP first, the Secret after: the controller writes the Secret before it touches the account, so in
   // this order a reconcile running meanwhile can only look "Secret ahead of ONTAP" (its normal in-between
   // state), never "user without Secret".
   const [clusters, managedResources] = await Promise.all([
-    Promise.all(deps.clients.map((client) => askCluster(client, plan.svmName))),
-    read(() => deps.kube.list<ManagedResourceLike & { metadata: { name: string } }>(ManagedResources, namespace)),
+    Promise.all(deps.clients.map((client) => askCluster(ontap, client, plan.svmName))),
+    sources.managedResources
+      ? { ok: true as const, value: { items: sources.managedResources(namespace) } }
+      : read(() => deps.kube.list<ManagedResourceLike & { metadata: { name: string } }>(ManagedResources, namespace)),
   ]);
   observation.clusters = clusters;
   observation.managedResources = managedResources.ok
@@ -103,12 +144,12 @@ export async function observeShoot(deps: DoctorDeps, namespace: string): Promise
 
   const inspected = chooseInspected(clusters, extensionFacts(extension).recordedCluster);
   const client = inspected ? deps.clients.find((c) => c.cluster === inspected.cluster) : undefined;
-  let account: Read<Awaited<ReturnType<OntapClient["getAccount"]>>> | undefined;
+  let account: Read<Awaited<ReturnType<OntapReader["account"]>>> | undefined;
   if (inspected && client) {
     observation.inspectedCluster = inspected.cluster;
     const [lifs, accountRead] = await Promise.all([
-      read(() => client.listInterfaces(inspected.svm.uuid)),
-      read(() => client.getAccount(inspected.svm.uuid, plan.username)),
+      read(() => ontap.interfaces(client, inspected.svm.uuid)),
+      read(() => ontap.account(client, inspected.svm.uuid, plan.username)),
     ]);
     account = accountRead;
     observation.lifs = lifs.ok
@@ -117,6 +158,17 @@ export async function observeShoot(deps: DoctorDeps, namespace: string): Promise
     observation.account = accountRead.ok
       ? { ok: true, value: accountRead.value ? { found: true, role: accountRead.value.role, locked: accountRead.value.locked } : { found: false } }
       : accountRead;
+  }
+
+  // A proof still good to use (the health check proves each shoot once per period): its Secret facts and
+  // answers stand, unless the account it was made for is gone now.
+  const userMissing = account?.ok === true && !account.value;
+  const reused = inspected && client && !userMissing ? sources.passwords?.reuse(namespace) : undefined;
+  if (reused) {
+    Object.assign(observation, { secret: reused.secret, legacySecret: reused.legacySecret, password: reused.password });
+    if (reused.pendingPassword) observation.pendingPassword = reused.pendingPassword;
+    observation.proof = passwordProof(reused.password, reused.pendingPassword);
+    return observation;
   }
 
   const [secret, legacySecret] = await Promise.all([
@@ -129,12 +181,12 @@ export async function observeShoot(deps: DoctorDeps, namespace: string): Promise
   if (!inspected || !client) {
     const why = clusters.some((c) => c.kind === "no-answer") ? "the SVM's cluster is not known" : "there is no SVM";
     observation.password = { result: "not-checked", why };
+    observation.proof = passwordProof(observation.password, undefined);
     return observation;
   }
 
   // The passwords live in this scope only; the observation keeps what ONTAP answered.
   const stored = secret.ok ? decodeCredentials(secret.value) : {};
-  const userMissing = account?.ok === true && !account.value;
   const check = async (password: string | undefined, what: string): Promise<AuthCheck> => {
     if (!secret.ok) return { result: "not-checked", why: "the seed Secret could not be read" };
     if (!password) return { result: "not-checked", why: `no ${what} is stored` };
@@ -143,9 +195,17 @@ export async function observeShoot(deps: DoctorDeps, namespace: string): Promise
     return authCheck(await verify(plan.username, password));
   };
   // Where the controller proves it: at the SVM management LIF, with the same settings.
-  const verify = credentialVerifiers(deps.config, deps.lifClients ? { lifClients: deps.lifClients } : {})(client.cluster, client, plan.inputs.managementLif);
+  const verifierFor = sources.verifierFor ?? credentialVerifiers(deps.config, deps.lifClients ? { lifClients: deps.lifClients } : {});
+  const verify = verifierFor(client.cluster, client, plan.inputs.managementLif);
   observation.password = await check(stored.password, "password");
   if (stored.pendingPassword) observation.pendingPassword = await check(stored.pendingPassword, "pendingPassword");
+  observation.proof = passwordProof(observation.password, observation.pendingPassword);
+  sources.passwords?.record(namespace, {
+    secret: observation.secret,
+    legacySecret: observation.legacySecret,
+    password: observation.password,
+    ...(observation.pendingPassword ? { pendingPassword: observation.pendingPassword } : {}),
+  });
   return observation;
 }
 
@@ -201,10 +261,10 @@ function extensionFacts(ext: Extension): ExtensionFacts {
   return facts;
 }
 
-async function askCluster(client: OntapClient, svmName: string): Promise<ClusterAnswer> {
+async function askCluster(ontap: OntapReader, client: OntapClient, svmName: string): Promise<ClusterAnswer> {
   let records: Svm[];
   try {
-    records = await client.findSvmsByName(svmName);
+    records = await ontap.svmsNamed(client, svmName);
   } catch (err) {
     return { cluster: client.cluster, kind: "no-answer", error: messageOf(err) };
   }

@@ -3,7 +3,7 @@ import { isConflict } from "../kube/errors.js";
 import { Extensions } from "../kube/resources.js";
 import { requestAwaitsStatus } from "./request.js";
 import { buildStatusPatch, type StatusUpdate, statusPatchIsNoop } from "./status.js";
-import type { Extension, LastOperationState } from "./types.js";
+import type { Condition, Extension, LastOperationState } from "./types.js";
 
 /** The two calls status writing needs: a merge patch (of the status subresource) and a re-read on conflict. */
 export type StatusClient = Pick<KubeClient, "mergePatch" | "get">;
@@ -33,6 +33,12 @@ export interface StatusUpdater {
   error(extension: Extension, state: Extract<LastOperationState, "Error" | "Failed">, update: OperationStatus): Promise<Extension>;
   /** `status.providerStatus` fields merged in at once (an actuator's, e.g. a placement before a create). */
   providerStatus(extension: Extension, fields: Record<string, unknown>): Promise<Extension>;
+  /**
+   * `status.conditions` as `next` makes them from the current ones (the health check's), or nothing sent when
+   * it answers undefined. `next` decides alone what is a change: a condition refreshed only in its
+   * lastUpdateTime is written (gardenlet calls health conditions outdated when that stops moving).
+   */
+  conditions(extension: Extension, next: (current: readonly Condition[]) => Condition[] | undefined): Promise<Extension>;
 }
 
 const STATUS_CONFLICT_RETRIES = 5;
@@ -53,6 +59,11 @@ export function createStatusUpdater(kube: StatusClient, now: () => Date = () => 
     error: (extension, state, update) => write(extension, { ...update, state }),
     providerStatus: (extension, fields) =>
       writeStatus(kube, extension, (current) => ({ providerStatus: { ...(current.status?.providerStatus ?? {}), ...fields } })),
+    conditions: (extension, next) =>
+      writeStatus(kube, extension, (current) => {
+        const conditions = next(current.status?.conditions ?? []);
+        return conditions === undefined ? undefined : { conditions };
+      }, true),
   };
 }
 
@@ -89,12 +100,15 @@ function answersRequest(current: Extension, patch: Record<string, unknown>): boo
 async function writeStatus(
   kube: StatusClient,
   extension: Extension,
-  makePatch: (current: Extension) => Record<string, unknown>,
+  makePatch: (current: Extension) => Record<string, unknown> | undefined,
+  /** `makePatch` has decided what is a change (undefined: none); its patch is sent as it is. */
+  decided = false,
 ): Promise<Extension> {
   let current = extension;
   for (let attempt = 0; ; attempt++) {
     const patch = makePatch(current);
-    if (statusPatchIsNoop(current, patch) && !answersRequest(current, patch)) return current;
+    if (patch === undefined) return current;
+    if (!decided && statusPatchIsNoop(current, patch) && !answersRequest(current, patch)) return current;
     try {
       return await kube.mergePatch<Extension>(
         Extensions,

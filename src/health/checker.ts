@@ -5,14 +5,17 @@ import type { Gauge, Registry } from "prom-client";
 import { Gauge as PromGauge } from "prom-client";
 import type { ComponentConfig } from "../config/component-config.js";
 import { rowsFor } from "../diagnosis/diagnose.js";
-import { type DoctorDeps, observeShoot } from "../diagnosis/observe.js";
-import type { Condition, Extension } from "../extension/types.js";
-import { isConflict } from "../kube/errors.js";
+import { type DoctorDeps, type ObservationSources, observeShoot, type StoredProof } from "../diagnosis/observe.js";
+import { createStatusUpdater, type StatusUpdater } from "../extension/status-updater.js";
+import type { Cluster, Condition, Extension } from "../extension/types.js";
 import type { KubeClient } from "../kube/client.js";
-import { Extensions } from "../kube/resources.js";
 import type { Logger } from "../log.js";
 import { METRIC_PREFIX } from "../metrics/index.js";
 import type { OntapClient } from "../ontap/index.js";
+import { createInventoryCache } from "../observation/cluster-inventory.js";
+import { inventoryReader } from "../observation/ontap-reader.js";
+import { createProofSchedule } from "../observation/proof-schedule.js";
+import { credentialVerifiers } from "../ontap-extension/verifiers.js";
 import { evaluateHealth, type HealthCondition, type HealthReport, type WebhookProbe } from "./evaluate.js";
 import type { ShootAccess } from "./shoot-access.js";
 import { observeShootTrident, shootTridentRows } from "./shoot-trident.js";
@@ -21,14 +24,24 @@ import { observeShootTrident, shootTridentRows } from "./shoot-trident.js";
  * The periodic storage health check: every `intervalMs`, for each settled Extension this controller handles,
  * observe the shoot read-only (the doctor's observation: SVM, LIFs, the stored password authenticating,
  * ManagedResources) and probe the shoot webhook, then write the conditions of evaluate.ts into the Extension's
- * status and the per-shoot gauges. Nothing is written to ONTAP; the only write is the status subresource,
- * and only when a condition changed or its last update is older than the interval (gardenlet treats
- * health conditions that stop being updated as outdated, so they are refreshed, like Gardener's library does).
+ * status and the per-shoot gauges. Nothing is written to ONTAP; the only write is the status subresource
+ * (through the StatusUpdater, the reconciler's one merge-and-conflict path), and only when a condition changed.
+ * An unchanged condition is not rewritten to move its lastUpdateTime: gardenlet's shoot care judges an
+ * extension's health report stale by the extension's heartbeat Lease (`CheckExtensionCondition` compares
+ * `LastHeartbeatTime` with `staleExtensionHealthChecks.threshold`), not by the condition's lastUpdateTime.
+ *
+ * What a round costs does not grow with the shoots but for one thing: ONTAP is read once per cluster and
+ * round (the bulk inventory of observation/cluster-inventory.ts: SVMs, interfaces, accounts), the Kubernetes
+ * objects come from the controller's caches, and each shoot's stored password is proven (a login at its SVM
+ * management LIF) once per `passwordProofMs`, at its own offset into that period. So a stopped or missing SVM,
+ * a LIF down or gone, an unhealthy ManagedResource shows within one interval; a password ONTAP rejects within
+ * the proof period (a rejected or unanswered proof is repeated every interval until it works).
  */
 export interface HealthCheckerOptions {
   kube: KubeClient;
   clients: readonly OntapClient[];
-  config: Pick<ComponentConfig, "extensionClass" | "clusterwideNetworkPolicy" | "shootWebhook">;
+  config: Pick<ComponentConfig, "extensionClass" | "clusterwideNetworkPolicy" | "shootWebhook"> &
+    Partial<Pick<ComponentConfig, "clusters" | "credentialsVerification">>;
   /**
    * Where the webhook probe goes; without it, `config.shootWebhook` (hand-made TLS) or nothing. The controller
    * passes its self-managed webhook here (its Service URL and the CA bundle of the moment).
@@ -44,7 +57,21 @@ export interface HealthCheckerOptions {
   lifClients?: DoctorDeps["lifClients"];
   /** The way into each shoot's API server (shoot-access.ts); without it the shoot-side checks are left out. */
   shootAccess?: ShootAccess;
+  /** The controller's caches of Clusters and of its ManagedResources; without them, each check reads the API server. */
+  caches?: {
+    cluster(namespace: string): Cluster | undefined;
+    managedResources: NonNullable<ObservationSources["managedResources"]>;
+  };
+  /** The actuator's firewall rule (its namespace read is cached); default: one of the checker's own. */
+  clusterwideNetworkPolicy?: () => Promise<boolean>;
+  /** How often each shoot's stored password is proven; default (and 0): at every check. */
+  passwordProofMs?: number;
+  /** Unchanged conditions are rewritten once they are older than this; default never (see above). */
+  conditionRefreshMs?: number;
+  /** Default: one on `kube`. */
+  statusUpdater?: StatusUpdater;
 }
+
 
 export interface HealthChecker {
   /** One round over every Extension now (tests; the loop calls it every interval). */
@@ -86,19 +113,39 @@ function gauges(registry: Registry): HealthGauges {
 export function startHealthChecker(opts: HealthCheckerOptions): HealthChecker {
   const metrics = gauges(opts.registry);
   const now = opts.now ?? (() => new Date());
-  const deps = { kube: opts.kube, clients: opts.clients, config: opts.config, now, ...(opts.lifClients ? { lifClients: opts.lifClients } : {}) };
+  const statusUpdater = opts.statusUpdater ?? createStatusUpdater(opts.kube, now);
+  const refreshMs = opts.conditionRefreshMs ?? Number.POSITIVE_INFINITY;
+  const proofs = createProofSchedule<StoredProof>({ periodMs: opts.passwordProofMs ?? 0 });
+  // Built once for the process (the doctor builds them per look).
+  const shared: ObservationSources = {
+    verifierFor: credentialVerifiers(opts.config, opts.lifClients ? { lifClients: opts.lifClients } : {}),
+    passwords: {
+      reuse: (namespace) => proofs.reuse(namespace),
+      record: (namespace, proof) => proofs.record(namespace, proof, proof.password.result === "ok" && proof.pendingPassword?.result !== "rejected"),
+    },
+    ...(opts.clusterwideNetworkPolicy ? { clusterwideNetworkPolicy: opts.clusterwideNetworkPolicy } : {}),
+    ...(opts.caches
+      ? { cluster: (namespace: string) => opts.caches?.cluster(namespace), managedResources: (namespace: string) => opts.caches?.managedResources(namespace) ?? [] }
+      : {}),
+  };
+  /** One bulk inventory per cluster for a round (or a lone check), shared by every shoot it looks at. */
+  const roundReader = () => inventoryReader(createInventoryCache({ clients: opts.clients, maxAgeMs: Number.POSITIVE_INFINITY }));
   const target =
     opts.webhook ??
     (opts.config.shootWebhook ? { url: opts.config.shootWebhook.url, caBundle: caFileReader(opts.config.shootWebhook.caFile) } : undefined);
   const probe = createWebhookProbe(target);
   const stopping = new AbortController();
 
-  const checkOne = async (namespace: string, name: string): Promise<HealthReport | undefined> => {
-    const ext = opts.extensions().find((e) => e.metadata.namespace === namespace && e.metadata.name === name);
-    if (!ext || !due(ext)) return undefined;
-    const [observation, webhook, shootRows] = await Promise.all([observeShoot(deps, namespace), probe(), shootSide(ext)]);
+  const checkShoot = async (ext: Extension, ontap: ObservationSources["ontap"], webhook: WebhookProbe): Promise<HealthReport> => {
+    const namespace = ext.metadata.namespace ?? "";
+    const sources: ObservationSources = { ...shared, extension: () => ext, ...(ontap ? { ontap } : {}) };
+    const [observation, shootRows] = await Promise.all([
+      observeShoot({ kube: opts.kube, clients: opts.clients, config: opts.config, now, sources }, namespace),
+      shootSide(ext),
+    ]);
     const report = evaluateHealth({ observation, rows: rowsFor(observation), webhook, shootRows });
-    await writeConditions(opts.kube, namespace, name, report.conditions, now(), opts.intervalMs);
+    // Built on the cached Extension: a conflict (it moved meanwhile) re-reads it and merges again.
+    await statusUpdater.conditions(ext, (current) => mergeConditions(current, report.conditions, now(), refreshMs));
     record(metrics, namespace, report);
     recorded.set(namespace, new Set(report.conditions.map((c) => c.type)));
     return report;
@@ -106,6 +153,12 @@ export function startHealthChecker(opts: HealthCheckerOptions): HealthChecker {
 
   // Trident's own view in the shoot (shoot-trident.ts), beside the seed and ONTAP observation.
   const shootSide = async (ext: Extension) => (opts.shootAccess ? shootTridentRows(await observeShootTrident(opts.shootAccess, ext)) : []);
+
+  const checkOne = async (namespace: string, name: string): Promise<HealthReport | undefined> => {
+    const ext = opts.extensions().find((e) => e.metadata.namespace === namespace && e.metadata.name === name);
+    if (!ext || !due(ext)) return undefined;
+    return checkShoot(ext, roundReader(), await probe());
+  };
 
   // The shoots with series (and the condition types each has): 14 series per shoot must not outlive its
   // Extension, or a seed's /metrics (and the alerts on it) keep every shoot it ever had.
@@ -125,12 +178,16 @@ export function startHealthChecker(opts: HealthCheckerOptions): HealthChecker {
 
   const checkAll = async () => {
     sweep();
-    for (const ext of opts.extensions()) {
+    const due_ = opts.extensions().filter((ext) => ext.metadata.namespace && due(ext));
+    if (due_.length === 0) return;
+    // The webhook is one server for every shoot, and ONTAP is read once per cluster: both once per round.
+    const ontap = roundReader();
+    const webhook = await probe();
+    for (const ext of due_) {
       if (stopping.signal.aborted) return;
-      const { namespace, name } = ext.metadata;
-      if (!namespace) continue;
+      const namespace = ext.metadata.namespace ?? "";
       try {
-        await checkOne(namespace, name);
+        await checkShoot(ext, ontap, webhook);
       } catch (err) {
         // A failed round is retried next interval; the conditions keep their last value meanwhile.
         opts.logger.warn({ namespace, err: (err as Error).message }, "storage health check failed");
@@ -149,7 +206,10 @@ export function startHealthChecker(opts: HealthCheckerOptions): HealthChecker {
   return {
     checkAll,
     checkOne,
-    forget,
+    forget(namespace) {
+      forget(namespace);
+      proofs.forget(namespace);
+    },
     async stop() {
       stopping.abort();
       await loop;
@@ -191,40 +251,6 @@ function forgetSeries(m: HealthGauges, namespace: string, conditions: ReadonlySe
   m.credentialsValid.remove({ namespace });
   for (const condition of conditions) m.conditionStatus.remove({ namespace, condition });
   m.lastCheck.remove({ namespace });
-}
-
-/**
- * Merge-patches `status.conditions` with the Extension's resourceVersion: the reconciler writes its own
- * condition (ReconcileEscalated) the same way, so neither overwrites the other; a conflict is retried once
- * on a fresh read, else left for the next round.
- */
-async function writeConditions(
-  kube: KubeClient,
-  namespace: string,
-  name: string,
-  conditions: HealthCondition[],
-  now: Date,
-  intervalMs: number,
-): Promise<void> {
-  for (let attempt = 0; attempt < 2; attempt++) {
-    const ext = await kube.get<Extension>(Extensions, namespace, name);
-    if (!ext) return;
-    const current = ext.status?.conditions ?? [];
-    const merged = mergeConditions(current, conditions, now, intervalMs);
-    if (merged === undefined) return;
-    try {
-      await kube.mergePatch(
-        Extensions,
-        namespace,
-        name,
-        { metadata: { resourceVersion: ext.metadata.resourceVersion }, status: { conditions: merged } },
-        { subresource: "status" },
-      );
-      return;
-    } catch (err) {
-      if (!isConflict(err) || attempt === 1) throw err;
-    }
-  }
 }
 
 /** The conditions after this check, or undefined when nothing changed and none is due for a refresh. */

@@ -28,6 +28,8 @@ export interface ChangePasswordInput {
 export interface AccountOperations {
   getAccount(ownerUuid: string, name: string, opts?: CallOptions): Promise<Account | undefined>;
   listAccounts(ownerUuid: string, opts?: CallOptions): Promise<Account[]>;
+  /** Every account of the cluster, its owner's uuid, role and lock (the bulk observation). */
+  listAllAccounts(opts?: CallOptions): Promise<Account[]>;
   createAccount(input: CreateAccountInput, opts?: CallOptions): Promise<Account>;
   /** Already gone counts as deleted. */
   deleteAccount(ownerUuid: string, name: string, opts?: CallOptions): Promise<void>;
@@ -112,6 +114,19 @@ export function accountOperations(r: Requester): AccountOperations {
             method: "GET",
             endpoint: ENDPOINTS.accounts,
             query: { "owner.uuid": exactFilterValue(ownerUuid, "SVM uuid"), fields: ACCOUNT_FIELDS },
+            signal: callOpts.signal,
+          },
+          AccountRecord,
+        );
+      },
+
+      listAllAccounts(callOpts = {}) {
+        return listAll(
+          {
+            operation: "list accounts",
+            method: "GET",
+            endpoint: ENDPOINTS.accounts,
+            query: { fields: ["name", "owner.uuid", "role.name", "locked"] },
             signal: callOpts.signal,
           },
           AccountRecord,

@@ -19,6 +19,8 @@ export interface CreateInterfaceInput {
 
 export interface InterfaceOperations {
   listInterfaces(svmUuid: string, opts?: CallOptions): Promise<Lif[]>;
+  /** Every IP interface of the cluster with its SVM's uuid (the bulk observation). */
+  listAllInterfaces(opts?: CallOptions): Promise<Lif[]>;
   createInterface(input: CreateInterfaceInput, opts?: CallOptions): Promise<Lif>;
   patchInterface(uuid: string, change: { ipAddress: string; netmask: string }, opts?: CallOptions): Promise<void>;
   /** Already gone counts as deleted. */
@@ -55,6 +57,19 @@ export function interfaceOperations(r: Requester): InterfaceOperations {
             method: "GET",
             endpoint: ENDPOINTS.interfaces,
             query: { "svm.uuid": exactFilterValue(svmUuid, "SVM uuid"), fields: LIF_FIELDS },
+            signal: callOpts.signal,
+          },
+          InterfaceRecord,
+        );
+      },
+
+      listAllInterfaces(callOpts = {}) {
+        return listAll(
+          {
+            operation: "list interfaces",
+            method: "GET",
+            endpoint: ENDPOINTS.interfaces,
+            query: { fields: ["uuid", "name", "ip.address", "ip.netmask", "state", "svm.uuid"] },
             signal: callOpts.signal,
           },
           InterfaceRecord,

@@ -114,10 +114,12 @@ export const InterfaceRecord = z
     location: z.object({ home_node: z.object({ uuid: z.string().optional() }).optional() }).optional(),
     service_policy: z.object({ name: z.string().optional() }).optional(),
     state: z.string().optional(),
+    svm: z.object({ uuid: z.string().optional() }).optional(),
   })
   .transform((r) => {
     const lif: Lif = { uuid: r.uuid, name: r.name, ipAddress: r.ip.address, netmask: r.ip.netmask };
     if (r.state !== undefined) lif.state = r.state;
+    if (r.svm?.uuid !== undefined) lif.svmUuid = r.svm.uuid;
     const home = r.location?.home_node?.uuid;
     if (home !== undefined) lif.homeNodeUuid = home;
     if (r.service_policy?.name !== undefined) lif.servicePolicy = r.service_policy.name;
@@ -132,6 +134,8 @@ export interface Lif {
   servicePolicy?: string;
   /** Operational state as ONTAP reports it: "up" or "down". */
   state?: string;
+  /** The owning SVM, when the list was asked for it (the cluster-wide list). */
+  svmUuid?: string;
 }
 
 export const AccountRecord = z

@@ -7,6 +7,8 @@ import { type CallOptions, ENDPOINTS, type RequestSpec, type Requester } from ".
 // `ip_interfaces` and `aggregates` ride along so the LIF check and the aggregate check of a reconcile need no
 // request of their own.
 const SVM_FIELDS = ["uuid", "name", "state", "subtype", "nvme.enabled", "ip_interfaces", "aggregates"];
+// The bulk list leaves `ip_interfaces` out: it lacks the LIFs' state, which the interfaces list brings.
+const SVM_LIST_FIELDS = ["uuid", "name", "state", "subtype", "nvme.enabled"];
 
 export interface CreateSvmInput {
   name: string;
@@ -16,6 +18,8 @@ export interface CreateSvmInput {
 export interface SvmOperations {
   /** SVMs named `name` or `name-mc` (a MetroCluster sync-destination copy) on this cluster. */
   findSvmsByName(name: string, opts?: CallOptions): Promise<Svm[]>;
+  /** Every SVM of the cluster, without their interfaces (the bulk observation: one request per cluster, not per shoot). */
+  listSvms(opts?: CallOptions): Promise<Svm[]>;
   getSvm(uuid: string, opts?: CallOptions): Promise<Svm | undefined>;
   /** Never waits for the job: a 202 returns `{job}`, a 201 (or a create found by lookup) returns `{svm}`. */
   createSvm(input: CreateSvmInput, opts?: CallOptions): Promise<{ svm?: Svm; job?: JobRef }>;
@@ -55,6 +59,13 @@ export function svmOperations(r: Requester): SvmOperations {
   const ops: SvmOperations = {
       findSvmsByName(name, callOpts = {}) {
         return listAll(svmsByNameSpec(`find SVM ${name}`, svmNameFilter(name), callOpts.signal), SvmRecord);
+      },
+
+      listSvms(callOpts = {}) {
+        return listAll(
+          { operation: "list SVMs", method: "GET", endpoint: ENDPOINTS.svms, query: { fields: SVM_LIST_FIELDS }, signal: callOpts.signal },
+          SvmRecord,
+        );
       },
 
       getSvm(uuid, callOpts = {}) {

@@ -94,6 +94,25 @@ describe("status updater", () => {
     expect(s.calls[0]?.subresource).toBe("status");
   });
 
+  it("conditions (the health check's): merged on the newest object after a conflict, nothing sent when the merge says no change", async () => {
+    const s = store(extension({}, { conditions: [{ type: "ReconcileEscalated", status: "False", reason: "r", message: "m", lastTransitionTime: "t", lastUpdateTime: "t" }] }));
+    const status = createStatusUpdater(s.client, () => now);
+    const stale = s.current();
+    s.bump({ "someone.else/was": "here" });
+    const health = { type: "StorageHealthy", status: "True", reason: "HealthCheckSuccessful", message: "ok", lastTransitionTime: "t", lastUpdateTime: "t" } as const;
+    const seen: number[] = [];
+    const written = await status.conditions(stale, (current) => {
+      seen.push(current.length);
+      return [...current.filter((c) => c.type !== health.type), health];
+    });
+    // Built once on the stale copy, once on the re-read one; the reconciler's condition kept.
+    expect(seen).toEqual([1, 1]);
+    expect(written.status?.conditions?.map((c) => c.type)).toEqual(["ReconcileEscalated", "StorageHealthy"]);
+    expect(s.calls).toHaveLength(1);
+    await status.conditions(written, () => undefined);
+    expect(s.calls).toHaveLength(1);
+  });
+
   it("sends nothing when only timestamps would change, and skips the Processing announcement of a settled Extension", async () => {
     const s = store(extension());
     const status = createStatusUpdater(s.client, () => now);

@@ -22,11 +22,14 @@ const MAY_IMPORT: Record<string, string[]> = {
   webhook: ["trident", "kube", "log", "metrics"],
   extension: ["runtime", "kube", "log", "metrics"],
   "ontap-extension": ["extension", "runtime", "kube", "ontap", "trident", "webhook", "config", "log", "metrics"],
+  // Typed observations of ONTAP resources and the bulk cluster inventory: the client's reads, nothing else.
+  observation: ["ontap"],
   // The diagnosis reads both worlds as the controller would, but is no part of the process: no runtime, no assembly.
-  diagnosis: ["ontap-extension", "extension", "kube", "ontap", "trident", "config", "log", "metrics"],
+  diagnosis: ["observation", "ontap-extension", "extension", "kube", "ontap", "trident", "config", "log", "metrics"],
   // The doctor command: the diagnosis, its clients, its rendering.
   doctor: ["diagnosis", "kube", "ontap", "config"],
-  health: ["diagnosis", "extension", "kube", "ontap", "trident", "webhook", "config", "log", "metrics"],
+  // ontap-extension: the password is proven where and as the actuator proves it (verifiers.ts).
+  health: ["diagnosis", "observation", "ontap-extension", "extension", "kube", "ontap", "trident", "webhook", "config", "log", "metrics"],
   // An independent ONTAP: it shares no code with the client, so a client bug is not mirrored by a simulator bug.
   simulator: ["faults"],
   "startup-check": ["config", "ontap", "log"],
