@@ -30,6 +30,13 @@ const fleetSizes = full ? (process.env.BENCH_FLEET_SIZES ?? "100,300,1000").spli
 const FLEET_WORKERS = 32;
 const CAP = 8;
 
+// `--render`: docs/performance.md again from bench/results.json, nothing run.
+if (args.includes("--render")) {
+  const saved = JSON.parse(readFileSync(path.join(REPO_ROOT, "bench", "results.json"), "utf8")) as Record<string, unknown>;
+  writeFileSync(path.join(REPO_ROOT, "docs", "performance.md"), renderPerformanceDoc(saved));
+  log("wrote docs/performance.md from bench/results.json");
+  process.exit(0);
+}
 ensureBuilt();
 const started = Date.now();
 const machine = {

@@ -1,4 +1,5 @@
 /** docs/performance.md from bench/results.json: ratios first, then one table per scenario. */
+import type { GoSideBySideRow } from "./go-side-by-side.js";
 import type { FleetResult, NoopResult, RecoveryResult, TimeToReadyResult } from "./scenarios.js";
 
 interface Machine {
@@ -20,6 +21,13 @@ export function renderPerformanceDoc(results: Record<string, unknown>): string {
   const recovery = results.recovery as RecoveryResult | undefined;
   const date = String(results.date);
   const where = `${date}, ${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, Node ${machine.node}, load average at start ${machine.loadAverageAtStart.join(" / ")}`;
+  // A partial run keeps the other scenarios' figures: each section names the run that produced it.
+  const sources = (results.sources ?? {}) as Record<string, { command: string; date: string; loadAverageAtStart: number[] } | undefined>;
+  const madeBy = (scenario: string) => {
+    const s = sources[scenario];
+    return s ? `\`${s.command}\` · ${s.date}, ${machine.cores} cores (${machine.cpuModel}), load average at start ${s.loadAverageAtStart.join(" / ")}` : `\`npm run bench -- --full --only ${scenario}\` · ${where}`;
+  };
+  const goRows = (results.goSideBySide as GoSideBySideRow[] | undefined) ?? [];
   const lines: string[] = [];
   const p = (s = "") => lines.push(s);
   p("# Performance");
@@ -64,7 +72,7 @@ export function renderPerformanceDoc(results: Record<string, unknown>): string {
   if (noop) {
     p("## noop");
     p();
-    p(`\`npm run bench -- --full --only noop\` · ${where}`);
+    p(madeBy("noop"));
     p();
     p(`${noop.shoots} settled shoots over ${noop.projects} projects; Gardener's \`reconcile\` annotation on every one, ${noop.rounds} rounds; medians of the per-round averages. Profile: ${noop.profile}.`);
     p();
@@ -87,7 +95,7 @@ export function renderPerformanceDoc(results: Record<string, unknown>): string {
     ] as const) {
       p(`## timeToReady (${label})`);
       p();
-      p(`\`npm run bench -- --full --only timeToReady\` · ${where}`);
+      p(madeBy("timeToReady"));
       p();
       p(`Profile: ${r.profile}. Wall time from the Extension's creation to \`Succeeded\`, for the first shoot of a project and then a second one; ${r.projects} projects, medians.`);
       p();
@@ -99,11 +107,11 @@ export function renderPerformanceDoc(results: Record<string, unknown>): string {
       if (label === "latency profile") {
         p("Critical path of a first shoot (the ONTAP calls that must follow one another):");
         p();
-        r.criticalPathFirst.forEach((c, i) => p(`${i + 1}. ${c}`));
+        for (const [i, c] of r.criticalPathFirst.entries()) p(`${i + 1}. ${c}`);
         p();
         p("Of a second shoot (the SVM and its LIFs exist):");
         p();
-        r.criticalPathSecond.forEach((c, i) => p(`${i + 1}. ${c}`));
+        for (const [i, c] of r.criticalPathSecond.entries()) p(`${i + 1}. ${c}`);
         p();
         p("Not on the path, but in the measured time: the Kubernetes writes (finalizer, status, seed Secret twice,");
         p("ManagedResources and their Secrets), the resource manager marking `trident-crds` healthy, and the second");
@@ -115,21 +123,21 @@ export function renderPerformanceDoc(results: Record<string, unknown>): string {
   if (fleet.length > 0) {
     p("## fleet");
     p();
-    p(`\`npm run bench -- --full --only fleet\` · ${where}`);
+    p(madeBy("fleet"));
     p();
     p(`N Extensions over N/5 projects created at once (32 at a time from the benchmark), profile: ${fleet[0]?.profile}; per-cluster cap ${fleet[0]?.maxConcurrentPerCluster}, ${fleet[0]?.workers} workers. One run per size (a 1,000 run takes minutes). The controller ran with \`node ${(fleet[0]?.controllerNodeFlags ?? []).join(" ")}\` (read from its /proc/<pid>/cmdline; the image's ENTRYPOINT flags).`);
     p();
-    p("| Extensions | projects | wall until all Succeeded | p50 / p95 / p99 time to ready | peak ONTAP requests in flight per cluster | ONTAP requests (per Extension) | controller peak RSS | controller CPU |");
-    p("|---|---|---|---|---|---|---|---|");
+    p("| Extensions | projects | Cluster object | wall until all Succeeded | p50 / p95 / p99 time to ready | peak ONTAP requests in flight per cluster | ONTAP requests (per Extension) | controller peak RSS | controller CPU |");
+    p("|---|---|---|---|---|---|---|---|---|");
     for (const f of fleet) {
-      p(`| ${f.extensions} | ${f.projects} | ${f.wallSecondsUntilAllSucceeded} s | ${f.timeToReadySeconds.p50} / ${f.timeToReadySeconds.p95} / ${f.timeToReadySeconds.p99} s | ${f.peakConcurrentOntapRequestsPerCluster.join(" / ")} | ${f.ontapRequestsTotal} (${f.ontapRequestsPerExtension}) | ${f.controllerPeakRssMiB} MiB | ${f.controllerCpuSeconds} s |`);
+      p(`| ${f.extensions} | ${f.projects} | ${f.clusterObjectKiB ?? "?"} KiB | ${f.wallSecondsUntilAllSucceeded} s | ${f.timeToReadySeconds.p50} / ${f.timeToReadySeconds.p95} / ${f.timeToReadySeconds.p99} s | ${f.peakConcurrentOntapRequestsPerCluster.join(" / ")} | ${f.ontapRequestsTotal} (${f.ontapRequestsPerExtension}) | ${f.controllerPeakRssMiB} MiB | ${f.controllerCpuSeconds} s |`);
     }
     p();
   }
   if (recovery) {
     p("## recovery");
     p();
-    p(`\`npm run bench -- --full --only recovery\` · ${where}`);
+    p(madeBy("recovery"));
     p();
     p(`A settled fleet of ${recovery.extensions}; ${recovery.unreachableCluster} stops answering (every connection reset) for ${recovery.downSeconds} s, during which Gardener asks every Extension to reconcile, so each fails (no SVM lookup may count as absent) and backs off; then it answers again. Breaker: opens after ${recovery.breaker.consecutiveFailures} requests in a row without an answer, probes once per ${recovery.breaker.probeIntervalSeconds} s. Profile: ${recovery.profile}.`);
     p();
@@ -148,6 +156,28 @@ export function renderPerformanceDoc(results: Record<string, unknown>): string {
     p("The burst before the breaker opens is the requests already in flight or sent before 5 failures in a row;");
     p("after that the cluster sees one probe per second. When a probe is answered the breaker closes and enqueues");
     p("every Extension that was refused or failed on that cluster meanwhile, whatever its backoff had reached.");
+    p();
+  }
+  if (goRows.length > 0) {
+    p("## beside the Go extension");
+    p();
+    p(madeBy("goSideBySide"));
+    p();
+    p(`The fleet scenario run twice in one world each, once with the Go extension (${goRows[0]?.goBinary}, built from metal-stack/gardener-extension-ontap outside this repository: bench/go-side-by-side.ts says how and why) and once with this controller, one after the other: the same simulator (each cluster's management interface on its own address at port 443, as the Go extension dials it), profile ${goRows[0]?.profile}, the same kube-apiserver, stand-in resource manager, Clusters and Extensions; both at their chart's default of ${goRows[0]?.workers} concurrent reconciles (this one with its per-cluster cap of 8 ONTAP requests; the Go extension has none). A ratio is this controller's figure over the Go extension's: below 1 is ahead.`);
+    p();
+    p("| shoots | Cluster object | measure | Go extension | this one | ratio |");
+    p("|---|---|---|---|---|---|");
+    for (const r of goRows) {
+      const row = (label: string, key: keyof GoSideBySideRow["ratio"], unit: string) =>
+        p(`| ${r.shoots} | ${r.clusterObjectKiB} KiB | ${label} | ${r.go[key]}${unit} | ${r.ts[key]}${unit} | ${r.ratio[key]}x |`);
+      row("wall time until all Succeeded", "wallSeconds", " s");
+      row("p95 time to Succeeded", "p95Seconds", " s");
+      row("controller CPU for the creates", "controllerCpuSeconds", " s");
+      row("controller peak RSS", "controllerPeakRssMiB", " MiB");
+      row("ONTAP requests per shoot (create)", "ontapRequestsPerShoot", "");
+    }
+    p();
+    for (const r of goRows) p(`- ${r.shoots} shoots: load average at start ${r.loadAverageAtStart.join(" / ")}; peak ONTAP requests in flight per cluster: Go ${r.go.peakConcurrentOntapRequestsPerCluster.join(" / ")}, this one ${r.ts.peakConcurrentOntapRequestsPerCluster.join(" / ")}; goal (each figure at most the Go extension's) ${yes(r.goalMet)}.`);
     p();
   }
   p("## Where the time and the memory go (findings of 2026-12-01, not regenerated)");
