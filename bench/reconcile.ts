@@ -57,17 +57,37 @@ const results: Record<string, unknown> = {
   command,
   machine,
 };
-/** Where each scenario's figures came from (a partial run keeps the others'). */
-const sources = ((kept.sources as Record<string, unknown> | undefined) ?? {}) as Record<string, { command: string; date: string; loadAverageAtStart: number[] }>;
+/** Where each scenario's figures came from (a partial run keeps the others'), with the load around it. */
+interface Source {
+  command: string;
+  date: string;
+  loadAverageAtStart: number[];
+  loadAverageAtEnd?: number[];
+}
+const sources = ((kept.sources as Record<string, unknown> | undefined) ?? {}) as Record<string, Source>;
+// Figures kept from a run before `sources` existed belong to that run's command, date and load.
+const keptMachine = kept.machine as { loadAverageAtStart?: number[] } | undefined;
+for (const name of ["noop", "timeToReady", "fleet", "recovery", "goSideBySide", "idle"]) {
+  if (kept[name] !== undefined && !sources[name]) {
+    sources[name] = { command: String(kept.command), date: String(kept.date), loadAverageAtStart: keptMachine?.loadAverageAtStart ?? [] };
+  }
+}
 results.sources = sources;
+const load = () => os.loadavg().map((x) => Number(x.toFixed(2)));
+/** A scenario starts: its figures carry this run's command, the time, and the load at its start and end. */
 const ran = (name: string) => {
-  sources[name] = { command, date: results.date as string, loadAverageAtStart: machine.loadAverageAtStart };
+  sources[name] = { command, date: new Date().toISOString(), loadAverageAtStart: load() };
+};
+const finished = (name: string) => {
+  const source = sources[name];
+  if (source) source.loadAverageAtEnd = load();
 };
 
 if (only.has("noop")) {
   log("scenario noop");
   ran("noop");
   results.noop = await noop(full ? { shoots: 100, projects: 20, rounds: 3 } : { shoots: 10, projects: 5, rounds: 1 });
+  finished("noop");
 }
 if (only.has("timeToReady")) {
   log("scenario timeToReady");
@@ -77,22 +97,25 @@ if (only.has("timeToReady")) {
     latencyProfile: await timeToReady({ profile: PROFILES.slow, projects, goal: "path" }),
     simulatorDefault: await timeToReady({ profile: PROFILES.simDefault, projects, goal: "goExtension" }),
   };
+  finished("timeToReady");
 }
 if (only.has("fleet")) {
+  ran("fleet");
   const runs = [];
   for (const size of fleetSizes) {
     log(`scenario fleet ${size}`);
     runs.push(await fleet({ extensions: size, workers: FLEET_WORKERS, cap: CAP }));
   }
   results.fleet = runs;
-  ran("fleet");
+  finished("fleet");
 }
 if (only.has("goSideBySide")) {
   const bin = goExtensionBinary();
   if (full && bin) {
     log(`scenario goSideBySide (${bin})`);
-    results.goSideBySide = await goSideBySide({ bin, sizes: (process.env.BENCH_GO_SIZES ?? "100,300").split(",").map(Number) });
     ran("goSideBySide");
+    results.goSideBySide = await goSideBySide({ bin, sizes: (process.env.BENCH_GO_SIZES ?? "100,300").split(",").map(Number) });
+    finished("goSideBySide");
   } else if (onlyArg) {
     log(full ? "scenario goSideBySide skipped: GO_EXTENSION_BIN names no binary (see bench/go-side-by-side.ts)" : "scenario goSideBySide runs with --full only");
   }
@@ -101,6 +124,7 @@ if (only.has("recovery")) {
   log("scenario recovery");
   ran("recovery");
   results.recovery = await recovery(full ? { extensions: Number(process.env.BENCH_RECOVERY_EXTENSIONS ?? 300), downSeconds: 60, workers: FLEET_WORKERS, cap: CAP } : { extensions: 10, downSeconds: 8, workers: 8, cap: CAP });
+  finished("recovery");
 }
 results.benchSeconds = Math.round((Date.now() - started) / 1000);
 
