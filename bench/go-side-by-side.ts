@@ -17,10 +17,14 @@
  *   Cluster's Shoot annotation `cluster.metal-stack.io/project`;
  * - Gardener's webhook library: certificates it makes itself into Secrets of `--webhook-config-namespace`, a
  *   webhook server (`--webhook-config-mode=url`), the shoot webhook's ManagedResource per shoot;
- * - the heartbeat Lease in `--heartbeat-namespace`; leader election off, as this controller runs here.
+ * - the heartbeat Lease in `--heartbeat-namespace`; leader election off, as this controller runs here;
+ * - its working directory at its source tree: it reads Trident's manifests from the relative path
+ *   `charts/trident/resources/...` (its image's WORKDIR). GO_EXTENSION_SRC, else the recipe's build directory
+ *   ~/.cache/gardener-extension-ontap/build/<binary name>.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
 import path from "node:path";
 import { stringify } from "yaml";
 import { Namespaces } from "../src/kube/resources.js";
@@ -113,6 +117,13 @@ export async function goSideBySide(opts: { bin: string; sizes: number[] }): Prom
   return rows;
 }
 
+/** The Go extension's source tree (its charts/ are read at run time); the recipe leaves it beside the binary's name. */
+function goSourceTree(bin: string): string {
+  const dir = process.env.GO_EXTENSION_SRC ?? path.join(homedir(), ".cache", "gardener-extension-ontap", "build", path.basename(bin));
+  if (!existsSync(path.join(dir, "charts", "trident", "resources"))) throw new Error(`the Go extension reads charts/trident/resources from its working directory: ${dir} has none (set GO_EXTENSION_SRC)`);
+  return dir;
+}
+
 /** The Go extension as the world's controller: its configuration file, its flags, its namespaces; figures from /proc. */
 export async function spawnGoExtension(w: Parameters<NonNullable<WorldOptions["spawnController"]>>[0] & { bin: string }): Promise<ControllerChild> {
   const dir = path.join(w.dir, "go-extension");
@@ -151,6 +162,7 @@ export async function spawnGoExtension(w: Parameters<NonNullable<WorldOptions["s
       `--log-level=${process.env.BENCH_GO_LOG_LEVEL ?? "error"}`,
     ],
     {
+      cwd: goSourceTree(w.bin),
       stdio: ["ignore", out, out],
       env: { ...process.env, LEADER_ELECTION_NAMESPACE: GO_NAMESPACE, WEBHOOK_CONFIG_NAMESPACE: GO_NAMESPACE, POD_NAMESPACE: GO_NAMESPACE },
     },
