@@ -112,47 +112,34 @@ export function createOntapActuator(deps: ActuatorDeps): Actuator {
     await crdsWritten;
     if (ontap.kind === "requeue") return ontap;
 
-    // Trident and the shoot webhook are written while a password just set on ONTAP is proven and promoted: it
-    // was stored in the seed Secret before ONTAP saw it (secret first), so the shoot may hold it now. What status
-    // shows, and Succeeded, wait for the proof. Trident's components and the webhook do not depend on each
-    // other: both are written at once.
-    const { credentials, established } = ontap.value;
-    const trident = step("trident_render", () => steps.renderTrident(plan, credentials, releaseCrds)).then((plans) =>
-      plans.kind === "requeue" ? plans : step("trident", () => steps.trident(io, namespace, plans.value)),
-    );
-    const webhook = step("webhook", () => steps.webhook(io, namespace));
-    const [outcome, tridentResult, webhookResult] = await allSettled(established, trident, webhook);
-    if (tridentResult.kind === "requeue") return steps.waitForTridentCrds(io, namespace, tridentResult, outcome);
-    if (webhookResult.kind === "requeue") return webhookResult;
-    return reconciled(plan, outcome);
+    const plans = await step("trident_render", () => steps.renderTrident(plan, ontap.value.creds, releaseCrds));
+    if (plans.kind === "requeue") return plans;
+    // Trident's components and the shoot webhook do not depend on each other: both are written at once.
+    const [trident, webhook] = await Promise.all([
+      step("trident", () => steps.trident(io, namespace, plans.value, ontap.value)),
+      step("webhook", () => steps.webhook(io, namespace)),
+    ]);
+    if (trident.kind === "requeue") return trident;
+    if (webhook.kind === "requeue") return webhook;
+    return reconciled(plan, ontap.value);
   }
 
-  /**
-   * The ONTAP part of a reconcile, in order: the SVM, its LIFs, the shoot user's credentials. Done once the
-   * credentials are on ONTAP and stored; `established` is the whole outcome once a new password's proof and
-   * promotion (and the SVM's placement record) ended.
-   */
-  async function ontapSteps(io: OperationIo, plan: ShootPlan): Promise<StepResult<OntapInFlight>> {
+  /** The ONTAP part of a reconcile, in order: the SVM, its LIFs, the shoot user's proven credentials. */
+  async function ontapSteps(io: OperationIo, plan: ShootPlan): Promise<StepResult<OntapOutcome>> {
     const seedSecrets = steps.readSeedSecretsBesideSvmLookup(io, plan);
     const svm = await step("svm", () => steps.svm(io, plan));
     if (svm.kind === "requeue") return svm;
     const lifs = await step("lifs", () => steps.lifs(io, plan, svm.value));
     if (lifs.kind === "requeue") return lifs;
-    const inFlight = awaitedLater(steps.credentials(io, plan, svm.value, seedSecrets));
-    // The step is counted (and its error named) once, when the credentials are settled.
-    const settled = awaitedLater(step("credentials", async () => done(await (await inFlight).settled)).then(stepValue));
-    // Failed before the password was in hand: `settled` rejects with the step's own error.
-    const { username, password } = await inFlight.catch(() => settled);
-    const established = awaitedLater(
-      Promise.all([settled, svm.value.recorded]).then(([creds]) => ({ cluster: svm.value.cluster, svm: svm.value.svm, lifs: lifs.value, creds, at: now().getTime() })),
-    );
-    return done({ credentials: { username, password }, established });
+    const creds = await step("credentials", () => steps.credentials(io, plan, svm.value, seedSecrets));
+    if (creds.kind === "requeue") return creds;
+    return done({ cluster: svm.value.cluster, svm: svm.value.svm, lifs: lifs.value, creds: creds.value, at: now().getTime() });
   }
 
   /** The pass after one that stopped only to wait for trident-crds continues from what it established on ONTAP. */
-  function continuationAfterCrdWait(io: OperationIo): StepResult<OntapInFlight> | undefined {
+  function continuationAfterCrdWait(io: OperationIo): StepResult<OntapOutcome> | undefined {
     const remembered = crdWaits.take(io.key, io.ctx.extension.metadata.generation);
-    return remembered ? done({ credentials: remembered.creds, established: Promise.resolve(remembered) }) : undefined;
+    return remembered ? done(remembered) : undefined;
   }
 
   /** ManagedResources first (backward, each gone before the next, the webhook last), then ONTAP, then the Secret. */
@@ -208,28 +195,6 @@ export function createOntapActuator(deps: ActuatorDeps): Actuator {
   }
 
   return { reconcile, restore: reconcile, delete: remove, forceDelete, migrate };
-}
-
-/** The ONTAP steps' answer: the credentials to hand on now, and the outcome once their proof ended. */
-interface OntapInFlight {
-  credentials: { username: string; password: string };
-  established: Promise<OntapOutcome>;
-}
-
-/** The value of a step that never requeues. */
-function stepValue<T>(result: StepResult<T>): T {
-  if (result.kind === "requeue") throw new Error(`unexpected requeue: ${result.reason}`);
-  return result.value;
-}
-
-/**
- * Waits for every promise to settle (none is left running when the reconcile returns), then answers their
- * values, or throws the first rejection in argument order.
- */
-async function allSettled<A, B, C>(a: Promise<A>, b: Promise<B>, c: Promise<C>): Promise<[A, B, C]> {
-  const results = await Promise.allSettled([a, b, c]);
-  for (const r of results) if (r.status === "rejected") throw r.reason;
-  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as [A, B, C];
 }
 
 /** What status shows of a reconcile that established everything. */

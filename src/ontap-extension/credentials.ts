@@ -123,47 +123,12 @@ export async function readSeedSecrets(kube: KubeClient, plan: ShootPlan): Promis
   return { legacy: await kube.get<SecretObject>(Secrets, plan.legacySecret.namespace, plan.legacySecret.name) };
 }
 
-/**
- * The shoot user's credentials as a reconcile may build on them before their proof ends. A password just set on
- * ONTAP was stored in the seed Secret (as `pendingPassword`) before ONTAP saw it, so it may be handed to Trident
- * while it is proven at the LIF and promoted in the Secret; `settled` is the outcome once both ended (it rejects
- * as `ensureCredentials` would, e.g. when the new password does not authenticate). Any other outcome is settled
- * already.
- */
-export interface CredentialsInFlight {
-  username: string;
-  password: string;
-  settled: Promise<CredentialsResult>;
-}
-
-/** The credentials, proven (or known unverifiable) and stored: `startCredentials` awaited to the end. */
 export async function ensureCredentials(
   deps: CredentialsDeps,
   plan: ShootPlan,
   svm: Svm,
   seedSecrets?: Promise<SeedSecrets>,
 ): Promise<CredentialsResult> {
-  return (await startCredentials(deps, plan, svm, seedSecrets)).settled;
-}
-
-/** `ensureCredentials`, answering as soon as the password is known to be on ONTAP and stored (see CredentialsInFlight). */
-export async function startCredentials(
-  deps: CredentialsDeps,
-  plan: ShootPlan,
-  svm: Svm,
-  seedSecrets?: Promise<SeedSecrets>,
-): Promise<CredentialsInFlight> {
-  const result = await establishCredentials(deps, plan, svm, seedSecrets);
-  if ("settled" in result) return result;
-  return { username: result.username, password: result.password, settled: Promise.resolve(result) };
-}
-
-async function establishCredentials(
-  deps: CredentialsDeps,
-  plan: ShootPlan,
-  svm: Svm,
-  seedSecrets?: Promise<SeedSecrets>,
-): Promise<CredentialsResult | CredentialsInFlight> {
   const { kube, ontap } = deps;
   const check = deps.verify ?? clusterVerifier(ontap);
   const read = await (seedSecrets ?? readSeedSecrets(kube, plan));
@@ -284,37 +249,31 @@ async function establishCredentials(
   } catch (err) {
     throw passwordRefused(err, username, svm.name) ?? err;
   }
-  // From here the password is on ONTAP and stored (as pendingPassword): the caller may hand it on while the
-  // promotion and the proof run, both at once. Should the write fail, the next reconcile finds it as
-  // pendingPassword and promotes it; should the proof fail, the next reconcile finds the stored password wrong
-  // and rotates.
-  const settled = (async (): Promise<CredentialsResult> => {
-    const [, after] = await Promise.all([
-      writeSecret(
-        deps,
-        plan,
-        secret,
-        { username, password, superseded: keptWhileRotating },
-        "promote the new password (already set on ONTAP and kept as pendingPassword)",
-      ),
-      check(username, password),
-    ]);
-    if (after.result === "wrong") {
-      throw new ExtensionError(
-        `the new password of ONTAP user ${username} on SVM ${svm.name} was set but does not authenticate at the ${after.at}; will retry`,
-        ["ERR_RETRYABLE_INFRA_DEPENDENCIES"],
-        { retriable: true },
-      );
-    }
-    // The Go extension's Secret held a password that no longer works: a stale copy of credentials helps
-    // nobody (a rollback to the Go extension would hand it to Trident), so it goes once the new one is live.
-    if (staleLegacySecret) await kube.delete(Secrets, plan.legacySecret.namespace, plan.legacySecret.name);
-    const verification = after.result === "ok" ? { verified: true as const, at: after.at } : { verified: false as const, reason: after.reason };
-    return { username, password, outcome: "rotated", verification };
-  })();
-  // Awaited by the caller; should it stop earlier (another step failed), the failure is not unhandled.
-  settled.catch(() => undefined);
-  return { username, password, settled };
+  // The promotion and the proof run at once: the password is on ONTAP and stored either way. Should the
+  // write fail, the next reconcile finds it as pendingPassword and promotes it; should the proof fail, the
+  // next reconcile finds the stored password wrong and rotates.
+  const [, after] = await Promise.all([
+    writeSecret(
+      deps,
+      plan,
+      secret,
+      { username, password, superseded: keptWhileRotating },
+      "promote the new password (already set on ONTAP and kept as pendingPassword)",
+    ),
+    check(username, password),
+  ]);
+  if (after.result === "wrong") {
+    throw new ExtensionError(
+      `the new password of ONTAP user ${username} on SVM ${svm.name} was set but does not authenticate at the ${after.at}; will retry`,
+      ["ERR_RETRYABLE_INFRA_DEPENDENCIES"],
+      { retriable: true },
+    );
+  }
+  // The Go extension's Secret held a password that no longer works: a stale copy of credentials helps
+  // nobody (a rollback to the Go extension would hand it to Trident), so it goes once the new one is live.
+  if (staleLegacySecret) await kube.delete(Secrets, plan.legacySecret.namespace, plan.legacySecret.name);
+  const verification = after.result === "ok" ? { verified: true as const, at: after.at } : { verified: false as const, reason: after.reason };
+  return { username, password, outcome: "rotated", verification };
 }
 
 /**

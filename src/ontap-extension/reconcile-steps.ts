@@ -14,7 +14,7 @@ import {
 import { renderShootWebhookConfiguration } from "../webhook/config.js";
 import { componentsOf } from "./components.js";
 import type { CrdWaits } from "./crd-waits.js";
-import { type CredentialsDeps, type CredentialsInFlight, type CredentialsResult, readSeedSecrets, type SeedSecrets, startCredentials } from "./credentials.js";
+import { type CredentialsDeps, type CredentialsResult, ensureCredentials, readSeedSecrets, type SeedSecrets } from "./credentials.js";
 import type { ManagementLifClients } from "./lif-clients.js";
 import { ensureLifs, type LifReport } from "./lifs.js";
 import type { ShootPlan } from "./plan.js";
@@ -109,29 +109,21 @@ export function createReconcileSteps(deps: ReconcileStepDeps) {
       return read;
     },
 
-    /**
-     * The shoot's SVM user with a password proven to authenticate (at the management LIF), stored in the seed
-     * Secret. Answers once the password is on ONTAP and stored; a new one's proof and promotion may still run
-     * (`settled`, which also reports what was repaired).
-     */
+    /** The shoot's SVM user with a password proven to authenticate (at the management LIF), stored in the seed Secret. */
     async credentials(
       io: OperationIo,
       plan: ShootPlan,
       { cluster, client, svm }: SvmOnCluster,
       seedSecrets: Promise<SeedSecrets> | undefined,
-    ): Promise<CredentialsInFlight> {
+    ): Promise<StepResult<CredentialsResult>> {
       const verify = verifierFor(cluster, client, plan.inputs.managementLif);
-      const inFlight = await startCredentials({ kube: io.kube, ontap: client, verify, ...credentialsSettings }, plan, svm, seedSecrets);
-      const settled = inFlight.settled.then((creds) => {
-        if (creds.outcome === "unverified") {
-          io.event("Warning", "CredentialsUnverified", credentialsCondition(creds, plan.inputs.managementLif).message);
-        } else if (creds.outcome !== "verified") {
-          io.event("Normal", "CredentialsRepaired", `SVM user ${creds.username}: ${creds.outcome}`);
-        }
-        return creds;
-      });
-      settled.catch(() => undefined);
-      return { ...inFlight, settled };
+      const creds = await ensureCredentials({ kube: io.kube, ontap: client, verify, ...credentialsSettings }, plan, svm, seedSecrets);
+      if (creds.outcome === "unverified") {
+        io.event("Warning", "CredentialsUnverified", credentialsCondition(creds, plan.inputs.managementLif).message);
+      } else if (creds.outcome !== "verified") {
+        io.event("Normal", "CredentialsRepaired", `SVM user ${creds.username}: ${creds.outcome}`);
+      }
+      return done(creds);
     },
 
     /** trident-crds: depends on nothing the ONTAP steps find; a no-op when its content hash is unchanged. */
@@ -141,7 +133,7 @@ export function createReconcileSteps(deps: ReconcileStepDeps) {
     },
 
     /** Trident's ManagedResources rendered: observes whether the firewall namespace exists, then renders. */
-    async renderTrident(plan: ShootPlan, creds: { username: string; password: string }, releaseCrds: string[]): Promise<StepResult<ManagedResourcePlan[]>> {
+    async renderTrident(plan: ShootPlan, creds: CredentialsResult, releaseCrds: string[]): Promise<StepResult<ManagedResourcePlan[]>> {
       const firewallNamespaceExists = await deps.firewallNamespaceExists();
       return done(
         renderTridentManagedResources({
@@ -159,16 +151,10 @@ export function createReconcileSteps(deps: ReconcileStepDeps) {
       );
     },
 
-    /** Trident's components, the CRDs healthy before the rest (else a requeue: see `waitForTridentCrds`). */
-    trident(io: OperationIo, namespace: string, plans: readonly ManagedResourcePlan[]): Promise<StepResult<DeployReport>> {
-      return deployComponents(io.kube, namespace, rendered("trident", plans), components);
-    },
-
-    /**
-     * Trident's step requeued (its CRDs not healthy yet): the ONTAP outcome, once settled, is kept for the pass
-     * that continues when they are, so it does not repeat the ONTAP calls.
-     */
-    waitForTridentCrds<R extends { kind: "requeue"; afterMs: number }>(io: OperationIo, namespace: string, result: R, ontap: OntapOutcome): R {
+    /** Trident's components, the CRDs healthy before the rest; while it waits for them, the ONTAP outcome is kept. */
+    async trident(io: OperationIo, namespace: string, plans: readonly ManagedResourcePlan[], ontap: OntapOutcome): Promise<StepResult<DeployReport>> {
+      const result = await deployComponents(io.kube, namespace, rendered("trident", plans), components);
+      if (result.kind !== "requeue") return result;
       deps.crdWaits.remember(io.key, io.ctx.extension.metadata.generation, ontap);
       // Turned healthy after the look above but before it was remembered: the watch did not requeue it.
       if (isManagedResourceHealthy(deps.managedResourceCache?.managedResource(namespace, MR_TRIDENT_CRDS)).healthy) return { ...result, afterMs: 0 };

@@ -1,19 +1,13 @@
 import { codesForInfraErrors, ExtensionError } from "../extension/errors.js";
-import { type Aggregate, type Job, type JobRef, knownHome, type MetroCluster, type OntapClient, type Svm, scopeOntapClient } from "../ontap/index.js";
+import { type Aggregate, type Job, type JobRef, knownHome, type MetroCluster, type OntapClient, type Svm } from "../ontap/index.js";
 import { done, requeue, type StepResult } from "../runtime/result.js";
 import type { ShootPlan } from "./plan.js";
 import { describeContents, judgeRaceCopies } from "./svm-race.js";
 
 export interface SvmOnCluster {
   cluster: string;
-  /** Its cluster's client; while `recorded` is under way, its ONTAP writes wait for it. */
   client: OntapClient;
   svm: Svm;
-  /**
-   * The write of the SVM's placement to status.providerStatus, when this pass found it unrecorded: under way
-   * beside the reads that follow, finished before any ONTAP write on it (`client` waits for it).
-   */
-  recorded?: Promise<void>;
 }
 
 /**
@@ -150,15 +144,8 @@ async function useFound(deps: SvmDeps, cluster: string, svm: Svm, pollMs: number
       );
     }
     // Recorded before the user is made on it (once: then status says so), so a delete finds this SVM even
-    // when the inputs it was derived from went bad meanwhile (plan.ts `planTeardown`). The status write runs
-    // beside the reads that follow (the account lookup, the seed Secret's write): every ONTAP write on this
-    // cluster waits for it, which is the order that matters.
-    if (deps.recordedCluster !== cluster) {
-      const recorded = deps.recordPlacement(cluster);
-      // Awaited by the writes and by the actuator; a pass that ends earlier must not leave it unhandled.
-      recorded.catch(() => undefined);
-      return done({ cluster, client: scopeOntapClient(client, { writesAfter: recorded }), svm, recorded });
-    }
+    // when the inputs it was derived from went bad meanwhile (plan.ts `planTeardown`).
+    if (deps.recordedCluster !== cluster) await deps.recordPlacement(cluster);
     return done({ cluster, client, svm });
   }
   if (SETTLING_STATES.has(svm.state)) {
