@@ -15,7 +15,7 @@ import { createInformer, type Informer } from "../src/runtime/informer.js";
 import { type RunningSimulator, startSimulator } from "../src/simulator/index.js";
 import { writeControllerConfig } from "../test/support/controller-process.js";
 import { SimAdmin } from "../test/support/sim-admin.js";
-import { freePorts, gardenletRequest, healthyStatus, imageNodeFlags, isExtensionReady, metalCloudProfile, metalSeed, PROJECT_ANNOTATION, realisticClusterObject, startTestEnv, type TestEnv } from "../src/testenv/index.js";
+import { freePorts, gardenletRequest, healthyStatus, imageNodeFlags, isExtensionReady, jsonKiB, metalCloudProfile, metalSeed, PROJECT_ANNOTATION, realisticClusterObject, startTestEnv, type TestEnv } from "../src/testenv/index.js";
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, "..");
 const DIST_CLI = path.join(REPO_ROOT, "dist", "cli.js");
@@ -85,7 +85,14 @@ export interface ControllerChild {
   stop(): Promise<void>;
 }
 
-function procStatus(pid: number, field: string): number {
+/** user + system CPU of a process so far, ms (from /proc/<pid>/stat). */
+export function procCpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+  // After the ") ": state is field 3, utime 14 and stime 15 of the full line.
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+}
+
+export function procStatus(pid: number, field: string): number {
   const line = readFileSync(`/proc/${pid}/status`, "utf8")
     .split("\n")
     .find((l) => l.startsWith(`${field}:`));
@@ -150,11 +157,7 @@ export async function spawnControllerChild(opts: {
   return {
     proc,
     pid,
-    cpuMs() {
-      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-      // After the ") ": state is field 3, utime 14 and stime 15 of the full line.
-      return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
-    },
+    cpuMs: () => procCpuMs(pid),
     nodeFlags() {
       const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
       return argv.slice(1, argv.indexOf(DIST_CLI)).filter((a) => !a.startsWith("--cpu-prof"));
@@ -240,6 +243,10 @@ export interface WorldOptions {
   pollSeconds?: number;
   requeue?: { baseSeconds: number; capSeconds: number };
   breaker?: { consecutiveFailures: number; probeIntervalSeconds: number };
+  /** Each simulated cluster's management address (port 443), for a controller that takes bare IP addresses. */
+  managementAddresses?: string[];
+  /** Another controller in the same world (the Go extension, bench/go-extension.ts); default this one, built from src. */
+  spawnController?: (world: { dir: string; env: TestEnv; sim: RunningSimulator; kube: KubeClient; workers: number }) => Promise<ControllerChild>;
 }
 
 export interface World {
@@ -253,6 +260,8 @@ export interface World {
   readyAt: Map<string, number>;
   /** The newest state of every Extension, from the benchmark's own watch. */
   latest: Map<string, Extension>;
+  /** Size of one shoot's Cluster object as created (JSON, KiB); 0 until prepareShoots ran. */
+  clusterObjectKiB: number;
   /** Creates namespace and Cluster of each shoot (setup, not timed). */
   prepareShoots(shoots: ShootSpec[]): Promise<void>;
   /** Creates the Extensions, `parallel` at a time; records their creation time. */
@@ -288,7 +297,7 @@ async function inParallel<T>(items: T[], parallel: number, fn: (item: T) => Prom
 export async function startWorld(opts: WorldOptions): Promise<World> {
   const dir = mkdtempSync(path.join(tmpdir(), "ontap-bench-"));
   const env = await startTestEnv();
-  const sim = await startSimulator({ clusters: 2, latencyMs: opts.profile.latencyMs, jobMs: opts.profile.jobMs });
+  const sim = await startSimulator({ clusters: 2, latencyMs: opts.profile.latencyMs, jobMs: opts.profile.jobMs, ...(opts.managementAddresses ? { managementAddresses: opts.managementAddresses } : {}) });
   const admins = sim.clusters.map((c) => new SimAdmin(c));
   const kube = createKubeClient(loadKubeConfig(env.kubeconfigPath), { timeoutMs: 60_000 });
   const rm = startWatchingResourceManager(kube);
@@ -302,13 +311,15 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     // Each simulated SVM management LIF is its own listener; the simulator keeps the address -> URL map.
     credentialsVerification: { managementLifUrlsFile: sim.lifEndpointsFile },
   });
-  const controller = await spawnControllerChild({
-    configPath,
-    kubeconfig: env.kubeconfigPath,
-    dir,
-    workers: opts.workers,
-    pollSeconds: opts.pollSeconds ?? 2,
-  });
+  const controller = opts.spawnController
+    ? await opts.spawnController({ dir, env, sim, kube, workers: opts.workers })
+    : await spawnControllerChild({
+        configPath,
+        kubeconfig: env.kubeconfigPath,
+        dir,
+        workers: opts.workers,
+        pollSeconds: opts.pollSeconds ?? 2,
+      });
 
   const createdAt = new Map<string, number>();
   const readyAt = new Map<string, number>();
@@ -333,19 +344,19 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     createdAt,
     readyAt,
     latest,
+    clusterObjectKiB: 0,
     async prepareShoots(shoots) {
       const cloudProfile = metalCloudProfile();
       const seed = metalSeed();
       await inParallel(shoots, 16, async (s) => {
         await kube.create(Namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: s.namespace } });
         // What gardenlet writes on a metal-stack seed: the whole CloudProfile, Seed and Shoot (about 101 KiB).
-        await kube.create(
-          Clusters,
-          realisticClusterObject(
-            { namespace: s.namespace, shootName: s.namespace.split("--")[2] ?? s.namespace, project: s.namespace.split("--")[1] ?? "bench", shootAnnotations: { [PROJECT_ANNOTATION]: `00000000-0000-0000-0000-${String(s.project).padStart(12, "0")}` } },
-            { cloudProfile, seed },
-          ),
+        const cluster = realisticClusterObject(
+          { namespace: s.namespace, shootName: s.namespace.split("--")[2] ?? s.namespace, project: s.namespace.split("--")[1] ?? "bench", shootAnnotations: { [PROJECT_ANNOTATION]: `00000000-0000-0000-0000-${String(s.project).padStart(12, "0")}` } },
+          { cloudProfile, seed },
         );
+        world.clusterObjectKiB = Math.max(world.clusterObjectKiB, Math.round(jsonKiB(cluster)));
+        await kube.create(Clusters, cluster);
       });
     },
     async createExtensions(shoots, parallel = 16) {
@@ -356,7 +367,11 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
           apiVersion: "extensions.gardener.cloud/v1alpha1",
           kind: "Extension",
           metadata: { name: "ontap", namespace: s.namespace, annotations: gardenletRequest("reconcile") },
-          spec: { type: "ontap", providerConfig: { svmIpaddresses: { managementLif: ip(10), dataLifs: [ip(11), ip(12)] } } },
+          // With apiVersion and kind, as gardenlet copies it from the Shoot (the Go extension's decoder needs them).
+          spec: {
+            type: "ontap",
+            providerConfig: { apiVersion: "ontap.metal.extensions.gardener.cloud/v1alpha1", kind: "TridentConfig", svmIpaddresses: { managementLif: ip(10), dataLifs: [ip(11), ip(12)] } },
+          },
         });
         createdAt.set(extensionKey(s), Date.now());
       });

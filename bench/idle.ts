@@ -122,11 +122,13 @@ async function quietOntap(world: World): Promise<void> {
 const round = (x: number, digits: number) => Number(x.toFixed(digits));
 
 /** The `idle` section of docs/performance.md. */
-export function renderIdle(idle: IdleResult, where: string): string[] {
+/** `madeBy`: the command, date and load of the run that produced the figures (report.ts). */
+export function renderIdle(idle: IdleResult, madeBy: string): string[] {
+  const where = madeBy;
   return [
     "## idle",
     "",
-    `\`BENCH_IDLE_SHOOTS=${idle.shoots} BENCH_IDLE_SECONDS=${Math.round(idle.seconds)} npx tsx bench/reconcile.ts --only idle\` · ${where}`,
+    where,
     "",
     `${idle.shoots} settled shoots over ${idle.projects} projects on ${idle.clusters} clusters, every one health-checked once; then ${idle.seconds} s of rest (health check every 30 s, each password proven once per 10 minutes, the resync off). Profile: ${idle.profile}.`,
     "",

@@ -2,7 +2,7 @@
  * The four scenarios of `npm run bench`. Each starts its own world (API server, simulator, controller
  * process) so no scenario's objects sit in another's caches, and returns plain figures.
  */
-import { extensionKey, isReady, log, median, PROFILES, percentile, type Profile, shootsOver, startWorld, type World } from "./harness.js";
+import { extensionKey, isReady, log, median, PROFILES, percentile, type Profile, shootsOver, startWorld, type World, type WorldOptions } from "./harness.js";
 
 const WRITE_VERBS = /verb="(create|update|patch|delete)"/;
 
@@ -214,6 +214,8 @@ export interface FleetResult {
   profile: string;
   extensions: number;
   projects: number;
+  /** Size of each shoot's Cluster object (JSON), as gardenlet writes it on a metal-stack seed. */
+  clusterObjectKiB: number;
   workers: number;
   maxConcurrentPerCluster: number;
   wallSecondsUntilAllSucceeded: number;
@@ -230,10 +232,16 @@ export interface FleetResult {
   goalMet: boolean;
 }
 
-export async function fleet(opts: { extensions: number; workers: number; cap: number }): Promise<FleetResult> {
+export async function fleet(opts: {
+  extensions: number;
+  workers: number;
+  cap: number;
+  /** Another controller (the Go extension) and what its world needs. */
+  world?: Pick<WorldOptions, "spawnController" | "managementAddresses">;
+}): Promise<FleetResult> {
   const profile = PROFILES.slow;
   const projects = Math.max(1, Math.round(opts.extensions / 5));
-  const world = await startWorld({ profile, workers: opts.workers, maxConcurrentPerCluster: opts.cap });
+  const world = await startWorld({ profile, workers: opts.workers, maxConcurrentPerCluster: opts.cap, ...opts.world });
   try {
     const shoots = shootsOver(opts.extensions, projects, "fleet");
     const keys = shoots.map(extensionKey);
@@ -254,6 +262,7 @@ export async function fleet(opts: { extensions: number; workers: number; cap: nu
       profile: profile.name,
       extensions: opts.extensions,
       projects,
+      clusterObjectKiB: world.clusterObjectKiB,
       workers: opts.workers,
       maxConcurrentPerCluster: opts.cap,
       wallSecondsUntilAllSucceeded: round(wall, 1),

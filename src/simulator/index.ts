@@ -25,6 +25,12 @@ export interface SimulatorOptions {
   svmLoginOnCluster?: boolean;
   /** Password rules of the SVM users' role, enforced on account create and password change. Default: length 8. */
   passwordRules?: SimPasswordRules;
+  /**
+   * Where each cluster's management interface listens, by cluster (as ONTAP has it: an address of its own, port
+   * 443): for a client that takes a bare IP address, as the Go extension's `ipaddress` does. A loopback address
+   * (127.0.0.0/8) each; the server certificate names them. Default: 127.0.0.1 on a free port.
+   */
+  managementAddresses?: readonly string[];
 }
 
 export interface SimClusterInfo {
@@ -61,7 +67,11 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
   const latencyMs = checkCount("latencyMs", opts.latencyMs ?? 0, 0, 600_000);
   const jobMs = checkCount("jobMs", opts.jobMs ?? 20, 0, 3_600_000);
   const seed = checkCount("seed", opts.seed ?? 1, 0, 2 ** 32 - 1);
-  const tls = await generateTls(opts.certDir);
+  const addresses = opts.managementAddresses ?? [];
+  for (const address of addresses) {
+    if (!/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(address)) throw new RangeError(`simulator option managementAddresses: ${address} is not a loopback IPv4 address`);
+  }
+  const tls = await generateTls(opts.certDir, addresses);
   const servers: ClusterServer[] = [];
   const clusters: SimClusterInfo[] = [];
   const sims: SimCluster[] = [];
@@ -90,8 +100,10 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
       sims.push(sim);
       serverOf.set(sim, server);
       servers.push(server);
-      const port = await server.listen();
-      clusters.push({ name, url: `https://127.0.0.1:${port}`, username: ADMIN_USERNAME, password, caFile: tls.caFile });
+      const address = addresses[i - 1];
+      const port = await server.listen(address ? 443 : 0, address);
+      const url = address ? `https://${address}` : `https://127.0.0.1:${port}`;
+      clusters.push({ name, url, username: ADMIN_USERNAME, password, caFile: tls.caFile });
     }
   } catch (error) {
     await lifs.close();

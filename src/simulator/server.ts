@@ -37,10 +37,10 @@ export class ClusterServer {
     this.server.on("tlsClientError", () => {});
   }
 
-  listen(port = 0): Promise<number> {
+  listen(port = 0, host = "127.0.0.1"): Promise<number> {
     return new Promise((resolve, reject) => {
       this.server.once("error", reject);
-      this.server.listen(port, "127.0.0.1", () => {
+      this.server.listen(port, host, () => {
         this.server.off("error", reject);
         resolve((this.server.address() as AddressInfo).port);
       });

@@ -31,7 +31,7 @@ async function openssl(args: string[], cwd: string): Promise<void> {
  * A fresh CA and a server certificate for 127.0.0.1 and localhost signed by it, made with the openssl
  * CLI. Clients verify the simulator with `ca.pem`, exactly as they would a cluster with a private CA.
  */
-export async function generateTls(certDir?: string): Promise<SimTls> {
+export async function generateTls(certDir?: string, extraIps: readonly string[] = []): Promise<SimTls> {
   const owned = certDir === undefined;
   const dir = certDir ?? (await mkdtemp(join(tmpdir(), "ontap-sim-")));
   await mkdir(dir, { recursive: true });
@@ -52,7 +52,7 @@ export async function generateTls(certDir?: string): Promise<SimTls> {
       "basicConstraints=CA:FALSE",
       "keyUsage=critical,digitalSignature,keyEncipherment",
       "extendedKeyUsage=serverAuth",
-      "subjectAltName=IP:127.0.0.1,DNS:localhost",
+      `subjectAltName=${["IP:127.0.0.1", ...extraIps.map((ip) => `IP:${ip}`), "DNS:localhost"].join(",")}`,
     ].join("\n"),
   );
   await openssl(
