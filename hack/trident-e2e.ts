@@ -11,6 +11,10 @@
  *
  *   npm run trident:e2e                      # TRIDENT_BIN or ~/.cache/gardener-extension-ontap/bin/trident-v25.06.3
  *   npm run trident:e2e -- --record          # also rewrites test/fixtures/trident-v<version>/conversation.json
+ *   TRIDENT_VERSION=26.06.0 npm run trident:e2e   # another release: its binary and source tree from the cache
+ *
+ * The shoot gets the CRDs of the release that runs, read from its source tree (TRIDENT_SRC or
+ * ~/.cache/gardener-extension-ontap/src/trident-v<version>, see hack/trident-release.ts).
  *
  * Exit 0: every step passed. Exit 2: the binary is missing (nothing ran). Exit 1: a step failed (Trident's log
  * tail is printed). Root is needed (unshare -n, ip addr).
@@ -27,13 +31,14 @@ import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { createKubeClient, type KubeClient } from "../src/kube/client.js";
 import { loadKubeConfig } from "../src/kube/config.js";
-import type { ResourceType } from "../src/kube/resources.js";
+import { CustomResourceDefinitions, type ResourceType } from "../src/kube/resources.js";
 import type { SimExchange } from "../src/simulator/cluster.js";
 import { type RunningSimulator, startSimulator } from "../src/simulator/index.js";
 import { installTridentOwnCrds, startTestEnv, type TestEnv } from "../src/testenv/index.js";
 import { renderTridentManagedResources } from "../src/trident/index.js";
 import { type OntapRecord, SimAdmin } from "../test/support/sim-admin.js";
 import { seedTridentWorld, TRIDENT_WORLD } from "../test/support/trident-world.js";
+import { readTridentRelease, type TridentRelease } from "./trident-release.js";
 
 const VERSION = process.env.TRIDENT_VERSION ?? "25.06.3";
 const CACHE = process.env.GARDENER_EXTENSION_ONTAP_CACHE ?? path.join(homedir(), ".cache", "gardener-extension-ontap");
@@ -41,6 +46,7 @@ const BIN = process.env.TRIDENT_BIN ?? path.join(CACHE, "bin", `trident-v${VERSI
 /** `ShootAndClaim`: the backend gets the providerConfig's volume name template (src/trident/render.ts), and the run checks the names Trident gives. */
 const VOLUME_NAMING = process.env.TRIDENT_E2E_VOLUME_NAMING === "ShootAndClaim" ? "ShootAndClaim" : "Trident";
 const E2E_SHOOT = { project: "e2e", name: "trident" };
+const SRC = process.env.TRIDENT_SRC ?? path.join(CACHE, "src", `trident-v${VERSION}`);
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const FIXTURE = path.join(REPO, "test", "fixtures", `trident-v${VERSION}`, "conversation.json");
 
@@ -122,10 +128,10 @@ function tridentRest(socketPath: string, method: string, urlPath: string, body?:
 
 type Unary = (request: unknown, callback: (error: grpc.ServiceError | null, response: Record<string, unknown>) => void) => void;
 
-function csiClient(socket: string): Record<string, (request: unknown) => Promise<Record<string, unknown>>> {
+function csiClient(socket: string, csiSpecVersion: string): Record<string, (request: unknown) => Promise<Record<string, unknown>>> {
   const gomodcache = spawnSync("go", ["env", "GOMODCACHE"], { encoding: "utf8" }).stdout.trim() || path.join(homedir(), "go", "pkg", "mod");
   // The CSI spec's proto comes with Trident's dependencies (module proxy); it is not vendored here.
-  const proto = path.join(gomodcache, "github.com", "container-storage-interface", "spec@v1.11.0", "csi.proto");
+  const proto = path.join(gomodcache, "github.com", "container-storage-interface", `spec@${csiSpecVersion}`, "csi.proto");
   check(existsSync(proto), `${proto} is missing: it arrives with Trident's Go dependencies when Trident is built`);
   const definition = protoLoader.loadSync(proto, { keepCase: true, longs: Number, enums: String, defaults: false, oneofs: true });
   const csi = (grpc.loadPackageDefinition(definition) as unknown as { csi: { v1: Record<string, grpc.ServiceClientConstructor> } }).csi.v1;
@@ -148,7 +154,10 @@ function csiClient(socket: string): Record<string, (request: unknown) => Promise
 }
 
 /** What the extension delivers into the shoot for Trident, from its own renderer: the backend, the StorageClasses, the Secret. */
-async function applyRendered(shoot: KubeClient): Promise<void> {
+async function applyRendered(shoot: KubeClient, release: TridentRelease): Promise<void> {
+  // The release's installer creates its CRDs (the extension delivers the operator's); the ones it already
+  // created are skipped by installTridentOwnCrds, which adds what the extension's rendering holds besides.
+  for (const crd of release.crds) await shoot.create(CustomResourceDefinitions, crd);
   await installTridentOwnCrds(shoot);
   const plans = renderTridentManagedResources({
     svmName: WORLD.svm,
@@ -191,11 +200,18 @@ async function main(): Promise<number> {
     log(`no Trident binary at ${BIN}: build trident_orchestrator v${VERSION} from NetApp/trident first (or set TRIDENT_BIN); nothing ran`);
     return 2;
   }
+  let release: TridentRelease;
+  try {
+    release = readTridentRelease(SRC);
+  } catch (error) {
+    log(`${error instanceof Error ? error.message : String(error)}; nothing ran`);
+    return 2;
+  }
   const dir = mkdtempSync(path.join(tmpdir(), "trident-e2e-"));
   const running: Running = { bridges: [] };
   const tridentLog = path.join(dir, "trident.log");
   try {
-    log(`work dir ${dir}; binary ${BIN}`);
+    log(`work dir ${dir}; binary ${BIN}; ${release.crds.length} CRDs from ${SRC}`);
     running.sim = await startSimulator({ clusters: 1, jobMs: 100 });
     running.admin = new SimAdmin(running.sim.clusters[0]!);
     await seedTridentWorld(running.admin);
@@ -209,7 +225,7 @@ async function main(): Promise<number> {
     running.world = await startTestEnv({ dir: path.join(dir, "shoot") });
     const shootKc = running.world.kubeconfigPath;
     const shoot = createKubeClient(loadKubeConfig(shootKc));
-    await applyRendered(shoot);
+    await applyRendered(shoot, release);
     log(`shoot API server ${running.world.server}: Trident's CRDs, the backend config, its Secret and the StorageClasses applied`);
 
     // Trident's namespace comes from its kubeconfig's context out of cluster: kube-system, where the backend is.
@@ -253,7 +269,7 @@ async function main(): Promise<number> {
       if (exited !== undefined) throw new StepError(`Trident exited with ${exited} before it served CSI`);
       return existsSync(sock("csi")) ? true : undefined;
     });
-    const csi = csiClient(sock("csi"));
+    const csi = csiClient(sock("csi"), release.csiSpecVersion);
     // CSI: an unset `ready` means ready; Trident answers Probe with an empty response once it bootstrapped.
     await until("CSI Probe ready", 120_000, async () => ((await csi.Probe!({})).ready as { value?: boolean } | undefined)?.value === false ? undefined : true);
 

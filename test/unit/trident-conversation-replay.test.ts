@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type RunningSimulator, startSimulator } from "../../src/simulator/index.js";
@@ -8,12 +8,18 @@ import { seedTridentWorld, TRIDENT_WORLD } from "../support/trident-world.js";
 
 /**
  * CI's stand-in for the real Trident, which CI does not build (its build recipe stays outside this repository):
- * the conversation the real Trident v25.06.3 held with the simulator's SVM management LIF while `npm run
- * trident:e2e -- --record` bound the backend and carried a volume through its life, replayed against the
- * simulator. A change to the simulator that would have answered Trident differently (a status, a field it
- * read) fails here. Re-record with the same command for a new Trident version or a deliberate change.
+ * the conversation each real Trident release the extension deploys held with the simulator's SVM management LIF
+ * while `TRIDENT_VERSION=<version> npm run trident:e2e -- --record` bound the backend and carried a volume
+ * through its life, replayed against the simulator. A change to the simulator that would have answered Trident
+ * differently (a status, a field it read) fails here. Every test/fixtures/trident-v<version> directory is
+ * replayed; re-record with the same command for a new Trident version or a deliberate change.
  */
-const FIXTURE = path.join(import.meta.dirname, "..", "fixtures", "trident-v25.06.3", "conversation.json");
+const FIXTURES = path.join(import.meta.dirname, "..", "fixtures");
+const VERSIONS = readdirSync(FIXTURES)
+  .map((name) => name.match(/^trident-v(\d+\.\d+\.\d+)$/)?.[1])
+  .filter((version): version is string => version !== undefined)
+  .sort();
+const fixture = (version: string) => path.join(FIXTURES, `trident-v${version}`, "conversation.json");
 
 let sim: RunningSimulator;
 let admin: SimAdmin;
@@ -37,10 +43,16 @@ function target() {
   return { url, ca: readFileSync(sim.clusters[0]!.caFile, "utf8"), username: TRIDENT_WORLD.username, password: TRIDENT_WORLD.password };
 }
 
-describe("Trident v25.06.3's recorded conversation", () => {
+it("finds the recorded conversation of every Trident release the extension deploys", () => {
+  expect(VERSIONS).toEqual(expect.arrayContaining(["25.06.3"]));
+});
+
+describe.each(VERSIONS)("Trident v%s's recorded conversation", (version) => {
+  const FIXTURE = fixture(version);
+
   it("was recorded from a whole volume life and holds no secret", () => {
     const conversation = readConversation(FIXTURE);
-    expect(conversation.trident).toBe("25.06.3");
+    expect(conversation.trident).toBe(version);
     const calls = new Set(conversation.exchanges.map((e) => `${e.method} ${e.template}`));
     for (const call of [
       "GET /api/cluster",
