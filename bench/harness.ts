@@ -13,8 +13,8 @@ import { createKubeClient, type KubeClient } from "../src/kube/client.js";
 import { Clusters, Extensions, ManagedResources, Namespaces } from "../src/kube/resources.js";
 import { createInformer, type Informer } from "../src/runtime/informer.js";
 import { type RunningSimulator, startSimulator } from "../src/simulator/index.js";
-import { writeControllerConfig } from "../test/support/controller-process.js";
-import { SimAdmin } from "../test/support/sim-admin.js";
+import { writeControllerConfig } from "../src/testenv/controller-config.js";
+import { SimAdmin } from "../src/simulator/admin-client.js";
 import { freePorts, gardenletRequest, healthyStatus, imageNodeFlags, isExtensionReady, jsonKiB, metalCloudProfile, metalSeed, PROJECT_ANNOTATION, realisticClusterObject, startTestEnv, type TestEnv } from "../src/testenv/index.js";
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, "..");

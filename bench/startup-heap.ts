@@ -25,7 +25,7 @@ import {
   startTestEnv,
   withOldSpaceMiB,
 } from "../src/testenv/index.js";
-import { writeControllerConfig } from "../test/support/controller-process.js";
+import { writeControllerConfig } from "../src/testenv/controller-config.js";
 import { ensureBuilt, REPO_ROOT } from "./harness.js";
 
 const COUNT = Number(process.env.STARTUP_CLUSTERS ?? 1000);

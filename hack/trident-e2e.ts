@@ -36,7 +36,7 @@ import type { SimExchange } from "../src/simulator/cluster.js";
 import { type RunningSimulator, startSimulator } from "../src/simulator/index.js";
 import { installTridentOwnCrds, startTestEnv, type TestEnv } from "../src/testenv/index.js";
 import { renderTridentManagedResources } from "../src/trident/index.js";
-import { type OntapRecord, SimAdmin } from "../test/support/sim-admin.js";
+import { type OntapRecord, SimAdmin } from "../src/simulator/admin-client.js";
 import { seedTridentWorld, TRIDENT_WORLD } from "../test/support/trident-world.js";
 import { readTridentRelease, type TridentRelease } from "./trident-release.js";
 

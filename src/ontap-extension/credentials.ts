@@ -3,6 +3,7 @@ import type { KubeClient } from "../kube/client.js";
 import { Secrets } from "../kube/resources.js";
 import type { Account, OntapClient, Svm } from "../ontap/index.js";
 import { isOntapError } from "../ontap/index.js";
+import type { SecretObject } from "./secret-object.js";
 import { deleteGoSecret, readGoSecret, takeoverForbiddenMessage } from "./go-secrets.js";
 import { generatePassword, type PasswordRules } from "./password.js";
 import { ownerComment, ownerOfComment, type ShootPlan } from "./plan.js";
@@ -19,19 +20,7 @@ import type { Verdict, VerifiedAt, VerifyCredentials } from "./verify-credential
  * its ONTAP write may still land after a timeout or a change of leader.
  */
 
-export interface SecretObject {
-  apiVersion?: string;
-  kind?: string;
-  metadata: {
-    name: string;
-    namespace: string;
-    resourceVersion?: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-  };
-  type?: string;
-  data?: Record<string, string>;
-}
+export type { SecretObject } from "./secret-object.js";
 
 export interface StoredCredentials {
   username?: string;

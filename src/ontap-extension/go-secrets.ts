@@ -1,7 +1,7 @@
 import type { KubeClient } from "../kube/client.js";
 import { isKubeError } from "../kube/errors.js";
 import { Secrets } from "../kube/resources.js";
-import type { SecretObject } from "./credentials.js";
+import type { SecretObject } from "./secret-object.js";
 
 /**
  * The Go extension's per-shoot Secret in the seed's kube-system, read once to take a shoot over and deleted

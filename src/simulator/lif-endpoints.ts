@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { SimCluster } from "./cluster.js";
-import { MANAGEMENT_SERVICE_POLICY } from "./handlers/interfaces.js";
+import { MANAGEMENT_SERVICE_POLICY } from "./state.js";
 
 /**
  * SVM management LIFs as their own HTTPS endpoints. On ONTAP an SVM-scoped account (Trident's, this

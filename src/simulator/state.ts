@@ -3,6 +3,9 @@ import { randomUUID } from "node:crypto";
 /** The simulated world of one ONTAP cluster. Plain data; views.ts turns it into REST records. */
 
 export type SvmState = "starting" | "running" | "stopping" | "stopped" | "deleting" | "initializing";
+/** The service policy of an SVM management LIF: the simulator serves such a LIF as its own endpoint. */
+export const MANAGEMENT_SERVICE_POLICY = "default-management";
+
 export const SVM_STATES: readonly SvmState[] = ["starting", "running", "stopping", "stopped", "deleting", "initializing"];
 
 export interface SimNode {

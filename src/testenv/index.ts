@@ -19,6 +19,7 @@
  */
 export { crdDir, installCrds, readCrds, renderKubeconfig, startTestEnv, stopTestEnvInDir, type TestEnv } from "./apiserver.js";
 export { cacheDir, resolveBinaries } from "./binaries.js";
+export { type OntapClusterAccess, writeControllerConfig } from "./controller-config.js";
 export { createTestCa, generateServingCert, type ServingCert, type TestCa, testCa } from "./ca.js";
 export { TestEnvError } from "./errors.js";
 export {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Namespaces } from "../../src/kube/resources.js";
 import { type RunningSimulator, startSimulator } from "../../src/simulator/index.js";
 import { type ChaosLane, createChaosLane } from "../support/chaos-world.js";
-import { SimAdmin } from "../support/sim-admin.js";
+import { SimAdmin } from "../../src/simulator/admin-client.js";
 import { uniqueSuffix } from "../support/world.js";
 
 interface LogEntry {

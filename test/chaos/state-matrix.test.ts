@@ -21,7 +21,7 @@ import {
   succeeded,
 } from "../support/chaos-state.js";
 import { type ChaosLane, createChaosLane, ontapSnapshot, orphans, scanForSecrets, sleep, waitUntil } from "../support/chaos-world.js";
-import type { SimAdmin } from "../support/sim-admin.js";
+import type { SimAdmin } from "../../src/simulator/admin-client.js";
 import { usernameFor } from "../support/invariants.js";
 
 /**

@@ -8,7 +8,7 @@ import type { SimCallLogEntry, SimExchange } from "../../src/simulator/cluster.j
 import { bodyShape } from "../../src/simulator/http.js";
 import { type RunningSimulator, startSimulator } from "../../src/simulator/index.js";
 import { servedFields } from "../../src/simulator/views.js";
-import { SimAdmin } from "../support/sim-admin.js";
+import { SimAdmin } from "../../src/simulator/admin-client.js";
 
 /**
  * The vendor as the oracle. The simulator and the client were written from the same reference page, so a

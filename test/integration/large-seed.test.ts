@@ -4,7 +4,8 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { Clusters } from "../../src/kube/resources.js";
 import { imageNodeFlags, jsonKiB, metalCloudProfile, metalSeed, PROJECT_ANNOTATION, realisticClusterObject, withOldSpaceMiB } from "../../src/testenv/index.js";
-import { type ControllerProcess, spawnController, writeControllerConfig } from "../support/controller-process.js";
+import { type ControllerProcess, spawnController } from "../support/controller-process.js";
+import { writeControllerConfig } from "../../src/testenv/controller-config.js";
 import { testEnv } from "../support/kube-test-helpers.js";
 import { createWorld, uniqueSuffix, type World } from "../support/world.js";
 

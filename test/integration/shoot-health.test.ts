@@ -8,7 +8,7 @@ import { Secrets } from "../../src/kube/resources.js";
 import { DaemonSets, tridentNodeDaemonSet } from "../../src/testenv/trident-operator.js";
 import { backendConfigName, SHOOT_HEALTH_ACCESS_SECRET, SHOOT_SYSTEM_NAMESPACE, TRIDENT_NODE_DAEMONSET, TRIDENT_OPERATOR_NAME } from "../../src/trident/index.js";
 import { eventually } from "../support/kube-test-helpers.js";
-import type { SimAdmin } from "../support/sim-admin.js";
+import type { SimAdmin } from "../../src/simulator/admin-client.js";
 import { usernameFor } from "../support/invariants.js";
 import { type Shoot, type World, worldPerFile } from "../support/world.js";
 

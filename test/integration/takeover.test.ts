@@ -14,7 +14,7 @@ import {
   goWebhookManagedResource,
 } from "../support/go-extension.js";
 import { svmNameFor, usernameFor } from "../support/invariants.js";
-import type { OntapRecord } from "../support/sim-admin.js";
+import type { OntapRecord } from "../../src/simulator/admin-client.js";
 import { eventually } from "../support/kube-test-helpers.js";
 import { sumCounter } from "../../src/metrics/index.js";
 import { projectIdFor, type Shoot, uniqueSuffix, type World, worldPerTest } from "../support/world.js";

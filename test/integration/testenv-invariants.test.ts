@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningSimulator, startSimulator } from "../../src/simulator/index.js";
 import { checkInvariants, REQUIRED_MANAGED_RESOURCES, type ShootExpectation, usernameFor } from "../support/invariants.js";
 import { freshNamespace, loadKubeConfig } from "../support/kube-test-helpers.js";
-import { SimAdmin } from "../support/sim-admin.js";
+import { SimAdmin } from "../../src/simulator/admin-client.js";
 
 /** Builds by hand the world a converged controller would leave, then asks the checker about it. */
 describe("invariant checker against kube-apiserver and the ONTAP simulator", () => {

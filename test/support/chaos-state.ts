@@ -4,7 +4,7 @@ import { Clusters, Extensions, Namespaces, Secrets } from "../../src/kube/resour
 import type { ChaosLane, KubeCallLogEntry, OntapCallLogEntry } from "./chaos-world.js";
 import { nextLifs } from "./chaos-world.js";
 import { svmNameFor } from "./invariants.js";
-import { SimAdmin } from "./sim-admin.js";
+import { SimAdmin } from "../../src/simulator/admin-client.js";
 import { projectIdFor, type Shoot, uniqueSuffix } from "./world.js";
 
 /**

@@ -7,9 +7,10 @@ import { Clusters, Extensions, ManagedResources, Secrets } from "../../src/kube/
 import { sumCounter } from "../../src/metrics/index.js";
 import { DEFAULT_POLL_MS } from "../../src/ontap-extension/actuator.js";
 import { decodeCredentials, type SecretObject } from "../../src/ontap-extension/credentials.js";
-import { type ControllerProcess, spawnController, writeControllerConfig } from "./controller-process.js";
+import { type ControllerProcess, spawnController } from "./controller-process.js";
+import { writeControllerConfig } from "../../src/testenv/controller-config.js";
 import { legacyUsernameFor, svmNameFor, usernameFor } from "./invariants.js";
-import { SimAdmin } from "./sim-admin.js";
+import { SimAdmin } from "../../src/simulator/admin-client.js";
 import { createWorld, type Shoot, uniqueSuffix, type World } from "./world.js";
 
 /**

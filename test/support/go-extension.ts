@@ -4,7 +4,7 @@ import path from "node:path";
 import { parseAllDocuments } from "yaml";
 import type { KubeClient } from "../../src/kube/client.js";
 import { Extensions, ManagedResources, Secrets } from "../../src/kube/resources.js";
-import type { SimAdmin } from "./sim-admin.js";
+import type { SimAdmin } from "../../src/simulator/admin-client.js";
 
 /**
  * The Go extension (metal-stack/gardener-extension-ontap at 6e39aea) as test data: what it renders into a

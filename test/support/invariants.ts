@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
 import { parseAllDocuments } from "yaml";
 import { type CheckedExtension, checkExtensionObject } from "../../src/testenv/index.js";
-import { SimAdmin } from "./sim-admin.js";
+import { SimAdmin } from "../../src/simulator/admin-client.js";
 
 /**
  * The invariant checker: after convergence, read both worlds (kube-apiserver and every simulated ONTAP

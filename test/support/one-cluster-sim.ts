@@ -1,6 +1,6 @@
 import { createOntapClient, type OntapClient } from "../../src/ontap/index.js";
 import { type RunningSimulator, startSimulator } from "../../src/simulator/index.js";
-import { SimAdmin } from "./sim-admin.js";
+import { SimAdmin } from "../../src/simulator/admin-client.js";
 
 /**
  * One simulated ONTAP cluster for the unit tests of the credentials and teardown steps: jobs end at once, and SVM

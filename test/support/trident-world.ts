@@ -1,4 +1,4 @@
-import { type OntapRecord, SimAdmin } from "./sim-admin.js";
+import { type OntapRecord, SimAdmin } from "../../src/simulator/admin-client.js";
 
 /**
  * The shoot's ONTAP side as this extension makes it (its plan's names: SVM `p<project>`, `managementlif`,

@@ -18,7 +18,7 @@ import { type RunningSimulator, startSimulator } from "../../src/simulator/index
 import { decodeCredentials, type SecretObject } from "../../src/ontap-extension/credentials.js";
 import { checkInvariants, type ShootExpectation } from "./invariants.js";
 import { loadKubeConfig as loadClientNodeKubeConfig, testEnv } from "./kube-test-helpers.js";
-import { SimAdmin } from "./sim-admin.js";
+import { SimAdmin } from "../../src/simulator/admin-client.js";
 
 /**
  * One test's whole world: simulated ONTAP clusters, the real kube-apiserver (optionally behind the fault

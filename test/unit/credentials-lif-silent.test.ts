@@ -7,7 +7,7 @@ import type { VerifyCredentials } from "../../src/ontap-extension/verify-credent
 import type { RunningSimulator, } from "../../src/simulator/index.js";
 import { createFakeKubeClient } from "../../src/testenv/fake-kube.js";
 import { startOneClusterSim, stopOneClusterSim } from "../support/one-cluster-sim.js";
-import type { SimAdmin } from "../support/sim-admin.js";
+import type { SimAdmin } from "../../src/simulator/admin-client.js";
 
 /**
  * A rotation whose promotion was lost (5xx, timeout, Conflict, lost Lease, crash) while the seed cannot reach

@@ -9,7 +9,7 @@ import type { VerifyCredentials } from "../../src/ontap-extension/verify-credent
 import type { RunningSimulator, } from "../../src/simulator/index.js";
 import { createFakeKubeClient } from "../../src/testenv/fake-kube.js";
 import { startOneClusterSim, stopOneClusterSim } from "../support/one-cluster-sim.js";
-import type { SimAdmin } from "../support/sim-admin.js";
+import type { SimAdmin } from "../../src/simulator/admin-client.js";
 
 /**
  * A locked account (ONTAP's lockout after failed logins, an operator's lock) answers 401 to every password, the

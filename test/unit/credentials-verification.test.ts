@@ -7,7 +7,7 @@ import { createClusterGate, createOntapClient, type OntapClient } from "../../sr
 import { createManagementLifClients } from "../../src/ontap-extension/lif-clients.js";
 import { createCredentialVerifier, DEFAULT_VERIFICATION, managementLifUrl } from "../../src/ontap-extension/verify-credentials.js";
 import { type RunningSimulator, startSimulator } from "../../src/simulator/index.js";
-import { SimAdmin } from "../support/sim-admin.js";
+import { SimAdmin } from "../../src/simulator/admin-client.js";
 
 /**
  * Where the stored password is proven: at the SVM management LIF (the simulator serves each as its own

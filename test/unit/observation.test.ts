@@ -5,7 +5,7 @@ import { inventoryReader } from "../../src/observation/ontap-reader.js";
 import { createProofSchedule, proofOffsetMs, proofSlot } from "../../src/observation/proof-schedule.js";
 import { createOntapClient, type OntapClient } from "../../src/ontap/index.js";
 import { type RunningSimulator, startSimulator } from "../../src/simulator/index.js";
-import { SimAdmin } from "../support/sim-admin.js";
+import { SimAdmin } from "../../src/simulator/admin-client.js";
 
 /**
  * The typed observations and the bulk inventory, against the simulator over HTTPS: three list requests per

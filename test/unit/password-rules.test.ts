@@ -7,7 +7,7 @@ import { decodeCredentials, ensureCredentials, type SecretObject } from "../../s
 import { planShoot } from "../../src/ontap-extension/plan.js";
 import { DEFAULT_PASSWORD_RULES } from "../../src/ontap-extension/password.js";
 import { type RunningSimulator, startSimulator } from "../../src/simulator/index.js";
-import { SimAdmin } from "../support/sim-admin.js";
+import { SimAdmin } from "../../src/simulator/admin-client.js";
 
 /**
  * ONTAP's password rules as configured on the role: the simulator enforces them (a STIG-like role here: at least

@@ -7,7 +7,7 @@ import { teardownOntap } from "../../src/ontap-extension/teardown.js";
 import type { RunningSimulator, } from "../../src/simulator/index.js";
 import { createFakeKubeClient } from "../../src/testenv/fake-kube.js";
 import { startOneClusterSim, stopOneClusterSim } from "../support/one-cluster-sim.js";
-import type { SimAdmin } from "../support/sim-admin.js";
+import type { SimAdmin } from "../../src/simulator/admin-client.js";
 
 /**
  * Shoot names are unique only within a Gardener project, and several Gardener projects may carry one metal-stack

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import type { SimClusterInfo } from "../../src/simulator/index.js";
-import { SimAdmin } from "../support/sim-admin.js";
+import { SimAdmin } from "../../src/simulator/admin-client.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const children: ChildProcessWithoutNullStreams[] = [];

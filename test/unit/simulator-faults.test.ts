@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type RunningSimulator, startSimulator } from "../../src/simulator/index.js";
-import { SimAdmin, SimAdminError } from "../support/sim-admin.js";
+import { SimAdmin, SimAdminError } from "../../src/simulator/admin-client.js";
 
 let sim: RunningSimulator;
 let admin: SimAdmin;

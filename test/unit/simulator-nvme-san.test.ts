@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type RunningSimulator, startSimulator } from "../../src/simulator/index.js";
-import { type OntapRecord, SimAdmin, type SimHttpResponse } from "../support/sim-admin.js";
+import { type OntapRecord, SimAdmin, type SimHttpResponse } from "../../src/simulator/admin-client.js";
 
 /**
  * What Trident's ontap-san driver with `sanType: nvme` does as an SVM-scoped caller (NetApp/trident v25.06.3,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { matchesFilter, project } from "../../src/simulator/query.js";
 import { type RunningSimulator, startSimulator } from "../../src/simulator/index.js";
-import { type OntapRecord, SimAdmin } from "../support/sim-admin.js";
+import { type OntapRecord, SimAdmin } from "../../src/simulator/admin-client.js";
 
 describe("query engine", () => {
   const record = {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Aggregate, createOntapClient, type OntapClient, OntapError, type Svm } from "../../src/ontap/index.js";
 import { aggregatesToAssign, assignMissingAggregates, createClusterAggregates } from "../../src/ontap-extension/svm-aggregates.js";
 import { type RunningSimulator, startSimulator } from "../../src/simulator/index.js";
-import { SimAdmin } from "../support/sim-admin.js";
+import { SimAdmin } from "../../src/simulator/admin-client.js";
 
 const aggr = (uuid: string, name = `aggr_${uuid}`): Aggregate => ({ uuid, name, volumeCount: 0 });
 const svm = (aggregateUuids?: string[], extra: Partial<Svm> = {}): Svm => ({ uuid: "s1", name: "p1", state: "running", ...(aggregateUuids ? { aggregateUuids } : {}), ...extra });

@@ -6,7 +6,7 @@ import { planShoot } from "../../src/ontap-extension/plan.js";
 import { ensureSvm } from "../../src/ontap-extension/svm.js";
 import { teardownOntap } from "../../src/ontap-extension/teardown.js";
 import { type RunningSimulator, startSimulator } from "../../src/simulator/index.js";
-import { SimAdmin } from "../support/sim-admin.js";
+import { SimAdmin } from "../../src/simulator/admin-client.js";
 
 /**
  * One silent MetroCluster cluster must not fail every reconcile and delete of SVMs whose recorded home answers:

@@ -17,8 +17,6 @@ export const SERVICE_POLICIES = [
   "default-route-announce",
 ] as const;
 
-/** The service policy of an SVM management LIF: the simulator serves such a LIF as its own endpoint. */
-export const MANAGEMENT_SERVICE_POLICY = "default-management";
 
 const Netmask = z.union([z.string(), z.number().int()]);
 

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { Agent, request } from "undici";
-import type { FaultRule, FaultRuleSpec } from "../../src/faults/rules.js";
-import type { SimClusterInfo } from "../../src/simulator/index.js";
+import type { FaultRule, FaultRuleSpec } from "../faults/rules.js";
+import type { SimClusterInfo } from "./index.js";
 
 /**
  * A small typed client for the simulator's admin API (`/__sim/`) and for raw REST calls in tests.
