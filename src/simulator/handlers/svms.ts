@@ -2,7 +2,7 @@ import { z } from "zod";
 import { Codes, notFound, SimError } from "../errors.js";
 import { parseBody } from "../http.js";
 import { type RequestContext, type Route, requireClusterAdmin, } from "../routes.js";
-import { type ClusterState, dataVolumes, findSvmByName, insertSvm, removeSvm, type SimAggregate } from "../state.js";
+import { type ClusterState, dataVolumes, findSvmByName, insertSvm, removeSvm, type SimAggregate, type SimSvm } from "../state.js";
 import { interfacesBySvm, svmView } from "../views.js";
 import { createdResponse, jobResponse, readRoutes, Ref, writeQuery } from "./common.js";
 
@@ -101,14 +101,7 @@ async function patchSvm(ctx: RequestContext) {
   const query = writeQuery(ctx);
   const body = parseBody(SvmPatch, ctx.body);
   const state = ctx.sim.state;
-  const svm = state.svms.get(ctx.params.uuid!);
-  if (!svm) throw notFound();
-  if (svm.state === "initializing") {
-    throw new SimError(409, Codes.svmBeingCreated, `SVM "${svm.name}" is being created. Wait a few minutes, and then try the command again.`);
-  }
-  if (svm.state === "deleting") {
-    throw new SimError(409, Codes.svmBeingDeleted, `SVM "${svm.name}" is being deleted.`);
-  }
+  const svm = changeableSvm(ctx, "is being deleted");
   const aggregateUuids = [...new Set(resolveAggregates(state, body.aggregates).map((a) => a.uuid))];
   const job = ctx.sim.jobs.start(state, {
     operation: `PATCH /api/svm/svms/${svm.uuid}`,
@@ -123,18 +116,22 @@ async function patchSvm(ctx: RequestContext) {
   return jobResponse(ctx, job, query.returnTimeoutSeconds, 200);
 }
 
-async function deleteSvm(ctx: RequestContext) {
-  requireClusterAdmin(ctx);
-  const query = writeQuery(ctx);
-  const state = ctx.sim.state;
-  const svm = state.svms.get(ctx.params.uuid!);
+/** The SVM of the path, refused as ONTAP refuses a change to one still being created or being deleted. */
+function changeableSvm(ctx: RequestContext, deletingMessage: string): SimSvm {
+  const svm = ctx.sim.state.svms.get(ctx.params.uuid!);
   if (!svm) throw notFound();
   if (svm.state === "initializing") {
     throw new SimError(409, Codes.svmBeingCreated, `SVM "${svm.name}" is being created. Wait a few minutes, and then try the command again.`);
   }
-  if (svm.state === "deleting") {
-    throw new SimError(409, Codes.svmBeingDeleted, `SVM "${svm.name}" is already being deleted.`);
-  }
+  if (svm.state === "deleting") throw new SimError(409, Codes.svmBeingDeleted, `SVM "${svm.name}" ${deletingMessage}.`);
+  return svm;
+}
+
+async function deleteSvm(ctx: RequestContext) {
+  requireClusterAdmin(ctx);
+  const query = writeQuery(ctx);
+  const state = ctx.sim.state;
+  const svm = changeableSvm(ctx, "is already being deleted");
   const volumes = dataVolumes(state, svm.uuid).length;
   if (volumes > 0) {
     throw new SimError(
