@@ -81,7 +81,8 @@ async function install(opts: {
       : { name: c.name, url: c.url, credentialsSecret: `ontap-admin-${c.name}`, caSecret: `ontap-admin-${c.name}`, timeoutSeconds: 3 },
   );
   const values = writeValues(dir, "values.yaml", {
-    config: { extensionClass: world.config.extensionClass, requeue: { baseSeconds: 0.1, capSeconds: 1.5 }, clusters },
+    // The storage health check every 2 s, so the lifecycle below sees its requests (the shoot access Secret) too.
+    config: { extensionClass: world.config.extensionClass, requeue: { baseSeconds: 0.1, capSeconds: 1.5 }, healthCheck: { intervalSeconds: 2 }, clusters },
     webhook: opts.webhook ? { enabled: true, serverPort: webhookPort } : { enabled: false },
     // Renewed often enough that the lifecycle below sees renewals (patch), not only the create.
     heartbeat: { renewIntervalSeconds: 3 },
@@ -170,6 +171,8 @@ describe("the chart's RBAC, as the controller's only permissions", () => {
     expect(webhookConfig).toContain(`url: https://gardener-extension-extension-ontap.${namespace}:443/shoot`);
     const caSecret = await world.kube.get<{ data?: Record<string, string> }>(Secrets, namespace, WEBHOOK_CA_SECRET);
     expect(caSecret?.data?.["previous-ca.crt"], "the due CA was rotated and kept as previous").toBeDefined();
+    // The storage health check has written its shoot access Secret (the token requestor's) under the chart's RBAC.
+    await expect.poll(async () => (await world.kube.get(Secrets, shoot.namespace, "shoot-access-extension-ontap-health"))?.metadata, { timeout: 30_000 }).toBeDefined();
     // No-op: Gardener's reconcile trigger on an unchanged spec.
     const before = await pod.metric("reconciles_total");
     await world.annotate(shoot, { "gardener.cloud/operation": "reconcile" });

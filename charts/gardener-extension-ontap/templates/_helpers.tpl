@@ -78,6 +78,10 @@ requeue:
 ontapRequests:
 {{ toYaml . | indent 2 }}
 {{- end }}
+{{- with .Values.config.healthCheck }}
+healthCheck:
+{{ toYaml . | indent 2 }}
+{{- end }}
 {{- if not .Values.config.clusters }}
 clusters: []   # set config.clusters: the controller refuses to start without an ONTAP cluster
 {{- else }}
