@@ -133,6 +133,10 @@ async function runEveryOperation(client: OntapClient): Promise<void> {
   await client.getAccount(svm!.uuid, "shoot-a");
   await client.setAccountComment(svm!.uuid, "shoot-a", "gardener shoot garden-conformance/vendor");
   await client.listAccounts(svm!.uuid);
+  // The health check's inventory: each collection once per cluster and round (src/observation/cluster-inventory.ts).
+  expect((await client.listSvms()).map((s) => s.name)).toContain("pvendor");
+  expect((await client.listAllInterfaces()).some((l) => l.name === "managementlif")).toBe(true);
+  expect((await client.listAllAccounts()).some((a) => a.name === "shoot-a")).toBe(true);
   await client.changePassword({ svmName: "pvendor", name: "shoot-a", password: "Conformance-2b!" });
   // SVM accounts authenticate at their SVM management LIF only; the cluster interface refuses them.
   expect(await client.authenticateAs({ name: "shoot-a", password: "Conformance-2b!" })).toEqual({ result: "wrong-password" });
