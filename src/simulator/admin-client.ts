@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 import { Agent, request } from "undici";
 import type { FaultRule, FaultRuleSpec } from "../faults/rules.js";
 import type { SimClusterInfo } from "./index.js";
@@ -165,7 +166,7 @@ export class SimAdmin {
       if (res.status !== 200) throw new SimAdminError(res.status, res.body.error?.code, `job ${uuid}: ${res.text}`);
       if (res.body.state === "success" || res.body.state === "failure") return res.body as OntapRecord;
       if (Date.now() > deadline) throw new Error(`job ${uuid} still ${String(res.body.state)} after ${timeoutMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      await sleep(10);
     }
   }
 
