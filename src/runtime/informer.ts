@@ -146,6 +146,8 @@ export function createInformer<T>(kube: KubeClient, type: ResourceType, opts: In
   async function run(signal: AbortSignal): Promise<void> {
     let needList = true;
     let failures = 0;
+    let sawEvent = false;
+    let watchStarted = Date.now();
     let resyncTimer: NodeJS.Timeout | undefined;
     if (opts.resyncMs && opts.resyncMs > 0) {
       resyncTimer = setInterval(() => {
@@ -172,8 +174,8 @@ export function createInformer<T>(kube: KubeClient, type: ResourceType, opts: In
             failures = 0;
             markSynced();
           }
-          let sawEvent = false;
-          const watchStarted = Date.now();
+          sawEvent = false;
+          watchStarted = Date.now();
           await kube.watch(
             type,
             opts.namespace,
@@ -192,7 +194,7 @@ export function createInformer<T>(kube: KubeClient, type: ResourceType, opts: In
           );
           // A watch that ended cleanly resumes from the last resourceVersion; an empty one that ended at
           // once (a proxy closing streams) still counts toward backoff so it cannot spin.
-          if (sawEvent || Date.now() - watchStarted > 5_000) failures = 0;
+          if (wasHealthy()) failures = 0;
           else if (!signal.aborted) await backoff(++failures);
         } catch (err) {
           if (signal.aborted) return;
@@ -201,10 +203,16 @@ export function createInformer<T>(kube: KubeClient, type: ResourceType, opts: In
             needList = true;
             continue;
           }
+          // A watch that worked and then broke (an API server restart, a load balancer cutting the stream) is
+          // a first failure, as client-go's reflector resets its backoff after a healthy stretch. Counted on
+          // from the failures before it, breaks spread over days would leave every later reconnect 15-30 s
+          // behind, with no event seen meanwhile.
+          if (!needList && wasHealthy()) failures = 0;
           failures++;
+          const retryInMs = backoffMs(failures);
           const level = isKubeError(err) && err.transient ? "warn" : "error";
-          logger[level]({ err, failures }, needList ? "list failed; retrying" : "watch failed; reconnecting");
-          await backoff(failures);
+          logger[level]({ err, failures, retryInMs: Math.round(retryInMs) }, needList ? "list failed; retrying" : "watch failed; reconnecting");
+          await sleep(retryInMs, signal);
         }
       }
     } finally {
@@ -212,8 +220,18 @@ export function createInformer<T>(kube: KubeClient, type: ResourceType, opts: In
     }
 
     async function backoff(n: number): Promise<void> {
+      await sleep(backoffMs(n), signal);
+    }
+
+    /** The wait before attempt n+1: doubling from `baseMs` up to `capMs`, jittered over its upper half. */
+    function backoffMs(n: number): number {
       const ceiling = Math.min(capMs, baseMs * 2 ** Math.min(n - 1, 30));
-      await sleep(ceiling / 2 + (Math.random() * ceiling) / 2, signal);
+      return ceiling / 2 + (Math.random() * ceiling) / 2;
+    }
+
+    /** The current watch delivered an event (bookmarks count) or lasted over 5 s (attempts that long cannot spin). */
+    function wasHealthy(): boolean {
+      return sawEvent || Date.now() - watchStarted > 5_000;
     }
   }
 

@@ -1,6 +1,10 @@
+import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
+import type { KubeClient } from "../../src/kube/client.js";
+import { KubeError } from "../../src/kube/errors.js";
 import { createFakeKubeClient } from "../../src/testenv/fake-kube.js";
 import { Extensions } from "../../src/kube/resources.js";
+import { createLogger } from "../../src/log.js";
 import { createInformer } from "../../src/runtime/informer.js";
 
 interface Ext {
@@ -111,6 +115,56 @@ describe("informer", () => {
     await kube.create(Extensions, ext("a"));
     await until(() => log.length === 1);
     expect(log).toEqual(["add a"]);
+    ac.abort();
+    await inf.stopped();
+  });
+
+  it("starts the backoff afresh when a watch that worked breaks, whatever failed before it", async () => {
+    // The fake's watches end only cleanly; this one can also be cut mid-stream, as a restarting API server or a
+    // load balancer does (undici: "other side closed").
+    const kube = createFakeKubeClient();
+    const cuts: (() => void)[] = [];
+    const cutting: KubeClient = {
+      ...kube,
+      watch(type, namespace, opts, onEvent) {
+        const own = new AbortController();
+        const inner = kube.watch(type, namespace, { ...opts, signal: AbortSignal.any([opts.signal, own.signal]) }, onEvent);
+        return new Promise<void>((resolve, reject) => {
+          inner.then(resolve, reject);
+          cuts.push(() => {
+            own.abort();
+            reject(new KubeError({ reason: "Transport", verb: "watch", resource: "extensions", serverMessage: "UND_ERR_SOCKET" }));
+          });
+        });
+      },
+    };
+    const records: { msg: string; failures?: number; retryInMs?: number }[] = [];
+    const logger = createLogger({
+      level: "debug",
+      stream: new Writable({
+        write(chunk, _enc, done) {
+          records.push(JSON.parse(String(chunk)));
+          done();
+        },
+      }),
+    });
+    // Four failed watches in a row first (the API server away for a while): the backoff has grown to 8 ms.
+    kube.inject({ verb: "watch", reason: "Transport", times: 4 });
+    const inf = createInformer<Ext>(cutting, Extensions, { backoff: { baseMs: 1, capMs: 60_000 }, logger });
+    const seen: string[] = [];
+    inf.onAdd((o) => seen.push(o.metadata.name));
+    const ac = new AbortController();
+    await inf.start(ac.signal);
+    await kube.create(Extensions, ext("a"));
+    await until(() => seen.includes("a") && cuts.length === 5);
+    // The fifth watch works (it delivered "a"); then the stream is cut.
+    cuts.at(-1)!();
+    await kube.create(Extensions, ext("b"));
+    await until(() => seen.includes("b"));
+    const reconnects = records.filter((r) => r.msg === "watch failed; reconnecting");
+    expect(reconnects.map((r) => r.failures)).toEqual([1, 2, 3, 4, 1]);
+    // The first failure's wait (base 1 ms, jittered over its upper half), not the fifth's 8-16 ms.
+    expect(reconnects.at(-1)!.retryInMs).toBeLessThanOrEqual(1);
     ac.abort();
     await inf.stopped();
   });
