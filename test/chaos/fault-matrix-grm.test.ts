@@ -46,7 +46,7 @@ import { LanePool, startAll } from "../support/lane-pool.js";
  * shoot whose sibling stays (the same ManagedResource calls as this delete; what differs is on ONTAP).
  *
  * Why these and not all: a scenario here costs a shoot start (about 6-7 s of both cores) and takes 8-28 s
- * against the stand-in's 1-10 s. Measured 2026-12-01 on 2 cores with `npx vitest run --project chaos
+ * against the stand-in's 1-10 s. Measured 2026-12-01 on 2 cores with `npx vitest run --project chaos-grm
  * test/chaos/fault-matrix-grm.test.ts`, 42 scenarios on 2 in-process + 1 process lanes, all 42 converged:
  * - at load 3-6 (the other workers mostly idle): 247 s for the file, 3.9 min of it the part's own wall time
  *   (lane start to the last scenario), worst 9 reconciles and 13.8 s from the start of the flow; fault-free

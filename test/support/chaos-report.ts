@@ -226,7 +226,7 @@ function renderDocument(reports: ChaosReport[], command: string, date: string, s
     "## Running it",
     "",
     "- `npm run test:chaos`: everything above (both fault matrices, state matrix, leadership, siblings, soak) against a real kube-apiserver and the ONTAP simulator; ends with this document.",
-    "- `npx vitest run --project chaos test/chaos/fault-matrix-grm.test.ts`: the real resource manager's part of the matrix alone (`CHAOS_GRM_LANES`, default 2, `CHAOS_GRM_PROCESS_LANES`, default 1; `CHAOS_FILTER` and `CHAOS_MODES` as below).",
+    "- `npx vitest run --project chaos-grm`: the real resource manager's part of the matrix alone (`CHAOS_GRM_LANES`, default 2, `CHAOS_GRM_PROCESS_LANES`, default 1; `CHAOS_FILTER` and `CHAOS_MODES` as below).",
     "- `CHAOS_FULL=1 npm run test:chaos`: two more flows (a second shoot joining its project's SVM; the repair of a password drifted on ONTAP) and one more mode (SIGKILL while the call hangs, so neither server acts on it).",
     "- `CHAOS_FILTER=<a regular expression on '<flow> <mode> <call>'>`, `CHAOS_MODES=transient,crash`: one scenario or a few, while working on a bug (prints the table, leaves this file alone).",
     "- `CHAOS_LANES` / `CHAOS_PROCESS_LANES`: scenarios run in parallel lanes (default 3 with the controller in the test process, 2 with it as its own process for the crash modes); each lane has its own simulator, fault proxy and controller.",

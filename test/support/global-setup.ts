@@ -1,5 +1,5 @@
 import type { TestProject } from "vitest/node";
-import { startTestEnv } from "../../src/testenv/index.js";
+import { startTestEnv, type TestEnv } from "../../src/testenv/index.js";
 
 /** What the integration test files get through `inject("testenv")`. */
 export interface ProvidedTestEnv {
@@ -16,13 +16,23 @@ declare module "vitest" {
 }
 
 /**
+ * Shared by the projects of one run that name this setup (chaos and chaos-grm), stopped by the last one's
+ * teardown. Kept on globalThis: vitest loads a global setup module once per project.
+ */
+const shared = globalThis as { ontapTestEnv?: { env: Promise<TestEnv>; users: number } };
+
+/**
  * One kube-apiserver + etcd for the whole integration run: starting one costs seconds of both cores, and
  * tests isolate themselves by namespace instead.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const started = Date.now();
-  const env = await startTestEnv();
-  process.stderr.write(`testenv: kube-apiserver ready at ${env.server} in ${Date.now() - started}ms (${env.dir})\n`);
+  const first = shared.ontapTestEnv === undefined;
+  shared.ontapTestEnv ??= { env: startTestEnv(), users: 0 };
+  const holder = shared.ontapTestEnv;
+  holder.users++;
+  const env = await holder.env;
+  if (first) process.stderr.write(`testenv: kube-apiserver ready at ${env.server} in ${Date.now() - started}ms (${env.dir})\n`);
   project.provide("testenv", {
     kubeconfigPath: env.kubeconfigPath,
     server: env.server,
@@ -30,6 +40,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     caFile: env.caFile,
   });
   return async () => {
+    if (--holder.users > 0) return;
+    shared.ontapTestEnv = undefined;
     await env.stop();
   };
 }
