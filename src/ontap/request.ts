@@ -69,6 +69,10 @@ export const ENDPOINTS = {
   accounts: "/api/security/accounts",
   account: "/api/security/accounts/{owner.uuid}/{name}",
   password: "/api/security/authentication/password",
+  roles: "/api/security/roles",
+  role: "/api/security/roles/{owner.uuid}/{name}",
+  rolePrivileges: "/api/security/roles/{owner.uuid}/{name}/privileges",
+  rolePrivilege: "/api/security/roles/{owner.uuid}/{name}/privileges/{path}",
   volumes: "/api/storage/volumes",
 } as const;
 
