@@ -71,8 +71,9 @@ export const ENDPOINTS = {
   password: "/api/security/authentication/password",
   roles: "/api/security/roles",
   role: "/api/security/roles/{owner.uuid}/{name}",
-  rolePrivileges: "/api/security/roles/{owner.uuid}/{name}/privileges",
-  rolePrivilege: "/api/security/roles/{owner.uuid}/{name}/privileges/{path}",
+  // `role.name`, as NetApp's schema names the key of the privileges sub-collection.
+  rolePrivileges: "/api/security/roles/{owner.uuid}/{role.name}/privileges",
+  rolePrivilege: "/api/security/roles/{owner.uuid}/{role.name}/privileges/{path}",
   volumes: "/api/storage/volumes",
 } as const;
 

@@ -68,7 +68,7 @@ export function roleOperations(r: Requester): RoleOperations {
         operation: `add ${privilege.path} to role ${role} of SVM ${ownerUuid}`,
         method: "POST",
         endpoint: ENDPOINTS.rolePrivileges,
-        params: { "owner.uuid": ownerUuid, name: role },
+        params: { "owner.uuid": ownerUuid, "role.name": role },
         body: { path: privilege.path, access: privilege.access },
         signal: callOpts.signal,
       };
@@ -87,7 +87,7 @@ export function roleOperations(r: Requester): RoleOperations {
         operation: `set ${privilege.path} of role ${role} of SVM ${ownerUuid} to ${privilege.access}`,
         method: "PATCH",
         endpoint: ENDPOINTS.rolePrivilege,
-        params: { "owner.uuid": ownerUuid, name: role, path: privilege.path },
+        params: { "owner.uuid": ownerUuid, "role.name": role, path: privilege.path },
         body: { access: privilege.access },
         signal: callOpts.signal,
       });
@@ -98,7 +98,7 @@ export function roleOperations(r: Requester): RoleOperations {
         operation: `remove ${path} from role ${role} of SVM ${ownerUuid}`,
         method: "DELETE",
         endpoint: ENDPOINTS.rolePrivilege,
-        params: { "owner.uuid": ownerUuid, name: role, path },
+        params: { "owner.uuid": ownerUuid, "role.name": role, path },
         signal: callOpts.signal,
       });
     },

@@ -35,7 +35,7 @@ function svmOwner(state: ClusterState, ref: { uuid?: string; name?: string } | u
 }
 
 function findRole(ctx: RequestContext): SimRole {
-  const role = ctx.sim.state.roles.get(accountKey(ctx.params["owner.uuid"]!, ctx.params.name!));
+  const role = ctx.sim.state.roles.get(accountKey(ctx.params["owner.uuid"]!, (ctx.params.name ?? ctx.params["role.name"])!));
   if (!role) throw notFound("name");
   return role;
 }
@@ -118,9 +118,9 @@ export const roleRoutes: Route[] = [
   }),
   { method: "POST", template: "/api/security/roles", handler: createRole },
   { method: "DELETE", template: "/api/security/roles/{owner.uuid}/{name}", handler: deleteRole },
-  { method: "POST", template: "/api/security/roles/{owner.uuid}/{name}/privileges", handler: addPrivilege },
-  { method: "PATCH", template: "/api/security/roles/{owner.uuid}/{name}/privileges/{path}", handler: patchPrivilege },
-  { method: "DELETE", template: "/api/security/roles/{owner.uuid}/{name}/privileges/{path}", handler: deletePrivilege },
+  { method: "POST", template: "/api/security/roles/{owner.uuid}/{role.name}/privileges", handler: addPrivilege },
+  { method: "PATCH", template: "/api/security/roles/{owner.uuid}/{role.name}/privileges/{path}", handler: patchPrivilege },
+  { method: "DELETE", template: "/api/security/roles/{owner.uuid}/{role.name}/privileges/{path}", handler: deletePrivilege },
 ];
 
 /** Whether `role` names a role the owner's accounts may use: a built-in SVM role or one of its custom roles. */
