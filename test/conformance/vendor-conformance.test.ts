@@ -259,6 +259,7 @@ describe("conformance with NetApp's published ONTAP model (netapp-ontap 9.19.1.0
       "volumes",
       "NVMe SAN",
       "SVM user",
+      "SVM role",
       "account delete",
       "SVM delete",
     ]);
