@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { userRow } from "../../src/diagnosis/checks/ontap-user.js";
+import type { ShootObservation } from "../../src/diagnosis/observation.js";
 import { decodeShootInputs, InputError } from "../../src/ontap-extension/inputs.js";
 import { diffPrivileges, isEmptyDiff, privilegesOf, TRIDENT_ROLE_PRIVILEGES } from "../../src/ontap-extension/trident-role.js";
 
@@ -55,5 +57,15 @@ describe("providerConfig svmUserRole", () => {
     expect(decodeShootInputs(ext({ svmUserRole: "vsadmin" }), cluster).svmUserRole).toBe("vsadmin");
     expect(() => decodeShootInputs(ext({ svmUserRole: "admin" }), cluster)).toThrow(InputError);
     expect(() => decodeShootInputs(ext({ svmUserRole: "admin" }), cluster)).toThrow(/svmUserRole: must be vsadmin or trident/);
+  });
+});
+
+describe("doctor's ONTAP user row", () => {
+  const want = { svmName: "p1", username: "proj1--my-shoot", secret: { namespace: "n", name: "s" }, legacySecret: { namespace: "n", name: "l" }, lifs: [], managedResources: [] };
+  const obs = (role: string) => ({ account: { ok: true, value: { found: true, role, locked: false } }, inspectedCluster: "c1" }) as unknown as ShootObservation;
+  it("expects the chosen role and fails, repairable, on another one", () => {
+    expect(userRow(obs("trident"), { ...want, svmUserRole: "trident" }, "reconcile")).toMatchObject({ expected: "trident on p1, unlocked", status: "ok" });
+    expect(userRow(obs("vsadmin"), { ...want, svmUserRole: "trident" }, "reconcile")).toMatchObject({ status: "fail", repairable: true });
+    expect(userRow(obs("vsadmin"), want, "reconcile")).toMatchObject({ expected: "vsadmin on p1, unlocked", status: "ok" });
   });
 });
