@@ -12,6 +12,8 @@
  *   npm run trident:e2e                      # TRIDENT_BIN or ~/.cache/gardener-extension-ontap/bin/trident-v25.06.3
  *   npm run trident:e2e -- --record          # also rewrites test/fixtures/trident-v<version>/conversation.json
  *   TRIDENT_VERSION=26.06.0 npm run trident:e2e   # another release: its binary and source tree from the cache
+ *   TRIDENT_E2E_SVM_ROLE=trident npm run trident:e2e   # the shoot user on the least-privilege role (providerConfig
+ *                                            # svmUserRole: trident), made by the controller's own code
  *
  * The shoot gets the CRDs of the release that runs, read from its source tree (TRIDENT_SRC or
  * ~/.cache/gardener-extension-ontap/src/trident-v<version>, see hack/trident-release.ts).
@@ -39,6 +41,9 @@ import { renderTridentManagedResources } from "../src/trident/index.js";
 import { type OntapRecord, SimAdmin } from "../src/simulator/admin-client.js";
 import { seedTridentWorld, TRIDENT_WORLD } from "../test/support/trident-world.js";
 import { readTridentRelease, type TridentRelease } from "./trident-release.js";
+import { createOntapClient } from "../src/ontap/index.js";
+import { ensureAccountRole, ensureSvmRole } from "../src/ontap-extension/svm-user-role.js";
+import { TRIDENT_ROLE_PRIVILEGES } from "../src/ontap-extension/trident-role.js";
 
 const VERSION = process.env.TRIDENT_VERSION ?? "25.06.3";
 const CACHE = process.env.GARDENER_EXTENSION_ONTAP_CACHE ?? path.join(homedir(), ".cache", "gardener-extension-ontap");
@@ -46,6 +51,8 @@ const BIN = process.env.TRIDENT_BIN ?? path.join(CACHE, "bin", `trident-v${VERSI
 /** `ShootAndClaim`: the backend gets the providerConfig's volume name template (src/trident/render.ts), and the run checks the names Trident gives. */
 const VOLUME_NAMING = process.env.TRIDENT_E2E_VOLUME_NAMING === "ShootAndClaim" ? "ShootAndClaim" : "Trident";
 const E2E_SHOOT = { project: "e2e", name: "trident" };
+/** `trident`: the shoot user gets NetApp's REST role for Trident instead of vsadmin, as `svmUserRole: trident` does. */
+const SVM_ROLE = process.env.TRIDENT_E2E_SVM_ROLE === "trident" ? "trident" : "vsadmin";
 const SRC = process.env.TRIDENT_SRC ?? path.join(CACHE, "src", `trident-v${VERSION}`);
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const FIXTURE = path.join(REPO, "test", "fixtures", `trident-v${VERSION}`, "conversation.json");
@@ -214,7 +221,20 @@ async function main(): Promise<number> {
     log(`work dir ${dir}; binary ${BIN}; ${release.crds.length} CRDs from ${SRC}`);
     running.sim = await startSimulator({ clusters: 1, jobMs: 100 });
     running.admin = new SimAdmin(running.sim.clusters[0]!);
-    await seedTridentWorld(running.admin);
+    const seeded = await seedTridentWorld(running.admin);
+    if (SVM_ROLE === "trident") {
+      // The controller's own steps (src/ontap-extension/svm-user-role.ts) through its client, as a reconcile runs them.
+      const client = createOntapClient(running.sim.clusters[0]!);
+      try {
+        const made = await ensureSvmRole(client, seeded, "trident");
+        const assigned = await ensureAccountRole(client, seeded, WORLD.username, "trident", undefined);
+        const account = (await running.admin.state()).accounts.find((a) => a.name === WORLD.username) as { role?: { name?: string } } | undefined;
+        check(made === "created" && assigned === "assigned" && account?.role?.name === "trident", `role trident: ${made}, ${assigned}, account ${JSON.stringify(account?.role)}`);
+        log(`SVM user ${WORLD.username} on role trident (${TRIDENT_ROLE_PRIVILEGES.length} REST tuples, NetApp's list)`);
+      } finally {
+        await client.close();
+      }
+    }
     const lifUrl = running.sim.lifEndpoints()[WORLD.managementLif]?.url;
     check(lifUrl, "the simulator opened no listener for the management LIF");
     log(`simulator: SVM ${WORLD.svm}, management LIF ${WORLD.managementLif} -> ${lifUrl}`);
@@ -244,7 +264,7 @@ async function main(): Promise<number> {
       { socket: sock("to-lif"), port: lifPort },
       { socket: sock("to-apiserver"), port: apiPort },
     ]);
-    if (record) await running.admin.rest("PUT", "/__sim/conversation");
+    if (record || SVM_ROLE === "trident") await running.admin.rest("PUT", "/__sim/conversation");
 
     const inside = [
       "set -e",
@@ -412,7 +432,14 @@ async function main(): Promise<number> {
       );
       log(`recorded ${exchanges.length} exchanges into ${path.relative(REPO, FIXTURE)}`);
     }
-    log("PASS: the backend bound and one volume went through its whole life");
+    if (SVM_ROLE === "trident") {
+      // What the role refused Trident (403 at the LIF): a path NetApp's list lacks shows up here.
+      const so = (await running.admin.rest("GET", "/__sim/conversation")).body as unknown as { exchanges: SimExchange[] };
+      const lif = so.exchanges.filter((e) => e.endpoint.startsWith("lif "));
+      const refused = [...new Set(lif.filter((e) => e.status === 403).map((e) => `${e.method} ${e.template}`))];
+      log(`role trident: ${lif.length} calls at the LIF, ${refused.length} refused by the role${refused.length ? `: ${refused.join(", ")}` : ""}`);
+    }
+    log(`PASS (SVM user role ${SVM_ROLE}): the backend bound and one volume went through its whole life`);
     return 0;
   } catch (error) {
     log(`FAIL: ${error instanceof Error ? error.message : String(error)}`);

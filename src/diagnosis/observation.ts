@@ -16,6 +16,8 @@ export interface ExpectedState {
   secret: { namespace: string; name: string };
   legacySecret: { namespace: string; name: string };
   lifs: DesiredLif[];
+  /** The ONTAP role the shoot's user should have (providerConfig `svmUserRole`, default vsadmin). */
+  svmUserRole?: string;
   /** ManagedResources this controller's configuration deploys into the shoot namespace. */
   managedResources: string[];
 }

@@ -216,6 +216,7 @@ function expectedState(plan: ShootPlan, config: DoctorDeps["config"]): ExpectedS
     secret: plan.secret,
     legacySecret: plan.legacySecret,
     lifs: plan.lifs,
+    svmUserRole: plan.inputs.svmUserRole ?? "vsadmin",
     managedResources: expectedComponentNames(config),
   };
 }

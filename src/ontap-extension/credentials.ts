@@ -69,6 +69,8 @@ export interface CredentialsDeps {
   verify?: VerifyCredentials;
   /** The clock of the superseded passwords' retention (milliseconds, default Date.now). */
   now?: () => number;
+  /** The role a new account is created with (default vsadmin); its existence is svm-user-role.ts's job. */
+  accountRole?: string;
 }
 
 export const CREDENTIALS_LABELS = {
@@ -244,7 +246,7 @@ async function ensureCredentialsFrom(deps: CredentialsDeps, plan: ShootPlan, svm
     if (existing) {
       await ontap.changePassword({ svmName: svm.name, name: username, password });
     } else {
-      await ontap.createAccount({ ownerUuid: svm.uuid, name: username, password, role: "vsadmin", comment: ownerComment(plan.owner) });
+      await ontap.createAccount({ ownerUuid: svm.uuid, name: username, password, role: deps.accountRole ?? "vsadmin", comment: ownerComment(plan.owner) });
     }
   } catch (err) {
     throw passwordRefused(err, username, svm.name) ?? err;
@@ -297,7 +299,7 @@ async function reapplyPending(
   if (account?.locked) throw accountLocked(username, svm.name);
   try {
     if (account) await deps.ontap.changePassword({ svmName: svm.name, name: username, password: pending });
-    else await deps.ontap.createAccount({ ownerUuid: svm.uuid, name: username, password: pending, role: "vsadmin", comment: ownerComment(plan.owner) });
+    else await deps.ontap.createAccount({ ownerUuid: svm.uuid, name: username, password: pending, role: deps.accountRole ?? "vsadmin", comment: ownerComment(plan.owner) });
   } catch (err) {
     throw passwordRefused(err, username, svm.name) ?? err;
   }

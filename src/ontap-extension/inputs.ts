@@ -3,6 +3,7 @@ import { formatIssues } from "../config/issues.js";
 import { boundMessage } from "../extension/status.js";
 import { STORAGE_CLASS_NAMES, VOLUME_NAMINGS, type TridentStorageOptions } from "../trident/index.js";
 import { checkLifAddress, quoteValue } from "./addresses.js";
+import { SVM_USER_ROLES, type SvmUserRole } from "./trident-role.js";
 
 /** The shoot's `providerConfig`, as the Go extension defined it (same apiVersion, same fields). */
 export const TridentConfig = z
@@ -27,6 +28,11 @@ export const TridentConfig = z
       .optional(),
     volumeNaming: z
       .enum(VOLUME_NAMINGS, { error: `must be ${VOLUME_NAMINGS.join(" or ")}: Trident names ONTAP volumes itself, or after shoot, namespace and PVC` })
+      .optional(),
+    svmUserRole: z
+      .enum(SVM_USER_ROLES, {
+        error: `must be ${SVM_USER_ROLES.join(" or ")}: the ONTAP role of the shoot's SVM user (vsadmin, the default, as the Go extension; trident, NetApp's least-privilege REST role for Trident)`,
+      })
       .optional(),
   })
   .strict()
@@ -80,6 +86,8 @@ export interface ShootInputs {
   dataLifs: string[];
   /** The providerConfig's choices for the shoot's storage objects (defaults: what the Go extension rendered). */
   storage?: TridentStorageOptions;
+  /** The ONTAP role of the shoot's SVM user (providerConfig `svmUserRole`, default vsadmin). */
+  svmUserRole?: SvmUserRole;
 }
 
 interface ExtensionLike {
@@ -138,5 +146,6 @@ export function decodeShootInputs(extension: ExtensionLike, cluster: ClusterLike
       volumeSnapshotClass: parsed.data.volumeSnapshotClass ?? false,
       volumeNaming: parsed.data.volumeNaming ?? "Trident",
     },
+    ...(parsed.data.svmUserRole ? { svmUserRole: parsed.data.svmUserRole } : {}),
   };
 }

@@ -17,6 +17,8 @@ import {
 import { renderShootWebhookConfiguration } from "../webhook/config.js";
 import { componentsOf } from "./components.js";
 import type { CrdWaits } from "./crd-waits.js";
+import { ensureAccountRole, ensureSvmRole } from "./svm-user-role.js";
+import { DEFAULT_SVM_USER_ROLE } from "./trident-role.js";
 import { type CredentialsDeps, type CredentialsResult, ensureCredentials, readSeedSecrets, type SeedSecrets } from "./credentials.js";
 import type { ManagementLifClients } from "./lif-clients.js";
 import { ensureLifs, type LifReport } from "./lifs.js";
@@ -126,7 +128,15 @@ export function createReconcileSteps(deps: ReconcileStepDeps) {
       seedSecrets: Promise<SeedSecrets> | undefined,
     ): Promise<StepResult<CredentialsResult>> {
       const verify = verifierFor(cluster, client, plan.inputs.managementLif);
-      const creds = await ensureCredentials({ kube: io.kube, ontap: client, verify, ...credentialsSettings }, plan, svm, seedSecrets);
+      // The user's role exists before the user that needs it (svm-user-role.ts, r1-role's; one call each side).
+      const role = plan.inputs.svmUserRole ?? DEFAULT_SVM_USER_ROLE;
+      const roleOutcome = await ensureSvmRole(client, svm, role);
+      if (roleOutcome === "created" || roleOutcome === "repaired") io.event("Normal", "SvmRoleEnsured", `role ${role} on SVM ${svm.name}: ${roleOutcome}`);
+      const creds = await ensureCredentials({ kube: io.kube, ontap: client, verify, accountRole: role, ...credentialsSettings }, plan, svm, seedSecrets);
+      const recorded = (io.ctx.extension.status?.providerStatus as { svmUserRole?: string } | undefined)?.svmUserRole;
+      if ((await ensureAccountRole(client, svm, creds.username, role, recorded)) !== "skipped" && recorded !== role) {
+        await io.ctx.recordProviderStatus({ svmUserRole: role });
+      }
       if (creds.outcome !== "verified" && creds.outcome !== "unverified") {
         io.event("Normal", "CredentialsRepaired", `SVM user ${creds.username}: ${creds.outcome}`);
       }

@@ -1,6 +1,7 @@
 import { type AccountOperations, accountOperations } from "./accounts.js";
 import { type ClusterInfoOperations, clusterInfoOperations } from "./cluster-info.js";
 import { type InterfaceOperations, interfaceOperations } from "./interfaces.js";
+import { type RoleOperations, roleOperations } from "./roles.js";
 import { createRequester, type OntapClientOptions, type OntapClusterConfig } from "./request.js";
 import { type SvmOperations, svmOperations } from "./svms.js";
 
@@ -8,10 +9,11 @@ export { type CallOptions, ENDPOINTS, type OntapClientOptions, type OntapCluster
 
 export type { AuthenticateResult, ChangePasswordInput, CreateAccountInput } from "./accounts.js";
 export type { CreateInterfaceInput } from "./interfaces.js";
+export type { CreateRoleInput } from "./roles.js";
 export type { CreateSvmInput } from "./svms.js";
 
 /** One ONTAP cluster's operations, each resource kind from its own module. */
-export interface OntapClient extends ClusterInfoOperations, SvmOperations, InterfaceOperations, AccountOperations {
+export interface OntapClient extends ClusterInfoOperations, SvmOperations, InterfaceOperations, AccountOperations, RoleOperations {
   readonly cluster: string;
   close(): Promise<void>;
 }
@@ -25,6 +27,7 @@ export function createOntapClient(cfg: OntapClusterConfig, opts: OntapClientOpti
     ...svmOperations(r),
     ...interfaceOperations(r),
     ...accountOperations(r),
+    ...roleOperations(r),
     close() {
       return r.transport.close();
     },

@@ -4,6 +4,7 @@ export {
   type ChangePasswordInput,
   type CreateAccountInput,
   type CreateInterfaceInput,
+  type CreateRoleInput,
   type CreateSvmInput,
   createOntapClient,
   ENDPOINTS,
@@ -41,6 +42,8 @@ export type {
   JobState,
   Lif,
   OntapNode,
+  Role,
+  RolePrivilege,
   Svm,
   SvmState,
 } from "./schemas.js";

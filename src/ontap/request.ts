@@ -69,6 +69,11 @@ export const ENDPOINTS = {
   accounts: "/api/security/accounts",
   account: "/api/security/accounts/{owner.uuid}/{name}",
   password: "/api/security/authentication/password",
+  roles: "/api/security/roles",
+  role: "/api/security/roles/{owner.uuid}/{name}",
+  // `role.name`, as NetApp's schema names the key of the privileges sub-collection.
+  rolePrivileges: "/api/security/roles/{owner.uuid}/{role.name}/privileges",
+  rolePrivilege: "/api/security/roles/{owner.uuid}/{role.name}/privileges/{path}",
   volumes: "/api/storage/volumes",
 } as const;
 

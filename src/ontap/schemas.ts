@@ -164,6 +164,30 @@ export interface Account {
   comment?: string;
 }
 
+/** One tuple of a REST role: an API path and what the role may do there. */
+export interface RolePrivilege {
+  path: string;
+  access: string;
+}
+
+export const RoleRecord = z
+  .object({
+    name: z.string(),
+    owner: z.object({ uuid: z.string() }),
+    privileges: z.array(z.object({ path: z.string(), access: z.string().optional() })).optional(),
+  })
+  .transform((r): Role => ({
+    name: r.name,
+    ownerUuid: r.owner.uuid,
+    // A legacy (command-directory) tuple has an access too; one without is nothing this project wrote.
+    privileges: (r.privileges ?? []).map((p) => ({ path: p.path, access: p.access ?? "" })),
+  }));
+export interface Role {
+  name: string;
+  ownerUuid: string;
+  privileges: RolePrivilege[];
+}
+
 export type JobState = "queued" | "running" | "paused" | "success" | "failure" | (string & {});
 
 export const JobRecord = z

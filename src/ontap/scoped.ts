@@ -55,6 +55,12 @@ export function scopeOntapClient(client: OntapClient, scope: OntapCallScope): On
     deleteAccount: write((owner, name, o) => client.deleteAccount(owner, name, withSignal(o))),
     changePassword: write((input, o) => client.changePassword(input, withSignal(o))),
     setAccountComment: write((owner, name, comment, o) => client.setAccountComment(owner, name, comment, withSignal(o))),
+    getRole: (owner, name, o) => client.getRole(owner, name, withSignal(o)),
+    createRole: write((input, o) => client.createRole(input, withSignal(o))),
+    addRolePrivilege: write((owner, role, privilege, o) => client.addRolePrivilege(owner, role, privilege, withSignal(o))),
+    setRolePrivilegeAccess: write((owner, role, privilege, o) => client.setRolePrivilegeAccess(owner, role, privilege, withSignal(o))),
+    removeRolePrivilege: write((owner, role, path, o) => client.removeRolePrivilege(owner, role, path, withSignal(o))),
+    setAccountRole: write((owner, name, role, o) => client.setAccountRole(owner, name, role, withSignal(o))),
     countDataVolumes: (svmUuid, o) => client.countDataVolumes(svmUuid, withSignal(o)),
     authenticateAs: (credentials, o) => client.authenticateAs(credentials, withSignal(o)),
     // Closing is the owner's business, not a reconcile's.

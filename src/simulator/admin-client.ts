@@ -44,6 +44,7 @@ export interface SimStateDump {
   volumes: OntapRecord[];
   interfaces: OntapRecord[];
   accounts: OntapRecord[];
+  roles: OntapRecord[];
   jobs: OntapRecord[];
   snapshots: OntapRecord[];
   namespaces: OntapRecord[];

@@ -56,13 +56,13 @@ export function authenticate(
     const clusterAccount = account.ownerUuid === state.adminSvmUuid;
     if (scope.endpoint === "lif") {
       if (account.ownerUuid === scope.svmUuid && state.svms.has(account.ownerUuid)) {
-        return { kind: "svm", username: account.name, svmUuid: account.ownerUuid };
+        return { kind: "svm", username: account.name, svmUuid: account.ownerUuid, role: account.role };
       }
       continue;
     }
     if (clusterAccount) return { kind: "cluster", username: account.name };
     if (scope.svmAccounts && state.svms.has(account.ownerUuid)) {
-      return { kind: "svm", username: account.name, svmUuid: account.ownerUuid };
+      return { kind: "svm", username: account.name, svmUuid: account.ownerUuid, role: account.role };
     }
   }
   throw unauthenticated();

@@ -2,8 +2,8 @@ import type { IncomingMessage } from "node:http";
 import type { ZodType } from "zod";
 import { Codes, invalidValue, missingField, SimError, unexpectedArgument } from "./errors.js";
 
-/** Who is calling: the cluster administrator, or an account scoped to one SVM. */
-export type Identity = { kind: "cluster"; username: string } | { kind: "svm"; username: string; svmUuid: string };
+/** Who is calling: the cluster administrator, or an account scoped to one SVM (with the role it logs in with). */
+export type Identity = { kind: "cluster"; username: string } | { kind: "svm"; username: string; svmUuid: string; role: string };
 
 export interface SimResponse {
   status: number;

@@ -7,6 +7,7 @@ import { type AuthScope, authenticate } from "./auth.js";
 import type { SimCluster } from "./cluster.js";
 import { Codes, forbidden, SimError } from "./errors.js";
 import { restRoutes } from "./handlers/index.js";
+import { enforceRole } from "./rest-roles.js";
 import type { LifEndpoints, LifTarget } from "./lif-endpoints.js";
 import { bodyShape, parseJsonBody, readBody, type SimResponse } from "./http.js";
 import { type RouteMatch, Router } from "./routes.js";
@@ -155,6 +156,7 @@ export class ClusterServer {
       const identity = authenticate(this.sim.state, req.headers.authorization, scope);
       if (adminOnly && identity.kind !== "cluster") throw forbidden();
       if (match.kind === "none") throw new SimError(404, Codes.apiNotFound, "API not found");
+      if (!adminOnly) enforceRole(this.sim.state, identity, (req.method ?? "GET").toUpperCase(), templateOf(match));
       if (match.kind === "wrongMethod") {
         throw new SimError(405, Codes.apiNotFound, `The method ${req.method} is not allowed on ${match.template}.`);
       }

@@ -129,6 +129,19 @@ export interface SimAccount {
   comment: string;
 }
 
+/** One REST privilege tuple of a role: an API path and the access level on it. */
+export interface SimRolePrivilege {
+  path: string;
+  access: string;
+}
+
+/** A custom SVM-scoped REST role (the built-in ones, vsadmin and its kin, are not stored: see auth.ts). */
+export interface SimRole {
+  ownerUuid: string;
+  name: string;
+  privileges: SimRolePrivilege[];
+}
+
 export type JobState = "queued" | "running" | "paused" | "success" | "failure";
 
 export interface SimJob {
@@ -158,6 +171,8 @@ export interface ClusterState {
   interfaces: Map<string, SimInterface>;
   /** Keyed by `${ownerUuid}/${name}`. */
   accounts: Map<string, SimAccount>;
+  /** Custom roles, keyed like accounts by `${ownerUuid}/${name}`. */
+  roles: Map<string, SimRole>;
   jobs: Map<string, SimJob>;
   snapshots: Map<string, SimSnapshot>;
   namespaces: Map<string, SimNamespace>;
@@ -205,6 +220,7 @@ export function createClusterState(opts: {
     volumes: new Map(),
     interfaces: new Map(),
     accounts: new Map(),
+    roles: new Map(),
     jobs: new Map(),
     snapshots: new Map(),
     namespaces: new Map(),
@@ -318,6 +334,7 @@ export function removeSvm(state: ClusterState, svmUuid: string): void {
   for (const [uuid, subsystem] of state.subsystems) if (subsystem.svmUuid === svmUuid) removeSubsystem(state, uuid);
   for (const [uuid, lif] of state.interfaces) if (lif.svmUuid === svmUuid) state.interfaces.delete(uuid);
   for (const [key, account] of state.accounts) if (account.ownerUuid === svmUuid) state.accounts.delete(key);
+  for (const [key, role] of state.roles) if (role.ownerUuid === svmUuid) state.roles.delete(key);
 }
 
 /** Makes the SVM hold exactly `count` data volumes (admin API), keeping existing ones where possible. */

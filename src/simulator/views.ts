@@ -5,6 +5,7 @@ import {
   insertSvm,
   ownerName,
   type SimAccount,
+  type SimRole,
   type SimAggregate,
   type SimInterface,
   type SimJob,
@@ -373,6 +374,18 @@ export function accountView(state: ClusterState, account: SimAccount): Rec {
   };
 }
 
+export function roleView(state: ClusterState, role: SimRole): Rec {
+  const self = `/api/security/roles/${role.ownerUuid}/${encodeURIComponent(role.name)}`;
+  return {
+    owner: { uuid: role.ownerUuid, name: ownerName(state, role.ownerUuid) ?? "", _links: link(`/api/svm/svms/${role.ownerUuid}`) },
+    name: role.name,
+    privileges: role.privileges.map((p) => ({ path: p.path, access: p.access, _links: link(`${self}/privileges/${encodeURIComponent(p.path)}`) })),
+    builtin: false,
+    scope: role.ownerUuid === state.adminSvmUuid ? "cluster" : "svm",
+    _links: link(self),
+  };
+}
+
 export function bgpPeerGroupViews(state: ClusterState): Rec[] {
   if (!state.bgp) return [];
   return state.nodes.map((node, i) => ({
@@ -530,6 +543,7 @@ function prototypeRecords(): Record<string, Rec> {
     subsystemMaps: subsystemMapView(state, map),
     interfaces: interfaceView(state, lif),
     accounts: accountView(state, account),
+    roles: roleView(state, { ownerUuid: svm.uuid, name: "proto-role", privileges: [{ path: "/api/cluster", access: "readonly" }] }),
     bgpPeerGroups: bgpPeerGroupViews(state)[0]!,
     jobs: jobView(state, job),
     snapmirrorRelationships: snapmirrorRelationshipShape(state, svm, clone),
@@ -546,6 +560,7 @@ export const SERVED_PATHS = {
   volumes: "/api/storage/volumes",
   interfaces: "/api/network/ip/interfaces",
   accounts: "/api/security/accounts",
+  roles: "/api/security/roles",
   bgpPeerGroups: "/api/network/ip/bgp/peer-groups",
   jobs: "/api/cluster/jobs",
   snapshots: "/api/storage/volumes/{volume.uuid}/snapshots",

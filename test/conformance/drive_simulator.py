@@ -37,6 +37,8 @@ from netapp_ontap.resources import (  # noqa: E402
     NvmeSubsystem,
     NvmeSubsystemHost,
     NvmeSubsystemMap,
+    Role,
+    RolePrivilege,
     Snapshot,
     Svm,
     Volume,
@@ -341,6 +343,34 @@ def main():
                 seen = list(Svm.get_collection(fields="name"))
                 expect([s.name for s in seen] == [svm_name], f"SVM user sees {seen}")
 
+        @op("SVM role: POST /api/security/roles, GET, its privileges POST/PATCH/DELETE, the account's role.name PATCHed; held to it at its LIF")
+        def svm_role(svm):
+            Role(owner={"uuid": svm.uuid}, name="trident",
+                 privileges=[{"path": "/api/svm/svms", "access": "readonly"}, {"path": "/api/cluster", "access": "readonly"}]).post()
+            RolePrivilege(svm.uuid, "trident", path="/api/storage/volumes", access="all").post()
+            tuple_ = RolePrivilege(svm.uuid, "trident", path="/api/storage/volumes")
+            tuple_.access = "readonly"
+            tuple_.patch()
+            RolePrivilege(svm.uuid, "trident", path="/api/cluster").delete()
+            role = Role(owner={"uuid": svm.uuid}, name="trident")
+            role.get(fields="name,owner.uuid,privileges")
+            got = sorted((p.path, p.access) for p in role.privileges)
+            expect(got == [("/api/storage/volumes", "readonly"), ("/api/svm/svms", "readonly")], f"role: {got}")
+            account = Account(owner={"uuid": svm.uuid}, name=user)
+            account.role = {"name": "trident"}
+            account.patch()
+            endpoints = admin.session.get(f"{admin.origin}/__sim/lif-endpoints").json()["endpoints"]
+            lif_url = urlparse(endpoints["10.130.0.12"]["url"])
+            with connect({**target, "host": lif_url.hostname, "port": lif_url.port}, user, second):
+                expect([s.name for s in Svm.get_collection(fields="name")] == [svm_name], "SVM user on its role reads its SVM")
+                try:
+                    Account.count_collection()
+                    raise AssertionError("the role let the SVM user read accounts")
+                except NetAppRestError as err:
+                    expect(err.http_err_response.http_response.status_code == 403, f"role refusal: {err}")
+            account.role = {"name": "vsadmin"}
+            account.patch()
+
         @op("account delete: DELETE /api/security/accounts/{owner.uuid}/{name}")
         def delete_account(svm):
             Account(owner={"uuid": svm.uuid}, name=user).delete()
@@ -372,6 +402,7 @@ def main():
             volumes(svm)
             nvme_san(svm, found_aggregates)
             svm_user(svm, found_nodes[0])
+            svm_role(svm)
             delete_account(svm)
             delete_svm(svm)
 

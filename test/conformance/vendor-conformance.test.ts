@@ -133,6 +133,15 @@ async function runEveryOperation(client: OntapClient): Promise<void> {
   await client.getAccount(svm!.uuid, "shoot-a");
   await client.setAccountComment(svm!.uuid, "shoot-a", "gardener shoot garden-conformance/vendor");
   await client.listAccounts(svm!.uuid);
+  // The least-privilege role (svm-user-role.ts): made whole, read, changed tuple by tuple, given to the user.
+  await client.createRole({ ownerUuid: svm!.uuid, name: "trident", privileges: [{ path: "/api/cluster", access: "readonly" }, { path: "/api/svm/svms", access: "readonly" }] });
+  await client.addRolePrivilege(svm!.uuid, "trident", { path: "/api/storage/volumes", access: "all" });
+  await client.setRolePrivilegeAccess(svm!.uuid, "trident", { path: "/api/storage/volumes", access: "readonly" });
+  expect((await client.getRole(svm!.uuid, "trident"))?.privileges).toContainEqual({ path: "/api/storage/volumes", access: "readonly" });
+  await client.removeRolePrivilege(svm!.uuid, "trident", "/api/storage/volumes");
+  await client.setAccountRole(svm!.uuid, "shoot-a", "trident");
+  expect((await client.getAccount(svm!.uuid, "shoot-a"))?.role).toBe("trident");
+  await client.setAccountRole(svm!.uuid, "shoot-a", "vsadmin");
   // The health check's inventory: each collection once per cluster and round (src/observation/cluster-inventory.ts).
   expect((await client.listSvms()).map((s) => s.name)).toContain("pvendor");
   expect((await client.listAllInterfaces()).some((l) => l.name === "managementlif")).toBe(true);
@@ -250,6 +259,7 @@ describe("conformance with NetApp's published ONTAP model (netapp-ontap 9.19.1.0
       "volumes",
       "NVMe SAN",
       "SVM user",
+      "SVM role",
       "account delete",
       "SVM delete",
     ]);

@@ -5,6 +5,8 @@ import { type RunningSimulator, startSimulator } from "../../src/simulator/index
 import { readConversation, replayConversation } from "../support/conversation-replay.js";
 import { SimAdmin } from "../../src/simulator/admin-client.js";
 import { seedTridentWorld, TRIDENT_WORLD } from "../support/trident-world.js";
+import { createOntapClient } from "../../src/ontap/index.js";
+import { ensureAccountRole, ensureSvmRole } from "../../src/ontap-extension/svm-user-role.js";
 
 /**
  * CI's stand-in for the real Trident, which CI does not build (its build recipe stays outside this repository):
@@ -84,5 +86,36 @@ describe.each(VERSIONS)("Trident v%s's recorded conversation", (version) => {
     altered.exchanges = altered.exchanges.slice(0, svms + 1);
     const result = await replayConversation(altered, target());
     expect(result.differences).toEqual([expect.stringMatching(/GET \/api\/svm\/svms.*answer lacks \[records\.state\]/)]);
+  });
+});
+
+/**
+ * The shoot user on providerConfig `svmUserRole: trident` (NetApp's REST role for Trident), made by the
+ * controller's own steps: each release's conversation replays unchanged, since the simulator holds the user to the
+ * role at the LIF; without one tuple the replay differs (the role is what is tested, not a pass-through).
+ */
+describe("the recorded conversations with the user on the trident role", () => {
+  async function onTridentRole(without?: string): Promise<void> {
+    const uuid = String((await admin.state()).svms.find((s) => s.name === TRIDENT_WORLD.svm)!.uuid);
+    const client = createOntapClient(sim.clusters[0]!);
+    try {
+      expect(await ensureSvmRole(client, { uuid }, "trident")).toBe("created");
+      expect(await ensureAccountRole(client, { uuid }, TRIDENT_WORLD.username, "trident", undefined)).toBe("assigned");
+      if (without) await client.removeRolePrivilege(uuid, "trident", without);
+    } finally {
+      await client.close();
+    }
+  }
+
+  it.each(VERSIONS)("Trident v%s: replays with the same statuses and answer shapes", async (version) => {
+    await onTridentRole();
+    const result = await replayConversation(readConversation(fixture(version)), target());
+    expect(result.differences).toEqual([]);
+  });
+
+  it("refuses Trident's namespace calls when the role lacks /api/storage/namespaces", async () => {
+    await onTridentRole("/api/storage/namespaces");
+    const result = await replayConversation(readConversation(fixture("25.06.3")), target());
+    expect(result.differences).toContainEqual(expect.stringMatching(/POST \/api\/storage\/namespaces.*403/));
   });
 });

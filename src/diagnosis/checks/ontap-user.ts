@@ -4,7 +4,8 @@ import type { DoctorRow } from "../row.js";
 /** The shoot's ONTAP user on its SVM: present and unlocked. */
 export function userRow(obs: ShootObservation, want: ExpectedState, reconcile: string): DoctorRow {
   const check = `ONTAP user ${want.username}`;
-  const expected = `vsadmin on ${want.svmName}, unlocked`;
+  const role = want.svmUserRole ?? "vsadmin";
+  const expected = `${role} on ${want.svmName}, unlocked`;
   if (!obs.account) return { check, expected, actual: "not checked: no SVM to look at", status: "skip" };
   if (!obs.account.ok) {
     return {
@@ -35,6 +36,9 @@ export function userRow(obs: ShootObservation, want: ExpectedState, reconcile: s
       status: "fail",
       action: `unlock ONTAP user ${want.username} on SVM ${want.svmName} (security login unlock -vserver ${want.svmName} -user-or-group-name ${want.username}); the controller does not unlock users`,
     };
+  }
+  if (account.role !== undefined && account.role !== role) {
+    return { check, expected, actual, status: "fail", action: `${reconcile}; the controller sets the user's role (providerConfig svmUserRole)`, repairable: true };
   }
   return { check, expected, actual, status: "ok" };
 }

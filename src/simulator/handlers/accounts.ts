@@ -5,10 +5,10 @@ import { type RequestContext, type Route, requireClusterAdmin, svmScope } from "
 import { accountKey, type ClusterState, type SimAccount, type SimApplication } from "../state.js";
 import { accountView, type Rec } from "../views.js";
 import { createdResponse, readRoutes, Ref, writeQuery } from "./common.js";
+import { svmRoleExists } from "./roles.js";
 
 const keys = ["owner.uuid", "owner.name", "name"] as const;
 
-const SVM_ROLES = ["vsadmin", "vsadmin-volume", "vsadmin-protocol", "vsadmin-backup", "vsadmin-snaplock", "vsadmin-readonly"];
 const CLUSTER_ROLES = ["admin", "backup", "readonly", "autosupport", "none"];
 /** Names ONTAP keeps for itself; creating an account with one of them is refused. */
 export const RESERVED_ACCOUNT_NAMES = ["admin", "root", "diag", "daemon", "bin", "sys", "adm", "nobody", "ftp", "autosupport"];
@@ -103,7 +103,7 @@ function createAccount(ctx: RequestContext) {
   const ownerUuid = resolveOwner(state, body.owner, "owner.uuid");
   const clusterScoped = ownerUuid === state.adminSvmUuid;
   const role = body.role?.name ?? (clusterScoped ? "admin" : "vsadmin");
-  if (!(clusterScoped ? CLUSTER_ROLES : SVM_ROLES).includes(role)) {
+  if (!(clusterScoped ? CLUSTER_ROLES.includes(role) : svmRoleExists(state, ownerUuid, role))) {
     throw new SimError(400, Codes.roleNotFound, `The role "${role}" does not exist for this owner.`, "role.name");
   }
   const applications = toApplications(body.applications);
@@ -127,15 +127,22 @@ function createAccount(ctx: RequestContext) {
   return createdResponse(location, accountView(state, account), query.returnRecords);
 }
 
-const AccountPatch = z.object({ comment: z.string().optional(), locked: z.boolean().optional() }).strict();
+const AccountPatch = z.object({ comment: z.string().optional(), locked: z.boolean().optional(), role: Ref.optional() }).strict();
 
-/** The fields this simulator lets a PATCH change: `comment` and `locked` (an operator's lock or unlock). */
+/** The fields this simulator lets a PATCH change: `comment`, `locked` (an operator's lock or unlock) and `role.name`. */
 function patchAccount(ctx: RequestContext) {
   requireClusterAdmin(ctx);
   writeQuery(ctx);
   const body = parseBody(AccountPatch, ctx.body);
   const account = ctx.sim.state.accounts.get(accountKey(ctx.params["owner.uuid"]!, ctx.params.name!));
   if (!account) throw notFound("name");
+  const role = body.role?.name;
+  if (role !== undefined) {
+    const state = ctx.sim.state;
+    const exists = account.ownerUuid === state.adminSvmUuid ? CLUSTER_ROLES.includes(role) : svmRoleExists(state, account.ownerUuid, role);
+    if (!exists) throw new SimError(400, Codes.roleNotFound, `The role "${role}" does not exist for this owner.`, "role.name");
+    account.role = role;
+  }
   if (body.comment !== undefined) account.comment = body.comment;
   if (body.locked !== undefined) account.locked = body.locked;
   return { status: 200, body: {} };
