@@ -10,6 +10,9 @@
  * password proven once per 10 minutes) and the reconciler's periodic resync off (`--resync-minutes 0`), so
  * the window holds the health check and whatever else runs at rest, not the resync.
  */
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { type ProfileSummary, startWindowProfiler } from "./cpu-profile.js";
 import { extensionKey, log, PROFILES, shootsOver, startWorld, type World } from "./harness.js";
 
 const WRITE_VERBS = /verb="(create|update|patch|delete)"/;
@@ -25,6 +28,8 @@ export interface IdleResult {
   ontapRequestsPerSecondByCluster: number[];
   kubeRequestsPerSecond: number;
   kubeWritesPerSecond: number;
+  /** Kubernetes requests per second by `verb resource` (the controller's kube_requests_total labels). */
+  kubeRequestsPerSecondByKind: Record<string, number>;
   controllerCpuPercent: number;
   peakConcurrentOntapRequestsPerCluster: number[];
   capExceeded: boolean;
@@ -47,10 +52,13 @@ export async function idle(opts: { shoots: number; seconds: number; cap: number;
     await waitHealthChecked(world, keys, 600_000);
     await quietOntap(world);
     await world.resetSimPeaks();
+    // BENCH_INSPECT=1: a CPU profile of the window alone (bench/cpu-profile.ts), summed into the log.
+    const profiler = world.controller.inspectPort ? await startWindowProfiler(world.controller.inspectPort) : undefined;
     const before = await snapshot(world);
     log(`idle ${opts.shoots}: counting for ${opts.seconds} s`);
     await new Promise((r) => setTimeout(r, opts.seconds * 1000));
     const after = await snapshot(world);
+    if (profiler) logProfile(await profiler.stop(path.join(tmpdir(), `idle-${opts.shoots}-${Date.now()}.cpuprofile`)));
     const seconds = (after.at - before.at) / 1000;
     const perCluster = after.sim.map((n, i) => (n - (before.sim[i] ?? 0)) / seconds);
     const peaks = await world.simPeaks();
@@ -64,6 +72,12 @@ export async function idle(opts: { shoots: number; seconds: number; cap: number;
       ontapRequestsPerSecondByCluster: perCluster.map((x) => round(x, 3)),
       kubeRequestsPerSecond: round((after.kube - before.kube) / seconds, 3),
       kubeWritesPerSecond: round((after.writes - before.writes) / seconds, 3),
+      kubeRequestsPerSecondByKind: Object.fromEntries(
+        [...after.byKind]
+          .map(([k, n]) => [k, round((n - (before.byKind.get(k) ?? 0)) / seconds, 3)] as const)
+          .filter(([, r]) => r > 0)
+          .sort((a, b) => b[1] - a[1]),
+      ),
       controllerCpuPercent: round(((after.cpuMs - before.cpuMs) / (after.at - before.at)) * 100, 2),
       peakConcurrentOntapRequestsPerCluster: peaks,
       capExceeded: peaks.some((p) => p > opts.cap),
@@ -88,8 +102,29 @@ async function snapshot(world: World) {
     sim: await world.simCalls(),
     kube: await world.controller.metric("kube_requests_total"),
     writes: await world.controller.metric("kube_requests_total", (l) => WRITE_VERBS.test(l)),
+    byKind: requestsByKind(await world.controller.metricsText()),
     cpuMs: world.controller.cpuMs(),
   };
+}
+
+/** kube_requests_total summed by `verb resource`. */
+function requestsByKind(metrics: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of metrics.split("\n")) {
+    const m = /^gardener_extension_ontap_kube_requests_total\{([^}]*)\} ([0-9.e+-]+)$/.exec(line);
+    if (!m) continue;
+    const labels = Object.fromEntries([...(m[1] ?? "").matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
+    const kind = `${labels.verb} ${labels.resource}`;
+    out.set(kind, (out.get(kind) ?? 0) + Number(m[2]));
+  }
+  return out;
+}
+
+function logProfile(summary: ProfileSummary & { file: string }): void {
+  log(`idle: CPU profile of the window (${summary.file}), ${summary.sampledMs} ms on the CPU; by module:`);
+  for (const r of summary.byModule) log(`  ${r.percent}% ${r.selfMs} ms ${r.module}`);
+  log("idle: by function (self time):");
+  for (const r of summary.top) log(`  ${r.percent}% ${r.selfMs} ms ${r.fn}`);
 }
 
 /** Until every Extension carries the health check's condition (the first round has looked at each). */
