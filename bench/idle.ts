@@ -28,8 +28,8 @@ export interface IdleResult {
   ontapRequestsPerSecondByCluster: number[];
   kubeRequestsPerSecond: number;
   kubeWritesPerSecond: number;
-  /** Kubernetes requests per second by `verb resource` (the controller's kube_requests_total labels). */
-  kubeRequestsPerSecondByKind: Record<string, number>;
+  /** Kubernetes requests per second by `verb resource` (the controller's kube_requests_total labels); absent in runs before it was recorded. */
+  kubeRequestsPerSecondByKind?: Record<string, number>;
   controllerCpuPercent: number;
   peakConcurrentOntapRequestsPerCluster: number[];
   capExceeded: boolean;
@@ -171,6 +171,9 @@ export function renderIdle(idle: IdleResult, madeBy: string): string[] {
     "|---|---|---|",
     `| ONTAP requests per second per cluster (each cluster) | ${idle.ontapRequestsPerSecondPerCluster} (${idle.ontapRequestsPerSecondByCluster.join(", ")}) | ≤ 2 at 1,000 shoots |`,
     `| Kubernetes requests per second (writes) | ${idle.kubeRequestsPerSecond} (${idle.kubeWritesPerSecond}) | writes only when something changed |`,
+    ...(idle.kubeRequestsPerSecondByKind
+      ? [`| of them, by verb and resource | ${Object.entries(idle.kubeRequestsPerSecondByKind).map(([k, r]) => `${k} ${r}`).join(", ") || "none"} | |`]
+      : []),
     `| controller CPU, % of one core | ${idle.controllerCpuPercent} | ≤ 5 |`,
     `| peak ONTAP requests in flight per cluster | ${idle.peakConcurrentOntapRequestsPerCluster.join(" / ")} | ≤ the cap |`,
     "",
