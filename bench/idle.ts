@@ -35,6 +35,10 @@ export interface IdleResult {
   capExceeded: boolean;
   goal: string;
   goalMet: boolean;
+  /** Set by hand when the figure is merged into results.json: which code it measured, what to know, earlier runs. */
+  code?: string;
+  note?: string;
+  runs?: (Partial<IdleResult> & { loadAverageAtStart?: number[] })[];
 }
 
 export async function idle(opts: { shoots: number; seconds: number; cap: number; workers: number }): Promise<IdleResult> {
@@ -177,5 +181,17 @@ export function renderIdle(idle: IdleResult, madeBy: string): string[] {
     `| controller CPU, % of one core | ${idle.controllerCpuPercent} | ≤ 5 |`,
     `| peak ONTAP requests in flight per cluster | ${idle.peakConcurrentOntapRequestsPerCluster.join(" / ")} | ≤ the cap |`,
     "",
+    ...(idle.code ? [`Code: ${idle.code}.${idle.note ? ` ${idle.note}` : ""}`, ""] : []),
+    ...(idle.runs?.length
+      ? [
+          "Earlier runs:",
+          "",
+          ...idle.runs.map(
+            (r) =>
+              `- ${r.shoots} shoots, ${r.code ?? "?"}: ${r.controllerCpuPercent}% CPU, ${r.kubeRequestsPerSecond} kube req/s (${r.kubeWritesPerSecond} writes/s), ${r.ontapRequestsPerSecondPerCluster} ONTAP req/s per cluster; load at start ${r.loadAverageAtStart?.join(" / ") ?? "?"}`,
+          ),
+          "",
+        ]
+      : []),
   ];
 }
