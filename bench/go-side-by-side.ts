@@ -67,6 +67,9 @@ export interface GoSideBySideRow {
   /** ts / go for each figure: below 1 is this controller ahead. */
   ratio: Record<keyof Omit<SideFigures, "peakConcurrentOntapRequestsPerCluster">, number>;
   loadAverageAtStart: number[];
+  /** The run that measured this row (rows of several runs are kept side by side in results.json). */
+  command?: string;
+  date?: string;
   goal: string;
   goalMet: boolean;
 }

@@ -82,6 +82,8 @@ export interface ControllerChild {
   metric(name: string, where?: (labels: string) => boolean): Promise<number>;
   /** The controller's log (JSON lines; with BENCH_LOG_LEVEL=debug every reconcile and Kubernetes request). */
   logPath: string;
+  /** The inspector's port on loopback when BENCH_INSPECT=1 (bench/cpu-profile.ts profiles a window with it). */
+  inspectPort?: number;
   stop(): Promise<void>;
 }
 
@@ -106,7 +108,8 @@ export async function spawnControllerChild(opts: {
   workers: number;
   pollSeconds: number;
 }): Promise<ControllerChild> {
-  const [healthPort = 0] = await freePorts(1);
+  const [healthPort = 0, inspectPort = 0] = await freePorts(2);
+  const inspect = process.env.BENCH_INSPECT === "1";
   const logPath = path.join(opts.dir, "controller.log");
   const out = openSync(logPath, "a");
   const proc = spawn(
@@ -116,6 +119,8 @@ export async function spawnControllerChild(opts: {
       // BENCH_CPU_PROF=DIR writes a V8 CPU profile of the controller there when it stops (for finding where
       // a scenario's time goes; open it in Chrome DevTools).
       ...(process.env.BENCH_CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir", process.env.BENCH_CPU_PROF] : []),
+      // BENCH_INSPECT=1 opens the inspector on loopback, so a scenario can profile one window (the idle one).
+      ...(inspect ? [`--inspect=127.0.0.1:${inspectPort}`] : []),
       DIST_CLI,
       "run",
       "--config",
@@ -160,12 +165,13 @@ export async function spawnControllerChild(opts: {
     cpuMs: () => procCpuMs(pid),
     nodeFlags() {
       const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-      return argv.slice(1, argv.indexOf(DIST_CLI)).filter((a) => !a.startsWith("--cpu-prof"));
+      return argv.slice(1, argv.indexOf(DIST_CLI)).filter((a) => !a.startsWith("--cpu-prof") && !a.startsWith("--inspect"));
     },
     peakRssMiB: () => procStatus(pid, "VmHWM"),
     rssMiB: () => procStatus(pid, "VmRSS"),
     metricsText,
     logPath,
+    ...(inspect ? { inspectPort } : {}),
     async metric(name, where = () => true) {
       const text = await metricsText();
       let sum = 0;

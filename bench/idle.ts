@@ -10,6 +10,9 @@
  * password proven once per 10 minutes) and the reconciler's periodic resync off (`--resync-minutes 0`), so
  * the window holds the health check and whatever else runs at rest, not the resync.
  */
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { type ProfileSummary, startWindowProfiler } from "./cpu-profile.js";
 import { extensionKey, log, PROFILES, shootsOver, startWorld, type World } from "./harness.js";
 
 const WRITE_VERBS = /verb="(create|update|patch|delete)"/;
@@ -25,11 +28,17 @@ export interface IdleResult {
   ontapRequestsPerSecondByCluster: number[];
   kubeRequestsPerSecond: number;
   kubeWritesPerSecond: number;
+  /** Kubernetes requests per second by `verb resource` (the controller's kube_requests_total labels); absent in runs before it was recorded. */
+  kubeRequestsPerSecondByKind?: Record<string, number>;
   controllerCpuPercent: number;
   peakConcurrentOntapRequestsPerCluster: number[];
   capExceeded: boolean;
   goal: string;
   goalMet: boolean;
+  /** Set by hand when the figure is merged into results.json: which code it measured, what to know, earlier runs. */
+  code?: string;
+  note?: string;
+  runs?: (Partial<IdleResult> & { loadAverageAtStart?: number[] })[];
 }
 
 export async function idle(opts: { shoots: number; seconds: number; cap: number; workers: number }): Promise<IdleResult> {
@@ -47,10 +56,13 @@ export async function idle(opts: { shoots: number; seconds: number; cap: number;
     await waitHealthChecked(world, keys, 600_000);
     await quietOntap(world);
     await world.resetSimPeaks();
+    // BENCH_INSPECT=1: a CPU profile of the window alone (bench/cpu-profile.ts), summed into the log.
+    const profiler = world.controller.inspectPort ? await startWindowProfiler(world.controller.inspectPort) : undefined;
     const before = await snapshot(world);
     log(`idle ${opts.shoots}: counting for ${opts.seconds} s`);
     await new Promise((r) => setTimeout(r, opts.seconds * 1000));
     const after = await snapshot(world);
+    if (profiler) logProfile(await profiler.stop(path.join(tmpdir(), `idle-${opts.shoots}-${Date.now()}.cpuprofile`)));
     const seconds = (after.at - before.at) / 1000;
     const perCluster = after.sim.map((n, i) => (n - (before.sim[i] ?? 0)) / seconds);
     const peaks = await world.simPeaks();
@@ -64,6 +76,12 @@ export async function idle(opts: { shoots: number; seconds: number; cap: number;
       ontapRequestsPerSecondByCluster: perCluster.map((x) => round(x, 3)),
       kubeRequestsPerSecond: round((after.kube - before.kube) / seconds, 3),
       kubeWritesPerSecond: round((after.writes - before.writes) / seconds, 3),
+      kubeRequestsPerSecondByKind: Object.fromEntries(
+        [...after.byKind]
+          .map(([k, n]) => [k, round((n - (before.byKind.get(k) ?? 0)) / seconds, 3)] as const)
+          .filter(([, r]) => r > 0)
+          .sort((a, b) => b[1] - a[1]),
+      ),
       controllerCpuPercent: round(((after.cpuMs - before.cpuMs) / (after.at - before.at)) * 100, 2),
       peakConcurrentOntapRequestsPerCluster: peaks,
       capExceeded: peaks.some((p) => p > opts.cap),
@@ -88,8 +106,29 @@ async function snapshot(world: World) {
     sim: await world.simCalls(),
     kube: await world.controller.metric("kube_requests_total"),
     writes: await world.controller.metric("kube_requests_total", (l) => WRITE_VERBS.test(l)),
+    byKind: requestsByKind(await world.controller.metricsText()),
     cpuMs: world.controller.cpuMs(),
   };
+}
+
+/** kube_requests_total summed by `verb resource`. */
+function requestsByKind(metrics: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of metrics.split("\n")) {
+    const m = /^gardener_extension_ontap_kube_requests_total\{([^}]*)\} ([0-9.e+-]+)$/.exec(line);
+    if (!m) continue;
+    const labels = Object.fromEntries([...(m[1] ?? "").matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
+    const kind = `${labels.verb} ${labels.resource}`;
+    out.set(kind, (out.get(kind) ?? 0) + Number(m[2]));
+  }
+  return out;
+}
+
+function logProfile(summary: ProfileSummary & { file: string }): void {
+  log(`idle: CPU profile of the window (${summary.file}), ${summary.sampledMs} ms on the CPU; by module:`);
+  for (const r of summary.byModule) log(`  ${r.percent}% ${r.selfMs} ms ${r.module}`);
+  log("idle: by function (self time):");
+  for (const r of summary.top) log(`  ${r.percent}% ${r.selfMs} ms ${r.fn}`);
 }
 
 /** Until every Extension carries the health check's condition (the first round has looked at each). */
@@ -136,8 +175,23 @@ export function renderIdle(idle: IdleResult, madeBy: string): string[] {
     "|---|---|---|",
     `| ONTAP requests per second per cluster (each cluster) | ${idle.ontapRequestsPerSecondPerCluster} (${idle.ontapRequestsPerSecondByCluster.join(", ")}) | ≤ 2 at 1,000 shoots |`,
     `| Kubernetes requests per second (writes) | ${idle.kubeRequestsPerSecond} (${idle.kubeWritesPerSecond}) | writes only when something changed |`,
+    ...(idle.kubeRequestsPerSecondByKind
+      ? [`| of them, by verb and resource | ${Object.entries(idle.kubeRequestsPerSecondByKind).map(([k, r]) => `${k} ${r}`).join(", ") || "none"} | |`]
+      : []),
     `| controller CPU, % of one core | ${idle.controllerCpuPercent} | ≤ 5 |`,
     `| peak ONTAP requests in flight per cluster | ${idle.peakConcurrentOntapRequestsPerCluster.join(" / ")} | ≤ the cap |`,
     "",
+    ...(idle.code ? [`Code: ${idle.code}.${idle.note ? ` ${idle.note}` : ""}`, ""] : []),
+    ...(idle.runs?.length
+      ? [
+          "Earlier runs:",
+          "",
+          ...idle.runs.map(
+            (r) =>
+              `- ${r.shoots} shoots, ${r.code ?? "?"}: ${r.controllerCpuPercent}% CPU, ${r.kubeRequestsPerSecond} kube req/s (${r.kubeWritesPerSecond} writes/s), ${r.ontapRequestsPerSecondPerCluster} ONTAP req/s per cluster; load at start ${r.loadAverageAtStart?.join(" / ") ?? "?"}`,
+          ),
+          "",
+        ]
+      : []),
   ];
 }

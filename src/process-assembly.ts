@@ -43,11 +43,11 @@ import { createEventRecorder } from "./runtime/events.js";
 import { createInformer, type Informer } from "./runtime/informer.js";
 import { createHeartbeat } from "./extension/heartbeat.js";
 import { type CertPolicy, createWebhookCertificates, type WebhookCertificates } from "./webhook/cert-manager.js";
-import { findImage, IMAGE_NAMES } from "./trident/index.js";
+import { findImage, IMAGE_NAMES, SHOOT_HEALTH_ACCESS_SECRET } from "./trident/index.js";
 import { LEGACY_SHOOT_WEBHOOK_PATH, startWebhookServer, type WebhookServer } from "./webhook/server.js";
 import { createManager, type Manager, type ManagerOptions } from "./runtime/manager.js";
 import { type HealthChecker, startHealthChecker, type WebhookProbeTarget } from "./health/checker.js";
-import { createShootAccess } from "./health/shoot-access.js";
+import { type AccessSecret, accessSecretProjection, createShootAccess } from "./health/shoot-access.js";
 
 /**
  * Assembles the controller process: clients, informers, the Extension reconciler around the ONTAP actuator,
@@ -480,6 +480,8 @@ interface ControllerCaches {
   managedResources: Informer<CachedManagedResource>;
   /** What spares a no-op reconcile its ManagedResource reads. */
   managedResourceCache: ManagedResourceCache;
+  /** The health check's access Secrets (token and CA bundle only), when the health check runs. */
+  shootAccessSecrets?: Informer<AccessSecret>;
   /** Every informer but the Extensions' (which the controller starts): the manager starts and syncs them. */
   watchedBesideExtensions: Informer<unknown>[];
 }
@@ -510,16 +512,22 @@ function controllerCaches(kube: KubeClient, config: ComponentConfig, opts: Contr
       }),
     ]),
   );
+  // The health check's way into each shoot (health/shoot-access.ts): read every round, so cached, not fetched.
+  const shootAccessSecrets =
+    (opts.config.healthCheck?.intervalMs ?? 0) > 0
+      ? createInformer<AccessSecret>(kube, Secrets, { fieldSelector: `metadata.name=${SHOOT_HEALTH_ACCESS_SECRET}`, transform: accessSecretProjection, logger })
+      : undefined;
   return {
     extensions,
     clusters,
     managedResources,
+    ...(shootAccessSecrets ? { shootAccessSecrets } : {}),
     managedResourceCache: {
       managedResource: (namespace, name) => managedResources.get(namespace, name),
       secretMetadata: (namespace, name) => secrets.get(name)?.get(namespace, name),
       synced: () => managedResources.hasSynced() && [...secrets.values()].every((i) => i.hasSynced()),
     },
-    watchedBesideExtensions: [clusters, managedResources, ...secrets.values()],
+    watchedBesideExtensions: [clusters, managedResources, ...secrets.values(), ...(shootAccessSecrets ? [shootAccessSecrets] : [])],
   };
 }
 
@@ -657,7 +665,11 @@ function storageHealthCheck(
     registry: parts.metrics.registry,
     logger: opts.logger,
     // The shoots' API servers as Gardener offers them (their Service in the shoot namespace + a token-requestor Secret).
-    shootAccess: createShootAccess({ seed: parts.kube, ...(opts.shootApiServer ? { serverOf: opts.shootApiServer } : {}) }),
+    shootAccess: createShootAccess({
+      seed: parts.kube,
+      ...(opts.shootApiServer ? { serverOf: opts.shootApiServer } : {}),
+      ...(caches.shootAccessSecrets ? { secrets: caches.shootAccessSecrets } : {}),
+    }),
   });
 }
 

@@ -21,6 +21,11 @@ import { SHOOT_HEALTH_ACCESS_SECRET, SHOOT_HEALTH_SERVICE_ACCOUNT, SHOOT_SYSTEM_
  *   `to-all-shoots-kube-apiserver-tcp-443` opens the way). gardenlet's `generic-token-kubeconfig-<hash>` Secret
  *   says the same, but its name changes with every CA rotation and the chart grants Secrets only by name.
  * A test or lab gives the address itself (`serverOf`); where it gives none the shoot is not read.
+ *
+ * The access Secrets are read from a cache (`secrets`: the controller's informer on this one name, see
+ * process-assembly.ts), not with a GET per shoot and round: at 1,000 shoots and a 30 s interval those GETs were
+ * 33 requests per second at rest. A token the requestor issues or renews arrives by the watch, so the next
+ * round uses it, as the GET did.
  */
 const TOKEN_REQUESTOR_LABELS = { "resources.gardener.cloud/purpose": "token-requestor", "resources.gardener.cloud/class": "shoot" };
 const SERVICE_ACCOUNT_NAME_ANNOTATION = "serviceaccount.resources.gardener.cloud/name";
@@ -55,10 +60,35 @@ export interface ShootAccessOptions {
    */
   serverOf?: (namespace: string) => string | undefined;
   timeoutMs?: number;
+  /** The access Secrets as cached (only this name, every shoot namespace); without it, or before it has listed, a GET. */
+  secrets?: AccessSecretCache;
 }
 
-interface Secret extends KubeObject {
+export interface AccessSecret extends KubeObject {
   data?: Record<string, string>;
+}
+type Secret = AccessSecret;
+
+export interface AccessSecretCache {
+  hasSynced(): boolean;
+  get(namespace: string, name: string): AccessSecret | undefined;
+}
+
+/** The two keys of the access Secret that are read; the cache keeps nothing else of its content. */
+const ACCESS_KEYS = ["token", "bundle.crt"] as const;
+
+/**
+ * What the cache keeps of an access Secret: its identity and the token and CA bundle (a few KiB per shoot;
+ * labels, annotations, managedFields and any other key are dropped). Idempotent, as an informer transform must be.
+ */
+export function accessSecretProjection(secret: AccessSecret): AccessSecret {
+  const { name, namespace, resourceVersion, uid } = secret.metadata ?? {};
+  const data: Record<string, string> = {};
+  for (const key of ACCESS_KEYS) {
+    const value = secret.data?.[key];
+    if (value !== undefined) data[key] = value;
+  }
+  return { metadata: { name, namespace, resourceVersion, uid }, data } as AccessSecret;
 }
 
 export function createShootAccess(opts: ShootAccessOptions): ShootAccess {
@@ -69,7 +99,7 @@ export function createShootAccess(opts: ShootAccessOptions): ShootAccess {
       const namespace = ext.metadata.namespace ?? "";
       const server = (opts.serverOf ?? defaultShootApiServer)(namespace);
       if (!server) return { kind: "not-offered" };
-      const access = await accessData(opts.seed, ext);
+      const access = await accessData(opts.seed, ext, opts.secrets);
       if (!access) {
         return { kind: "pending", reason: `waiting for the shoot's gardener-resource-manager to issue the token of ${SHOOT_HEALTH_ACCESS_SECRET}` };
       }
@@ -96,9 +126,11 @@ export function createShootAccess(opts: ShootAccessOptions): ShootAccess {
  * The token and CA bundle the token requestor keeps in the access Secret; the Secret is written (owned by the
  * Extension, so it goes with it) when missing.
  */
-async function accessData(seed: KubeClient, ext: Extension): Promise<{ token: string; caBundle: string } | undefined> {
+async function accessData(seed: KubeClient, ext: Extension, cache: AccessSecretCache | undefined): Promise<{ token: string; caBundle: string } | undefined> {
   const namespace = ext.metadata.namespace ?? "";
-  const secret = await seed.get<Secret>(Secrets, namespace, SHOOT_HEALTH_ACCESS_SECRET);
+  const secret = cache?.hasSynced()
+    ? cache.get(namespace, SHOOT_HEALTH_ACCESS_SECRET)
+    : await seed.get<Secret>(Secrets, namespace, SHOOT_HEALTH_ACCESS_SECRET);
   if (!secret) {
     await seed.create(Secrets, accessSecret(ext)).catch((err: unknown) => {
       if (!isAlreadyExists(err)) throw err;
