@@ -12,7 +12,9 @@ import { type Shoot, uniqueSuffix, type World, worldPerFile, worldPerTest } from
 // project are two shoots): delete waits for the resource manager to remove the shoot's objects and its
 // finalizers, migrate (keepObjects) leaves them in the shoot.
 
-const lifs = { dataLifs: ["10.20.0.11", "10.20.0.12"], managementLif: "10.20.0.10" };
+// Addresses of their own per project: the delete tests share one ONTAP, where an SVM kept by one (data
+// volumes, Retain) still holds its LIFs, and an address is one interface's on a cluster.
+const lifs = (n: number) => ({ dataLifs: [`10.20.${n}.11`, `10.20.${n}.12`], managementLif: `10.20.${n}.10` });
 const svmName = (shoot: Shoot) => `p${shoot.projectId.replaceAll("-", "")}`;
 
 interface OntapRecords {
@@ -55,8 +57,8 @@ describe("controller: delete", () => {
   });
 
   it("removes the shoot's user and Secret, keeping the SVM for the project's other shoot and for data volumes", async () => {
-    const a = await world.createShoot({ project: "del", ...lifs });
-    const b = await world.createShoot({ project: "del", ...lifs });
+    const a = await world.createShoot({ project: "del", ...lifs(1) });
+    const b = await world.createShoot({ project: "del", ...lifs(1) });
     await Promise.all([world.waitSucceeded(a), world.waitSucceeded(b)]);
 
     await world.deleteShoot(a);
@@ -80,7 +82,7 @@ describe("controller: delete", () => {
   });
 
   it("deletes LIFs and the SVM with its last user when no data volume is left", async () => {
-    const shoot = await world.createShoot({ project: "last", ...lifs });
+    const shoot = await world.createShoot({ project: "last", ...lifs(2) });
     await world.waitSucceeded(shoot);
     expect((await ontapWorld(world, baseline)).interfaces.length).toBeGreaterThan(0);
     await world.deleteShoot(shoot);
@@ -93,7 +95,7 @@ describe("controller: delete", () => {
   });
 
   it("tears down by what the status recorded when the providerConfig and the project annotation went bad", async () => {
-    const shoot = await world.createShoot({ project: "badin", ...lifs });
+    const shoot = await world.createShoot({ project: "badin", ...lifs(3) });
     await world.waitSucceeded(shoot);
     // Both inputs break after creation: the Extension's providerConfig and the Cluster's project annotation.
     await world.kube.mergePatch(Extensions, shoot.namespace, shoot.extensionName, { spec: { providerConfig: { svmIpaddresses: { managementLif: "not-an-address" } } } });
@@ -112,7 +114,7 @@ describe("controller: delete", () => {
     // A second seed's controller in the same world, with its own class and the policy: it alone serves this shoot.
     const extensionClass = `retain-${uniqueSuffix()}`;
     await world.startController({ config: { extensionClass, svmDeletionPolicy: "Retain" }, metrics: createMetrics() });
-    const shoot = await world.createShoot({ project: "keep", ...lifs, extensionClass });
+    const shoot = await world.createShoot({ project: "keep", ...lifs(4), extensionClass });
     await world.waitSucceeded(shoot);
     await world.deleteShoot(shoot);
     await world.waitGone(shoot);
@@ -123,7 +125,7 @@ describe("controller: delete", () => {
 
   it("force-deletes seed-side state without touching ONTAP", async () => {
     onTestFinished(() => Promise.all(world.admins.map((a) => a.clearFaults())).then(() => undefined));
-    const shoot = await world.createShoot({ project: "force", ...lifs });
+    const shoot = await world.createShoot({ project: "force", ...lifs(5) });
     await world.waitSucceeded(shoot);
     await world.annotate(shoot, { "confirmation.gardener.cloud/force-deletion": "true" });
     await world.admins[0]!.addFault({ path: "^/api/", action: { type: "reset" } });
@@ -145,7 +147,7 @@ describe("controller: migrate and restore", () => {
   const newWorld = worldPerTest();
   it("carries the credentials to the new seed: migrate keeps the Secret and names it in status.resources; restore proves it and rotates nothing, the shoot's Trident keeps working", async () => {
     const world = await newWorld();
-    const shoot = await world.createShoot({ project: "mig", ...lifs });
+    const shoot = await world.createShoot({ project: "mig", ...lifs(6) });
     await world.waitSucceeded(shoot);
     const before = await ontapWorld(world);
     const seedSecretBefore = await world.kube.get<SecretObject>(Secrets, shoot.namespace, "ontap-svm-credentials");
