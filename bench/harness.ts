@@ -1,21 +1,19 @@
 /**
- * The benchmark's world: a real kube-apiserver + etcd, a 2-cluster simulated MetroCluster with a latency
- * profile (in this process), a resource manager stand-in (in this process), and the controller as its own
- * process (`node dist/cli.js run`, built from src), so its memory and CPU are its own: read from /proc.
+ * The benchmark's world, from src/testenv's world builder (`buildWorld`): a real kube-apiserver + etcd, a
+ * 2-cluster simulated MetroCluster with a latency profile (in this process), the watching resource manager
+ * stand-in (in this process); and, the benchmark's own, the controller as its own process (`node dist/cli.js
+ * run`, built from src), so its memory and CPU are its own: read from /proc.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, openSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
-import { loadKubeConfig } from "../src/kube/config.js";
 import type { Extension } from "../src/extension/types.js";
-import { createKubeClient, type KubeClient } from "../src/kube/client.js";
-import { Clusters, Extensions, ManagedResources, Namespaces } from "../src/kube/resources.js";
-import { createInformer, type Informer } from "../src/runtime/informer.js";
-import { type RunningSimulator, startSimulator } from "../src/simulator/index.js";
-import { writeControllerConfig } from "../src/testenv/controller-config.js";
-import { SimAdmin } from "../src/simulator/admin-client.js";
-import { freePorts, gardenletRequest, healthyStatus, imageNodeFlags, isExtensionReady, jsonKiB, metalCloudProfile, metalSeed, PROJECT_ANNOTATION, realisticClusterObject, startTestEnv, type TestEnv } from "../src/testenv/index.js";
+import type { KubeClient } from "../src/kube/client.js";
+import { Clusters, Extensions, Namespaces } from "../src/kube/resources.js";
+import { createInformer } from "../src/runtime/informer.js";
+import type { RunningSimulator } from "../src/simulator/index.js";
+import type { SimAdmin } from "../src/simulator/admin-client.js";
+import { buildWorld, freePorts, gardenletRequest, imageNodeFlags, isExtensionReady, jsonKiB, metalCloudProfile, metalSeed, PROJECT_ANNOTATION, realisticClusterObject, type TestEnv } from "../src/testenv/index.js";
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, "..");
 const DIST_CLI = path.join(REPO_ROOT, "dist", "cli.js");
@@ -191,51 +189,6 @@ export async function spawnControllerChild(opts: {
   };
 }
 
-/**
- * Stands in for gardener-resource-manager: marks each ManagedResource applied and healthy as soon as its
- * watch shows it (a handful of patches at once), so the controller's wait for `trident-crds` is a watch
- * round trip, as with the real one, and not a poll of this stand-in.
- */
-function startWatchingResourceManager(kube: KubeClient): { informer: Informer<MrObject>; stop(): Promise<void> } {
-  const informer = createInformer<MrObject>(kube, ManagedResources, {});
-  const queue: MrObject[] = [];
-  let active = 0;
-  const pump = () => {
-    while (active < 8 && queue.length > 0) {
-      const mr = queue.shift() as MrObject;
-      active++;
-      kube
-        .mergePatch(ManagedResources, mr.metadata.namespace, mr.metadata.name, healthyStatus(mr, "bench resource manager"), { subresource: "status" })
-        .catch(() => undefined)
-        .finally(() => {
-          active--;
-          pump();
-        });
-    }
-  };
-  const consider = (mr: MrObject) => {
-    if (mr.status?.observedGeneration === mr.metadata.generation && mr.status?.conditions?.some((c) => c.type === "ResourcesHealthy" && c.status === "True")) return;
-    queue.push(mr);
-    pump();
-  };
-  informer.onAdd(consider);
-  informer.onUpdate((_old, mr) => consider(mr));
-  const abort = new AbortController();
-  void informer.start(abort.signal);
-  return {
-    informer,
-    async stop() {
-      abort.abort();
-      await informer.stopped().catch(() => undefined);
-    },
-  };
-}
-
-interface MrObject {
-  metadata: { name: string; namespace: string; generation?: number };
-  status?: { observedGeneration?: number; conditions?: { type: string; status: string }[] };
-}
-
 export interface ShootSpec {
   namespace: string;
   project: number;
@@ -301,27 +254,33 @@ async function inParallel<T>(items: T[], parallel: number, fn: (item: T) => Prom
 }
 
 export async function startWorld(opts: WorldOptions): Promise<World> {
-  const dir = mkdtempSync(path.join(tmpdir(), "ontap-bench-"));
-  const env = await startTestEnv();
-  const sim = await startSimulator({ clusters: 2, latencyMs: opts.profile.latencyMs, jobMs: opts.profile.jobMs, ...(opts.managementAddresses ? { managementAddresses: opts.managementAddresses } : {}) });
-  const admins = sim.clusters.map((c) => new SimAdmin(c));
-  const kube = createKubeClient(loadKubeConfig(env.kubeconfigPath), { timeoutMs: 60_000 });
-  const rm = startWatchingResourceManager(kube);
-  const configPath = writeControllerConfig(dir, sim.clusters, {
+  // src/testenv's world builder, as the tests and the demo use it: a seed of its own (every scenario in a fresh
+  // world), the simulator with the profile's latency, and the watching stand-in (a thousand shoots have no
+  // shoot API servers here).
+  const built = await buildWorld({
+    ontap: { clusters: 2, latencyMs: opts.profile.latencyMs, jobMs: opts.profile.jobMs, managementAddresses: opts.managementAddresses },
+    resourceManager: { kind: "watching stand-in" },
+    shootWebhook: false,
+    kubeTimeoutMs: 60_000,
+    dirPrefix: "ontap-bench-",
+    // BENCH_KEEP=1 keeps the controller's log and configuration for a look afterwards.
+    keepDir: Boolean(process.env.BENCH_KEEP),
+  });
+  const { dir, sim, admins, kube } = built;
+  const env = built.seedEnv as TestEnv;
+  const configPath = built.writeControllerConfig({
     extensionClass: "shoot",
     requeue: opts.requeue ?? { baseSeconds: 2, capSeconds: 300 },
     ontapRequests: {
       maxConcurrentPerCluster: opts.maxConcurrentPerCluster,
       circuitBreaker: opts.breaker ?? { consecutiveFailures: 5, probeIntervalSeconds: 1 },
     },
-    // Each simulated SVM management LIF is its own listener; the simulator keeps the address -> URL map.
-    credentialsVerification: { managementLifUrlsFile: sim.lifEndpointsFile },
   });
   const controller = opts.spawnController
     ? await opts.spawnController({ dir, env, sim, kube, workers: opts.workers })
     : await spawnControllerChild({
         configPath,
-        kubeconfig: env.kubeconfigPath,
+        kubeconfig: built.controllerKubeconfigPath,
         dir,
         workers: opts.workers,
         pollSeconds: opts.pollSeconds ?? 2,
@@ -419,13 +378,8 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
       await controller.stop();
       watchAbort.abort();
       await extensions.stopped().catch(() => undefined);
-      await rm.stop();
-      await Promise.all(admins.map((a) => a.close()));
-      await sim.stop();
-      await env.stop();
-      // BENCH_KEEP=1 keeps the controller's log and configuration for a look afterwards.
+      await built.close();
       if (process.env.BENCH_KEEP) log(`kept ${dir}`);
-      else rmSync(dir, { recursive: true, force: true });
     },
   };
   return world;

@@ -6,14 +6,11 @@
  * whether it reached "informers synced" and its heap then (V8's heap used, from /metrics), or how it died.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, openSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { openSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { loadKubeConfig } from "../src/kube/config.js";
-import { createKubeClient } from "../src/kube/client.js";
 import { Clusters } from "../src/kube/resources.js";
-import { startSimulator } from "../src/simulator/index.js";
 import {
+  buildWorld,
   cloudProfileShapeOfKiB,
   freePorts,
   imageNodeFlags,
@@ -22,10 +19,8 @@ import {
   metalSeed,
   PROJECT_ANNOTATION,
   realisticClusterObject,
-  startTestEnv,
   withOldSpaceMiB,
 } from "../src/testenv/index.js";
-import { writeControllerConfig } from "../src/testenv/controller-config.js";
 import { ensureBuilt, REPO_ROOT } from "./harness.js";
 
 const COUNT = Number(process.env.STARTUP_CLUSTERS ?? 1000);
@@ -36,10 +31,10 @@ const WAIT_MS = Number(process.env.STARTUP_WAIT_SECONDS ?? 120) * 1000;
 const CLI = process.env.STARTUP_CLI ? path.resolve(process.env.STARTUP_CLI) : path.join(REPO_ROOT, "dist", "cli.js");
 
 if (!process.env.STARTUP_CLI) ensureBuilt();
-const env = await startTestEnv();
-const sim = await startSimulator({ clusters: 1 });
+// src/testenv's world builder: a seed of its own, one simulated cluster; nothing reconciles an Extension here.
+const world = await buildWorld({ ontap: { clusters: 1 }, resourceManager: { kind: "none" }, shootWebhook: false, kubeTimeoutMs: 60_000, dirPrefix: "startup-heap-", keepDir: true });
 try {
-  const kube = createKubeClient(loadKubeConfig(env.kubeconfigPath), { timeoutMs: 60_000 });
+  const { kube, dir } = world;
   // The Cluster's own parts (Seed, Shoot, wrapper) are about 7 KiB; the CloudProfile makes up the rest.
   const cloudProfile = metalCloudProfile(cloudProfileShapeOfKiB(Math.max(1, KIB - 7)));
   const seed = metalSeed();
@@ -50,13 +45,12 @@ try {
   await Promise.all(Array.from({ length: 16 }, async () => {
     while (next < COUNT) await kube.create(Clusters, one(next++));
   }));
-  const dir = mkdtempSync(path.join(tmpdir(), "startup-heap-"));
-  const configPath = writeControllerConfig(dir, sim.clusters, {});
+  const configPath = world.writeControllerConfig();
   const [healthPort = 0] = await freePorts(1);
   const flags = OLD_SPACE ? withOldSpaceMiB(imageNodeFlags(), OLD_SPACE) : imageNodeFlags();
   const logFile = path.join(dir, "controller.log");
   const out = openSync(logFile, "a");
-  const proc = spawn(process.execPath, [...flags, CLI, "run", "--config", configPath, "--kubeconfig", env.kubeconfigPath, "--health-port", String(healthPort), "--no-webhook"], {
+  const proc = spawn(process.execPath, [...flags, CLI, "run", "--config", configPath, "--kubeconfig", world.controllerKubeconfigPath, "--health-port", String(healthPort), "--no-webhook"], {
     stdio: ["ignore", out, out],
     env: { ...process.env, LOG_LEVEL: "info" },
   });
@@ -85,6 +79,5 @@ try {
   process.stdout.write(`${COUNT} Clusters of ${size.toFixed(0)} KiB, node ${flags.join(" ")}: ${verdict}\n`);
   proc.kill("SIGKILL");
 } finally {
-  await sim.stop();
-  await env.stop();
+  await world.close();
 }

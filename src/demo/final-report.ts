@@ -1,7 +1,7 @@
 import path from "node:path";
 import type { Metrics } from "../metrics/index.js";
 import type { RunningSimulator } from "../simulator/index.js";
-import type { ShootEnv, TestEnv } from "../testenv/index.js";
+import type { SeedAccess, ShootEnv } from "../testenv/index.js";
 import { DEMO_SHOOTS } from "./demo-shoots.js";
 import { metricsSummary } from "./metrics-summary.js";
 import type { Observer, Snapshot } from "./observer.js";
@@ -35,15 +35,15 @@ export async function printFinalReport(
 /** With --keep: where everything runs, and what to try against it. */
 export function printKeepInstructions(
   print: Print,
-  opts: { env: TestEnv; shootEnvs: ReadonlyMap<string, ShootEnv>; sim: RunningSimulator; dir: string; metricsPort: number; configFile: string },
+  opts: { seed: SeedAccess; shootEnvs: ReadonlyMap<string, ShootEnv>; sim: RunningSimulator; dir: string; metricsPort: number; configFile: string },
 ): void {
-  const { env } = opts;
+  const env = opts.seed;
   print();
   print("Everything keeps running (--keep); Ctrl-C stops it all:");
   print(`  kubeconfig:  ${env.kubeconfigPath}`);
   print(`               kubectl --kubeconfig ${env.kubeconfigPath} get extensions -A`);
   for (const [namespace, shootEnv] of opts.shootEnvs) print(`  shoot ${namespace}: kubectl --kubeconfig ${shootEnv.kubeconfigPath} get storageclasses,crds`);
-  for (const c of opts.sim.clusters) print(`  ONTAP ${c.name}: ${c.url} (user ${c.username}, password file ${path.join(opts.dir, "credentials", `${c.name}-password`)}, CA ${c.caFile})`);
+  for (const c of opts.sim.clusters) print(`  ONTAP ${c.name}: ${c.url} (user ${c.username}, password file ${path.join(opts.dir, "credentials", c.name, "password")}, CA ${c.caFile})`);
   print(`  metrics:     http://127.0.0.1:${opts.metricsPort}/metrics`);
   print(`  doctor:      npm run cli -- doctor --config ${opts.configFile} --kubeconfig ${env.kubeconfigPath}`);
   print("  try:         delete a seed Secret (kubectl delete secret -n shoot--alpha--web ontap-svm-credentials);");

@@ -1,56 +1,56 @@
 import { type ComponentConfig, loadComponentConfig } from "../config/component-config.js";
 import { loadKubeConfig } from "../kube/config.js";
-import { createKubeClient, type KubeClient } from "../kube/client.js";
 import { createLogger } from "../log.js";
 import { createMetrics, type Metrics } from "../metrics/index.js";
 import { type RunningController, startController } from "../process-assembly.js";
-import { type RunningSimulator, startSimulator } from "../simulator/index.js";
-import { type FaultProxy, startFaultProxy, type TestEnv } from "../testenv/index.js";
-import { writeComponentConfig } from "./component-config.js";
+import type { BuiltWorld } from "../testenv/index.js";
 import type { Display } from "./display.js";
 import type { RunningParts } from "./running-parts.js";
 import { waitFor } from "./wait.js";
 
 export interface ControllerUnderTest {
-  sim: RunningSimulator;
   configFile: string;
   config: ComponentConfig;
-  /** The seed, directly (not through the fault proxy): what Gardener and doctor use. */
-  kube: KubeClient;
-  proxy: FaultProxy;
   metrics: Metrics;
   controller: RunningController;
   metricsPort: number;
 }
 
+/** Comments of the configuration file the demo writes (`--keep` prints its path for `doctor --config`). */
+const CONFIG_COMMENTS = {
+  clusters: "The simulated MetroCluster; credentials in files, as a deployment mounts them.",
+  clusterwideNetworkPolicy: "The demo's seed has no `firewall` namespace; render the ClusterwideNetworkPolicy anyway, as metal-stack seeds do.",
+  credentialsVerification: "Lab only: each simulated SVM management LIF listens on its own local port; the simulator keeps this map.",
+  shootWebhook: "The shoot webhook: each shoot's kube-apiserver reaches this process on loopback.",
+  requeue: "Short backoff and early escalation so the demo shows both within seconds.",
+};
+
 /**
- * Phases 2 and 3 of the story: a simulated ONTAP MetroCluster, the controller's configuration written and
- * loaded like a real deployment's, and the controller in this process behind a fault proxy to kube-apiserver.
+ * Phase 2 of the story: the controller's configuration written and loaded like a real deployment's, and the
+ * controller in this process, reaching kube-apiserver through the world's fault proxy.
  */
 export async function startControllerUnderTest(
   display: Display,
   running: RunningParts,
-  opts: { dir: string; logFile: string; env: TestEnv; webhook: { url: string; caFile: string }; escalateAfterFailures: number; signal: AbortSignal },
+  opts: { world: BuiltWorld; logFile: string; escalateAfterFailures: number; signal: AbortSignal },
 ): Promise<ControllerUnderTest> {
-  // SVM jobs take a moment so their progress shows.
-  const ontap = display.step("starting a simulated ONTAP MetroCluster (2 clusters)");
-  const sim = await startSimulator({ clusters: 2, jobMs: 1500 });
-  running.add("ONTAP simulators", () => sim.stop(), () => sim.clusters.map((c) => `${c.name} ${new URL(c.url).port}`));
-  ontap.done(`ONTAP MetroCluster simulated: ${sim.clusters.map((c) => `${c.name} ${c.url}`).join(", ")}`);
-
-  const configFile = await writeComponentConfig(opts.dir, sim, opts.webhook, opts.escalateAfterFailures);
+  const { world } = opts;
+  const configFile = world.writeControllerConfig(
+    {
+      clusterwideNetworkPolicy: true,
+      requeue: { baseSeconds: 0.5, capSeconds: 2 },
+      escalation: { consecutiveFailures: opts.escalateAfterFailures, afterMinutes: 30 },
+    },
+    { clusterTimeoutSeconds: 5, header: "The demo's component configuration (what `run --config` and `doctor --config` read).", comments: CONFIG_COMMENTS },
+  );
   const config = loadComponentConfig(configFile);
 
-  const ctl = display.step("starting the controller in-process, behind a fault proxy to kube-apiserver");
-  const { env } = opts;
-  const kube = createKubeClient(loadKubeConfig(env.kubeconfigPath), { timeoutMs: 10_000 });
-  const proxy = await startFaultProxy({ target: env.server, caFile: env.caFile, token: env.token });
-  running.add("fault proxy", () => proxy.stop(), () => [`fault proxy ${new URL(proxy.url).port}`]);
+  const ctl = display.step("starting the controller in-process, behind the fault proxy to kube-apiserver");
   const metrics = createMetrics({ collectDefault: true });
   const logger = createLogger({ level: "info", destination: opts.logFile });
   const controller = await startController({
     config,
-    kubeconfig: loadKubeConfig(proxy.kubeconfigFor(opts.dir)),
+    kubeconfig: loadKubeConfig(world.controllerKubeconfigPath),
     logger,
     metrics,
     workers: 2,
@@ -72,5 +72,5 @@ export async function startControllerUnderTest(
   );
   const metricsPort = await waitFor(() => controller.manager.healthPort(), 10_000, "the controller's health port", opts.signal);
   ctl.done(`controller running: 2 workers, metrics http://127.0.0.1:${metricsPort}/metrics, its ManagedResources reach the shoots through gardener-resource-manager`);
-  return { sim, configFile, config, kube, proxy, metrics, controller, metricsPort };
+  return { configFile, config, metrics, controller, metricsPort };
 }

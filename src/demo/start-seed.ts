@@ -1,7 +1,6 @@
-import { cacheDir, startTestEnv, type TestEnv } from "../testenv/index.js";
+import { cacheDir } from "../testenv/index.js";
 import { DemoError, ensureKubeBinaries } from "./binaries.js";
 import type { Display } from "./display.js";
-import type { RunningParts } from "./running-parts.js";
 
 /** Phase 1 of the story: kube-apiserver, etcd and gardener-resource-manager, cached or built once. */
 export async function prepareBinaries(display: Display, signal: AbortSignal): Promise<void> {
@@ -29,17 +28,4 @@ export async function prepareBinaries(display: Display, signal: AbortSignal): Pr
     );
   }
   binaries.done(built.built ? `${what} built in ${Math.round(built.seconds)}s (cached for the next run)` : `${what}: reusing the cached binaries`);
-}
-
-/** The seed: etcd and kube-apiserver with Gardener's CRDs installed. */
-export async function startSeed(display: Display, running: RunningParts): Promise<TestEnv> {
-  const apiserver = display.step("starting etcd and kube-apiserver, installing Gardener's CRDs");
-  const t0 = Date.now();
-  const env = await startTestEnv();
-  running.add("kube-apiserver and etcd", () => env.stop());
-  running.trackPids(env.dir, ["kube-apiserver", "etcd"]);
-  apiserver.done(
-    `kube-apiserver ready at ${env.server} in ${((Date.now() - t0) / 1000).toFixed(1)}s (${running.pids.map((p) => `${p.name} pid ${p.pid}`).join(", ")})`,
-  );
-  return env;
 }

@@ -10,8 +10,8 @@ import { type Observer, startObserver } from "./observer.js";
 import { RunningParts } from "./running-parts.js";
 import { SHOOT_MATRIX_HEADER } from "./shoot-view.js";
 import { startControllerUnderTest } from "./start-controller.js";
-import { prepareBinaries, startSeed } from "./start-seed.js";
-import { startShoots } from "./start-shoots.js";
+import { prepareBinaries } from "./start-seed.js";
+import { startDemoWorld } from "./start-world.js";
 import { FAILURES_TO_SHOW, playTheFailure } from "./the-failure.js";
 import { throwIfAborted } from "./wait.js";
 
@@ -26,8 +26,9 @@ import { throwIfAborted } from "./wait.js";
  * controller's shoot webhook on loopback, and two stand-ins for what needs kubelets: the workload controllers'
  * rollout status (shoot-workloads.ts) and Trident's operator (trident-operator.ts).
  *
- * The phases, each in its own module: binaries and seed (start-seed.ts), shoots (start-shoots.ts), ONTAP and
- * the controller (start-controller.ts), the failure and the recovery (the-failure.ts), the final report
+ * The phases, each in its own module: the binaries (start-seed.ts), the world from src/testenv's builder as
+ * the tests and the benchmark build theirs (start-world.ts: seed, ONTAP, fault proxy, webhook, shoots), the
+ * controller (start-controller.ts), the failure and the recovery (the-failure.ts), the final report
  * (final-report.ts); everything started is stopped in reverse (running-parts.ts).
  */
 export interface DemoOptions {
@@ -56,33 +57,26 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   let exitCode = 0;
 
   try {
-    // 1. kube-apiserver, etcd and gardener-resource-manager: cached, or built once; the seed; the shoots.
+    // 1. kube-apiserver, etcd and gardener-resource-manager: cached, or built once; then the world (the seed,
+    // ONTAP, the fault proxy, the shoot webhook, the shoots) from src/testenv's builder.
     await prepareBinaries(display, signal);
     throwIfAborted(signal);
-    const env = await startSeed(display, running);
+    const { world, shootEnvs, shootClients } = await startDemoWorld(display, running, dir);
     throwIfAborted(signal);
-    const shoots = await startShoots(display, running, dir, env.kubeconfigPath);
-    throwIfAborted(signal);
+    const proxy = world.proxy as NonNullable<typeof world.proxy>;
 
-    // 2. and 3. ONTAP, the configuration and the controller.
-    const ctl = await startControllerUnderTest(display, running, {
-      dir,
-      logFile,
-      env,
-      webhook: shoots.webhook,
-      escalateAfterFailures: FAILURES_TO_SHOW,
-      signal,
-    });
+    // 2. and 3. The configuration and the controller.
+    const ctl = await startControllerUnderTest(display, running, { world, logFile, escalateAfterFailures: FAILURES_TO_SHOW, signal });
     doctorClients = createDoctorClients(ctl.config, 5_000);
-    const deps: DoctorDeps = { kube: ctl.kube, clients: doctorClients, config: ctl.config };
-    const activeObserver = startObserver(deps, ctl.metrics, shoots.clients, (rows, details, shootRows) => {
+    const deps: DoctorDeps = { kube: world.kube, clients: doctorClients, config: ctl.config };
+    const activeObserver = startObserver(deps, ctl.metrics, shootClients, (rows, details, shootRows) => {
       display.matrix(rows, details);
       display.shoots(SHOOT_MATRIX_HEADER, shootRows);
     });
     observer = activeObserver;
 
     // 4. to 6. The failure, armed before Gardener creates the shoots; cleared; every shoot converges.
-    const { final, refused } = await playTheFailure(display, { kube: ctl.kube, proxy: ctl.proxy, observer: activeObserver, signal });
+    const { final, refused } = await playTheFailure(display, { kube: world.kube, proxy, observer: activeObserver, signal });
     // The final matrix is printed below, once; the live view keeps only the story.
     activeObserver.onUpdate(() => undefined);
     display.matrix([], []);
@@ -93,7 +87,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     await printFinalReport(print, { final, observer: activeObserver, color: opts.tty, metrics: ctl.metrics, refused, started, logFile });
 
     if (opts.keep) {
-      printKeepInstructions(print, { env, shootEnvs: shoots.envs, sim: ctl.sim, dir, metricsPort: ctl.metricsPort, configFile: ctl.configFile });
+      printKeepInstructions(print, { seed: world.seed, shootEnvs, sim: world.sim, dir, metricsPort: ctl.metricsPort, configFile: ctl.configFile });
       display = openDisplay({ title: "live", subtitle: "Ctrl-C stops everything" });
       const live = display;
       activeObserver.onUpdate((r, d, sr) => {

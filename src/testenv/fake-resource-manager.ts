@@ -1,5 +1,6 @@
 import type { KubeClient } from "../kube/client.js";
 import { ManagedResources } from "../kube/resources.js";
+import { createInformer } from "../runtime/informer.js";
 import { startPollingLoop } from "./polling-loop.js";
 
 /**
@@ -42,6 +43,50 @@ export function startFakeResourceManager(kube: KubeClient, opts: { intervalMs?: 
   }, interval);
 
   return { holdBack, stop: loop.stop };
+}
+
+/**
+ * The same stand-in for a fleet (the benchmark's thousand shoots): an informer instead of a list a second, so
+ * the API server is not re-listed for every ManagedResource of the seed, and at most `parallel` status patches
+ * at once. A ManagedResource is marked as soon as its watch event arrives, so the controller's wait for
+ * `trident-crds` is a watch round trip, as with the real resource manager, and not a poll of this stand-in.
+ */
+export function startWatchingResourceManager(kube: KubeClient, opts: { parallel?: number; message?: string } = {}): FakeResourceManager {
+  const holdBack = new Set<string>();
+  const parallel = opts.parallel ?? 8;
+  const message = opts.message ?? "simulated by the watching resource manager stand-in";
+  const informer = createInformer<ManagedResourceObject>(kube, ManagedResources, {});
+  const queue: ManagedResourceObject[] = [];
+  let active = 0;
+  const pump = () => {
+    while (active < parallel && queue.length > 0) {
+      const mr = queue.shift() as ManagedResourceObject;
+      active++;
+      kube
+        .mergePatch(ManagedResources, mr.metadata.namespace, mr.metadata.name, healthyStatus(mr, message), { subresource: "status" })
+        .catch(() => undefined)
+        .finally(() => {
+          active--;
+          pump();
+        });
+    }
+  };
+  const consider = (mr: ManagedResourceObject) => {
+    if (holdBack.has(mr.metadata.name) || isMarkedHealthy(mr)) return;
+    queue.push(mr);
+    pump();
+  };
+  informer.onAdd(consider);
+  informer.onUpdate((_old, mr) => consider(mr));
+  const abort = new AbortController();
+  void informer.start(abort.signal);
+  return {
+    holdBack,
+    async stop() {
+      abort.abort();
+      await informer.stopped().catch(() => undefined);
+    },
+  };
 }
 
 function isMarkedHealthy(mr: ManagedResourceObject): boolean {

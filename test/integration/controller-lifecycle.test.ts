@@ -1,39 +1,69 @@
 import { usernameFor } from "../support/invariants.js";
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, onTestFinished } from "vitest";
 import { isExtensionReady, PROJECT_ANNOTATION } from "../../src/testenv/index.js";
 import type { Extension } from "../../src/extension/types.js";
 import { Clusters, Extensions, ManagedResources, Secrets } from "../../src/kube/resources.js";
 import { authenticates } from "../support/chaos-state.js";
 import { eventually } from "../support/kube-test-helpers.js";
-import { type Shoot, type World, worldPerTest } from "../support/world.js";
+import { createMetrics } from "../../src/metrics/index.js";
+import { type Shoot, uniqueSuffix, type World, worldPerFile, worldPerTest } from "../support/world.js";
 
 // Each shoot namespace gets its own shoot kube-apiserver and real gardener-resource-manager (two shoots of one
 // project are two shoots): delete waits for the resource manager to remove the shoot's objects and its
 // finalizers, migrate (keepObjects) leaves them in the shoot.
-const newWorld = worldPerTest();
 
-const lifs = { dataLifs: ["10.20.0.11", "10.20.0.12"], managementLif: "10.20.0.10" };
+// Addresses of their own per project: the delete tests share one ONTAP, where an SVM kept by one (data
+// volumes, Retain) still holds its LIFs, and an address is one interface's on a cluster.
+const lifs = (n: number) => ({ dataLifs: [`10.20.${n}.11`, `10.20.${n}.12`], managementLif: `10.20.${n}.10` });
 const svmName = (shoot: Shoot) => `p${shoot.projectId.replaceAll("-", "")}`;
 
-async function ontapWorld(w: World) {
+interface OntapRecords {
+  svms: { uuid?: string; name?: string }[];
+  accounts: { name?: string; owner?: unknown }[];
+  interfaces: { uuid?: string; name?: string }[];
+}
+
+/**
+ * ONTAP's SVMs, accounts and LIFs on every cluster; with `since`, only those that were not there then (the
+ * delete tests share one world: each looks at what it made, so an SVM another test kept is not counted).
+ */
+async function ontapWorld(w: World, since?: OntapRecords): Promise<OntapRecords> {
   const states = await Promise.all(w.admins.map((a) => a.state()));
+  const key = (r: { uuid?: string; name?: string; owner?: unknown }) => `${r.uuid ?? ""}/${r.name ?? ""}/${JSON.stringify(r.owner ?? null)}`;
+  const fresh = <T extends { uuid?: string; name?: string; owner?: unknown }>(now: T[], before?: T[]) => {
+    const old = new Set((before ?? []).map(key));
+    return now.filter((r) => !old.has(key(r)));
+  };
   return {
-    svms: states.flatMap((s) => s.svms),
-    accounts: states.flatMap((s) => s.accounts),
-    interfaces: states.flatMap((s) => s.interfaces),
+    svms: fresh(states.flatMap((s) => s.svms), since?.svms),
+    accounts: fresh(states.flatMap((s) => s.accounts), since?.accounts),
+    interfaces: fresh(states.flatMap((s) => s.interfaces), since?.interfaces),
   };
 }
 
 describe("controller: delete", () => {
+  // One world for the block: each test has a project of its own and looks only at the ONTAP objects it made
+  // (`ontapWorld(world, baseline)`); no world-wide counter is asserted.
+  const opened = worldPerFile({});
+  let world: World;
+  let baseline: OntapRecords;
+  beforeEach(async () => {
+    world = opened();
+    baseline = await ontapWorld(world);
+  });
+  // Each test deletes its shoots: their shoot API servers need not wait for the block's end.
+  afterEach(async () => {
+    for (const namespace of world.shoots?.namespaces() ?? []) await world.shoots?.release(namespace);
+  });
+
   it("removes the shoot's user and Secret, keeping the SVM for the project's other shoot and for data volumes", async () => {
-    const world = await newWorld();
-    const a = await world.createShoot({ project: "del", ...lifs });
-    const b = await world.createShoot({ project: "del", ...lifs });
+    const a = await world.createShoot({ project: "del", ...lifs(1) });
+    const b = await world.createShoot({ project: "del", ...lifs(1) });
     await Promise.all([world.waitSucceeded(a), world.waitSucceeded(b)]);
 
     await world.deleteShoot(a);
     await world.waitGone(a);
-    let ontap = await ontapWorld(world);
+    let ontap = await ontapWorld(world, baseline);
     expect(ontap.svms.map((s) => s.name)).toEqual([svmName(a)]);
     expect(ontap.accounts.map((x) => x.name)).not.toContain(usernameFor(a.namespace));
     expect(ontap.accounts.map((x) => x.name)).toContain(usernameFor(b.namespace));
@@ -44,7 +74,7 @@ describe("controller: delete", () => {
     await host.setVolumes(svmName(b), 2);
     await world.deleteShoot(b);
     await world.waitGone(b);
-    ontap = await ontapWorld(world);
+    ontap = await ontapWorld(world, baseline);
     // the last user is gone, but the SVM holds data: it stays
     expect(ontap.svms.map((s) => s.name)).toEqual([svmName(b)]);
     expect(ontap.accounts.filter((x) => x.name === usernameFor(b.namespace))).toHaveLength(0);
@@ -52,12 +82,12 @@ describe("controller: delete", () => {
   });
 
   it("deletes LIFs and the SVM with its last user when no data volume is left", async () => {
-    const world = await newWorld();
-    const shoot = await world.createShoot({ project: "last", ...lifs });
+    const shoot = await world.createShoot({ project: "last", ...lifs(2) });
     await world.waitSucceeded(shoot);
+    expect((await ontapWorld(world, baseline)).interfaces.length).toBeGreaterThan(0);
     await world.deleteShoot(shoot);
     await world.waitGone(shoot);
-    const ontap = await ontapWorld(world);
+    const ontap = await ontapWorld(world, baseline);
     expect(ontap.svms).toHaveLength(0);
     expect(ontap.interfaces).toHaveLength(0);
     expect((await world.kube.list(ManagedResources, shoot.namespace)).items).toHaveLength(0);
@@ -65,8 +95,7 @@ describe("controller: delete", () => {
   });
 
   it("tears down by what the status recorded when the providerConfig and the project annotation went bad", async () => {
-    const world = await newWorld();
-    const shoot = await world.createShoot({ project: "badin", ...lifs });
+    const shoot = await world.createShoot({ project: "badin", ...lifs(3) });
     await world.waitSucceeded(shoot);
     // Both inputs break after creation: the Extension's providerConfig and the Cluster's project annotation.
     await world.kube.mergePatch(Extensions, shoot.namespace, shoot.extensionName, { spec: { providerConfig: { svmIpaddresses: { managementLif: "not-an-address" } } } });
@@ -75,26 +104,28 @@ describe("controller: delete", () => {
     await world.deleteShoot(shoot);
     await world.waitGone(shoot);
     // The user (whose password the shoot owner could read) and the SVM it alone used are gone, not left behind.
-    const ontap = await ontapWorld(world);
+    const ontap = await ontapWorld(world, baseline);
     expect(ontap.accounts.map((x) => x.name)).not.toContain(usernameFor(shoot.namespace));
     expect(ontap.svms).toHaveLength(0);
     expect(await world.invariants([{ ...shoot, deleted: true }])).toEqual([]);
   });
 
   it("keeps the SVM under svmDeletionPolicy Retain", async () => {
-    const world = await newWorld({ svmDeletionPolicy: "Retain" });
-    const shoot = await world.createShoot({ project: "keep", ...lifs });
+    // A second seed's controller in the same world, with its own class and the policy: it alone serves this shoot.
+    const extensionClass = `retain-${uniqueSuffix()}`;
+    await world.startController({ config: { extensionClass, svmDeletionPolicy: "Retain" }, metrics: createMetrics() });
+    const shoot = await world.createShoot({ project: "keep", ...lifs(4), extensionClass });
     await world.waitSucceeded(shoot);
     await world.deleteShoot(shoot);
     await world.waitGone(shoot);
-    const ontap = await ontapWorld(world);
+    const ontap = await ontapWorld(world, baseline);
     expect(ontap.svms.map((s) => s.name)).toEqual([svmName(shoot)]);
     expect(ontap.accounts.map((x) => x.name)).not.toContain(usernameFor(shoot.namespace));
   });
 
   it("force-deletes seed-side state without touching ONTAP", async () => {
-    const world = await newWorld();
-    const shoot = await world.createShoot({ project: "force", ...lifs });
+    onTestFinished(() => Promise.all(world.admins.map((a) => a.clearFaults())).then(() => undefined));
+    const shoot = await world.createShoot({ project: "force", ...lifs(5) });
     await world.waitSucceeded(shoot);
     await world.annotate(shoot, { "confirmation.gardener.cloud/force-deletion": "true" });
     await world.admins[0]!.addFault({ path: "^/api/", action: { type: "reset" } });
@@ -112,9 +143,11 @@ describe("controller: delete", () => {
 });
 
 describe("controller: migrate and restore", () => {
+  // Its own world: it counts every password write on ONTAP.
+  const newWorld = worldPerTest();
   it("carries the credentials to the new seed: migrate keeps the Secret and names it in status.resources; restore proves it and rotates nothing, the shoot's Trident keeps working", async () => {
     const world = await newWorld();
-    const shoot = await world.createShoot({ project: "mig", ...lifs });
+    const shoot = await world.createShoot({ project: "mig", ...lifs(6) });
     await world.waitSucceeded(shoot);
     const before = await ontapWorld(world);
     const seedSecretBefore = await world.kube.get<SecretObject>(Secrets, shoot.namespace, "ontap-svm-credentials");

@@ -1,8 +1,8 @@
 import { usernameFor } from "../support/invariants.js";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { Events, Secrets } from "../../src/kube/resources.js";
 import { sumCounter } from "../../src/metrics/index.js";
-import { type Shoot, type World, worldPerTest } from "../support/world.js";
+import { type Shoot, type World, worldPerFile, worldPerTest } from "../support/world.js";
 
 // On the real gardener-resource-manager, one shoot per shoot namespace: repairs of drift on ONTAP and in the
 // seed Secret. The fault proxy sits between the controller and kube-apiserver only; the resource manager talks
@@ -56,6 +56,13 @@ describe("controller: the Go extension's failure (SVM created, seed Secret creat
 });
 
 describe("controller: repairs what changed behind its back", () => {
+  // One world for the three repairs: each breaks and checks its own shoot (a sibling of the same project), and
+  // no world-wide counter is asserted. A repaired shoot's shoot API server is released after its test.
+  const opened = worldPerFile({});
+  afterEach(async () => {
+    const world = opened();
+    for (const namespace of world.shoots?.namespaces() ?? []) await world.shoots?.release(namespace);
+  });
   it.each([
     ["the seed Secret deleted by hand", async (w: World, s: Shoot) => void (await w.kube.delete(Secrets, s.namespace, "ontap-svm-credentials"))],
     [
@@ -73,7 +80,7 @@ describe("controller: repairs what changed behind its back", () => {
       },
     ],
   ])("repairs %s on the next reconcile", async (_what, breakIt) => {
-    const world = await newWorld();
+    const world = opened();
     const shoot = await world.createShoot({ project: "rep", ...lifs(3) });
     await world.waitSucceeded(shoot);
     const before = await seedPassword(world, shoot);

@@ -1,27 +1,25 @@
-import { mkdtempSync } from "node:fs";
 import { afterAll, afterEach, beforeAll, expect } from "vitest";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { Writable } from "node:stream";
 import type { ComponentConfig } from "../../src/config/component-config.js";
 import { type RunningController, startController } from "../../src/process-assembly.js";
 import { loadKubeConfig } from "../../src/kube/config.js";
-import { checkExtensionObject, clusterObject, type FakeResourceManager, GARDENER_OPERATION, GARDENER_TIMESTAMP, gardenletRequest, gardenletTimestamp, type FaultProxy, generateServingCert, PROJECT_ANNOTATION, type ShootEnv, type ShootSide, type ShootWorlds, shootNamespaceObject, type ShootWorkloads, startFakeResourceManager, startFaultProxy, startShootWorlds } from "../../src/testenv/index.js";
-import { startWebhookServer, type WebhookServer } from "../../src/webhook/index.js";
+import { buildWorld, checkExtensionObject, clusterObject, type FakeResourceManager, GARDENER_OPERATION, GARDENER_TIMESTAMP, gardenletRequest, gardenletTimestamp, type FaultProxy, type LoopbackWebhook, PROJECT_ANNOTATION, type ShootEnv, type ShootSide, type ShootWorlds, shootNamespaceObject, type ShootWorkloads } from "../../src/testenv/index.js";
+import type { WebhookServer } from "../../src/webhook/index.js";
 import type { Extension } from "../../src/extension/types.js";
 import type { KubeConnectionConfig } from "../../src/kube/config.js";
-import { createKubeClient, type KubeClient } from "../../src/kube/client.js";
+import type { KubeClient } from "../../src/kube/client.js";
 import { Clusters, Events, Extensions, ManagedResources, Namespaces, Secrets } from "../../src/kube/resources.js";
 import { createLogger } from "../../src/log.js";
 import { createMetrics, type Metrics, sumCounter } from "../../src/metrics/index.js";
-import { type RunningSimulator, startSimulator } from "../../src/simulator/index.js";
+import type { RunningSimulator } from "../../src/simulator/index.js";
 import { decodeCredentials, type SecretObject } from "../../src/ontap-extension/credentials.js";
 import { checkInvariants, type ShootExpectation } from "./invariants.js";
 import { loadKubeConfig as loadClientNodeKubeConfig, testEnv } from "./kube-test-helpers.js";
-import { SimAdmin } from "../../src/simulator/admin-client.js";
+import type { SimAdmin } from "../../src/simulator/admin-client.js";
 
 /**
- * One test's whole world: simulated ONTAP clusters, the real kube-apiserver (optionally behind the fault
+ * One test's whole world, built by src/testenv/world.ts (`buildWorld`, which the benchmark and the demo use
+ * too) on the run's one kube-apiserver: simulated ONTAP clusters, the seed (optionally behind the fault
  * proxy), the controller in this process, with its logs captured so tests can scan them for secrets, the
  * controller's shoot webhook server on loopback, and what applies its ManagedResources:
  * - by default the real gardener-resource-manager, one per shoot namespace, each into its own shoot
@@ -147,35 +145,32 @@ export function projectIdFor(project: string): string {
 
 export async function createWorld(opts: WorldOptions = {}): Promise<World> {
   const env = testEnv();
-  const sim = await startSimulator({ clusters: opts.clusters ?? 2, jobMs: opts.jobMs ?? 30 });
-  const admins = sim.clusters.map((c) => new SimAdmin(c));
-  // client-node's KubeConfig for the invariant checks (test-side code); the controller loads its own.
-  const directKc = loadClientNodeKubeConfig(env.kubeconfigPath);
-  const kube = createKubeClient(directKc);
-  const dir = mkdtempSync(path.join(tmpdir(), "ontap-world-"));
-  const proxy = opts.faultProxy
-    ? await startFaultProxy({ target: env.server, caFile: env.caFile, token: env.token })
-    : undefined;
-  const controllerKc = loadKubeConfig(proxy ? proxy.kubeconfigFor(dir) : env.kubeconfigPath);
   const real = (opts.resourceManager ?? "real") === "real";
   if (!real && opts.shoot) throw new Error("createWorld: `shoot` needs the real resource manager");
-  const webhook = await startLoopbackWebhook(dir);
-  const shoots = real
-    ? startShootWorlds({
-        seedKubeconfigPath: env.kubeconfigPath,
-        tridentOperator: opts.shoot?.tridentOperator,
-        healthSyncSeconds: opts.resourceManagerSync?.healthSeconds ?? 15,
-        managedResourceSyncSeconds: opts.resourceManagerSync?.managedResourceSeconds,
-      })
-    : undefined;
-  const rm = real ? undefined : startFakeResourceManager(kube, { intervalMs: 100 });
+  const shootNamespace = opts.shoot ? `shoot--${opts.shoot.project}--${opts.shoot.shoot}` : undefined;
+  const built = await buildWorld({
+    seed: env,
+    ontap: { clusters: opts.clusters ?? 2, jobMs: opts.jobMs ?? 30 },
+    faultProxy: opts.faultProxy,
+    resourceManager: real
+      ? {
+          kind: "real",
+          upfront: shootNamespace ? [shootNamespace] : [],
+          tridentOperator: opts.shoot?.tridentOperator,
+          healthSyncSeconds: opts.resourceManagerSync?.healthSeconds ?? 15,
+          managedResourceSyncSeconds: opts.resourceManagerSync?.managedResourceSeconds,
+        }
+      : { kind: "stand-in", intervalMs: 100 },
+  });
+  const { sim, admins, proxy, shoots, kube } = built;
+  const webhook = built.webhook as LoopbackWebhook;
+  const rm = built.standIn;
+  // client-node's KubeConfig for the invariant checks (test-side code); the controller loads its own.
+  const directKc = loadClientNodeKubeConfig(env.kubeconfigPath);
+  const controllerKc = loadKubeConfig(built.controllerKubeconfigPath);
   let shoot: ShootWorld | undefined;
-  if (shoots && opts.shoot) {
-    const side = await shoots.ensure(`shoot--${opts.shoot.project}--${opts.shoot.shoot}`).catch(async (err: unknown) => {
-      await shoots.stop().catch(() => undefined);
-      await webhook.close();
-      throw err;
-    });
+  if (shoots && shootNamespace) {
+    const side = await shoots.ensure(shootNamespace);
     shoot = {
       env: side.env,
       kube: side.kube,
@@ -413,45 +408,11 @@ export async function createWorld(opts: WorldOptions = {}): Promise<World> {
         await kube.delete(Extensions, namespace, "ontap").catch(() => undefined);
         await kube.delete(Clusters, undefined, namespace).catch(() => undefined);
       }
-      await rm?.stop();
-      try {
-        await shoots?.stop();
-      } finally {
-        await webhook.close();
-        await proxy?.stop();
-        await Promise.all(admins.map((a) => a.close()));
-        await sim.stop();
-      }
+      await built.close();
     },
   };
   if (opts.startController !== false) await world.startController();
   return world;
-}
-
-/** The controller's shoot webhook server on loopback, with its own serving certificate; stoppable and restartable on its port. */
-async function startLoopbackWebhook(dir: string): Promise<{ server: WebhookServer; caFile: string; setRunning(running: boolean): Promise<void>; close(): Promise<void> }> {
-  const cert = await generateServingCert(path.join(dir, "webhook"), "gardener-extension-ontap-webhook");
-  const start = (port: number) => startWebhookServer({ port, host: "127.0.0.1", certFile: cert.cert, keyFile: cert.key, certReloadIntervalMs: 0 });
-  let server = await start(0);
-  const port = Number(new URL(server.url).port);
-  let running = true;
-  const handle = {
-    get server() {
-      return server;
-    },
-    caFile: cert.caCert,
-    async setRunning(want: boolean) {
-      if (want === running) return;
-      if (!want) await server.stop();
-      else server = await start(port);
-      running = want;
-    },
-    async close() {
-      if (running) await server.stop();
-      running = false;
-    },
-  };
-  return handle;
 }
 
 /** Calls `seen` with the namespace of every ManagedResource written in the seed (list, then watch). */

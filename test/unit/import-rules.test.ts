@@ -37,8 +37,9 @@ const MAY_IMPORT: Record<string, string[]> = {
   // ontap: the test/lab dial map (--ontap-dial-map-file) is installed before the process is assembled.
   "run-command": ["process-assembly", "webhook", "kube", "ontap", "config", "log"],
   cli: ["run-command", "doctor", "simulator"],
-  // The test world may use the production parts it stands beside, never the process assembly or the demo.
-  testenv: ["kube", "faults", "webhook", "trident", "runtime", "log", "metrics"],
+  // The test world may use the production parts it stands beside, never the process assembly or the demo;
+  // simulator: the world builder (testenv/world.ts) starts the simulated ONTAP clusters.
+  testenv: ["kube", "faults", "webhook", "trident", "runtime", "simulator", "log", "metrics"],
   demo: ["testenv", "process-assembly", "doctor", "diagnosis", "simulator", "webhook", "trident", "extension", "kube", "ontap", "config", "log", "metrics"],
 };
 
