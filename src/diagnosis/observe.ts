@@ -5,12 +5,11 @@ import type { KubeClient } from "../kube/client.js";
 import { Clusters, Extensions, ManagedResources, Secrets } from "../kube/resources.js";
 import type { OntapClient, Svm } from "../ontap/index.js";
 import { ownSvm } from "../ontap/metrocluster.js";
-import { decodeCredentials, type SecretObject } from "../ontap-extension/credentials.js";
+import { decodeCredentials, loginAnswer, type SecretObject } from "../ontap-extension/credentials.js";
 import { decodeShootInputs } from "../ontap-extension/inputs.js";
 import { planShoot, type ShootPlan } from "../ontap-extension/plan.js";
 import type { ManagementLifClients } from "../ontap-extension/lif-clients.js";
 import { createClusterwideNetworkPolicyRule } from "../ontap-extension/firewall.js";
-import type { Verdict } from "../ontap-extension/verify-credentials.js";
 import { credentialVerifiers, type VerifierFor } from "../ontap-extension/verifiers.js";
 import { liveReader, type OntapReader } from "../observation/ontap-reader.js";
 import { passwordProof } from "../observation/observed.js";
@@ -192,7 +191,7 @@ export async function observeShoot(deps: DoctorDeps, namespace: string): Promise
     if (!password) return { result: "not-checked", why: `no ${what} is stored` };
     if (stored.username !== plan.username) return { result: "not-checked", why: "the Secret names another user" };
     if (userMissing) return { result: "not-checked", why: "the ONTAP user does not exist" };
-    return authCheck(await verify(plan.username, password));
+    return loginAnswer(await verify(plan.username, password));
   };
   // Where the controller proves it: at the SVM management LIF, with the same settings.
   const verifierFor = sources.verifierFor ?? credentialVerifiers(deps.config, deps.lifClients ? { lifClients: deps.lifClients } : {});
@@ -320,12 +319,6 @@ function isCatchingUp(mr: ManagedResourceLike | undefined): boolean {
   const conditions = mr.status?.conditions ?? [];
   const failed = conditions.some((c) => (c.type === "ResourcesApplied" || c.type === "ResourcesHealthy") && c.status === "False");
   return !failed && conditions.some((c) => c.type === "ResourcesProgressing" && c.status === "True");
-}
-
-function authCheck(verdict: Verdict): AuthCheck {
-  if (verdict.result === "ok") return { result: "ok" };
-  if (verdict.result === "wrong") return { result: "rejected" };
-  return { result: "no-answer", error: verdict.reason };
 }
 
 async function read<T>(call: () => Promise<T>): Promise<Read<T>> {

@@ -3,6 +3,7 @@ import type { KubeClient } from "../kube/client.js";
 import { Secrets } from "../kube/resources.js";
 import type { Account, OntapClient, Svm } from "../ontap/index.js";
 import { isOntapError } from "../ontap/index.js";
+import { type LoginAnswer, passwordProof } from "../observation/observed.js";
 import type { SecretObject } from "./secret-object.js";
 import { deleteGoSecret, readGoSecret, takeoverForbiddenMessage } from "./go-secrets.js";
 import { generatePassword, type PasswordRules } from "./password.js";
@@ -179,34 +180,34 @@ async function ensureCredentialsFrom(deps: CredentialsDeps, plan: ShootPlan, svm
     return verdict;
   };
 
-  if (mine && stored.password) {
-    const verdict = await login(stored.password);
-    if (verdict.result === "ok") {
-      const verification = { verified: true as const, at: verdict.at };
-      if (stored.pendingPassword) {
-        // A rotation wrote its pending password but has not reached ONTAP: the stored one is still live. Its
-        // write may yet land, so the pending password is kept among the superseded.
-        const kept = supersede(superseded, [stored.pendingPassword], now(), [stored.password]);
-        secret = await writeSecret(deps, plan, secret, { username, password: stored.password, superseded: kept }, "clear a stale pendingPassword");
-        return { username, password: stored.password, outcome: "cleared-stale-pending", verification };
-      }
-      return { username, password: stored.password, outcome: "verified", verification };
+  // Observe which stored password authenticates, then act on that (never the other way round).
+  const answers = await observeStoredPasswords(mine ? stored : {}, login, mayTryAnother);
+  const decision = decideCredentials(answers);
+  switch (decision.act) {
+    case "use-current":
+      return { username, password: stored.password ?? "", outcome: "verified", verification: verifiedBy(answers.current) };
+    case "clear-stale-pending": {
+      // A rotation wrote its pending password but has not reached ONTAP: the stored one is still live. Its
+      // write may yet land, so the pending password is kept among the superseded.
+      const password = stored.password ?? "";
+      const kept = supersede(superseded, [stored.pendingPassword], now(), [password]);
+      await writeSecret(deps, plan, secret, { username, password, superseded: kept }, "clear a stale pendingPassword");
+      return { username, password, outcome: "cleared-stale-pending", verification: verifiedBy(answers.current) };
     }
-    if (verdict.result === "unknown") {
-      // Unknown is never wrong: without a rotation under way, keep what is stored and let Trident use it. With
-      // one (a pendingPassword), ONTAP holds either password and nobody can tell which: finish the rotation.
-      if (stored.pendingPassword) return reapplyPending(deps, plan, svm, secret, username, stored.pendingPassword, superseded, verdict.reason);
-      return { username, password: stored.password, outcome: "unverified", verification: { verified: false, reason: verdict.reason } };
+    case "promote-pending": {
+      const password = stored.pendingPassword ?? "";
+      const kept = supersede(superseded, [], now(), [password]);
+      await writeSecret(deps, plan, secret, { username, password, superseded: kept }, "promote the live pendingPassword");
+      return { username, password, outcome: "promoted-pending", verification: verifiedBy(answers.pending) };
     }
-  }
-  if (mine && stored.pendingPassword && (await mayTryAnother())) {
-    const verdict = await login(stored.pendingPassword);
-    if (verdict.result === "ok") {
-      const kept = supersede(superseded, [], now(), [stored.pendingPassword]);
-      await writeSecret(deps, plan, secret, { username, password: stored.pendingPassword, superseded: kept }, "promote the live pendingPassword");
-      return { username, password: stored.pendingPassword, outcome: "promoted-pending", verification: { verified: true, at: verdict.at } };
-    }
-    if (verdict.result === "unknown") return reapplyPending(deps, plan, svm, secret, username, stored.pendingPassword, superseded, verdict.reason);
+    // Unknown is never wrong: with a rotation under way ONTAP holds either password and nobody can tell which,
+    // so the rotation is finished; without one, what is stored is kept and Trident uses it.
+    case "reapply-pending":
+      return reapplyPending(deps, plan, svm, secret, username, stored.pendingPassword ?? "", superseded, decision.reason);
+    case "keep-unverified":
+      return { username, password: stored.password ?? "", outcome: "unverified", verification: { verified: false, reason: decision.reason } };
+    case "find-or-rotate":
+      break;
   }
   // A write given up on that landed after all (newest first: the last one to land wins on ONTAP).
   for (const candidate of superseded) {
@@ -276,6 +277,84 @@ async function ensureCredentialsFrom(deps: CredentialsDeps, plan: ShootPlan, svm
   if (staleLegacySecret) await deleteGoSecret(kube, plan.legacySecret);
   const verification = after.result === "ok" ? { verified: true as const, at: after.at } : { verified: false as const, reason: after.reason };
   return { username, password, outcome: "rotated", verification };
+}
+
+/** What the logins with the stored passwords answered: the observation the credentials step acts on. */
+export interface StoredPasswordAnswers {
+  /** The login with `password`; absent when none is stored. */
+  current?: Verdict;
+  /** The login with `pendingPassword`; absent when none is stored or it was not tried (see observeStoredPasswords). */
+  pending?: Verdict;
+  pendingStored: boolean;
+}
+
+/**
+ * Observes which stored password authenticates: `password` first, then `pendingPassword` only when the first was
+ * wrong (an unanswered one says nothing about the other) and another wrong login may be risked (`mayTryAnother`:
+ * the account exists, is not locked, and the lockout budget allows it).
+ */
+async function observeStoredPasswords(
+  stored: StoredCredentials,
+  login: (password: string) => Promise<Verdict>,
+  mayTryAnother: () => Promise<boolean>,
+): Promise<StoredPasswordAnswers> {
+  const answers: StoredPasswordAnswers = { pendingStored: Boolean(stored.pendingPassword) };
+  if (stored.password) {
+    answers.current = await login(stored.password);
+    if (answers.current.result !== "wrong") return answers;
+  }
+  if (stored.pendingPassword && (await mayTryAnother())) answers.pending = await login(stored.pendingPassword);
+  return answers;
+}
+
+/** What the credentials step does about what it observed of the stored passwords. */
+export type CredentialsDecision =
+  /** `password` authenticates and nothing is pending: nothing to do. */
+  | { act: "use-current" }
+  /** `password` authenticates while a pending one is stored: that rotation never reached ONTAP. */
+  | { act: "clear-stale-pending" }
+  /** `pendingPassword` authenticates: the rotation reached ONTAP, its promotion was lost. */
+  | { act: "promote-pending" }
+  /** A rotation is under way and the LIF cannot say which password ONTAP holds: set the pending one again. */
+  | { act: "reapply-pending"; reason: string }
+  /** The LIF does not answer and nothing is pending: keep what is stored, unverified. */
+  | { act: "keep-unverified"; reason: string }
+  /** No stored password authenticates (or none is stored): a superseded one that landed late, else a new one. */
+  | { act: "find-or-rotate" };
+
+/** The observe -> act decision of the credentials step, in the vocabulary doctor and health use (PasswordProof). */
+export function decideCredentials(answers: StoredPasswordAnswers): CredentialsDecision {
+  const current = answers.current && loginAnswer(answers.current);
+  const pending = answers.pending && loginAnswer(answers.pending);
+  const proof = passwordProof(current, pending);
+  switch (proof.authenticates) {
+    case "current":
+      return answers.pendingStored ? { act: "clear-stale-pending" } : { act: "use-current" };
+    case "pending":
+      return { act: "promote-pending" };
+    case "none":
+      return { act: "find-or-rotate" };
+    case "unknown":
+      if (current?.result === "no-answer") {
+        return answers.pendingStored ? { act: "reapply-pending", reason: current.error } : { act: "keep-unverified", reason: current.error };
+      }
+      if (pending?.result === "no-answer") return { act: "reapply-pending", reason: pending.error };
+      // Nothing stored, or nothing that could be tried: nothing to keep.
+      return { act: "find-or-rotate" };
+  }
+}
+
+/** A login's verdict in the observation vocabulary (what doctor and health report). */
+export function loginAnswer(verdict: Verdict): LoginAnswer {
+  if (verdict.result === "ok") return { result: "ok" };
+  if (verdict.result === "wrong") return { result: "rejected" };
+  return { result: "no-answer", error: verdict.reason };
+}
+
+/** Where a login that authenticated was made (the decision only uses a login that did). */
+function verifiedBy(verdict: Verdict | undefined): { verified: true; at: VerifiedAt } {
+  if (verdict?.result !== "ok") throw new Error("credentials: a password was used as proven without a login that authenticated");
+  return { verified: true, at: verdict.at };
 }
 
 /**

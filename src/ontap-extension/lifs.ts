@@ -23,7 +23,27 @@ const DUPLICATE_IP = "1376963";
  * and a shoot that disagrees fails with a configuration error naming its field and the address to use.
  */
 export async function ensureLifs(client: OntapClient, svm: Svm, plan: ShootPlan): Promise<LifReport> {
-  const existing = svm.interfaces ?? (await client.listInterfaces(svm.uuid));
+  const decision = decideLifs(await observeLifs(client, svm), plan, svm);
+  if (decision.act === "refuse") throw decision.error;
+  if (decision.act === "keep") return decision.report;
+  return createMissing(client, svm, plan, decision.missing, decision.report);
+}
+
+/** The SVM's interfaces: carried by the SVM lookup, else one list call (a failure throws: unknown is never absent). */
+export async function observeLifs(client: OntapClient, svm: Svm): Promise<readonly Lif[]> {
+  return svm.interfaces ?? (await client.listInterfaces(svm.uuid));
+}
+
+/** What the LIF step does about the interfaces it found. */
+export type LifDecision =
+  /** An existing LIF has another address than this shoot asks for: nothing is written. */
+  | { act: "refuse"; error: ExtensionError }
+  | { act: "keep"; report: LifReport }
+  /** `report.created` fills as the creates answer. */
+  | { act: "create"; missing: DesiredLif[]; report: LifReport };
+
+/** The observe -> act decision of the LIF step: create what is missing, never move one that exists. */
+export function decideLifs(existing: readonly Lif[], plan: ShootPlan, svm: Pick<Svm, "name">): LifDecision {
   const byName = new Map(existing.map((lif) => [lif.name, lif]));
   // A LIF an earlier version of this controller created under its former name (`datalif<i>`) is the same LIF.
   const found = (want: DesiredLif): Lif | undefined =>
@@ -33,15 +53,18 @@ export async function ensureLifs(client: OntapClient, svm: Svm, plan: ShootPlan)
     const have = found(want);
     return have !== undefined && have.ipAddress !== want.ipAddress ? [{ want, have }] : [];
   });
-  if (conflicts.length > 0) throw lifConflictError(svm, plan, conflicts);
+  if (conflicts.length > 0) return { act: "refuse", error: lifConflictError(svm, plan, conflicts) };
   const claimed = new Set(plan.lifs.map((want) => found(want)?.name ?? want.name));
   const report: LifReport = {
     created: [],
     foreign: existing.filter((lif) => !claimed.has(lif.name)).map((lif) => lif.name),
     lifs: plan.lifs.map((want) => ({ name: found(want)?.name ?? want.name, ipAddress: want.ipAddress })),
   };
-  if (missing.length === 0) return report;
+  return missing.length === 0 ? { act: "keep", report } : { act: "create", missing, report };
+}
 
+/** The missing LIFs created, homed across the nodes, addressed as the cluster routes (BGP: a VIP /32). */
+async function createMissing(client: OntapClient, svm: Svm, plan: ShootPlan, missing: DesiredLif[], report: LifReport): Promise<LifReport> {
   // Only a change needs the topology: nodes for home placement, BGP for VIP vs. subnet addressing.
   const [nodes, bgp] = await Promise.all([client.listNodes(), client.hasBgpPeerGroups()]);
   if (nodes.length === 0) {
@@ -84,7 +107,7 @@ export function fieldOf(plan: ShootPlan, want: DesiredLif): string {
   return want.role === "data" ? `svmIpaddresses.dataLifs[${index}]` : "svmIpaddresses.managementLif";
 }
 
-function lifConflictError(svm: Svm, plan: ShootPlan, conflicts: { want: DesiredLif; have: Lif }[]): ExtensionError {
+function lifConflictError(svm: Pick<Svm, "name">, plan: ShootPlan, conflicts: { want: DesiredLif; have: Lif }[]): ExtensionError {
   const details = conflicts
     .map(({ want, have }) => `${fieldOf(plan, want)} is ${want.ipAddress} but LIF ${have.name} has ${have.ipAddress}`)
     .join("; ");

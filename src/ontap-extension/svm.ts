@@ -1,4 +1,5 @@
 import { codesForInfraErrors, ExtensionError } from "../extension/errors.js";
+import type { GardenerErrorCode } from "../extension/types.js";
 import { type Aggregate, type Job, type JobRef, knownHome, type MetroCluster, type OntapClient, type Svm } from "../ontap/index.js";
 import { done, requeue, type StepResult } from "../runtime/result.js";
 import type { ShootPlan } from "./plan.js";
@@ -82,95 +83,166 @@ export async function ensureSvm(deps: SvmDeps, plan: ShootPlan): Promise<StepRes
 }
 
 /**
- * `justCreated`: this reconcile's own create answered with a running SVM. Nothing is built on it before every
- * cluster has been asked again: a controller on another seed may have created a copy elsewhere meanwhile, and
- * of two controllers that each create and then look, at least one sees both copies (svm-race.ts decides).
+ * What the SVM step observed of the project's SVM across the clusters, in the observation vocabulary
+ * (observation/observed.ts: found / absent / unknown), plus the one state only a lookup across clusters has:
+ * copies on several clusters (two controllers raced). While some cluster cannot answer, the copy on the
+ * recorded home cluster counts as found (repair goes on there); otherwise that is unknown, never absent.
  */
+export type SvmObservation =
+  | { kind: "found"; value: { cluster: string; svm: Svm } }
+  | { kind: "absent" }
+  | { kind: "unknown"; cause: string; codes: GardenerErrorCode[] }
+  | { kind: "several"; copies: { cluster: string; svm: Svm }[] };
+
+/** What the SVM step does about what it observed. */
+export type SvmDecision =
+  /** Running with NVMe: build on it (its placement recorded, missing aggregates assigned). */
+  | { act: "use"; cluster: string; svm: Svm }
+  /** Not ready (settling, being deleted, just created and not listed yet): look again after `polls` poll intervals. */
+  | { act: "wait"; polls: 1 | 2; reason: string }
+  | { act: "create" }
+  /** Copies on several clusters: judge which one lives (svm-race.ts). */
+  | { act: "settle-race"; copies: { cluster: string; svm: Svm }[] }
+  /** Stopped, without NVMe, or unknown: an error that says what to do; nothing is written. */
+  | { act: "refuse"; error: ExtensionError };
+
+/**
+ * The observe -> act decision of the SVM step. `justCreated`: this reconcile's own create answered with a
+ * running SVM, so an absent one is not listed yet: never create twice.
+ */
+export function decideSvm(observed: SvmObservation, svmName: string, justCreated: boolean): SvmDecision {
+  switch (observed.kind) {
+    case "unknown":
+      return {
+        act: "refuse",
+        error: new ExtensionError(
+          `cannot tell whether SVM ${svmName} exists: ${observed.cause}; no SVM is created while any cluster cannot answer; will retry`,
+          observed.codes,
+          { retriable: true },
+        ),
+      };
+    case "several":
+      return { act: "settle-race", copies: observed.copies };
+    case "absent":
+      return justCreated ? { act: "wait", polls: 1, reason: creatingReason(svmName, "its cluster") } : { act: "create" };
+    case "found":
+      return decideFound(observed.value.cluster, observed.value.svm);
+  }
+}
+
+/** The SVM is on `cluster`: used when running, waited for while it settles, an error when stopped. */
+function decideFound(cluster: string, svm: Svm): SvmDecision {
+  if (svm.state === "running") {
+    if (svm.nvmeEnabled === false) {
+      return {
+        act: "refuse",
+        error: new ExtensionError(`SVM ${svm.name} on ${cluster} is running without NVMe enabled; enable the NVMe service on it`, ["ERR_INFRA_DEPENDENCIES"], {
+          retriable: true,
+        }),
+      };
+    }
+    return { act: "use", cluster, svm };
+  }
+  if (SETTLING_STATES.has(svm.state)) return { act: "wait", polls: 1, reason: `SVM ${svm.name} on ${cluster} is ${svm.state}` };
+  if (svm.state === "deleting") return { act: "wait", polls: 2, reason: `SVM ${svm.name} on ${cluster} is being deleted; it is created anew once gone` };
+  return {
+    act: "refuse",
+    error: new ExtensionError(
+      `SVM ${svm.name} on ${cluster} is ${svm.state}; start it on ONTAP (it is not recreated, its data may live there)`,
+      ["ERR_INFRA_DEPENDENCIES"],
+      { retriable: true },
+    ),
+  };
+}
+
+/** One filtered lookup of the SVM on every cluster at once. */
+export async function observeSvm(metro: MetroCluster, svmName: string, recordedCluster: string | undefined): Promise<SvmObservation> {
+  const lookup = await metro.findSvm(svmName);
+  switch (lookup.kind) {
+    case "found":
+      return { kind: "found", value: { cluster: lookup.cluster, svm: lookup.svm } };
+    case "absent":
+      return { kind: "absent" };
+    case "several":
+      return { kind: "several", copies: lookup.found };
+    case "unknown": {
+      const home = knownHome(lookup, recordedCluster);
+      if (home) return { kind: "found", value: { cluster: home.cluster, svm: home.svm } };
+      return {
+        kind: "unknown",
+        cause: lookup.errors.map((e) => `cluster ${e.cluster}: ${e.error.message}`).join("; "),
+        codes: codesForInfraErrors(lookup.errors.map((e) => e.error)),
+      };
+    }
+  }
+}
+
+/** Observe the SVM, decide, act; after this reconcile's own create, observe again before anything is built on it. */
 async function observeAndDecide(deps: SvmDeps, plan: ShootPlan, justCreated: boolean): Promise<StepResult<SvmOnCluster>> {
   const pollMs = deps.pollMs ?? 2000;
   const waiting = justCreated ? undefined : await waitForPendingJob(deps, plan, pollMs);
   if (waiting) return waiting;
-  const lookup = await deps.metro.findSvm(plan.svmName);
-  switch (lookup.kind) {
-    case "unknown": {
-      // The recorded home answers with the SVM: repair goes on there. Creation never happens on unknown.
-      const home = knownHome(lookup, deps.recordedCluster);
-      if (home) return useFound(deps, home.cluster, home.svm, pollMs);
-      throw new ExtensionError(
-        `cannot tell whether SVM ${plan.svmName} exists: ${lookup.errors
-          .map((e) => `cluster ${e.cluster}: ${e.error.message}`)
-          .join("; ")}; no SVM is created while any cluster cannot answer; will retry`,
-        codesForInfraErrors(lookup.errors.map((e) => e.error)),
-        { retriable: true },
-      );
-    }
-    case "several": {
-      const verdict = await judgeRaceCopies(lookup.found.map((f) => ({ ...f, client: clientFor(deps, f.cluster) })));
-      if (verdict.kind === "resolved") {
-        // Nothing lives on the removed copies; nothing is built on the kept one until they are gone. A copy
-        // still being created (or already being deleted) is waited for: ONTAP refuses to delete it meanwhile.
-        for (const copy of verdict.removed) {
-          if (!SETTLING_STATES.has(copy.svm.state) && copy.svm.state !== "deleting") await copy.client.deleteSvm(copy.svm.uuid);
-        }
-        return requeue(
-          pollMs,
-          `SVM ${plan.svmName} was created on ${lookup.found.length} clusters at once (two controllers raced); ` +
-            `the empty copy on ${verdict.removed.map((c) => c.cluster).join(", ")} is being removed, the one on ${verdict.kept.cluster} is kept`,
-        );
-      }
-      throw new ExtensionError(
-        `SVM ${plan.svmName} exists on several clusters, and more than one holds LIFs, accounts or volumes (${verdict.inUse
-          .map((f) => `${f.cluster}: ${f.svm.uuid} ${f.svm.state}, ${describeContents(f.contents)}`)
-          .join("; ")}); refusing to pick one: remove the wrong copy on ONTAP`,
-        ["ERR_INFRA_DEPENDENCIES"],
-        { retriable: true },
-      );
-    }
-    case "found":
-      return useFound(deps, lookup.cluster, lookup.svm, pollMs);
-    case "absent": {
-      // Just created and not listed yet: look again later, never create twice.
-      if (justCreated) return requeue(pollMs, creatingReason(plan.svmName, "its cluster"));
+  const decision = decideSvm(await observeSvm(deps.metro, plan.svmName, deps.recordedCluster), plan.svmName, justCreated);
+  switch (decision.act) {
+    case "use":
+      return useRunning(deps, decision.cluster, decision.svm);
+    case "wait":
+      return requeue(pollMs * decision.polls, decision.reason);
+    case "refuse":
+      throw decision.error;
+    case "settle-race":
+      return settleRace(deps, plan, decision.copies, pollMs);
+    case "create": {
       const created = await createSvm(deps, plan, pollMs);
       return created.kind === "done" ? observeAndDecide(deps, plan, true) : created;
     }
   }
 }
 
-/** The SVM is on `cluster`: used when running, waited for while it settles, an error when stopped. */
-async function useFound(deps: SvmDeps, cluster: string, svm: Svm, pollMs: number): Promise<StepResult<SvmOnCluster>> {
-  const client = clientFor(deps, cluster);
-  if (svm.state === "running") {
-    if (svm.nvmeEnabled === false) {
-      throw new ExtensionError(
-        `SVM ${svm.name} on ${cluster} is running without NVMe enabled; enable the NVMe service on it`,
-        ["ERR_INFRA_DEPENDENCIES"],
-        { retriable: true },
-      );
+/**
+ * Copies on several clusters: the empty ones go, nothing is built on the kept one until they are gone. A
+ * copy still being created (or already being deleted) is waited for: ONTAP refuses to delete it meanwhile.
+ */
+async function settleRace(
+  deps: SvmDeps,
+  plan: ShootPlan,
+  copies: { cluster: string; svm: Svm }[],
+  pollMs: number,
+): Promise<StepResult<SvmOnCluster>> {
+  const verdict = await judgeRaceCopies(copies.map((f) => ({ ...f, client: clientFor(deps, f.cluster) })));
+  if (verdict.kind === "resolved") {
+    for (const copy of verdict.removed) {
+      if (!SETTLING_STATES.has(copy.svm.state) && copy.svm.state !== "deleting") await copy.client.deleteSvm(copy.svm.uuid);
     }
-    // Recorded before the user is made on it (once: then status says so), so a delete finds this SVM even
-    // when the inputs it was derived from went bad meanwhile (plan.ts `planTeardown`).
-    if (deps.recordedCluster !== cluster) await deps.recordPlacement(cluster);
-    if (deps.aggregates) {
-      const assignment = await assignMissingAggregates(deps.aggregates, cluster, client, svm);
-      if (assignment) {
-        const ev = aggregateAssignmentEvent(svm.name, cluster, assignment);
-        deps.event?.(ev.type, ev.reason, ev.message);
-      }
-    }
-    return done({ cluster, client, svm });
-  }
-  if (SETTLING_STATES.has(svm.state)) {
-    return requeue(pollMs, `SVM ${svm.name} on ${cluster} is ${svm.state}`);
-  }
-  if (svm.state === "deleting") {
-    return requeue(pollMs * 2, `SVM ${svm.name} on ${cluster} is being deleted; it is created anew once gone`);
+    return requeue(
+      pollMs,
+      `SVM ${plan.svmName} was created on ${copies.length} clusters at once (two controllers raced); ` +
+        `the empty copy on ${verdict.removed.map((c) => c.cluster).join(", ")} is being removed, the one on ${verdict.kept.cluster} is kept`,
+    );
   }
   throw new ExtensionError(
-    `SVM ${svm.name} on ${cluster} is ${svm.state}; start it on ONTAP (it is not recreated, its data may live there)`,
+    `SVM ${plan.svmName} exists on several clusters, and more than one holds LIFs, accounts or volumes (${verdict.inUse
+      .map((f) => `${f.cluster}: ${f.svm.uuid} ${f.svm.state}, ${describeContents(f.contents)}`)
+      .join("; ")}); refusing to pick one: remove the wrong copy on ONTAP`,
     ["ERR_INFRA_DEPENDENCIES"],
     { retriable: true },
   );
+}
+
+/** A running SVM with NVMe: its placement recorded (once), its missing aggregates assigned, then used. */
+async function useRunning(deps: SvmDeps, cluster: string, svm: Svm): Promise<StepResult<SvmOnCluster>> {
+  const client = clientFor(deps, cluster);
+  // Recorded before the user is made on it (once: then status says so), so a delete finds this SVM even
+  // when the inputs it was derived from went bad meanwhile (plan.ts `planTeardown`).
+  if (deps.recordedCluster !== cluster) await deps.recordPlacement(cluster);
+  if (deps.aggregates) {
+    const assignment = await assignMissingAggregates(deps.aggregates, cluster, client, svm);
+    if (assignment) {
+      const ev = aggregateAssignmentEvent(svm.name, cluster, assignment);
+      deps.event?.(ev.type, ev.reason, ev.message);
+    }
+  }
+  return done({ cluster, client, svm });
 }
 
 /** A job this process started for the SVM: still running means requeue; done (either way) means look again. */

@@ -21,7 +21,7 @@ const MAY_IMPORT: Record<string, string[]> = {
   config: ["trident"],
   webhook: ["trident", "kube", "log", "metrics"],
   extension: ["runtime", "kube", "log", "metrics"],
-  "ontap-extension": ["extension", "runtime", "kube", "ontap", "trident", "webhook", "config", "log", "metrics"],
+  "ontap-extension": ["extension", "runtime", "kube", "ontap", "observation", "trident", "webhook", "config", "log", "metrics"],
   // Typed observations of ONTAP resources and the bulk cluster inventory: the client's reads, nothing else.
   observation: ["ontap"],
   // The diagnosis reads both worlds as the controller would, but is no part of the process: no runtime, no assembly.
