@@ -50,6 +50,16 @@ const CACHE = process.env.GARDENER_EXTENSION_ONTAP_CACHE ?? path.join(homedir(),
 const BIN = process.env.TRIDENT_BIN ?? path.join(CACHE, "bin", `trident-v${VERSION}`);
 /** `ShootAndClaim`: the backend gets the providerConfig's volume name template (src/trident/render.ts), and the run checks the names Trident gives. */
 const VOLUME_NAMING = process.env.TRIDENT_E2E_VOLUME_NAMING === "ShootAndClaim" ? "ShootAndClaim" : "Trident";
+/**
+ * `TRIDENT_E2E_LUKS=true`: the volume comes from the rendered encrypted class (selector `luks=true`, the backend's
+ * `luksEncryption: "true"` pool), and the run checks the controller's side of LUKS against ONTAP: the namespace
+ * carries LUKS's metadata overhead and the `LUKS` attribute in its comment, the publish context tells the node.
+ * (Formatting and opening the device is the node plugin's, which does not run here.)
+ */
+const LUKS = process.env.TRIDENT_E2E_LUKS === "true";
+const SELECTOR = LUKS ? "luks=true" : "luks=false";
+/** Trident's utils/devices/luks MetadataSize: the LUKS header it adds to every LUKS namespace (18 MiB). */
+const LUKS_METADATA_BYTES = 18 * 1024 ** 2;
 const E2E_SHOOT = { project: "e2e", name: "trident" };
 /** `trident`: the shoot user gets NetApp's REST role for Trident instead of vsadmin, as `svmUserRole: trident` does. */
 const SVM_ROLE = process.env.TRIDENT_E2E_SVM_ROLE === "trident" ? "trident" : "vsadmin";
@@ -193,6 +203,15 @@ async function applyRendered(shoot: KubeClient, release: TridentRelease): Promis
   for (const obj of wanted) await until(`create ${obj.kind}`, 30_000, async () => (await shoot.create(types[obj.kind]!, obj)) && true);
 }
 
+/** What Trident's ontap-san NVMe driver writes to ONTAP for a LUKS volume of `requested` bytes. */
+function checkLuksNamespace(ns: OntapRecord, requested: number): void {
+  const size = (ns.space as { size: number }).size;
+  check(size === requested + LUKS_METADATA_BYTES, `LUKS: namespace ${ns.name} is ${size} bytes, not ${requested} + ${LUKS_METADATA_BYTES} (LUKS header)`);
+  const attributes = (JSON.parse(String(ns.comment)) as { nsAttribute?: Record<string, string> }).nsAttribute;
+  check(attributes?.LUKS === "true", `LUKS: namespace ${ns.name} comment ${JSON.stringify(ns.comment)} has no LUKS=true attribute`);
+  log(`LUKS: namespace ${ns.name} is ${requested} + ${LUKS_METADATA_BYTES} bytes, comment ${String(ns.comment)}`);
+}
+
 interface Running {
   sim?: RunningSimulator;
   admin?: SimAdmin;
@@ -203,6 +222,10 @@ interface Running {
 
 async function main(): Promise<number> {
   const record = process.argv.includes("--record");
+  if (record && LUKS) {
+    log("--record keeps the fixture of the luks=false run: record without TRIDENT_E2E_LUKS; nothing ran");
+    return 2;
+  }
   if (!existsSync(BIN)) {
     log(`no Trident binary at ${BIN}: build trident_orchestrator v${VERSION} from NetApp/trident first (or set TRIDENT_BIN); nothing ran`);
     return 2;
@@ -318,16 +341,16 @@ async function main(): Promise<number> {
     const params = (pvcName: string, pvName: string) => ({
       backendType: "ontap-san",
       provisioningType: "thin",
-      selector: "luks=false",
+      selector: SELECTOR,
       fsType: "ext4",
       "csi.storage.k8s.io/pvc/name": pvcName,
       "csi.storage.k8s.io/pvc/namespace": "default",
       "csi.storage.k8s.io/pv/name": pvName,
     });
     const storageClassName = (await shoot.list<{ metadata: { name?: string } ; parameters?: Record<string, string> }>(STORAGE_CLASSES)).items.find(
-      (sc) => sc.parameters?.selector === "luks=false",
+      (sc) => sc.parameters?.selector === SELECTOR,
     )?.metadata.name;
-    check(storageClassName, "the rendered StorageClass for luks=false is missing");
+    check(storageClassName, `the rendered StorageClass for ${SELECTOR} is missing`);
 
     // Trident finds the PVC behind a CSI request by the volume name the CSI provisioner gives: pvc-<PVC uid>.
     const pvc = async (name: string) => {
@@ -358,6 +381,7 @@ async function main(): Promise<number> {
       check((await dataVolumes()).some((v) => v.name === want), `volumeNaming ShootAndClaim: no ONTAP volume ${want}`);
       log(`volumeNaming ShootAndClaim: ONTAP volume ${want}`);
     }
+    if (LUKS) checkLuksNamespace((s.namespaces as OntapRecord[])[0]!, GiB);
 
     // 2. Publish to the node's NQN.
     const published = await csi.ControllerPublishVolume!({
@@ -372,6 +396,11 @@ async function main(): Promise<number> {
     check(subsystems.length === 1 && subsystems[0]!.hosts.some((h) => h.nqn === WORLD.nodeNqn), `after publish: subsystems ${JSON.stringify(subsystems)}`);
     check((s.subsystem_maps as OntapRecord[]).length === 1, "after publish: no subsystem map");
     log(`published to ${WORLD.nodeNqn}: subsystem ${subsystems[0]!.name}, map 1, context ${Object.keys(published.publish_context ?? {}).join(",")}`);
+    if (LUKS) {
+      const context = published.publish_context as Record<string, string> | undefined;
+      check(context?.LUKSEncryption === "true", `LUKS: publish context LUKSEncryption is ${JSON.stringify(context?.LUKSEncryption)}`);
+      log("LUKS: the publish context tells the node LUKSEncryption=true");
+    }
 
     // 3. Snapshot.
     const snap = await csi.CreateSnapshot!({ source_volume_id: volume.volume_id, name: "snapshot-e2e-0001", parameters: {} });
@@ -401,6 +430,7 @@ async function main(): Promise<number> {
       (n) => !clones.some((c) => c.name === n.location.volume.name),
     );
     check(original && original.space.size >= 2 * GiB, `after resize: namespace size ${original?.space.size}`);
+    if (LUKS) checkLuksNamespace(original, 2 * GiB);
     log(`resized: namespace ${original.name} is ${original.space.size} bytes`);
 
     // 6. Unpublish.

@@ -226,6 +226,8 @@ export function volumeView(state: ClusterState, volume: SimVolume): Rec {
     // Every FlexVol has NAS attributes on ONTAP, a SAN one too; Trident reads them with its volume info.
     nas: { security_style: "unix", unix_permissions: 755, export_policy: { name: "default" } },
     snapshot_directory_access_enabled: false,
+    // ONTAP's default for a FlexVol created without autosize; Trident 26.06 reads it with its volume info.
+    autosize: { mode: "off" },
     space: {
       size: volume.sizeBytes,
       used,
