@@ -84,8 +84,9 @@ async function expectNothingLeft(stdout: string): Promise<void> {
   const { pids, ports } = stoppedLine(stdout);
   // The seed's kube-apiserver and etcd, and per shoot its kube-apiserver, etcd and gardener-resource-manager.
   expect(pids).toHaveLength(2 + 3 * 3);
-  // Two simulated clusters, the fault proxy, the metrics port, the shoot webhook, per shoot its kube-apiserver and resource manager.
-  expect(ports).toHaveLength(5 + 3 * 2);
+  // The seed's kube-apiserver, two simulated clusters, the fault proxy, the metrics port, the shoot webhook, per
+  // shoot its kube-apiserver and resource manager.
+  expect(ports).toHaveLength(6 + 3 * 2);
   for (const pid of pids) expect(isAlive(pid), `pid ${pid} still runs`).toBe(false);
   for (const port of ports) expect(await portAnswers(port), `port ${port} still answers`).toBe(false);
 }

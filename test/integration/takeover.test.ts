@@ -245,8 +245,9 @@ describe("takeover of shoots the Go extension created", () => {
     expect(takeoverPasses).toBeGreaterThanOrEqual(1);
     expect(takeoverPasses).toBeLessThanOrEqual(6);
     // Per pass: the SVM lookup on each cluster, the Go user read as administrator (its comment says whose it is)
-    // and the login; once, the owner recorded (a PATCH).
-    expect(takeoverOntap.length).toBeLessThanOrEqual(4 * takeoverPasses + 1);
+    // and the login; once, the owner recorded (a PATCH); once per cluster list age, the aggregate list that tells
+    // whether the found SVM lacks an aggregate (svm-aggregates.ts; a second pass finds it cached).
+    expect(takeoverOntap.length).toBeLessThanOrEqual(4 * takeoverPasses + 2);
     expect(noopOntap.length).toBeLessThanOrEqual(5);
     expect(total(noopKube)).toBeLessThanOrEqual(6);
   });
