@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Events } from "../../src/kube/resources.js";
 import { sumCounter } from "../../src/metrics/index.js";
+import { eventually } from "../support/kube-test-helpers.js";
 import { worldPerTest } from "../support/world.js";
 
 // On the real gardener-resource-manager (a shoot per test, started when the first ManagedResource is written,
@@ -37,14 +38,17 @@ describe("controller: escalation", () => {
     expect(escalated.status?.conditions?.find((c) => c.type === "ReconcileEscalated")?.message).toMatch(/consecutive failures/);
     expect(await world.metrics.escalated.get().then((m) => m.values.find((v) => v.labels.namespace === shoot.namespace)?.value)).toBe(1);
 
-    const events = (await world.kube.list<EventObject>(Events, shoot.namespace)).items;
-    expect(events.filter((e) => e.reason === "Escalated" && e.type === "Warning")).toHaveLength(1);
+    // The event is posted beside the status write, not before it: wait for it, then hold it to one.
+    const escalatedEvents = async () =>
+      (await world.kube.list<EventObject>(Events, shoot.namespace)).items.filter((e) => e.reason === "Escalated" && e.type === "Warning");
+    await eventually(async () => expect(await escalatedEvents()).toHaveLength(1));
 
     await world.admins[0]!.clearFaults();
     const recovered = await world.waitSucceeded(shoot, 120_000);
     expect(recovered.status?.conditions?.find((c) => c.type === "ReconcileEscalated")?.status).toBe("False");
     expect(await world.metrics.escalated.get().then((m) => m.values.find((v) => v.labels.namespace === shoot.namespace)?.value)).toBe(0);
     expect(await world.invariants([shoot])).toEqual([]);
+    expect(await escalatedEvents()).toHaveLength(1);
   });
 
   it("escalates a wait for the same thing (an SVM that stays initializing) after waitingMs, once, and clears it when the wait ends", { timeout: 240_000 }, async () => {
@@ -116,8 +120,10 @@ describe("controller: escalation", () => {
     await world.controller?.stop();
     await world.startController();
     await world.waitFor(shoot, (e) => failuresOf(e) >= 6, 30_000, "a failure after the second restart");
-    const events = (await world.kube.list<EventObject>(Events, shoot.namespace)).items;
-    expect(events.filter((e) => e.reason === "Escalated" && e.type === "Warning")).toHaveLength(1);
+    // The event is posted beside the status write, not before it: wait for it, then hold it to one.
+    const escalatedEvents = async () =>
+      (await world.kube.list<EventObject>(Events, shoot.namespace)).items.filter((e) => e.reason === "Escalated" && e.type === "Warning");
+    await eventually(async () => expect(await escalatedEvents()).toHaveLength(1));
 
     await world.admins[0]!.clearFaults();
     const recovered = await world.waitSucceeded(shoot, 120_000);
