@@ -3,7 +3,7 @@ import type { Actuator, ActuatorContext, ActuatorResult } from "../extension/act
 import type { KubeClient } from "../kube/client.js";
 import { scopeKubeClient } from "../kube/scoped.js";
 import { createMetroCluster, type OntapClient, type OntapRequestEvent, scopeOntapClient } from "../ontap/index.js";
-import { done, type StepResult } from "../runtime/result.js";
+import { done, type Requeue, type StepResult } from "../runtime/result.js";
 import { Secrets } from "../kube/resources.js";
 import {
   MR_TRIDENT_CRDS,
@@ -119,37 +119,61 @@ export function createOntapActuator(deps: ActuatorDeps): Actuator {
     await crdsWritten;
     if (ontap.kind === "requeue") return ontap;
 
-    const rendered = await step("trident_render", async () =>
-      steps.renderTrident(plan, ontap.value.creds, releaseCrds, await tridentShootFacts(ctx, io.kube, namespace)),
-    );
-    if (rendered.kind === "requeue") return rendered;
-    const plans = { ...rendered, value: rendered.value.plans };
-    // Trident's components and the shoot webhook do not depend on each other: both are written at once.
-    const [trident, webhook] = await Promise.all([
-      step("trident", () => steps.trident(io, namespace, plans.value, ontap.value)),
-      step("webhook", () => steps.webhook(io, namespace)),
-    ]);
-    if (trident.kind === "requeue") return trident;
-    if (webhook.kind === "requeue") return webhook;
-    return reconciled(plan, ontap.value, rendered.value.selection);
+    // The shoot's components are deployed with the password in hand while a new password is still proven and
+    // promoted: it was stored before ONTAP saw it (secret first). Succeeded waits for both.
+    const [established, deployed] = await bothSettled(ontap.value.established, deployShootComponents(io, plan, ontap.value.credentials, releaseCrds));
+    if (deployed.kind === "trident-requeued") return steps.waitForTridentCrds(io, namespace, deployed.result, established);
+    if (deployed.kind === "requeue") return deployed;
+    return reconciled(plan, established, deployed.value);
   }
 
-  /** The ONTAP part of a reconcile, in order: the SVM, its LIFs, the shoot user's proven credentials. */
-  async function ontapSteps(io: OperationIo, plan: ShootPlan): Promise<StepResult<OntapOutcome>> {
+  /**
+   * The ONTAP part of a reconcile, in order: the SVM, its LIFs, the shoot user's credentials. Answers once the
+   * password is on ONTAP and stored; `established` is the whole outcome once a new password's proof and
+   * promotion (and the SVM's placement record) ended. The credentials step is counted then.
+   */
+  async function ontapSteps(io: OperationIo, plan: ShootPlan): Promise<StepResult<OntapInHand>> {
     const seedSecrets = steps.readSeedSecretsBesideSvmLookup(io, plan);
     const svm = await step("svm", () => steps.svm(io, plan));
     if (svm.kind === "requeue") return svm;
     const lifs = await step("lifs", () => steps.lifs(io, plan, svm.value));
     if (lifs.kind === "requeue") return lifs;
-    const creds = await step("credentials", () => steps.credentials(io, plan, svm.value, seedSecrets));
-    if (creds.kind === "requeue") return creds;
-    return done({ cluster: svm.value.cluster, svm: svm.value.svm, lifs: lifs.value, creds: creds.value, at: now().getTime() });
+    const creds = awaitedLater(steps.credentials(io, plan, svm.value, seedSecrets));
+    const proven = awaitedLater(step("credentials", async () => done(await (await creds).proven)).then(stepValue));
+    // Failed before the password was in hand: `proven` rejects with the step's own error.
+    const { username, password } = await creds.catch(() => proven);
+    const { cluster, svm: found, recorded } = svm.value;
+    const established = awaitedLater(
+      Promise.all([proven, recorded]).then(([credentials]) => ({ cluster, svm: found, lifs: lifs.value, creds: credentials, at: now().getTime() })),
+    );
+    return done({ credentials: { username, password }, established });
   }
 
   /** The pass after one that stopped only to wait for trident-crds continues from what it established on ONTAP. */
-  function continuationAfterCrdWait(io: OperationIo): StepResult<OntapOutcome> | undefined {
+  function continuationAfterCrdWait(io: OperationIo): StepResult<OntapInHand> | undefined {
     const remembered = crdWaits.take(io.key, io.ctx.extension.metadata.generation);
-    return remembered ? done(remembered) : undefined;
+    return remembered ? done({ credentials: remembered.creds, established: Promise.resolve(remembered) }) : undefined;
+  }
+
+  /** Trident rendered for the shoot user, then Trident's components and the shoot webhook at once (they do not depend on each other). */
+  async function deployShootComponents(
+    io: OperationIo,
+    plan: ShootPlan,
+    credentials: { username: string; password: string },
+    releaseCrds: string[],
+  ): Promise<ShootComponentsDeployed> {
+    const namespace = plan.inputs.shootNamespace;
+    const rendered = await step("trident_render", async () =>
+      steps.renderTrident(plan, credentials, releaseCrds, await tridentShootFacts(io.ctx, io.kube, namespace)),
+    );
+    if (rendered.kind === "requeue") return rendered;
+    const [trident, webhook] = await Promise.all([
+      step("trident", () => steps.trident(io, namespace, rendered.value.plans)),
+      step("webhook", () => steps.webhook(io, namespace)),
+    ]);
+    if (trident.kind === "requeue") return { kind: "trident-requeued", result: trident };
+    if (webhook.kind === "requeue") return webhook;
+    return done(rendered.value.selection);
   }
 
   /** ManagedResources first (backward, each gone before the next, the webhook last), then ONTAP, then the Secret. */
@@ -206,6 +230,32 @@ export function createOntapActuator(deps: ActuatorDeps): Actuator {
   }
 
   return { reconcile, restore: reconcile, delete: remove, forceDelete, migrate };
+}
+
+/** The ONTAP steps' answer: the credentials to hand on now, and the whole outcome once their proof ended. */
+interface OntapInHand {
+  credentials: { username: string; password: string };
+  established: Promise<OntapOutcome>;
+}
+
+/** Deploying the shoot's components: done with the Trident chosen, or a requeue (Trident's own: its CRDs may not be healthy yet). */
+type ShootComponentsDeployed = StepResult<TridentSelection> | { kind: "trident-requeued"; result: Requeue };
+
+/** The value of a step that never requeues (the credentials step). */
+function stepValue<T>(result: StepResult<T>): T {
+  if (result.kind === "requeue") throw new Error(`unexpected requeue: ${result.reason}`);
+  return result.value;
+}
+
+/**
+ * Both branches settled (none is left running when the reconcile returns), then their values, or the first
+ * rejection in argument order.
+ */
+async function bothSettled<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
+  const [ra, rb] = await Promise.allSettled([a, b]);
+  if (ra.status === "rejected") throw ra.reason;
+  if (rb.status === "rejected") throw rb.reason;
+  return [ra.value, rb.value];
 }
 
 /** What status shows of a reconcile that established everything. */

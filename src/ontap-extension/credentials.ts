@@ -121,19 +121,45 @@ export async function readSeedSecrets(kube: KubeClient, plan: ShootPlan): Promis
   return legacy.kind === "forbidden" ? { legacyForbidden: true } : { legacy: legacy.secret };
 }
 
+/**
+ * The shoot user's credentials as a reconcile may build on them before a new password's proof ends: the password
+ * is on ONTAP and stored in the seed Secret (a new one as `pendingPassword`, written before ONTAP saw it), so the
+ * shoot may be handed it now; `proven` is the outcome once its proof at the LIF and its promotion in the Secret
+ * ended (it rejects as `ensureCredentials` would, e.g. when the new password does not authenticate). Any
+ * outcome but a rotation is proven already.
+ */
+export interface CredentialsInHand {
+  username: string;
+  password: string;
+  proven: Promise<CredentialsResult>;
+}
+
+/** The credentials, proven (or known unverifiable) and stored: `establishCredentials` awaited to the end. */
 export async function ensureCredentials(
   deps: CredentialsDeps,
   plan: ShootPlan,
   svm: Svm,
   seedSecrets?: Promise<SeedSecrets>,
 ): Promise<CredentialsResult> {
-  const read = await (seedSecrets ?? readSeedSecrets(deps.kube, plan));
-  const result = await ensureCredentialsFrom(deps, plan, svm, read);
-  return read.legacyForbidden ? { ...result, takeoverSkipped: takeoverForbiddenMessage(plan.legacySecret) } : result;
+  return (await establishCredentials(deps, plan, svm, seedSecrets)).proven;
 }
 
-async function ensureCredentialsFrom(deps: CredentialsDeps, plan: ShootPlan, svm: Svm, read: SeedSecrets): Promise<CredentialsResult> {
-  const { kube, ontap } = deps;
+/** Observe the stored credentials, decide, act; answers as soon as the password is on ONTAP and stored (CredentialsInHand). */
+export async function establishCredentials(
+  deps: CredentialsDeps,
+  plan: ShootPlan,
+  svm: Svm,
+  seedSecrets?: Promise<SeedSecrets>,
+): Promise<CredentialsInHand> {
+  const read = await (seedSecrets ?? readSeedSecrets(deps.kube, plan));
+  const result = await credentialsFrom(deps, plan, svm, read);
+  if (!read.legacyForbidden) return result;
+  const takeoverSkipped = takeoverForbiddenMessage(plan.legacySecret);
+  return inHand(result.username, result.password, result.proven.then((r) => ({ ...r, takeoverSkipped })));
+}
+
+async function credentialsFrom(deps: CredentialsDeps, plan: ShootPlan, svm: Svm, read: SeedSecrets): Promise<CredentialsInHand> {
+  const { ontap } = deps;
   const check = deps.verify ?? clusterVerifier(ontap);
   let secret = read.secret;
   const stored = decodeCredentials(secret);
@@ -145,12 +171,12 @@ async function ensureCredentialsFrom(deps: CredentialsDeps, plan: ShootPlan, svm
   if (secret && plan.legacyUsername !== undefined && stored.username === plan.legacyUsername) {
     const claim = await claimLegacyUser(deps, plan, svm, check, stored.password);
     if (claim.kind === "unverified" && stored.password) {
-      return { username: plan.legacyUsername, password: stored.password, outcome: "unverified", verification: { verified: false, reason: claim.reason } };
+      return settled({ username: plan.legacyUsername, password: stored.password, outcome: "unverified", verification: { verified: false, reason: claim.reason } });
     }
     if (claim.kind === "owned") username = plan.legacyUsername;
   } else if (!secret && read.legacy) {
     const adoption = await adoptLegacySecret(deps, plan, svm, check, read.legacy);
-    if (adoption.adopted) return adoption.adopted;
+    if (adoption.adopted) return settled(adoption.adopted);
     staleLegacySecret = true;
     if (adoption.owned && plan.legacyUsername !== undefined) username = plan.legacyUsername;
   }
@@ -185,27 +211,27 @@ async function ensureCredentialsFrom(deps: CredentialsDeps, plan: ShootPlan, svm
   const decision = decideCredentials(answers);
   switch (decision.act) {
     case "use-current":
-      return { username, password: stored.password ?? "", outcome: "verified", verification: verifiedBy(answers.current) };
+      return settled({ username, password: stored.password ?? "", outcome: "verified", verification: verifiedBy(answers.current) });
     case "clear-stale-pending": {
       // A rotation wrote its pending password but has not reached ONTAP: the stored one is still live. Its
       // write may yet land, so the pending password is kept among the superseded.
       const password = stored.password ?? "";
       const kept = supersede(superseded, [stored.pendingPassword], now(), [password]);
       await writeSecret(deps, plan, secret, { username, password, superseded: kept }, "clear a stale pendingPassword");
-      return { username, password, outcome: "cleared-stale-pending", verification: verifiedBy(answers.current) };
+      return settled({ username, password, outcome: "cleared-stale-pending", verification: verifiedBy(answers.current) });
     }
     case "promote-pending": {
       const password = stored.pendingPassword ?? "";
       const kept = supersede(superseded, [], now(), [password]);
       await writeSecret(deps, plan, secret, { username, password, superseded: kept }, "promote the live pendingPassword");
-      return { username, password, outcome: "promoted-pending", verification: verifiedBy(answers.pending) };
+      return settled({ username, password, outcome: "promoted-pending", verification: verifiedBy(answers.pending) });
     }
     // Unknown is never wrong: with a rotation under way ONTAP holds either password and nobody can tell which,
     // so the rotation is finished; without one, what is stored is kept and Trident uses it.
     case "reapply-pending":
-      return reapplyPending(deps, plan, svm, secret, username, stored.pendingPassword ?? "", superseded, decision.reason);
+      return settled(await reapplyPending(deps, plan, svm, secret, username, stored.pendingPassword ?? "", superseded, decision.reason));
     case "keep-unverified":
-      return { username, password: stored.password ?? "", outcome: "unverified", verification: { verified: false, reason: decision.reason } };
+      return settled({ username, password: stored.password ?? "", outcome: "unverified", verification: { verified: false, reason: decision.reason } });
     case "find-or-rotate":
       break;
   }
@@ -216,7 +242,7 @@ async function ensureCredentialsFrom(deps: CredentialsDeps, plan: ShootPlan, svm
     if (verdict.result === "ok") {
       const kept = supersede(superseded, [stored.pendingPassword], now(), [candidate.password]);
       await writeSecret(deps, plan, secret, { username, password: candidate.password, superseded: kept }, "promote a superseded password that ONTAP holds");
-      return { username, password: candidate.password, outcome: "promoted-superseded", verification: { verified: true, at: verdict.at } };
+      return settled({ username, password: candidate.password, outcome: "promoted-superseded", verification: { verified: true, at: verdict.at } });
     }
     // The stored passwords are proven wrong, so a rotation is due anyway; an unchecked fallback does not stop it.
     if (verdict.result === "unknown") break;
@@ -252,17 +278,28 @@ async function ensureCredentialsFrom(deps: CredentialsDeps, plan: ShootPlan, svm
   } catch (err) {
     throw passwordRefused(err, username, svm.name) ?? err;
   }
-  // The promotion and the proof run at once: the password is on ONTAP and stored either way. Should the
-  // write fail, the next reconcile finds it as pendingPassword and promotes it; should the proof fail, the
-  // next reconcile finds the stored password wrong and rotates.
+  // From here the new password is on ONTAP and stored (as pendingPassword: secret first), so the caller may
+  // hand it on while it is proven and promoted.
+  return inHand(username, password, proveAndPromote(deps, plan, svm, secret, { username, password, superseded: keptWhileRotating }, staleLegacySecret));
+}
+
+/**
+ * A new password that reached ONTAP: its promotion in the Secret and its proof at the LIF, at once. Should the
+ * write fail, the next reconcile finds it as pendingPassword and promotes it; should the proof fail, the next
+ * reconcile finds the stored password wrong and rotates.
+ */
+async function proveAndPromote(
+  deps: CredentialsDeps,
+  plan: ShootPlan,
+  svm: Svm,
+  secret: SecretObject | undefined,
+  promoted: StoredCredentials & { username: string; password: string },
+  staleLegacySecret: boolean,
+): Promise<CredentialsResult> {
+  const { username, password } = promoted;
+  const check = deps.verify ?? clusterVerifier(deps.ontap);
   const [, after] = await Promise.all([
-    writeSecret(
-      deps,
-      plan,
-      secret,
-      { username, password, superseded: keptWhileRotating },
-      "promote the new password (already set on ONTAP and kept as pendingPassword)",
-    ),
+    writeSecret(deps, plan, secret, promoted, "promote the new password (already set on ONTAP and kept as pendingPassword)"),
     check(username, password),
   ]);
   if (after.result === "wrong") {
@@ -274,9 +311,20 @@ async function ensureCredentialsFrom(deps: CredentialsDeps, plan: ShootPlan, svm
   }
   // The Go extension's Secret held a password that no longer works: a stale copy of credentials helps
   // nobody (a rollback to the Go extension would hand it to Trident), so it goes once the new one is live.
-  if (staleLegacySecret) await deleteGoSecret(kube, plan.legacySecret);
+  if (staleLegacySecret) await deleteGoSecret(deps.kube, plan.legacySecret);
   const verification = after.result === "ok" ? { verified: true as const, at: after.at } : { verified: false as const, reason: after.reason };
   return { username, password, outcome: "rotated", verification };
+}
+
+/** Credentials whose proof is still under way; `proven` is watched from here, so a caller that stops early leaves no unhandled rejection. */
+function inHand(username: string, password: string, proven: Promise<CredentialsResult>): CredentialsInHand {
+  proven.catch(() => undefined);
+  return { username, password, proven };
+}
+
+/** Credentials already proven (or known unverifiable) and stored: nothing is left to wait for. */
+function settled(result: CredentialsResult): CredentialsInHand {
+  return { username: result.username, password: result.password, proven: Promise.resolve(result) };
 }
 
 /** What the logins with the stored passwords answered: the observation the credentials step acts on. */

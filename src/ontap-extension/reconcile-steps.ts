@@ -19,7 +19,7 @@ import { componentsOf } from "./components.js";
 import type { CrdWaits } from "./crd-waits.js";
 import { ensureAccountRole, ensureSvmRole } from "./svm-user-role.js";
 import { DEFAULT_SVM_USER_ROLE } from "./trident-role.js";
-import { type CredentialsDeps, type CredentialsResult, ensureCredentials, readSeedSecrets, type SeedSecrets } from "./credentials.js";
+import { type CredentialsDeps, type CredentialsInHand, type CredentialsResult, establishCredentials, readSeedSecrets, type SeedSecrets } from "./credentials.js";
 import type { ManagementLifClients } from "./lif-clients.js";
 import { ensureLifs, type LifReport } from "./lifs.js";
 import type { ShootPlan } from "./plan.js";
@@ -120,32 +120,34 @@ export function createReconcileSteps(deps: ReconcileStepDeps) {
       return read;
     },
 
-    /** The shoot's SVM user with a password proven to authenticate (at the management LIF), stored in the seed Secret. */
+    /**
+     * The shoot's SVM user with a password proven to authenticate (at the management LIF), stored in the seed
+     * Secret. Answers once the password is on ONTAP and stored; a new one's proof and promotion may still run
+     * (`proven`, after which the events say what was repaired).
+     */
     async credentials(
       io: OperationIo,
       plan: ShootPlan,
       { cluster, client, svm }: SvmOnCluster,
       seedSecrets: Promise<SeedSecrets> | undefined,
-    ): Promise<StepResult<CredentialsResult>> {
+    ): Promise<CredentialsInHand> {
       const verify = verifierFor(cluster, client, plan.inputs.managementLif);
-      // The user's role exists before the user that needs it (svm-user-role.ts, r1-role's; one call each side).
+      // The user's role exists before the user that needs it (svm-user-role.ts; one call each side).
       const role = plan.inputs.svmUserRole ?? DEFAULT_SVM_USER_ROLE;
       const roleOutcome = await ensureSvmRole(client, svm, role);
       if (roleOutcome === "created" || roleOutcome === "repaired") io.event("Normal", "SvmRoleEnsured", `role ${role} on SVM ${svm.name}: ${roleOutcome}`);
-      const creds = await ensureCredentials({ kube: io.kube, ontap: client, verify, accountRole: role, ...credentialsSettings }, plan, svm, seedSecrets);
+      const creds = await establishCredentials({ kube: io.kube, ontap: client, verify, accountRole: role, ...credentialsSettings }, plan, svm, seedSecrets);
+      // Before the password is handed on: with the default role on a shoot that never chose another, no call.
       const recorded = (io.ctx.extension.status?.providerStatus as { svmUserRole?: string } | undefined)?.svmUserRole;
       if ((await ensureAccountRole(client, svm, creds.username, role, recorded)) !== "skipped" && recorded !== role) {
         await io.ctx.recordProviderStatus({ svmUserRole: role });
       }
-      if (creds.outcome !== "verified" && creds.outcome !== "unverified") {
-        io.event("Normal", "CredentialsRepaired", `SVM user ${creds.username}: ${creds.outcome}`);
-      }
-      if (creds.takeoverSkipped) io.event("Normal", "TakeoverSkipped", creds.takeoverSkipped);
-      // Also after a create or rotation whose proof could not be made (a LIF behind a proxy the seed cannot reach).
-      if (!creds.verification.verified) {
-        io.event("Warning", "CredentialsUnverified", credentialsCondition(creds, plan.inputs.managementLif).message);
-      }
-      return done(creds);
+      const proven = creds.proven.then((result) => {
+        credentialsEvents(io, plan, result);
+        return result;
+      });
+      proven.catch(() => undefined);
+      return { ...creds, proven };
     },
 
     /** trident-crds: depends on nothing the ONTAP steps find; a no-op when its content hash is unchanged. */
@@ -160,7 +162,7 @@ export function createReconcileSteps(deps: ReconcileStepDeps) {
      */
     async renderTrident(
       plan: ShootPlan,
-      creds: CredentialsResult,
+      creds: { username: string; password: string },
       releaseCrds: string[],
       shoot: TridentShootFacts = {},
     ): Promise<StepResult<{ plans: ManagedResourcePlan[]; selection: TridentSelection }>> {
@@ -188,10 +190,16 @@ export function createReconcileSteps(deps: ReconcileStepDeps) {
       return done({ plans, selection });
     },
 
-    /** Trident's components, the CRDs healthy before the rest; while it waits for them, the ONTAP outcome is kept. */
-    async trident(io: OperationIo, namespace: string, plans: readonly ManagedResourcePlan[], ontap: OntapOutcome): Promise<StepResult<DeployReport>> {
-      const result = await deployComponents(io.kube, namespace, rendered("trident", plans), components);
-      if (result.kind !== "requeue") return result;
+    /** Trident's components, the CRDs healthy before the rest (else a requeue: see `waitForTridentCrds`). */
+    trident(io: OperationIo, namespace: string, plans: readonly ManagedResourcePlan[]): Promise<StepResult<DeployReport>> {
+      return deployComponents(io.kube, namespace, rendered("trident", plans), components);
+    },
+
+    /**
+     * Trident's step requeued (its CRDs not healthy yet): the ONTAP outcome is kept for the pass that continues
+     * when they are, so that pass does not repeat the ONTAP calls.
+     */
+    waitForTridentCrds<R extends { kind: "requeue"; afterMs: number }>(io: OperationIo, namespace: string, result: R, ontap: OntapOutcome): R {
       deps.crdWaits.remember(io.key, io.ctx.extension.metadata.generation, ontap);
       // Turned healthy after the look above but before it was remembered: the watch did not requeue it.
       if (isManagedResourceHealthy(deps.managedResourceCache?.managedResource(namespace, MR_TRIDENT_CRDS)).healthy) return { ...result, afterMs: 0 };
@@ -239,6 +247,18 @@ export function credentialsCondition(creds: CredentialsResult, managementLif: st
     reason: "ManagementLifUnreachable",
     message: `the stored password of SVM user ${creds.username} could not be verified: ${creds.verification.reason}; it is kept and Trident uses it (no rotation while it cannot be checked)`,
   };
+}
+
+/** What the credentials step tells about the user once its password is proven (or known unverifiable). */
+function credentialsEvents(io: OperationIo, plan: ShootPlan, creds: CredentialsResult): void {
+  if (creds.outcome !== "verified" && creds.outcome !== "unverified") {
+    io.event("Normal", "CredentialsRepaired", `SVM user ${creds.username}: ${creds.outcome}`);
+  }
+  if (creds.takeoverSkipped) io.event("Normal", "TakeoverSkipped", creds.takeoverSkipped);
+  // Also after a create or rotation whose proof could not be made (a LIF behind a proxy the seed cannot reach).
+  if (!creds.verification.verified) {
+    io.event("Warning", "CredentialsUnverified", credentialsCondition(creds, plan.inputs.managementLif).message);
+  }
 }
 
 /** One step's components with what was rendered for each (none: whatever exists is destroyed). */

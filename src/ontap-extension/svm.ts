@@ -1,6 +1,6 @@
 import { codesForInfraErrors, ExtensionError } from "../extension/errors.js";
 import type { GardenerErrorCode } from "../extension/types.js";
-import { type Aggregate, type Job, type JobRef, knownHome, type MetroCluster, type OntapClient, type Svm } from "../ontap/index.js";
+import { type Aggregate, type Job, type JobRef, knownHome, type MetroCluster, type OntapClient, type Svm, scopeOntapClient } from "../ontap/index.js";
 import { done, requeue, type StepResult } from "../runtime/result.js";
 import type { ShootPlan } from "./plan.js";
 import { aggregateAssignmentEvent, assignMissingAggregates, type ClusterAggregates } from "./svm-aggregates.js";
@@ -8,8 +8,14 @@ import { describeContents, judgeRaceCopies } from "./svm-race.js";
 
 export interface SvmOnCluster {
   cluster: string;
+  /** Its cluster's client; while `recorded` is under way, its ONTAP writes wait for it. */
   client: OntapClient;
   svm: Svm;
+  /**
+   * The write of the SVM's placement to status.providerStatus when this pass found it unrecorded: under way
+   * beside the reads that follow, finished before any ONTAP write on the SVM (`client` waits for it).
+   */
+  recorded?: Promise<void>;
 }
 
 /**
@@ -231,10 +237,13 @@ async function settleRace(
 
 /** A running SVM with NVMe: its placement recorded (once), its missing aggregates assigned, then used. */
 async function useRunning(deps: SvmDeps, cluster: string, svm: Svm): Promise<StepResult<SvmOnCluster>> {
-  const client = clientFor(deps, cluster);
-  // Recorded before the user is made on it (once: then status says so), so a delete finds this SVM even
-  // when the inputs it was derived from went bad meanwhile (plan.ts `planTeardown`).
-  if (deps.recordedCluster !== cluster) await deps.recordPlacement(cluster);
+  // Recorded before the user is made on it (once: then status says so), so a delete finds this SVM even when
+  // the inputs it was derived from went bad meanwhile (plan.ts `planTeardown`). The status write runs beside
+  // the reads that follow (the account lookup, the seed Secret); every ONTAP write on this cluster waits for it,
+  // which is the order that matters.
+  const recorded = deps.recordedCluster === cluster ? undefined : deps.recordPlacement(cluster);
+  recorded?.catch(() => undefined);
+  const client = recorded ? scopeOntapClient(clientFor(deps, cluster), { writesAfter: recorded }) : clientFor(deps, cluster);
   if (deps.aggregates) {
     const assignment = await assignMissingAggregates(deps.aggregates, cluster, client, svm);
     if (assignment) {
@@ -242,7 +251,7 @@ async function useRunning(deps: SvmDeps, cluster: string, svm: Svm): Promise<Ste
       deps.event?.(ev.type, ev.reason, ev.message);
     }
   }
-  return done({ cluster, client, svm });
+  return done({ cluster, client, svm, ...(recorded ? { recorded } : {}) });
 }
 
 /** A job this process started for the SVM: still running means requeue; done (either way) means look again. */
