@@ -116,12 +116,17 @@ export function createOntapActuator(deps: ActuatorDeps): Actuator {
     // while the ONTAP steps run.
     const crdsWritten = awaitedLater(step("trident_crds", () => steps.tridentCrds(io, namespace, releaseCrds)));
     const ontap = continuationAfterCrdWait(io) ?? (await ontapSteps(io, plan));
-    await crdsWritten;
-    if (ontap.kind === "requeue") return ontap;
+    if (ontap.kind === "requeue") {
+      await crdsWritten;
+      return ontap;
+    }
 
     // The shoot's components are deployed with the password in hand while a new password is still proven and
-    // promoted: it was stored before ONTAP saw it (secret first). Succeeded waits for both.
-    const [established, deployed] = await bothSettled(ontap.value.established, deployShootComponents(io, plan, ontap.value.credentials, releaseCrds));
+    // promoted: it was stored before ONTAP saw it (secret first). Succeeded waits for both branches.
+    const [established, deployed] = await bothSettled(
+      ontap.value.established,
+      crdsWritten.then(() => deployShootComponents(io, plan, ontap.value.credentials, releaseCrds)),
+    );
     if (deployed.kind === "trident-requeued") return steps.waitForTridentCrds(io, namespace, deployed.result, established);
     if (deployed.kind === "requeue") return deployed;
     return reconciled(plan, established, deployed.value);
