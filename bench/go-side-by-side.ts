@@ -43,8 +43,11 @@ import { AT_REST_GOAL, type AtRestFigures, type AtRestMeasure, atRestGoalMet, at
 import { type ControllerChild, log, PROFILES, procCpuMs, procStatus, type World, type WorldOptions } from "./harness.js";
 import { type FleetResult, fleet } from "./scenarios.js";
 
-/** Each simulated cluster's management address in the side-by-side worlds (both controllers get the same). */
-const MANAGEMENT_ADDRESSES = ["127.0.0.11", "127.0.0.12"];
+/**
+ * Each simulated cluster's management address in the side-by-side worlds (both controllers get the same); port
+ * 443 on them is taken for the run, so two runs at once on one machine need BENCH_GO_ADDRESSES (comma-separated).
+ */
+const MANAGEMENT_ADDRESSES = (process.env.BENCH_GO_ADDRESSES ?? "127.0.0.11,127.0.0.12").split(",");
 /** Both charts' default number of concurrent reconciles (the Go chart's `controllers.concurrentSyncs`, ours `maxConcurrentReconciles`). */
 const CHART_WORKERS = 5;
 /** This controller's chart default per-cluster cap on concurrent ONTAP requests (the Go extension has none). */
@@ -179,9 +182,10 @@ async function sideAtRest(world: World, keys: string[], opts: { label: string; s
   // This controller also counts its own requests in the same window: a check on the audit log's count.
   const own = opts.healthChecked ? ownMetricsCount(world.controller) : undefined;
   const ownBefore = await own?.();
-  const { figures } = await measureAtRest(world, opts.seconds, auditLogCount(world.auditLogPath, AUDITED_CONTROLLER));
+  const { figures, before } = await measureAtRest(world, opts.seconds, auditLogCount(world.auditLogPath, AUDITED_CONTROLLER));
   const ownAfter = await own?.();
   const ownTotal = (m: Map<string, number> | undefined) => [...(m ?? new Map<string, number>()).values()].reduce((a, b) => a + b, 0);
+  log(`${opts.label}: the audit log held ${ownTotal(before.kube)} requests of the controller before the window (its own metrics: ${ownBefore ? ownTotal(ownBefore) : "none"})`);
   const idle: SideIdleFigures = {
     ...figures,
     ...(own ? { kubeRequestsPerSecondOwnMetrics: Number(((ownTotal(ownAfter) - ownTotal(ownBefore)) / figures.seconds).toFixed(3)) } : {}),
