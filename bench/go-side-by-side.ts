@@ -21,6 +21,15 @@
  * - its working directory at its source tree: it reads Trident's manifests from the relative path
  *   `charts/trident/resources/...` (its image's WORKDIR). GO_EXTENSION_SRC, else the recipe's build directory
  *   ~/.cache/gardener-extension-ontap/build/<binary name>.
+ *
+ * At rest: once a side's creates have all Succeeded, a window of BENCH_GO_IDLE_SECONDS (default 60) in which
+ * nothing is asked of it, measured as bench/at-rest.ts measures the `idle` key, the same way for both sides:
+ * ONTAP requests per second per cluster at the simulator, CPU from /proc, and Kubernetes requests at
+ * kube-apiserver, from its audit log of the controller's own user (the Go binary has no kube_requests_total).
+ * Before it each side settles: this controller until its storage health check has looked at every shoot (the
+ * first round's proofs are a one-off; the Go extension has no health check), then both until no ONTAP request
+ * came for 2 s. Goal at rest: the `idle` key's absolute goals, not the Go extension's figures (it checks
+ * nothing at rest; this one proves each shoot's password once per period).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
@@ -29,11 +38,16 @@ import path from "node:path";
 import { stringify } from "yaml";
 import { Namespaces } from "../src/kube/resources.js";
 import { freePorts } from "../src/testenv/index.js";
-import { type ControllerChild, log, PROFILES, procCpuMs, procStatus, type WorldOptions } from "./harness.js";
+import { AUDITED_CONTROLLER } from "../src/testenv/world.js";
+import { AT_REST_GOAL, type AtRestFigures, type AtRestMeasure, atRestGoalMet, atRestRatio, auditLogCount, measureAtRest, ownMetricsCount, quietOntap, waitHealthChecked } from "./at-rest.js";
+import { type ControllerChild, log, PROFILES, procCpuMs, procStatus, type World, type WorldOptions } from "./harness.js";
 import { type FleetResult, fleet } from "./scenarios.js";
 
-/** Each simulated cluster's management address in the side-by-side worlds (both controllers get the same). */
-const MANAGEMENT_ADDRESSES = ["127.0.0.11", "127.0.0.12"];
+/**
+ * Each simulated cluster's management address in the side-by-side worlds (both controllers get the same); port
+ * 443 on them is taken for the run, so two runs at once on one machine need BENCH_GO_ADDRESSES (comma-separated).
+ */
+const MANAGEMENT_ADDRESSES = (process.env.BENCH_GO_ADDRESSES ?? "127.0.0.11,127.0.0.12").split(",");
 /** Both charts' default number of concurrent reconciles (the Go chart's `controllers.concurrentSyncs`, ours `maxConcurrentReconciles`). */
 const CHART_WORKERS = 5;
 /** This controller's chart default per-cluster cap on concurrent ONTAP requests (the Go extension has none). */
@@ -53,7 +67,14 @@ export interface SideFigures {
   controllerPeakRssMiB: number;
   ontapRequestsPerShoot: number;
   peakConcurrentOntapRequestsPerCluster: number[];
+  /** The window at rest after the creates (absent in rows measured before it was). */
+  idle?: SideIdleFigures;
 }
+
+/** A side at rest; this controller's also with its own count of its Kubernetes requests, a check on the audit log's. */
+export type SideIdleFigures = AtRestFigures & { kubeRequestsPerSecondOwnMetrics?: number };
+
+type CreateMeasure = keyof Omit<SideFigures, "peakConcurrentOntapRequestsPerCluster" | "idle">;
 
 export interface GoSideBySideRow {
   shoots: number;
@@ -64,14 +85,18 @@ export interface GoSideBySideRow {
   goBinary: string;
   go: SideFigures;
   ts: SideFigures;
-  /** ts / go for each figure: below 1 is this controller ahead. */
-  ratio: Record<keyof Omit<SideFigures, "peakConcurrentOntapRequestsPerCluster">, number>;
+  /** ts / go for each figure: below 1 is this controller ahead; at rest null where the Go extension's figure is 0. */
+  ratio: Record<CreateMeasure, number> & { idle?: Record<AtRestMeasure, number | null> };
   loadAverageAtStart: number[];
   /** The run that measured this row (rows of several runs are kept side by side in results.json). */
   command?: string;
   date?: string;
+  /** The creates: each figure at most the Go extension's. */
   goal: string;
   goalMet: boolean;
+  /** At rest: the `idle` key's absolute goals, judged on this controller's window. */
+  idleGoal?: string;
+  idleGoalMet?: boolean;
 }
 
 function figures(r: FleetResult): SideFigures {
@@ -85,16 +110,36 @@ function figures(r: FleetResult): SideFigures {
   };
 }
 
-export async function goSideBySide(opts: { bin: string; sizes: number[] }): Promise<GoSideBySideRow[]> {
+export async function goSideBySide(opts: { bin: string; sizes: number[]; idleSeconds: number; command?: string }): Promise<GoSideBySideRow[]> {
   const rows: GoSideBySideRow[] = [];
   const { loadavg } = await import("node:os");
   for (const shoots of opts.sizes) {
     const loadAverageAtStart = loadavg().map((x) => Number(x.toFixed(2)));
+    const date = new Date().toISOString();
+    const world = { managementAddresses: MANAGEMENT_ADDRESSES, auditController: true };
     log(`goSideBySide ${shoots}: the Go extension (${path.basename(opts.bin)})`);
-    const go = await fleet({ extensions: shoots, workers: CHART_WORKERS, cap: CHART_CAP, world: { managementAddresses: MANAGEMENT_ADDRESSES, spawnController: (w) => spawnGoExtension({ ...w, bin: opts.bin }) } });
+    let goIdle: SideIdleFigures | undefined;
+    const go = await fleet({
+      extensions: shoots,
+      workers: CHART_WORKERS,
+      cap: CHART_CAP,
+      world: { ...world, spawnController: (w) => spawnGoExtension({ ...w, bin: opts.bin }) },
+      afterCreates: async (w, keys) => {
+        goIdle = await sideAtRest(w, keys, { label: `goSideBySide ${shoots} go`, seconds: opts.idleSeconds, healthChecked: false });
+      },
+    });
     log(`goSideBySide ${shoots}: this controller`);
-    const ts = await fleet({ extensions: shoots, workers: CHART_WORKERS, cap: CHART_CAP, world: { managementAddresses: MANAGEMENT_ADDRESSES } });
-    const [g, t] = [figures(go), figures(ts)];
+    let tsIdle: SideIdleFigures | undefined;
+    const ts = await fleet({
+      extensions: shoots,
+      workers: CHART_WORKERS,
+      cap: CHART_CAP,
+      world,
+      afterCreates: async (w, keys) => {
+        tsIdle = await sideAtRest(w, keys, { label: `goSideBySide ${shoots} ts`, seconds: opts.idleSeconds, healthChecked: true });
+      },
+    });
+    const [g, t] = [{ ...figures(go), idle: goIdle }, { ...figures(ts), idle: tsIdle }];
     const ratio = {
       wallSeconds: Number((t.wallSeconds / g.wallSeconds).toFixed(2)),
       p95Seconds: Number((t.p95Seconds / g.p95Seconds).toFixed(2)),
@@ -102,6 +147,7 @@ export async function goSideBySide(opts: { bin: string; sizes: number[] }): Prom
       controllerPeakRssMiB: Number((t.controllerPeakRssMiB / g.controllerPeakRssMiB).toFixed(2)),
       ontapRequestsPerShoot: Number((t.ontapRequestsPerShoot / g.ontapRequestsPerShoot).toFixed(2)),
     };
+    const idleRatio = g.idle && t.idle ? atRestRatio(g.idle, t.idle) : undefined;
     rows.push({
       shoots,
       clusterObjectKiB: ts.clusterObjectKiB,
@@ -110,14 +156,45 @@ export async function goSideBySide(opts: { bin: string; sizes: number[] }): Prom
       goBinary: path.basename(opts.bin),
       go: g,
       ts: t,
-      ratio,
+      ratio: { ...ratio, ...(idleRatio ? { idle: idleRatio } : {}) },
       loadAverageAtStart,
-      goal: "each figure of this controller at most the Go extension's, measured in the same run",
+      ...(opts.command ? { command: opts.command } : {}),
+      date,
+      goal: "each figure of the creates of this controller at most the Go extension's, measured in the same run",
       goalMet: Object.values(ratio).every((r) => r <= 1),
+      idleGoal: `the idle key's absolute goals (${AT_REST_GOAL}); not the Go extension's figures, which check nothing at rest`,
+      idleGoalMet: t.idle ? atRestGoalMet(t.idle, shoots) : false,
     });
-    log(`goSideBySide ${shoots}: go ${JSON.stringify(g)}; ts ${JSON.stringify(t)}; ts/go ${JSON.stringify(ratio)}`);
+    log(`goSideBySide ${shoots}: go ${JSON.stringify(g)}; ts ${JSON.stringify(t)}; ts/go ${JSON.stringify(rows.at(-1)?.ratio)}`);
   }
   return rows;
+}
+
+/**
+ * One side's window at rest, in its fleet's world after the creates: settled (this controller: every shoot
+ * health-checked once), no ONTAP request for 2 s, then `seconds` counted; Kubernetes requests from the audit log.
+ */
+async function sideAtRest(world: World, keys: string[], opts: { label: string; seconds: number; healthChecked: boolean }): Promise<SideIdleFigures> {
+  if (!world.auditLogPath) throw new Error(`${opts.label}: the world has no audit log (startWorld's auditController)`);
+  if (opts.healthChecked) await waitHealthChecked(world, keys, 600_000, opts.label);
+  await quietOntap(world);
+  log(`${opts.label}: at rest, counting for ${opts.seconds} s`);
+  // This controller also counts its own requests in the same window: a check on the audit log's count.
+  const own = opts.healthChecked ? ownMetricsCount(world.controller) : undefined;
+  const ownBefore = await own?.();
+  const { figures, before } = await measureAtRest(world, opts.seconds, auditLogCount(world.auditLogPath, AUDITED_CONTROLLER));
+  const ownAfter = await own?.();
+  const ownTotal = (m: Map<string, number> | undefined) => [...(m ?? new Map<string, number>()).values()].reduce((a, b) => a + b, 0);
+  log(`${opts.label}: the audit log held ${ownTotal(before.kube)} requests of the controller before the window (its own metrics: ${ownBefore ? ownTotal(ownBefore) : "none"})`);
+  const idle: SideIdleFigures = {
+    ...figures,
+    ...(own ? { kubeRequestsPerSecondOwnMetrics: Number(((ownTotal(ownAfter) - ownTotal(ownBefore)) / figures.seconds).toFixed(3)) } : {}),
+  };
+  log(
+    `${opts.label}: at rest ${idle.ontapRequestsPerSecondPerCluster} ONTAP req/s per cluster, ${idle.kubeRequestsPerSecond} kube req/s (${idle.kubeWritesPerSecond} writes/s` +
+      `${idle.kubeRequestsPerSecondOwnMetrics !== undefined ? `; its own metrics: ${idle.kubeRequestsPerSecondOwnMetrics}` : ""}), CPU ${idle.controllerCpuPercent}%; ${JSON.stringify(idle.kubeRequestsPerSecondByKind)}`,
+  );
+  return idle;
 }
 
 /** The Go extension's source tree (its charts/ are read at run time); the recipe leaves it beside the binary's name. */
@@ -148,7 +225,8 @@ export async function spawnGoExtension(w: Parameters<NonNullable<WorldOptions["s
   const proc: ChildProcess = spawn(
     w.bin,
     [
-      `--kubeconfig=${w.env.kubeconfigPath}`,
+      // The world's controller identity: with auditController a user of its own, whose requests the audit log holds.
+      `--kubeconfig=${w.kubeconfigPath}`,
       `--config=${configPath}`,
       "--leader-election=false",
       `--max-concurrent-reconciles=${w.workers}`,

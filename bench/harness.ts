@@ -204,8 +204,10 @@ export interface WorldOptions {
   breaker?: { consecutiveFailures: number; probeIntervalSeconds: number };
   /** Each simulated cluster's management address (port 443), for a controller that takes bare IP addresses. */
   managementAddresses?: string[];
-  /** Another controller in the same world (the Go extension, bench/go-extension.ts); default this one, built from src. */
-  spawnController?: (world: { dir: string; env: TestEnv; sim: RunningSimulator; kube: KubeClient; workers: number }) => Promise<ControllerChild>;
+  /** Another controller in the same world (the Go extension, bench/go-side-by-side.ts); default this one, built from src. `kubeconfigPath` is the one the controller runs with. */
+  spawnController?: (world: { dir: string; env: TestEnv; sim: RunningSimulator; kube: KubeClient; workers: number; kubeconfigPath: string }) => Promise<ControllerChild>;
+  /** The controller runs as a user of its own whose requests kube-apiserver writes to `World.auditLogPath` (buildWorld's `auditController`). */
+  auditController?: boolean;
 }
 
 export interface World {
@@ -219,6 +221,8 @@ export interface World {
   readyAt: Map<string, number>;
   /** The newest state of every Extension, from the benchmark's own watch. */
   latest: Map<string, Extension>;
+  /** With `auditController`: kube-apiserver's audit log of the controller's requests (bench/at-rest.ts counts it). */
+  auditLogPath?: string;
   /** Size of one shoot's Cluster object as created (JSON, KiB); 0 until prepareShoots ran. */
   clusterObjectKiB: number;
   /** Creates namespace and Cluster of each shoot (setup, not timed). */
@@ -265,6 +269,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     dirPrefix: "ontap-bench-",
     // BENCH_KEEP=1 keeps the controller's log and configuration for a look afterwards.
     keepDir: Boolean(process.env.BENCH_KEEP),
+    ...(opts.auditController ? { auditController: true } : {}),
   });
   const { dir, sim, admins, kube } = built;
   const env = built.seedEnv as TestEnv;
@@ -277,7 +282,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     },
   });
   const controller = opts.spawnController
-    ? await opts.spawnController({ dir, env, sim, kube, workers: opts.workers })
+    ? await opts.spawnController({ dir, env, sim, kube, workers: opts.workers, kubeconfigPath: built.controllerKubeconfigPath })
     : await spawnControllerChild({
         configPath,
         kubeconfig: built.controllerKubeconfigPath,
@@ -309,6 +314,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     createdAt,
     readyAt,
     latest,
+    ...(built.auditLogPath ? { auditLogPath: built.auditLogPath } : {}),
     clusterObjectKiB: 0,
     async prepareShoots(shoots) {
       const cloudProfile = metalCloudProfile();

@@ -115,7 +115,15 @@ if (only.has("goSideBySide")) {
   if (full && bin) {
     log(`scenario goSideBySide (${bin})`);
     ran("goSideBySide");
-    results.goSideBySide = await goSideBySide({ bin, sizes: (process.env.BENCH_GO_SIZES ?? "100,300").split(",").map(Number) });
+    const rows = await goSideBySide({
+      bin,
+      sizes: (process.env.BENCH_GO_SIZES ?? "100,300").split(",").map(Number),
+      idleSeconds: Number(process.env.BENCH_GO_IDLE_SECONDS ?? 60),
+      command: `${process.env.GO_EXTENSION_BIN ? `GO_EXTENSION_BIN=${process.env.GO_EXTENSION_BIN.replace(os.homedir(), "~")} ` : ""}${process.env.BENCH_GO_SIZES ? `BENCH_GO_SIZES=${process.env.BENCH_GO_SIZES} ` : ""}${process.env.BENCH_GO_IDLE_SECONDS ? `BENCH_GO_IDLE_SECONDS=${process.env.BENCH_GO_IDLE_SECONDS} ` : ""}${command}`,
+    });
+    // Rows of other sizes measured by earlier runs stay, each with its command and date.
+    const earlier = ((kept.goSideBySide as { shoots: number }[] | undefined) ?? []).filter((r) => !rows.some((n) => n.shoots === r.shoots));
+    results.goSideBySide = [...earlier, ...rows].sort((a, b) => a.shoots - b.shoots);
     finished("goSideBySide");
   } else if (onlyArg) {
     log(full ? "scenario goSideBySide skipped: GO_EXTENSION_BIN names no binary (see bench/go-side-by-side.ts)" : "scenario goSideBySide runs with --full only");

@@ -1,4 +1,5 @@
 /** docs/performance.md from bench/results.json: ratios first, then one table per scenario. */
+import type { AtRestFigures, AtRestMeasure } from "./at-rest.js";
 import type { GoSideBySideRow } from "./go-side-by-side.js";
 import type { FleetResult, NoopResult, RecoveryResult, TimeToReadyResult } from "./scenarios.js";
 import { type IdleResult, renderIdle } from "./idle.js";
@@ -180,10 +181,31 @@ export function renderPerformanceDoc(results: Record<string, unknown>): string {
       row("controller CPU for the creates", "controllerCpuSeconds", " s");
       row("controller peak RSS", "controllerPeakRssMiB", " MiB");
       row("ONTAP requests per shoot (create)", "ontapRequestsPerShoot", "");
+      const [goIdle, tsIdle] = [r.go.idle, r.ts.idle];
+      if (goIdle && tsIdle) {
+        const rest = (label: string, key: AtRestMeasure, unit: string) => {
+          const ratio = r.ratio.idle?.[key];
+          p(`| ${r.shoots} | ${r.clusterObjectKiB} KiB | at rest (${tsIdle.seconds} s): ${label} | ${goIdle[key]}${unit} | ${tsIdle[key]}${unit} | ${ratio === null || ratio === undefined ? "— (Go: 0)" : `${ratio}x`} |`);
+        };
+        rest("ONTAP requests per second per cluster", "ontapRequestsPerSecondPerCluster", "");
+        rest("Kubernetes requests per second", "kubeRequestsPerSecond", "");
+        rest("Kubernetes writes per second", "kubeWritesPerSecond", "");
+        rest("controller CPU, % of one core", "controllerCpuPercent", "");
+      }
     }
     p();
-    for (const r of goRows) p(`- ${r.shoots} shoots${r.command ? ` (\`${r.command}\`, ${r.date?.slice(0, 16).replace("T", " ")} UTC)` : ""}: load average at start ${r.loadAverageAtStart.join(" / ")}; peak ONTAP requests in flight per cluster: Go ${r.go.peakConcurrentOntapRequestsPerCluster.join(" / ")}, this one ${r.ts.peakConcurrentOntapRequestsPerCluster.join(" / ")}; goal (each figure at most the Go extension's) ${yes(r.goalMet)}.`);
+    for (const r of goRows) {
+      p(`- ${r.shoots} shoots${r.command ? ` (\`${r.command}\`, ${r.date?.slice(0, 16).replace("T", " ")} UTC)` : ""}: load average at start ${r.loadAverageAtStart.join(" / ")}; peak ONTAP requests in flight per cluster: Go ${r.go.peakConcurrentOntapRequestsPerCluster.join(" / ")}, this one ${r.ts.peakConcurrentOntapRequestsPerCluster.join(" / ")}; goal for the creates (each figure at most the Go extension's) ${yes(r.goalMet)}.`);
+      if (r.go.idle && r.ts.idle) {
+        const kinds = (f: AtRestFigures) => Object.entries(f.kubeRequestsPerSecondByKind).map(([k, n]) => `${k} ${n}`).join(", ") || "none";
+        p(`  At rest: goal the idle key's absolute goals (≤ 2 ONTAP requests per second per cluster at 1,000 shoots, CPU ≤ 5% of a core, writes only when something changed), not the Go extension's figures (it checks nothing at rest; this one proves each shoot's password once per period): ${yes(r.idleGoalMet ?? false)}. Kubernetes requests per second by verb and resource, Go: ${kinds(r.go.idle)}; this one: ${kinds(r.ts.idle)}${r.ts.idle.kubeRequestsPerSecondOwnMetrics !== undefined ? ` (its own kube_requests_total in the same window: ${r.ts.idle.kubeRequestsPerSecondOwnMetrics} per second)` : ""}.`);
+      }
+    }
     p();
+    if (goRows.some((r) => r.go.idle)) {
+      p("At rest: after a side's creates have all Succeeded, in the same world, a window in which nothing is asked of it, measured for both sides as bench/at-rest.ts measures the idle key: ONTAP requests at the simulator, CPU from /proc, and Kubernetes requests at kube-apiserver, from its audit log of the controller's own user (Metadata level, one event per request, watches included), since the Go extension has no metric of its own for them. Before it, this controller waits until its health check has looked at every shoot (the first round's proofs are a one-off), then both until no ONTAP request came for 2 s. This controller runs with `--resync-minutes 0` there, as in the idle key; the Go extension with its defaults.");
+      p();
+    }
   }
   p("## Findings of 2026-12-06 afternoon: at rest, and memory beside the Go extension (issue 24; not regenerated)");
   p();

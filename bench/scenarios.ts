@@ -237,7 +237,9 @@ export async function fleet(opts: {
   workers: number;
   cap: number;
   /** Another controller (the Go extension) and what its world needs. */
-  world?: Pick<WorldOptions, "spawnController" | "managementAddresses">;
+  world?: Pick<WorldOptions, "spawnController" | "managementAddresses" | "auditController">;
+  /** After the figures of the creates, in the same world before it stops (the side-by-side's window at rest). */
+  afterCreates?: (world: World, keys: string[]) => Promise<void>;
 }): Promise<FleetResult> {
   const profile = PROFILES.slow;
   const projects = Math.max(1, Math.round(opts.extensions / 5));
@@ -281,6 +283,7 @@ export async function fleet(opts: {
     log(
       `fleet ${opts.extensions}: all Succeeded in ${result.wallSecondsUntilAllSucceeded} s; p50/p95/p99 ${result.timeToReadySeconds.p50}/${result.timeToReadySeconds.p95}/${result.timeToReadySeconds.p99} s; peak in flight ${peaks.join("/")} (cap ${opts.cap}); RSS ${result.controllerPeakRssMiB} MiB; CPU ${result.controllerCpuSeconds} s`,
     );
+    await opts.afterCreates?.(world, keys);
     return result;
   } finally {
     await world.stop();

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { readdir, readFile, rmdir, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rmdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseAllDocuments } from "yaml";
@@ -25,7 +25,21 @@ export interface TestEnv {
   /** PEM file of the CA that signed kube-apiserver's serving certificate. */
   caFile: string;
   dir: string;
+  /** With `audit`: each audited user's kubeconfig (user NAME, group `system:masters`, a token of its own). */
+  auditedKubeconfigs?: Record<string, string>;
+  /** With `audit`: kube-apiserver's audit log (JSON lines), one `RequestReceived` event per request of an audited user. */
+  auditLogPath?: string;
   stop(): Promise<void>;
+}
+
+/**
+ * Identities of their own whose every request kube-apiserver writes to an audit log (Metadata level, only the
+ * `RequestReceived` stage: one line per request, watches included), so a benchmark counts one client's
+ * Kubernetes requests at the server, whatever the client (a process without our metrics: the Go extension).
+ * Everyone else's requests (the admin's) are not logged.
+ */
+export interface AuditOptions {
+  users: string[];
 }
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -39,14 +53,22 @@ export function crdDir(): string {
   return dir;
 }
 
-export async function startTestEnv(opts: { dir?: string } = {}): Promise<TestEnv> {
+export async function startTestEnv(opts: { dir?: string; audit?: AuditOptions } = {}): Promise<TestEnv> {
   const binaries = resolveBinaries();
   const crds = await readCrds(crdDir());
   const { dir, children, stop } = await openEnvDir(opts.dir);
   try {
-    const api = await startApiServer(dir, binaries, children, "testenv");
+    const api = await startApiServer(dir, binaries, children, "testenv", [], opts.audit);
     await installCrds(api, crds);
-    return { kubeconfigPath: api.kubeconfigPath, server: api.server, token: api.token, caFile: api.caFile, dir, stop };
+    return {
+      kubeconfigPath: api.kubeconfigPath,
+      server: api.server,
+      token: api.token,
+      caFile: api.caFile,
+      dir,
+      ...(api.audit ? { auditedKubeconfigs: api.audit.kubeconfigs, auditLogPath: api.audit.logPath } : {}),
+      stop,
+    };
   } catch (error) {
     await stop().catch(() => undefined);
     throw error;
@@ -59,6 +81,7 @@ interface RunningApiServer {
   ca: string;
   caFile: string;
   kubeconfigPath: string;
+  audit?: { kubeconfigs: Record<string, string>; logPath: string };
 }
 
 /** etcd + kube-apiserver with their files in DIR, ready to serve; the children are pushed as soon as they exist. */
@@ -68,6 +91,7 @@ export async function startApiServer(
   children: ChildProcess[],
   name: string,
   extraArgs: string[] = [],
+  audit?: AuditOptions,
 ): Promise<RunningApiServer> {
   const pkiDir = path.join(dir, "pki");
   const serving = await (await testCa()).issue(pkiDir, "kube-apiserver", [
@@ -78,7 +102,10 @@ export async function startApiServer(
   const serviceAccount = await writeServiceAccountKeys(pkiDir);
   const token = randomBytes(24).toString("hex");
   const tokenFile = path.join(dir, "tokens.csv");
-  await writeFile(tokenFile, `${token},admin,admin-uid,"system:masters"\n`, { mode: 0o600 });
+  const auditTokens = new Map((audit?.users ?? []).map((user) => [user, randomBytes(24).toString("hex")]));
+  const tokenLines = [["admin", token], ...auditTokens].map(([user, userToken]) => `${userToken},${user},${user}-uid,"system:masters"\n`);
+  await writeFile(tokenFile, tokenLines.join(""), { mode: 0o600 });
+  const auditArgs = audit ? await auditFlags(dir, audit) : [];
 
   const [etcdPort, etcdPeerPort, apiPort] = await freePorts(3);
   const etcdUrl = `http://127.0.0.1:${etcdPort}`;
@@ -117,6 +144,7 @@ export async function startApiServer(
     // Pods are never run here; the ServiceAccount admission plugin would only demand token volumes.
     "--disable-admission-plugins=ServiceAccount",
     "--v=1",
+    ...auditArgs,
     ...extraArgs,
   ]);
   children.push(apiserver);
@@ -133,7 +161,37 @@ export async function startApiServer(
 
   const kubeconfigPath = path.join(dir, "kubeconfig");
   await writeFile(kubeconfigPath, renderKubeconfig({ server, token, caPem: serving.caCertPem, name }), { mode: 0o600 });
-  return { server, token, ca: serving.caCertPem, caFile: serving.caCert, kubeconfigPath };
+  const kubeconfigs: Record<string, string> = {};
+  for (const [user, userToken] of auditTokens) {
+    kubeconfigs[user] = path.join(dir, AUDIT_DIR, `kubeconfig-${user}`);
+    await writeFile(kubeconfigs[user], renderKubeconfig({ server, token: userToken, caPem: serving.caCertPem, name: user }), { mode: 0o600 });
+  }
+  return {
+    server,
+    token,
+    ca: serving.caCertPem,
+    caFile: serving.caCert,
+    kubeconfigPath,
+    ...(audit ? { audit: { kubeconfigs, logPath: path.join(dir, AUDIT_DIR, "audit.log") } } : {}),
+  };
+}
+
+/** DIR/audit: the policy, the log and the audited users' kubeconfigs (one of the environment's owned files). */
+const AUDIT_DIR = "audit";
+
+/** The audit policy (the audited users at Metadata level, once per request, nobody else) and kube-apiserver's flags for it. */
+async function auditFlags(dir: string, audit: AuditOptions): Promise<string[]> {
+  await mkdir(path.join(dir, AUDIT_DIR), { recursive: true });
+  const policyPath = path.join(dir, AUDIT_DIR, "policy.json");
+  const policy = {
+    apiVersion: "audit.k8s.io/v1",
+    kind: "Policy",
+    omitStages: ["ResponseStarted", "ResponseComplete", "Panic"],
+    rules: [{ level: "Metadata", users: audit.users }, { level: "None" }],
+  };
+  await writeFile(policyPath, JSON.stringify(policy));
+  // Blocking: an event is in the file before its request is served, so a count read after a window holds it.
+  return [`--audit-policy-file=${policyPath}`, `--audit-log-path=${path.join(dir, AUDIT_DIR, "audit.log")}`, "--audit-log-format=json", "--audit-log-mode=blocking"];
 }
 
 /** Stops an environment that `testenv up --dir DIR` left running and removes its data. */

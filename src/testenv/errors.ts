@@ -7,7 +7,8 @@ export class TestEnvError extends Error {
       | "CRDS_MISSING"
       | "PROCESS_EXITED"
       | "NOT_READY"
-      | "CRD_NOT_ESTABLISHED",
+      | "CRD_NOT_ESTABLISHED"
+      | "BAD_OPTIONS",
     options?: { cause?: unknown },
   ) {
     super(message, options);

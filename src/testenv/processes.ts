@@ -24,6 +24,8 @@ const OWNED = [
   "apiserver-certs",
   "tokens.csv",
   "kubeconfig",
+  // startTestEnv's `audit`: the policy, the log, the audited users' kubeconfigs.
+  "audit",
   "etcd.log",
   "kube-apiserver.log",
   "etcd.pid",

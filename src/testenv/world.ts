@@ -6,6 +6,7 @@ import { loadKubeConfig } from "../kube/config.js";
 import { SimAdmin } from "../simulator/admin-client.js";
 import { type RunningSimulator, startSimulator } from "../simulator/index.js";
 import { startTestEnv, type TestEnv } from "./apiserver.js";
+import { TestEnvError } from "./errors.js";
 import { type ControllerConfigFileOptions, writeControllerConfig } from "./controller-config.js";
 import { type FakeResourceManager, startFakeResourceManager, startWatchingResourceManager } from "./fake-resource-manager.js";
 import { type FaultProxy, startFaultProxy } from "./fault-proxy.js";
@@ -67,6 +68,12 @@ export interface WorldBuildOptions {
   shootWebhook?: boolean;
   /** The admin client's per-request deadline (default the client's). */
   kubeTimeoutMs?: number;
+  /**
+   * The controller as a user of its own (`controller`, system:masters) whose every request the seed's
+   * kube-apiserver writes to its audit log (`auditLogPath`): its Kubernetes requests counted at the server,
+   * whatever the controller. Only with a seed this world starts, without the fault proxy.
+   */
+  auditController?: boolean;
   /** The world's directory, made by the caller (kept after close); default a new one under the system's temporary directory. */
   dir?: string;
   /** Name prefix of a new directory. */
@@ -88,8 +95,10 @@ export interface BuiltWorld {
   /** Admin client of the seed, never through the fault proxy. */
   kube: KubeClient;
   proxy?: FaultProxy;
-  /** The kubeconfig the controller runs with: the fault proxy's when there is one, else the seed's. */
+  /** The kubeconfig the controller runs with: the fault proxy's when there is one, the audited user's with `auditController`, else the seed's. */
   controllerKubeconfigPath: string;
+  /** With `auditController`: the seed's audit log of the controller user's requests (startTestEnv's `audit`). */
+  auditLogPath?: string;
   webhook?: LoopbackWebhook;
   /** Every shoot namespace's shoot (the real resource manager). */
   shoots?: ShootWorlds;
@@ -106,7 +115,13 @@ export interface BuiltWorld {
   close(): Promise<void>;
 }
 
+/** The audited controller's user name (`auditController`). */
+export const AUDITED_CONTROLLER = "controller";
+
 export async function buildWorld(opts: WorldBuildOptions): Promise<BuiltWorld> {
+  if (opts.auditController && (opts.seed || opts.faultProxy)) {
+    throw new TestEnvError("buildWorld: auditController needs a seed the world starts itself and no fault proxy (drop `seed` or `faultProxy`)", "BAD_OPTIONS");
+  }
   const dir = opts.dir ?? mkdtempSync(path.join(tmpdir(), opts.dirPrefix ?? "ontap-world-"));
   const removeDir = !opts.dir && !opts.keepDir;
   const stops: (() => Promise<unknown>)[] = [];
@@ -129,7 +144,7 @@ export async function buildWorld(opts: WorldBuildOptions): Promise<BuiltWorld> {
     const seed =
       opts.seed ??
       (await part("seed", async () => {
-        seedEnv = await startTestEnv();
+        seedEnv = await startTestEnv(opts.auditController ? { audit: { users: [AUDITED_CONTROLLER] } } : {});
         const env = seedEnv;
         stops.push(() => env.stop());
         return env;
@@ -161,7 +176,8 @@ export async function buildWorld(opts: WorldBuildOptions): Promise<BuiltWorld> {
       sofar.proxy = proxy;
       ready("fault proxy");
     }
-    const controllerKubeconfigPath = proxy ? proxy.kubeconfigFor(dir) : seed.kubeconfigPath;
+    const auditedKubeconfig = seedEnv?.auditedKubeconfigs?.[AUDITED_CONTROLLER];
+    const controllerKubeconfigPath = proxy ? proxy.kubeconfigFor(dir) : (auditedKubeconfig ?? seed.kubeconfigPath);
     sofar.controllerKubeconfigPath = controllerKubeconfigPath;
 
     let webhook: LoopbackWebhook | undefined;
@@ -207,6 +223,7 @@ export async function buildWorld(opts: WorldBuildOptions): Promise<BuiltWorld> {
       kube,
       proxy,
       controllerKubeconfigPath,
+      ...(seedEnv?.auditLogPath ? { auditLogPath: seedEnv.auditLogPath } : {}),
       webhook,
       shoots,
       standIn,

@@ -6,6 +6,7 @@ import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig } from
 import { beforeAll, describe, expect, it } from "vitest";
 import { expectApiError, freshNamespace, loadKubeConfig, uniqueName } from "../support/kube-test-helpers.js";
 import { startTestEnv } from "../../src/testenv/index.js";
+import { countAuditedRequests } from "../../bench/at-rest.js";
 
 const EXT = { group: "extensions.gardener.cloud", version: "v1alpha1" } as const;
 const RES = { group: "resources.gardener.cloud", version: "v1alpha1" } as const;
@@ -276,6 +277,29 @@ describe("test environment lifecycle", () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("test environment: an audited user (startTestEnv's audit, the benchmark's count at the server)", () => {
+  it("logs each request of the audited user once, and nobody else's; stop removes the log", async () => {
+    const env = await startTestEnv({ audit: { users: ["controller"] } });
+    try {
+      expect(env.auditedKubeconfigs?.controller).toBeDefined();
+      const asController = loadKubeConfig(env.auditedKubeconfigs?.controller as string).makeApiClient(CoreV1Api);
+      const asAdmin = loadKubeConfig(env.kubeconfigPath).makeApiClient(CoreV1Api);
+      const name = uniqueName("audited");
+      await asController.createNamespace({ body: { metadata: { name } } });
+      await asController.readNamespace({ name });
+      await asAdmin.readNamespace({ name });
+      await asAdmin.listNamespace();
+      // Blocking mode: the events are in the file before the responses came back.
+      const counted = countAuditedRequests(readFileSync(env.auditLogPath as string, "utf8"), "controller");
+      expect(Object.fromEntries(counted)).toEqual({ "create namespaces": 1, "get namespaces": 1 });
+      expect(countAuditedRequests(readFileSync(env.auditLogPath as string, "utf8"), "admin").size).toBe(0);
+    } finally {
+      await env.stop();
+    }
+    expect(existsSync(env.auditLogPath as string)).toBe(false);
   });
 });
 
