@@ -298,10 +298,9 @@ async function proveAndPromote(
 ): Promise<CredentialsResult> {
   const { username, password } = promoted;
   const check = deps.verify ?? clusterVerifier(deps.ontap);
-  // The proof is sent first: it is the reconcile's critical path (Succeeded waits for it), the write is not.
-  const [after] = await Promise.all([
-    check(username, password),
+  const [, after] = await Promise.all([
     writeSecret(deps, plan, secret, promoted, "promote the new password (already set on ONTAP and kept as pendingPassword)"),
+    check(username, password),
   ]);
   if (after.result === "wrong") {
     throw new ExtensionError(
