@@ -144,12 +144,40 @@ export function contentHashOf(object: { metadata?: { annotations?: Record<string
 /** Frozen objects cannot change, so their base64 YAML is computed once (the CRDs, rendered once). */
 const frozenYaml = new WeakMap<object, string>();
 
+/**
+ * Most of Trident's objects are the same for every shoot (RBAC, the operator's Deployment, the orchestrator):
+ * their YAML is kept by a digest of their JSON, so a create wave serializes each once, not once a shoot. A
+ * Secret's YAML holds credentials and is never kept. At most SHARED_YAML_MEMO_SIZE entries, the oldest going first.
+ */
+export const SHARED_YAML_MEMO_SIZE = 2_000;
+const sharedYaml = new Map<string, string>();
+
 function encodedYaml(object: object): string {
   const cached = frozenYaml.get(object);
   if (cached !== undefined) return cached;
-  const encoded = Buffer.from(stringify(object, { sortMapEntries: true, lineWidth: 0 }), "utf8").toString("base64");
-  if (Object.isFrozen(object)) frozenYaml.set(object, encoded);
+  if (Object.isFrozen(object)) {
+    const encoded = serialize(object);
+    frozenYaml.set(object, encoded);
+    return encoded;
+  }
+  if ((object as { kind?: unknown }).kind === "Secret") return serialize(object);
+  const key = createHash("sha256").update(JSON.stringify(object)).digest("base64");
+  const known = sharedYaml.get(key);
+  if (known !== undefined) return known;
+  const encoded = serialize(object);
+  sharedYaml.set(key, encoded);
+  if (sharedYaml.size > SHARED_YAML_MEMO_SIZE) sharedYaml.delete(sharedYaml.keys().next().value as string);
   return encoded;
+}
+
+/** Whether any kept YAML contains `text` (tests: no credential is ever kept), and how many are kept. */
+export function sharedYamlMemo(): { size: number; holds(text: string): boolean } {
+  const decoded = () => [...sharedYaml.values()].map((v) => Buffer.from(v, "base64").toString("utf8"));
+  return { size: sharedYaml.size, holds: (text) => decoded().some((y) => y.includes(text)) };
+}
+
+function serialize(object: object): string {
+  return Buffer.from(stringify(object, { sortMapEntries: true, lineWidth: 0 }), "utf8").toString("base64");
 }
 
 function serializeObjects(plan: ManagedResourcePlan): Record<string, string> {

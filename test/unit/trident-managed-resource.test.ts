@@ -5,6 +5,8 @@ import {
   contentHashOf,
   type ManagedResourcePlan,
   renderTridentManagedResources,
+  SHARED_YAML_MEMO_SIZE,
+  sharedYamlMemo,
   type TridentFacts,
   TridentRenderError,
   toManagedResourceObjects,
@@ -130,5 +132,41 @@ describe("toManagedResourceObjects", () => {
     expect(() => toManagedResourceObjects({ name: "x", keepObjects: false, objects: [] }, { ...target, namespace: "" })).toThrow(
       TridentRenderError,
     );
+  });
+});
+
+describe("the YAML kept for objects every shoot shares", () => {
+  const forShoot = (i: number): TridentFacts => ({
+    ...facts,
+    credentialsSecretName: `p1-proj--s${i}-credentials`,
+    username: `s${i}`,
+    password: `memo-password-${i}-Zq7!`,
+  });
+  const data = (f: TridentFacts, t = target) =>
+    Object.fromEntries(renderTridentManagedResources(f).map((p) => [p.name, toManagedResourceObjects(p, t).secret.data]));
+
+  it("is the YAML the object serializes to, for every shoot that renders it, and never a Secret's", () => {
+    const first = data(forShoot(1));
+    const second = data(forShoot(2), { ...target, namespace: "shoot--p1--s2" });
+    // What the two shoots share comes out byte-equal; what differs (the credentials Secret) differs.
+    const shared = Object.keys(first["trident-init"] ?? {});
+    expect(shared.length).toBeGreaterThan(3);
+    for (const key of shared) expect(second["trident-init"]?.[key]).toBe(first["trident-init"]?.[key]);
+    expect(second["trident-svm-secret"]).not.toEqual(first["trident-svm-secret"]);
+    // Each kept entry decodes to YAML that parses back to an object; no password or its base64 was kept.
+    const memo = sharedYamlMemo();
+    expect(memo.size).toBeGreaterThan(0);
+    for (const i of [1, 2]) {
+      const pw = forShoot(i).password;
+      expect(memo.holds(pw)).toBe(false);
+      expect(memo.holds(Buffer.from(pw).toString("base64"))).toBe(false);
+    }
+  });
+
+  it("stays within SHARED_YAML_MEMO_SIZE however many distinct objects pass", () => {
+    for (let i = 0; i < SHARED_YAML_MEMO_SIZE + 50; i++) {
+      toManagedResourceObjects({ name: "memo-bound", keepObjects: false, objects: [{ apiVersion: "v1", kind: "ConfigMap", metadata: { name: `cm-${i}` } }] }, target);
+    }
+    expect(sharedYamlMemo().size).toBe(SHARED_YAML_MEMO_SIZE);
   });
 });
