@@ -147,9 +147,10 @@ const frozenYaml = new WeakMap<object, string>();
 /**
  * Most of Trident's objects are the same for every shoot (RBAC, the operator's Deployment, the orchestrator):
  * their YAML is kept by a digest of their JSON, so a create wave serializes each once, not once a shoot. A
- * Secret's YAML holds credentials and is never kept. At most SHARED_YAML_MEMO_SIZE entries, the oldest going first.
+ * Secret's YAML holds credentials and is never kept. At most SHARED_YAML_MEMO_SIZE entries (about 1 MiB), the
+ * least recently used going first: what every shoot renders stays, what one shoot renders (its backend) passes.
  */
-export const SHARED_YAML_MEMO_SIZE = 2_000;
+export const SHARED_YAML_MEMO_SIZE = 500;
 const sharedYaml = new Map<string, string>();
 
 function encodedYaml(object: object): string {
@@ -163,7 +164,11 @@ function encodedYaml(object: object): string {
   if ((object as { kind?: unknown }).kind === "Secret") return serialize(object);
   const key = createHash("sha256").update(JSON.stringify(object)).digest("base64");
   const known = sharedYaml.get(key);
-  if (known !== undefined) return known;
+  if (known !== undefined) {
+    sharedYaml.delete(key);
+    sharedYaml.set(key, known);
+    return known;
+  }
   const encoded = serialize(object);
   sharedYaml.set(key, encoded);
   if (sharedYaml.size > SHARED_YAML_MEMO_SIZE) sharedYaml.delete(sharedYaml.keys().next().value as string);
