@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
-import { checkServerIdentity, connect as tlsConnect, type TLSSocket } from "node:tls";
+import { checkServerIdentity, createSecureContext, type SecureContext, connect as tlsConnect, type TLSSocket } from "node:tls";
 
 /**
  * How a connection to an ONTAP address is opened: TLS verified against a CA (the configured one or the system
@@ -170,6 +170,9 @@ export function createTlsConnect(opts: TlsConnectOptions): TlsConnect {
   // SNI carries a name, never an address (RFC 6066).
   const servername = isIP(opts.host) ? undefined : opts.host;
   let session: Buffer | undefined;
+  // One context for every connection of this address: without it each handshake parses the CA bundle again.
+  // A bundle that cannot be read fails each connection instead, with tls.connect's own error, as it did before.
+  const trust = sharedContext(opts.ca);
   return (callback) => {
     const target = dialOverride?.(opts.host, opts.port) ?? { host: opts.host, port: opts.port };
     const socket = tlsConnect({
@@ -177,7 +180,7 @@ export function createTlsConnect(opts: TlsConnectOptions): TlsConnect {
       port: target.port,
       ...(servername ? { servername } : {}),
       rejectUnauthorized: opts.mode === "verify",
-      ...(opts.ca !== undefined ? { ca: opts.ca } : {}),
+      ...trust,
       ...(opts.mode !== "pin" && session ? { session } : {}),
       // The name is the configured address's, also when a test/lab dial map sends the socket elsewhere.
       checkServerIdentity: (_host, cert) => checkServerIdentity(opts.host, cert),
@@ -205,6 +208,14 @@ export function createTlsConnect(opts: TlsConnectOptions): TlsConnect {
       );
     });
   };
+}
+
+function sharedContext(ca: string | undefined): { secureContext: SecureContext } | { ca: string } {
+  try {
+    return { secureContext: createSecureContext(ca !== undefined ? { ca } : {}) };
+  } catch {
+    return { ca: ca ?? "" };
+  }
 }
 
 async function checkPin(opts: TlsConnectOptions, key: string, socket: TLSSocket): Promise<void> {
