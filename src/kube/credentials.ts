@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from "node:fs";
 import { Agent as HttpAgent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
+import { createSecureContext } from "node:tls";
 import { type KubeCluster, KubeConfigError, type KubeConnectionConfig, type KubeUser } from "./kubeconfig.js";
 
 /** How requests to one API server are authenticated: headers per request, one TLS connection pool. */
@@ -127,14 +128,23 @@ function tlsAgent(cluster: KubeCluster, user: KubeUser): HttpsAgent {
   const ca = pem(`cluster ${cluster.name} certificate-authority`, cluster.caFile, cluster.caData);
   const cert = pem(`user ${user.name} client-certificate`, user.certFile, user.certData);
   const key = pem(`user ${user.name} client-key`, user.keyFile, user.keyData);
+  const tls = { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
   return new HttpsAgent({
     ...KEEP_ALIVE,
-    ...(ca ? { ca } : {}),
-    ...(cert ? { cert } : {}),
-    ...(key ? { key } : {}),
+    // Read once: without a shared context every new connection parses the CA, the certificate and the key again.
+    secureContext: secureContextOf(cluster, user, tls),
     rejectUnauthorized: !cluster.skipTLSVerify,
     ...(cluster.tlsServerName ? { servername: cluster.tlsServerName } : {}),
   });
+}
+
+function secureContextOf(cluster: KubeCluster, user: KubeUser, tls: { ca?: Buffer; cert?: Buffer; key?: Buffer }) {
+  try {
+    return createSecureContext(tls);
+  } catch (err) {
+    const what = tls.cert || tls.key ? `user ${user.name} client-certificate/client-key or cluster ${cluster.name} certificate-authority` : `cluster ${cluster.name} certificate-authority`;
+    throw new KubeConfigError(`kubeconfig: ${what} cannot be used (${(err as { code?: string }).code ?? "invalid PEM"})`);
+  }
 }
 
 /**
