@@ -1,8 +1,9 @@
 import { readFileSync, statSync } from "node:fs";
-import { Agent as HttpAgent } from "node:http";
+import type { Agent as HttpAgent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
 import { createSecureContext } from "node:tls";
 import { type KubeCluster, KubeConfigError, type KubeConnectionConfig, type KubeUser } from "./kubeconfig.js";
+import { nodeHttp } from "./node-http.js";
 
 /** How requests to one API server are authenticated: headers per request, one TLS connection pool. */
 export interface KubeCredentials {
@@ -46,7 +47,7 @@ export function kubeCredentials(config: KubeConnectionConfig, now: () => number 
   return {
     server,
     headers: authorizationHeaders(user, tokenFile, now),
-    agent: server.startsWith("https:") ? tlsAgent(cluster, user) : new HttpAgent(KEEP_ALIVE),
+    agent: server.startsWith("https:") ? tlsAgent(cluster, user) : new nodeHttp.Agent(KEEP_ALIVE),
   };
 }
 

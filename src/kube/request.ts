@@ -1,7 +1,8 @@
-import { request as httpRequest, type IncomingMessage } from "node:http";
+import type { IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
 import type { KubeCredentials } from "./credentials.js";
 import { KubeError, type KubeErrorReason, reasonFor } from "./errors.js";
+import { nodeHttp } from "./node-http.js";
 import { type ResourceType, resourcePath } from "./resources.js";
 
 /**
@@ -158,7 +159,7 @@ export function createKubeRequests(credentials: KubeCredentials, opts: KubeReque
       requestHeaders["content-length"] = String(body.length);
     }
     const url = buildUrl(spec);
-    const send = url.protocol === "https:" ? httpsRequest : httpRequest;
+    const send = url.protocol === "https:" ? httpsRequest : nodeHttp.request;
     return new Promise((resolve, reject) => {
       // An abort destroys the request with an AbortError; after the answer's headers it ends the body's stream.
       const req = send(url, { method: spec.method, headers: requestHeaders, agent, signal }, resolve);
