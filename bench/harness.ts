@@ -13,7 +13,7 @@ import { Clusters, Extensions, Namespaces } from "../src/kube/resources.js";
 import { createInformer } from "../src/runtime/informer.js";
 import type { RunningSimulator } from "../src/simulator/index.js";
 import type { SimAdmin } from "../src/simulator/admin-client.js";
-import { buildWorld, freePorts, gardenletRequest, imageNodeFlags, isExtensionReady, jsonKiB, metalCloudProfile, metalSeed, PROJECT_ANNOTATION, realisticClusterObject, type TestEnv } from "../src/testenv/index.js";
+import { buildWorld, freePorts, gardenletRequest, imageEnvironment, imageNodeFlags, isExtensionReady, jsonKiB, metalCloudProfile, metalSeed, PROJECT_ANNOTATION, realisticClusterObject, type TestEnv } from "../src/testenv/index.js";
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, "..");
 const DIST_CLI = path.join(REPO_ROOT, "dist", "cli.js");
@@ -137,7 +137,8 @@ export async function spawnControllerChild(opts: {
       "--log-level",
       process.env.BENCH_LOG_LEVEL ?? "warn",
     ],
-    { cwd: REPO_ROOT, stdio: ["ignore", out, out] },
+    // The image's environment too (MALLOC_ARENA_MAX: the allocator is part of the footprint measured).
+    { cwd: REPO_ROOT, stdio: ["ignore", out, out], env: { ...process.env, ...imageEnvironment() } },
   );
   const pid = proc.pid as number;
   const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));

@@ -42,7 +42,7 @@ export interface KubeClient {
 }
 
 /**
- * Typed access to the Kubernetes API: the request layer (request.ts: undici's fetch, authenticated by our own
+ * Typed access to the Kubernetes API: the request layer (request.ts: node:https, authenticated by our own
  * kubeconfig reading in credentials.ts) under thin operations (read.ts, write.ts with one path for create,
  * update and status, watch.ts). No generated API classes: they hide status codes behind exception types and
  * cannot stream a watch with an AbortSignal, and this client needs exact codes (a fault proxy answers Status

@@ -1,6 +1,9 @@
 import { readFileSync, statSync } from "node:fs";
-import { Agent, type Dispatcher } from "undici";
+import type { Agent as HttpAgent } from "node:http";
+import { Agent as HttpsAgent } from "node:https";
+import { createSecureContext } from "node:tls";
 import { type KubeCluster, KubeConfigError, type KubeConnectionConfig, type KubeUser } from "./kubeconfig.js";
+import { nodeHttp } from "./node-http.js";
 
 /** How requests to one API server are authenticated: headers per request, one TLS connection pool. */
 export interface KubeCredentials {
@@ -8,8 +11,8 @@ export interface KubeCredentials {
   readonly server: string;
   /** Authorization headers for the next request (a token file is re-read when it has changed). */
   headers(): Record<string, string>;
-  /** TLS settings (CA, client certificate, server name); undefined for plain HTTP. */
-  readonly dispatcher: Dispatcher | undefined;
+  /** The connection pool: keep-alive, and for https the TLS settings (CA, client certificate, server name). */
+  readonly agent: HttpAgent;
 }
 
 /**
@@ -44,7 +47,7 @@ export function kubeCredentials(config: KubeConnectionConfig, now: () => number 
   return {
     server,
     headers: authorizationHeaders(user, tokenFile, now),
-    dispatcher: server.startsWith("https:") ? tlsAgent(cluster, user) : undefined,
+    agent: server.startsWith("https:") ? tlsAgent(cluster, user) : new nodeHttp.Agent(KEEP_ALIVE),
   };
 }
 
@@ -64,7 +67,7 @@ function authorizationHeaders(user: KubeUser, tokenFile: string | undefined, now
     const headers = { authorization: `Basic ${Buffer.from(`${user.username}:${user.password}`).toString("base64")}` };
     return () => headers;
   }
-  // Client certificate (in the dispatcher) or anonymous.
+  // Client certificate (in the agent) or anonymous.
   return () => ({});
 }
 
@@ -114,22 +117,35 @@ function pem(what: string, file: string | undefined, data: string | undefined): 
   }
 }
 
-function tlsAgent(cluster: KubeCluster, user: KubeUser): Dispatcher {
+/**
+ * Connections are kept for the next request. TCP keep-alive probes start after 30 s, under the 60 s idle timeout
+ * of common load balancers (client-go uses 30 s too); a connection idle for 4 s is closed by us (undici's
+ * default, which this client used before), and earlier when the server announces a shorter `Keep-Alive`.
+ * The idle timer is the socket's: on a request in flight (a quiet watch) it fires with nobody listening.
+ */
+const KEEP_ALIVE = { keepAlive: true, keepAliveMsecs: 30_000, timeout: 4_000 } as const;
+
+function tlsAgent(cluster: KubeCluster, user: KubeUser): HttpsAgent {
   const ca = pem(`cluster ${cluster.name} certificate-authority`, cluster.caFile, cluster.caData);
   const cert = pem(`user ${user.name} client-certificate`, user.certFile, user.certData);
   const key = pem(`user ${user.name} client-key`, user.keyFile, user.keyData);
-  return new Agent({
-    connect: {
-      ...(ca ? { ca } : {}),
-      ...(cert ? { cert } : {}),
-      ...(key ? { key } : {}),
-      rejectUnauthorized: !cluster.skipTLSVerify,
-      ...(cluster.tlsServerName ? { servername: cluster.tlsServerName } : {}),
-      // Under the 60 s idle timeout of common load balancers (client-go uses 30 s too).
-      keepAlive: true,
-      keepAliveInitialDelay: 30_000,
-    },
+  const tls = { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
+  return new HttpsAgent({
+    ...KEEP_ALIVE,
+    // Read once: without a shared context every new connection parses the CA, the certificate and the key again.
+    secureContext: secureContextOf(cluster, user, tls),
+    rejectUnauthorized: !cluster.skipTLSVerify,
+    ...(cluster.tlsServerName ? { servername: cluster.tlsServerName } : {}),
   });
+}
+
+function secureContextOf(cluster: KubeCluster, user: KubeUser, tls: { ca?: Buffer; cert?: Buffer; key?: Buffer }) {
+  try {
+    return createSecureContext(tls);
+  } catch (err) {
+    const what = tls.cert || tls.key ? `user ${user.name} client-certificate/client-key or cluster ${cluster.name} certificate-authority` : `cluster ${cluster.name} certificate-authority`;
+    throw new KubeConfigError(`kubeconfig: ${what} cannot be used (${(err as { code?: string }).code ?? "invalid PEM"})`);
+  }
 }
 
 /**

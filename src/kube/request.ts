@@ -1,11 +1,15 @@
-import { fetch, type Response } from "undici";
+import type { IncomingMessage } from "node:http";
+import { request as httpsRequest } from "node:https";
 import type { KubeCredentials } from "./credentials.js";
 import { KubeError, type KubeErrorReason, reasonFor } from "./errors.js";
+import { nodeHttp } from "./node-http.js";
 import { type ResourceType, resourcePath } from "./resources.js";
 
 /**
  * The request layer under the typed Kubernetes operations (like client-go's `rest` under its typed clients):
- * transport and authentication (credentials.ts), deadlines, request events, response parsing and the
+ * transport (node:https with the keep-alive agent of credentials.ts: Node's own HTTP parser, where undici's
+ * fetch loaded web streams and a WebAssembly parser, about 35 MiB of the process's resident memory) and
+ * authentication (credentials.ts), deadlines, request events, response parsing and the
  * mapping of failures onto KubeError. read.ts (get, list), write.ts (create, update, status, patch, delete) and watch.ts are written against
  * it; client.ts joins them into one KubeClient.
  */
@@ -53,11 +57,11 @@ export interface KubeRequests {
    */
   send<R>(spec: RequestSpec, allowNotFound?: boolean): Promise<{ status: number; body: R | undefined }>;
   /** Sends a request and returns the raw response (for a watch stream); the caller owns the deadline. */
-  open(spec: RequestSpec, signal: AbortSignal): Promise<Response>;
+  open(spec: RequestSpec, signal: AbortSignal): Promise<IncomingMessage>;
   report(spec: RequestSpec, code: number | "error", started: number): void;
   errorFor(spec: RequestSpec, reason: KubeErrorReason, extra?: { status?: number; serverMessage?: string; cause?: unknown }): KubeError;
   transportError(spec: RequestSpec, err: unknown, timedOut: boolean): KubeError;
-  statusError(spec: RequestSpec, res: Response): Promise<KubeError>;
+  statusError(spec: RequestSpec, res: IncomingMessage): Promise<KubeError>;
 }
 
 /**
@@ -73,7 +77,7 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 const resourceOf = (spec: RequestSpec) => (spec.subresource ? `${spec.type.plural}/${spec.subresource}` : spec.type.plural);
 
 export function createKubeRequests(credentials: KubeCredentials, opts: KubeRequestOptions = {}): KubeRequests {
-  const { server, dispatcher } = credentials;
+  const { server, agent } = credentials;
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const onRequest = opts.onRequest;
 
@@ -107,39 +111,40 @@ export function createKubeRequests(credentials: KubeCredentials, opts: KubeReque
     return errorFor(spec, "Transport", { cause: err, ...(code ? { serverMessage: code } : {}) });
   }
 
-  async function statusError(spec: RequestSpec, res: Response): Promise<KubeError> {
+  async function statusError(spec: RequestSpec, res: IncomingMessage): Promise<KubeError> {
     let statusReason: string | undefined;
     let serverMessage: string | undefined;
-    const contentType = res.headers.get("content-type") ?? "";
+    const contentType = res.headers["content-type"] ?? "";
+    const status = res.statusCode ?? 0;
     try {
       if (contentType.includes("json")) {
-        const body = (await res.json()) as { kind?: string; reason?: string; message?: string };
+        const body = JSON.parse(await readText(res)) as { kind?: string; reason?: string; message?: string };
         if (body?.kind === "Status") {
           statusReason = body.reason;
           serverMessage = body.message;
         }
       } else {
         // Non-Status bodies (a proxy's HTML page, an echo) are not quoted: they could contain the request.
-        await res.body?.cancel();
+        res.destroy();
       }
     } catch {
       // The status code alone still classifies the error.
     }
-    return errorFor(spec, reasonFor(res.status, statusReason), {
-      status: res.status,
+    return errorFor(spec, reasonFor(status, statusReason), {
+      status,
       ...(serverMessage ? { serverMessage } : {}),
     });
   }
 
-  function buildUrl(spec: RequestSpec): string {
+  function buildUrl(spec: RequestSpec): URL {
     const url = new URL(server + resourcePath(spec.type, spec.namespace, spec.name, spec.subresource));
     for (const [key, value] of Object.entries(spec.query ?? {})) {
       if (value !== undefined && value !== "") url.searchParams.set(key, value);
     }
-    return url.toString();
+    return url;
   }
 
-  async function open(spec: RequestSpec, signal: AbortSignal): Promise<Response> {
+  function open(spec: RequestSpec, signal: AbortSignal): Promise<IncomingMessage> {
     const accept = spec.metadataOnly
       ? spec.verb === "watch"
         ? METADATA_ONLY_WATCH_ACCEPT
@@ -147,17 +152,19 @@ export function createKubeRequests(credentials: KubeCredentials, opts: KubeReque
       : "application/json";
     const requestHeaders: Record<string, string> = { ...credentials.headers(), accept };
     if (opts.userAgent) requestHeaders["user-agent"] = opts.userAgent;
-    let body: string | undefined;
+    let body: Buffer | undefined;
     if (spec.body !== undefined) {
-      body = JSON.stringify(spec.body);
+      body = Buffer.from(JSON.stringify(spec.body), "utf8");
       requestHeaders["content-type"] = spec.contentType ?? "application/json";
+      requestHeaders["content-length"] = String(body.length);
     }
-    return fetch(buildUrl(spec), {
-      method: spec.method,
-      headers: requestHeaders,
-      ...(body !== undefined ? { body } : {}),
-      ...(dispatcher ? { dispatcher } : {}),
-      signal,
+    const url = buildUrl(spec);
+    const send = url.protocol === "https:" ? httpsRequest : nodeHttp.request;
+    return new Promise((resolve, reject) => {
+      // An abort destroys the request with an AbortError; after the answer's headers it ends the body's stream.
+      const req = send(url, { method: spec.method, headers: requestHeaders, agent, signal }, resolve);
+      req.on("error", reject);
+      req.end(body);
     });
   }
 
@@ -169,7 +176,7 @@ export function createKubeRequests(credentials: KubeCredentials, opts: KubeReque
       timedOut = true;
       controller.abort();
     }, timeoutMs);
-    let res: Response;
+    let res: IncomingMessage;
     try {
       res = await open(spec, controller.signal);
     } catch (err) {
@@ -177,29 +184,31 @@ export function createKubeRequests(credentials: KubeCredentials, opts: KubeReque
       report(spec, "error", started);
       throw transportError(spec, err, timedOut);
     }
+    const status = res.statusCode ?? 0;
     try {
-      if (res.status >= 200 && res.status < 300) {
+      if (status >= 200 && status < 300) {
         let parsed: R | undefined;
         try {
-          const text = await res.text();
+          const text = await readText(res);
           parsed = text ? (JSON.parse(text) as R) : undefined;
         } catch (err) {
           report(spec, "error", started);
           if (err instanceof SyntaxError) {
-            throw errorFor(spec, "Unknown", { status: res.status, serverMessage: "response is not JSON" });
+            throw errorFor(spec, "Unknown", { status, serverMessage: "response is not JSON" });
           }
           throw transportError(spec, err, timedOut);
         }
-        report(spec, res.status, started);
-        return { status: res.status, body: parsed };
+        report(spec, status, started);
+        return { status, body: parsed };
       }
-      if (allowNotFound && res.status === 404) {
-        await res.body?.cancel().catch(() => {});
-        report(spec, res.status, started);
+      if (allowNotFound && status === 404) {
+        // Read to its end (a Status of a few hundred bytes) so the connection stays in the pool.
+        await readText(res).catch(() => {});
+        report(spec, status, started);
         return { status: 404, body: undefined };
       }
       const error = await statusError(spec, res);
-      report(spec, res.status, started);
+      report(spec, status, started);
       throw error;
     } finally {
       clearTimeout(timer);
@@ -209,7 +218,14 @@ export function createKubeRequests(credentials: KubeCredentials, opts: KubeReque
   return { timeoutMs, send, open, report, errorFor, transportError, statusError };
 }
 
-/** The first string `code` on an error's cause chain (undici's `UND_ERR_SOCKET`, Node's `ECONNRESET`). */
+/** The whole body as text; rejects when the stream fails (reset, aborted by the deadline). */
+async function readText(res: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of res) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/** The first string `code` on an error's cause chain (Node's `ECONNRESET`, `ECONNREFUSED`, `ABORT_ERR`). */
 function errorCode(err: unknown): string | undefined {
   let current: unknown = err;
   for (let i = 0; i < 4 && current; i++) {

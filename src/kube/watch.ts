@@ -1,4 +1,4 @@
-import type { Response } from "undici";
+import type { IncomingMessage } from "node:http";
 import { KubeError, reasonFor } from "./errors.js";
 import type { KubeRequests, RequestSpec } from "./request.js";
 import type { ResourceType } from "./resources.js";
@@ -77,7 +77,7 @@ export async function watchObjects(
   );
   const stopped = () => watchOpts.signal.aborted || phase === "expired";
   try {
-    let res: Response;
+    let res: IncomingMessage;
     try {
       res = await requests.open(spec, controller.signal);
     } catch (err) {
@@ -86,14 +86,13 @@ export async function watchObjects(
       throw requests.transportError(spec, err, headersTimedOut);
     }
     clearTimeout(headerTimer);
-    if (res.status !== 200) {
+    if (res.statusCode !== 200) {
       const error = await requests.statusError(spec, res);
-      requests.report(spec, res.status, started);
+      requests.report(spec, res.statusCode ?? "error", started);
       throw error;
     }
-    requests.report(spec, res.status, started);
+    requests.report(spec, res.statusCode, started);
     phase = "stream";
-    if (!res.body) return;
     const decoder = new TextDecoder();
     let buffered = "";
     // A handler's own exception passes through untouched; only stream failures become KubeErrors.
@@ -107,8 +106,8 @@ export async function watchObjects(
       }
     };
     try {
-      for await (const chunk of res.body) {
-        buffered += decoder.decode(chunk as Uint8Array, { stream: true });
+      for await (const chunk of res) {
+        buffered += decoder.decode(chunk as Buffer, { stream: true });
         let newline = buffered.indexOf("\n");
         while (newline >= 0) {
           const line = buffered.slice(0, newline).trim();

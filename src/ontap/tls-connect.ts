@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
-import { checkServerIdentity, type TLSSocket } from "node:tls";
-import { buildConnector } from "undici";
+import { isIP } from "node:net";
+import { checkServerIdentity, createSecureContext, type SecureContext, connect as tlsConnect, type TLSSocket } from "node:tls";
 
 /**
  * How a connection to an ONTAP address is opened: TLS verified against a CA (the configured one or the system
@@ -151,35 +151,71 @@ export function certificateChangedMessage(opts: { cluster: string; key: string; 
   );
 }
 
-/** undici's connector for one address, with the trust mode applied after the handshake and before any byte is sent. */
-export function createTlsConnect(opts: TlsConnectOptions): buildConnector.connector {
-  const connect = buildConnector({
-    // HTTP/1.1 only, as the pool asks (ONTAP speaks nothing else).
-    allowH2: false,
-    timeout: opts.connectTimeoutMs,
-    rejectUnauthorized: opts.mode === "verify",
-    ...(opts.ca !== undefined ? { ca: opts.ca } : {}),
-    // A resumed session skips the certificate exchange that a pin is checked against.
-    ...(opts.mode === "pin" ? { maxCachedSessions: 0 } : {}),
-    // The name is the configured address's, also when a test/lab dial map sends the socket elsewhere.
-    checkServerIdentity: (_host, cert) => checkServerIdentity(opts.host, cert),
-  });
+/** Opens one connection: the callback gets the socket once it is usable, or the reason there is none. */
+export type TlsConnect = (callback: (err: Error | null, socket?: TLSSocket) => void) => void;
+
+/** An error with the code the client's classification knows (ontap/errors.ts: ETIMEDOUT is a timeout). */
+function connectTimeout(key: string, ms: number): Error {
+  return Object.assign(new Error(`connect to ${key} timed out after ${ms} ms`), { code: "ETIMEDOUT" });
+}
+
+/**
+ * The connector of one address (what the transport's agent opens each connection with), with the trust mode
+ * applied after the handshake and before any byte is sent. The last session is offered again (TLS resumption
+ * spares a full handshake on reconnects), except when pinning: a resumed session skips the certificate
+ * exchange that a pin is checked against.
+ */
+export function createTlsConnect(opts: TlsConnectOptions): TlsConnect {
   const key = pinKey(opts.host, opts.port);
-  return (options, callback) => {
-    const target = dialOverride?.(opts.host, opts.port);
-    const dialled = target ? { ...options, hostname: target.host, port: String(target.port) } : options;
-    connect(dialled, (err, socket) => {
-      if (err || !socket) return callback(err ?? new Error("no socket"), null);
-      if (opts.mode !== "pin") return callback(null, socket);
-      checkPin(opts, key, socket as TLSSocket).then(
-        () => callback(null, socket),
-        (pinErr: Error) => {
-          socket.destroy();
-          callback(pinErr, null);
-        },
+  // SNI carries a name, never an address (RFC 6066).
+  const servername = isIP(opts.host) ? undefined : opts.host;
+  let session: Buffer | undefined;
+  // One context for every connection of this address: without it each handshake parses the CA bundle again.
+  // A bundle that cannot be read fails each connection instead, with tls.connect's own error, as it did before.
+  const trust = sharedContext(opts.ca);
+  return (callback) => {
+    const target = dialOverride?.(opts.host, opts.port) ?? { host: opts.host, port: opts.port };
+    const socket = tlsConnect({
+      host: target.host,
+      port: target.port,
+      ...(servername ? { servername } : {}),
+      rejectUnauthorized: opts.mode === "verify",
+      ...trust,
+      ...(opts.mode !== "pin" && session ? { session } : {}),
+      // The name is the configured address's, also when a test/lab dial map sends the socket elsewhere.
+      checkServerIdentity: (_host, cert) => checkServerIdentity(opts.host, cert),
+    });
+    let settled = false;
+    const settle = (err: Error | null) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.off("error", settle);
+      if (err) {
+        socket.destroy();
+        callback(err);
+      } else callback(null, socket);
+    };
+    const timer = setTimeout(() => settle(connectTimeout(key, opts.connectTimeoutMs)), opts.connectTimeoutMs);
+    socket.on("error", settle);
+    if (opts.mode !== "pin") socket.on("session", (s: Buffer) => (session = s));
+    socket.once("secureConnect", () => {
+      socket.setKeepAlive(true, 60_000);
+      if (opts.mode !== "pin") return settle(null);
+      checkPin(opts, key, socket).then(
+        () => settle(null),
+        (pinErr: Error) => settle(pinErr),
       );
     });
   };
+}
+
+function sharedContext(ca: string | undefined): { secureContext: SecureContext } | { ca: string } {
+  try {
+    return { secureContext: createSecureContext(ca !== undefined ? { ca } : {}) };
+  } catch {
+    return { ca: ca ?? "" };
+  }
 }
 
 async function checkPin(opts: TlsConnectOptions, key: string, socket: TLSSocket): Promise<void> {

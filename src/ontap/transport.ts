@@ -1,12 +1,13 @@
 import { readFileSync } from "node:fs";
-import { type Dispatcher, Pool } from "undici";
+import type { IncomingMessage } from "node:http";
+import { Agent, request as httpsRequest } from "node:https";
 import { connectionError, invalidResponse, isOntapError, type OntapError, type RequestContext, redact, timeoutError } from "./errors.js";
 import { type ClusterGate, createClusterGate } from "./gate.js";
 import { abortReason } from "./retry.js";
 import { type CertificatePins, createTlsConnect } from "./tls-connect.js";
 
 /**
- * One HTTPS connection pool per cluster: keep-alive, TLS verified against the configured CA (or the system
+ * One HTTPS connection pool per cluster (node:https's agent, its connections opened by tls-connect.ts): keep-alive, TLS verified against the configured CA (or the system
  * store), basic auth, a per-request timeout. Knows nothing about ONTAP resources; answers every HTTP status
  * as a value and throws only when there is no answer (OntapError "connection" or "timeout"). Every attempt
  * passes the cluster's gate (gate.ts): a cap on concurrent requests and a circuit breaker. The timeout starts
@@ -170,29 +171,24 @@ export function createTransport(cfg: TransportConfig, options: TransportOptions 
     opts.gate ??
     createClusterGate({ cluster: cfg.name, ...(logger ? { logger: { warn: (o, m) => logger.warn(o, m) } } : {}) });
 
-  const pool = new Pool(url.origin, {
-    // ONTAP speaks HTTP/1.1; pinning it keeps reset/hang behaviour the same as the real thing.
-    allowH2: false,
-    // The gate holds requests beyond its cap, so the pool never needs more connections than that.
-    connections: gate.maxConcurrent,
-    keepAliveTimeout: 30_000,
-    keepAliveMaxTimeout: 120_000,
-    // Backstops only: the AbortSignal below is the real per-request deadline.
-    headersTimeout: timeoutMs + 1_000,
-    bodyTimeout: timeoutMs + 1_000,
-    connectTimeout: Math.min(timeoutMs, 10_000),
-    // A backstop only: readCapped below stops at maxResponseBytes with an error that says so.
-    maxResponseSize: 2 * maxResponseBytes,
-    connect: createTlsConnect({
-      cluster: cfg.name,
-      host: url.hostname.replace(/^\[|\]$/g, ""),
-      port: Number(url.port || 443),
-      mode: insecure ? "none" : cfg.pinCertificate ? "pin" : "verify",
-      ...(ca !== undefined ? { ca } : {}),
-      ...(opts.pins ? { pins: opts.pins } : {}),
-      connectTimeoutMs: Math.min(timeoutMs, 10_000),
-    }),
+  const connect = createTlsConnect({
+    cluster: cfg.name,
+    host: url.hostname.replace(/^\[|\]$/g, ""),
+    port: Number(url.port || 443),
+    mode: insecure ? "none" : cfg.pinCertificate ? "pin" : "verify",
+    ...(ca !== undefined ? { ca } : {}),
+    ...(opts.pins ? { pins: opts.pins } : {}),
+    connectTimeoutMs: Math.min(timeoutMs, 10_000),
   });
+  // HTTP/1.1, as ONTAP speaks. The gate holds requests beyond its cap, so the pool never needs more connections
+  // than that. An idle connection is closed after 30 s, earlier when the server's `Keep-Alive` says so; the
+  // AbortSignal below is the per-request deadline (the socket's idle timer only notifies, and nobody listens).
+  const pool = new Agent({ keepAlive: true, maxSockets: gate.maxConcurrent, timeout: 30_000 });
+  // Every connection through the trust mode of tls-connect.ts; the agent's own options are those of the URL.
+  pool.createConnection = (_options, callback) => {
+    connect((err, socket) => (err ? callback?.(err, undefined as never) : callback?.(null, socket as never)));
+    return undefined as never;
+  };
 
   function send(req: TransportRequest, ctx: RequestContext): Promise<TransportResponse> {
     return gate.run({ ctx, ...(req.signal ? { signal: req.signal } : {}), ...(opts.capOnly ? { countsForBreaker: false } : {}) }, () =>
@@ -220,28 +216,29 @@ export function createTransport(cfg: TransportConfig, options: TransportOptions 
       payload = JSON.stringify(req.body);
       headers["content-type"] = "application/json";
     }
+    const body = payload === undefined ? undefined : Buffer.from(payload, "utf8");
+    if (body) headers["content-length"] = String(body.length);
     try {
-      const res = await pool.request({
-        method: req.method,
-        path: req.path,
-        headers,
-        body: payload ?? null,
-        signal,
+      const res = await new Promise<IncomingMessage>((resolve, reject) => {
+        const sent = httpsRequest(url.origin, { agent: pool, method: req.method, path: req.path, headers, signal }, resolve);
+        sent.on("error", reject);
+        sent.end(body);
       });
-      const raw = await readCapped(res.body, maxResponseBytes, headerValue(res.headers["content-length"]));
-      if (raw === undefined) throw responseTooLarge(ctx, res.statusCode, maxResponseBytes);
+      const status = res.statusCode ?? 0;
+      const raw = await readCapped(res, maxResponseBytes, headerValue(res.headers["content-length"]));
+      if (raw === undefined) throw responseTooLarge(ctx, status, maxResponseBytes);
       const contentType = headerValue(res.headers["content-type"]);
-      if (raw.trim() === "") return { status: res.statusCode, body: undefined };
+      if (raw.trim() === "") return { status, body: undefined };
       if (isJsonContentType(contentType)) {
         try {
-          return { status: res.statusCode, body: JSON.parse(raw) };
+          return { status, body: JSON.parse(raw) };
         } catch {
           // No cause: a SyntaxError quotes a slice of the body, and a slice can hold part of a secret.
-          throw invalidResponse(ctx, `${res.statusCode} body is not valid JSON`);
+          throw invalidResponse(ctx, `${status} body is not valid JSON`);
         }
       }
       // Redacted before it is cut: a cut through a secret would leave a part that no longer matches.
-      return { status: res.statusCode, body: undefined, text: redact(raw, ctx.secrets).slice(0, 500) };
+      return { status, body: undefined, text: redact(raw, ctx.secrets).slice(0, 500) };
     } catch (err) {
       if (isOntapError(err)) throw err;
       if (req.signal?.aborted) throw abortReason(req.signal);
@@ -259,7 +256,7 @@ export function createTransport(cfg: TransportConfig, options: TransportOptions 
     send,
     async close() {
       if (ownGate) gate.close();
-      await pool.close();
+      pool.destroy();
     },
   };
 }
@@ -268,7 +265,7 @@ export function createTransport(cfg: TransportConfig, options: TransportOptions 
  * The body as text, or undefined (the rest discarded, the connection closed) once it is longer than `cap`
  * bytes: a declared length over the cap is refused before a byte is read.
  */
-async function readCapped(body: Dispatcher.ResponseData["body"], cap: number, declaredLength: string | undefined): Promise<string | undefined> {
+async function readCapped(body: IncomingMessage, cap: number, declaredLength: string | undefined): Promise<string | undefined> {
   if (declaredLength !== undefined && Number(declaredLength) > cap) {
     body.destroy();
     return undefined;

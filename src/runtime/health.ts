@@ -1,7 +1,12 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
 import type { Logger } from "../log.js";
+
+// CommonJS on purpose: an ESM import of node:http reads its lazy WebSocket getters, which load Node's bundled
+// undici and web streams (about 5 MiB of resident memory); see kube/node-http.ts.
+const { createServer } = createRequire(import.meta.url)("node:http") as typeof import("node:http");
 
 export interface Check {
   ok: boolean;

@@ -19,3 +19,14 @@ export function imageNodeFlags(dockerfile = readFileSync(path.join(repoRoot, "Do
 export function withOldSpaceMiB(flags: readonly string[], mib: number): string[] {
   return [...flags.filter((f) => !f.startsWith("--max-old-space-size=")), `--max-old-space-size=${mib}`];
 }
+
+/**
+ * The environment the image's last stage sets (`ENV NAME=value` lines after the last FROM), such as the allocator's
+ * `MALLOC_ARENA_MAX`: with the flags above, what a benchmark starts the controller with so it runs as it ships.
+ */
+export function imageEnvironment(dockerfile = readFileSync(path.join(repoRoot, "Dockerfile"), "utf8")): Record<string, string> {
+  const lastStage = dockerfile.slice(dockerfile.lastIndexOf("\nFROM "));
+  const env: Record<string, string> = {};
+  for (const [, name, value] of lastStage.matchAll(/^ENV ([A-Za-z_][A-Za-z0-9_]*)=(\S*)$/gm)) env[name as string] = value as string;
+  return env;
+}

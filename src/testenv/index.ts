@@ -54,7 +54,7 @@ export {
   type ShootIdentity,
   shootNamespaceObject,
 } from "./gardener-objects.js";
-export { imageNodeFlags, withOldSpaceMiB } from "./image-flags.js";
+export { imageEnvironment, imageNodeFlags, withOldSpaceMiB } from "./image-flags.js";
 export { type LoopbackWebhook, startLoopbackWebhook } from "./loopback-webhook.js";
 export { startPollingLoop } from "./polling-loop.js";
 export { freePorts, isAlive, sleep, TESTENV_ROOT } from "./processes.js";

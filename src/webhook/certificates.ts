@@ -1,15 +1,26 @@
-// @peculiar/x509 resolves its algorithm providers through tsyringe, which needs the Reflect metadata API first.
-import "reflect-metadata";
 import { createPrivateKey, X509Certificate as NodeX509, webcrypto } from "node:crypto";
-import * as x509 from "@peculiar/x509";
 
 /**
  * The shoot webhook's own PKI, as Gardener's webhook library keeps it (extensions/pkg/webhook/certificates):
  * a CA of the extension's own (30 days, the value Gardener uses), a serving certificate it signs for the
  * webhook Service's DNS names, both renewed well before they expire, each on its own schedule. ECDSA P-256
  * keys through WebCrypto; @peculiar/x509 writes the X.509 structures (Node has no certificate builder).
+ * Reading and checking certificates is node:crypto's; the builder is loaded only when a certificate is made (the
+ * first start, a rotation): with its ASN.1 schemas and tsyringe it costs about 8 MiB of resident memory, which a
+ * controller whose certificates are valid has no use for.
  */
-x509.cryptoProvider.set(webcrypto);
+let builder: Promise<typeof import("@peculiar/x509")> | undefined;
+
+function certificateBuilder(): Promise<typeof import("@peculiar/x509")> {
+  builder ??= (async () => {
+    // @peculiar/x509 resolves its algorithm providers through tsyringe, which needs the Reflect metadata API first.
+    await import("reflect-metadata");
+    const x509 = await import("@peculiar/x509");
+    x509.cryptoProvider.set(webcrypto);
+    return x509;
+  })();
+  return builder;
+}
 
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
@@ -89,6 +100,7 @@ function newKeys(): Promise<CryptoKeyPair> {
 export const CLOCK_SKEW_MS = 5 * 60_000;
 
 export async function generateCa(opts: { commonName: string; now: Date; validityMs: number }): Promise<KeyPairPem> {
+  const x509 = await certificateBuilder();
   const keys = await newKeys();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     // Unique per CA: during a rotation two CAs sit in one bundle, and TLS finds an issuer by its name first.
@@ -115,6 +127,7 @@ export async function generateServerCert(opts: {
   now: Date;
   validityMs: number;
 }): Promise<KeyPairPem> {
+  const x509 = await certificateBuilder();
   const caCert = new x509.X509Certificate(opts.ca.certPem);
   const caKey = await importKey(opts.ca.keyPem);
   const keys = await newKeys();
