@@ -88,7 +88,10 @@ export async function deployComponents(
     );
     for (const { component, mr } of outcomes) {
       if (!component.waitHealthy || !mr) continue;
-      const health = isManagedResourceHealthy(mr);
+      let health = isManagedResourceHealthy(mr);
+      // Unhealthy as the cache (or the write's answer) has it: the object itself decides before the rest waits,
+      // so a cache that missed the resource manager's status write cannot hold the shoot's components back.
+      if (!health.healthy) health = isManagedResourceHealthy(await kube.get<CachedManagedResource>(ManagedResources, namespace, component.name));
       if (!health.healthy) {
         return requeue(opts.pollMs, `ManagedResource ${component.name} is not healthy yet (${health.reason})`);
       }

@@ -78,6 +78,31 @@ describe("deploying Trident's ManagedResources", () => {
     expect(peak()).toBeGreaterThanOrEqual(4);
   });
 
+  it("goes on when the cache still holds the CRDs unhealthy but the ManagedResource itself is healthy (a missed status write)", async () => {
+    const fake = createFakeKubeClient();
+    await deployComponents(fake, NS, components(), { pollMs: 1000 });
+    // The cache as it was right after the create: the content hash matches, no status yet.
+    const stale = JSON.parse(JSON.stringify(await fake.get(ManagedResources, NS, "trident-crds")));
+    const staleSecret = JSON.parse(JSON.stringify(await fake.get(Secrets, NS, "managedresource-trident-crds")));
+    const staleCache = {
+      managedResource: (_ns: string, name: string) => (name === "trident-crds" ? stale : undefined),
+      secretMetadata: (_ns: string, name: string) => (name === "managedresource-trident-crds" ? staleSecret : undefined),
+      synced: () => true,
+    };
+    const crds = await fake.get<{ metadata: { generation: number } }>(ManagedResources, NS, "trident-crds");
+    const condition = (type: string, status: string) => ({ type, status, reason: "r", message: "m" });
+    await fake.mergePatch(
+      ManagedResources,
+      NS,
+      "trident-crds",
+      { status: { observedGeneration: crds?.metadata.generation, conditions: [condition("ResourcesApplied", "True"), condition("ResourcesHealthy", "True")] } },
+      { subresource: "status" },
+    );
+    const result = await deployComponents(fake, NS, components(), { pollMs: 1000, cache: staleCache });
+    expect(result.kind).toBe("done");
+    expect(fake.objects(ManagedResources).map((m) => m.metadata.name).sort()).toEqual(plans().map((p) => p.name).sort());
+  });
+
   it("creates without reading first when a synced cache has neither object, and falls back to the reads when one exists", async () => {
     const fake = createFakeKubeClient();
     const emptyCache = { managedResource: () => undefined, secretMetadata: () => undefined, synced: () => true };
