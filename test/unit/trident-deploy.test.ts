@@ -54,6 +54,19 @@ function withSlowCreates(kube: KubeClient) {
   return { kube: slow, peak: () => peak };
 }
 
+/** What the resource manager writes once it applied trident-crds. */
+async function markCrdsHealthy(kube: KubeClient): Promise<void> {
+  const crds = await kube.get<{ metadata: { generation: number } }>(ManagedResources, NS, "trident-crds");
+  const condition = (type: string, status: string) => ({ type, status, reason: "r", message: "m" });
+  await kube.mergePatch(
+    ManagedResources,
+    NS,
+    "trident-crds",
+    { status: { observedGeneration: crds?.metadata.generation, conditions: [condition("ResourcesApplied", "True"), condition("ResourcesHealthy", "True")] } },
+    { subresource: "status" },
+  );
+}
+
 describe("deploying Trident's ManagedResources", () => {
   it("writes the CRDs alone until they are healthy, then every other component at once", async () => {
     const fake = createFakeKubeClient();
@@ -62,15 +75,7 @@ describe("deploying Trident's ManagedResources", () => {
     expect(first).toMatchObject({ kind: "requeue", reason: expect.stringContaining("trident-crds is not healthy yet") });
     expect(fake.objects(ManagedResources).map((m) => m.metadata.name)).toEqual(["trident-crds"]);
 
-    const crds = await fake.get<{ metadata: { generation: number } }>(ManagedResources, NS, "trident-crds");
-    const condition = (type: string, status: string) => ({ type, status, reason: "r", message: "m" });
-    await fake.mergePatch(
-      ManagedResources,
-      NS,
-      "trident-crds",
-      { status: { observedGeneration: crds?.metadata.generation, conditions: [condition("ResourcesApplied", "True"), condition("ResourcesHealthy", "True")] } },
-      { subresource: "status" },
-    );
+    await markCrdsHealthy(fake);
     const second = await deployComponents(kube, NS, components(), { pollMs: 1000 });
     expect(second.kind).toBe("done");
     expect(fake.objects(ManagedResources).map((m) => m.metadata.name).sort()).toEqual(plans().map((p) => p.name).sort());
@@ -89,15 +94,7 @@ describe("deploying Trident's ManagedResources", () => {
       secretMetadata: (_ns: string, name: string) => (name === "managedresource-trident-crds" ? staleSecret : undefined),
       synced: () => true,
     };
-    const crds = await fake.get<{ metadata: { generation: number } }>(ManagedResources, NS, "trident-crds");
-    const condition = (type: string, status: string) => ({ type, status, reason: "r", message: "m" });
-    await fake.mergePatch(
-      ManagedResources,
-      NS,
-      "trident-crds",
-      { status: { observedGeneration: crds?.metadata.generation, conditions: [condition("ResourcesApplied", "True"), condition("ResourcesHealthy", "True")] } },
-      { subresource: "status" },
-    );
+    await markCrdsHealthy(fake);
     const result = await deployComponents(fake, NS, components(), { pollMs: 1000, cache: staleCache });
     expect(result.kind).toBe("done");
     expect(fake.objects(ManagedResources).map((m) => m.metadata.name).sort()).toEqual(plans().map((p) => p.name).sort());
